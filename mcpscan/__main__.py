@@ -1,0 +1,3 @@
+from mcpscan.cli import main
+
+main()

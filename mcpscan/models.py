@@ -1,0 +1,316 @@
+"""The facts a scan establishes, as frozen dataclasses shared by every seam.
+
+Nothing here does I/O. Values read from a config that may be secrets are held in
+:class:`Sensitive`, whose text never appears in ``repr``/``str``, so a stray log line or
+exception message cannot leak them.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @property
+    def weight(self) -> int:
+        """Score penalty (DESIGN §4)."""
+        return _WEIGHTS[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
+
+
+_WEIGHTS = {
+    Severity.INFO: 0,
+    Severity.LOW: 3,
+    Severity.MEDIUM: 10,
+    Severity.HIGH: 25,
+    Severity.CRITICAL: 50,
+}
+
+
+class Sensitive:
+    """A value read from a config that may be a secret.
+
+    Its text is only reachable through :meth:`reveal`, which the secret classifier and the
+    output redactor call; everything else sees ``<redacted>``.
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: str) -> None:
+        self._raw = raw
+
+    def reveal(self) -> str:
+        return self._raw
+
+    @property
+    def fingerprint(self) -> str:
+        """A short, stable, non-reversible tag so two findings about one value match."""
+        return "sha256:" + hashlib.sha256(self._raw.encode("utf-8")).hexdigest()[:12]
+
+    def __repr__(self) -> str:
+        return "Sensitive(<redacted>)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sensitive) and other._raw == self._raw
+
+    def __hash__(self) -> int:
+        return hash(("Sensitive", self._raw))
+
+    def __bool__(self) -> bool:
+        return bool(self._raw)
+
+
+class ValueKind(str, enum.Enum):
+    """How a configured value is supplied."""
+
+    LITERAL = "literal"  # the value itself is written in the file
+    INDIRECTION = "indirection"  # ${input:x}, ${env:X}, $X, keyring names...
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where a connector was declared."""
+
+    file: str
+    line: int
+    client: str
+    key: str = ""  # JSON-pointer-like path of the entry inside the file
+    scope: str = ""  # "project", "user", "managed", "cli"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One named value handed to a connector: an env var or an HTTP header."""
+
+    name: str
+    value: Sensitive = field(compare=False)
+    kind: ValueKind
+    origin: str = "env"  # "env", "header", "env_http_header", "bearer_token_env_var"...
+
+
+@dataclass(frozen=True)
+class Connector:
+    """One configured MCP server as written in its source, before any unwrapping."""
+
+    name: str
+    source: SourceLocation
+    transport: str  # "stdio", "http", "sse", "ws", "unknown"
+    command: str | None = None
+    args: tuple[str, ...] = field(default=(), repr=False)
+    env: tuple[Setting, ...] = ()
+    headers: tuple[Setting, ...] = ()
+    url: Sensitive | None = None
+    # Client-specific switches that change what the connector may do unattended
+    # (e.g. ("trust", "true"), ("autoApprove", "read_file,write_file")).
+    options: tuple[tuple[str, str], ...] = ()
+    enabled: bool = True
+    # Packages declared directly rather than through a command (server.json, specs).
+    declared_packages: tuple[PackageRef, ...] = ()
+    repository: str | None = None
+    server_name: str | None = None  # MCP registry name (io.github.owner/name)
+
+
+class VersionKind(str, enum.Enum):
+    """How precisely a launcher names the version it will fetch."""
+
+    EXACT = "exact"  # 1.2.3, ==1.2.3
+    DIGEST = "digest"  # image@sha256:..., git commit, file sha256
+    RANGE = "range"  # ^1.2, >=1, 1.x
+    TAG = "tag"  # dist-tag or image tag other than latest
+    LATEST = "latest"  # @latest, :latest
+    UNSPECIFIED = "unspecified"  # nothing at all
+    URL = "url"  # tarball / git URL without a commit
+
+
+PINNED_KINDS = frozenset({VersionKind.EXACT, VersionKind.DIGEST})
+
+
+@dataclass(frozen=True)
+class PackageRef:
+    """A package a launcher would fetch, as requested (not yet resolved)."""
+
+    ecosystem: str  # "npm", "pypi", "oci", "mcpb", "git", "url"
+    name: str
+    requested: str | None  # the version/spec/tag/digest as written, or None
+    version_kind: VersionKind
+    purl: str
+    spec: str = ""  # the argument as written, e.g. "@scope/pkg@^1"
+    role: str = "server"  # "server", "proxy", "tool"
+    sha256: str | None = None  # declared digest (MCPB fileSha256, image digest)
+    alias_of: str | None = None  # npm "npm:" alias target
+
+    @property
+    def pinned(self) -> bool:
+        return self.version_kind in PINNED_KINDS
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A remote MCP endpoint the connector talks to."""
+
+    display_url: str  # credentials and query values removed
+    scheme: str
+    host: str
+    port: int | None
+    loopback: bool
+    transport: str  # "http", "sse", "ws", "unknown"
+    via: str = "config"  # "config" or the proxy kind that reaches it
+    has_userinfo: bool = False
+    secret_query_keys: tuple[str, ...] = ()
+    allow_http: bool = False  # proxy explicitly allows plaintext
+
+
+@dataclass(frozen=True)
+class ProxyHop:
+    """A proxy between the client and the server (mcp-remote, supergateway, mcp-proxy)."""
+
+    kind: str
+    package: PackageRef | None
+    mode: str  # "client" (stdio -> remote) or "server" (exposes a local server)
+    flags: tuple[str, ...] = ()  # flag names only, values may be secrets
+    listen_host: str | None = None
+    port: int | None = None
+    allow_origin: str | None = None
+    pass_environment: bool = False
+    token_store: str | None = None  # on-disk token cache the proxy uses
+
+
+@dataclass(frozen=True)
+class ContainerFacts:
+    """Security-relevant flags of a `docker|podman run`."""
+
+    image: str
+    privileged: bool = False
+    host_network: bool = False
+    host_pid: bool = False
+    cap_add: tuple[str, ...] = ()
+    mounts: tuple[str, ...] = ()  # host side of -v/--mount
+    security_opts: tuple[str, ...] = ()
+    env_literals: tuple[str, ...] = ()  # names passed as -e KEY=value
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What a connector's command line unwraps to."""
+
+    launcher: str  # "npx", "uvx", "docker", "node", "python", "remote", "binary", ...
+    packages: tuple[PackageRef, ...] = ()
+    proxies: tuple[ProxyHop, ...] = ()
+    remotes: tuple[Remote, ...] = ()
+    auto_install: bool = False
+    container: ContainerFacts | None = None
+    path_args: tuple[str, ...] = ()  # arguments of the server that look like filesystem paths
+    secret_args: tuple[SecretArg, ...] = ()
+    notes: tuple[str, ...] = ()  # what could not be understood, for the report
+
+
+@dataclass(frozen=True)
+class SecretArg:
+    """A command-line argument that carries a literal secret (never its value)."""
+
+    flag: str  # the flag it belongs to, or "" for a positional
+    index: int
+    value: Sensitive = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Framework:
+    """One mapping of a rule to an external framework entry."""
+
+    framework: str  # "OWASP-ASI", "OWASP-MCP", "OWASP-LLM", "MAESTRO", "NIST-AI-RMF", ...
+    id: str
+    title: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    slug: str
+    title: str
+    severity: Severity
+    check: str  # name of the fact test in the rule engine
+    rationale: str
+    remediation: str
+    frameworks: tuple[Framework, ...] = ()
+    requires: str = "config"  # which facts the rule needs: "config", "registry", "provenance"...
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    slug: str
+    severity: Severity
+    message: str
+    connector: str
+    location: SourceLocation
+    evidence: str = ""
+    component: str | None = None  # purl of the package concerned, if any
+    frameworks: tuple[Framework, ...] = ()
+    remediation: str = ""
+    waived_by: str | None = None  # waiver id/reason when waived
+
+    @property
+    def waived(self) -> bool:
+        return self.waived_by is not None
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A problem with an input that did not stop the scan (or did, when fatal)."""
+
+    file: str
+    line: int | None
+    message: str
+    fatal: bool = False  # True when nothing usable was read from the file
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ConnectorResult:
+    connector: Connector
+    launch: Launch
+    findings: tuple[Finding, ...]
+    score: int
+    verdict: str  # "pass" | "fail"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    targets: tuple[str, ...]
+    connectors: tuple[ConnectorResult, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    checks_not_run: tuple[str, ...]  # human-readable list of skipped check groups
+    verdict: str
+    score: int
+    fail_on: Severity
+    min_score: int
+    expired_waivers: tuple[str, ...] = ()
+    unused_waivers: tuple[str, ...] = ()
+    incomplete: bool = False  # a source failed; the verdict cannot be trusted as a pass
