@@ -314,3 +314,84 @@ class ScanResult:
     expired_waivers: tuple[str, ...] = ()
     unused_waivers: tuple[str, ...] = ()
     incomplete: bool = False  # a source failed; the verdict cannot be trusted as a pass
+
+
+# --- Resolution (what a launcher would install) -------------------------------------------
+
+
+class Decision(str, enum.Enum):
+    """How a resolved version was chosen."""
+
+    PINNED = "pinned"  # the launcher named this exact version
+    LOCKFILE = "lockfile"  # a lockfile in the scanned directory fixed it
+    RANGE = "range"  # highest version satisfying a range
+    DIST_TAG = "dist-tag"  # an npm dist-tag other than latest
+    LATEST = "latest"  # no version given: the registry's latest
+
+
+@dataclass(frozen=True)
+class Digest:
+    algorithm: str  # "sha512", "sha256", "sha1"
+    value: str  # lowercase hex
+
+
+@dataclass(frozen=True)
+class PackageFacts:
+    """Registry metadata about one version. ``None`` means the registry did not say."""
+
+    published: str | None = None  # ISO 8601 time of this version
+    package_created: str | None = None  # ISO 8601 time of the first version
+    maintainers: tuple[str, ...] | None = None
+    previous_maintainers: tuple[str, ...] | None = None  # of the version before, if known
+    repository: str | None = None
+    homepage: str | None = None
+    license: str | None = None
+    deprecated: str | None = None  # npm deprecation message
+    yanked: str | None = None  # PyPI yank reason ("" when yanked without reason)
+    install_scripts: tuple[str, ...] = ()  # npm lifecycle scripts that run at install
+    has_install_script: bool | None = None  # npm hasInstallScript / binding.gyp
+    pth_files: tuple[str, ...] | None = None  # .pth files in the wheel RECORD; None = unread
+    sdist_only: bool = False
+    mcp_name: str | None = None  # npm mcpName / PyPI "mcp-name:" marker
+    artifact_url: str | None = None
+    artifact_size: int | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedPackage:
+    ecosystem: str
+    name: str
+    version: str
+    purl: str
+    decided_by: Decision
+    requested: str = ""  # the range/tag that led here, as written by the parent
+    digests: tuple[Digest, ...] = ()
+    facts: PackageFacts = field(default_factory=PackageFacts)
+
+
+@dataclass(frozen=True)
+class Edge:
+    parent: str  # purl
+    child: str  # purl
+    spec: str  # the requirement as the parent wrote it
+    kind: str = "prod"  # "prod", "optional", "peer", "bundled"
+
+
+@dataclass(frozen=True)
+class ResolutionProblem:
+    """A requirement that could not be resolved (fail closed: becomes SC13)."""
+
+    ecosystem: str
+    name: str
+    spec: str
+    reason: str  # "not-found", "no-matching-version", "unreachable", "cycle", ...
+    message: str
+    path: tuple[str, ...] = ()  # purls from the root to the requiring node
+
+
+@dataclass(frozen=True)
+class Graph:
+    roots: tuple[str, ...] = ()  # purls of the packages the launcher fetches
+    nodes: tuple[ResolvedPackage, ...] = ()
+    edges: tuple[Edge, ...] = ()
+    problems: tuple[ResolutionProblem, ...] = ()

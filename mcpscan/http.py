@@ -1,0 +1,282 @@
+"""The one HTTP layer: pooled session, timeouts, retries, on-disk cache, offline mode.
+
+Every network fact mcpscan uses passes through :class:`HttpClient`, so caching, retries and
+"--offline opens no socket" hold everywhere. The cache is requests-cache (SQLite) in the
+platform cache directory; ``--offline`` serves stale entries and turns a miss into
+:class:`~mcpscan.errors.OfflineCacheMiss` instead of a request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from mcpscan import __version__
+from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import requests
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+USER_AGENT = f"mcpscan/{__version__} (+https://github.com/mcpscan/mcpscan)"
+DEFAULT_TTL_SECONDS = 3600
+MAX_BODY_BYTES = 64 * 1024 * 1024  # a packument larger than this is refused, not buffered
+
+
+class NotFoundError(RegistryError):
+    """The registry answered 404/410: the package or version does not exist there."""
+
+
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("mcpscan", appauthor=False))
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    cache_dir: Path | None = None  # None: no on-disk cache (--no-cache)
+    offline: bool = False
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 0.5
+    ttl_seconds: int = DEFAULT_TTL_SECONDS
+    max_workers: int = 16
+    user_agent: str = USER_AGENT
+    max_body_bytes: int = MAX_BODY_BYTES
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes = field(repr=False)
+    from_cache: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", self.headers.get("content-type", ""))
+
+
+class _OfflineAdapter:
+    """Transport used in --offline mode: any request that reaches it is a cache miss."""
+
+    def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:
+        raise OfflineCacheMiss(f"--offline: {request.url} is not in the cache")
+
+    def close(self) -> None:
+        return None
+
+
+class HttpClient:
+    """Thread-safe HTTP access with retries and caching. Create one per scan."""
+
+    def __init__(self, config: HttpConfig | None = None) -> None:
+        self.config = config or HttpConfig()
+        self._lock = threading.Lock()
+        self._network_requests = 0
+        self._session: requests.Session | None = None
+
+    # -- session -----------------------------------------------------------------------
+
+    def _build_session(self) -> requests.Session:
+        import requests
+        from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
+
+        cfg = self.config
+        session: requests.Session
+        if cfg.cache_dir is not None:
+            import requests_cache
+
+            if cfg.offline:
+                # Serving a stale entry is the point of --offline, not a warning.
+                logging.getLogger("requests_cache").setLevel(logging.ERROR)
+            cfg.cache_dir.mkdir(parents=True, exist_ok=True)
+            session = requests_cache.CachedSession(
+                str(cfg.cache_dir / "http-cache"),
+                backend="sqlite",
+                expire_after=-1 if cfg.offline else cfg.ttl_seconds,
+                # The same URL is fetched as a full and an abbreviated npm document.
+                match_headers=["Accept"],
+                allowable_codes=(200, 404),
+                # Offline: the transport below refuses every send, and an expired entry is
+                # served as it is stored instead of being revalidated.
+                stale_if_error=cfg.offline,
+            )
+        else:
+            session = requests.Session()
+        session.headers["User-Agent"] = cfg.user_agent
+        if cfg.offline:
+            offline = _OfflineAdapter()
+            session.mount("http://", offline)  # type: ignore[arg-type]
+            session.mount("https://", offline)  # type: ignore[arg-type]
+        else:
+            retry = Retry(
+                total=cfg.retries,
+                connect=cfg.retries,
+                read=cfg.retries,
+                status=cfg.retries,
+                backoff_factor=cfg.backoff,
+                status_forcelist=(429, 500, 502, 503, 504),
+                allowed_methods=frozenset({"GET", "HEAD"}),
+                respect_retry_after_header=True,
+                raise_on_status=False,
+            )
+            adapter = HTTPAdapter(
+                pool_connections=cfg.max_workers,
+                pool_maxsize=cfg.max_workers,
+                max_retries=retry,
+            )
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        return session
+
+    @property
+    def session(self) -> requests.Session:
+        with self._lock:
+            if self._session is None:
+                self._session = self._build_session()
+            return self._session
+
+    @property
+    def network_requests(self) -> int:
+        """Requests that were not answered from the cache (for tests and benchmarks)."""
+        return self._network_requests
+
+    def close(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- requests ----------------------------------------------------------------------
+
+    def get(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        byte_range: tuple[int, int] | None = None,
+        cache: bool = True,
+    ) -> HttpResponse:
+        """GET ``url``. Raises NetworkError for transport failures and 5xx/429 after retries,
+        NotFoundError for 404/410, RegistryError for other non-2xx answers."""
+        import requests
+
+        req_headers = dict(headers or {})
+        if byte_range is not None:
+            req_headers["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
+        session = self.session
+        try:
+            if (byte_range is not None or not cache) and hasattr(session, "cache_disabled"):
+                with session.cache_disabled():
+                    resp = session.get(url, headers=req_headers, timeout=self.config.timeout,
+                                       stream=True)
+            else:
+                resp = session.get(url, headers=req_headers, timeout=self.config.timeout,
+                                   stream=True)
+            from_cache = bool(getattr(resp, "from_cache", False))
+            if self.config.offline and resp.status_code == 504 and not from_cache:
+                raise OfflineCacheMiss(f"--offline: {url} is not in the cache")
+            content = resp.content or b"" if from_cache else self._read_body(resp, url)
+        except OfflineCacheMiss:
+            raise
+        except requests.exceptions.Timeout:
+            raise NetworkError(f"timed out after {self.config.timeout:g}s fetching {url}") from None
+        except requests.exceptions.RetryError:
+            raise NetworkError(f"gave up on {url} after {self.config.retries} retries") from None
+        except requests.exceptions.ConnectionError as exc:
+            reason = _short_reason(exc)
+            raise NetworkError(f"cannot reach {url}: {reason}") from None
+        except requests.exceptions.RequestException as exc:
+            raise NetworkError(f"request to {url} failed: {_short_reason(exc)}") from None
+        if not from_cache:
+            with self._lock:
+                self._network_requests += 1
+        status = resp.status_code
+        if status in (404, 410):
+            raise NotFoundError(f"{url} answered {status} (not found)")
+        if status == 429 or status >= 500:
+            raise NetworkError(f"{url} answered {status} after {self.config.retries} retries")
+        if status >= 400:
+            raise RegistryError(f"{url} answered {status}")
+        return HttpResponse(
+            url=url,
+            status=status,
+            headers=dict(resp.headers),
+            content=content,
+            from_cache=from_cache,
+        )
+
+    def _read_body(self, resp: requests.Response, url: str) -> bytes:
+        limit = self.config.max_body_bytes
+        declared = resp.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            resp.close()
+            raise RegistryError(f"{url} is {int(declared)} bytes, over the {limit}-byte limit")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_content(chunk_size=1 << 16):
+            size += len(chunk)
+            if size > limit:
+                resp.close()
+                raise RegistryError(f"{url} is over the {limit}-byte limit")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        # A cached response replays its stored body; only fresh bodies can be short.
+        if (
+            declared
+            and declared.isdigit()
+            and not resp.headers.get("Content-Encoding")
+            and len(body) != int(declared)
+        ):
+            raise NetworkError(f"{url}: truncated body ({len(body)} of {declared} bytes)")
+        return body
+
+    def get_json(self, url: str, *, headers: Mapping[str, str] | None = None) -> Any:
+        """GET and decode a JSON document; a non-JSON answer is a RegistryError."""
+        resp = self.get(url, headers=headers)
+        ctype = resp.content_type.lower()
+        if "html" in ctype or "xml" in ctype:
+            raise RegistryError(f"{url}: expected JSON, got {ctype.split(';')[0] or 'no type'}")
+        try:
+            return json.loads(resp.content)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RegistryError(f"{url}: invalid JSON ({exc.__class__.__name__})") from None
+
+    # -- concurrency -------------------------------------------------------------------
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """Apply ``fn`` to ``items`` concurrently (I/O bound), keeping order."""
+        work = list(items)
+        if len(work) <= 1:
+            return [fn(x) for x in work]
+        workers = min(self.config.max_workers, len(work))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mcpscan-http") as pool:
+            return list(pool.map(fn, work))
+
+
+def _short_reason(exc: BaseException) -> str:
+    """The innermost, shortest explanation of a transport failure (no URLs with secrets:
+    registry URLs are configuration, not config-file values)."""
+    text = str(exc)
+    for marker in ("Caused by ", "Failed to establish a new connection: "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return text.strip("()' ")[:200] or exc.__class__.__name__

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.registry_server import RegistryServer, serve
+
+
+@pytest.fixture
+def registry_server() -> Iterator[RegistryServer]:
+    yield from serve()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("MCPSCAN_LIVE") == "1":
+        return
+    skip = pytest.mark.skip(reason="live registry test: set MCPSCAN_LIVE=1")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def no_external_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any connection attempt to a host other than 127.0.0.1 (live tests excepted)."""
+    if request.node.get_closest_marker("live"):
+        return
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if host not in ("127.0.0.1", "localhost", "::1") and not (
+            isinstance(host, str) and host.startswith("/")
+        ):
+            raise AssertionError(f"test tried to reach {host!r}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
