@@ -108,6 +108,9 @@ class Setting:
     value: Sensitive = field(compare=False)
     kind: ValueKind
     origin: str = "env"  # "env", "header", "env_http_header", "bearer_token_env_var"...
+    # The config itself declares the value secret (server.json isSecret, VS Code password
+    # input), so any literal there is a secret whatever its format.
+    secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,9 @@ class ScanResult:
     expired_waivers: tuple[str, ...] = ()
     unused_waivers: tuple[str, ...] = ()
     incomplete: bool = False  # a source failed; the verdict cannot be trusted as a pass
+    # Findings about the scan itself rather than one connector (e.g. an expired waiver
+    # that names no scanned connector). They count for the verdict, not for any score.
+    scan_findings: tuple[Finding, ...] = ()
 
 
 # --- Resolution (what a launcher would install) -------------------------------------------

@@ -28,6 +28,7 @@ _INDIRECTION_PATTERNS = (
     r"\$[A-Za-z_][A-Za-z0-9_]*",  # $VAR
     r"%[A-Za-z_][A-Za-z0-9_]*%",  # %VAR% (Windows, Gemini)
     r"\{[A-Za-z_][A-Za-z0-9_]*\}",  # server.json {var} templates
+    r"\{(?:env|file):[^}]+\}",  # opencode {env:VAR}, {file:path}
 )
 _INDIRECTION_RE = re.compile("|".join(f"(?:{p})" for p in _INDIRECTION_PATTERNS))
 
@@ -49,7 +50,7 @@ _TOKEN_PATTERNS: tuple[tuple[str, str], ...] = (
     ("npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
     ("PyPI token", r"\bpypi-[A-Za-z0-9_\-]{50,}"),
     ("Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}\b"),
-    ("Postmark/UUID-style key", r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"),
+    ("UUID-style key", r"\b[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}\b"),
     ("Notion token", r"\b(?:secret_|ntn_)[A-Za-z0-9]{40,}\b"),
     ("Linear API key", r"\blin_api_[A-Za-z0-9]{30,}\b"),
     ("Supabase token", r"\bsbp_[A-Za-z0-9]{30,}\b"),
@@ -66,8 +67,9 @@ _SECRET_NAME_RE = re.compile(
 
 # Literals that are obviously placeholders, not secrets a user pasted.
 _PLACEHOLDER_RE = re.compile(
-    r"(?i)^(<[^>]*>|your[_\- ].*|xxx+|\*+|changeme|replace[_\-]?me|todo|example|placeholder|"
-    r"\.\.\.|none|null|true|false|on|off|yes|no|\d{1,6})$"
+    r"(?i)^(<[^>]*>|\[[^\]]*\]|your[_\- ].*|xxx+|\*+|changeme|replace[_\-]?me|todo|example|"
+    r"placeholder|\.\.\.|none|null|true|false|on|off|yes|no|\d{1,6}|token|key|secret|"
+    r"password|api[_\-]?key|value|string|here|redacted)$"
 )
 
 _BEARER_RE = re.compile(r"(?i)^(bearer|token|basic)\s+(\S+)$")
@@ -103,17 +105,19 @@ def shannon_entropy(text: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
+_KEYLIKE_RE = re.compile(r"^[A-Za-z0-9+_\-.]+={0,2}$")
+
+
 def _high_entropy(token: str) -> bool:
-    if len(token) < 20 or " " in token:
+    """A random-looking key: long, mixed letters and digits, no path/URL/package shape."""
+    if len(token) < 20 or not _KEYLIKE_RE.match(token):
         return False
-    if "/" in token and token.count("/") > 2:  # a path, not a key
+    if not (re.search(r"[0-9]", token) and re.search(r"[A-Za-z]", token)):
         return False
-    classes = sum(
-        1
-        for pat in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
-        if re.search(pat, token)
-    )
-    return classes >= 2 and shannon_entropy(token) >= 3.5
+    separators = token.count("-") + token.count(".")
+    if re.fullmatch(r"[a-z0-9]+(?:[._\-][a-z0-9]+)*", token) and separators >= 2:
+        return False  # a lower-case dotted/dashed identifier (package, host name, version)
+    return shannon_entropy(token) >= 3.5
 
 
 def classify(value: str, *, name: str | None = None) -> SecretMatch | None:
@@ -156,6 +160,9 @@ class Redactor:
         raw = secret.reveal()
         if len(raw) >= self._MIN_LEN:
             self._values[raw] = f"<redacted {secret.fingerprint}>"
+
+    def merge(self, other: Redactor) -> None:
+        self._values.update(other._values)
 
     def __len__(self) -> int:
         return len(self._values)

@@ -5,9 +5,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mcpscan.errors import InputError
 from mcpscan.models import Connector, Diagnostic
+
+if TYPE_CHECKING:
+    from mcpscan.sources.nodes import Node
 
 
 class SourceError(InputError):
@@ -31,6 +35,15 @@ class LoadResult:
 
 
 @dataclass(frozen=True)
+class ParseContext:
+    """Who and where a document is being read for."""
+
+    file: str  # the file name as shown to the user (relative to the working dir if under it)
+    client: str  # "claude-desktop", "vscode", "codex", ... as reported on each connector
+    scope: str  # "user", "project", "managed", "local", "cli" or ""
+
+
+@dataclass(frozen=True)
 class DiscoveredConfig:
     path: Path
     client: str
@@ -43,9 +56,12 @@ class ConfigFormat(ABC):
     client: str  # e.g. "claude-desktop", "vscode", "codex"
 
     @abstractmethod
-    def claims(self, path: Path, data: object) -> bool:
+    def claims(self, path: Path, data: Node) -> bool:
         """Whether this format recognises a parsed document (by file name and shape)."""
 
     @abstractmethod
-    def parse(self, path: Path, document: object) -> ParseResult:
-        """Connectors of a document already parsed by :mod:`mcpscan.sources` (with lines)."""
+    def parse(self, document: Node, context: ParseContext) -> ParseResult:
+        """Connectors of a document already parsed by :mod:`mcpscan.sources` (with lines).
+
+        Never raises for a bad entry: it is skipped with a non-fatal diagnostic.
+        """

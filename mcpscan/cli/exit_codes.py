@@ -1,0 +1,59 @@
+"""The one place that maps scan outcomes and errors to exit codes (DESIGN §5).
+
+| code | meaning |
+|---|---|
+| 0 | scan complete, verdict pass |
+| 1 | scan complete, verdict fail |
+| 2 | usage error, or an input/policy/rules file that cannot be read |
+| 3 | scan incomplete: a registry or advisory source failed, or an offline cache miss |
+| 4 | nothing to scan: no connector found |
+"""
+
+from __future__ import annotations
+
+import enum
+
+from mcpscan.errors import (
+    AdvisoryError,
+    InputError,
+    NetworkError,
+    PolicyError,
+    RegistryError,
+    ReportError,
+    ResolutionError,
+    RulesError,
+    UsageError,
+)
+from mcpscan.models import ScanResult
+
+
+class ExitCode(enum.IntEnum):
+    PASS = 0
+    FAIL = 1
+    USAGE = 2
+    INCOMPLETE = 3
+    NOTHING_TO_SCAN = 4
+
+
+def for_error(error: BaseException) -> ExitCode:
+    """Exit code of a scan that stopped with ``error``."""
+    if isinstance(error, UsageError | InputError | PolicyError | RulesError | ReportError):
+        return ExitCode.USAGE
+    if isinstance(error, NetworkError | RegistryError | ResolutionError | AdvisoryError):
+        return ExitCode.INCOMPLETE
+    return ExitCode.USAGE
+
+
+def for_result(result: ScanResult, *, allow_incomplete: bool = False) -> ExitCode:
+    """Exit code of a scan that ran to the end.
+
+    Nothing usable read from any input is a usage/input error (2); inputs that were read
+    but declared no connector is "nothing to scan" (4). An incomplete scan is never a pass.
+    """
+    if not result.connectors:
+        if any(d.fatal for d in result.diagnostics):
+            return ExitCode.USAGE
+        return ExitCode.NOTHING_TO_SCAN
+    if result.incomplete and not allow_incomplete:
+        return ExitCode.INCOMPLETE
+    return ExitCode.FAIL if result.verdict == "fail" else ExitCode.PASS

@@ -1,0 +1,68 @@
+"""Helpers every renderer shares, so all formats show the same, equally safe, facts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+from mcpscan.models import Finding, ScanResult
+
+_URL_RE = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
+_QUERY_VALUE_RE = re.compile(r"=[^&;]*")
+
+
+def _scrub_url(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+    except ValueError:
+        return "<unparsable url>"
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = _QUERY_VALUE_RE.sub("=***", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def scrub_urls(text: str) -> str:
+    """Remove credentials and query values from any URL embedded in ``text``.
+
+    Package specs, repositories and launcher notes are plain strings in the model; a spec
+    such as ``https://TOKEN@host/pkg.tgz`` must still not carry its token into a report.
+    """
+    return _URL_RE.sub(lambda m: _scrub_url(m.group(0)), text)
+
+
+def command_basename(command: str | None) -> str | None:
+    """The program name only: the directory part of a command may name a user's home."""
+    if command is None:
+        return None
+    return re.split(r"[\\/]", command)[-1]
+
+
+def finding_order(finding: Finding) -> tuple[bool, int, str, str, str, str]:
+    """Unwaived first, then most severe, then stable text keys."""
+    return (
+        finding.waived,
+        -int(finding.severity),
+        finding.rule_id,
+        finding.component or "",
+        finding.message,
+        finding.evidence,
+    )
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=finding_order)
+
+
+def all_findings(result: ScanResult) -> list[tuple[str, Finding]]:
+    """Every finding with the name of its connector ("(scan)" for scan-level findings):
+    unwaived first, most severe first, then by connector in scan order."""
+    rows = [(-1, "(scan)", f) for f in result.scan_findings] + [
+        (index, cr.connector.name, f)
+        for index, cr in enumerate(result.connectors)
+        for f in cr.findings
+    ]
+    rows.sort(key=lambda row: (row[2].waived, -int(row[2].severity), row[0], finding_order(row[2])))
+    return [(name, f) for _, name, f in rows]

@@ -1,0 +1,212 @@
+"""The JSON report (``-f json``), schema_version 1; its schema is schemas/report.schema.json.
+
+Every configured value that may be a secret is reduced to a name, a kind and, for literals,
+a fingerprint: :meth:`Sensitive.reveal` is never called here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcpscan import __version__
+from mcpscan.models import (
+    ConnectorResult,
+    ContainerFacts,
+    Diagnostic,
+    Finding,
+    PackageRef,
+    ProxyHop,
+    Remote,
+    ScanResult,
+    SecretArg,
+    Setting,
+    Severity,
+    ValueKind,
+)
+from mcpscan.report._common import command_basename, scrub_urls, sorted_findings
+from mcpscan.report.interface import Renderer
+
+SCHEMA_VERSION = 1
+
+# Most severe first, so the summary reads in priority order.
+_SEVERITIES = sorted(Severity, reverse=True)
+
+
+def _optional_text(text: str | None) -> str | None:
+    return None if text is None else scrub_urls(text)
+
+
+def _package(ref: PackageRef) -> dict[str, Any]:
+    return {
+        "ecosystem": ref.ecosystem,
+        "name": ref.name,
+        "version": _optional_text(ref.requested),
+        "version_kind": ref.version_kind.value,
+        "pinned": ref.pinned,
+        "purl": ref.purl,
+        "role": ref.role,
+        "spec": scrub_urls(ref.spec),
+        "sha256": ref.sha256,
+        "alias_of": ref.alias_of,
+    }
+
+
+def _proxy(hop: ProxyHop) -> dict[str, Any]:
+    return {
+        "kind": hop.kind,
+        "mode": hop.mode,
+        "package": hop.package.purl if hop.package else None,
+        "flags": list(hop.flags),
+        "listen_host": hop.listen_host,
+        "port": hop.port,
+        "allow_origin": hop.allow_origin,
+        "pass_environment": hop.pass_environment,
+        "token_store": hop.token_store,
+    }
+
+
+def _remote(remote: Remote) -> dict[str, Any]:
+    return {
+        "url": remote.display_url,
+        "scheme": remote.scheme,
+        "host": remote.host,
+        "port": remote.port,
+        "loopback": remote.loopback,
+        "transport": remote.transport,
+        "via": remote.via,
+        "has_userinfo": remote.has_userinfo,
+        "secret_query_keys": list(remote.secret_query_keys),
+        "allow_http": remote.allow_http,
+    }
+
+
+def _setting(setting: Setting) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": setting.name,
+        "kind": setting.kind.value,
+        "origin": setting.origin,
+        "secret": setting.secret,
+    }
+    if setting.kind is ValueKind.LITERAL:
+        out["fingerprint"] = setting.value.fingerprint
+    return out
+
+
+def _secret_arg(arg: SecretArg) -> dict[str, Any]:
+    return {"flag": arg.flag, "index": arg.index, "fingerprint": arg.value.fingerprint}
+
+
+def _container(facts: ContainerFacts | None) -> dict[str, Any] | None:
+    if facts is None:
+        return None
+    return {
+        "image": scrub_urls(facts.image),
+        "privileged": facts.privileged,
+        "host_network": facts.host_network,
+        "host_pid": facts.host_pid,
+        "cap_add": list(facts.cap_add),
+        "mounts": list(facts.mounts),
+        "security_opts": list(facts.security_opts),
+        "env_literals": list(facts.env_literals),
+    }
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": finding.rule_id,
+        "slug": finding.slug,
+        "severity": finding.severity.label,
+        "message": scrub_urls(finding.message),
+        "evidence": scrub_urls(finding.evidence),
+        "component": finding.component,
+        "frameworks": [
+            {"framework": fw.framework, "id": fw.id, "title": fw.title, "version": fw.version}
+            for fw in finding.frameworks
+        ],
+        "remediation": finding.remediation,
+        "waived_by": finding.waived_by,
+        "location": {"file": finding.location.file, "line": finding.location.line},
+    }
+
+
+def _connector(cr: ConnectorResult) -> dict[str, Any]:
+    conn, launch = cr.connector, cr.launch
+    src = conn.source
+    return {
+        "name": conn.name,
+        "source": {
+            "file": src.file,
+            "line": src.line,
+            "client": src.client,
+            "key": src.key,
+            "scope": src.scope,
+        },
+        "enabled": conn.enabled,
+        "transport": conn.transport,
+        "command": command_basename(conn.command),
+        "launcher": launch.launcher,
+        "auto_install": launch.auto_install,
+        "server_name": conn.server_name,
+        "repository": _optional_text(conn.repository),
+        "packages": [_package(p) for p in launch.packages],
+        "proxies": [_proxy(h) for h in launch.proxies],
+        "remotes": [_remote(r) for r in launch.remotes],
+        "env": [_setting(s) for s in conn.env],
+        "headers": [_setting(s) for s in conn.headers],
+        "secret_args": [_secret_arg(a) for a in launch.secret_args],
+        "options": [{"name": k, "value": v} for k, v in conn.options],
+        "container": _container(launch.container),
+        "notes": [scrub_urls(n) for n in launch.notes],
+        "score": cr.score,
+        "verdict": cr.verdict,
+        "findings": [_finding(f) for f in sorted_findings(cr.findings)],
+    }
+
+
+def _diagnostic(diag: Diagnostic) -> dict[str, Any]:
+    return {
+        "file": diag.file,
+        "line": diag.line,
+        "message": scrub_urls(diag.message),
+        "fatal": diag.fatal,
+    }
+
+
+def _summary(result: ScanResult) -> dict[str, Any]:
+    counts = dict.fromkeys((s.label for s in _SEVERITIES), 0)
+    waived = 0
+    for f in (*result.scan_findings, *(f for cr in result.connectors for f in cr.findings)):
+        if f.waived:
+            waived += 1
+        else:
+            counts[f.severity.label] += 1
+    return {"connectors": len(result.connectors), "findings": counts, "waived": waived}
+
+
+def to_dict(result: ScanResult) -> dict[str, Any]:
+    """The JSON document for ``result``; equal results give equal documents."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "mcpscan", "version": __version__},
+        "targets": list(result.targets),
+        "verdict": result.verdict,
+        "score": result.score,
+        "fail_on": result.fail_on.label,
+        "min_score": result.min_score,
+        "incomplete": result.incomplete,
+        "summary": _summary(result),
+        "checks_not_run": list(result.checks_not_run),
+        "diagnostics": [_diagnostic(d) for d in result.diagnostics],
+        "expired_waivers": list(result.expired_waivers),
+        "unused_waivers": list(result.unused_waivers),
+        "scan_findings": [_finding(f) for f in sorted_findings(result.scan_findings)],
+        "connectors": [_connector(cr) for cr in result.connectors],
+    }
+
+
+class JsonRenderer(Renderer):
+    name = "json"
+
+    def render(self, result: ScanResult) -> str:
+        return json.dumps(to_dict(result), indent=2, sort_keys=False) + "\n"

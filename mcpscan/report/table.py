@@ -1,0 +1,303 @@
+"""The console report (``-f table``), rendered with rich into a string.
+
+Every piece of text taken from a scanned config is wrapped in :class:`rich.text.Text`
+(never parsed as markup) and stripped of control characters, so a connector named
+``[red]...`` or carrying terminal escapes cannot restyle or hijack the user's terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+from typing import TYPE_CHECKING
+
+from mcpscan import __version__
+from mcpscan.models import (
+    Connector,
+    ConnectorResult,
+    ContainerFacts,
+    Launch,
+    PackageRef,
+    ProxyHop,
+    Remote,
+    ScanResult,
+    Severity,
+)
+from mcpscan.report._common import all_findings, scrub_urls
+from mcpscan.report.interface import Renderer
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.text import Text
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_DIGEST_RE = re.compile(r"\b(sha(?:256|384|512):)([0-9a-f]{13,})")
+
+_SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+_VERDICT_STYLE = {"pass": "bold green", "fail": "bold red"}
+
+
+def _clean(text: str) -> str:
+    return _CONTROL_RE.sub(lambda m: " " if m.group(0) in "\t\n\r" else "?", text)
+
+
+def _text(text: str, style: str = "") -> Text:
+    from rich.text import Text
+
+    return Text(_clean(text), style=style)
+
+
+def _lines(*parts: Text) -> Text:
+    from rich.text import Text
+
+    return Text("\n").join(parts)
+
+
+def _verdict(verdict: str) -> Text:
+    return _text(verdict.upper(), _VERDICT_STYLE.get(verdict, "bold"))
+
+
+def _short_digest(version: str) -> str:
+    """A digest cut to 12 hex digits: enough to compare by eye, short enough for a cell."""
+    return _DIGEST_RE.sub(lambda m: m.group(1) + m.group(2)[:12] + "...", version)
+
+
+def _package_line(ref: PackageRef) -> Text:
+    from rich.text import Text
+
+    label = f"{ref.ecosystem}:{ref.name}"
+    if ref.requested:
+        # PEP 440 specifiers read naturally glued to the name ("fetch==1.0", "x>=2").
+        sep = "" if ref.requested[0] in "=<>!~" else "@"
+        label += f"{sep}{_short_digest(ref.requested)}"
+    line = Text.assemble(_text(scrub_urls(label)))
+    if ref.pinned:
+        line.append_text(_text(" pinned", "green"))
+    else:
+        line.append_text(_text(f" unpinned ({ref.version_kind.value})", "yellow"))
+    if ref.role != "server":
+        line.append_text(_text(f" [{ref.role}]", "dim"))
+    return line
+
+
+def _proxy_line(hop: ProxyHop) -> Text:
+    details = [hop.mode]
+    if hop.listen_host or hop.port is not None:
+        port = "?" if hop.port is None else str(hop.port)
+        details.append(f"listen {hop.listen_host or '?'}:{port}")
+    if hop.allow_origin:
+        details.append(f"allow-origin {hop.allow_origin}")
+    if hop.pass_environment:
+        details.append("pass-environment")
+    if hop.token_store:
+        details.append(f"token store {hop.token_store}")
+    return _text(f"proxy {hop.kind} ({', '.join(details)})")
+
+
+def _remote_line(remote: Remote) -> Text:
+    from rich.text import Text
+
+    line = Text.assemble(_text("remote "), _text(remote.display_url))
+    details = [remote.transport]
+    if remote.via != "config":
+        details.append(f"via {remote.via}")
+    if remote.has_userinfo:
+        details.append("credentials in URL")
+    if remote.secret_query_keys:
+        details.append("secret query keys: " + ", ".join(remote.secret_query_keys))
+    if remote.allow_http:
+        details.append("plaintext allowed")
+    line.append_text(_text(f" ({', '.join(details)})", "dim"))
+    return line
+
+
+def _container_line(facts: ContainerFacts, packages: tuple[PackageRef, ...]) -> Text:
+    # The image is normally also a package line; say it once.
+    details = [] if any(p.spec == facts.image for p in packages) else [scrub_urls(facts.image)]
+    details += [
+        flag
+        for flag, on in (
+            ("privileged", facts.privileged),
+            ("host network", facts.host_network),
+            ("host pid", facts.host_pid),
+        )
+        if on
+    ]
+    details += [f"cap-add {cap}" for cap in facts.cap_add]
+    details += [f"mount {m}" for m in facts.mounts]
+    details += [f"security-opt {o}" for o in facts.security_opts]
+    details += [f"env literal {name}" for name in facts.env_literals]
+    return _text("container" + (f" ({', '.join(details)})" if details else ""))
+
+
+def _launch_cell(launch: Launch) -> Text:
+    head = launch.launcher + (" (auto-install)" if launch.auto_install else "")
+    parts = [_text(head, "bold")]
+    parts += [_package_line(p) for p in launch.packages]
+    parts += [_proxy_line(h) for h in launch.proxies]
+    parts += [_remote_line(r) for r in launch.remotes]
+    if launch.container:
+        parts.append(_container_line(launch.container, launch.packages))
+    parts += [_text(f"note: {scrub_urls(n)}", "dim italic") for n in launch.notes]
+    return _lines(*parts)
+
+
+def _source(conn: Connector) -> str:
+    return f"{conn.source.file}:{conn.source.line}"
+
+
+def _connector_table(connectors: tuple[ConnectorResult, ...], width: int) -> RenderableType:
+    from rich import box
+    from rich.table import Table
+
+    # A file:line broken across lines is hard to copy, so the first column gets room for
+    # the longest one, as long as the launch details keep most of the width.
+    first_width = max(
+        len(text)
+        for cr in connectors
+        for text in (cr.connector.name, _source(cr.connector), cr.connector.source.client)
+    )
+    table = Table(box=box.SIMPLE_HEAD, show_lines=True, expand=True, pad_edge=False)
+    table.add_column("Connector", overflow="fold", width=max(min(first_width, width * 2 // 5), 9))
+    table.add_column("Launch", overflow="fold", ratio=1)
+    table.add_column("Result", no_wrap=True)
+    for cr in connectors:
+        conn = cr.connector
+        about = [
+            _text(conn.name, "bold"),
+            _text(_source(conn)),
+            _text(f"{conn.source.client} {conn.source.scope}".strip(), "dim"),
+        ]
+        if not conn.enabled:
+            about.append(_text("disabled", "dim"))
+        table.add_row(
+            _lines(*about),
+            _launch_cell(cr.launch),
+            _lines(_verdict(cr.verdict), _text(f"score {cr.score}")),
+        )
+    return table
+
+
+def _findings_table(result: ScanResult) -> RenderableType:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_lines=True, expand=True, pad_edge=False)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Rule", overflow="fold", max_width=24)
+    table.add_column("Connector", overflow="fold", max_width=20)
+    table.add_column("Finding", overflow="fold", ratio=1)
+    for connector, f in all_findings(result):
+        dim = " dim" if f.waived else ""
+        severity = _text(f.severity.label, _SEVERITY_STYLE[f.severity] + dim)
+        detail = [_text(scrub_urls(f.message), dim.strip())]
+        if f.evidence:
+            detail.append(_text(f"evidence: {scrub_urls(f.evidence)}", "dim"))
+        if f.component:
+            detail.append(_text(f"component: {f.component}", "dim"))
+        if f.waived:
+            severity = _lines(severity, _text("waived", "italic"))
+            detail.append(_text(f"waived by: {f.waived_by}", "italic"))
+        table.add_row(
+            severity,
+            _lines(_text(f.rule_id, "bold" + dim), _text(f.slug, "dim")),
+            _text(connector),
+            _lines(*detail),
+        )
+    return table
+
+
+def _headline(result: ScanResult) -> Text:
+    from rich.text import Text
+
+    lines = [
+        Text.assemble(
+            _text(f"mcpscan {__version__}  "),
+            _verdict(result.verdict),
+            _text(f"  score {result.score}/100", "bold"),
+            _text(f"  (fail on: {result.fail_on.label}+, min score: {result.min_score})", "dim"),
+        )
+    ]
+    if result.targets:
+        lines.append(_text("targets: " + ", ".join(result.targets), "dim"))
+    if result.incomplete:
+        lines.append(
+            _text("INCOMPLETE: a source failed, so this result cannot be trusted as a pass",
+                  "bold yellow")
+        )
+    return _lines(*lines)
+
+
+def _section(console: Console, title: str, items: list[str], style: str = "") -> None:
+    if not items:
+        return
+    console.print()
+    console.print(_text(title, "bold underline"))
+    for item in items:
+        console.print(_text(f"  - {item}", style))
+
+
+class TableRenderer(Renderer):
+    name = "table"
+
+    def __init__(self, color: bool = False, width: int = 100) -> None:
+        self.color = color
+        self.width = width
+
+    def _console(self, out: StringIO) -> Console:
+        from rich.console import Console
+
+        # Every setting that rich would otherwise read from the environment is fixed, so
+        # the same result renders to the same text; the caller decides about colour.
+        return Console(
+            file=out,
+            force_terminal=self.color,
+            color_system="standard" if self.color else None,
+            no_color=not self.color,
+            width=self.width,
+            markup=False,
+            emoji=False,
+            highlight=False,
+            legacy_windows=False,
+            soft_wrap=False,
+        )
+
+    def render(self, result: ScanResult) -> str:
+        out = StringIO()
+        console = self._console(out)
+        console.print(_headline(result))
+
+        console.print()
+        console.print(_text(f"Connectors ({len(result.connectors)})", "bold underline"))
+        if result.connectors:
+            console.print(_connector_table(result.connectors, self.width))
+        else:
+            console.print(_text("  no connector found", "yellow"))
+
+        rows = all_findings(result)
+        waived = sum(1 for _, f in rows if f.waived)
+        console.print()
+        console.print(
+            _text(f"Findings ({len(rows) - waived} open, {waived} waived)", "bold underline")
+        )
+        if rows:
+            console.print(_findings_table(result))
+        else:
+            console.print(_text("  none", "green"))
+
+        diagnostics = [
+            scrub_urls(str(d)) + (" (fatal)" if d.fatal else "") for d in result.diagnostics
+        ]
+        _section(console, "Diagnostics", diagnostics, "yellow")
+        _section(console, "Checks not run", list(result.checks_not_run), "yellow")
+        _section(console, "Expired waivers", list(result.expired_waivers), "yellow")
+        _section(console, "Unused waivers", list(result.unused_waivers), "dim")
+        # rich pads every table line to the full width; trailing blanks only get in the way
+        # of diffs and copy-paste.
+        return "".join(line.rstrip() + "\n" for line in out.getvalue().splitlines())

@@ -1,0 +1,96 @@
+"""The ruleset seam: facts in, findings, scores and a verdict out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from mcpscan.errors import PolicyError, RulesError
+from mcpscan.models import Connector, ConnectorResult, Finding, Launch, Severity
+
+
+class RulesetError(RulesError):
+    """The rule catalogue (a rules/ file) is unreadable or invalid."""
+
+
+class PolicyFileError(PolicyError):
+    """The policy file (mcpscan.toml) is unreadable or invalid."""
+
+
+@dataclass(frozen=True)
+class ConnectorFacts:
+    """Everything established about one connector, as input to the checks.
+
+    Later stages add their facts as new fields with a default of ``None`` (meaning "not
+    established in this scan"), so checks written against earlier stages keep working.
+    """
+
+    connector: Connector
+    launch: Launch
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One thing a check found. The engine turns it into a :class:`Finding`.
+
+    ``message`` and ``evidence`` must never hold a secret value: name it, give its kind and
+    ``Sensitive.fingerprint``.
+    """
+
+    message: str
+    evidence: str = ""
+    component: str | None = None  # purl of the package concerned
+    severity: Severity | None = None  # overrides the rule's default for this hit
+
+
+@dataclass(frozen=True)
+class ConnectorEvaluation:
+    facts: ConnectorFacts
+    findings: tuple[Finding, ...]
+    score: int
+    verdict: str  # "pass" | "fail"
+
+    def to_result(self) -> ConnectorResult:
+        return ConnectorResult(
+            connector=self.facts.connector,
+            launch=self.facts.launch,
+            findings=self.findings,
+            score=self.score,
+            verdict=self.verdict,
+        )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    connectors: tuple[ConnectorEvaluation, ...]  # in the order the facts were given
+    # Findings that belong to no connector (an expired waiver naming nothing scanned);
+    # they count for the overall verdict, not for any score. Their ``connector`` is "".
+    scan_findings: tuple[Finding, ...]
+    score: int
+    verdict: str
+    fail_on: Severity
+    min_score: int
+    # Rules that could not run because their facts were not established, grouped by the
+    # facts they need: (("provenance", ("SC02", "SC03")), ...).
+    not_evaluated: tuple[tuple[str, tuple[str, ...]], ...]
+    expired_waivers: tuple[str, ...]  # Waiver.label of each
+    unused_waivers: tuple[str, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """All findings, connector findings first, each group in its deterministic order."""
+        return tuple(f for c in self.connectors for f in c.findings) + self.scan_findings
+
+
+class RuleEngine(ABC):
+    @abstractmethod
+    def evaluate(
+        self,
+        facts: Sequence[ConnectorFacts],
+        *,
+        today: date,
+        available: frozenset[str] = frozenset({"config"}),
+    ) -> Evaluation:
+        """Run every enabled rule whose facts are ``available`` and score the result."""

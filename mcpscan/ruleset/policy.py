@@ -1,0 +1,324 @@
+"""The policy file ``mcpscan.toml``: thresholds, rule overrides and waivers."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from fnmatch import fnmatchcase
+from pathlib import Path
+from urllib.parse import unquote
+
+from mcpscan.models import Finding, Severity
+from mcpscan.ruleset import _toml
+from mcpscan.ruleset.interface import PolicyFileError
+
+POLICY_FILE_NAME = "mcpscan.toml"
+
+_TOP_KEYS = (
+    "fail_on",
+    "min_score",
+    "cooldown_days",
+    "require_provenance",
+    "require_approval",
+    "trusted_publishers",
+    "allowed_registries",
+    "rules",
+    "waivers",
+)
+_RULE_KEYS = ("severity", "enabled")
+_WAIVER_KEYS = ("rule", "target", "advisory", "reason", "owner", "approver", "expires")
+_WAIVER_REQUIRED = ("rule", "reason", "approver", "expires")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PURL_NAME_RE = re.compile(r"^pkg:[^/]+/(?P<name>.+)$")
+
+
+@dataclass(frozen=True)
+class RuleOverride:
+    rule: str
+    severity: Severity | None = None
+    enabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An approved exception to one rule, valid until the end of ``expires``."""
+
+    rule: str
+    reason: str
+    approver: str
+    expires: date
+    target: str = "*"  # connector name, package name or purl; glob
+    advisory: str | None = None
+    owner: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def label(self) -> str:
+        where = f" ({self.file}:{self.line})" if self.file and self.line else ""
+        advisory = f" {self.advisory}" if self.advisory else ""
+        return f"{self.rule}{advisory} for {self.target}, expires {self.expires.isoformat()}{where}"
+
+    def expired(self, today: date) -> bool:
+        return self.expires < today
+
+    def matches(self, finding: Finding) -> bool:
+        if finding.rule_id != self.rule:
+            return False
+        if self.advisory and not _mentions(finding, self.advisory):
+            return False
+        return any(_glob(c, self.target) for c in _targets(finding))
+
+    def names_connector(self, connector: str) -> bool:
+        """Whether the target is this connector's name itself (not a glob that fits it)."""
+        return connector.lower() == self.target.lower()
+
+
+def _glob(name: str, pattern: str) -> bool:
+    # Case-insensitive: configs spell one connector "GitHub" and "github", and PyPI names
+    # are case-insensitive; what a waiver may cover is still bounded by its rule.
+    return fnmatchcase(name.lower(), pattern.lower())
+
+
+def _targets(finding: Finding) -> list[str]:
+    """What a waiver target may name: the connector, the package's purl or its name."""
+    found = [finding.connector] if finding.connector else []
+    purl = finding.component
+    if purl:
+        base = purl.split("?", 1)[0].split("#", 1)[0]
+        # A purl percent-encodes every "@" but the version separator (npm scopes: %40).
+        versionless, _, version = base.partition("@")
+        found += [purl, base, versionless]
+        m = _PURL_NAME_RE.match(versionless)
+        if m:
+            name = unquote(m.group("name"))  # "pkg:npm/%40scope/x" -> "@scope/x"
+            found.append(name)
+            if version:
+                found.append(f"{name}@{unquote(version)}")
+    return found
+
+
+def _mentions(finding: Finding, advisory: str) -> bool:
+    # Findings do not carry a structured advisory id; the advisory checks put it in the
+    # message or evidence, where a whole-word match is unambiguous (GHSA/CVE/MAL ids).
+    pattern = re.compile(rf"(?<![\w-]){re.escape(advisory)}(?![\w-])", re.IGNORECASE)
+    return bool(pattern.search(finding.message) or pattern.search(finding.evidence))
+
+
+@dataclass(frozen=True)
+class Policy:
+    fail_on: Severity = Severity.HIGH
+    min_score: int = 0
+    cooldown_days: int = 7
+    require_provenance: bool = False
+    require_approval: bool = False
+    trusted_publishers: tuple[str, ...] = ()
+    allowed_registries: tuple[str, ...] = ()
+    rule_overrides: tuple[RuleOverride, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    source: str | None = None  # the file it was read from; None for the built-in default
+
+    def override_for(self, rule_id: str) -> RuleOverride | None:
+        for override in self.rule_overrides:
+            if override.rule == rule_id:
+                return override
+        return None
+
+    def with_overrides(
+        self, *, fail_on: Severity | None = None, min_score: int | None = None
+    ) -> Policy:
+        """The policy with command-line settings applied (``None`` keeps the file's)."""
+        changes: dict[str, object] = {}
+        if fail_on is not None:
+            changes["fail_on"] = fail_on
+        if min_score is not None:
+            if not 0 <= min_score <= 100:
+                raise PolicyFileError("min_score must be between 0 and 100")
+            changes["min_score"] = min_score
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def find_policy(cwd: Path) -> Path | None:
+    candidate = cwd / POLICY_FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_policy(path: Path, *, rule_ids: Collection[str] | None = None) -> Policy:
+    """Read and validate a policy file.
+
+    ``rule_ids`` are the ids rule overrides and waivers may name; by default those of the
+    shipped catalogue (pass the loaded catalogue's ids when ``--rules`` replaces it).
+    """
+    where = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise PolicyFileError("policy file not found", file=where) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyFileError(
+            f"cannot read policy file: {exc.__class__.__name__}", file=where
+        ) from None
+    if rule_ids is None:
+        from mcpscan.ruleset.catalogue import load_catalogue
+
+        rule_ids = load_catalogue().ids
+    return _Reader(text, where, rule_ids).read()
+
+
+class _Reader:
+    def __init__(self, text: str, where: str, rule_ids: Collection[str]) -> None:
+        self.where = where
+        self.rule_ids = rule_ids
+        self.data, self.lines = _toml.parse(text, file=where, error=PolicyFileError)
+
+    def fail(self, message: str, *path: str | int) -> PolicyFileError:
+        return PolicyFileError(message, file=self.where, line=self.lines.line_of(path))
+
+    def read(self) -> Policy:
+        data = self.data
+        self.reject_unknown(data, _TOP_KEYS, ())
+        policy = Policy(source=self.where)
+        changes: dict[str, object] = {}
+        if "fail_on" in data:
+            changes["fail_on"] = self.severity(data["fail_on"], "fail_on")
+        if "min_score" in data:
+            changes["min_score"] = self.integer(data["min_score"], 0, 100, "min_score")
+        if "cooldown_days" in data:
+            changes["cooldown_days"] = self.integer(data["cooldown_days"], 0, 3650, "cooldown_days")
+        for key in ("require_provenance", "require_approval"):
+            if key in data:
+                changes[key] = self.boolean(data[key], key)
+        if "trusted_publishers" in data:
+            changes["trusted_publishers"] = self.strings(
+                data["trusted_publishers"], "trusted_publishers"
+            )
+        if "allowed_registries" in data:
+            registries = self.strings(data["allowed_registries"], "allowed_registries")
+            for i, url in enumerate(registries):
+                if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+                    raise self.fail(
+                        f"allowed_registries entry {url!r} is not an http(s) URL",
+                        "allowed_registries",
+                        i,
+                    )
+            changes["allowed_registries"] = registries
+        if "rules" in data:
+            changes["rule_overrides"] = self.rule_overrides(data["rules"])
+        if "waivers" in data:
+            changes["waivers"] = self.waivers(data["waivers"])
+        return dataclasses.replace(policy, **changes)  # type: ignore[arg-type]
+
+    def reject_unknown(
+        self, table: Mapping[str, object], allowed: Collection[str], path: tuple[str | int, ...]
+    ) -> None:
+        for key in table:
+            if key not in allowed:
+                where = f" in [{'.'.join(str(p) for p in path)}]" if path else ""
+                raise self.fail(f"unknown key {key!r}{where}", *path, key)
+
+    def severity(self, value: object, *path: str | int) -> Severity:
+        if not isinstance(value, str):
+            raise self.fail(f"{path[-1]} must be a severity name", *path)
+        try:
+            return Severity.parse(value)
+        except ValueError as exc:
+            raise self.fail(str(exc), *path) from None
+
+    def integer(self, value: object, low: int, high: int, *path: str | int) -> int:
+        # bool is an int in Python; `min_score = true` is a mistake, not 1.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(f"{path[-1]} must be an integer", *path)
+        if not low <= value <= high:
+            raise self.fail(f"{path[-1]} must be between {low} and {high}", *path)
+        return value
+
+    def boolean(self, value: object, *path: str | int) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(f"{path[-1]} must be true or false", *path)
+        return value
+
+    def string(self, value: object, *path: str | int) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{path[-1]} must be a non-empty string", *path)
+        return value.strip()
+
+    def strings(self, value: object, *path: str | int) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise self.fail(f"{path[-1]} must be a list of strings", *path)
+        return tuple(self.string(v, *path, i) for i, v in enumerate(value))
+
+    def rule_id(self, value: object, *path: str | int) -> str:
+        rule = self.string(value, *path)
+        if rule not in self.rule_ids:
+            raise self.fail(f"unknown rule id {rule!r}", *path)
+        return rule
+
+    def rule_overrides(self, table: object) -> tuple[RuleOverride, ...]:
+        if not isinstance(table, dict):
+            raise self.fail("rules must be a table of [rules.<ID>] tables", "rules")
+        overrides = []
+        for rule, settings in sorted(table.items()):
+            path = ("rules", rule)
+            self.rule_id(rule, *path)
+            if not isinstance(settings, dict):
+                raise self.fail(f"[rules.{rule}] must be a table", *path)
+            self.reject_unknown(settings, _RULE_KEYS, path)
+            overrides.append(
+                RuleOverride(
+                    rule=rule,
+                    severity=(
+                        self.severity(settings["severity"], *path, "severity")
+                        if "severity" in settings
+                        else None
+                    ),
+                    enabled=(
+                        self.boolean(settings["enabled"], *path, "enabled")
+                        if "enabled" in settings
+                        else None
+                    ),
+                )
+            )
+        return tuple(overrides)
+
+    def waivers(self, entries: object) -> tuple[Waiver, ...]:
+        if not isinstance(entries, list):
+            raise self.fail("waivers must be an array of tables ([[waivers]])", "waivers")
+        return tuple(self.waiver(entry, i) for i, entry in enumerate(entries))
+
+    def waiver(self, entry: object, index: int) -> Waiver:
+        path = ("waivers", index)
+        if not isinstance(entry, dict):
+            raise self.fail("each waiver must be a table", *path)
+        self.reject_unknown(entry, _WAIVER_KEYS, path)
+        for key in _WAIVER_REQUIRED:
+            if key not in entry:
+                raise self.fail(f"waiver #{index + 1} is missing the required key {key!r}", *path)
+        optional = {
+            key: self.string(entry[key], *path, key)
+            for key in ("target", "advisory", "owner")
+            if key in entry
+        }
+        return Waiver(
+            rule=self.rule_id(entry["rule"], *path, "rule"),
+            reason=self.string(entry["reason"], *path, "reason"),
+            approver=self.string(entry["approver"], *path, "approver"),
+            expires=self.date(entry["expires"], *path, "expires"),
+            file=self.where,
+            line=self.lines.line_of(path),
+            **optional,
+        )
+
+    def date(self, value: object, *path: str | int) -> date:
+        if isinstance(value, datetime):
+            raise self.fail("expires must be a date (YYYY-MM-DD), not a date-time", *path)
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str) and _DATE_RE.fullmatch(value.strip()):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise self.fail("expires must be a date (YYYY-MM-DD)", *path)

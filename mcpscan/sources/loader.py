@@ -1,0 +1,285 @@
+"""Reading scan targets: files, directories and package specs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcpscan.models import Connector, Diagnostic
+from mcpscan.sources import detect, jsonc, specs
+from mcpscan.sources.formats import FORMAT_OF_CLIENT, FORMATS, GENERIC_CLIENT
+from mcpscan.sources.interface import (
+    ConfigFormat,
+    DiscoveredConfig,
+    LoadResult,
+    ParseContext,
+    ParseResult,
+    SourceError,
+)
+from mcpscan.sources.nodes import Node
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+# Project-scope files looked for in a directory target (no recursive walk). The flag marks
+# files shared with other settings: without an MCP section they are skipped silently.
+PROJECT_FILES: tuple[tuple[str, bool], ...] = (
+    (".mcp.json", False),
+    ("mcp.json", False),
+    (".cursor/mcp.json", False),
+    (".vscode/mcp.json", False),
+    (".vscode/settings.json", True),
+    (".gemini/settings.json", True),
+    (".codex/config.toml", True),
+    ("opencode.json", True),
+    ("opencode.jsonc", True),
+    (".windsurf/mcp.json", False),
+    (".kiro/settings/mcp.json", False),
+    (".amazonq/mcp.json", False),
+    (".roo/mcp.json", False),
+    (".claude/settings.json", True),
+    (".zed/settings.json", True),
+    ("server.json", False),
+)
+CONTINUE_BLOCKS = ".continue/mcpServers"
+_BLOCK_SUFFIXES = (".yaml", ".yml", ".json")
+_SHARED_NAMES = frozenset(
+    {
+        "settings.json",
+        "config.toml",
+        "opencode.json",
+        "opencode.jsonc",
+        "config.yaml",
+        "config.yml",
+        "config.json",
+    }
+)
+
+
+def read_text(path: Path, display: str) -> str:
+    """The text of a config file, refusing huge files and non-text encodings."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise SourceError(
+            f"cannot read file ({err.strerror or type(err).__name__})", file=display
+        ) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SourceError(
+            f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not read", file=display
+        )
+    # Editors on Windows may write UTF-16 (with a BOM); everything else must be UTF-8.
+    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise SourceError(
+            f"not valid {encoding.upper()} text (byte {err.start})", file=display, line=line
+        ) from None
+
+
+def load_document(path: Path, display: str) -> Node:
+    text = read_text(path, display)
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        from mcpscan.sources import tomlnodes
+
+        return tomlnodes.parse(text, file=display)
+    if suffix in (".yaml", ".yml"):
+        from mcpscan.sources import yamlnodes
+
+        return yamlnodes.parse(text, file=display)
+    return jsonc.parse(text, file=display)
+
+
+def choose_format(
+    path: Path, document: Node, client: str | None
+) -> tuple[ConfigFormat, str] | None:
+    """The format that reads ``document`` and the client to report, or None if none does."""
+    client = client or detect.client_for(path)
+    preferred = FORMAT_OF_CLIENT.get(client) if client else None
+    candidates = (preferred, *FORMATS) if preferred is not None else FORMATS
+    for fmt in candidates:
+        if fmt is not None and fmt.claims(path, document):
+            return fmt, client or fmt.client
+    return None
+
+
+def parse_file(
+    path: Path, *, client: str | None = None, scope: str | None = None, display: str | None = None
+) -> ParseResult:
+    """Connectors of one config file or ``server.json``.
+
+    Raises :class:`SourceError` when the file cannot be read or parsed. A file that parses
+    but has no MCP section gives no connectors and one non-fatal diagnostic.
+    """
+    shown = display if display is not None else str(path)
+    document = load_document(path, shown)
+    chosen = choose_format(path, document, client)
+    if chosen is None:
+        return ParseResult(
+            diagnostics=(Diagnostic(shown, None, "no MCP server section found in this file"),)
+        )
+    fmt, client_name = chosen
+    context = ParseContext(
+        file=shown,
+        client=client_name,
+        scope=scope if scope is not None else detect.scope_for(path),
+    )
+    return fmt.parse(document, context)
+
+
+def has_mcp_section(path: Path, client: str | None = None) -> bool:
+    """Whether a file is worth reading: it has an MCP section, or it is broken (so the
+    error gets reported rather than the file silently ignored)."""
+    try:
+        document = load_document(path, str(path))
+    except SourceError:
+        return True
+    return choose_format(path, document, client) is not None
+
+
+def project_files(directory: Path) -> list[tuple[Path, bool]]:
+    """The project-scope config files present in ``directory`` and whether each is shared."""
+    found: list[tuple[Path, bool]] = []
+    for relative, shared in PROJECT_FILES:
+        candidate = directory / relative
+        if candidate.is_file():
+            found.append((candidate, shared))
+    blocks = directory / CONTINUE_BLOCKS
+    if blocks.is_dir():
+        try:
+            entries = sorted(blocks.iterdir())
+        except OSError:
+            entries = []
+        found.extend(
+            (entry, False)
+            for entry in entries
+            if entry.suffix.lower() in _BLOCK_SUFFIXES and entry.is_file()
+        )
+    return found
+
+
+@dataclass
+class _Loader:
+    cwd: Path
+    connectors: list[Connector]
+    diagnostics: list[Diagnostic]
+    files_read: list[str]
+    files_failed: list[str]
+    seen: set[Path]
+
+    def display(self, path: Path, given: str | None = None) -> str:
+        absolute = path if path.is_absolute() else self.cwd / path
+        try:
+            return absolute.relative_to(self.cwd).as_posix()
+        except ValueError:
+            return given if given is not None else str(path)
+
+    def read(
+        self,
+        path: Path,
+        *,
+        shown: str,
+        client: str | None = None,
+        scope: str | None = None,
+        shared: bool = False,
+    ) -> None:
+        absolute = path if path.is_absolute() else self.cwd / path
+        key = file_identity(absolute)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        if not absolute.is_file():  # a FIFO or device would block or never end
+            self.diagnostics.append(Diagnostic(shown, None, "not a regular file", fatal=True))
+            self.files_failed.append(shown)
+            return
+        if shared and not has_mcp_section(absolute, client):
+            return
+        try:
+            result = parse_file(absolute, client=client, scope=scope, display=shown)
+        except SourceError as err:
+            self.diagnostics.append(
+                Diagnostic(err.file or shown, err.line, err.message, fatal=True)
+            )
+            self.files_failed.append(shown)
+            return
+        self.connectors.extend(result.connectors)
+        self.diagnostics.extend(result.diagnostics)
+        self.files_read.append(shown)
+
+    def result(self) -> LoadResult:
+        return LoadResult(
+            connectors=tuple(self.connectors),
+            diagnostics=tuple(self.diagnostics),
+            files_read=tuple(self.files_read),
+            files_failed=tuple(self.files_failed),
+        )
+
+
+def file_identity(path: Path) -> Path:
+    """One key per file however it is named (symlinks, relative paths)."""
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def _new_loader(cwd: Path) -> _Loader:
+    return _Loader(
+        cwd=cwd, connectors=[], diagnostics=[], files_read=[], files_failed=[], seen=set()
+    )
+
+
+def load_targets(targets: Sequence[str], *, cwd: Path) -> LoadResult:
+    """Read every target: a config file, a directory (its project-scope configs) or a
+    package spec.
+
+    A file that cannot be read becomes a fatal diagnostic and the other targets are still
+    read. Raises :class:`SourceError` only for a target that is neither an existing path nor
+    a valid package spec, before anything is read.
+    """
+    cwd = cwd.absolute()
+    plan: list[tuple[str, Path | Connector]] = []
+    for target in targets:
+        path = Path(target).expanduser()
+        absolute = path if path.is_absolute() else cwd / path
+        if absolute.exists():
+            plan.append((target, path))
+        elif specs.looks_like_spec(target):
+            plan.append((target, specs.parse_spec(target)))
+        else:
+            raise SourceError(
+                f"target '{target}' is neither an existing file or directory nor a package "
+                "spec (npm:, pypi:, oci:, pkg:)"
+            )
+    loader = _new_loader(cwd)
+    for target, item in plan:
+        if isinstance(item, Connector):
+            loader.connectors.append(item)
+            continue
+        absolute = item if item.is_absolute() else cwd / item
+        if absolute.is_dir():
+            for found, shared in project_files(absolute):
+                shown = loader.display(found, str(Path(target) / found.relative_to(absolute)))
+                loader.read(found, shown=shown, shared=shared, scope="project")
+        else:
+            loader.read(absolute, shown=loader.display(item, target))
+    return loader.result()
+
+
+def load_discovered(configs: Iterable[DiscoveredConfig], *, cwd: Path) -> LoadResult:
+    """Read configs found by :func:`mcpscan.sources.discover`, with their client and scope."""
+    loader = _new_loader(cwd.absolute())
+    for config in configs:
+        loader.read(
+            config.path,
+            shown=loader.display(config.path),
+            # a generic name (mcp.json): let the document's shape name the client
+            client=None if config.client == GENERIC_CLIENT else config.client,
+            scope=config.scope,
+            shared=config.path.name.lower() in _SHARED_NAMES,
+        )
+    return loader.result()

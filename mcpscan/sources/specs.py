@@ -1,0 +1,146 @@
+"""Package specs given on the command line: ``npm:…``, ``pypi:…``, ``oci:…`` and purls.
+
+A spec becomes a connector with the command line a client would run for it, so the rest of
+the scan needs no special case for "a package that is not in any config yet".
+"""
+
+from __future__ import annotations
+
+import re
+
+from mcpscan.models import Connector, SourceLocation
+from mcpscan.sources.interface import SourceError
+
+CLIENT = "package-spec"
+_PREFIXES = ("npm:", "pypi:", "oci:", "pkg:")
+
+# npm allows legacy upper-case names in the registry; shell metacharacters and a leading
+# "-" (which would turn the name into an option) are what matters here.
+_NPM_NAME_RE = re.compile(r"^(?:@[A-Za-z0-9][A-Za-z0-9._~-]*/)?[A-Za-z0-9_][A-Za-z0-9._~-]*$")
+_NPM_VERSION_RE = re.compile(r"^[A-Za-z0-9^~<>=*][A-Za-z0-9.+~^<>=*|_ -]*$")
+_PYPI_RE = re.compile(
+    r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
+    r"(?P<extras>\[[A-Za-z0-9._,-]*\])?"
+    r"(?P<version>(?:===|==|~=|!=|>=|<=|<|>)[A-Za-z0-9.*+!,<>=~_-]+)?$"
+)
+_OCI_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
+_DIGEST_RE = re.compile(r"^sha256:[0-9a-fA-F]{64}$")
+
+
+def is_spec(text: str) -> bool:
+    """Whether ``text`` is a package spec mcpscan can scan."""
+    try:
+        parse_spec(text)
+    except SourceError:
+        return False
+    return True
+
+
+def looks_like_spec(text: str) -> bool:
+    """Whether ``text`` is meant as a spec (valid or not): it has a spec prefix."""
+    return text.lower().startswith(_PREFIXES)
+
+
+def parse_spec(text: str) -> Connector:
+    """The connector for a package spec; raise :class:`SourceError` if it is not one."""
+    spec = text.strip()
+    lowered = spec.lower()
+    if lowered.startswith("pkg:"):
+        command, args = _from_purl(spec)
+    elif lowered.startswith("npm:"):
+        command, args = "npx", ["-y", _npm(spec[4:], spec)]
+    elif lowered.startswith("pypi:"):
+        command, args = "uvx", [_pypi(spec[5:], spec)]
+    elif lowered.startswith("oci:"):
+        command, args = "docker", ["run", "-i", "--rm", _oci(spec[4:], spec)]
+    else:
+        raise SourceError(f"'{text}' is not a package spec (use npm:, pypi:, oci: or a purl)")
+    return Connector(
+        name=spec,
+        source=SourceLocation(file=spec, line=0, client=CLIENT, key="", scope="cli"),
+        transport="stdio",
+        command=command,
+        args=tuple(args),
+    )
+
+
+def _invalid(spec: str, why: str) -> SourceError:
+    return SourceError(f"invalid package spec '{spec}': {why}")
+
+
+def _npm(body: str, spec: str) -> str:
+    at = body.find("@", 1)
+    name, version = (body, None) if at < 0 else (body[:at], body[at + 1 :])
+    if not _NPM_NAME_RE.match(name):
+        raise _invalid(spec, "not a valid npm package name")
+    if version is not None and not _NPM_VERSION_RE.match(version):
+        raise _invalid(spec, "not a valid npm version or range")
+    return body
+
+
+def _pypi(body: str, spec: str) -> str:
+    if not _PYPI_RE.match(body):
+        raise _invalid(spec, "expected name, name==version or name[extra]>=version")
+    return body
+
+
+def _oci(reference: str, spec: str) -> str:
+    if not _OCI_RE.match(reference) or "//" in reference:
+        raise _invalid(spec, "not a valid image reference")
+    if "@" in reference and not _DIGEST_RE.match(reference.split("@", 1)[1]):
+        raise _invalid(spec, "an image digest must be sha256:<64 hex digits>")
+    return reference
+
+
+def _from_purl(spec: str) -> tuple[str, list[str]]:
+    from packageurl import PackageURL
+
+    try:
+        purl = PackageURL.from_string(spec)
+    except ValueError as err:
+        raise _invalid(spec, f"not a valid purl ({err})") from None
+    kind = str(purl.type).lower()
+    name = str(purl.name)
+    namespace = str(purl.namespace) if purl.namespace else ""
+    version = str(purl.version) if purl.version else None
+    qualifiers: dict[str, str] = dict(purl.qualifiers or {})
+    if kind == "npm":
+        if namespace and not namespace.startswith("@"):
+            namespace = "@" + namespace
+        full = f"{namespace}/{name}" if namespace else name
+        return "npx", ["-y", _npm(f"{full}@{version}" if version else full, spec)]
+    if kind == "pypi":
+        return "uvx", [_pypi(f"{name}=={version}" if version else name, spec)]
+    if kind in ("oci", "docker"):
+        return "docker", [
+            "run",
+            "-i",
+            "--rm",
+            _oci(_image(kind, namespace, name, version, qualifiers), spec),
+        ]
+    raise _invalid(spec, f"purl type '{kind}' is not supported (npm, pypi, oci, docker)")
+
+
+def _image(
+    kind: str, namespace: str, name: str, version: str | None, qualifiers: dict[str, str]
+) -> str:
+    repository = qualifiers.get("repository_url", "").rstrip("/")
+    if "://" in repository:
+        repository = repository.split("://", 1)[1]
+    path = f"{namespace}/{name}" if namespace else name
+    if kind == "oci":
+        # purl-spec: repository_url is the whole repository ("ghcr.io/org/img"); accept the
+        # registry-and-namespace form ("ghcr.io/org") too.
+        if repository and repository.rsplit("/", 1)[-1] == name:
+            base = repository
+        else:
+            base = f"{repository}/{path}" if repository else path
+        tag = qualifiers.get("tag")
+    else:
+        base = f"{repository}/{path}" if repository else path
+        tag = None
+    if version and version.lower().startswith("sha256:"):
+        return f"{base}@{version}"
+    if version:
+        return f"{base}:{version}"
+    return f"{base}:{tag}" if tag else base
