@@ -71,7 +71,7 @@ class _OfflineAdapter:
     """Transport used in --offline mode: any request that reaches it is a cache miss."""
 
     def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:
-        raise OfflineCacheMiss(f"--offline: {request.url} is not in the cache")
+        raise OfflineCacheMiss(f"--offline: {display_url(request.url or '')} is not in the cache")
 
     def close(self) -> None:
         return None
@@ -85,17 +85,20 @@ class HttpClient:
         self._lock = threading.Lock()
         self._network_requests = 0
         self._session: requests.Session | None = None
+        # Range reads and explicit no-cache requests go through a session of their own:
+        # requests-cache's cache_disabled() switches the cache off for every thread at once.
+        self._plain: requests.Session | None = None
 
     # -- session -----------------------------------------------------------------------
 
-    def _build_session(self) -> requests.Session:
+    def _build_session(self, *, cached: bool = True) -> requests.Session:
         import requests
         from requests.adapters import HTTPAdapter
         from urllib3.util.retry import Retry
 
         cfg = self.config
         session: requests.Session
-        if cfg.cache_dir is not None:
+        if cfg.cache_dir is not None and cached:
             import requests_cache
 
             if cfg.offline:
@@ -149,15 +152,23 @@ class HttpClient:
             return self._session
 
     @property
+    def plain_session(self) -> requests.Session:
+        with self._lock:
+            if self._plain is None:
+                self._plain = self._build_session(cached=False)
+            return self._plain
+
+    @property
     def network_requests(self) -> int:
         """Requests that were not answered from the cache (for tests and benchmarks)."""
         return self._network_requests
 
     def close(self) -> None:
         with self._lock:
-            if self._session is not None:
-                self._session.close()
-                self._session = None
+            for sess in (self._session, self._plain):
+                if sess is not None:
+                    sess.close()
+            self._session = self._plain = None
 
     def __enter__(self) -> HttpClient:
         return self
@@ -182,40 +193,36 @@ class HttpClient:
         req_headers = dict(headers or {})
         if byte_range is not None:
             req_headers["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
-        session = self.session
+        session = self.plain_session if byte_range is not None or not cache else self.session
+        shown = display_url(url)
         try:
-            if (byte_range is not None or not cache) and hasattr(session, "cache_disabled"):
-                with session.cache_disabled():
-                    resp = session.get(url, headers=req_headers, timeout=self.config.timeout,
-                                       stream=True)
-            else:
-                resp = session.get(url, headers=req_headers, timeout=self.config.timeout,
-                                   stream=True)
+            resp = session.get(url, headers=req_headers, timeout=self.config.timeout, stream=True)
             from_cache = bool(getattr(resp, "from_cache", False))
             if self.config.offline and resp.status_code == 504 and not from_cache:
-                raise OfflineCacheMiss(f"--offline: {url} is not in the cache")
-            content = resp.content or b"" if from_cache else self._read_body(resp, url)
+                raise OfflineCacheMiss(f"--offline: {shown} is not in the cache")
+            content = resp.content or b"" if from_cache else self._read_body(resp, shown)
         except OfflineCacheMiss:
             raise
         except requests.exceptions.Timeout:
-            raise NetworkError(f"timed out after {self.config.timeout:g}s fetching {url}") from None
+            timeout = self.config.timeout
+            raise NetworkError(f"timed out after {timeout:g}s fetching {shown}") from None
         except requests.exceptions.RetryError:
-            raise NetworkError(f"gave up on {url} after {self.config.retries} retries") from None
+            raise NetworkError(f"gave up on {shown} after {self.config.retries} retries") from None
         except requests.exceptions.ConnectionError as exc:
             reason = _short_reason(exc)
-            raise NetworkError(f"cannot reach {url}: {reason}") from None
+            raise NetworkError(f"cannot reach {shown}: {reason}") from None
         except requests.exceptions.RequestException as exc:
-            raise NetworkError(f"request to {url} failed: {_short_reason(exc)}") from None
+            raise NetworkError(f"request to {shown} failed: {_short_reason(exc)}") from None
         if not from_cache:
             with self._lock:
                 self._network_requests += 1
         status = resp.status_code
         if status in (404, 410):
-            raise NotFoundError(f"{url} answered {status} (not found)")
+            raise NotFoundError(f"{shown} answered {status} (not found)")
         if status == 429 or status >= 500:
-            raise NetworkError(f"{url} answered {status} after {self.config.retries} retries")
+            raise NetworkError(f"{shown} answered {status} after {self.config.retries} retries")
         if status >= 400:
-            raise RegistryError(f"{url} answered {status}")
+            raise RegistryError(f"{shown} answered {status}")
         return HttpResponse(
             url=url,
             status=status,
@@ -252,13 +259,14 @@ class HttpClient:
     def get_json(self, url: str, *, headers: Mapping[str, str] | None = None) -> Any:
         """GET and decode a JSON document; a non-JSON answer is a RegistryError."""
         resp = self.get(url, headers=headers)
+        shown = display_url(url)
         ctype = resp.content_type.lower()
         if "html" in ctype or "xml" in ctype:
-            raise RegistryError(f"{url}: expected JSON, got {ctype.split(';')[0] or 'no type'}")
+            raise RegistryError(f"{shown}: expected JSON, got {ctype.split(';')[0] or 'no type'}")
         try:
             return json.loads(resp.content)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise RegistryError(f"{url}: invalid JSON ({exc.__class__.__name__})") from None
+            raise RegistryError(f"{shown}: invalid JSON ({exc.__class__.__name__})") from None
 
     # -- concurrency -------------------------------------------------------------------
 
@@ -270,6 +278,22 @@ class HttpClient:
         workers = min(self.config.max_workers, len(work))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mcpscan-http") as pool:
             return list(pool.map(fn, work))
+
+
+def display_url(url: str) -> str:
+    """``url`` as it may appear in a message: no userinfo, no query values (a registry URL
+    from .npmrc or pip.conf can carry credentials)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    query = urlencode([(k, "REDACTED") for k, _ in parse_qsl(parts.query)], safe="")
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 
 def _short_reason(exc: BaseException) -> str:

@@ -302,6 +302,7 @@ class ConnectorResult:
     findings: tuple[Finding, ...]
     score: int
     verdict: str  # "pass" | "fail"
+    graph: Graph | None = None  # what the launcher would install, when resolution ran
 
 
 @dataclass(frozen=True)
@@ -361,6 +362,9 @@ class PackageFacts:
     mcp_name: str | None = None  # npm mcpName / PyPI "mcp-name:" marker
     artifact_url: str | None = None
     artifact_size: int | None = None
+    # Where the dependency list came from (PyPI: "pep658", "range", "download", "json",
+    # "sdist"); None when it could not be read.
+    metadata_source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,22 +8,31 @@ with a local registry.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcpscan import launchers
+from mcpscan.errors import McpscanError, NetworkError, RegistryError, ResolutionError
 from mcpscan.models import (
     ConnectorResult,
     Diagnostic,
+    Graph,
     Launch,
+    PackageRef,
+    ResolvedPackage,
     ScanResult,
     Sensitive,
     Severity,
     ValueKind,
 )
 from mcpscan.ruleset import ConnectorFacts, Engine
-from mcpscan.secrets import Redactor, classify, is_secret_name
+from mcpscan.secrets import Redactor, classify, is_placeholder, is_secret_name
 from mcpscan.sources.interface import LoadResult
+
+if TYPE_CHECKING:
+    from mcpscan.resolve.interface import Resolver
+    from mcpscan.resolve.lockfiles import Lockfile
 
 
 @dataclass(frozen=True)
@@ -32,18 +41,102 @@ class ScanOptions:
     fail_on: Severity | None = None  # overrides the policy
 
 
+class Resolution:
+    """The resolution stage: lockfiles first, then each ecosystem's resolver.
+
+    One instance serves a whole scan, so every registry document is fetched once however
+    many connectors share it, and identical root sets are resolved once.
+    """
+
+    def __init__(
+        self, resolvers: Mapping[str, Resolver], lockfiles: Sequence[Lockfile] = ()
+    ) -> None:
+        self.resolvers = dict(resolvers)
+        self.lockfiles = tuple(lockfiles)
+        self._memo: dict[tuple[str, tuple[PackageRef, ...]], Graph] = {}
+
+    def graph_for(self, launch: Launch) -> tuple[Graph | None, tuple[str, ...]]:
+        """The connector's graph (None when it launches nothing resolvable) and the errors
+        that kept part of it from being resolved."""
+        from mcpscan.resolve.lockfiles import graph_from_lockfile, match_root
+
+        graphs: list[Graph] = []
+        errors: list[str] = []
+        for eco, resolver in self.resolvers.items():
+            refs = [r for r in launch.packages if r.ecosystem == eco]
+            if not refs:
+                continue
+            for lock in self.lockfiles:
+                if lock.ecosystem != eco or not refs:
+                    continue
+                locked = graph_from_lockfile(lock, refs)
+                if locked is not None:
+                    graphs.append(locked)
+                    refs = [r for r in refs if match_root(lock, r) is None]
+            if not refs:
+                continue
+            key = (eco, tuple(refs))
+            if key not in self._memo:
+                try:
+                    self._memo[key] = resolver.resolve(refs)
+                except McpscanError as exc:
+                    if not isinstance(exc, NetworkError | RegistryError | ResolutionError):
+                        raise
+                    errors.append(f"{eco} resolution failed: {exc}")
+                    continue
+            graphs.append(self._memo[key])
+            errors.extend(
+                f"{eco} package {p.name}: {p.message}"
+                for p in self._memo[key].problems
+                if p.reason == "unreachable"
+            )
+        if not graphs:
+            return None, tuple(errors)
+        return _merge(graphs), tuple(errors)
+
+
+def _merge(graphs: Sequence[Graph]) -> Graph:
+    if len(graphs) == 1:
+        return graphs[0]
+    seen: dict[str, ResolvedPackage] = {}
+    for g in graphs:
+        for node in g.nodes:
+            seen.setdefault(node.purl, node)
+    return Graph(
+        roots=tuple(dict.fromkeys(r for g in graphs for r in g.roots)),
+        nodes=tuple(seen.values()),
+        edges=tuple(dict.fromkeys(e for g in graphs for e in g.edges)),
+        problems=tuple(p for g in graphs for p in g.problems),
+    )
+
+
 class Scanner:
-    def __init__(self, engine: Engine, options: ScanOptions) -> None:
+    def __init__(
+        self, engine: Engine, options: ScanOptions, resolution: Resolution | None = None
+    ) -> None:
         self.engine = engine
         self.options = options
+        self.resolution = resolution
 
     def scan(self, targets: Sequence[str], loaded: LoadResult) -> ScanResult:
         launches = [launchers.unwrap(c) for c in loaded.connectors]
+        graphs: list[Graph | None] = []
+        failures: list[Diagnostic] = []
+        for c, launch in zip(loaded.connectors, launches, strict=True):
+            graph: Graph | None = None
+            if self.resolution is not None:
+                graph, errors = self.resolution.graph_for(launch)
+                failures.extend(
+                    Diagnostic(c.source.file, c.source.line or None, f"{c.name}: {e}")
+                    for e in errors
+                )
+            graphs.append(graph)
         facts = [
-            ConnectorFacts(connector=c, launch=launch)
-            for c, launch in zip(loaded.connectors, launches, strict=True)
+            ConnectorFacts(connector=c, launch=launch, graph=graph, today=self.options.today)
+            for c, launch, graph in zip(loaded.connectors, launches, graphs, strict=True)
         ]
-        evaluation = self.engine.evaluate(facts, today=self.options.today)
+        available = frozenset({"config", "registry"} if self.resolution else {"config"})
+        evaluation = self.engine.evaluate(facts, today=self.options.today, available=available)
         results = tuple(
             ConnectorResult(
                 connector=f.connector,
@@ -51,22 +144,27 @@ class Scanner:
                 findings=ev.findings,
                 score=ev.score,
                 verdict=ev.verdict,
+                graph=f.graph,
             )
             for f, ev in zip(facts, evaluation.connectors, strict=True)
         )
-        diagnostics = tuple(loaded.diagnostics) + tuple(
-            Diagnostic(f.connector.source.file, f.connector.source.line or None,
-                       f"{f.connector.name}: {note}")
-            for f in facts
-            for note in f.launch.notes
+        diagnostics = (
+            tuple(loaded.diagnostics)
+            + tuple(failures)
+            + tuple(
+                Diagnostic(f.connector.source.file, f.connector.source.line or None,
+                           f"{f.connector.name}: {note}")
+                for f in facts
+                for note in f.launch.notes
+            )
         )
         not_run = tuple(
             f"{', '.join(ids)} (need {needs} data, not checked yet)"
             for needs, ids in evaluation.not_evaluated
         )
-        # Some inputs failed while others were read: the verdict covers only part of what
-        # was asked, so the scan is incomplete rather than a pass.
-        partial = bool(loaded.files_failed) and bool(results)
+        # Some inputs failed while others were read, or a registry could not be asked: the
+        # verdict covers only part of what was asked, so the scan is incomplete, not a pass.
+        incomplete = (bool(loaded.files_failed) and bool(results)) or bool(failures)
         return ScanResult(
             targets=tuple(targets),
             connectors=results,
@@ -78,7 +176,7 @@ class Scanner:
             min_score=self.engine.policy.min_score,
             expired_waivers=evaluation.expired_waivers,
             unused_waivers=evaluation.unused_waivers,
-            incomplete=partial,
+            incomplete=incomplete,
             scan_findings=evaluation.scan_findings,
         )
 
@@ -91,11 +189,11 @@ def redactor_for(loaded: LoadResult, launches: Sequence[Launch] = ()) -> Redacto
             if setting.kind is not ValueKind.LITERAL:
                 continue
             raw = setting.value.reveal()
-            if is_secret_name(setting.name) or classify(raw, name=setting.name):
+            if _secret_literal(raw, setting.name):
                 redactor.add(setting.value)
                 # "Bearer abc" in a header: the token alone must not survive either.
                 parts = raw.split()
-                if len(parts) == 2:
+                if len(parts) == 2 and not is_placeholder(parts[1]):
                     redactor.add(Sensitive(parts[1]))
         if c.url is not None:
             _add_url_secrets(redactor, c.url.reveal())
@@ -112,6 +210,14 @@ def redactor_for(loaded: LoadResult, launches: Sequence[Launch] = ()) -> Redacto
     return redactor
 
 
+def _secret_literal(raw: str, name: str) -> bool:
+    # A placeholder under a secret name ("AUTH_ENABLED": "true") is not a secret; scrubbing
+    # it would blank every "true" or "value" in the report and corrupt the JSON.
+    if is_placeholder(raw):
+        return False
+    return is_secret_name(name) or classify(raw, name=name) is not None
+
+
 def _add_url_secrets(redactor: Redactor, url: str) -> None:
     from urllib.parse import parse_qsl, urlsplit
 
@@ -125,7 +231,7 @@ def _add_url_secrets(redactor: Redactor, url: str) -> None:
     if parts.username and parts.password is None:
         redactor.add(Sensitive(parts.username))
     for key, value in parse_qsl(parts.query, keep_blank_values=False):
-        if is_secret_name(key) or classify(value, name=key):
+        if _secret_literal(value, key):
             redactor.add(Sensitive(value))
     for segment in parts.path.split("/"):
         if classify(segment) is not None:

@@ -106,11 +106,21 @@ def shannon_entropy(text: str) -> float:
 
 
 _KEYLIKE_RE = re.compile(r"^[A-Za-z0-9+_\-.]+={0,2}$")
+_BASE64_KEY_RE = re.compile(r"^[A-Za-z0-9+][A-Za-z0-9+/]{19,}={0,2}$")
 
 
 def _high_entropy(token: str) -> bool:
     """A random-looking key: long, mixed letters and digits, no path/URL/package shape."""
-    if len(token) < 20 or not _KEYLIKE_RE.match(token):
+    if len(token) < 20:
+        return False
+    # Base64 keys (AWS secret access keys) may hold "/": accept them only when they do not
+    # look like a path (no leading / . ~) and mix upper, lower case and digits.
+    if not _KEYLIKE_RE.match(token) and not (
+        _BASE64_KEY_RE.match(token)
+        and re.search(r"[A-Z]", token)
+        and re.search(r"[a-z]", token)
+        and re.search(r"[0-9]", token)
+    ):
         return False
     if not (re.search(r"[0-9]", token) and re.search(r"[A-Za-z]", token)):
         return False
@@ -144,6 +154,12 @@ def classify(value: str, *, name: str | None = None) -> SecretMatch | None:
 
 def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME_RE.search(name))
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether a literal is an obvious stand-in (``true``, ``value``, ``<token>``), not a
+    credential someone pasted."""
+    return bool(_PLACEHOLDER_RE.match(value.strip()))
 
 
 class Redactor:

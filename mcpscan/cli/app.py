@@ -10,17 +10,26 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
+import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from mcpscan import __version__
 from mcpscan.cli.exit_codes import ExitCode, for_error, for_result
 from mcpscan.errors import McpscanError, UsageError
+from mcpscan.models import Diagnostic
 from mcpscan.secrets import Redactor
+
+if TYPE_CHECKING:
+    from mcpscan.scan import Resolution
+    from mcpscan.sources.interface import LoadResult
+
+if TYPE_CHECKING:
+    from mcpscan.sources import LoadResult
 
 app = typer.Typer(
     name="mcpscan",
@@ -78,6 +87,10 @@ def _write_output(text: str, output: Path | None) -> None:
         raise UsageError(f"cannot write {output}: directory {output.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=".mcpscan-", dir=str(output.parent or Path(".")))
     try:
+        # mkstemp creates the file 0600; a report gets the mode any new file would get.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text if text.endswith("\n") else text + "\n")
         os.replace(tmp, output)
@@ -86,17 +99,42 @@ def _write_output(text: str, output: Path | None) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
+def _scrub_report(text: str, fmt: str, redactor: Redactor) -> str:
+    """The report without any known secret.
+
+    JSON is scrubbed value by value: replacing text in the whole document could hit a key
+    ("file") or a literal (``true``) equal to a secret and leave invalid or off-schema JSON.
+    """
+    if fmt != "json" or not len(redactor):
+        return redactor.scrub(text)
+    import json
+
+    return json.dumps(_scrub_values(json.loads(text), redactor), indent=2) + "\n"
+
+
+def _scrub_values(doc: object, redactor: Redactor) -> object:
+    if isinstance(doc, str):
+        return redactor.scrub(doc)
+    if isinstance(doc, list):
+        return [_scrub_values(item, redactor) for item in doc]
+    if isinstance(doc, dict):
+        return {key: _scrub_values(value, redactor) for key, value in doc.items()}
+    return doc
+
+
 def _use_color(output: Path | None, no_color: bool) -> bool:
     return output is None and not no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def _targets_or_discovered(targets: list[str], cwd: Path) -> list[str]:
-    if targets:
-        return targets
-    from mcpscan.sources import discover
+def _load(targets: list[str], cwd: Path) -> tuple[list[str], LoadResult]:
+    """The targets asked for, or this user's discovered configs, and what they hold."""
+    from mcpscan.sources import discover, load_discovered, load_targets
 
+    if targets:
+        return targets, load_targets(targets, cwd=cwd)
     found = discover(home=Path.home(), cwd=cwd, system=_system(), env=dict(os.environ))
-    return [str(d.path) for d in found]
+    # load_discovered keeps the client and scope discovery established for each file.
+    return [str(d.path) for d in found], load_discovered(found, cwd=cwd)
 
 
 # -- scan ---------------------------------------------------------------------------------
@@ -145,13 +183,73 @@ def scan(
     quiet: Annotated[
         bool, typer.Option("-q", "--quiet", help="No diagnostics on stderr.")
     ] = False,
+    resolve: Annotated[
+        bool,
+        typer.Option(
+            "--resolve/--no-resolve",
+            envvar="MCPSCAN_RESOLVE",
+            help="Resolve what each launcher would install (needs the registries or the "
+            "cache). --no-resolve judges the configuration alone.",
+        ),
+    ] = True,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            envvar="MCPSCAN_OFFLINE",
+            help="Open no socket: registry data comes from the cache only; a miss makes the "
+            "scan incomplete (exit 3).",
+        ),
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir", envvar="MCPSCAN_CACHE_DIR", help="Cache directory (default: the "
+            "platform's user cache directory)."
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", envvar="MCPSCAN_NO_CACHE", help="Do not use the cache.")
+    ] = False,
+    npm_registry: Annotated[
+        str | None,
+        typer.Option(
+            "--npm-registry",
+            envvar="MCPSCAN_NPM_REGISTRY",
+            help="npm registry URL (default: from .npmrc, else registry.npmjs.org).",
+        ),
+    ] = None,
+    pypi_url: Annotated[
+        str | None,
+        typer.Option(
+            "--pypi-url",
+            envvar="MCPSCAN_PYPI_URL",
+            help="PyPI simple index URL (default: PIP_INDEX_URL / pip config, else pypi.org).",
+        ),
+    ] = None,
+    python_version: Annotated[
+        str | None,
+        typer.Option(
+            "--python-version",
+            envvar="MCPSCAN_PYTHON_VERSION",
+            help="Target Python for PyPI markers and wheels (default: this interpreter).",
+        ),
+    ] = None,
+    target_platform: Annotated[
+        str | None,
+        typer.Option(
+            "--platform",
+            envvar="MCPSCAN_PLATFORM",
+            help="Target OS for markers and npm os filters: linux, darwin or win32 "
+            "(default: this machine).",
+        ),
+    ] = None,
 ) -> None:
     """Scan MCP connectors and report a pass/fail verdict."""
     from mcpscan.models import Severity
     from mcpscan.report import get_renderer
     from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
     from mcpscan.scan import Scanner, ScanOptions, redactor_for
-    from mcpscan.sources import load_targets
 
     cwd = Path.cwd()
     redactor: Redactor | None = None
@@ -169,33 +267,128 @@ def scan(
         policy = load_policy(policy_file, rule_ids=catalogue.ids) if policy_file else Policy()
         if override is not None:
             policy = policy.with_overrides(fail_on=override)
-        wanted = _targets_or_discovered(list(targets or []), cwd)
-        loaded = load_targets(wanted, cwd=cwd)
+        wanted, loaded = _load(list(targets or []), cwd)
         redactor = redactor_for(loaded)
         engine = Engine(catalogue, policy)
-        result = Scanner(engine, ScanOptions(today=_dt.date.today())).scan(wanted, loaded)
+        resolution = None
+        if resolve:
+            if no_cache and offline:
+                raise UsageError("--offline needs the cache: drop --no-cache")
+            resolution, lock_diags = _resolution(
+                cwd=cwd,
+                targets=wanted,
+                offline=offline,
+                cache_dir=None if no_cache else (cache_dir or _default_cache_dir()),
+                npm_registry=npm_registry,
+                pypi_url=pypi_url,
+                python_version=python_version,
+                target_platform=target_platform,
+            )
+            loaded = _with_diagnostics(loaded, lock_diags)
+        scanner = Scanner(engine, ScanOptions(today=_dt.date.today()), resolution)
+        result = scanner.scan(wanted, loaded)
         for cr in result.connectors:
             for sa in cr.launch.secret_args:
                 redactor.add(sa.value)
+        code = for_result(result, allow_incomplete=allow_incomplete)
+        if code is ExitCode.USAGE:
+            # Nothing could be read: no report (it would say "pass"), only why, even with -q.
+            for diag in result.diagnostics:
+                if diag.fatal:
+                    typer.echo(redactor.scrub(f"mcpscan: error: {diag}"), err=True)
+            raise typer.Exit(int(code))
         renderer = get_renderer(fmt, color=_use_color(output, no_color))
-        text = redactor.scrub(renderer.render(result))
-        _write_output(text, output)
+        _write_output(_scrub_report(renderer.render(result), fmt, redactor), output)
         if not quiet:
             for diag in result.diagnostics:
                 typer.echo(redactor.scrub(f"mcpscan: {diag}"), err=True)
-        code = for_result(result, allow_incomplete=allow_incomplete)
         if code is ExitCode.NOTHING_TO_SCAN and not quiet:
             where = ", ".join(wanted) if wanted else "any known client config location"
             typer.echo(f"mcpscan: nothing to scan: no MCP connector found in {where}", err=True)
         if code is ExitCode.INCOMPLETE and not quiet:
             typer.echo(
-                "mcpscan: scan incomplete: some inputs could not be read "
+                "mcpscan: scan incomplete: some inputs or registry data could not be read "
                 "(use --allow-incomplete to exit with the verdict anyway)",
                 err=True,
             )
         raise typer.Exit(int(code))
     except McpscanError as exc:
         _fail(str(exc), for_error(exc), redactor)
+
+
+def _default_cache_dir() -> Path:
+    from mcpscan.http import default_cache_dir
+
+    return default_cache_dir()
+
+
+def _resolution(
+    *,
+    cwd: Path,
+    targets: list[str],
+    offline: bool,
+    cache_dir: Path | None,
+    npm_registry: str | None,
+    pypi_url: str | None,
+    python_version: str | None,
+    target_platform: str | None,
+) -> tuple[Resolution, list[Diagnostic]]:
+    """The registry clients and resolvers for this scan, and the lockfiles of the
+    directories being scanned (which win over the registries for what they lock)."""
+    from mcpscan.http import HttpClient, HttpConfig
+    from mcpscan.registry.npm import NpmRegistry
+    from mcpscan.registry.pypi import PypiRegistry
+    from mcpscan.registry.settings import npm_registry_url, npm_scope_registries, pypi_index_url
+    from mcpscan.resolve.environment import TargetEnvironment
+    from mcpscan.resolve.lockfiles import LockfileError, find_lockfiles, read_lockfile
+    from mcpscan.resolve.npm import NpmResolver
+    from mcpscan.resolve.pypi import PypiResolver
+    from mcpscan.scan import Resolution
+
+    env = dict(os.environ)
+    home = Path.home()
+    client = HttpClient(HttpConfig(cache_dir=cache_dir, offline=offline))
+    npm = NpmRegistry(
+        client,
+        npm_registry or npm_registry_url(env, home, cwd),
+        scope_registries=npm_scope_registries(env, home, cwd),
+    )
+    pypi = PypiRegistry(client, pypi_url or pypi_index_url(env, home))
+    plat = target_platform or sys.platform
+    if plat not in ("linux", "darwin", "win32"):
+        raise UsageError(f"--platform {plat!r}: choose linux, darwin or win32")
+    if python_version or target_platform:
+        target = TargetEnvironment(
+            python_version=python_version or f"{sys.version_info[0]}.{sys.version_info[1]}",
+            platform=plat,
+        )
+    else:
+        target = TargetEnvironment.current()
+    resolvers = {
+        "npm": NpmResolver(npm, platform=plat),
+        "pypi": PypiResolver(pypi, target),
+    }
+    locks = []
+    diags: list[Diagnostic] = []
+    for t in targets:
+        path = Path(t)
+        if not path.is_dir():
+            continue
+        for lock_path in find_lockfiles(path):
+            try:
+                locks.append(read_lockfile(lock_path))
+            except LockfileError as exc:
+                diags.append(Diagnostic(str(lock_path), exc.line, exc.message))
+    return Resolution(resolvers, locks), diags
+
+
+def _with_diagnostics(loaded: LoadResult, extra: list[Diagnostic]) -> LoadResult:
+    """Unreadable lockfiles are reported; resolution falls back to the registries."""
+    if not extra:
+        return loaded
+    from dataclasses import replace
+
+    return replace(loaded, diagnostics=(*loaded.diagnostics, *extra))
 
 
 # -- discover -----------------------------------------------------------------------------
@@ -214,7 +407,7 @@ def discover(
 
     from mcpscan.scan import redactor_for
     from mcpscan.sources import discover as find_configs
-    from mcpscan.sources import load_targets
+    from mcpscan.sources import load_discovered
 
     if fmt not in ("table", "json"):
         _fail(f"unknown format {fmt!r} (choose from table, json)", ExitCode.USAGE)
@@ -223,7 +416,7 @@ def discover(
     rows = []
     redactor = Redactor()
     for d in found:
-        loaded = load_targets([str(d.path)], cwd=cwd)
+        loaded = load_discovered([d], cwd=cwd)
         redactor.merge(redactor_for(loaded))
         rows.append(
             {
@@ -238,23 +431,37 @@ def discover(
             }
         )
     if fmt == "json":
-        text = json.dumps({"configs": rows}, indent=2)
+        text = _scrub_report(json.dumps({"configs": rows}, indent=2), fmt, redactor)
     else:
         from io import StringIO
 
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
+
+        def cell(value: str) -> Text:
+            # Config text is never rich markup ("[/]" in a name would crash the table) nor
+            # terminal control sequences.
+            return Text(re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", value))
 
         table = Table(title="MCP client configs found", show_lines=False)
         for col in ("client", "scope", "path", "connectors"):
-            table.add_column(col)
+            # Fold, never cut: a long path shortened with "…" no longer names the file.
+            table.add_column(col, overflow="fold")
         for r in rows:
-            names = ", ".join(c["name"] for c in r["connectors"]) or "(none)"  # type: ignore[index]
-            table.add_row(str(r["client"]), str(r["scope"]), str(r["path"]), names)
+            names = ", ".join(c["name"] for c in r["connectors"])  # type: ignore[index]
+            # An unreadable config must not look like an empty one.
+            errors = "; ".join(r["errors"])  # type: ignore[arg-type]
+            table.add_row(
+                cell(str(r["client"])),
+                cell(str(r["scope"])),
+                cell(str(r["path"])),
+                cell(names or (f"(unreadable: {errors})" if errors else "(none)")),
+            )
         buf = StringIO()
         Console(file=buf, width=120, force_terminal=False).print(table)
-        text = buf.getvalue() if rows else "No MCP client configs found.\n"
-    sys.stdout.write(redactor.scrub(text) + ("" if text.endswith("\n") else "\n"))
+        text = redactor.scrub(buf.getvalue()) if rows else "No MCP client configs found.\n"
+    sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
     raise typer.Exit(0 if rows else int(ExitCode.NOTHING_TO_SCAN))
 
 
@@ -271,6 +478,8 @@ def rules_list(
 
     from mcpscan.ruleset import load_catalogue
 
+    if fmt not in FORMATS:
+        _fail(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})", ExitCode.USAGE)
     try:
         catalogue = load_catalogue(rules_dir)
     except McpscanError as exc:

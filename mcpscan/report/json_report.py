@@ -15,6 +15,8 @@ from mcpscan.models import (
     ContainerFacts,
     Diagnostic,
     Finding,
+    Graph,
+    PackageFacts,
     PackageRef,
     ProxyHop,
     Remote,
@@ -130,6 +132,66 @@ def _finding(finding: Finding) -> dict[str, Any]:
     }
 
 
+def _graph(graph: Graph | None) -> dict[str, Any] | None:
+    if graph is None:
+        return None
+    roots = set(graph.roots)
+    return {
+        "size": len(graph.nodes),
+        "roots": [
+            {"purl": n.purl, "name": n.name, "version": n.version, "decided_by": n.decided_by.value}
+            for n in graph.nodes
+            if n.purl in roots
+        ],
+        "nodes": [
+            {
+                "purl": n.purl,
+                "ecosystem": n.ecosystem,
+                "name": n.name,
+                "version": n.version,
+                "decided_by": n.decided_by.value,
+                "requested": n.requested,
+                "digests": [{"algorithm": d.algorithm, "value": d.value} for d in n.digests],
+                "facts": _facts(n.facts),
+            }
+            for n in graph.nodes
+        ],
+        "edges": [
+            {"parent": e.parent, "child": e.child, "spec": e.spec, "kind": e.kind}
+            for e in graph.edges
+        ],
+        "problems": [
+            {
+                "ecosystem": p.ecosystem,
+                "name": p.name,
+                "spec": p.spec,
+                "reason": p.reason,
+                "message": scrub_urls(p.message),
+                "path": list(p.path),
+            }
+            for p in graph.problems
+        ],
+    }
+
+
+def _facts(f: PackageFacts) -> dict[str, Any]:
+    """Registry facts; ``null`` means the registry did not provide the fact (unknown)."""
+    return {
+        "published": f.published,
+        "package_created": f.package_created,
+        "maintainers": None if f.maintainers is None else len(f.maintainers),
+        "repository": _optional_text(f.repository),
+        "license": f.license,
+        "deprecated": f.deprecated is not None,
+        "yanked": f.yanked is not None,
+        "install_scripts": list(f.install_scripts),
+        "has_install_script": f.has_install_script,
+        "pth_files": None if f.pth_files is None else list(f.pth_files),
+        "sdist_only": f.sdist_only,
+        "mcp_name": f.mcp_name,
+    }
+
+
 def _connector(cr: ConnectorResult) -> dict[str, Any]:
     conn, launch = cr.connector, cr.launch
     src = conn.source
@@ -161,6 +223,7 @@ def _connector(cr: ConnectorResult) -> dict[str, Any]:
         "score": cr.score,
         "verdict": cr.verdict,
         "findings": [_finding(f) for f in sorted_findings(cr.findings)],
+        "graph": _graph(cr.graph),
     }
 
 

@@ -16,6 +16,7 @@ from mcpscan.models import (
     Connector,
     ConnectorResult,
     ContainerFacts,
+    Graph,
     Launch,
     PackageRef,
     ProxyHop,
@@ -176,12 +177,25 @@ def _connector_table(connectors: tuple[ConnectorResult, ...], width: int) -> Ren
         ]
         if not conn.enabled:
             about.append(_text("disabled", "dim"))
+        launch = _launch_cell(cr.launch)
+        if cr.graph is not None:
+            launch = _lines(launch, _graph_line(cr.graph))
         table.add_row(
             _lines(*about),
-            _launch_cell(cr.launch),
+            launch,
             _lines(_verdict(cr.verdict), _text(f"score {cr.score}")),
         )
     return table
+
+
+def _graph_line(graph: Graph) -> Text:
+    """The resolved root versions and how many packages the install would bring."""
+    roots = set(graph.roots)
+    resolved = ", ".join(f"{n.name}@{n.version}" for n in graph.nodes if n.purl in roots)
+    text = f"resolved: {resolved or 'nothing'}; graph {len(graph.nodes)} packages"
+    if graph.problems:
+        text += f", {len(graph.problems)} unresolved"
+    return _text(text, "cyan")
 
 
 def _findings_table(result: ScanResult) -> RenderableType:

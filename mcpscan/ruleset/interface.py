@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from mcpscan.errors import PolicyError, RulesError
-from mcpscan.models import Connector, ConnectorResult, Finding, Launch, Severity
+from mcpscan.models import Connector, ConnectorResult, Finding, Graph, Launch, Severity
 
 
 class RulesetError(RulesError):
@@ -29,6 +29,10 @@ class ConnectorFacts:
 
     connector: Connector
     launch: Launch
+    # What the launcher would install, when resolution ran (None: not resolved).
+    graph: Graph | None = None
+    # The day the scan judges ages against (cooldowns, package age).
+    today: date | None = None
 
 
 @dataclass(frozen=True)

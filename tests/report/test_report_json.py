@@ -165,11 +165,15 @@ def test_later_connector_sections_are_allowed(
     failing: ScanResult, validator: jsonschema.Draft202012Validator
 ) -> None:
     doc = to_dict(failing)
-    doc["connectors"][0]["graph"] = {"nodes": [], "edges": []}
+    doc["connectors"][0]["graph"] = {
+        "size": 0, "roots": [], "nodes": [], "edges": [], "problems": []
+    }
     doc["connectors"][0]["provenance"] = [{"state": "absent"}]
     doc["connectors"][0]["advisories"] = []
     assert errors(validator, doc) == []
     doc["connectors"][0]["graph"] = "not a graph"
+    assert errors(validator, doc)
+    doc["connectors"][0]["graph"] = {"nodes": [], "edges": []}  # missing size/roots/problems
     assert errors(validator, doc)
 
 

@@ -1,0 +1,438 @@
+"""Checks over registry facts: the resolved graph and each version's metadata.
+
+Every signal is judged only when the registry provided it. A missing fact (a mirror that
+omits maintainers, an abbreviated packument without publish times) is reported as an
+``info`` hit saying so: unknown is shown, never taken as fine.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcpscan.models import Graph, PackageRef, ResolvedPackage, Severity
+from mcpscan.ruleset.interface import ConnectorFacts, Hit
+from mcpscan.ruleset.policy import Policy
+from mcpscan.ruleset.registry import check
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+YOUNG_PACKAGE_DAYS = 90
+
+
+def _roots(graph: Graph) -> list[ResolvedPackage]:
+    roots = set(graph.roots)
+    return [n for n in graph.nodes if n.purl in roots]
+
+
+def _when(stamp: str | None) -> _dt.datetime | None:
+    if not stamp:
+        return None
+    try:
+        when = _dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
+
+
+def _age_days(stamp: str | None, today: _dt.date) -> float | None:
+    when = _when(stamp)
+    if when is None:
+        return None
+    end = _dt.datetime.combine(today, _dt.time(23, 59, 59), tzinfo=_dt.timezone.utc)
+    return (end - when).total_seconds() / 86400
+
+
+def _today(facts: ConnectorFacts) -> _dt.date:
+    return facts.today or _dt.date.today()
+
+
+def _label(node: ResolvedPackage) -> str:
+    return f"{node.name}@{node.version}"
+
+
+# --- SC07 install-script --------------------------------------------------------------------
+
+
+@check("install_script")
+def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    graph = facts.graph
+    if graph is None:
+        return
+    roots = set(graph.roots)
+    for node in graph.nodes:
+        launched = node.purl in roots
+        sev = Severity.HIGH if launched else None
+        where = "the launched package" if launched else "a dependency"
+        f = node.facts
+        if f.install_scripts:
+            yield Hit(
+                f"{where} {_label(node)} runs code at install time "
+                f"({', '.join(f.install_scripts)})",
+                evidence="scripts: " + ", ".join(f.install_scripts),
+                component=node.purl,
+                severity=sev,
+            )
+        elif f.has_install_script:
+            yield Hit(
+                f"{where} {_label(node)} runs code at install time (the registry marks it "
+                "hasInstallScript, e.g. a native build through binding.gyp)",
+                evidence="hasInstallScript",
+                component=node.purl,
+                severity=sev,
+            )
+        if f.pth_files:
+            # A .pth file in site-packages runs at every interpreter start, no import needed
+            # (litellm 1.82.8 shipped litellm_init.pth).
+            yield Hit(
+                f"{where} {_label(node)} installs .pth files that run at every Python start",
+                evidence="wheel RECORD: " + ", ".join(f.pth_files),
+                component=node.purl,
+                severity=Severity.HIGH,
+            )
+        if f.sdist_only:
+            yield Hit(
+                f"{where} {_label(node)} has no wheel: installing it builds from source and "
+                "runs its build scripts",
+                evidence="sdist only",
+                component=node.purl,
+                severity=sev,
+            )
+
+
+# --- SC08 fresh-release ---------------------------------------------------------------------
+
+
+@check("fresh_release")
+def fresh_release(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    graph = facts.graph
+    if graph is None:
+        return
+    today = _today(facts)
+    roots = set(graph.roots)
+    unknown: list[str] = []
+    for node in graph.nodes:
+        age = _age_days(node.facts.published, today)
+        if age is None:
+            if node.purl in roots:
+                yield Hit(
+                    f"publish time of {_label(node)} is unknown: the registry did not provide "
+                    "it, so the cooldown cannot be checked",
+                    evidence="published: unknown",
+                    component=node.purl,
+                    severity=Severity.INFO,
+                )
+            else:
+                unknown.append(node.name)
+            continue
+        if age < policy.cooldown_days:
+            yield Hit(
+                f"{_label(node)} was published {max(age, 0):.1f} days ago, within the "
+                f"{policy.cooldown_days}-day cooldown: malicious releases are usually caught "
+                "and pulled within days",
+                evidence=f"published {node.facts.published}",
+                component=node.purl,
+            )
+    if unknown:
+        yield Hit(
+            f"publish time unknown for {len(unknown)} of {len(graph.nodes)} packages in the "
+            "graph (the registry's abbreviated metadata omits it): their cooldown is unchecked",
+            evidence="unknown: " + ", ".join(sorted(set(unknown))[:10])
+            + (" …" if len(set(unknown)) > 10 else ""),
+            severity=Severity.INFO,
+        )
+
+
+# --- SC09 low-reputation --------------------------------------------------------------------
+
+
+@check("low_reputation")
+def low_reputation(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    graph = facts.graph
+    if graph is None:
+        return
+    today = _today(facts)
+    for node in _roots(graph):
+        f = node.facts
+        age = _age_days(f.package_created, today)
+        if age is None:
+            yield Hit(
+                f"age of {node.name} is unknown: the registry did not say when it was created",
+                evidence="created: unknown",
+                component=node.purl,
+                severity=Severity.INFO,
+            )
+        elif age < YOUNG_PACKAGE_DAYS:
+            yield Hit(
+                f"{node.name} was first published {age:.0f} days ago",
+                evidence=f"created {f.package_created}",
+                component=node.purl,
+            )
+        if f.maintainers is None:
+            yield Hit(
+                f"maintainers of {node.name} are unknown: the registry did not list them",
+                evidence="maintainers: unknown",
+                component=node.purl,
+                severity=Severity.INFO,
+            )
+        else:
+            if len(f.maintainers) == 1:
+                yield Hit(
+                    f"{node.name} has a single maintainer: one stolen account publishes it",
+                    evidence="maintainers: 1",
+                    component=node.purl,
+                )
+            if f.previous_maintainers is not None and set(f.previous_maintainers) != set(
+                f.maintainers
+            ):
+                added = sorted(set(f.maintainers) - set(f.previous_maintainers))
+                yield Hit(
+                    f"the maintainers of {node.name} changed since the previous version"
+                    + (f" (added: {', '.join(added)})" if added else ""),
+                    evidence="maintainer change",
+                    component=node.purl,
+                    severity=Severity.MEDIUM,
+                )
+        if not f.repository:
+            yield Hit(
+                f"{node.name} declares no source repository: what was published cannot be "
+                "compared with any source",
+                evidence="repository: none",
+                component=node.purl,
+            )
+
+
+# --- SC10 lookalike-name --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _KnownName:
+    name: str
+    owner: str | None
+
+
+@functools.cache
+def _known_names() -> dict[str, tuple[_KnownName, ...]]:
+    from importlib import resources
+
+    candidates = [
+        resources.files("mcpscan") / "_rules" / "data" / "well-known-mcp-packages.toml",
+        Path(__file__).resolve().parents[2] / "rules" / "data" / "well-known-mcp-packages.toml",
+    ]
+    for cand in candidates:
+        if cand.is_file():
+            data = tomllib.loads(cand.read_text(encoding="utf-8"))
+            break
+    else:  # pragma: no cover - packaging error
+        raise FileNotFoundError("rules/data/well-known-mcp-packages.toml is missing")
+    out: dict[str, list[_KnownName]] = {}
+    for eco in ("npm", "pypi"):
+        for group in data.get(eco, []):
+            for name in group["names"]:
+                out.setdefault(eco, []).append(_KnownName(name, group.get("owner")))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+# Digits and punctuation that pass for letters, and Cyrillic letters drawn like Latin ones.
+_HOMOGLYPHS = str.maketrans(
+    {
+        "0": "o", "1": "l", "3": "e", "5": "s", "7": "t", "_": "-", ".": "-",
+        "\u0456": "i", "\u043e": "o", "\u0430": "a", "\u0435": "e", "\u0455": "s",
+        "\u0440": "p", "\u0441": "c", "\u0445": "x", "\u0443": "y",
+    }
+)
+
+
+def _skeleton(name: str) -> str:
+    """A name with look-alike characters folded together (0/o, 1/l, rn/m, _/-, Cyrillic)."""
+    return name.lower().translate(_HOMOGLYPHS).replace("rn", "m").replace("vv", "w")
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, giving up (returning limit + 1) once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1]
+
+
+def _split_scope(name: str) -> tuple[str | None, str]:
+    if name.startswith("@") and "/" in name:
+        scope, _, bare = name.partition("/")
+        return scope, bare
+    return None, name
+
+
+def lookalike_of(ecosystem: str, name: str) -> str | None:
+    """The well-known package ``name`` imitates, or None (also when it *is* that package)."""
+    known = _known_names().get(ecosystem, ())
+    norm = name.lower()
+    if ecosystem == "pypi":
+        norm = re.sub(r"[-_.]+", "-", norm)
+    if any(k.name == norm for k in known):
+        return None
+    scope, bare = _split_scope(norm)
+    for k in known:
+        k_scope, k_bare = _split_scope(k.name)
+        if scope is not None and scope == k_scope:
+            continue  # published under the vendor's own scope: the vendor owns it
+        # Same package name under another (or no) scope: @modelcontextprotcol/server-x,
+        # modelcontextprotocol-server-x, or the bare name without the vendor's scope.
+        if k_scope and bare == k_bare and scope != k_scope and len(k_bare) >= 6:
+            return k.name
+        if k_scope and scope is None and norm == f"{k_scope[1:]}-{k_bare}":
+            return k.name
+        if _skeleton(norm) == _skeleton(k.name):
+            return k.name
+    best: tuple[int, str] | None = None
+    for k in known:
+        if scope is not None and scope == _split_scope(k.name)[0]:
+            continue
+        limit = 1 if len(k.name) < 10 else 2
+        if len(k.name) >= 6:
+            d = _distance(norm, k.name, limit)
+            if d <= limit and (best is None or d < best[0]):
+                best = (d, k.name)
+    return best[1] if best else None
+
+
+def _launched(facts: ConnectorFacts) -> Iterator[PackageRef]:
+    for ref in facts.launch.packages:
+        if ref.ecosystem in ("npm", "pypi"):
+            yield ref
+
+
+@check("lookalike_name")
+def lookalike_name(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    for ref in _launched(facts):
+        target = ref.alias_of or ref.name
+        genuine = lookalike_of(ref.ecosystem, target)
+        if genuine is not None:
+            yield Hit(
+                f"{ref.role} package {target} looks like the well-known {genuine} but is a "
+                "different package",
+                evidence=f"{target} ~ {genuine}",
+                component=ref.purl,
+            )
+
+
+# --- SC11 deprecated-or-yanked --------------------------------------------------------------
+
+
+@check("deprecated_or_yanked")
+def deprecated_or_yanked(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    graph = facts.graph
+    if graph is None:
+        return
+    for node in graph.nodes:
+        if node.facts.deprecated is not None:
+            yield Hit(
+                f"{_label(node)} is deprecated on the registry",
+                evidence=_one_line(node.facts.deprecated) or "deprecated",
+                component=node.purl,
+            )
+        if node.facts.yanked is not None:
+            yield Hit(
+                f"{_label(node)} was yanked from the registry",
+                evidence=_one_line(node.facts.yanked) or "yanked (no reason given)",
+                component=node.purl,
+            )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:200]
+
+
+# --- SC13 unresolvable ----------------------------------------------------------------------
+
+_REASONS = {
+    "not-found": "does not exist on the registry",
+    "no-matching-version": "has no version matching the request",
+    "no-metadata": "has no metadata mcpscan could read without building it",
+}
+
+
+@check("unresolvable")
+def unresolvable(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    graph = facts.graph
+    if graph is None:
+        return
+    for problem in graph.problems:
+        if problem.reason == "unreachable":
+            continue  # the scan is incomplete instead (exit 3)
+        why = _REASONS.get(problem.reason, problem.reason)
+        path = " > ".join(problem.path)
+        yield Hit(
+            f"{problem.ecosystem} package {problem.name} ({problem.spec or 'any version'}) {why}",
+            evidence=(f"required via {path}" if path else problem.message)[:300],
+        )
+
+
+# --- SC14 ownership-mismatch ----------------------------------------------------------------
+
+_GITHUB_NS = re.compile(r"^io\.github\.([A-Za-z0-9-]+)/", re.IGNORECASE)
+_REPO_OWNER = re.compile(r"github\.com[/:]([A-Za-z0-9-]+)/", re.IGNORECASE)
+
+
+def _repo_owner(url: str | None) -> str | None:
+    if not url:
+        return None
+    m = _REPO_OWNER.search(url)
+    return m.group(1).lower() if m else None
+
+
+@check("ownership_mismatch")
+def ownership_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    server = facts.connector.server_name
+    if not server:
+        return
+    ns = _GITHUB_NS.match(server)
+    declared_owner = _repo_owner(facts.connector.repository)
+    if ns and declared_owner and ns.group(1).lower() != declared_owner:
+        yield Hit(
+            f"server name {server} claims the GitHub owner {ns.group(1)} but its repository "
+            f"belongs to {declared_owner}",
+            evidence=f"repository owner {declared_owner}",
+        )
+    graph = facts.graph
+    if graph is None:
+        return
+    for node in _roots(graph):
+        marker = node.facts.mcp_name
+        kind = "mcpName in package.json" if node.ecosystem == "npm" else "mcp-name: in README"
+        if marker is None:
+            yield Hit(
+                f"{_label(node)} carries no ownership marker ({kind}) binding it to {server}",
+                evidence="marker: missing",
+                component=node.purl,
+                severity=Severity.MEDIUM,
+            )
+        elif marker != server:
+            yield Hit(
+                f"{_label(node)} says it belongs to {marker}, not to {server}",
+                evidence=f"{kind} = {marker}",
+                component=node.purl,
+            )
+        pkg_owner = _repo_owner(node.facts.repository)
+        if ns and pkg_owner and ns.group(1).lower() != pkg_owner:
+            yield Hit(
+                f"{_label(node)} is built from a repository of {pkg_owner}, not of "
+                f"{ns.group(1)} named by {server}",
+                evidence=f"package repository owner {pkg_owner}",
+                component=node.purl,
+            )

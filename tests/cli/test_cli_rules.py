@@ -1,0 +1,94 @@
+"""``mcpscan rules list`` and ``mcpscan rules show``."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.conftest import CliFn, table_rows
+
+# DESIGN §4: the minimum catalogue, ids and slugs are public and stable.
+CATALOGUE = {
+    "SC01": "unpinned-launch",
+    "SC02": "provenance-missing",
+    "SC03": "provenance-invalid",
+    "SC04": "source-mismatch",
+    "SC05": "known-vulnerability",
+    "SC06": "known-malicious",
+    "SC07": "install-script",
+    "SC08": "fresh-release",
+    "SC09": "low-reputation",
+    "SC10": "lookalike-name",
+    "SC11": "deprecated-or-yanked",
+    "SC12": "integrity-mismatch",
+    "SC13": "unresolvable",
+    "SC14": "ownership-mismatch",
+    "PX01": "unverified-proxy",
+    "PX02": "plaintext-transport",
+    "PX03": "proxy-exposure",
+    "PX04": "proxy-token-store",
+    "ID01": "literal-secret",
+    "ID02": "broad-credential",
+    "ID03": "secret-in-url",
+    "SP01": "broad-filesystem",
+    "SP02": "privileged-container",
+    "SP03": "confirmation-bypass",
+    "GV01": "not-approved",
+    "GV02": "approval-drift",
+    "GV03": "waiver-expired",
+}
+
+
+def test_rules_list_json_has_the_27_rules(cli: CliFn) -> None:
+    run = cli("rules", "list", "-f", "json")
+    assert run.code == 0
+    rules = run.json()
+    assert len(rules) == 27
+    assert {r["id"]: r["slug"] for r in rules} == CATALOGUE
+    for r in rules:
+        assert r["severity"] in ("critical", "high", "medium", "low", "info")
+        assert r["title"]
+        assert r["frameworks"], r["id"]
+    sc01 = next(r for r in rules if r["id"] == "SC01")
+    assert sc01["severity"] == "high"
+    assert any("ASI04" in f for f in sc01["frameworks"])
+
+
+def test_rules_list_table(cli: CliFn) -> None:
+    run = cli("rules", "list")
+    assert run.code == 0
+    assert "27" in run.stdout.splitlines()[0]
+    rows = {row[0]: row for row in table_rows(run.stdout)}
+    assert rows.keys() == CATALOGUE.keys()
+    assert rows["SC01"][1] == "unpinned-launch"
+    assert rows["SC01"][2] == "high"
+
+
+@pytest.mark.parametrize("name", ["SC01", "sc01", "unpinned-launch", " SC01 "])
+def test_rules_show_by_id_or_slug(cli: CliFn, name: str) -> None:
+    run = cli("rules", "show", name)
+    assert run.code == 0
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("SC01 unpinned-launch: ")
+    assert "severity: high" in run.stdout
+    for section in ("Why:", "Fix:", "Maps to:"):
+        assert section in lines
+    assert "ASI04" in run.stdout
+
+
+@pytest.mark.parametrize("name", ["ZZ99", "SC1", "unpinned", ""])
+def test_rules_show_unknown_exits_2(cli: CliFn, name: str) -> None:
+    run = cli("rules", "show", name)
+    assert run.code == 2
+    assert "no rule" in run.stderr
+    assert run.stdout == ""
+
+
+def test_rules_show_needs_an_argument(cli: CliFn) -> None:
+    assert cli("rules", "show").code == 2
+
+
+def test_rules_list_rejects_an_unknown_format(cli: CliFn) -> None:
+    run = cli("rules", "list", "-f", "yaml")
+    assert run.code == 2
+    assert "unknown format" in run.stderr
+    assert run.stdout == ""
