@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from mcpscan.errors import PolicyError, RulesError
-from mcpscan.models import Connector, ConnectorResult, Finding, Graph, Launch, Severity
+from mcpscan.models import (
+    AdvisoryHit,
+    Connector,
+    ConnectorResult,
+    Finding,
+    Graph,
+    Launch,
+    Severity,
+)
 
 
 class RulesetError(RulesError):
@@ -33,6 +41,8 @@ class ConnectorFacts:
     graph: Graph | None = None
     # The day the scan judges ages against (cooldowns, package age).
     today: date | None = None
+    # Advisories that apply to the connector's packages (None: advisories not checked).
+    advisories: tuple[AdvisoryHit, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ _TOP_KEYS = (
     "fail_on",
     "min_score",
     "cooldown_days",
+    "advisory_db_max_age_days",
     "require_provenance",
     "require_approval",
     "trusted_publishers",
@@ -113,6 +114,8 @@ class Policy:
     fail_on: Severity = Severity.HIGH
     min_score: int = 0
     cooldown_days: int = 7
+    # An offline advisory database older than this is reported as stale.
+    advisory_db_max_age_days: int = 7
     require_provenance: bool = False
     require_approval: bool = False
     trusted_publishers: tuple[str, ...] = ()
@@ -188,6 +191,10 @@ class _Reader:
             changes["min_score"] = self.integer(data["min_score"], 0, 100, "min_score")
         if "cooldown_days" in data:
             changes["cooldown_days"] = self.integer(data["cooldown_days"], 0, 3650, "cooldown_days")
+        if "advisory_db_max_age_days" in data:
+            changes["advisory_db_max_age_days"] = self.integer(
+                data["advisory_db_max_age_days"], 1, 3650, "advisory_db_max_age_days"
+            )
         for key in ("require_provenance", "require_approval"):
             if key in data:
                 changes[key] = self.boolean(data[key], key)

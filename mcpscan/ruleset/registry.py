@@ -27,7 +27,11 @@ _FLEET_CHECKS: dict[str, FleetCheck] = {}
 ENGINE_CHECKS = frozenset({"waiver_expired"})
 
 # Modules whose import registers the built-in checks; later stages append theirs.
-_BUILTIN_MODULES = ("mcpscan.ruleset.config_checks", "mcpscan.ruleset.registry_checks")
+_BUILTIN_MODULES = (
+    "mcpscan.ruleset.config_checks",
+    "mcpscan.ruleset.registry_checks",
+    "mcpscan.ruleset.advisory_checks",
+)
 _loaded = False
 
 

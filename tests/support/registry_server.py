@@ -28,12 +28,15 @@ class Route:
     fail_status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     gzip: bool = False
+    # POST: computes the answer from the request body (e.g. an OSV querybatch).
+    responder: Callable[[bytes], bytes] | None = None
 
 
 class RegistryServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.posted: list[tuple[str, bytes]] = []  # (path, body) of every POST
         self.fallback: Callable[[str], Route | None] | None = None
         self._lock = threading.Lock()
         server = self
@@ -46,6 +49,10 @@ class RegistryServer:
 
             def do_HEAD(self) -> None:
                 server._handle(self, head=True)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                server._handle(self, posted=self.rfile.read(length))
 
             def log_message(self, *args: object) -> None:
                 return None
@@ -91,10 +98,14 @@ class RegistryServer:
         with self._lock:
             return sum(1 for p, _ in self.requests if p == path)
 
-    def _handle(self, h: BaseHTTPRequestHandler, *, head: bool = False) -> None:
+    def _handle(
+        self, h: BaseHTTPRequestHandler, *, head: bool = False, posted: bytes | None = None
+    ) -> None:
         path = h.path
         with self._lock:
             self.requests.append((path, dict(h.headers.items())))
+            if posted is not None:
+                self.posted.append((path, posted))
         route = self.routes.get(path)
         if route is None and "?" in path:
             route = self.routes.get(path.split("?", 1)[0])
@@ -109,7 +120,7 @@ class RegistryServer:
             route.fail_times -= 1
             _send(h, route.fail_status, b"upstream error", "text/plain", head=head)
             return
-        body = route.body
+        body = route.body if route.responder is None else route.responder(posted or b"")
         status = route.status
         extra = dict(route.headers)
         rng = h.headers.get("Range")

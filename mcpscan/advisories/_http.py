@@ -1,0 +1,76 @@
+"""JSON POST for the advisory query endpoints (OSV ``querybatch``, npm's bulk advisories).
+
+:class:`~mcpscan.http.HttpClient` only GETs, and its transport retries idempotent methods
+only. These POSTs are read-only queries, so they are retried here on 429/5xx and transport
+errors with the client's own retry count and backoff, through its uncached session (a POST
+answer is not a cacheable fact).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
+from mcpscan.http import HttpClient, NotFoundError, display_url
+
+
+def post_json(client: HttpClient, url: str, payload: object) -> Any:
+    import requests
+
+    shown = display_url(url)
+    cfg = client.config
+    if cfg.offline:
+        raise OfflineCacheMiss(f"--offline: not querying {shown}")
+    session = client.plain_session
+    attempts = max(cfg.retries, 0) + 1
+    failure: NetworkError | None = None
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(cfg.backoff * 2 ** (attempt - 1))
+        try:
+            resp = session.post(url, json=payload, timeout=cfg.timeout, stream=True)
+        except requests.exceptions.Timeout:
+            failure = NetworkError(f"timed out after {cfg.timeout:g}s querying {shown}")
+            continue
+        except requests.exceptions.RequestException as exc:
+            reason = str(exc).split("Caused by ", 1)[-1].strip("()' ")[:200]
+            failure = NetworkError(f"cannot reach {shown}: {reason or exc.__class__.__name__}")
+            continue
+        status = resp.status_code
+        if status == 429 or status >= 500:
+            resp.close()
+            failure = NetworkError(f"{shown} answered {status} after {attempt + 1} attempts")
+            continue
+        if status in (404, 405, 410):
+            resp.close()
+            raise NotFoundError(f"{shown} answered {status} (no such endpoint)")
+        if status >= 400:
+            resp.close()
+            raise RegistryError(f"{shown} answered {status}")
+        body = _read(resp, shown, cfg.max_body_bytes)
+        try:
+            return json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RegistryError(f"{shown}: invalid JSON ({exc.__class__.__name__})") from None
+    assert failure is not None
+    raise failure
+
+
+def _read(resp: Any, shown: str, limit: int) -> bytes:
+    import requests
+
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in resp.iter_content(chunk_size=1 << 16):
+            size += len(chunk)
+            if size > limit:
+                raise RegistryError(f"{shown}: answer over the {limit}-byte limit")
+            chunks.append(chunk)
+    except (OSError, requests.exceptions.RequestException) as exc:
+        raise NetworkError(f"{shown}: connection lost reading the answer ({exc})") from None
+    finally:
+        resp.close()
+    return b"".join(chunks)

@@ -1,0 +1,136 @@
+"""PyPI's JSON API ``vulnerabilities`` field (PyPI's own copy of OSV's PyPI advisories).
+
+The per-version document (``/pypi/<name>/<version>/json``) lists what affects that
+version; the project document lists it for the latest version only. Mirrors often lack the
+per-version endpoint or the field itself, so an absent or empty list is "no data", never
+"clean": the OSV source stays the one that decides coverage.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mcpscan.advisories import matching
+from mcpscan.advisories.interface import (
+    AdvisorySource,
+    AdvisorySourceError,
+    Match,
+    Query,
+    SourceAnswer,
+)
+from mcpscan.errors import NetworkError, RegistryError
+from mcpscan.http import HttpClient, NotFoundError, display_url
+from mcpscan.models import Advisory
+
+if TYPE_CHECKING:
+    from mcpscan.registry.pypi import PypiRegistry
+
+
+class PypiJsonSource(AdvisorySource):
+    name = "PyPI JSON API"
+    essential = False
+    ecosystems = frozenset({"pypi"})
+
+    def __init__(
+        self, client: HttpClient, json_url: str, registry: PypiRegistry | None = None
+    ) -> None:
+        self.client = client
+        self.json_url = json_url.rstrip("/")
+        # The resolver's registry already holds the project documents it fetched.
+        self.registry = registry
+        self.name = f"PyPI JSON API ({display_url(self.json_url)})"
+        self._per_version = True  # cleared once the mirror shows it lacks the endpoint
+        self._lock = threading.Lock()
+
+    def lookup(self, queries: Sequence[Query]) -> SourceAnswer:
+        wanted = [q for q in queries if q.version is not None]
+        try:
+            answers = self.client.map(self._vulnerabilities, wanted)
+        except (NetworkError, RegistryError) as exc:
+            raise AdvisorySourceError(f"{self.name}: {exc.message}") from None
+        matches: dict[Query, tuple[Match, ...]] = {}
+        checked = set()
+        for q, vulns in zip(wanted, answers, strict=True):
+            if not vulns:
+                continue
+            checked.add(q)
+            found = tuple(m for m in (_match(v, q, self.name) for v in vulns) if m is not None)
+            if found:
+                matches[q] = found
+        return SourceAnswer(matches, frozenset(checked))
+
+    def _vulnerabilities(self, q: Query) -> list[Mapping[str, Any]]:
+        project = self._project(q.name)
+        if project is None:
+            return []
+        info = project.get("info")
+        if isinstance(info, Mapping) and info.get("version") == q.version:
+            return _entries(project)
+        with self._lock:
+            per_version = self._per_version
+        if not per_version:
+            return []
+        try:
+            doc = self.client.get_json(f"{self.json_url}/{q.name}/{q.version}/json")
+        except NotFoundError:
+            releases = project.get("releases")
+            if isinstance(releases, Mapping) and q.version in releases:
+                with self._lock:
+                    self._per_version = False
+            return []
+        except RegistryError:
+            return []
+        return _entries(doc) if isinstance(doc, Mapping) else []
+
+    def _project(self, name: str) -> Mapping[str, Any] | None:
+        if self.registry is not None:
+            return self.registry.project_json(name)
+        try:
+            doc = self.client.get_json(f"{self.json_url}/{name}/json")
+        except NotFoundError:
+            return None
+        return doc if isinstance(doc, Mapping) else None
+
+
+def _entries(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    vulns = doc.get("vulnerabilities")
+    return [v for v in vulns if isinstance(v, Mapping)] if isinstance(vulns, list) else []
+
+
+def _match(entry: Mapping[str, Any], q: Query, source: str) -> Match | None:
+    ident = entry.get("id")
+    if not isinstance(ident, str) or not ident or entry.get("withdrawn"):
+        return None
+    aliases = tuple(a for a in entry.get("aliases") or () if isinstance(a, str) and a != ident)
+    summary = entry.get("summary") or entry.get("details") or ""
+    text = " ".join(str(summary).split())
+    fixed_in = [v for v in entry.get("fixed_in") or () if isinstance(v, str)]
+    link = entry.get("link")
+    fake = {"id": ident, "aliases": list(aliases), "summary": text}
+    advisory = Advisory(
+        id=ident,
+        aliases=aliases,
+        summary=text.split(". ")[0][:300],
+        malicious=matching.is_malicious(fake),
+        url=link if isinstance(link, str) else None,
+        sources=(source,),
+    )
+    return Match(advisory, _above(fixed_in, q.version))
+
+
+def _above(versions: list[str], current: str | None) -> tuple[str, ...]:
+    from packaging.version import InvalidVersion, Version
+
+    parsed = []
+    for v in versions:
+        try:
+            parsed.append((Version(v), v))
+        except InvalidVersion:
+            continue
+    try:
+        floor = Version(current) if current else None
+    except InvalidVersion:
+        floor = None
+    return tuple(v for key, v in sorted(parsed) if floor is None or key > floor)

@@ -1,0 +1,332 @@
+"""The advisory stage: every source behind one call, combined and de-duplicated.
+
+:func:`build_advisory_service` picks the sources (local databases only when given; else
+the OSV API plus PyPI's and npm's own data), :meth:`AdvisoryService.check` asks them about
+every package of the scan at once, and :func:`connector_advisories` turns the answer into
+one connector's :class:`~mcpscan.models.AdvisoryHit` tuple, each with its path from the
+connector's root. A source that fails makes the report incomplete: never a pass.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from mcpscan.advisories import matching
+from mcpscan.advisories.interface import AdvisorySource, AdvisorySourceError, Match, Query
+from mcpscan.advisories.osv_api import DEFAULT_OSV_URL
+from mcpscan.models import AdvisoryHit, Graph, Launch, PackageRef, ResolvedPackage, VersionKind
+
+if TYPE_CHECKING:
+    from mcpscan.http import HttpClient
+    from mcpscan.registry.pypi import PypiRegistry
+
+SUPPORTED = frozenset({"npm", "pypi"})
+DEFAULT_MAX_AGE_DAYS = 7
+NOT_CHECKED = (
+    "advisories not checked: --offline and no advisory database "
+    "(run `mcpscan db update`, or pass --advisory-db PATH)"
+)
+
+PackageKey = tuple[str, str, "str | None"]  # (ecosystem, name, version or None)
+
+
+@dataclass(frozen=True)
+class AdvisoryReport:
+    matches: Mapping[Query, tuple[Match, ...]] = field(default_factory=dict)
+    checked: frozenset[Query] = frozenset()  # queries at least one source had data for
+    incomplete: tuple[str, ...] = ()  # why the answer is partial; empty when complete
+    warnings: tuple[str, ...] = ()  # skipped records, failing supplementary sources
+    stale: str | None = None  # the local database is older than the policy allows
+    sources: tuple[str, ...] = ()
+
+    def for_package(self, ecosystem: str, name: str, version: str | None) -> tuple[Match, ...]:
+        return self.matches.get(matching.make_query(ecosystem, name, version), ())
+
+
+class AdvisoryService:
+    def __init__(
+        self,
+        sources: Sequence[AdvisorySource],
+        *,
+        stale: str | None = None,
+        not_checked: str = NOT_CHECKED,
+    ) -> None:
+        self.sources = tuple(sources)
+        self.stale = stale
+        self.not_checked = not_checked
+
+    def check(self, packages: Sequence[PackageKey]) -> AdvisoryReport:
+        """Advisories for ``(ecosystem, name, version)`` triples (version None: every
+        advisory naming the package). Ecosystems other than npm and PyPI are skipped."""
+        queries = list(
+            dict.fromkeys(
+                matching.make_query(eco, name, version)
+                for eco, name, version in packages
+                if matching.ecosystem_key(eco) in SUPPORTED
+            )
+        )
+        names = tuple(s.name for s in self.sources)
+        if not self.sources:
+            return AdvisoryReport(incomplete=(self.not_checked,), stale=self.stale)
+        found: dict[Query, list[Match]] = {}
+        checked: set[Query] = set()
+        incomplete: list[str] = []
+        warnings: list[str] = []
+        for source in self.sources:
+            asked = [q for q in queries if q.ecosystem in source.ecosystems]
+            if not asked:
+                continue
+            try:
+                answer = source.lookup(asked)
+            except AdvisorySourceError as exc:
+                (incomplete if source.essential else warnings).append(str(exc))
+                continue
+            checked |= answer.checked
+            warnings.extend(answer.warnings)
+            for q, matches in answer.matches.items():
+                found.setdefault(q, []).extend(matches)
+        unchecked = [q for q in queries if q not in checked]
+        if unchecked and not incomplete:
+            shown = ", ".join(sorted({f"{q.ecosystem}:{q.name}" for q in unchecked})[:10])
+            more = " …" if len(unchecked) > 10 else ""
+            incomplete.append(
+                f"no advisory data for {len(unchecked)} package(s) ({shown}{more}) in "
+                + ", ".join(names)
+            )
+        return AdvisoryReport(
+            matches={q: dedupe(ms) for q, ms in found.items() if ms},
+            checked=frozenset(checked),
+            incomplete=tuple(incomplete),
+            warnings=tuple(dict.fromkeys(warnings)),
+            stale=self.stale,
+            sources=names,
+        )
+
+
+def dedupe(matches: Sequence[Match]) -> tuple[Match, ...]:
+    """One match per advisory: records sharing an id or alias (GHSA = CVE = PYSEC) merge,
+    the first source's record leading (sources are asked in order of authority)."""
+    groups: list[tuple[set[str], list[Match]]] = []
+    for m in matches:
+        ids = {m.advisory.id, *m.advisory.aliases}
+        joined = [g for g in groups if g[0] & ids]
+        merged_ids, merged = set(ids), []
+        for g in joined:
+            merged_ids |= g[0]
+            merged += g[1]
+        position = groups.index(joined[0]) if joined else len(groups)
+        groups = [g for g in groups if not any(g is j for j in joined)]
+        groups.insert(min(position, len(groups)), (merged_ids, [*merged, m]))
+    out = [_combine(ids, ms) for ids, ms in groups]
+    return tuple(
+        sorted(out, key=lambda m: (not m.advisory.malicious, -(m.advisory.severity or 0),
+                                   m.advisory.id))
+    )
+
+
+def _combine(ids: set[str], matches: list[Match]) -> Match:
+    lead = matches[0].advisory
+    severity = next((m.advisory for m in matches if m.advisory.severity is not None), lead)
+    advisory = replace(
+        lead,
+        aliases=tuple(sorted(ids - {lead.id})),
+        summary=lead.summary or next((m.advisory.summary for m in matches), ""),
+        severity=severity.severity,
+        severity_basis=severity.severity_basis,
+        malicious=any(m.advisory.malicious for m in matches),
+        url=lead.url or next((m.advisory.url for m in matches if m.advisory.url), None),
+        sources=tuple(dict.fromkeys(s for m in matches for s in m.advisory.sources)),
+    )
+    fixed = next((m.fixed for m in matches if m.fixed), ())
+    return Match(advisory, fixed)
+
+
+# -- building the service -------------------------------------------------------------------
+
+
+def build_advisory_service(
+    client: HttpClient,
+    *,
+    databases: Sequence[Path],
+    offline: bool,
+    cache_dir: Path | None,
+    osv_url: str = DEFAULT_OSV_URL,
+    pypi: PypiRegistry | None = None,
+    npm_registry_url: str | None = None,
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+    now: Callable[[], _dt.datetime] | None = None,
+) -> AdvisoryService:
+    """The sources for one scan.
+
+    ``databases`` (``--advisory-db``) given: only those, no advisory network call. Else
+    ``offline``: the exports ``db update`` stored in ``cache_dir``, or nothing ("advisories
+    not checked"). Else the OSV API, plus PyPI's JSON API (``pypi``, the resolver's client,
+    whose documents are reused) and npm's bulk endpoint (``npm_registry_url``) when given.
+    """
+    from mcpscan.advisories.osv_offline import OsvOfflineSource
+
+    if databases or offline:
+        from mcpscan.advisories import db
+
+        paths = list(databases) or (db.downloaded_databases(cache_dir) if cache_dir else [])
+        if not paths:
+            return AdvisoryService([])
+        stale = _staleness(paths, cache_dir, max_age_days, now)
+        return AdvisoryService([OsvOfflineSource(paths, cache_dir)], stale=stale)
+
+    from mcpscan.advisories.npm_audit import NpmBulkAdvisorySource
+    from mcpscan.advisories.osv_api import OsvApiSource
+    from mcpscan.advisories.pypi import PypiJsonSource
+
+    sources: list[AdvisorySource] = [OsvApiSource(client, osv_url, cache_dir=cache_dir)]
+    if pypi is not None and pypi.json_url:
+        sources.append(PypiJsonSource(client, pypi.json_url, pypi))
+    if npm_registry_url:
+        sources.append(NpmBulkAdvisorySource(client, npm_registry_url))
+    return AdvisoryService(sources)
+
+
+def _staleness(
+    paths: Sequence[Path],
+    cache_dir: Path | None,
+    max_age_days: int,
+    now: Callable[[], _dt.datetime] | None,
+) -> str | None:
+    from mcpscan.advisories.db import fetched_at
+
+    current = now() if now else _dt.datetime.now(_dt.timezone.utc)
+    old = []
+    for path in paths:
+        try:
+            when = fetched_at(path, cache_dir)
+        except OSError:
+            continue  # a missing database is reported by the lookup itself
+        age = (current - when).total_seconds() / 86400
+        if age > max_age_days:
+            old.append(f"{path} ({age:.0f} days old)")
+    if not old:
+        return None
+    return (
+        f"advisory database older than {max_age_days} days (advisory_db_max_age_days): "
+        + ", ".join(old)
+        + "; run `mcpscan db update`"
+    )
+
+
+# -- per connector ---------------------------------------------------------------------------
+
+
+def packages_for(graph: Graph | None, launch: Launch) -> list[PackageKey]:
+    """What to ask about one connector: every resolved node, plus each launched package
+    the graph does not hold (removed from the registry, unresolvable) by its pinned
+    version, or by name alone when no version is pinned."""
+    keys: list[PackageKey] = []
+    if graph is not None:
+        keys += [(n.ecosystem, n.name, n.version) for n in graph.nodes]
+    keys += [(ref.ecosystem, _target(ref), version) for ref, version in _unresolved(graph, launch)]
+    return list(dict.fromkeys(keys))
+
+
+def connector_advisories(
+    graph: Graph | None, launch: Launch, report: AdvisoryReport
+) -> tuple[AdvisoryHit, ...]:
+    """The advisories that apply to one connector, for ``ConnectorFacts.advisories``."""
+    hits: list[AdvisoryHit] = []
+    if graph is not None:
+        paths = _paths(graph)
+        for node in graph.nodes:
+            for m in report.for_package(node.ecosystem, node.name, node.version):
+                hits.append(
+                    AdvisoryHit(
+                        advisory=m.advisory,
+                        ecosystem=node.ecosystem,
+                        name=node.name,
+                        version=node.version,
+                        purl=node.purl,
+                        fixed=m.fixed,
+                        path=paths.get(node.purl, (_label(node),)),
+                    )
+                )
+    for ref, version in _unresolved(graph, launch):
+        name = _target(ref)
+        for m in report.for_package(ref.ecosystem, name, version):
+            # By name alone only a malicious-package record says something about the
+            # version that will be fetched: a vulnerability needs a version to apply.
+            if version is None and not m.advisory.malicious:
+                continue
+            hits.append(
+                AdvisoryHit(
+                    advisory=m.advisory,
+                    ecosystem=ref.ecosystem,
+                    name=name,
+                    version=version,
+                    purl=ref.purl,
+                    fixed=m.fixed,
+                    path=(ref.spec or (f"{name}@{version}" if version else name),),
+                )
+            )
+    return tuple(dict.fromkeys(hits))
+
+
+def _target(ref: PackageRef) -> str:
+    return ref.alias_of or ref.name
+
+
+def _unresolved(graph: Graph | None, launch: Launch) -> list[tuple[PackageRef, str | None]]:
+    roots: set[tuple[str, str]] = set()
+    if graph is not None:
+        root_purls = set(graph.roots)
+        roots = {
+            (n.ecosystem, matching.normalize_name(n.ecosystem, n.name))
+            for n in graph.nodes
+            if n.purl in root_purls
+        }
+    out = []
+    for ref in launch.packages:
+        if matching.ecosystem_key(ref.ecosystem) not in SUPPORTED:
+            continue
+        if (ref.ecosystem, matching.normalize_name(ref.ecosystem, _target(ref))) in roots:
+            continue
+        out.append((ref, _pinned_version(ref)))
+    return out
+
+
+def _pinned_version(ref: PackageRef) -> str | None:
+    if ref.version_kind is not VersionKind.EXACT:
+        return None
+    base = ref.purl.split("?", 1)[0].split("#", 1)[0]
+    _, at, version = base.rpartition("@")
+    if at and version:
+        return unquote(version)
+    return (ref.requested or "").lstrip("=").strip() or None
+
+
+def _label(node: ResolvedPackage) -> str:
+    return f"{node.name}@{node.version}"
+
+
+def _paths(graph: Graph) -> dict[str, tuple[str, ...]]:
+    """Shortest path (as labels) from a root to every reachable node."""
+    nodes = {n.purl: n for n in graph.nodes}
+    children: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        children.setdefault(edge.parent, []).append(edge.child)
+    paths: dict[str, tuple[str, ...]] = {}
+    queue: deque[str] = deque()
+    for root in graph.roots:
+        if root in nodes and root not in paths:
+            paths[root] = (_label(nodes[root]),)
+            queue.append(root)
+    while queue:
+        current = queue.popleft()
+        for child in children.get(current, ()):
+            if child in nodes and child not in paths:
+                paths[child] = (*paths[current], _label(nodes[child]))
+                queue.append(child)
+    return paths

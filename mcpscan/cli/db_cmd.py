@@ -1,0 +1,68 @@
+"""``mcpscan db``: offline advisory databases (mounted by the main app as ``db``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mcpscan.cli.exit_codes import for_error
+from mcpscan.errors import McpscanError
+
+db_app = typer.Typer(help="Manage the offline advisory databases.", no_args_is_help=True)
+
+
+@db_app.callback()
+def _db() -> None:
+    """Offline advisory databases (OSV exports) for --offline and --advisory-db scans."""
+
+
+@db_app.command("update")
+def update(
+    ecosystem: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ecosystem",
+            help="Ecosystem to download (repeatable): npm, PyPI. Default: both.",
+        ),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            envvar="MCPSCAN_CACHE_DIR",
+            help="Cache directory (default: the platform's user cache directory).",
+        ),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            envvar="MCPSCAN_OSV_EXPORT_URL",
+            help="Base URL of the OSV exports (<url>/<Ecosystem>/all.zip).",
+        ),
+    ] = None,
+) -> None:
+    """Download OSV's advisory exports for offline scans (--offline, --advisory-db)."""
+    from mcpscan.advisories import db
+    from mcpscan.http import HttpClient, HttpConfig, default_cache_dir
+
+    root = cache_dir or default_cache_dir()
+    try:
+        with HttpClient(HttpConfig(cache_dir=None)) as client:
+            done = db.update(
+                client,
+                root,
+                ecosystem or ["npm", "PyPI"],
+                base_url=url or db.DEFAULT_EXPORT_URL,
+            )
+    except McpscanError as exc:
+        typer.echo(f"mcpscan: error: {exc}", err=True)
+        raise typer.Exit(int(for_error(exc))) from None
+    for entry in done:
+        typer.echo(
+            f"mcpscan: {entry.ecosystem}: {entry.size / 1e6:.1f} MB from {entry.url} "
+            f"-> {entry.path} ({entry.downloaded})",
+            err=True,
+        )
