@@ -28,6 +28,10 @@ class _Entry:
 FORMATS: dict[str, _Entry] = {
     "table": _Entry("mcpscan.report.table", "TableRenderer", terminal=True),
     "json": _Entry("mcpscan.report.json_report", "JsonRenderer"),
+    "cyclonedx": _Entry("mcpscan.report.cyclonedx", "CycloneDxRenderer"),
+    "sarif": _Entry("mcpscan.report.sarif", "SarifRenderer"),
+    "markdown": _Entry("mcpscan.report.markdown", "MarkdownRenderer"),
+    "html": _Entry("mcpscan.report.html", "HtmlRenderer"),
 }
 
 

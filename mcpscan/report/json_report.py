@@ -11,6 +11,7 @@ from typing import Any
 
 from mcpscan import __version__
 from mcpscan.models import (
+    AdvisoryHit,
     ConnectorResult,
     ContainerFacts,
     Diagnostic,
@@ -174,6 +175,30 @@ def _graph(graph: Graph | None) -> dict[str, Any] | None:
     }
 
 
+def _advisories(hits: tuple[AdvisoryHit, ...] | None) -> list[dict[str, Any]] | None:
+    if hits is None:
+        return None
+    return [
+        {
+            "id": h.advisory.id,
+            "aliases": list(h.advisory.aliases),
+            "summary": h.advisory.summary,
+            "severity": h.advisory.severity.label if h.advisory.severity else None,
+            "severity_basis": h.advisory.severity_basis,
+            "malicious": h.advisory.malicious,
+            "url": h.advisory.url,
+            "sources": list(h.advisory.sources),
+            "ecosystem": h.ecosystem,
+            "name": h.name,
+            "version": h.version,
+            "purl": h.purl,
+            "fixed": list(h.fixed),
+            "path": list(h.path),
+        }
+        for h in hits
+    ]
+
+
 def _facts(f: PackageFacts) -> dict[str, Any]:
     """Registry facts; ``null`` means the registry did not provide the fact (unknown)."""
     return {
@@ -224,6 +249,7 @@ def _connector(cr: ConnectorResult) -> dict[str, Any]:
         "verdict": cr.verdict,
         "findings": [_finding(f) for f in sorted_findings(cr.findings)],
         "graph": _graph(cr.graph),
+        "advisories": _advisories(cr.advisories),
     }
 
 

@@ -1,0 +1,128 @@
+"""``mcpscan keygen``, ``mcpscan verify-attestation`` and the writer behind ``scan --attest``.
+
+Exit codes of verify-attestation: 0 verified, 1 the attestation does not hold (with the
+precise reason), 2 an input cannot be read. securesystemslib and cryptography are imported
+only when one of these runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mcpscan.cli.exit_codes import ExitCode
+
+
+def write_attestation(result_json: str, subjects: Sequence[Path], key: Path, out: Path) -> None:
+    """Sign the JSON report ``result_json`` (already redacted) as an in-toto statement about
+    the scanned config files ``subjects`` with the private key ``key``; write the DSSE
+    envelope to ``out``. Raises :class:`~mcpscan.attest.AttestationError` (exit 2)."""
+    from mcpscan.attest import AttestationError, sign_report
+
+    text = sign_report(result_json, subjects, key.expanduser(), cwd=Path.cwd())
+    out = out.expanduser()
+    if not out.parent.is_dir():
+        raise AttestationError(f"cannot write {out}: directory {out.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".mcpscan-", dir=str(out.parent))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        # mkstemp creates 0600; an attestation is public, like any new file.
+        os.chmod(tmp, 0o666 & ~umask)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise AttestationError(f"cannot write {out}: {exc.strerror}") from None
+
+
+def keygen(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            metavar="PREFIX",
+            help="Path prefix: the private key is written to PREFIX (mode 0600), the public "
+            "key to PREFIX.pub.",
+        ),
+    ],
+    algorithm: Annotated[
+        str, typer.Option("--algorithm", help="Key type: ecdsa-p256 or ed25519.")
+    ] = "ecdsa-p256",
+    force: Annotated[bool, typer.Option("--force", help="Replace existing key files.")] = False,
+) -> None:
+    """Generate a key pair for signing attestations (scan --attest --attest-key PREFIX)."""
+    from mcpscan.attest import AttestationError
+    from mcpscan.attest.keys import generate_keypair, public_path
+
+    prefix = out.expanduser()
+    try:
+        keyid = generate_keypair(prefix, algorithm, force=force)
+    except AttestationError as exc:
+        typer.echo(f"mcpscan: error: {exc}", err=True)
+        raise typer.Exit(int(ExitCode.USAGE)) from None
+    typer.echo(f"private key: {prefix} (keep it secret)")
+    typer.echo(f"public key:  {public_path(prefix)}")
+    typer.echo(f"key id:      {keyid}")
+
+
+def verify_attestation(
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="The attestation (DSSE envelope) to verify.")
+    ],
+    key: Annotated[
+        Path, typer.Option("--key", metavar="PUB", help="Public key file (PREFIX.pub).")
+    ],
+    subject: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--subject",
+            metavar="FILE",
+            help="A scanned config file to check against the attestation (repeatable). "
+            "Default: the subjects present at their recorded paths.",
+        ),
+    ] = None,
+) -> None:
+    """Verify a scan attestation: its signature, its statement and its subject files."""
+    from mcpscan.attest import AttestationError, VerificationFailure, verify_envelope
+
+    try:
+        try:
+            text = path.expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            typer.echo(f"mcpscan: error: {path}: cannot read attestation: {reason}", err=True)
+            raise typer.Exit(int(ExitCode.USAGE)) from None
+        statement, checks = verify_envelope(
+            text, key.expanduser(), [p.expanduser() for p in subject or ()], cwd=Path.cwd()
+        )
+    except VerificationFailure as exc:
+        typer.echo(f"mcpscan: verification failed: {exc}", err=True)
+        raise typer.Exit(int(ExitCode.FAIL)) from None
+    except AttestationError as exc:
+        typer.echo(f"mcpscan: error: {exc}", err=True)
+        raise typer.Exit(int(ExitCode.USAGE)) from None
+    predicate = statement.predicate
+    lines = [f"attestation verified: signed by key {statement.keyid}"]
+    if "verdict" in predicate:
+        lines.append(f"  scan verdict: {predicate.get('verdict')}, score {predicate.get('score')}")
+    for check in checks:
+        if check.status == "match":
+            moved = f" (as {check.file})" if check.file else ""
+            lines.append(f"  subject {check.name}: sha256 matches{moved}")
+        else:
+            lines.append(f"  subject {check.name}: not present, not checked")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``keygen`` and ``verify-attestation`` to the mcpscan application."""
+    app.command("keygen")(keygen)
+    app.command("verify-attestation")(verify_attestation)

@@ -1,0 +1,549 @@
+"""The CycloneDX 1.6 SBOM (``-f cyclonedx``, ``--sbom``), built with cyclonedx-python-lib.
+
+What it holds: every package the launchers would install (resolved graph nodes, plus the
+launcher packages and proxy packages that were not resolved, under their requested purl),
+the dependency graph, one ``application`` component per connector depending on its launcher
+packages, proxy hops and remote services, the remote endpoints as ``services``, advisories
+as ``vulnerabilities`` and mcpscan in ``metadata.tools``.
+
+The document is validated against the CycloneDX 1.6 JSON schema before it is returned: an
+invalid SBOM raises :class:`RenderError` and is never written. Like the JSON report it never
+calls :meth:`Sensitive.reveal`; URLs come from the already-scrubbed model fields.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mcpscan import __version__
+from mcpscan.models import (
+    AdvisoryHit,
+    ConnectorResult,
+    Digest,
+    PackageRef,
+    Remote,
+    ResolvedPackage,
+    ScanResult,
+    VersionKind,
+)
+from mcpscan.report._common import scrub_urls
+from mcpscan.report.interface import Renderer, RenderError
+
+if TYPE_CHECKING:
+    from cyclonedx.model import ExternalReference, HashType, Property, XsUri
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.model.component import Component
+    from cyclonedx.model.service import Service
+    from cyclonedx.model.vulnerability import Vulnerability, VulnerabilityReference
+    from jsonschema import FormatChecker, ValidationError
+    from jsonschema.protocols import Validator
+    from packageurl import PackageURL
+
+NAMESPACE = "mcpscan"
+SCAN_REF = "mcpscan:scan"
+TOOL_REF = f"tool:mcpscan@{__version__}"
+PROVENANCE_NOT_CHECKED = "not-checked"
+
+# Hex lengths per algorithm: a digest of another length would fail the schema's pattern.
+_HEX_LENGTHS = {"sha512": 128, "sha256": 64, "sha1": 40}
+_HEX_RE = re.compile(r"^[0-9a-fA-F]+$")
+_KEY_ORDER = ("$schema", "bomFormat", "specVersion", "serialNumber", "version", "metadata")
+# Proxy flags that carry credentials to the remote (names only; values are never read).
+_AUTH_FLAG_RE = re.compile(r"header|token|auth|bearer|api[-_]?key", re.IGNORECASE)
+
+
+def connector_ref(cr: ConnectorResult) -> str:
+    """The bom-ref of a connector's application component."""
+    src = cr.connector.source
+    return f"connector:{cr.connector.name}@{src.file}:{src.line}"
+
+
+def advisories_of(cr: ConnectorResult) -> Sequence[AdvisoryHit]:
+    """The advisories matched to a connector's packages (none when not checked)."""
+    return cr.advisories or ()
+
+
+def _identity(purl: str) -> tuple[str, str, str] | None:
+    """(type, namespace, name) of a purl: how a requested package matches its resolution."""
+    parsed = _parsed_purl(purl)
+    if parsed is None:
+        return None
+    name = parsed.name.lower() if parsed.type in ("pypi", "npm") else parsed.name
+    return (parsed.type, parsed.namespace or "", name)
+
+
+def _prop(name: str, value: object) -> Property:
+    from cyclonedx.model import Property
+
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return Property(name=f"{NAMESPACE}:{name}", value=text)
+
+
+def _hashes(digests: Iterable[Digest]) -> list[HashType]:
+    from cyclonedx.model import HashAlgorithm, HashType
+
+    algs = {
+        "sha512": HashAlgorithm.SHA_512,
+        "sha256": HashAlgorithm.SHA_256,
+        "sha1": HashAlgorithm.SHA_1,
+    }
+    out: list[HashType] = []
+    for d in digests:
+        alg = d.algorithm.lower().replace("-", "")
+        if alg in algs and len(d.value) == _HEX_LENGTHS[alg] and _HEX_RE.match(d.value):
+            out.append(HashType(alg=algs[alg], content=d.value.lower()))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _format_checker() -> FormatChecker:
+    # The checker cyclonedx-python-lib validates with, so what passes here passes there.
+    from jsonschema import Draft7Validator
+
+    checker: FormatChecker = Draft7Validator.FORMAT_CHECKER
+    return checker
+
+
+def _uri(text: str) -> XsUri | None:
+    """``text`` as a URI the schema accepts (an IRI reference), or None.
+
+    Display URLs may still hold unexpanded placeholders (``${API_BASE:-https://...}``) that
+    no URI parser accepts; those are kept as properties instead.
+    """
+    from cyclonedx.exception.model import InvalidUriException
+    from cyclonedx.model import XsUri
+
+    try:
+        uri = XsUri(text)
+    except InvalidUriException:
+        return None
+    return uri if _format_checker().conforms(str(uri), "iri-reference") else None
+
+
+def _external_ref(kind: str, url: str | None) -> list[ExternalReference]:
+    from cyclonedx.model import ExternalReference, ExternalReferenceType
+
+    uri = _uri(scrub_urls(url)) if url else None
+    if uri is None:
+        return []
+    return [ExternalReference(type=ExternalReferenceType(kind), url=uri)]
+
+
+def _parsed_purl(purl: str) -> PackageURL | None:
+    from packageurl import PackageURL
+
+    try:
+        return PackageURL.from_string(purl)
+    except ValueError:
+        return None
+
+
+def _group_and_name(purl: PackageURL | None, fallback: str) -> tuple[str | None, str]:
+    """CycloneDX's group is the purl namespace (npm scope, OCI registry path...)."""
+    if purl is None:
+        return None, fallback
+    return purl.namespace or None, purl.name
+
+
+def _resolved_component(node: ResolvedPackage) -> Component:
+    from cyclonedx.contrib.license.factories import LicenseFactory
+    from cyclonedx.model.component import Component, ComponentType
+
+    facts = node.facts
+    purl = _parsed_purl(node.purl)
+    group, name = _group_and_name(purl, node.name)
+    props = [
+        _prop("ecosystem", node.ecosystem),
+        _prop("decided-by", node.decided_by.value),
+        _prop("provenance", PROVENANCE_NOT_CHECKED),
+    ]
+    if node.requested:
+        props.append(_prop("requested", scrub_urls(node.requested)))
+    if facts.deprecated is not None:
+        props.append(_prop("deprecated", True))
+    if facts.yanked is not None:
+        props.append(_prop("yanked", True))
+    props.extend(_prop("install-script", s) for s in facts.install_scripts)
+    if facts.pth_files:
+        props.extend(_prop("pth-file", p) for p in facts.pth_files)
+    if facts.mcp_name:
+        props.append(_prop("mcp-name", facts.mcp_name))
+    if facts.published:
+        props.append(_prop("published", facts.published))
+    licenses = [LicenseFactory().make_from_string(facts.license)] if facts.license else []
+    return Component(
+        type=ComponentType.LIBRARY,
+        bom_ref=node.purl,
+        group=group,
+        name=name,
+        version=node.version,
+        purl=purl,
+        hashes=_hashes(node.digests),
+        licenses=licenses,
+        external_references=[
+            *_external_ref("vcs", facts.repository),
+            *_external_ref("distribution", facts.artifact_url),
+            *_external_ref("website", facts.homepage),
+        ],
+        properties=props,
+    )
+
+
+def _requested_component(ref: PackageRef) -> Component:
+    """A package the launcher names but that was not resolved: its purl as requested."""
+    from cyclonedx.model.component import Component, ComponentType
+
+    purl = _parsed_purl(ref.purl)
+    group, name = _group_and_name(purl, ref.name)
+    # Only a pin is a version; a range or URL as written is not (and a URL may hold a token).
+    version = ref.requested if ref.version_kind in (VersionKind.EXACT, VersionKind.DIGEST) else None
+    digests = (Digest("sha256", ref.sha256),) if ref.sha256 else ()
+    return Component(
+        type=ComponentType.CONTAINER if ref.ecosystem == "oci" else ComponentType.LIBRARY,
+        bom_ref=ref.purl,
+        group=group,
+        name=name,
+        version=version,
+        purl=purl,
+        hashes=_hashes(digests),
+        properties=[
+            _prop("ecosystem", ref.ecosystem),
+            _prop("resolved", False),
+            _prop("role", ref.role),
+            _prop("version-kind", ref.version_kind.value),
+            _prop("provenance", PROVENANCE_NOT_CHECKED),
+        ],
+    )
+
+
+def _authenticated(cr: ConnectorResult, remote: Remote) -> bool:
+    """Whether the connector sends credentials to the remote (judged from names only)."""
+    conn, launch = cr.connector, cr.launch
+    if conn.headers or remote.has_userinfo or remote.secret_query_keys:
+        return True
+    if any(s.origin != "env" for s in conn.env):
+        return True
+    return any(
+        hop.token_store is not None or any(_AUTH_FLAG_RE.search(f) for f in hop.flags)
+        for hop in launch.proxies
+    )
+
+
+def _service(cr: ConnectorResult, remote: Remote, ref: str) -> Service:
+    from cyclonedx.model.service import Service
+
+    endpoint = _uri(remote.display_url)
+    props = [] if endpoint is not None else [_prop("endpoint", remote.display_url)]
+    return Service(
+        bom_ref=ref,
+        name=remote.host or remote.display_url,
+        endpoints=[endpoint] if endpoint is not None else [],
+        authenticated=_authenticated(cr, remote),
+        x_trust_boundary=not remote.loopback,
+        properties=[
+            *props,
+            _prop("transport", remote.transport),
+            _prop("via", remote.via),
+            _prop("scheme", remote.scheme),
+            _prop("loopback", remote.loopback),
+            _prop("connector", cr.connector.name),
+        ],
+    )
+
+
+@dataclass
+class _Graph:
+    """Components, services and dependencies collected over all connectors, by bom-ref."""
+
+    components: dict[str, Component] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    depends: dict[str, set[str]] = field(default_factory=dict)
+    identities: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
+
+    def add_component(self, ref: str, component: Component) -> None:
+        if ref in self.components:
+            return
+        self.components[ref] = component
+        self.depends.setdefault(ref, set())
+        ident = _identity(ref)
+        if ident is not None:
+            self.identities.setdefault(ident, set()).add(ref)
+
+    def add_edge(self, parent: str, child: str) -> None:
+        self.depends.setdefault(parent, set()).add(child)
+
+    def refs_for(self, purl: str) -> set[str]:
+        """The components a purl names: itself, else every resolution of that package."""
+        if purl in self.components:
+            return {purl}
+        ident = _identity(purl)
+        return set(self.identities.get(ident, ())) if ident is not None else set()
+
+
+def _launch_dependency(
+    graph: _Graph, ref: PackageRef, roots: dict[tuple[str, str, str], list[str]]
+) -> str:
+    """The bom-ref a connector depends on for a requested package: its resolved root when
+    resolution ran, else a component for the request itself."""
+    ident = _identity(ref.purl)
+    if ident is not None and ident in roots:
+        return roots[ident][0]
+    graph.add_component(ref.purl, _requested_component(ref))
+    return ref.purl
+
+
+def _connector_component(cr: ConnectorResult, ref: str) -> Component:
+    from cyclonedx.model.component import Component, ComponentType
+
+    conn, launch = cr.connector, cr.launch
+    props = [
+        _prop("client", conn.source.client),
+        _prop("source-file", conn.source.file),
+        _prop("source-line", conn.source.line),
+        _prop("transport", conn.transport),
+        _prop("launcher", launch.launcher),
+        _prop("enabled", conn.enabled),
+        _prop("auto-install", launch.auto_install),
+        _prop("verdict", cr.verdict),
+        _prop("score", cr.score),
+        _prop("resolved", cr.graph is not None),
+    ]
+    props.extend(_prop("proxy", hop.kind) for hop in launch.proxies)
+    if conn.server_name:
+        props.append(_prop("server-name", conn.server_name))
+    if conn.source.scope:
+        props.append(_prop("scope", conn.source.scope))
+    return Component(
+        type=ComponentType.APPLICATION,
+        bom_ref=ref,
+        name=conn.name,
+        external_references=_external_ref("vcs", conn.repository),
+        properties=props,
+    )
+
+
+def _add_connector(graph: _Graph, cr: ConnectorResult, ref: str) -> None:
+    roots: dict[tuple[str, str, str], list[str]] = {}
+    if cr.graph is not None:
+        for node in cr.graph.nodes:
+            graph.add_component(node.purl, _resolved_component(node))
+        nodes = {n.purl for n in cr.graph.nodes}
+        for edge in cr.graph.edges:
+            # An edge to a package that is not a node would dangle in the SBOM.
+            if edge.parent in nodes and edge.child in nodes:
+                graph.add_edge(edge.parent, edge.child)
+        for root in cr.graph.roots:
+            ident = _identity(root)
+            if root in nodes and ident is not None:
+                roots.setdefault(ident, []).append(root)
+    graph.add_component(ref, _connector_component(cr, ref))
+    wanted: list[PackageRef] = list(cr.launch.packages)
+    wanted.extend(h.package for h in cr.launch.proxies if h.package is not None)
+    for pkg in wanted:
+        graph.add_edge(ref, _launch_dependency(graph, pkg, roots))
+    # Roots that no requested package names (e.g. from a lockfile) still belong to the
+    # connector.
+    if cr.graph is not None:
+        for root in cr.graph.roots:
+            if root in graph.components:
+                graph.add_edge(ref, root)
+    for index, remote in enumerate(cr.launch.remotes):
+        service_ref = f"service:{ref[len('connector:'):]}#{index}"
+        graph.services[service_ref] = _service(cr, remote, service_ref)
+        graph.depends.setdefault(service_ref, set())
+        graph.add_edge(ref, service_ref)
+
+
+def _alias_reference(alias: str) -> VulnerabilityReference:
+    from cyclonedx.model.vulnerability import VulnerabilityReference, VulnerabilitySource
+
+    if alias.startswith("CVE-"):
+        name, url = "NVD", f"https://nvd.nist.gov/vuln/detail/{alias}"
+    elif alias.startswith("GHSA-"):
+        name, url = "GitHub Advisory Database", f"https://github.com/advisories/{alias}"
+    else:
+        name, url = "OSV", f"https://osv.dev/vulnerability/{alias}"
+    return VulnerabilityReference(id=alias, source=VulnerabilitySource(name=name, url=_uri(url)))
+
+
+def _vulnerability(hits: Sequence[AdvisoryHit], affects: Iterable[str]) -> Vulnerability:
+    """One ``vulnerabilities`` entry for an advisory and every package it was matched to."""
+    from cyclonedx.model.vulnerability import (
+        BomTarget,
+        Vulnerability,
+        VulnerabilityRating,
+        VulnerabilitySeverity,
+        VulnerabilitySource,
+    )
+
+    advisory = hits[0].advisory
+    url = _uri(scrub_urls(advisory.url)) if advisory.url else None
+    severity = advisory.severity.label if advisory.severity is not None else "unknown"
+    props = [_prop("severity-basis", advisory.severity_basis)] if advisory.severity_basis else []
+    if advisory.malicious:
+        props.append(_prop("malicious", True))
+    fixed = sorted({f"{h.name} {v}" for h in hits for v in h.fixed})
+    return Vulnerability(
+        bom_ref=f"vulnerability:{advisory.id}",
+        id=advisory.id,
+        source=VulnerabilitySource(name=", ".join(advisory.sources) or None, url=url),
+        references=[_alias_reference(a) for a in advisory.aliases if a != advisory.id],
+        ratings=[VulnerabilityRating(severity=VulnerabilitySeverity(severity))],
+        # CWE-506, Embedded Malicious Code: the whole package is the problem.
+        cwes=[506] if advisory.malicious else [],
+        description=scrub_urls(advisory.summary) or None,
+        recommendation=f"Upgrade to a fixed version: {', '.join(fixed)}" if fixed else None,
+        affects=[BomTarget(ref=r) for r in sorted(affects)],
+        properties=props,
+    )
+
+
+def _hit_refs(graph: _Graph, hit: AdvisoryHit) -> set[str]:
+    """The components an advisory hit names: by purl, else every version of the package."""
+    if hit.purl:
+        return graph.refs_for(hit.purl)
+    from packageurl import PackageURL
+
+    try:
+        ident = _identity(str(PackageURL(type=hit.ecosystem, name=hit.name).to_string()))
+    except ValueError:
+        return set()
+    return set(graph.identities.get(ident, ())) if ident is not None else set()
+
+
+def build_bom(result: ScanResult) -> Bom:
+    """The CycloneDX model of ``result`` (serial number and timestamp are the library's)."""
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.model.bom_ref import BomRef
+    from cyclonedx.model.component import Component, ComponentType
+    from cyclonedx.model.dependency import Dependency
+
+    graph = _Graph()
+    connector_refs: list[str] = []
+    for cr in result.connectors:
+        ref = connector_ref(cr)
+        # Two entries on one line with one name would share a bom-ref; keep both.
+        base, n = ref, 1
+        while ref in graph.components:
+            n += 1
+            ref = f"{base}#{n}"
+        connector_refs.append(ref)
+        _add_connector(graph, cr, ref)
+
+    by_advisory: dict[str, list[AdvisoryHit]] = {}
+    for cr in result.connectors:
+        for hit in advisories_of(cr):
+            by_advisory.setdefault(hit.advisory.id, []).append(hit)
+    vulns = [
+        _vulnerability(hits, set().union(*(_hit_refs(graph, h) for h in hits)))
+        for hits in by_advisory.values()
+    ]
+
+    scan = Component(
+        type=ComponentType.APPLICATION,
+        bom_ref=SCAN_REF,
+        name="mcp-configuration",
+        properties=[
+            _prop("verdict", result.verdict),
+            _prop("score", result.score),
+            _prop("incomplete", result.incomplete),
+            _prop("fail-on", result.fail_on.label),
+            *(_prop("target", scrub_urls(t)) for t in result.targets),
+            *(_prop("check-not-run", c) for c in result.checks_not_run),
+        ],
+    )
+    bom = Bom(
+        components=graph.components.values(),
+        services=graph.services.values(),
+        vulnerabilities=vulns,
+    )
+    bom.metadata.component = scan
+    bom.metadata.tools.components.add(
+        Component(
+            type=ComponentType.APPLICATION,
+            bom_ref=TOOL_REF,
+            name="mcpscan",
+            version=__version__,
+            purl=_parsed_purl(f"pkg:pypi/mcpscan@{__version__}"),
+        )
+    )
+    refs: dict[str, BomRef] = {r: c.bom_ref for r, c in graph.components.items()}
+    refs.update((r, s.bom_ref) for r, s in graph.services.items())
+    refs[SCAN_REF] = scan.bom_ref
+    graph.depends[SCAN_REF] = set(connector_refs)
+    for parent, children in graph.depends.items():
+        bom.dependencies.add(
+            Dependency(ref=refs[parent], dependencies=[Dependency(ref=refs[c]) for c in children])
+        )
+    return bom
+
+
+def render_bom(result: ScanResult, *, reproducible: bool = False) -> str:
+    """The SBOM as JSON text, validated against the CycloneDX 1.6 schema."""
+    from cyclonedx.output.json import JsonV1Dot6
+
+    try:
+        doc: dict[str, Any] = json.loads(JsonV1Dot6(build_bom(result)).output_as_string())
+    except (ValueError, TypeError) as exc:
+        raise RenderError(f"could not build the CycloneDX SBOM: {exc.__class__.__name__}") from None
+    if reproducible:
+        # Everything else is already in a stable order; these two differ on every run.
+        doc.pop("serialNumber", None)
+        doc.get("metadata", {}).pop("timestamp", None)
+    # The library writes the identifying keys last; readers expect them first.
+    head = [k for k in _KEY_ORDER if k in doc]
+    doc = {k: doc[k] for k in (*head, *(k for k in doc if k not in _KEY_ORDER))}
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    error = next(_schema_validator().iter_errors(json.loads(text)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(document)"
+        raise RenderError(f"the CycloneDX SBOM failed its schema at {where}: {error.message[:200]}")
+    return text
+
+
+def _unique_items(
+    validator: Validator, unique: bool, instance: object, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    """``uniqueItems`` by hashing: jsonschema compares unhashable items pairwise, which
+    takes seconds for a graph of a thousand packages. JSON text equality is the same test
+    for every value this module writes (it never mixes 1 and 1.0)."""
+    from jsonschema import ValidationError
+
+    if unique and isinstance(instance, list):
+        keys = [json.dumps(item, sort_keys=True) for item in instance]
+        if len(set(keys)) != len(keys):
+            yield ValidationError("array has non-unique elements")
+
+
+@functools.lru_cache(maxsize=1)
+def _schema_validator() -> Validator:
+    """cyclonedx-python-lib's strict CycloneDX 1.6 validator (its schema, its registry of
+    referenced schemas, its format checker), with a linear ``uniqueItems``."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from jsonschema import validators
+
+    base: Any = JsonStrictValidator(SchemaVersion.V1_6)._validator
+    registry = getattr(base, "_registry", None)
+    if registry is None:  # a jsonschema without referencing: keep the library's validator
+        library: Validator = base
+        return library
+    extend: Any = validators.extend  # untyped in types-jsonschema
+    fast = extend(type(base), {"uniqueItems": _unique_items})
+    checked: Validator = fast(base.schema, registry=registry, format_checker=base.format_checker)
+    return checked
+
+
+class CycloneDxRenderer(Renderer):
+    name = "cyclonedx"
+
+    def __init__(self, reproducible: bool = False) -> None:
+        self.reproducible = reproducible
+
+    def render(self, result: ScanResult) -> str:
+        return render_bom(result, reproducible=self.reproducible)

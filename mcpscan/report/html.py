@@ -1,0 +1,536 @@
+"""The HTML report (``-f html``): one self-contained page for an auditor.
+
+The page loads nothing: its style and script are inline and a Content-Security-Policy
+allows exactly those two (by hash) and no other source, so even text from a scanned config
+that slipped past escaping could neither run script nor reach the network. Every value
+from the model goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import html
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from importlib import resources
+
+from mcpscan import __version__
+from mcpscan.models import (
+    ConnectorResult,
+    ContainerFacts,
+    Edge,
+    Finding,
+    Graph,
+    Launch,
+    ResolvedPackage,
+    ScanResult,
+    Setting,
+    Severity,
+    ValueKind,
+)
+from mcpscan.report._common import all_findings, command_basename, scrub_urls, sorted_findings
+from mcpscan.report.interface import Renderer
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SEVERITIES = sorted(Severity, reverse=True)
+# A graph deeper than this is cut in the tree view; the node and edge tables stay complete.
+_TREE_DEPTH = 12
+_PROVENANCE_RULES = ("SC02", "SC03", "SC04", "SC12", "PX01")
+_NONE = '<span class="muted">none</span>'
+
+
+def e(value: object) -> str:
+    """Escaped text for an element or a quoted attribute."""
+    return html.escape(_CONTROL_RE.sub("?", str(value)), quote=True)
+
+
+@functools.lru_cache(maxsize=2)
+def _asset(name: str) -> str:
+    return (resources.files("mcpscan.report") / "templates" / name).read_text("utf-8")
+
+
+def _csp_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def _csp(style: str, script: str) -> str:
+    return "; ".join(
+        (
+            "default-src 'none'",
+            f"style-src {_csp_hash(style)}",
+            f"script-src {_csp_hash(script)}",
+            "img-src 'none'",
+            "connect-src 'none'",
+            "font-src 'none'",
+            "frame-src 'none'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+        )
+    )
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
+    """A table whose cells are already-escaped HTML."""
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    if not body:
+        return ""
+    head = "".join(f"<th>{e(h)}</th>" for h in header)
+    attr = f' class="{cls}"' if cls else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _facts(pairs: Iterable[tuple[str, str]]) -> str:
+    """A definition list; values are already-escaped HTML."""
+    items = "".join(f"<dt>{e(k)}</dt><dd>{v}</dd>" for k, v in pairs)
+    return f'<dl class="facts">{items}</dl>'
+
+
+def _code(value: object) -> str:
+    return f"<code>{e(value)}</code>"
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _sev(severity: Severity) -> str:
+    return f'<span class="sev sev-{severity.label}">{severity.label}</span>'
+
+
+def _anchor(index: int) -> str:
+    return f"connector-{index}"
+
+
+# -- sections --------------------------------------------------------------------------
+
+
+def _summary(result: ScanResult, rows: list[tuple[str, Finding]]) -> str:
+    counts = dict.fromkeys(_SEVERITIES, 0)
+    waived = 0
+    for _, f in rows:
+        if f.waived:
+            waived += 1
+        else:
+            counts[f.severity] += 1
+    facts = [
+        ("Verdict", f'<span class="badge {e(result.verdict)}">{e(result.verdict.upper())}</span>'),
+        ("Score", f"{result.score}/100"),
+        ("Fails on", f"unwaived findings of severity {e(result.fail_on.label)} or above"
+         + (f", or a score below {result.min_score}" if result.min_score else "")),
+        ("Targets", ", ".join(_code(t) for t in result.targets) or "none (discovery)"),
+    ]
+    severity_table = _table(
+        ["Severity", "Open findings"],
+        [[_sev(s), str(counts[s])] for s in _SEVERITIES] + [["waived", str(waived)]],
+        cls="counts",
+    )
+    incomplete = ""
+    if result.incomplete:
+        incomplete = (
+            '<p class="warn"><strong>Incomplete scan:</strong> some inputs or registry data '
+            "could not be read, so this verdict cannot be trusted as a pass.</p>"
+        )
+    overview = _table(
+        ["Connector", "Source", "Launcher", "Packages pinned", "Score", "Verdict"],
+        [
+            [
+                f'<a href="#{_anchor(i)}">{e(cr.connector.name)}</a>',
+                _code(_where(cr.connector.source.file, cr.connector.source.line)),
+                e(cr.launch.launcher),
+                _pinned(cr),
+                str(cr.score),
+                f'<span class="badge {e(cr.verdict)}">{e(cr.verdict.upper())}</span>',
+            ]
+            for i, cr in enumerate(result.connectors)
+        ],
+    )
+    return (
+        f'<section id="summary"><h2>Summary</h2>{incomplete}{_facts(facts)}{severity_table}'
+        f"<h3>Connectors ({len(result.connectors)})</h3>"
+        f"{overview or '<p>No connector found.</p>'}</section>"
+    )
+
+
+def _where(file: str, line: int) -> str:
+    return f"{file}:{line}" if line else file
+
+
+def _pinned(cr: ConnectorResult) -> str:
+    packages = cr.launch.packages
+    if not packages:
+        return '<span class="muted">no package</span>'
+    pinned = sum(1 for p in packages if p.pinned)
+    return f"{pinned} of {len(packages)}"
+
+
+def _labelled(label: str, value_html: str) -> str:
+    return f'<br><span class="muted">{e(label)}:</span> {value_html}'
+
+
+def _finding_detail(f: Finding) -> str:
+    detail = e(scrub_urls(f.message))
+    if f.evidence:
+        detail += _labelled("evidence", _code(scrub_urls(f.evidence)))
+    if f.component:
+        detail += _labelled("component", f'<code class="purl">{e(f.component)}</code>')
+    if f.remediation:
+        detail += _labelled("remediation", e(f.remediation))
+    if f.frameworks:
+        detail += _labelled(
+            "frameworks", ", ".join(e(f"{fw.framework} {fw.id}") for fw in f.frameworks)
+        )
+    if f.waived:
+        detail += _labelled("waived by", e(f.waived_by))
+    return detail
+
+
+def _findings(rows: list[tuple[str, Finding]], anchors: dict[str, str]) -> str:
+    counts = {s: sum(1 for _, f in rows if f.severity is s) for s in _SEVERITIES}
+    waived = sum(1 for _, f in rows if f.waived)
+    boxes = "".join(
+        f'<label><input type="checkbox" data-severity="{s.label}" checked> '
+        f"{_sev(s)} ({counts[s]})</label>"
+        for s in _SEVERITIES
+    )
+    boxes += (
+        f'<label><input type="checkbox" data-waived-toggle checked> show waived ({waived})'
+        "</label>"
+    )
+    body = []
+    for connector, f in rows:
+        target = anchors.get(connector)
+        who = f'<a href="#{target}">{e(connector)}</a>' if target else e(connector)
+        detail = _finding_detail(f)
+        where = _where(f.location.file, f.location.line)
+        cls = "finding waived" if f.waived else "finding"
+        body.append(
+            f'<tr class="{cls}" data-severity="{f.severity.label}" '
+            f'data-waived="{"true" if f.waived else "false"}">'
+            f"<td>{_sev(f.severity)}{'<br>waived' if f.waived else ''}</td>"
+            f"<td><strong>{e(f.rule_id)}</strong><br>{e(f.slug)}</td>"
+            f"<td>{who}<br>{_code(where)}</td><td>{detail}</td></tr>"
+        )
+    table = (
+        "<table><thead><tr><th>Severity</th><th>Rule</th><th>Connector</th><th>Finding</th>"
+        f"</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        if body
+        else "<p>No findings.</p>"
+    )
+    return (
+        '<section id="findings"><h2>Findings</h2>'
+        f'<fieldset class="filters" hidden><legend>Show</legend>{boxes}</fieldset>'
+        f'<p><span id="findings-shown">{len(rows)}</span> of {len(rows)} findings shown '
+        f"({len(rows) - waived} open, {waived} waived).</p>{table}</section>"
+    )
+
+
+def _settings(title: str, settings: tuple[Setting, ...]) -> str:
+    rows = [
+        [
+            _code(s.name),
+            e(s.kind.value),
+            e(s.origin),
+            _yes(s.secret),
+            # Only the fingerprint of a literal: the value itself may be a secret.
+            _code(s.value.fingerprint) if s.kind is ValueKind.LITERAL else "",
+        ]
+        for s in settings
+    ]
+    table = _table(["Name", "Kind", "Origin", "Declared secret", "Fingerprint"], rows)
+    return f"<h4>{e(title)}</h4>{table}" if table else ""
+
+
+def _launch(launch: Launch) -> str:
+    out = []
+    packages = _table(
+        ["Ecosystem", "Name", "Requested", "Version kind", "Pinned", "Role", "purl"],
+        [
+            [
+                e(p.ecosystem),
+                _code(p.name),
+                _code(scrub_urls(p.requested)) if p.requested else _NONE,
+                e(p.version_kind.value),
+                _yes(p.pinned),
+                e(p.role),
+                f'<code class="purl">{e(p.purl)}</code>',
+            ]
+            for p in launch.packages
+        ],
+    )
+    if packages:
+        out.append(f"<h4>Packages</h4>{packages}")
+    proxies = _table(
+        ["Kind", "Mode", "Package", "Flags", "Listen", "Allow origin", "Pass environment",
+         "Token store"],
+        [
+            [
+                e(h.kind),
+                e(h.mode),
+                f'<code class="purl">{e(h.package.purl)}</code>' if h.package else "",
+                e(", ".join(h.flags)),
+                e(f"{h.listen_host or '?'}:{'?' if h.port is None else h.port}")
+                if h.listen_host or h.port is not None
+                else "",
+                e(h.allow_origin or ""),
+                _yes(h.pass_environment),
+                e(h.token_store or ""),
+            ]
+            for h in launch.proxies
+        ],
+    )
+    if proxies:
+        out.append(f"<h4>Proxies</h4>{proxies}")
+    remotes = _table(
+        ["URL", "Transport", "Via", "Loopback", "Credentials in URL", "Secret query keys",
+         "Plaintext allowed"],
+        [
+            [
+                _code(r.display_url),
+                e(r.transport),
+                e(r.via),
+                _yes(r.loopback),
+                _yes(r.has_userinfo),
+                e(", ".join(r.secret_query_keys)),
+                _yes(r.allow_http),
+            ]
+            for r in launch.remotes
+        ],
+    )
+    if remotes:
+        out.append(f"<h4>Remotes</h4>{remotes}")
+    if launch.container is not None:
+        out.append("<h4>Container</h4>" + _container(launch.container))
+    secret_args = _table(
+        ["Flag", "Argument index", "Fingerprint"],
+        [[_code(a.flag or "(positional)"), str(a.index), _code(a.value.fingerprint)]
+         for a in launch.secret_args],
+    )
+    if secret_args:
+        out.append(f"<h4>Secrets on the command line</h4>{secret_args}")
+    if launch.notes:
+        notes = "".join(f"<li>{e(scrub_urls(n))}</li>" for n in launch.notes)
+        out.append(f"<h4>Notes</h4><ul>{notes}</ul>")
+    return "".join(out)
+
+
+def _container(facts: ContainerFacts) -> str:
+    return _facts(
+        [
+            ("Image", _code(scrub_urls(facts.image))),
+            ("Privileged", _yes(facts.privileged)),
+            ("Host network", _yes(facts.host_network)),
+            ("Host PID", _yes(facts.host_pid)),
+            ("Added capabilities", e(", ".join(facts.cap_add)) or "none"),
+            ("Mounts", ", ".join(_code(m) for m in facts.mounts) or "none"),
+            ("Security options", e(", ".join(facts.security_opts)) or "none"),
+            ("Literal env", e(", ".join(facts.env_literals)) or "none"),
+        ]
+    )
+
+
+def _graph(graph: Graph) -> str:
+    nodes = _table(
+        ["Package", "Version", "Ecosystem", "Decided by", "Requested", "Digests"],
+        [
+            [
+                f'<code class="purl">{e(n.purl)}</code>',
+                _code(n.version),
+                e(n.ecosystem),
+                e(n.decided_by.value),
+                _code(n.requested) if n.requested else "",
+                "<br>".join(
+                    f'<code class="digest">{e(d.algorithm)}:{e(d.value)}</code>' for d in n.digests
+                ) or _NONE,
+            ]
+            for n in graph.nodes
+        ],
+    )
+    problems = _table(
+        ["Package", "Requirement", "Reason", "Message"],
+        [
+            [_code(f"{p.ecosystem}:{p.name}"), _code(p.spec), e(p.reason), e(scrub_urls(p.message))]
+            for p in graph.problems
+        ],
+    )
+    out = [f"<h4>Resolved dependency graph ({len(graph.nodes)} packages)</h4>"]
+    out.append(nodes or "<p>No package resolved.</p>")
+    if graph.roots:
+        out.append("<h4>Dependency tree</h4>" + _tree(graph))
+    if problems:
+        out.append(f"<h4>Unresolved requirements</h4>{problems}")
+    return "".join(out)
+
+
+def _tree(graph: Graph) -> str:
+    by_purl: dict[str, ResolvedPackage] = {n.purl: n for n in graph.nodes}
+    children: dict[str, list[Edge]] = defaultdict(list)
+    for edge in graph.edges:
+        children[edge.parent].append(edge)
+    expanded: set[str] = set()
+
+    def label(purl: str, edge: Edge | None) -> str:
+        node = by_purl.get(purl)
+        text = _code(f"{node.name}@{node.version}") if node else _code(purl)
+        if node:
+            text += f' <span class="muted">{e(node.decided_by.value)}</span>'
+        if edge is not None:
+            text += f' <span class="muted">{e(edge.spec)}'
+            text += f" ({e(edge.kind)})" if edge.kind != "prod" else ""
+            text += "</span>"
+        return text
+
+    def branch(purl: str, edge: Edge | None, path: tuple[str, ...]) -> str:
+        text = label(purl, edge)
+        if purl in path:
+            return f"<li>{text} <em>(cycle)</em></li>"
+        if purl in expanded and children.get(purl):
+            # Printed in full once; repeating it would make a wide graph explode.
+            return f"<li>{text} <em>(see above)</em></li>"
+        if len(path) >= _TREE_DEPTH and children.get(purl):
+            return f"<li>{text} <em>(deeper levels omitted)</em></li>"
+        expanded.add(purl)
+        kids = "".join(branch(c.child, c, (*path, purl)) for c in children.get(purl, ()))
+        return f"<li>{text}<ul>{kids}</ul></li>" if kids else f"<li>{text}</li>"
+
+    return '<ul class="tree">' + "".join(branch(r, None, ()) for r in graph.roots) + "</ul>"
+
+
+def _connector(index: int, cr: ConnectorResult) -> str:
+    conn, launch = cr.connector, cr.launch
+    src = conn.source
+    where = _where(src.file, src.line)
+    facts = [
+        ("Source", _code(where)),
+        ("Client", e(f"{src.client} {src.scope}".strip())),
+        ("Entry", _code(src.key) if src.key else ""),
+        ("Enabled", _yes(conn.enabled)),
+        ("Transport", e(conn.transport)),
+        ("Command", _code(command_basename(conn.command)) if conn.command else "none"),
+        ("Launcher", e(launch.launcher + (" (auto-install)" if launch.auto_install else ""))),
+        ("Score", str(cr.score)),
+        ("Verdict", f'<span class="badge {e(cr.verdict)}">{e(cr.verdict.upper())}</span>'),
+    ]
+    if conn.server_name:
+        facts.append(("Registry name", _code(conn.server_name)))
+    if conn.repository:
+        facts.append(("Repository", _code(scrub_urls(conn.repository))))
+    if conn.options:
+        facts.append(("Options", ", ".join(_code(f"{k}={v}") for k, v in conn.options)))
+    parts = [
+        f'<section class="connector" id="{_anchor(index)}"><h3>{e(conn.name)}</h3>',
+        _facts(facts),
+        _launch(launch),
+        _settings("Environment", conn.env),
+        _settings("Headers", conn.headers),
+    ]
+    if cr.graph is not None:
+        parts.append(_graph(cr.graph))
+    else:
+        parts.append('<p class="muted">Dependency graph: not resolved in this scan.</p>')
+    findings = sorted_findings(cr.findings)
+    if findings:
+        items = "".join(
+            f"<li>{_sev(f.severity)} <strong>{e(f.rule_id)}</strong> {e(f.slug)}"
+            f"{' (waived)' if f.waived else ''}: {e(scrub_urls(f.message))}</li>"
+            for f in findings
+        )
+        parts.append(f"<h4>Findings ({len(findings)})</h4><ul>{items}</ul>")
+    else:
+        parts.append("<h4>Findings</h4><p>None.</p>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _provenance(result: ScanResult) -> str:
+    # The scan result carries no provenance facts yet: every package is shown as not
+    # checked, with the reason the scan gave, so nobody reads silence as "verified".
+    reason = next(
+        (t for t in result.checks_not_run if any(r in t for r in _PROVENANCE_RULES)),
+        "provenance verification did not run in this scan",
+    )
+    rows = [
+        [
+            e(cr.connector.name),
+            f'<code class="purl">{e(p.purl)}</code>',
+            '<span class="sev sev-medium">not checked</span>',
+            e(reason),
+        ]
+        for cr in result.connectors
+        for p in cr.launch.packages
+    ]
+    table = _table(["Connector", "Package", "Status", "Why"], rows)
+    return (
+        '<section id="provenance"><h2>Provenance evidence</h2>'
+        + (table or "<p>No package to check.</p>")
+        + "</section>"
+    )
+
+
+def _escaped(items: Iterable[str]) -> list[str]:
+    return [e(scrub_urls(i)) for i in items]
+
+
+def _list_section(ident: str, title: str, items: list[str]) -> str:
+    if not items:
+        return ""
+    lis = "".join(f"<li>{item}</li>" for item in items)
+    return f'<section id="{ident}"><h2>{e(title)} ({len(items)})</h2><ul>{lis}</ul></section>'
+
+
+class HtmlRenderer(Renderer):
+    name = "html"
+
+    def render(self, result: ScanResult) -> str:
+        style, script = _asset("report.css"), _asset("report.js")
+        rows = all_findings(result)
+        # Connector names can repeat across files: a finding links to the first of them.
+        anchors: dict[str, str] = {}
+        for i, cr in enumerate(result.connectors):
+            anchors.setdefault(cr.connector.name, _anchor(i))
+        nav = ['<a href="#summary">Summary</a>', '<a href="#findings">Findings</a>',
+               '<a href="#connectors">Connectors</a>', '<a href="#provenance">Provenance</a>']
+        diagnostics = [
+            _code(_where(d.file, d.line or 0)) + " " + e(scrub_urls(d.message))
+            + (" <strong>(fatal)</strong>" if d.fatal else "")
+            for d in result.diagnostics
+        ]
+        connectors = "".join(_connector(i, cr) for i, cr in enumerate(result.connectors))
+        body = [
+            "<header><h1>mcpscan report "
+            f'<span class="badge {e(result.verdict)}">{e(result.verdict.upper())}</span>'
+            + (' <span class="badge incomplete">INCOMPLETE</span>' if result.incomplete else "")
+            + "</h1>",
+            f"<nav>{''.join(nav)}</nav></header>",
+            "<main>",
+            _summary(result, rows),
+            _findings(rows, anchors),
+            f'<section id="connectors"><h2>Connectors ({len(result.connectors)})</h2>'
+            + (connectors or "<p>No connector found.</p>")
+            + "</section>",
+            _provenance(result),
+            _list_section("checks-not-run", "Checks not run", _escaped(result.checks_not_run)),
+            _list_section("diagnostics", "Diagnostics", diagnostics),
+            _list_section("expired-waivers", "Expired waivers", _escaped(result.expired_waivers)),
+            _list_section("unused-waivers", "Unused waivers", _escaped(result.unused_waivers)),
+            "</main>",
+            f"<footer>Generated by mcpscan {e(__version__)}. This page loads no external "
+            "resources.</footer>",
+        ]
+        return (
+            "<!DOCTYPE html>\n"
+            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{e(_csp(style, script))}">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            '<meta name="referrer" content="no-referrer">\n'
+            f'<meta name="generator" content="mcpscan {e(__version__)}">\n'
+            f"<title>mcpscan report: {e(result.verdict.upper())}</title>\n"
+            f"<style>{style}</style>\n</head>\n"
+            f'<body data-verdict="{e(result.verdict)}">\n'
+            + "\n".join(body)
+            + f"\n<script>{script}</script>\n</body>\n</html>\n"
+        )

@@ -1,0 +1,91 @@
+"""Every example in every format against its stored snapshot.
+
+``MCPSCAN_UPDATE_SNAPSHOTS=1`` rewrites the snapshots (review the diff before committing).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.report_formats.conftest import (
+    EXAMPLE_FILES,
+    FORMATS,
+    REPO,
+    UPDATE,
+    normalise,
+    renderer,
+    scan_example,
+    snapshot_path,
+    validate_sarif,
+)
+
+_ABSOLUTE_RE = re.compile(r"^(/|[A-Za-z]:[\\/]|\\\\|file:|~)")
+
+
+def test_every_example_is_covered() -> None:
+    # Guards the glob: a moved examples/ directory must not make the suite silently empty.
+    assert len(EXAMPLE_FILES) >= 20
+    assert "examples/claude_desktop_config.json" in EXAMPLE_FILES
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("target", EXAMPLE_FILES)
+def test_report_matches_snapshot(target: str, fmt: str) -> None:
+    result, _ = scan_example(target)
+    actual = normalise(fmt, renderer(fmt).render(result))
+    path = snapshot_path(target, fmt)
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.is_file(), f"no snapshot {path}; run with MCPSCAN_UPDATE_SNAPSHOTS=1"
+    assert actual == path.read_text(encoding="utf-8"), (
+        f"{fmt} report of {target} changed; if intended, rerun with MCPSCAN_UPDATE_SNAPSHOTS=1"
+    )
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("target", EXAMPLE_FILES)
+def test_no_secret_literal_of_the_example_reaches_the_report(target: str, fmt: str) -> None:
+    result, redactor = scan_example(target)
+    text = renderer(fmt).render(result)
+    # scrub() changes the text exactly when a known secret value occurs in it.
+    assert redactor.scrub(text) == text
+
+
+def test_examples_with_secrets_exercise_the_redaction_check() -> None:
+    # Without examples holding literal secrets the test above would prove nothing.
+    with_secrets = [t for t in EXAMPLE_FILES if len(scan_example(t)[1])]
+    assert len(with_secrets) >= 3
+
+
+@pytest.mark.parametrize("target", EXAMPLE_FILES)
+def test_sarif_of_every_example_is_valid_and_has_no_absolute_path(target: str) -> None:
+    result, _ = scan_example(target)
+    doc = json.loads(renderer("sarif").render(result))
+    validate_sarif(doc)
+    run = doc["runs"][0]
+    uris = [
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for res in run["results"]
+        for loc in res["locations"]
+        if "physicalLocation" in loc
+    ] + [a["location"]["uri"] for a in run["artifacts"]]
+    assert uris or not run["results"]
+    for uri in uris:
+        assert not _ABSOLUTE_RE.match(uri), uri
+        assert (REPO / uri).is_file(), uri
+    assert str(REPO) not in json.dumps(doc)
+
+
+def test_snapshots_have_no_leftover_files() -> None:
+    expected = {snapshot_path(t, f) for t in EXAMPLE_FILES for f in FORMATS}
+    directory = snapshot_path(EXAMPLE_FILES[0], "json").parent
+    stored = set(directory.iterdir()) if directory.is_dir() else set()
+    if UPDATE:
+        for stale in stored - expected:
+            stale.unlink()
+        stored &= expected
+    assert stored == expected
