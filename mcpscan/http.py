@@ -4,13 +4,24 @@ Every network fact mcpscan uses passes through :class:`HttpClient`, so caching, 
 "--offline opens no socket" hold everywhere. The cache is requests-cache (SQLite) in the
 platform cache directory; ``--offline`` serves stale entries and turns a miss into
 :class:`~mcpscan.errors.OfflineCacheMiss` instead of a request.
+
+Registry documents that are large and read in a reduced form (npm packuments, PyPI project
+pages and JSON documents) are kept in a :class:`DocumentStore` instead: the reduced form as
+JSON, with the answer's validators, under the same TTL and offline rules. Reading a few
+kilobytes of it beats re-parsing megabytes from the HTTP cache, and the raw bodies are not
+written to SQLite at all.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
+import os
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +40,22 @@ R = TypeVar("R")
 USER_AGENT = f"mcpscan/{__version__} (+https://github.com/mcpscan/mcpscan)"
 DEFAULT_TTL_SECONDS = 3600
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a packument larger than this is refused, not buffered
+
+
+# Decoding a JSON body needs several times its size while it runs (the text, then every
+# object before the caller trims it), and holds the GIL, so parallel decodes gain no time:
+# above this size, at most two run at once, whatever the number of download threads.
+LARGE_BODY_BYTES = 1 << 20
+_large_decodes = threading.BoundedSemaphore(2)
+
+
+def loads_json(content: bytes, *, object_hook: Callable[[dict[str, Any]], Any] | None = None
+               ) -> Any:
+    """:func:`json.loads` for a response body, with big bodies decoded two at a time."""
+    if len(content) < LARGE_BODY_BYTES:
+        return json.loads(content, object_hook=object_hook)
+    with _large_decodes:
+        return json.loads(content, object_hook=object_hook)
 
 
 class NotFoundError(RegistryError):
@@ -237,15 +264,18 @@ class HttpClient:
         if declared and declared.isdigit() and int(declared) > limit:
             resp.close()
             raise RegistryError(f"{url} is {int(declared)} bytes, over the {limit}-byte limit")
-        chunks: list[bytes] = []
+        # BytesIO grows in place and hands over its buffer: a list of chunks joined at
+        # the end would hold every body twice at its peak.
+        buffer = io.BytesIO()
         size = 0
         for chunk in resp.iter_content(chunk_size=1 << 16):
             size += len(chunk)
             if size > limit:
                 resp.close()
                 raise RegistryError(f"{url} is over the {limit}-byte limit")
-            chunks.append(chunk)
-        body = b"".join(chunks)
+            buffer.write(chunk)
+        body = buffer.getvalue()
+        del buffer
         # A cached response replays its stored body; only fresh bodies can be short.
         if (
             declared
@@ -264,9 +294,61 @@ class HttpClient:
         if "html" in ctype or "xml" in ctype:
             raise RegistryError(f"{shown}: expected JSON, got {ctype.split(';')[0] or 'no type'}")
         try:
-            return json.loads(resp.content)
+            return loads_json(resp.content)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise RegistryError(f"{shown}: invalid JSON ({exc.__class__.__name__})") from None
+
+    def get_reduced(
+        self,
+        url: str,
+        store: DocumentStore | None,
+        *,
+        reduce: Callable[[HttpResponse], T],
+        encode: Callable[[T], Any],
+        restore: Callable[[Any], T],
+        missing: Callable[[], T] | None = None,
+        headers: Mapping[str, str] | None = None,
+        variant: str = "",
+    ) -> T:
+        """GET a document that is used in a reduced form, through ``store``.
+
+        ``reduce`` turns the answer into the value returned; ``encode`` turns that value
+        into JSON for the store and ``restore`` back (raising KeyError/TypeError/ValueError
+        for a damaged payload, which is then fetched again). ``missing`` gives the value
+        for a 404/410, so that "does not exist" is cached too; without it NotFoundError is
+        raised. A fresh stored copy costs no request; a stale one is revalidated with its
+        validators. Online, the raw body is kept out of the HTTP cache; offline, that cache
+        is still read (it may hold answers from before the store existed).
+        """
+        damaged = (KeyError, TypeError, ValueError)
+        stored = store.load(url, variant) if store is not None else None
+        if stored is not None and stored.fresh:
+            try:
+                return restore(stored.payload)
+            except damaged:
+                stored = None
+        ask = dict(headers or {})
+        if stored is not None:
+            ask.update(stored.validators())
+        try:
+            resp = self.get(url, headers=ask, cache=store is None or self.config.offline)
+            if resp.status == 304 and stored is not None and store is not None:
+                try:
+                    value = restore(stored.payload)
+                except damaged:
+                    resp = self.get(url, headers=headers, cache=self.config.offline)
+                else:
+                    store.renew(url, stored, variant=variant)
+                    return value
+        except NotFoundError:
+            if missing is None:
+                raise
+            value, resp_headers = missing(), {}
+        else:
+            value, resp_headers = reduce(resp), dict(resp.headers)
+        if store is not None:
+            store.save(url, encode(value), variant=variant, headers=resp_headers)
+        return value
 
     # -- concurrency -------------------------------------------------------------------
 
@@ -278,6 +360,105 @@ class HttpClient:
         workers = min(self.config.max_workers, len(work))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mcpscan-http") as pool:
             return list(pool.map(fn, work))
+
+
+# -- reduced documents on disk ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A reduced document read back from a :class:`DocumentStore`."""
+
+    payload: Any = field(repr=False)
+    stored_at: float
+    etag: str | None = None
+    last_modified: str | None = None
+    fresh: bool = False  # within the TTL, or any age offline
+
+    def validators(self) -> dict[str, str]:
+        """Headers that ask the server whether this copy is still current."""
+        headers: dict[str, str] = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+class DocumentStore:
+    """Reduced registry documents as JSON files, one per (URL, variant).
+
+    The payload is whatever JSON the caller reduced the answer to (no pickle: the cache
+    directory is data, not code). ``shape`` names the payload's layout; an entry written with
+    another shape reads as a miss, so a change of layout needs no migration. Entries are
+    fresh for the client's TTL, and at any age offline. Writes are atomic (temp file and
+    rename), so concurrent scans never read half a file.
+    """
+
+    def __init__(self, directory: Path, *, shape: str, max_age: float | None) -> None:
+        self.directory = directory
+        self.shape = shape
+        self.max_age = max_age
+
+    @classmethod
+    def for_client(cls, client: HttpClient, name: str, *, shape: str) -> DocumentStore | None:
+        """The store ``name`` under the client's cache directory; None with --no-cache."""
+        cfg = client.config
+        if cfg.cache_dir is None:
+            return None
+        return cls(cfg.cache_dir / name, shape=shape,
+                   max_age=None if cfg.offline else float(cfg.ttl_seconds))
+
+    def _path(self, url: str, variant: str) -> Path:
+        key = hashlib.sha256(f"{variant} {url}".encode()).hexdigest()
+        return self.directory / f"{key}.json"
+
+    def load(self, url: str, variant: str = "") -> StoredDocument | None:
+        """The stored entry (fresh or not), or None when absent, unreadable or of another
+        shape."""
+        try:
+            data = json.loads(self._path(url, variant).read_bytes())
+            if data["shape"] != self.shape or data["url"] != url or data["variant"] != variant:
+                return None
+            stored_at = float(data["stored"])
+            age = time.time() - stored_at
+            return StoredDocument(
+                payload=data["payload"],
+                stored_at=stored_at,
+                etag=data.get("etag"),
+                last_modified=data.get("last_modified"),
+                fresh=self.max_age is None or 0 <= age <= self.max_age,
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, url: str, payload: Any, *, variant: str = "",
+             headers: Mapping[str, str] | None = None) -> None:
+        """Store ``payload`` as the current answer for ``url`` (validators from the response
+        ``headers``). An unwritable cache only costs a later request."""
+        found = {k.lower(): v for k, v in (headers or {}).items()}
+        self._write(url, variant, payload, found.get("etag"), found.get("last-modified"))
+
+    def renew(self, url: str, entry: StoredDocument, *, variant: str = "") -> None:
+        """The server said ``entry`` is still current (304): restart its TTL."""
+        self._write(url, variant, entry.payload, entry.etag, entry.last_modified)
+
+    def _write(self, url: str, variant: str, payload: Any, etag: str | None,
+               last_modified: str | None) -> None:
+        record = {"shape": self.shape, "url": url, "variant": variant, "stored": time.time(),
+                  "etag": etag, "last_modified": last_modified, "payload": payload}
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(record, handle, separators=(",", ":"))
+                os.replace(tmp, self._path(url, variant))
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            return
 
 
 def display_url(url: str) -> str:

@@ -303,6 +303,7 @@ class ConnectorResult:
     score: int
     verdict: str  # "pass" | "fail"
     graph: Graph | None = None  # what the launcher would install, when resolution ran
+    advisories: tuple[AdvisoryHit, ...] | None = None  # None: advisories were not checked
 
 
 @dataclass(frozen=True)
@@ -405,3 +406,35 @@ class Graph:
     nodes: tuple[ResolvedPackage, ...] = ()
     edges: tuple[Edge, ...] = ()
     problems: tuple[ResolutionProblem, ...] = ()
+
+
+# --- Advisories (known vulnerabilities and malicious packages) ----------------------------
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """One advisory as the checks need it, whichever source (OSV, PyPI, npm) reported it."""
+
+    id: str  # OSV/GHSA/PYSEC/MAL id; the one waivers and messages name
+    aliases: tuple[str, ...] = ()  # other ids of the same advisory (CVE, GHSA, PYSEC)
+    summary: str = ""
+    severity: Severity | None = None  # from CVSS or the database; None: the record gives none
+    severity_basis: str = ""  # how it was decided: "CVSS:3.1 9.6", "database severity HIGH"
+    malicious: bool = False  # a malicious-package record (MAL-..., "Malware in ..."), not a bug
+    url: str | None = None
+    sources: tuple[str, ...] = ()  # the advisory sources that reported it
+
+
+@dataclass(frozen=True)
+class AdvisoryHit:
+    """An advisory that applies to one package a connector would install."""
+
+    advisory: Advisory
+    ecosystem: str  # "npm", "pypi"
+    name: str
+    # None: matched by name alone, for a launched package whose version is unknown (not
+    # pinned and not resolvable, e.g. removed from the registry after a takedown).
+    version: str | None
+    purl: str | None = None
+    fixed: tuple[str, ...] = ()  # versions that fix it for this package, lowest first
+    path: tuple[str, ...] = ()  # "name@version" from the connector's root to this package

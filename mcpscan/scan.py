@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from mcpscan import launchers
 from mcpscan.errors import McpscanError, NetworkError, RegistryError, ResolutionError
 from mcpscan.models import (
+    AdvisoryHit,
     ConnectorResult,
     Diagnostic,
     Graph,
@@ -31,6 +32,7 @@ from mcpscan.secrets import Redactor, classify, is_placeholder, is_secret_name
 from mcpscan.sources.interface import LoadResult
 
 if TYPE_CHECKING:
+    from mcpscan.advisories.service import AdvisoryService
     from mcpscan.resolve.interface import Resolver
     from mcpscan.resolve.lockfiles import Lockfile
 
@@ -95,6 +97,12 @@ class Resolution:
         return _merge(graphs), tuple(errors)
 
 
+@dataclass(frozen=True)
+class _AdvisoryNotes:
+    incomplete: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
 def _merge(graphs: Sequence[Graph]) -> Graph:
     if len(graphs) == 1:
         return graphs[0]
@@ -112,11 +120,34 @@ def _merge(graphs: Sequence[Graph]) -> Graph:
 
 class Scanner:
     def __init__(
-        self, engine: Engine, options: ScanOptions, resolution: Resolution | None = None
+        self,
+        engine: Engine,
+        options: ScanOptions,
+        resolution: Resolution | None = None,
+        advisories: AdvisoryService | None = None,
     ) -> None:
         self.engine = engine
         self.options = options
         self.resolution = resolution
+        self.advisories = advisories
+
+    def _advisories(
+        self, launches: Sequence[Launch], graphs: Sequence[Graph | None]
+    ) -> tuple[list[tuple[AdvisoryHit, ...] | None], _AdvisoryNotes]:
+        """One batched advisory lookup for every package of every connector."""
+        if self.advisories is None:
+            return [None] * len(launches), _AdvisoryNotes()
+        from mcpscan.advisories.service import connector_advisories, packages_for
+
+        keys = [k for launch, g in zip(launches, graphs, strict=True)
+                for k in packages_for(g, launch)]
+        report = self.advisories.check(list(dict.fromkeys(keys)))
+        hits: list[tuple[AdvisoryHit, ...] | None] = [
+            connector_advisories(g, launch, report)
+            for launch, g in zip(launches, graphs, strict=True)
+        ]
+        warnings = tuple(report.warnings) + ((report.stale,) if report.stale else ())
+        return hits, _AdvisoryNotes(incomplete=tuple(report.incomplete), warnings=warnings)
 
     def scan(self, targets: Sequence[str], loaded: LoadResult) -> ScanResult:
         launches = [launchers.unwrap(c) for c in loaded.connectors]
@@ -131,12 +162,24 @@ class Scanner:
                     for e in errors
                 )
             graphs.append(graph)
+        hits, notes = self._advisories(launches, graphs)
+        failures.extend(Diagnostic("(advisories)", None, n) for n in notes.incomplete)
         facts = [
-            ConnectorFacts(connector=c, launch=launch, graph=graph, today=self.options.today)
-            for c, launch, graph in zip(loaded.connectors, launches, graphs, strict=True)
+            ConnectorFacts(
+                connector=c, launch=launch, graph=graph, today=self.options.today, advisories=adv
+            )
+            for c, launch, graph, adv in zip(
+                loaded.connectors, launches, graphs, hits, strict=True
+            )
         ]
-        available = frozenset({"config", "registry"} if self.resolution else {"config"})
-        evaluation = self.engine.evaluate(facts, today=self.options.today, available=available)
+        available = {"config"}
+        if self.resolution is not None:
+            available.add("registry")
+        if self.advisories is not None:
+            available.add("advisories")
+        evaluation = self.engine.evaluate(
+            facts, today=self.options.today, available=frozenset(available)
+        )
         results = tuple(
             ConnectorResult(
                 connector=f.connector,
@@ -145,12 +188,14 @@ class Scanner:
                 score=ev.score,
                 verdict=ev.verdict,
                 graph=f.graph,
+                advisories=f.advisories,
             )
             for f, ev in zip(facts, evaluation.connectors, strict=True)
         )
         diagnostics = (
             tuple(loaded.diagnostics)
             + tuple(failures)
+            + tuple(Diagnostic("(advisories)", None, w) for w in notes.warnings)
             + tuple(
                 Diagnostic(f.connector.source.file, f.connector.source.line or None,
                            f"{f.connector.name}: {note}")

@@ -19,12 +19,18 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from mcpscan import __version__
+from mcpscan.cli.attest_cmd import register as register_attest_commands
+from mcpscan.cli.db_cmd import db_app
 from mcpscan.cli.exit_codes import ExitCode, for_error, for_result
 from mcpscan.errors import McpscanError, UsageError
 from mcpscan.models import Diagnostic
 from mcpscan.secrets import Redactor
 
 if TYPE_CHECKING:
+    from mcpscan.advisories.service import AdvisoryService
+    from mcpscan.http import HttpClient
+    from mcpscan.models import ScanResult
+    from mcpscan.ruleset import Catalogue
     from mcpscan.scan import Resolution
     from mcpscan.sources.interface import LoadResult
 
@@ -41,8 +47,13 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="Browse the rule catalogue.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+app.add_typer(db_app, name="db")
+register_attest_commands(app)
 
-FORMATS = ("table", "json")
+# Kept literal so --help needs no import of the report package; a test checks it against
+# mcpscan.report.formats().
+FORMATS = ("table", "json", "sarif", "cyclonedx", "markdown", "html")
+LIST_FORMATS = ("table", "json")
 
 
 def _version(value: bool) -> None:
@@ -99,13 +110,29 @@ def _write_output(text: str, output: Path | None) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
+def _render(
+    fmt: str, result: ScanResult, *, catalogue: Catalogue, reproducible: bool, color: bool
+) -> str:
+    from mcpscan.report import get_renderer
+
+    if fmt == "sarif":
+        from mcpscan.report.sarif import SarifRenderer
+
+        return SarifRenderer(catalogue=catalogue).render(result)
+    if fmt == "cyclonedx":
+        from mcpscan.report.cyclonedx import CycloneDxRenderer
+
+        return CycloneDxRenderer(reproducible=reproducible).render(result)
+    return get_renderer(fmt, color=color).render(result)
+
+
 def _scrub_report(text: str, fmt: str, redactor: Redactor) -> str:
     """The report without any known secret.
 
     JSON is scrubbed value by value: replacing text in the whole document could hit a key
     ("file") or a literal (``true``) equal to a secret and leave invalid or off-schema JSON.
     """
-    if fmt != "json" or not len(redactor):
+    if fmt not in ("json", "sarif", "cyclonedx") or not len(redactor):
         return redactor.scrub(text)
     import json
 
@@ -244,10 +271,59 @@ def scan(
             "(default: this machine).",
         ),
     ] = None,
+    advisories: Annotated[
+        bool,
+        typer.Option(
+            "--advisories/--no-advisories",
+            envvar="MCPSCAN_ADVISORIES",
+            help="Check every package against advisory data (OSV, PyPI, npm).",
+        ),
+    ] = True,
+    advisory_db: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--advisory-db",
+            help="Offline OSV data: a directory of OSV JSON files or an OSV ecosystem "
+            "all.zip (repeatable). Only these are consulted when given.",
+        ),
+    ] = None,
+    osv_url: Annotated[
+        str | None,
+        typer.Option("--osv-url", envvar="MCPSCAN_OSV_URL", help="OSV API base URL."),
+    ] = None,
+    sarif_path: Annotated[
+        Path | None,
+        typer.Option("--sarif", help="Also write a SARIF 2.1.0 report here (for code scanning)."),
+    ] = None,
+    sbom_path: Annotated[
+        Path | None,
+        typer.Option("--sbom", help="Also write a CycloneDX 1.6 SBOM here."),
+    ] = None,
+    reproducible: Annotated[
+        bool,
+        typer.Option(
+            "--reproducible",
+            help="CycloneDX without serial number and timestamp: equal scans, equal bytes.",
+        ),
+    ] = False,
+    attest_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--attest",
+            help="Also write a signed in-toto attestation of the result (DSSE) here.",
+        ),
+    ] = None,
+    attest_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--attest-key",
+            envvar="MCPSCAN_ATTEST_KEY",
+            help="Private key for --attest (from `mcpscan keygen`).",
+        ),
+    ] = None,
 ) -> None:
     """Scan MCP connectors and report a pass/fail verdict."""
     from mcpscan.models import Severity
-    from mcpscan.report import get_renderer
     from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
     from mcpscan.scan import Scanner, ScanOptions, redactor_for
 
@@ -256,6 +332,8 @@ def scan(
     try:
         if fmt not in FORMATS:
             raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+        if attest_path is not None and attest_key is None:
+            raise UsageError("--attest needs --attest-key (create one with `mcpscan keygen`)")
         override = None
         if fail_on is not None:
             try:
@@ -271,21 +349,38 @@ def scan(
         redactor = redactor_for(loaded)
         engine = Engine(catalogue, policy)
         resolution = None
-        if resolve:
-            if no_cache and offline:
-                raise UsageError("--offline needs the cache: drop --no-cache")
+        advisory_service = None
+        if no_cache and offline:
+            raise UsageError("--offline needs the cache: drop --no-cache")
+        cache = None if no_cache else (cache_dir or _default_cache_dir())
+        if resolve or advisory_db:
+            from mcpscan.http import HttpClient, HttpConfig
+
+            client = HttpClient(HttpConfig(cache_dir=cache, offline=offline))
             resolution, lock_diags = _resolution(
                 cwd=cwd,
                 targets=wanted,
                 offline=offline,
-                cache_dir=None if no_cache else (cache_dir or _default_cache_dir()),
+                cache_dir=cache,
                 npm_registry=npm_registry,
                 pypi_url=pypi_url,
                 python_version=python_version,
                 target_platform=target_platform,
+                client=client,
             )
             loaded = _with_diagnostics(loaded, lock_diags)
-        scanner = Scanner(engine, ScanOptions(today=_dt.date.today()), resolution)
+            if advisories:
+                advisory_service = _advisory_service(
+                    client, resolution, databases=list(advisory_db or []), offline=offline,
+                    cache_dir=cache, osv_url=osv_url, max_age_days=policy.advisory_db_max_age_days,
+                )
+            if not resolve:
+                # --advisory-db with --no-resolve: the launched pinned packages are still
+                # checked, but nothing is resolved.
+                resolution = None
+        scanner = Scanner(
+            engine, ScanOptions(today=_dt.date.today()), resolution, advisory_service
+        )
         result = scanner.scan(wanted, loaded)
         for cr in result.connectors:
             for sa in cr.launch.secret_args:
@@ -297,8 +392,35 @@ def scan(
                 if diag.fatal:
                     typer.echo(redactor.scrub(f"mcpscan: error: {diag}"), err=True)
             raise typer.Exit(int(code))
-        renderer = get_renderer(fmt, color=_use_color(output, no_color))
-        _write_output(_scrub_report(renderer.render(result), fmt, redactor), output)
+        # Every report is rendered before any is written: a failure leaves no partial set.
+        reports = [(fmt, output)]
+        reports += [("sarif", sarif_path)] if sarif_path else []
+        reports += [("cyclonedx", sbom_path)] if sbom_path else []
+        texts = [
+            (
+                _scrub_report(
+                    _render(name, result, catalogue=catalogue, reproducible=reproducible,
+                            color=_use_color(output, no_color) and path is None),
+                    name,
+                    redactor,
+                ),
+                path,
+            )
+            for name, path in reports
+        ]
+        for text, path in texts:
+            _write_output(text, path)
+        if attest_path is not None and attest_key is not None:
+            from mcpscan.cli.attest_cmd import write_attestation
+
+            report = _scrub_report(
+                _render("json", result, catalogue=catalogue, reproducible=True, color=False),
+                "json",
+                redactor,
+            )
+            write_attestation(
+                report, [Path(f) for f in loaded.files_read], attest_key, attest_path
+            )
         if not quiet:
             for diag in result.diagnostics:
                 typer.echo(redactor.scrub(f"mcpscan: {diag}"), err=True)
@@ -332,6 +454,7 @@ def _resolution(
     pypi_url: str | None,
     python_version: str | None,
     target_platform: str | None,
+    client: HttpClient | None = None,
 ) -> tuple[Resolution, list[Diagnostic]]:
     """The registry clients and resolvers for this scan, and the lockfiles of the
     directories being scanned (which win over the registries for what they lock)."""
@@ -341,31 +464,35 @@ def _resolution(
     from mcpscan.registry.settings import npm_registry_url, npm_scope_registries, pypi_index_url
     from mcpscan.resolve.environment import TargetEnvironment
     from mcpscan.resolve.lockfiles import LockfileError, find_lockfiles, read_lockfile
-    from mcpscan.resolve.npm import NpmResolver
+    from mcpscan.resolve.npm import NpmResolver, npm_arch
     from mcpscan.resolve.pypi import PypiResolver
     from mcpscan.scan import Resolution
 
     env = dict(os.environ)
     home = Path.home()
-    client = HttpClient(HttpConfig(cache_dir=cache_dir, offline=offline))
+    if client is None:
+        client = HttpClient(HttpConfig(cache_dir=cache_dir, offline=offline))
     npm = NpmRegistry(
         client,
         npm_registry or npm_registry_url(env, home, cwd),
         scope_registries=npm_scope_registries(env, home, cwd),
     )
     pypi = PypiRegistry(client, pypi_url or pypi_index_url(env, home))
-    plat = target_platform or sys.platform
-    if plat not in ("linux", "darwin", "win32"):
-        raise UsageError(f"--platform {plat!r}: choose linux, darwin or win32")
+    if target_platform is not None and target_platform not in ("linux", "darwin", "win32"):
+        raise UsageError(f"--platform {target_platform!r}: choose linux, darwin or win32")
     if python_version or target_platform:
         target = TargetEnvironment(
             python_version=python_version or f"{sys.version_info[0]}.{sys.version_info[1]}",
-            platform=plat,
+            platform=target_platform or sys.platform,
+            # Another OS is another machine (its usual CPU); another Python alone is not.
+            machine="" if target_platform else platform.machine(),
         )
     else:
         target = TargetEnvironment.current()
     resolvers = {
-        "npm": NpmResolver(npm, platform=plat),
+        # npm's os/cpu filters follow the same machine the PyPI wheels are chosen for.
+        "npm": NpmResolver(npm, platform=target_platform or sys.platform,
+                           arch=npm_arch(target.machine)),
         "pypi": PypiResolver(pypi, target),
     }
     locks = []
@@ -382,6 +509,40 @@ def _resolution(
     return Resolution(resolvers, locks), diags
 
 
+def _advisory_service(
+    client: HttpClient,
+    resolution: Resolution,
+    *,
+    databases: list[Path],
+    offline: bool,
+    cache_dir: Path | None,
+    osv_url: str | None,
+    max_age_days: int,
+) -> AdvisoryService:
+    """OSV (online, or the given/cached offline databases), plus the PyPI and npm
+    registries' own advisory data, reusing the resolution's registry clients."""
+    from mcpscan.advisories.osv_api import DEFAULT_OSV_URL
+    from mcpscan.advisories.service import build_advisory_service
+    from mcpscan.resolve.npm import NpmResolver
+    from mcpscan.resolve.pypi import PypiResolver
+
+    for db in databases:
+        if not db.exists():
+            raise UsageError(f"--advisory-db {db}: no such file or directory")
+    npm = resolution.resolvers.get("npm")
+    pypi = resolution.resolvers.get("pypi")
+    return build_advisory_service(
+        client,
+        databases=databases,
+        offline=offline,
+        cache_dir=cache_dir,
+        osv_url=osv_url or DEFAULT_OSV_URL,
+        pypi=pypi.registry if isinstance(pypi, PypiResolver) else None,
+        npm_registry_url=npm.registry.base_url if isinstance(npm, NpmResolver) else None,
+        max_age_days=max_age_days,
+    )
+
+
 def _with_diagnostics(loaded: LoadResult, extra: list[Diagnostic]) -> LoadResult:
     """Unreadable lockfiles are reported; resolution falls back to the registries."""
     if not extra:
@@ -389,6 +550,44 @@ def _with_diagnostics(loaded: LoadResult, extra: list[Diagnostic]) -> LoadResult
     from dataclasses import replace
 
     return replace(loaded, diagnostics=(*loaded.diagnostics, *extra))
+
+
+@app.command()
+def sbom(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="What to scan (as for `mcpscan scan`).", show_default=False),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the SBOM here (default stdout).")
+    ] = None,
+    reproducible: Annotated[
+        bool, typer.Option("--reproducible", help="No serial number or timestamp.")
+    ] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", envvar="MCPSCAN_OFFLINE", help="Cache only.")
+    ] = False,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", envvar="MCPSCAN_CACHE_DIR", help="Cache.")
+    ] = None,
+    advisory_db: Annotated[
+        list[Path] | None, typer.Option("--advisory-db", help="Offline OSV data.")
+    ] = None,
+    allow_incomplete: Annotated[
+        bool, typer.Option("--allow-incomplete", help="Exit with the verdict anyway.")
+    ] = False,
+) -> None:
+    """Short for `mcpscan scan -f cyclonedx`: a CycloneDX 1.6 SBOM of the connectors."""
+    scan(
+        targets=targets,
+        fmt="cyclonedx",
+        output=output,
+        reproducible=reproducible,
+        offline=offline,
+        cache_dir=cache_dir,
+        advisory_db=advisory_db,
+        allow_incomplete=allow_incomplete,
+    )
 
 
 # -- discover -----------------------------------------------------------------------------
@@ -478,8 +677,8 @@ def rules_list(
 
     from mcpscan.ruleset import load_catalogue
 
-    if fmt not in FORMATS:
-        _fail(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})", ExitCode.USAGE)
+    if fmt not in LIST_FORMATS:
+        _fail(f"unknown format {fmt!r} (choose from table, json)", ExitCode.USAGE)
     try:
         catalogue = load_catalogue(rules_dir)
     except McpscanError as exc:

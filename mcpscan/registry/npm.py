@@ -6,22 +6,31 @@ in memory is one small :class:`NpmVersion` per version, never the whole document
 dependencies are fetched as the abbreviated "corgi" document
 (``application/vnd.npm.install-v1+json``) when the registry offers it; roots are fetched in
 full because only the full document carries publish times, maintainers and scripts.
+
+With a cache directory, the trimmed document itself is the cache (``npm-packuments/``, one
+JSON file per URL and document kind, with the answer's ETag/Last-Modified): a warm or
+``--offline`` scan reads a few kilobytes per package instead of re-parsing megabytes of full
+packument (some mirrors ignore the abbreviated ``Accept`` and always send the full one), and
+the raw body is not also written to the HTTP cache. Entries are fresh for the HTTP layer's
+TTL and at any age ``--offline``; a stale one is revalidated with its validators when the
+registry gave any.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
 from mcpscan.errors import RegistryError
-from mcpscan.http import HttpClient, NotFoundError
+from mcpscan.http import DocumentStore, HttpClient, HttpResponse, loads_json
 from mcpscan.models import Digest
 from mcpscan.registry.interface import PackageNotFound, RegistryClient
 from mcpscan.registry.settings import DEFAULT_NPM_REGISTRY
@@ -113,6 +122,7 @@ class NpmRegistry(RegistryClient):
         self.scope_registries = {
             scope.lower(): url.rstrip("/") for scope, url in (scope_registries or {}).items()
         }
+        self._store = DocumentStore.for_client(client, "npm-packuments", shape=_store_shape())
 
     def url_for(self, name: str) -> str:
         if len(name) > _MAX_NAME or not _NAME.match(name) or name.startswith("@") != (
@@ -130,21 +140,56 @@ class NpmRegistry(RegistryClient):
         """The packument of ``name``. Raises PackageNotFound (404, unpublished, bad name),
         NetworkError (unreachable, 5xx, truncated), RegistryError (not a packument)."""
         url = self.url_for(name)
-        accept = _ACCEPT_ABBREVIATED if abbreviated else _ACCEPT_FULL
-        try:
-            resp = self.client.get(url, headers={"Accept": accept})
-        except NotFoundError:
-            raise PackageNotFound(
+
+        def reduce(resp: HttpResponse) -> Packument | PackageNotFound:
+            ctype = resp.content_type.lower()
+            if "html" in ctype or "xml" in ctype:
+                # A login page or proxy error page, not a registry answer.
+                raise RegistryError(
+                    f"{display_url(url)}: expected a JSON packument, "
+                    f"got {ctype.split(';')[0] or 'no type'}"
+                )
+            try:
+                return parse_packument(resp.content, name=name,
+                                       abbreviated=ABBREVIATED_MEDIA_TYPE in ctype)
+            except PackageNotFound as exc:  # unpublished, or no versions: cached as such
+                return exc
+
+        found = self.client.get_reduced(
+            url,
+            self._store,
+            reduce=reduce,
+            encode=_encode,
+            restore=_restore,
+            missing=lambda: PackageNotFound(
                 f"npm package {name} does not exist on {display_url(self.base_url)}"
-            ) from None
-        ctype = resp.content_type.lower()
-        if "html" in ctype or "xml" in ctype:
-            # A login page or proxy error page, not a registry answer.
-            raise RegistryError(
-                f"{display_url(url)}: expected a JSON packument, "
-                f"got {ctype.split(';')[0] or 'no type'}"
-            )
-        return parse_packument(resp.content, name=name, abbreviated=ABBREVIATED_MEDIA_TYPE in ctype)
+            ),
+            headers={"Accept": _ACCEPT_ABBREVIATED if abbreviated else _ACCEPT_FULL},
+            variant=_variant(abbreviated),
+        )
+        if isinstance(found, PackageNotFound):
+            raise found
+        return found
+
+    def cached(self, name: str, *, abbreviated: bool = False) -> Packument | None:
+        """The packument of ``name`` if the on-disk store holds a fresh copy, without any
+        request; None otherwise. Raises PackageNotFound for a stored "does not exist"."""
+        if self._store is None:
+            return None
+        stored = self._store.load(self.url_for(name), _variant(abbreviated))
+        if stored is None or not stored.fresh:
+            return None
+        try:
+            found = _restore(stored.payload)
+        except (KeyError, TypeError, ValueError):
+            return None  # damaged: package() fetches it again
+        if isinstance(found, PackageNotFound):
+            raise found
+        return found
+
+
+def _variant(abbreviated: bool) -> str:
+    return "corgi" if abbreviated else "full"
 
 
 def display_url(url: str) -> str:
@@ -155,7 +200,7 @@ def display_url(url: str) -> str:
 def parse_packument(body: bytes, *, name: str, abbreviated: bool = False) -> Packument:
     """Decode a packument, trimming every version document as soon as it is parsed."""
     try:
-        doc = json.loads(body, object_hook=_trim_version_hook(abbreviated))
+        doc = loads_json(body, object_hook=_trim_version_hook(abbreviated))
     except (UnicodeDecodeError, ValueError) as exc:
         raise RegistryError(
             f"npm packument for {name} is not valid JSON ({exc.__class__.__name__})"
@@ -360,3 +405,120 @@ def digests_from_dist(integrity: str | None, shasum: str | None) -> tuple[Digest
         found.setdefault("sha1", shasum.lower())
     order = ("sha512", "sha384", "sha256", "sha1")
     return tuple(Digest(a, found[a]) for a in order if a in found)
+
+
+# -- stored packuments ------------------------------------------------------------------------
+
+
+def _store_shape() -> str:
+    """Changes whenever the trimmed shape does, so an old stored file reads as a miss."""
+    shape = [[f.name, str(f.type)] for f in fields(NpmVersion)]
+    shape.append([f.name for f in fields(Packument)])
+    return "npm-" + hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+
+def _encode(found: Packument | PackageNotFound) -> dict[str, Any]:
+    if isinstance(found, PackageNotFound):
+        return {"missing": found.message}
+    return {"packument": _packument_to_json(found)}
+
+
+def _restore(payload: Mapping[str, Any]) -> Packument | PackageNotFound:
+    if "missing" in payload:
+        return PackageNotFound(str(payload["missing"]))
+    return _packument_from_json(payload["packument"])
+
+
+def _version_codecs() -> tuple[tuple[str, Callable[[Any], Any], Callable[[Any, _Shared], Any]],
+                               ...]:
+    """(field, to JSON, from JSON) for every NpmVersion field, from its declared type."""
+    def same(value: Any) -> Any:
+        return value
+
+    def listed(value: Any) -> Any:
+        return sorted(value) if isinstance(value, frozenset) else list(value) \
+            if value is not None else None
+
+    def mapping(value: Any) -> Any:
+        # The trimmed maps are plain dicts shared between versions: keep sharing them.
+        return value if isinstance(value, dict) else dict(value)
+
+    codecs = []
+    for f in fields(NpmVersion):
+        kind = str(f.type)
+        if kind.startswith("Mapping"):
+            codecs.append((f.name, mapping, lambda v, share: share.deps(v)))
+        elif kind.startswith("frozenset"):
+            codecs.append((f.name, listed, lambda v, share: share(frozenset(v))))
+        elif kind.startswith("tuple"):
+            codecs.append((f.name, listed,
+                           lambda v, share: share(tuple(v)) if v is not None else None))
+        else:
+            codecs.append((f.name, same,
+                           lambda v, share: share(v) if isinstance(v, str) else v))
+    return tuple(codecs)
+
+
+_CODECS = _version_codecs()
+
+
+def _packument_to_json(doc: Packument) -> dict[str, Any]:
+    return {
+        "name": doc.name,
+        "dist_tags": dict(doc.dist_tags),
+        "times": dict(doc.times),
+        "created": doc.created,
+        "maintainers": list(doc.maintainers) if doc.maintainers is not None else None,
+        "abbreviated": doc.abbreviated,
+        # One positional row per version: field names once, not 13,000 times.
+        "versions": {key: [enc(getattr(v, name)) for name, enc, _ in _CODECS]
+                     for key, v in doc.versions.items()},
+    }
+
+
+def _packument_from_json(data: Mapping[str, Any]) -> Packument:
+    rows = data["versions"]
+    if not isinstance(rows, dict) or not all(
+        isinstance(row, list) and len(row) == len(_CODECS) for row in rows.values()
+    ):
+        raise ValueError("stored versions do not match the current shape")
+    maintainers = data["maintainers"]
+    return Packument(
+        name=str(data["name"]),
+        dist_tags=dict(data["dist_tags"]),
+        versions=_StoredVersions(rows),
+        times=dict(data["times"]),
+        created=data["created"],
+        maintainers=tuple(maintainers) if maintainers is not None else None,
+        abbreviated=bool(data["abbreviated"]),
+    )
+
+
+class _StoredVersions(Mapping[str, NpmVersion]):
+    """A stored packument's versions, each decoded on first use: resolution reads a few
+    versions of most packuments, and decoding all of them costs more than the file read."""
+
+    __slots__ = ("_decoded", "_rows", "_share")
+
+    def __init__(self, rows: dict[str, list[Any]]) -> None:
+        self._rows = rows
+        self._decoded: dict[str, NpmVersion] = {}
+        self._share = _Shared()
+
+    def __getitem__(self, key: str) -> NpmVersion:
+        found = self._decoded.get(key)
+        if found is None:
+            row = self._rows[key]
+            found = NpmVersion(*[dec(value, self._share)
+                                 for (_, _, dec), value in zip(_CODECS, row, strict=True)])
+            self._decoded[key] = found
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows

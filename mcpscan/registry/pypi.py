@@ -33,11 +33,11 @@ from datetime import datetime
 from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from mcpscan.errors import RegistryError
-from mcpscan.http import NotFoundError
+from mcpscan.http import DocumentStore, HttpResponse, NotFoundError, loads_json
 from mcpscan.models import PackageFacts
 from mcpscan.registry.interface import PackageNotFound, RegistryClient
 from mcpscan.registry.wheel import (
@@ -124,15 +124,22 @@ class DistFile:
 
 
 class _Listing(NamedTuple):
-    """One file of an index page, classified but not yet fully parsed."""
+    """One file of an index page: what a DistFile is made of, as one flat tuple (a page can
+    list 15,000 files, and a dict or a dataclass per file costs several times as much)."""
 
     version: Version
     version_text: str
     kind: str
     filename: str
     url: str
-    entry: Mapping[str, Any]  # the PEP 691 object or the PEP 503 anchor's attributes
-    html: bool
+    hashes: tuple[tuple[str, str], ...]
+    requires_python: str | None
+    yanked: bool
+    yanked_reason: str | None
+    size: int | None
+    upload_time: str | None
+    metadata_file: bool
+    metadata_hashes: tuple[tuple[str, str], ...]
 
 
 class ProjectIndex:
@@ -151,6 +158,10 @@ class ProjectIndex:
     def versions(self) -> tuple[Version, ...]:
         return tuple(sorted({entry.version for entry in self._listings}))
 
+    @property
+    def listings(self) -> tuple[_Listing, ...]:
+        return self._listings
+
     def files_of(self, version: Version) -> tuple[DistFile, ...]:
         with self._lock:
             known = self._by_version.get(version)
@@ -166,8 +177,7 @@ class ProjectIndex:
         return tuple(f for v in self.versions for f in self.files_of(v))
 
     def upload_times(self) -> list[str]:
-        times = (_text(e.entry.get("upload-time")) for e in self._listings if not e.html)
-        return [t for t in times if t]
+        return [e.upload_time for e in self._listings if e.upload_time]
 
 
 @dataclass(frozen=True)
@@ -233,6 +243,7 @@ class PypiRegistry(RegistryClient):
         self._per_version_json = True  # cleared once the mirror shows it lacks the endpoint
         cache_dir = client.config.cache_dir
         self._artifact_cache = cache_dir / "pypi-artifacts" if cache_dir is not None else None
+        self._store = DocumentStore.for_client(client, "pypi-documents", shape=_STORE_SHAPE)
 
     # -- index -----------------------------------------------------------------------------
 
@@ -245,25 +256,38 @@ class PypiRegistry(RegistryClient):
 
     def _fetch_index(self, project: str) -> ProjectIndex:
         url = f"{self.index_url}/{project}/"
-        try:
-            resp = self.client.get(url, headers={"Accept": SIMPLE_ACCEPT})
-        except NotFoundError:
-            raise PackageNotFound(
+
+        def reduce(resp: HttpResponse) -> ProjectIndex | PackageNotFound:
+            ctype = resp.content_type.split(";")[0].strip().lower()
+            if ctype in (SIMPLE_JSON, "application/json"):
+                listings = _parse_simple_json(resp.content, url, project)
+                api = "json"
+            else:
+                listings = _parse_simple_html(resp.content, url, project)
+                api = "html"
+            return ProjectIndex(project, url, api, listings)
+
+        found = self.client.get_reduced(
+            url,
+            self._store,
+            reduce=reduce,
+            encode=_encode_index,
+            restore=lambda payload: _restore_index(project, url, payload),
+            missing=lambda: PackageNotFound(
                 f"{project} is not on the index {display_url(self.index_url)}"
-            ) from None
-        ctype = resp.content_type.split(";")[0].strip().lower()
-        if ctype in (SIMPLE_JSON, "application/json"):
-            listings = _parse_simple_json(resp.content, url, project)
-            api = "json"
-        else:
-            listings = _parse_simple_html(resp.content, url, project)
-            api = "html"
-        return ProjectIndex(project, url, api, listings)
+            ),
+            headers={"Accept": SIMPLE_ACCEPT},
+            variant="simple",
+        )
+        if isinstance(found, PackageNotFound):
+            raise found
+        return found
 
     # -- JSON API --------------------------------------------------------------------------
 
     def package(self, name: str) -> dict[str, Any]:
-        """The JSON API document of ``name``. Raises PackageNotFound."""
+        """The JSON API document of ``name``, trimmed to what metadata and facts read (see
+        :func:`_trim_document`). Raises PackageNotFound."""
         if self.json_url is None:
             raise RegistryError(f"{display_url(self.index_url)} has no JSON API configured")
         doc = self.project_json(name)
@@ -281,15 +305,20 @@ class PypiRegistry(RegistryClient):
         return self._documents.get(project, lambda: self._fetch_document(project))
 
     def _fetch_document(self, project: str) -> dict[str, Any] | None:
+        # Missing or malformed (a mirror's HTML error page): the facts it would give are
+        # unknown, which the rules report as such. Network failures still propagate.
         try:
-            doc = self.client.get_json(f"{self.json_url}/{project}/json")
+            return self.client.get_reduced(
+                f"{self.json_url}/{project}/json",
+                self._store,
+                reduce=_reduce_document,
+                encode=lambda doc: {"doc": doc},
+                restore=_restore_document,
+                missing=lambda: None,
+                variant="json",
+            )
         except RegistryError:
-            # Missing or malformed (a mirror's HTML error page): the facts it would give are
-            # unknown, which the rules report as such. Network failures still propagate.
             return None
-        if not isinstance(doc, dict) or not isinstance(doc.get("info"), dict):
-            return None
-        return doc
 
     # -- core metadata ---------------------------------------------------------------------
 
@@ -488,12 +517,132 @@ class PypiRegistry(RegistryClient):
         return _earliest(times or self.index(project).upload_times())
 
 
+# -- JSON API trimming ---------------------------------------------------------------------
+
+# A project's JSON document lists every file of every release with its digests and URL, and
+# the README: 12 MB for pydantic-core, over 100 MB once decoded. Only these parts are read.
+_INFO_KEYS = ("name", "version", "requires_dist", "requires_python", "provides_extra",
+              "license", "license_expression", "classifiers", "project_urls", "home_page")
+_RELEASE_FILE_KEYS = ("filename", "size", "upload_time_iso_8601")
+
+
+def _trim_release_file(obj: dict[str, Any]) -> Any:
+    """json object hook: one file of a release, reduced as soon as it is decoded."""
+    if "filename" in obj and "packagetype" in obj:
+        return {k: obj[k] for k in _RELEASE_FILE_KEYS if k in obj}
+    return obj
+
+
+def _reduce_document(resp: HttpResponse) -> dict[str, Any] | None:
+    """The trimmed JSON API document, or None when the answer is not one."""
+    ctype = resp.content_type.lower()
+    if "html" in ctype or "xml" in ctype:
+        return None
+    try:
+        doc = loads_json(resp.content, object_hook=_trim_release_file)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("info"), dict):
+        return None
+    return _trim_document(doc)
+
+
+def _restore_document(payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    doc = payload["doc"]
+    if doc is not None and not (isinstance(doc, dict) and isinstance(doc.get("info"), dict)):
+        raise ValueError("not a stored JSON API document")
+    return doc
+
+
+def _trim_document(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON API document reduced to what metadata and facts read: ``info`` (its
+    description kept only as the ``mcp-name:`` marker, its classifiers only the license
+    ones), ``releases`` (file names, sizes, upload times) and ``ownership``."""
+    info = doc["info"]
+    trimmed = {k: info[k] for k in _INFO_KEYS if k in info}
+    if isinstance(trimmed.get("classifiers"), list):
+        trimmed["classifiers"] = [c for c in trimmed["classifiers"]
+                                  if isinstance(c, str) and c.startswith("License ::")]
+    marker = _mcp_name(_text(info.get("description")))
+    trimmed["description"] = f"mcp-name: {marker}" if marker else None
+    return {"info": trimmed, "releases": doc.get("releases"), "ownership": doc.get("ownership")}
+
+
+# -- stored index pages ----------------------------------------------------------------------
+
+# Bump when the stored layout of pages or documents changes: older files then read as misses.
+_STORE_SHAPE = "pypi-2"
+
+
+def _encode_index(found: ProjectIndex | PackageNotFound) -> dict[str, Any]:
+    if isinstance(found, PackageNotFound):
+        return {"missing": found.message}
+    # The Version object is rebuilt from its text; tuples become lists.
+    return {"api": found.api, "files": [list(e[1:]) for e in found.listings]}
+
+
+def _restore_index(project: str, url: str, payload: Mapping[str, Any]
+                   ) -> ProjectIndex | PackageNotFound:
+    if "missing" in payload:
+        return PackageNotFound(str(payload["missing"]))
+    names = _NameCache(project)
+    listings: list[_Listing] = []
+    for (text, kind, filename, file_url, hashes, requires_python, yanked, yanked_reason, size,
+         upload_time, metadata_file, metadata_hashes) in payload["files"]:
+        version = names.version(text)
+        if version is None:
+            raise ValueError("not a stored index page")
+        listings.append(_Listing(
+            version, names.text(text), names.text(kind), filename, file_url,
+            tuple((a, v) for a, v in hashes), names.text(requires_python), bool(yanked),
+            yanked_reason, size, upload_time, bool(metadata_file),
+            tuple((a, v) for a, v in metadata_hashes),
+        ))
+    return ProjectIndex(project, url, str(payload["api"]), listings)
+
+
 # -- Simple index parsing ------------------------------------------------------------------
 
 
+def _simple_file_hook(names: _NameCache) -> Callable[[dict[str, Any]], Any]:
+    """json object hook: each PEP 691 file entry becomes a partial _Listing (every field
+    but the version) as soon as it is decoded."""
+
+    def hook(obj: dict[str, Any]) -> Any:
+        url, filename = obj.get("url"), obj.get("filename")
+        if not isinstance(url, str) or not isinstance(filename, str):
+            return obj
+        hashes = obj.get("hashes")
+        yanked = obj.get("yanked", False)
+        core = obj.get("core-metadata", obj.get("dist-info-metadata", False))
+        return _PartialFile(
+            filename, url, names.hash_pairs(hashes if isinstance(hashes, dict) else {}),
+            names.text(_text(obj.get("requires-python"))), bool(yanked),
+            (yanked if isinstance(yanked, str) else "") if yanked else None,
+            _int(obj.get("size")), _text(obj.get("upload-time")), bool(core),
+            names.hash_pairs(core if isinstance(core, dict) else {}),
+        )
+
+    return hook
+
+
+class _PartialFile(NamedTuple):
+    filename: str
+    url: str
+    hashes: tuple[tuple[str, str], ...]
+    requires_python: str | None
+    yanked: bool
+    yanked_reason: str | None
+    size: int | None
+    upload_time: str | None
+    metadata_file: bool
+    metadata_hashes: tuple[tuple[str, str], ...]
+
+
 def _parse_simple_json(content: bytes, page_url: str, project: str) -> list[_Listing]:
+    names = _NameCache(project)
     try:
-        doc = json.loads(content)
+        doc = loads_json(content, object_hook=_simple_file_hook(names))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RegistryError(f"{display_url(page_url)}: invalid JSON ({exc.__class__.__name__})"
                             ) from None
@@ -502,16 +651,16 @@ def _parse_simple_json(content: bytes, page_url: str, project: str) -> list[_Lis
     api = str((doc.get("meta") or {}).get("api-version", "1.0"))
     if not api.startswith("1."):
         raise RegistryError(f"{display_url(page_url)}: unsupported Simple API version {api}")
-    names = _NameCache(project)
     listings: list[_Listing] = []
     for entry in doc["files"]:
-        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+        if not isinstance(entry, _PartialFile):
             continue
-        found = names.classify(str(entry.get("filename", "")))
+        found = names.classify(entry.filename)
         if found is not None:
             version, text, kind, filename = found
-            url = _absolute(page_url, entry["url"])
-            listings.append(_Listing(version, text, kind, filename, url, entry, html=False))
+            listings.append(_Listing(
+                version, text, kind, filename, _absolute(page_url, entry.url), *entry[2:]
+            ))
     return listings
 
 
@@ -528,47 +677,27 @@ def _parse_simple_html(content: bytes, page_url: str, project: str) -> list[_Lis
             continue
         url, fragment = urldefrag(urljoin(base, href))
         found = names.classify(_unquote(url.rsplit("/", 1)[-1] or text.strip()))
-        if found is not None:
-            version, version_text, kind, filename = found
-            entry = {**attrs, "#": fragment}
-            listings.append(_Listing(version, version_text, kind, filename, url, entry, True))
+        if found is None:
+            continue
+        version, version_text, kind, filename = found
+        marker = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+        yanked = "data-yanked" in attrs
+        listings.append(_Listing(
+            version, version_text, kind, filename, url,
+            names.hash_pairs(dict([_pair(fragment)]) if "=" in fragment else {}),
+            names.text(_text(attrs.get("data-requires-python"))),
+            yanked,
+            (attrs.get("data-yanked") or "") if yanked else None,
+            None,
+            None,
+            marker is not None and str(marker).lower() != "false",
+            names.hash_pairs(dict([_pair(str(marker))]) if marker and "=" in str(marker) else {}),
+        ))
     return listings
 
 
 def _dist_file(project: str, listing: _Listing) -> DistFile:
-    entry = listing.entry
-    if listing.html:
-        fragment = str(entry.get("#", ""))
-        marker = entry.get("data-core-metadata", entry.get("data-dist-info-metadata"))
-        yanked = "data-yanked" in entry
-        return DistFile(
-            project=project, filename=listing.filename, url=listing.url,
-            version=listing.version, version_text=listing.version_text, kind=listing.kind,
-            hashes=_hash_pairs(dict([_pair(fragment)]) if "=" in fragment else {}),
-            requires_python=_text(entry.get("data-requires-python")),
-            yanked=yanked,
-            yanked_reason=(entry.get("data-yanked") or "") if yanked else None,
-            metadata_file=marker is not None and str(marker).lower() != "false",
-            metadata_hashes=_hash_pairs(
-                dict([_pair(str(marker))]) if marker and "=" in str(marker) else {}
-            ),
-        )
-    hashes = entry.get("hashes")
-    yanked_value = entry.get("yanked", False)
-    core = entry.get("core-metadata", entry.get("dist-info-metadata", False))
-    return DistFile(
-        project=project, filename=listing.filename, url=listing.url,
-        version=listing.version, version_text=listing.version_text, kind=listing.kind,
-        hashes=_hash_pairs(hashes if isinstance(hashes, dict) else {}),
-        requires_python=_text(entry.get("requires-python")),
-        yanked=bool(yanked_value),
-        yanked_reason=(yanked_value if isinstance(yanked_value, str) else "")
-        if yanked_value else None,
-        size=_int(entry.get("size")),
-        upload_time=_text(entry.get("upload-time")),
-        metadata_file=bool(core),
-        metadata_hashes=_hash_pairs(core if isinstance(core, dict) else {}),
-    )
+    return DistFile(project=project, **listing._asdict())
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -609,6 +738,21 @@ class _NameCache:
         self.project = project
         self._names: dict[str, bool] = {}
         self._versions: dict[str, Version | None] = {}
+        self._texts: dict[str, str] = {}
+
+    @overload
+    def text(self, value: str) -> str: ...
+    @overload
+    def text(self, value: str | None) -> str | None: ...
+
+    def text(self, value: str | None) -> str | None:
+        """One copy of each repeated value (version texts, Requires-Python, algorithms)."""
+        return self._texts.setdefault(value, value) if value is not None else None
+
+    def hash_pairs(self, hashes: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+        # Values are checked where they are used (digests, cache keys), not for 15,000 files.
+        pairs = [(str(k).lower(), v.lower()) for k, v in hashes.items() if isinstance(v, str)]
+        return tuple(sorted((self._texts.setdefault(a, a), v) for a, v in pairs))
 
     def _is_project(self, name_part: str) -> bool:
         from packaging.utils import canonicalize_name
@@ -618,7 +762,7 @@ class _NameCache:
             known = self._names[name_part] = canonicalize_name(name_part) == self.project
         return known
 
-    def _version(self, text: str) -> Version | None:
+    def version(self, text: str) -> Version | None:
         from packaging.version import InvalidVersion, Version
 
         if text not in self._versions:
@@ -644,23 +788,14 @@ class _NameCache:
             if not sep:
                 return None
             kind = "sdist"
-        version = self._version(text)
+        version = self.version(text)
         if version is None or not self._is_project(name_part):
             return None
-        return version, text, kind, filename
+        return version, self._texts.setdefault(text, text), kind, filename
 
 
 def _absolute(page_url: str, url: str) -> str:
     return url if url.startswith(("https://", "http://")) else urljoin(page_url, url)
-
-
-def _hash_pairs(hashes: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    # Values are checked where they are used (digests, cache keys), not for 15,000 files.
-    if len(hashes) == 1:
-        (algo, value), = hashes.items()
-        return ((str(algo).lower(), value.lower()),) if isinstance(value, str) else ()
-    return tuple(sorted((str(k).lower(), v.lower()) for k, v in hashes.items()
-                        if isinstance(v, str)))
 
 
 def _unquote(text: str) -> str:

@@ -206,15 +206,18 @@ class _Failure(Exception):
         self.message = message
 
 
-Ordered = list[tuple[semver.Version, str, NpmVersion]]
+Ordered = list[tuple[semver.Version, str]]
 
 
 def descending(packument: Packument) -> Ordered:
-    """The packument's valid versions, highest first (equal versions keep their order)."""
+    """The packument's valid versions, highest first (equal versions keep their order).
+
+    Only the version strings are read: a stored packument decodes a version's manifest on
+    first use, and picking one usually looks at a handful."""
     out = []
-    for text, v in packument.versions.items():
+    for text in packument.versions:
         try:
-            out.append((semver.parse(text), text, v))
+            out.append((semver.parse(text), text))
         except semver.InvalidVersion:
             continue
     out.sort(key=lambda item: item[0].sort_key, reverse=True)
@@ -261,9 +264,10 @@ def pick_version(
     # deprecated, version); walking them highest first, the first fully good one wins.
     matcher = semver.parse_range(rng)
     best: tuple[tuple[bool, bool, bool], NpmVersion] | None = None
-    for parsed, _, v in ordered if ordered is not None else descending(packument):
+    for parsed, text in ordered if ordered is not None else descending(packument):
         if not matcher.test(parsed):
             continue
+        v = versions[text]
         ok_engine = engine_ok(v)
         rank = (not v.deprecated and ok_engine, ok_engine, not v.deprecated)
         if best is None or rank > best[0]:
@@ -470,6 +474,22 @@ class NpmResolver(Resolver):
                          or (full and n not in self._full)})
         if not wanted:
             return
+        # Fresh copies on disk are read here, in this thread: a warm scan then starts no
+        # worker thread and opens no HTTP session at all.
+        missing: list[str] = []
+        for name in wanted:
+            try:
+                hit = self.registry.cached(name, abbreviated=not full)
+            except PackageNotFound as exc:
+                self._packuments[name] = _Failure("not-found", str(exc))
+                continue
+            if hit is None:
+                missing.append(name)
+                continue
+            self._packuments[name] = hit
+            if full:
+                self._full.add(name)
+        wanted = missing
 
         def fetch(name: str) -> Packument | _Failure:
             try:

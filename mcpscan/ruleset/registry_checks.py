@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcpscan.models import Graph, PackageRef, ResolvedPackage, Severity
+from mcpscan.models import Graph, PackageFacts, PackageRef, ResolvedPackage, Severity
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
 from mcpscan.ruleset.registry import check
@@ -47,8 +47,11 @@ def _age_days(stamp: str | None, today: _dt.date) -> float | None:
     when = _when(stamp)
     if when is None:
         return None
-    end = _dt.datetime.combine(today, _dt.time(23, 59, 59), tzinfo=_dt.timezone.utc)
-    return (end - when).total_seconds() / 86400
+    # Measured from the start of the day: ``today`` carries no time of day, and measuring
+    # from its end would make a release up to a day older than it is and let it out of the
+    # cooldown early. Unsure is inside the cooldown (fail closed).
+    start = _dt.datetime.combine(today, _dt.time(0, 0), tzinfo=_dt.timezone.utc)
+    return (start - when).total_seconds() / 86400
 
 
 def _today(facts: ConnectorFacts) -> _dt.date:
@@ -57,6 +60,23 @@ def _today(facts: ConnectorFacts) -> _dt.date:
 
 def _label(node: ResolvedPackage) -> str:
     return f"{node.name}@{node.version}"
+
+
+def _registry_consulted(f: PackageFacts) -> bool:
+    """Whether registry metadata reached this node: a lockfile entry or an abbreviated
+    document carries none of these, so an absent repository there is unknown, not absent."""
+    return any(
+        x is not None for x in (f.published, f.package_created, f.maintainers, f.metadata_source)
+    )
+
+
+def _install_code_unknown(node: ResolvedPackage) -> bool:
+    f = node.facts
+    if node.ecosystem == "npm":
+        return f.has_install_script is None and not f.install_scripts
+    if node.ecosystem == "pypi":
+        return f.pth_files is None and not f.sdist_only
+    return False
 
 
 # --- SC07 install-script --------------------------------------------------------------------
@@ -68,11 +88,14 @@ def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     if graph is None:
         return
     roots = set(graph.roots)
+    unknown: list[str] = []
     for node in graph.nodes:
         launched = node.purl in roots
         sev = Severity.HIGH if launched else None
         where = "the launched package" if launched else "a dependency"
         f = node.facts
+        if _install_code_unknown(node):
+            unknown.append(_label(node))
         if f.install_scripts:
             yield Hit(
                 f"{where} {_label(node)} runs code at install time "
@@ -106,6 +129,16 @@ def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
                 component=node.purl,
                 severity=sev,
             )
+    if unknown:
+        # npm: no manifest was read (a lockfile entry); PyPI: the wheel's RECORD could not
+        # be read, so a .pth file would go unseen. Unknown is reported, never taken as none.
+        yield Hit(
+            f"whether {len(unknown)} of {len(graph.nodes)} packages run code at install time "
+            "is unknown: their install scripts or wheel contents could not be read",
+            evidence="unknown: " + ", ".join(sorted(unknown)[:10])
+            + (" …" if len(unknown) > 10 else ""),
+            severity=Severity.INFO,
+        )
 
 
 # --- SC08 fresh-release ---------------------------------------------------------------------
@@ -133,7 +166,7 @@ def fresh_release(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             else:
                 unknown.append(node.name)
             continue
-        if age < policy.cooldown_days:
+        if max(age, 0) < policy.cooldown_days:  # cooldown_days = 0 turns the check off
             yield Hit(
                 f"{_label(node)} was published {max(age, 0):.1f} days ago, within the "
                 f"{policy.cooldown_days}-day cooldown: malicious releases are usually caught "
@@ -172,7 +205,7 @@ def low_reputation(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             )
         elif age < YOUNG_PACKAGE_DAYS:
             yield Hit(
-                f"{node.name} was first published {age:.0f} days ago",
+                f"{node.name} was first published {max(age, 0):.0f} days ago",
                 evidence=f"created {f.package_created}",
                 component=node.purl,
             )
@@ -201,7 +234,15 @@ def low_reputation(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
                     component=node.purl,
                     severity=Severity.MEDIUM,
                 )
-        if not f.repository:
+        if not f.repository and not _registry_consulted(f):
+            yield Hit(
+                f"source repository of {node.name} is unknown: no registry metadata was read "
+                "for it",
+                evidence="repository: unknown",
+                component=node.purl,
+                severity=Severity.INFO,
+            )
+        elif not f.repository:
             yield Hit(
                 f"{node.name} declares no source repository: what was published cannot be "
                 "compared with any source",
@@ -239,6 +280,16 @@ def _known_names() -> dict[str, tuple[_KnownName, ...]]:
             for name in group["names"]:
                 out.setdefault(eco, []).append(_KnownName(name, group.get("owner")))
     return {k: tuple(v) for k, v in out.items()}
+
+
+# Package names made only of these words name no vendor ("@sentry/mcp-server" and
+# "@heroku/mcp-server" are both genuine): the same bare name under another scope is no sign
+# of imitation.
+_GENERIC_WORDS = frozenset({"mcp", "server", "servers", "sdk", "cli", "client"})
+
+
+def _generic(bare: str) -> bool:
+    return all(word in _GENERIC_WORDS for word in re.split(r"[-_.]+", bare) if word)
 
 
 # Digits and punctuation that pass for letters, and Cyrillic letters drawn like Latin ones.
@@ -292,8 +343,15 @@ def lookalike_of(ecosystem: str, name: str) -> str | None:
         if scope is not None and scope == k_scope:
             continue  # published under the vendor's own scope: the vendor owns it
         # Same package name under another (or no) scope: @modelcontextprotcol/server-x,
-        # modelcontextprotocol-server-x, or the bare name without the vendor's scope.
-        if k_scope and bare == k_bare and scope != k_scope and len(k_bare) >= 6:
+        # modelcontextprotocol-server-x, or the bare name without the vendor's scope; a
+        # look-alike bare name under a scope of one's own (@evil/server-fi1esystem) too.
+        if (
+            k_scope
+            and scope != k_scope
+            and _skeleton(bare) == _skeleton(k_bare)
+            and len(k_bare) >= 6
+            and not _generic(k_bare)
+        ):
             return k.name
         if k_scope and scope is None and norm == f"{k_scope[1:]}-{k_bare}":
             return k.name

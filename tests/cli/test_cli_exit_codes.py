@@ -64,7 +64,7 @@ def test_exit_codes_in_a_real_process(workspace: Workspace) -> None:
     ("args", "needle"),
     [
         (("-f", "xml"), "unknown format 'xml'"),
-        (("--format", "sarif"), "unknown format 'sarif'"),
+        (("--format", "pdf"), "unknown format 'pdf'"),
         (("--fail-on", "bogus"), "--fail-on"),
         (("--fail-on", ""), "--fail-on"),
         (("--no-such-option",), "No such option"),

@@ -184,7 +184,9 @@ def _node(lock: Lockfile, package: LockedPackage, requested: str) -> ResolvedPac
         decided_by=Decision.LOCKFILE,
         requested=requested,
         digests=package.digests,
-        facts=PackageFacts(artifact_url=package.resolved),
+        facts=PackageFacts(
+            artifact_url=package.resolved, has_install_script=package.has_install_script
+        ),
     )
 
 

@@ -73,6 +73,8 @@ class LockedPackage:
     # yarn berry's checksum hashes yarn's own zip of the package, not the registry tarball, so
     # it is kept here and never reported as an artifact digest.
     checksum: str | None = None
+    # npm lockfiles mark packages whose install runs lifecycle scripts; None: not recorded.
+    has_install_script: bool | None = None
 
 
 @dataclass(frozen=True)

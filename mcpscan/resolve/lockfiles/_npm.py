@@ -36,15 +36,17 @@ def read_package_lock(path: Path, text: str) -> Lockfile:
     if not isinstance(version, int) or version < 1:
         raise LockfileError("lockfileVersion is not a positive integer", file=str(path))
     packages = data.get("packages")
+    records_scripts = False
     if version >= 2 and isinstance(packages, Mapping):
         entries = dict(packages)
+        records_scripts = True
     elif isinstance(data.get("dependencies"), Mapping):
         entries = _flatten_v1(path, data)
     elif version >= 2:
         raise LockfileError('lockfile has no "packages" object', file=str(path))
     else:
         entries = {"": {}}
-    return _build(path, f"package-lock-v{version}", entries)
+    return _build(path, f"package-lock-v{version}", entries, records_scripts=records_scripts)
 
 
 def _flatten_v1(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -129,7 +131,9 @@ def _dependencies(
     return tuple(found.values())
 
 
-def _build(path: Path, fmt: str, entries: dict[str, Any]) -> Lockfile:
+def _build(
+    path: Path, fmt: str, entries: dict[str, Any], *, records_scripts: bool = False
+) -> Lockfile:
     packages: list[LockedPackage] = []
     direct: tuple[LockedDependency, ...] | None = None
     notes: list[str] = []
@@ -166,6 +170,11 @@ def _build(path: Path, fmt: str, entries: dict[str, Any]) -> Lockfile:
                 resolved=artifact_url(resolved),
                 source=source,
                 top_level=key.count(_NM) <= 1,
+                # package-lock v2+ records the flag only when true: absent means "no script";
+                # v1 never records it, so there it stays unknown.
+                has_install_script=(entry.get("hasInstallScript") is True)
+                if records_scripts
+                else None,
             )
         )
     return Lockfile(

@@ -1,0 +1,78 @@
+"""The target machine the CLI resolves for (``--python-version``/``--platform``): both
+ecosystems must describe one machine."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpscan.cli.app import _resolution
+from mcpscan.errors import UsageError
+from mcpscan.resolve.npm import NpmResolver
+from mcpscan.resolve.pypi import PypiResolver
+
+from .conftest import Env
+
+
+def _target(env: Env, **options: Any) -> tuple[NpmResolver, PypiResolver]:
+    options.setdefault("python_version", None)
+    options.setdefault("target_platform", None)
+    resolution, _ = _resolution(
+        cwd=env.cwd, targets=[], offline=True, cache_dir=env.tmp / "cache",
+        npm_registry="http://127.0.0.1:9", pypi_url="http://127.0.0.1:9/simple", **options,
+    )
+    npm, pypi = resolution.resolvers["npm"], resolution.resolvers["pypi"]
+    assert isinstance(npm, NpmResolver)
+    assert isinstance(pypi, PypiResolver)
+    return npm, pypi
+
+
+@pytest.fixture
+def arm_linux_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+
+
+@pytest.mark.usefixtures("arm_linux_host")
+def test_only_the_python_version_chosen_keeps_this_machine(env: Env) -> None:
+    npm, pypi = _target(env, python_version="3.12")
+    assert (pypi.env.python_version, pypi.env.platform) == ("3.12", "linux")
+    assert pypi.env.machine == "aarch64"  # not the x86_64 of a chosen Linux
+    assert (npm.os, npm.arch) == ("linux", "arm64")
+
+
+@pytest.mark.usefixtures("arm_linux_host")
+def test_another_platform_is_one_machine_for_both_ecosystems(env: Env) -> None:
+    npm, pypi = _target(env, target_platform="darwin")
+    assert (pypi.env.platform, pypi.env.machine) == ("darwin", "arm64")
+    assert (npm.os, npm.arch) == ("darwin", "arm64")
+    npm, pypi = _target(env, target_platform="win32", python_version="3.11")
+    assert (pypi.env.platform, pypi.env.machine) == ("win32", "AMD64")
+    assert (npm.os, npm.arch) == ("win32", "x64")
+
+
+def test_an_unusual_host_platform_still_scans(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only a --platform the user typed can be a usage error.
+    monkeypatch.setattr(sys, "platform", "freebsd14")
+    npm, _ = _target(env)
+    assert npm.os == "freebsd"
+    with pytest.raises(UsageError, match="--platform 'plan9'"):
+        _target(env, target_platform="plan9")
+
+
+def test_directory_targets_bring_their_lockfiles(env: Env) -> None:
+    locks = Path(__file__).resolve().parents[1] / "fixtures" / "lockfiles"
+    resolution, diagnostics = _resolution(
+        cwd=env.cwd, targets=[str(locks / "npm-v3"), str(locks / "malformed" / "npm"),
+                              str(locks / "npm-v3" / "package.json")],
+        offline=True, cache_dir=None, npm_registry=None, pypi_url=None,
+        python_version=None, target_platform=None,
+    )
+    assert [lock.ecosystem for lock in resolution.lockfiles] == ["npm"]
+    [diag] = diagnostics
+    assert diag.file.endswith("package-lock.json")
+    assert diag.line == 26
