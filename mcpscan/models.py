@@ -304,6 +304,7 @@ class ConnectorResult:
     verdict: str  # "pass" | "fail"
     graph: Graph | None = None  # what the launcher would install, when resolution ran
     advisories: tuple[AdvisoryHit, ...] | None = None  # None: advisories were not checked
+    provenance: tuple[ProvenanceResult, ...] | None = None  # None: provenance was not checked
 
 
 @dataclass(frozen=True)
@@ -438,3 +439,31 @@ class AdvisoryHit:
     purl: str | None = None
     fixed: tuple[str, ...] = ()  # versions that fix it for this package, lowest first
     path: tuple[str, ...] = ()  # "name@version" from the connector's root to this package
+
+
+# --- Provenance ---------------------------------------------------------------------------
+
+
+class ProvenanceState(str, enum.Enum):
+    """Three states, fail closed: only VERIFIED is evidence, and it is never a pass alone."""
+
+    VERIFIED = "verified"
+    ABSENT = "absent"  # no material (or the registry did not provide any)
+    INVALID = "invalid"  # material present but it does not verify
+
+
+@dataclass(frozen=True)
+class ProvenanceResult:
+    """One provenance check of one artifact (a graph node)."""
+
+    purl: str
+    kind: str  # "npm-registry-signature", "npm-publish", "npm-provenance", "pep740", "integrity"
+    state: ProvenanceState
+    reason: str = ""  # why absent or invalid; for verified, what was checked
+    source_repository: str | None = None  # attested source repository URL
+    workflow: str | None = None  # build workflow (path@ref or build signer URI)
+    ref: str | None = None  # git ref the build ran on
+    commit: str | None = None
+    issuer: str | None = None  # OIDC issuer of the signing identity
+    signer: str | None = None  # certificate SAN or registry key id
+    predicate_type: str | None = None

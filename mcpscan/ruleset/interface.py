@@ -15,6 +15,7 @@ from mcpscan.models import (
     Finding,
     Graph,
     Launch,
+    ProvenanceResult,
     Severity,
 )
 
@@ -43,6 +44,8 @@ class ConnectorFacts:
     today: date | None = None
     # Advisories that apply to the connector's packages (None: advisories not checked).
     advisories: tuple[AdvisoryHit, ...] | None = None
+    # Provenance checks of the connector's artifacts (None: provenance not checked).
+    provenance: tuple[ProvenanceResult, ...] | None = None
 
 
 @dataclass(frozen=True)
