@@ -13,6 +13,7 @@ import platform
 import re
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
     from mcpscan.http import HttpClient
     from mcpscan.models import ScanResult
-    from mcpscan.ruleset import Catalogue
+    from mcpscan.ruleset import Catalogue, Policy
     from mcpscan.scan import Resolution
     from mcpscan.sources.interface import LoadResult
 
@@ -323,68 +324,33 @@ def scan(
     ] = None,
 ) -> None:
     """Scan MCP connectors and report a pass/fail verdict."""
-    from mcpscan.models import Severity
-    from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
-    from mcpscan.scan import Scanner, ScanOptions, redactor_for
-
-    cwd = Path.cwd()
     redactor: Redactor | None = None
     try:
         if fmt not in FORMATS:
             raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
         if attest_path is not None and attest_key is None:
             raise UsageError("--attest needs --attest-key (create one with `mcpscan keygen`)")
-        override = None
-        if fail_on is not None:
-            try:
-                override = Severity.parse(fail_on)
-            except ValueError as exc:
-                raise UsageError(f"--fail-on: {exc}") from None
-        catalogue = load_catalogue(rules_dir)
-        policy_file = policy_path or find_policy(cwd)
-        policy = load_policy(policy_file, rule_ids=catalogue.ids) if policy_file else Policy()
-        if override is not None:
-            policy = policy.with_overrides(fail_on=override)
-        wanted, loaded = _load(list(targets or []), cwd)
-        redactor = redactor_for(loaded)
-        engine = Engine(catalogue, policy)
-        resolution = None
-        advisory_service = None
-        if no_cache and offline:
-            raise UsageError("--offline needs the cache: drop --no-cache")
-        cache = None if no_cache else (cache_dir or _default_cache_dir())
-        if resolve or advisory_db:
-            from mcpscan.http import HttpClient, HttpConfig
-
-            client = HttpClient(HttpConfig(cache_dir=cache, offline=offline))
-            resolution, lock_diags = _resolution(
-                cwd=cwd,
-                targets=wanted,
+        run = run_scan(
+            list(targets or []),
+            ScanSettings(
+                policy_path=policy_path,
+                fail_on=fail_on,
+                rules_dir=rules_dir,
+                resolve=resolve,
                 offline=offline,
-                cache_dir=cache,
+                cache_dir=cache_dir,
+                no_cache=no_cache,
                 npm_registry=npm_registry,
                 pypi_url=pypi_url,
                 python_version=python_version,
                 target_platform=target_platform,
-                client=client,
-            )
-            loaded = _with_diagnostics(loaded, lock_diags)
-            if advisories:
-                advisory_service = _advisory_service(
-                    client, resolution, databases=list(advisory_db or []), offline=offline,
-                    cache_dir=cache, osv_url=osv_url, max_age_days=policy.advisory_db_max_age_days,
-                )
-            if not resolve:
-                # --advisory-db with --no-resolve: the launched pinned packages are still
-                # checked, but nothing is resolved.
-                resolution = None
-        scanner = Scanner(
-            engine, ScanOptions(today=_dt.date.today()), resolution, advisory_service
+                advisories=advisories,
+                advisory_db=tuple(advisory_db or ()),
+                osv_url=osv_url,
+            ),
         )
-        result = scanner.scan(wanted, loaded)
-        for cr in result.connectors:
-            for sa in cr.launch.secret_args:
-                redactor.add(sa.value)
+        result, loaded, redactor, catalogue = run.result, run.loaded, run.redactor, run.catalogue
+        wanted = list(result.targets)
         code = for_result(result, allow_incomplete=allow_incomplete)
         if code is ExitCode.USAGE:
             # Nothing could be read: no report (it would say "pass"), only why, even with -q.
@@ -436,6 +402,101 @@ def scan(
         raise typer.Exit(int(code))
     except McpscanError as exc:
         _fail(str(exc), for_error(exc), redactor)
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """Everything that decides what a scan looks at, apart from the targets."""
+
+    policy_path: Path | None = None
+    fail_on: str | None = None
+    rules_dir: Path | None = None
+    resolve: bool = True
+    offline: bool = False
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    npm_registry: str | None = None
+    pypi_url: str | None = None
+    python_version: str | None = None
+    target_platform: str | None = None
+    advisories: bool = True
+    advisory_db: tuple[Path, ...] = ()
+    osv_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanRun:
+    result: ScanResult
+    loaded: LoadResult
+    redactor: Redactor  # every literal secret read, for scrubbing whatever is printed
+    catalogue: Catalogue
+    policy: Policy
+
+
+def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRun:
+    """Read the targets (or discover configs), build the seams the settings ask for, and
+    scan. Raises McpscanError for usage and input errors; renders nothing."""
+    from mcpscan.models import Severity
+    from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
+    from mcpscan.scan import Scanner, ScanOptions, redactor_for
+
+    opts = settings or ScanSettings()
+    cwd = Path.cwd()
+    override = None
+    if opts.fail_on is not None:
+        try:
+            override = Severity.parse(opts.fail_on)
+        except ValueError as exc:
+            raise UsageError(f"--fail-on: {exc}") from None
+    catalogue = load_catalogue(opts.rules_dir)
+    policy_file = opts.policy_path or find_policy(cwd)
+    policy = load_policy(policy_file, rule_ids=catalogue.ids) if policy_file else Policy()
+    if override is not None:
+        policy = policy.with_overrides(fail_on=override)
+    wanted, loaded = _load(targets, cwd)
+    redactor = redactor_for(loaded)
+    engine = Engine(catalogue, policy)
+    resolution = None
+    advisory_service = None
+    if opts.no_cache and opts.offline:
+        raise UsageError("--offline needs the cache: drop --no-cache")
+    cache = None if opts.no_cache else (opts.cache_dir or _default_cache_dir())
+    if opts.resolve or opts.advisory_db:
+        from mcpscan.http import HttpClient, HttpConfig
+
+        client = HttpClient(HttpConfig(cache_dir=cache, offline=opts.offline))
+        resolution, lock_diags = _resolution(
+            cwd=cwd,
+            targets=wanted,
+            offline=opts.offline,
+            cache_dir=cache,
+            npm_registry=opts.npm_registry,
+            pypi_url=opts.pypi_url,
+            python_version=opts.python_version,
+            target_platform=opts.target_platform,
+            client=client,
+        )
+        loaded = _with_diagnostics(loaded, lock_diags)
+        if opts.advisories:
+            advisory_service = _advisory_service(
+                client,
+                resolution,
+                databases=list(opts.advisory_db),
+                offline=opts.offline,
+                cache_dir=cache,
+                osv_url=opts.osv_url,
+                max_age_days=policy.advisory_db_max_age_days,
+            )
+        if not opts.resolve:
+            # --advisory-db with --no-resolve: the launched pinned packages are still
+            # checked, but nothing is resolved.
+            resolution = None
+    scanner = Scanner(engine, ScanOptions(today=_dt.date.today()), resolution, advisory_service)
+    result = scanner.scan(wanted, loaded)
+    for cr in result.connectors:
+        for sa in cr.launch.secret_args:
+            redactor.add(sa.value)
+    return ScanRun(result, loaded, redactor, catalogue, policy)
 
 
 def _default_cache_dir() -> Path:
