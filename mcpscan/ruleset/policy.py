@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from collections.abc import Collection, Mapping
@@ -329,3 +330,53 @@ class _Reader:
             except ValueError:
                 pass
         raise self.fail("expires must be a date (YYYY-MM-DD)", *path)
+
+
+def policy_problems(
+    path: Path, *, rule_ids: Collection[str] | None = None
+) -> list[PolicyFileError]:
+    """Every problem of a policy file (``load_policy`` stops at the first), in line order.
+
+    Used by ``mcpscan policy check``; an empty list means ``load_policy`` accepts it.
+    """
+    try:
+        load_policy(path, rule_ids=rule_ids)
+    except PolicyFileError as exc:
+        first = exc
+    else:
+        return []
+    if first.line is None:  # unreadable: nothing more can be said
+        return [first]
+    if rule_ids is None:
+        from mcpscan.ruleset.catalogue import load_catalogue
+
+        rule_ids = load_catalogue().ids
+    try:
+        reader = _Reader(path.read_bytes().decode("utf-8"), str(path), rule_ids)
+    except PolicyFileError:  # a TOML syntax error: the document has no keys to check
+        return [first]
+    data = reader.data
+    found: list[PolicyFileError] = []
+
+    def attempt(part: Mapping[str, object]) -> None:
+        # Each part is validated alone so one mistake does not hide the next.
+        sub = copy.copy(reader)
+        sub.data = dict(part)
+        try:
+            sub.read()
+        except PolicyFileError as exc:
+            found.append(exc)
+
+    for key, value in data.items():
+        if key == "rules" and isinstance(value, dict):
+            for rule, settings in value.items():
+                attempt({"rules": {rule: settings}})
+        elif key == "waivers" and isinstance(value, list):
+            for index, entry in enumerate(value):
+                try:
+                    reader.waiver(entry, index)
+                except PolicyFileError as exc:
+                    found.append(exc)
+        else:
+            attempt({key: value})
+    return sorted(found, key=lambda e: (e.line or 0, e.message))

@@ -1,0 +1,235 @@
+"""What a scan establishes about a connector, in the form the lock records.
+
+The fingerprint is a sha256 over a canonical JSON of the config record: command basename,
+args, URL, env names and header names. Values of env vars and headers never enter it, and
+an argument or URL that carries a secret enters only as its fingerprint marker, so neither
+the lock nor a drift message can leak a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from mcpscan.lock.model import ConfigRecord, LockedPackage, LockEntry, entry_key
+from mcpscan.models import (
+    Connector,
+    Graph,
+    Launch,
+    PackageRef,
+    ProvenanceResult,
+    ProvenanceState,
+    ResolvedPackage,
+    Sensitive,
+)
+
+# Arguments that follow these flags are header lines ("Authorization: Bearer ..."), which
+# carry credentials whatever their shape.
+_HEADER_FLAGS = frozenset({"--header", "--headers", "-H", "--oauth2Bearer"})
+_DIGEST_PREFERENCE = ("sha512", "sha256", "sha1")
+
+
+def relative_file(file: str, base_dir: Path, home: Path | None = None) -> str:
+    """The config file as the lock names it, whatever directory the scan runs from:
+    relative to the lock's directory when inside it, ``~/...`` under the home directory,
+    else relative to the lock's directory with ``..``. A target that is not a file (a
+    package spec) stays as written."""
+    path = Path(file)
+    if not path.is_absolute():
+        if not path.exists():
+            return file
+        path = Path.cwd() / path
+    path = path.resolve()
+    base = base_dir.resolve()
+    if path.is_relative_to(base):
+        return path.relative_to(base).as_posix()
+    if home is not None and path.is_relative_to(home.resolve()):
+        return "~/" + path.relative_to(home.resolve()).as_posix()
+    try:
+        return Path(os.path.relpath(path, base)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+def connector_key(connector: Connector, base_dir: Path, home: Path | None = None) -> str:
+    file = relative_file(connector.source.file, base_dir, home)
+    return entry_key(connector.source.client, file, connector.name)
+
+
+def _basename(command: str) -> str:
+    # Windows paths use "\\", and "npx.cmd" is "npx".
+    name = PureWindowsPath(command).name if "\\" in command else PurePosixPath(command).name
+    lowered = name.lower()
+    for suffix in (".cmd", ".exe", ".bat"):
+        if lowered.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _safe_url(url: str) -> str:
+    from mcpscan.launchers import parse_remote
+
+    display = parse_remote(url, transport="unknown").display_url
+    if display == url.strip():
+        return display
+    # Something was redacted: the marker still changes when the hidden part changes.
+    return f"{display} {_marker(url)}"
+
+
+def _marker(value: str) -> str:
+    from mcpscan.secrets import marker
+
+    return marker(Sensitive(value))
+
+
+def _safe_args(connector: Connector, launch: Launch) -> tuple[str, ...]:
+    from mcpscan.secrets import classify
+
+    secret_indexes = {sa.index for sa in launch.secret_args}
+    secret_values = {sa.value for sa in launch.secret_args}
+    out: list[str] = []
+    for i, arg in enumerate(connector.args):
+        if (
+            i in secret_indexes
+            or Sensitive(arg) in secret_values
+            or classify(arg) is not None
+            or (i and connector.args[i - 1] in _HEADER_FLAGS)
+        ):
+            out.append(_marker(arg))
+        elif "://" in arg:
+            out.append(_safe_url(arg))
+        else:
+            out.append(_safe_assignment(arg))
+    return tuple(out)
+
+
+def _safe_assignment(arg: str) -> str:
+    """``KEY=value`` (docker ``-e``, ``--api-key=...``) keeps its key; a secret value does not
+    survive."""
+    from mcpscan.secrets import classify, is_placeholder, is_secret_name
+
+    key, eq, value = arg.partition("=")
+    if not eq or not value or is_placeholder(value):
+        return arg
+    name = key.lstrip("-")
+    if is_secret_name(name) or classify(value, name=name) is not None:
+        return f"{key}={_marker(value)}"
+    return arg
+
+
+def config_record(connector: Connector, launch: Launch) -> ConfigRecord:
+    return ConfigRecord(
+        transport=connector.transport,
+        command=_basename(connector.command) if connector.command else None,
+        args=_safe_args(connector, launch),
+        url=_safe_url(connector.url.reveal()) if connector.url is not None else None,
+        env=tuple(sorted({s.name for s in connector.env})),
+        headers=tuple(sorted({s.name for s in connector.headers})),
+    )
+
+
+def fingerprint(record: ConfigRecord) -> str:
+    doc = {
+        "transport": record.transport,
+        "command": record.command,
+        "args": list(record.args),
+        "url": record.url,
+        "env": list(record.env),
+        "headers": list(record.headers),
+    }
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _digests(node: ResolvedPackage) -> tuple[str, ...]:
+    return tuple(sorted({f"{d.algorithm.lower()}:{d.value.lower()}" for d in node.digests}))
+
+
+def _identity(
+    purl: str, provenance: Sequence[ProvenanceResult] | None
+) -> tuple[str | None, str | None]:
+    for result in provenance or ():
+        if (
+            result.purl == purl
+            and result.state is ProvenanceState.VERIFIED
+            and (result.source_repository or result.workflow)
+        ):
+            return result.source_repository, result.workflow
+    return None, None
+
+
+def _from_node(
+    node: ResolvedPackage, provenance: Sequence[ProvenanceResult] | None
+) -> LockedPackage:
+    repository, workflow = _identity(node.purl, provenance)
+    maintainers = node.facts.maintainers
+    return LockedPackage(
+        purl=node.purl,
+        ecosystem=node.ecosystem,
+        name=node.name,
+        version=node.version,
+        digests=_digests(node),
+        provenance_repository=repository,
+        provenance_workflow=workflow,
+        maintainers=tuple(sorted(set(maintainers))) if maintainers is not None else None,
+    )
+
+
+def _from_ref(ref: PackageRef) -> LockedPackage:
+    # Not resolved: only a pinned request names a version; a declared digest still counts.
+    return LockedPackage(
+        purl=ref.purl,
+        ecosystem=ref.ecosystem,
+        name=ref.name,
+        version=ref.requested if ref.pinned else None,
+        digests=(f"sha256:{ref.sha256.lower()}",) if ref.sha256 else (),
+    )
+
+
+def packages(
+    launch: Launch, graph: Graph | None, provenance: Sequence[ProvenanceResult] | None
+) -> tuple[LockedPackage, ...]:
+    """The root packages: resolved from the graph when there is one, else as launched."""
+    found: dict[str, LockedPackage] = {}
+    if graph is not None:
+        nodes = {n.purl: n for n in graph.nodes}
+        for purl in graph.roots:
+            node = nodes.get(purl)
+            if node is not None:
+                pkg = _from_node(node, provenance)
+                found.setdefault(pkg.identity, pkg)
+    resolved_names = set(found)
+    for ref in launch.packages:
+        pkg = _from_ref(ref)
+        if pkg.identity not in resolved_names:
+            found.setdefault(pkg.identity, pkg)
+    return tuple(sorted(found.values(), key=lambda p: (p.identity, p.purl)))
+
+
+def observe(
+    connector: Connector,
+    launch: Launch,
+    graph: Graph | None,
+    provenance: Sequence[ProvenanceResult] | None,
+    *,
+    base_dir: Path,
+    home: Path | None = None,
+) -> LockEntry:
+    """The lock entry this scan would write for ``connector`` (without owner/approver)."""
+    record = config_record(connector, launch)
+    return LockEntry(
+        client=connector.source.client,
+        file=relative_file(connector.source.file, base_dir, home),
+        name=connector.name,
+        fingerprint=fingerprint(record),
+        config=record,
+        packages=packages(launch, graph, provenance),
+    )
+
+
+def default_home() -> Path | None:
+    home = os.environ.get("HOME") or os.environ.get("USERPROFILE")
+    return Path(home) if home else None

@@ -1,0 +1,275 @@
+"""``mcpscan.lock`` as TOML: one ``[[connector]]`` table per approved connector.
+
+Written by hand rather than by a TOML library so the layout stays fixed: entries sorted by
+key, one value per line, lists of names on one line. Re-approving one connector changes
+only its own lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from mcpscan.lock.interface import LockError, LockStore
+from mcpscan.lock.model import LOCK_VERSION, ConfigRecord, Lock, LockedPackage, LockEntry
+from mcpscan.ruleset import _toml
+
+_TOP_KEYS = ("version", "connector")
+_ENTRY_KEYS = (
+    "client",
+    "file",
+    "name",
+    "fingerprint",
+    "owner",
+    "approver",
+    "note",
+    "approved",
+    "config",
+    "package",
+)
+_ENTRY_REQUIRED = ("client", "file", "name", "fingerprint", "owner", "approver", "config")
+_CONFIG_KEYS = ("transport", "command", "args", "url", "env", "headers")
+_PACKAGE_KEYS = (
+    "purl",
+    "ecosystem",
+    "name",
+    "version",
+    "digests",
+    "maintainers",
+    "provenance_repository",
+    "provenance_workflow",
+)
+_PACKAGE_REQUIRED = ("purl", "ecosystem", "name")
+
+HEADER = (
+    "# mcpscan approval lock: written by `mcpscan approve`, compared by `mcpscan scan` and\n"
+    "# `mcpscan diff`. Commit it next to the configs and review changes to it like code.\n"
+    "# It records names, redacted URLs and fingerprints only, never a secret value.\n"
+)
+
+
+class TomlLockStore(LockStore):
+    def read(self, path: Path) -> Lock:
+        where = str(path)
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            raise LockError("approval lock not found", file=where) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LockError(
+                f"cannot read approval lock: {exc.__class__.__name__}", file=where
+            ) from None
+        return _Reader(text, where).read()
+
+    def write(self, lock: Lock, path: Path) -> None:
+        text = dumps(lock)
+        directory = path.parent if str(path.parent) else Path(".")
+        if not directory.is_dir():
+            raise LockError(f"directory {directory} does not exist", file=str(path))
+        fd, tmp = tempfile.mkstemp(prefix=".mcpscan-lock-", dir=str(directory))
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            # mkstemp creates 0600; the lock is meant to be committed and shared.
+            os.chmod(tmp, 0o666 & ~umask)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise LockError(f"cannot write approval lock: {exc.strerror}", file=str(path)) from None
+
+
+# -- writing --------------------------------------------------------------------------------
+
+
+def _str(value: str) -> str:
+    # A JSON string is a valid TOML basic string, except that TOML forbids a raw DEL.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(_str(v) for v in values) + "]"
+
+
+def dumps(lock: Lock) -> str:
+    out = [HEADER, f"version = {LOCK_VERSION}\n"]
+    for entry in sorted(lock.entries, key=lambda e: e.key):
+        out.append("\n[[connector]]\n")
+        out.append(f"client = {_str(entry.client)}\n")
+        out.append(f"file = {_str(entry.file)}\n")
+        out.append(f"name = {_str(entry.name)}\n")
+        out.append(f"fingerprint = {_str(entry.fingerprint)}\n")
+        out.append(f"owner = {_str(entry.owner)}\n")
+        out.append(f"approver = {_str(entry.approver)}\n")
+        if entry.note:
+            out.append(f"note = {_str(entry.note)}\n")
+        if entry.approved is not None:
+            out.append(f"approved = {entry.approved.isoformat()}\n")
+        c = entry.config
+        out.append("\n[connector.config]\n")
+        out.append(f"transport = {_str(c.transport)}\n")
+        if c.command is not None:
+            out.append(f"command = {_str(c.command)}\n")
+        out.append(f"args = {_list(c.args)}\n")
+        if c.url is not None:
+            out.append(f"url = {_str(c.url)}\n")
+        out.append(f"env = {_list(c.env)}\n")
+        out.append(f"headers = {_list(c.headers)}\n")
+        for p in entry.packages:
+            out.append("\n[[connector.package]]\n")
+            out.append(f"purl = {_str(p.purl)}\n")
+            out.append(f"ecosystem = {_str(p.ecosystem)}\n")
+            out.append(f"name = {_str(p.name)}\n")
+            if p.version is not None:
+                out.append(f"version = {_str(p.version)}\n")
+            out.append(f"digests = {_list(p.digests)}\n")
+            if p.maintainers is not None:
+                out.append(f"maintainers = {_list(p.maintainers)}\n")
+            if p.provenance_repository is not None:
+                out.append(f"provenance_repository = {_str(p.provenance_repository)}\n")
+            if p.provenance_workflow is not None:
+                out.append(f"provenance_workflow = {_str(p.provenance_workflow)}\n")
+    return "".join(out)
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, text: str, where: str) -> None:
+        self.where = where
+        self.data, self.lines = _toml.parse(text, file=where, error=LockError)
+        self.package_index = 0  # [[connector.package]] tables are counted across entries
+
+    def fail(self, message: str, *path: str | int) -> LockError:
+        return LockError(message, file=self.where, line=self.lines.line_of(path))
+
+    def read(self) -> Lock:
+        self.reject_unknown(self.data, _TOP_KEYS, ())
+        version = self.data.get("version")
+        if version != LOCK_VERSION:
+            raise self.fail(
+                f"unsupported lock version {version!r} (this mcpscan reads version {LOCK_VERSION})",
+                "version",
+            )
+        entries = self.data.get("connector", [])
+        if not isinstance(entries, list):
+            raise self.fail("connector must be an array of tables ([[connector]])", "connector")
+        read = [self.entry(e, i) for i, e in enumerate(entries)]
+        seen: dict[str, int | None] = {}
+        for entry in read:
+            if entry.key in seen:
+                raise LockError(
+                    f"connector {entry.name!r} of {entry.file} ({entry.client}) is listed twice "
+                    f"(also at line {seen[entry.key]})",
+                    file=self.where,
+                    line=entry.line,
+                )
+            seen[entry.key] = entry.line
+        return Lock(path=self.where, entries=tuple(read))
+
+    def reject_unknown(
+        self, table: Mapping[str, object], allowed: tuple[str, ...], path: tuple[str | int, ...]
+    ) -> None:
+        for key in table:
+            if key not in allowed:
+                raise self.fail(f"unknown key {key!r}", *path, key)
+
+    def string(self, value: object, *path: str | int, empty: bool = False) -> str:
+        if not isinstance(value, str) or (not empty and not value.strip()):
+            raise self.fail(f"{path[-1]} must be a non-empty string", *path)
+        return value
+
+    def strings(self, value: object, *path: str | int) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{path[-1]} must be a list of strings", *path)
+        return tuple(value)
+
+    def table(self, value: object, *path: str | int) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(f"{path[-1]} must be a table", *path)
+        return value
+
+    def entry(self, raw: object, index: int) -> LockEntry:
+        path: tuple[str | int, ...] = ("connector", index)
+        data = self.table(raw, *path)
+        self.reject_unknown(data, _ENTRY_KEYS, path)
+        for key in _ENTRY_REQUIRED:
+            if key not in data:
+                raise self.fail(f"connector entry #{index + 1} is missing {key!r}", *path)
+        fp = self.string(data["fingerprint"], *path, "fingerprint")
+        if not fp.startswith("sha256:") or len(fp) != 71:
+            raise self.fail("fingerprint must be 'sha256:' and 64 hex digits", *path, "fingerprint")
+        approved = data.get("approved")
+        if approved is not None and (
+            isinstance(approved, datetime) or not isinstance(approved, date)
+        ):
+            raise self.fail("approved must be a date (YYYY-MM-DD)", *path, "approved")
+        packages = data.get("package", [])
+        if not isinstance(packages, list):
+            raise self.fail("package must be an array of tables", *path, "package")
+        return LockEntry(
+            client=self.string(data["client"], *path, "client"),
+            file=self.string(data["file"], *path, "file"),
+            name=self.string(data["name"], *path, "name"),
+            fingerprint=fp,
+            config=self.config(data["config"], (*path, "config")),
+            packages=tuple(self.package(p) for p in packages),
+            owner=self.string(data["owner"], *path, "owner"),
+            approver=self.string(data["approver"], *path, "approver"),
+            note=self.string(data.get("note", ""), *path, "note", empty=True),
+            approved=approved,
+            line=self.lines.line_of(path),
+        )
+
+    def config(self, raw: object, path: tuple[str | int, ...]) -> ConfigRecord:
+        data = self.table(raw, *path)
+        self.reject_unknown(data, _CONFIG_KEYS, path)
+        if "transport" not in data:
+            raise self.fail("config is missing 'transport'", *path)
+        return ConfigRecord(
+            transport=self.string(data["transport"], *path, "transport"),
+            command=self.string(data["command"], *path, "command") if "command" in data else None,
+            args=self.strings(data.get("args", []), *path, "args"),
+            url=self.string(data["url"], *path, "url") if "url" in data else None,
+            env=self.strings(data.get("env", []), *path, "env"),
+            headers=self.strings(data.get("headers", []), *path, "headers"),
+        )
+
+    def package(self, raw: object) -> LockedPackage:
+        path: tuple[str | int, ...] = ("connector", "package", self.package_index)
+        self.package_index += 1
+        data = self.table(raw, *path)
+        self.reject_unknown(data, _PACKAGE_KEYS, path)
+        for key in _PACKAGE_REQUIRED:
+            if key not in data:
+                raise self.fail(f"package is missing {key!r}", *path)
+        digests = self.strings(data.get("digests", []), *path, "digests")
+        for d in digests:
+            alg, sep, value = d.partition(":")
+            if not sep or not alg or not value:
+                raise self.fail(f"digest {d!r} must be '<algorithm>:<hex>'", *path, "digests")
+
+        def optional(key: str) -> str | None:
+            return self.string(data[key], *path, key) if key in data else None
+
+        return LockedPackage(
+            purl=self.string(data["purl"], *path, "purl"),
+            ecosystem=self.string(data["ecosystem"], *path, "ecosystem"),
+            name=self.string(data["name"], *path, "name"),
+            version=optional("version"),
+            digests=digests,
+            maintainers=(
+                self.strings(data["maintainers"], *path, "maintainers")
+                if "maintainers" in data
+                else None
+            ),
+            provenance_repository=optional("provenance_repository"),
+            provenance_workflow=optional("provenance_workflow"),
+        )

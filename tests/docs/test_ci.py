@@ -1,0 +1,198 @@
+"""The GitHub Action's shell steps, run under bash against a stub `mcpscan`, and the
+pre-commit hook definition."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+STEPS: list[dict[str, Any]] = ACTION["runs"]["steps"]
+EXPR = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
+
+pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+
+
+def step(name: str) -> dict[str, Any]:
+    return next(s for s in STEPS if s.get("name") == name)
+
+
+@dataclass
+class Harness:
+    tmp: Path
+    bin: Path
+
+    def stub(self, name: str, exit_code: int = 0) -> Path:
+        """A command on PATH that records its arguments, one per line, and exits."""
+        record = self.tmp / f"{name}.args"
+        script = self.bin / name
+        script.write_text(
+            f'#!/bin/bash\nprintf "%s\\n" "$@" > "{record}"\nexit {exit_code}\n',
+            encoding="utf-8",
+        )
+        script.chmod(0o755)
+        return record
+
+    def run(self, s: dict[str, Any], inputs: dict[str, str] | None = None,
+            outputs: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+        """Run one step as a composite action would: expressions in ``env`` evaluated,
+        the script under ``bash --noprofile --norc -eo pipefail``."""
+        values = {
+            name: spec.get("default", "") for name, spec in ACTION["inputs"].items()
+        } | (inputs or {})
+        context = {f"inputs.{k}": v for k, v in values.items()}
+        context["github.action_path"] = str(REPO)
+        context |= {f"steps.{k}": v for k, v in (outputs or {}).items()}
+        env = {"PATH": f"{self.bin}:{os.environ['PATH']}", "HOME": str(self.tmp)}
+        github_output = self.tmp / "github_output"
+        github_output.write_text("", encoding="utf-8")
+        env["GITHUB_OUTPUT"] = str(github_output)
+        for key, value in (s.get("env") or {}).items():
+            env[key] = EXPR.sub(lambda m: context[m.group(1)], str(value))
+        assert s["shell"] == "bash"
+        script = self.tmp / "step.sh"
+        script.write_text(s["run"], encoding="utf-8")
+        proc = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            env=env, cwd=self.tmp, capture_output=True, text=True, timeout=30, check=False,
+        )
+        produced = dict(
+            line.split("=", 1) for line in github_output.read_text("utf-8").splitlines() if line
+        )
+        return proc.returncode, proc.stdout + proc.stderr, produced
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Harness:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    return Harness(tmp_path, bin_dir)
+
+
+def test_run_scripts_never_expand_expressions_inline() -> None:
+    # Inputs must reach scripts as env vars: `${{ inputs.x }}` inside `run:` is injection.
+    for s in STEPS:
+        if "run" in s:
+            assert "${{" not in s["run"], s["name"]
+
+
+def test_install_step_installs_from_the_action_checkout(harness: Harness) -> None:
+    record = harness.stub("python")
+    code, _, _ = harness.run(step("Install mcpscan"))
+    assert code == 0
+    args = record.read_text(encoding="utf-8").splitlines()
+    assert args[:3] == ["-m", "pip", "install"]
+    assert args[-1] == str(REPO)
+
+
+def test_scan_step_passes_inputs_as_arguments(harness: Harness) -> None:
+    record = harness.stub("mcpscan", exit_code=1)
+    code, _, produced = harness.run(
+        step("Scan MCP connectors"),
+        {"targets": ".mcp.json 'odd name'.json", "policy": "org/mcpscan.toml",
+         "lock": "mcpscan.lock", "fail-on": "medium", "args": "--offline --no-resolve"},
+    )
+    # The step itself succeeds so the SARIF upload runs; the code is handed on.
+    assert code == 0
+    assert produced == {"exit-code": "1"}
+    assert record.read_text(encoding="utf-8").splitlines() == [
+        "scan", "--sarif", "mcpscan.sarif", "--policy", "org/mcpscan.toml",
+        "--lock", "mcpscan.lock", "--fail-on", "medium", "--offline", "--no-resolve",
+        "--", ".mcp.json", "'odd", "name'.json",
+    ]
+
+
+def test_scan_step_with_defaults(harness: Harness) -> None:
+    record = harness.stub("mcpscan")
+    code, _, produced = harness.run(step("Scan MCP connectors"))
+    assert (code, produced) == (0, {"exit-code": "0"})
+    assert record.read_text(encoding="utf-8").splitlines() == [
+        "scan", "--sarif", "mcpscan.sarif", "--", ".",
+    ]
+
+
+def test_a_target_cannot_inject_shell(harness: Harness) -> None:
+    record = harness.stub("mcpscan")
+    marker = harness.tmp / "pwned"
+    code, _, _ = harness.run(step("Scan MCP connectors"),
+                             {"targets": f"$(touch {marker}) `touch {marker}`"})
+    assert code == 0
+    assert not marker.exists()
+    assert "$(touch" in record.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("exit_code", [0, 1, 2, 3, 4])
+def test_scan_exit_code_propagates_to_the_job(harness: Harness, exit_code: int) -> None:
+    harness.stub("mcpscan", exit_code=exit_code)
+    _, _, produced = harness.run(step("Scan MCP connectors"))
+    code, output, _ = harness.run(
+        step("Fail on the verdict"), outputs={"scan.outputs.exit-code": produced["exit-code"]}
+    )
+    assert code == exit_code
+    if exit_code:
+        assert "::error title=mcpscan::" in output
+
+
+def test_missing_mcpscan_fails_the_job(harness: Harness) -> None:
+    _, _, produced = harness.run(step("Scan MCP connectors"))  # no stub: command not found
+    assert produced == {"exit-code": "127"}
+    code, output, _ = harness.run(
+        step("Fail on the verdict"), outputs={"scan.outputs.exit-code": "127"}
+    )
+    assert code == 2
+    assert "did not run" in output
+    code, _, _ = harness.run(step("Fail on the verdict"), outputs={"scan.outputs.exit-code": ""})
+    assert code == 2
+
+
+def test_sarif_is_uploaded_even_when_the_verdict_fails() -> None:
+    upload = next(s for s in STEPS if str(s.get("uses", "")).startswith(
+        "github/codeql-action/upload-sarif@"))
+    assert "always()" in upload["if"]
+    assert upload["with"]["sarif_file"] == "${{ inputs.sarif }}"
+    names = [s.get("name") for s in STEPS]
+    assert names.index(upload["name"]) < names.index("Fail on the verdict")
+    assert ACTION["runs"]["using"] == "composite"
+
+
+HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("path", "matched"),
+    [
+        (".mcp.json", True),
+        ("sub/dir/.mcp.json", True),
+        (".vscode/mcp.json", True),
+        (".cursor/mcp.json", True),
+        ("claude_desktop_config.json", True),
+        ("x/cline_mcp_settings.json", True),
+        ("server.json", True),
+        (".codex/config.toml", True),
+        ("config.toml", False),
+        ("package.json", False),
+        (".vscode/settings.json", False),
+        ("notmcp.json", False),
+        ("mcp.json.bak", False),
+    ],
+)
+def test_pre_commit_hook_matches_mcp_configs_only(path: str, matched: bool) -> None:
+    (hook,) = HOOKS
+    assert (re.search(hook["files"], path) is not None) == matched
+
+
+def test_pre_commit_hook_definition() -> None:
+    (hook,) = HOOKS
+    assert hook["id"] == "mcpscan"
+    assert hook["entry"] == "mcpscan scan"
+    assert hook["pass_filenames"] is True
+    assert hook["language"] == "python"
