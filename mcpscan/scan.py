@@ -7,6 +7,7 @@ with a local registry.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from mcpscan.sources.interface import LoadResult
 
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
+    from mcpscan.lock import Lock
     from mcpscan.resolve.interface import Resolver
     from mcpscan.resolve.lockfiles import Lockfile
 
@@ -41,6 +43,10 @@ if TYPE_CHECKING:
 class ScanOptions:
     today: _dt.date
     fail_on: Severity | None = None  # overrides the policy
+    # Judge connectors against the approval lock: with a lock, or without one when the
+    # policy requires approval (then every connector is unapproved).
+    check_approval: bool = False
+    lock: Lock | None = None
 
 
 class Resolution:
@@ -172,7 +178,21 @@ class Scanner:
                 loaded.connectors, launches, graphs, hits, strict=True
             )
         ]
+        if self.options.check_approval:
+            from mcpscan.lock import approval_facts
+
+            facts = [
+                dataclasses.replace(
+                    f,
+                    approval=approval_facts(
+                        self.options.lock, f.connector, f.launch, f.graph, f.provenance
+                    ),
+                )
+                for f in facts
+            ]
         available = {"config"}
+        if self.options.check_approval:
+            available.add("lock")
         if self.resolution is not None:
             available.add("registry")
         if self.advisories is not None:

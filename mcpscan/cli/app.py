@@ -23,6 +23,7 @@ from mcpscan import __version__
 from mcpscan.cli.attest_cmd import register as register_attest_commands
 from mcpscan.cli.db_cmd import db_app
 from mcpscan.cli.exit_codes import ExitCode, for_error, for_result
+from mcpscan.cli.lock_cmd import register as register_lock_commands
 from mcpscan.errors import McpscanError, UsageError
 from mcpscan.models import Diagnostic
 from mcpscan.secrets import Redactor
@@ -50,6 +51,7 @@ rules_app = typer.Typer(help="Browse the rule catalogue.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(db_app, name="db")
 register_attest_commands(app)
+register_lock_commands(app)
 
 # Kept literal so --help needs no import of the report package; a test checks it against
 # mcpscan.report.formats().
@@ -307,6 +309,15 @@ def scan(
             help="CycloneDX without serial number and timestamp: equal scans, equal bytes.",
         ),
     ] = False,
+    lock_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--lock",
+            envvar="MCPSCAN_LOCK",
+            help="Approval lock (default: mcpscan.lock beside the policy or in the working "
+            "directory). Unapproved connectors and drift are reported (GV01, GV02).",
+        ),
+    ] = None,
     attest_path: Annotated[
         Path | None,
         typer.Option(
@@ -347,6 +358,7 @@ def scan(
                 advisories=advisories,
                 advisory_db=tuple(advisory_db or ()),
                 osv_url=osv_url,
+                lock_path=lock_path,
             ),
         )
         result, loaded, redactor, catalogue = run.result, run.loaded, run.redactor, run.catalogue
@@ -422,6 +434,7 @@ class ScanSettings:
     advisories: bool = True
     advisory_db: tuple[Path, ...] = ()
     osv_url: str | None = None
+    lock_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -491,7 +504,18 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
             # --advisory-db with --no-resolve: the launched pinned packages are still
             # checked, but nothing is resolved.
             resolution = None
-    scanner = Scanner(engine, ScanOptions(today=_dt.date.today()), resolution, advisory_service)
+    from mcpscan.lock import find_lock, load_lock
+
+    lock_file = opts.lock_path or find_lock(cwd, policy_file)
+    if opts.lock_path is not None and not opts.lock_path.exists():
+        raise UsageError(f"--lock {opts.lock_path}: no such file")
+    lock = load_lock(lock_file) if lock_file else None
+    options = ScanOptions(
+        today=_dt.date.today(),
+        check_approval=lock is not None or policy.require_approval,
+        lock=lock,
+    )
+    scanner = Scanner(engine, options, resolution, advisory_service)
     result = scanner.scan(wanted, loaded)
     for cr in result.connectors:
         for sa in cr.launch.secret_args:

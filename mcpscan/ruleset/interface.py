@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from mcpscan.errors import PolicyError, RulesError
 from mcpscan.models import (
@@ -18,6 +19,9 @@ from mcpscan.models import (
     ProvenanceResult,
     Severity,
 )
+
+if TYPE_CHECKING:
+    from mcpscan.lock.model import ApprovalFacts
 
 
 class RulesetError(RulesError):
@@ -46,6 +50,8 @@ class ConnectorFacts:
     advisories: tuple[AdvisoryHit, ...] | None = None
     # Provenance checks of the connector's artifacts (None: provenance not checked).
     provenance: tuple[ProvenanceResult, ...] | None = None
+    # The connector against the approval lock (None: no lock was consulted in this scan).
+    approval: ApprovalFacts | None = None
 
 
 @dataclass(frozen=True)

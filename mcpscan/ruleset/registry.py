@@ -31,6 +31,8 @@ _BUILTIN_MODULES = (
     "mcpscan.ruleset.config_checks",
     "mcpscan.ruleset.registry_checks",
     "mcpscan.ruleset.advisory_checks",
+    "mcpscan.ruleset.lock_checks",
+    "mcpscan.ruleset.provenance_checks",
 )
 _loaded = False
 

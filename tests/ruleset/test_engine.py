@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -208,9 +209,25 @@ def test_rules_needing_other_facts_are_listed_not_run() -> None:
     assert [k for k, _ in ev.not_evaluated] == ["registry", "provenance", "advisories", "lock"]
 
 
-def test_available_facts_without_an_implementation_are_still_not_evaluated() -> None:
-    ev = engine().evaluate([unpinned()], today=TODAY, available=frozenset({"config", "lock"}))
-    assert dict(ev.not_evaluated)["lock"] == ("GV01", "GV02")
+def test_available_facts_without_an_implementation_are_still_not_evaluated(
+    tmp_path: Path,
+) -> None:
+    from mcpscan.ruleset import Engine, load_catalogue
+
+    shipped = Path(__file__).resolve().parents[2] / "rules"
+    for rule in shipped.glob("*.toml"):
+        (tmp_path / rule.name).write_text(rule.read_text(encoding="utf-8"), encoding="utf-8")
+    gv01 = tmp_path / "GV01-not-approved.toml"
+    gv01.write_text(
+        gv01.read_text(encoding="utf-8").replace(
+            'check = "not_approved"', 'check = "not_written_yet"'
+        ),
+        encoding="utf-8",
+    )
+    ev = Engine(load_catalogue(tmp_path), Policy()).evaluate(
+        [unpinned()], today=TODAY, available=frozenset({"config", "lock"})
+    )
+    assert dict(ev.not_evaluated)["lock"] == ("GV01",)
 
 
 # --- waivers ---------------------------------------------------------------------------------
