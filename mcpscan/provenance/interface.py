@@ -1,0 +1,54 @@
+"""The provenance seam: one resolved artifact in, three-state provenance results out.
+
+A verifier answers for one ecosystem. It never returns VERIFIED unless the material was
+fetched and verified: a registry (or mirror) that serves no signatures or attestations gives
+ABSENT with the reason :data:`NOT_PROVIDED`, and material that is present but does not verify
+gives INVALID with the reason. When the registry cannot be reached at all, a verifier raises
+:class:`ProvenanceUnavailable` so that the scan is marked incomplete rather than "absent".
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from mcpscan.errors import ProvenanceError
+from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
+
+# The reason every verifier gives when the registry serves no provenance material.
+NOT_PROVIDED = "the registry did not provide it"
+
+# Kinds of result that attest a build (who built the artifact from which repository), as
+# opposed to a registry's own signature over what it stores.
+BUILD_PROVENANCE_KINDS = frozenset({"npm-provenance", "pep740"})
+INTEGRITY_KIND = "integrity"
+
+
+class ProvenanceVerificationError(ProvenanceError):
+    """Provenance material could not be processed (distinct from a result of "invalid")."""
+
+
+class ProvenanceUnavailable(ProvenanceVerificationError):
+    """The registry could not be reached or asked (network failure, --offline cache miss)."""
+
+
+class ProvenanceVerifier(ABC):
+    """Checks the provenance of the artifacts of one ecosystem."""
+
+    ecosystem: str = ""
+
+    @abstractmethod
+    def check(self, node: ResolvedPackage) -> tuple[ProvenanceResult, ...]:
+        """Every provenance result for ``node``: at least one, each with its reason.
+
+        Raises :class:`ProvenanceUnavailable` when the registry cannot be asked.
+        """
+
+
+def absent(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:
+    return ProvenanceResult(purl=node.purl, kind=kind, state=ProvenanceState.ABSENT, reason=reason)
+
+
+def invalid(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:
+    return ProvenanceResult(
+        purl=node.purl, kind=kind, state=ProvenanceState.INVALID, reason=reason
+    )

@@ -1,0 +1,315 @@
+"""PyPI PEP 740: the Integrity API's provenance for the chosen file, verified offline.
+
+For the one distribution file resolution chose (``facts.artifact_url``), the provenance object
+is fetched from ``<host>/integrity/<project>/<version>/<filename>/provenance`` and each of its
+attestations is verified with pypi-attestations against the Trusted Publisher the object
+names (GitHub, GitLab, Google, CircleCI: whatever the library knows), using the Sigstore
+trust root embedded in sigstore-python or the newer one it has cached (``offline=True``: no
+TUF refresh, no network). The attested subject must be the file's name and the index's sha256.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlsplit
+
+from mcpscan.errors import NetworkError, RegistryError
+from mcpscan.http import NotFoundError, display_url
+from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
+from mcpscan.provenance.interface import (
+    INTEGRITY_KIND,
+    NOT_PROVIDED,
+    ProvenanceUnavailable,
+    ProvenanceVerificationError,
+    ProvenanceVerifier,
+    absent,
+    invalid,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pypi_attestations import Attestation, Publisher
+
+    from mcpscan.http import HttpClient
+    from mcpscan.registry.pypi import PypiRegistry
+
+KIND = "pep740"
+INTEGRITY_ACCEPT = "application/vnd.pypi.integrity.v1+json"
+
+# Fulcio certificate extensions (sigstore/fulcio docs/oid-info.md). The 1.x ones from .8 on
+# are DER UTF8Strings; .1-.6 are the deprecated raw-bytes forms older certificates carry.
+_OID = "1.3.6.1.4.1.57264.1."
+_ISSUER, _ISSUER_V1 = _OID + "8", _OID + "1"
+_BUILD_SIGNER_URI = _OID + "9"
+_SOURCE_REPO_URI, _REPO_V1 = _OID + "12", _OID + "5"
+_SOURCE_DIGEST, _SHA_V1 = _OID + "13", _OID + "3"
+_SOURCE_REF, _REF_V1 = _OID + "14", _OID + "6"
+
+# sigstore's TUF updater copies its embedded trust root into the user cache with a plain
+# write the first time it runs; one verification at a time keeps threads from reading a
+# half-written file. Verification is CPU-bound, so the lock costs no parallelism.
+_VERIFY_LOCK = threading.Lock()
+
+
+def integrity_base_url(registry: PypiRegistry) -> str | None:
+    """The host root the Integrity API hangs off (``https://pypi.org`` for pypi.org), or
+    None when neither the JSON API nor the index URL has the PyPI layout."""
+    for base, tail in ((registry.json_url, "/pypi"), (registry.index_url, "/simple")):
+        if base and base.rstrip("/").endswith(tail):
+            return base.rstrip("/")[: -len(tail)]
+    return None
+
+
+@dataclass(frozen=True)
+class _Identity:
+    source_repository: str | None = None
+    workflow: str | None = None
+    ref: str | None = None
+    commit: str | None = None
+    issuer: str | None = None
+    signer: str | None = None
+
+
+class PypiProvenance(ProvenanceVerifier):
+    """PEP 740 provenance of PyPI distribution files."""
+
+    ecosystem = "pypi"
+
+    def __init__(self, client: HttpClient, integrity_base_url: str | None) -> None:
+        self.client = client
+        self.base_url = integrity_base_url.rstrip("/") if integrity_base_url else None
+        # An offline trust root is the point here; sigstore warns about it on every call.
+        logging.getLogger("sigstore._internal.tuf").setLevel(logging.ERROR)
+
+    def check(self, node: ResolvedPackage) -> tuple[ProvenanceResult, ...]:
+        filename = _filename(node)
+        if filename is None:
+            return (absent(node, KIND, "no distribution file was chosen for this version"),)
+        if self.base_url is None:
+            return (absent(node, KIND, f"{NOT_PROVIDED} (the index has no Integrity API)"),)
+        document = self._fetch(node, filename)
+        if isinstance(document, ProvenanceResult):
+            return (document,)
+        return self._verify_all(node, filename, document)
+
+    def provenance_url(self, node: ResolvedPackage, filename: str) -> str:
+        from packaging.utils import canonicalize_name
+
+        parts = (str(canonicalize_name(node.name)), node.version, filename)
+        return f"{self.base_url}/integrity/" + "/".join(quote(p, safe="") for p in parts) + (
+            "/provenance"
+        )
+
+    def _fetch(self, node: ResolvedPackage, filename: str) -> bytes | ProvenanceResult:
+        url = self.provenance_url(node, filename)
+        try:
+            resp = self.client.get(url, headers={"Accept": INTEGRITY_ACCEPT})
+        except NotFoundError:
+            return absent(node, KIND, f"{NOT_PROVIDED} (no PEP 740 provenance for {filename})")
+        except NetworkError as exc:
+            raise ProvenanceUnavailable(f"PEP 740 provenance of {filename}: {exc}") from None
+        except RegistryError as exc:
+            # A mirror that refuses the route (403, 405...) serves no attestations.
+            return absent(node, KIND, f"{NOT_PROVIDED} ({exc})")
+        ctype = resp.content_type.split(";")[0].strip().lower()
+        if ctype and "json" not in ctype:
+            # Mirrors answer unknown routes with their HTML index page.
+            return absent(
+                node, KIND, f"{NOT_PROVIDED} ({display_url(url)} answered {ctype})"
+            )
+        return resp.content
+
+    def _verify_all(
+        self, node: ResolvedPackage, filename: str, document: bytes
+    ) -> tuple[ProvenanceResult, ...]:
+        from pydantic import ValidationError
+        from pypi_attestations import Provenance
+
+        try:
+            provenance = Provenance.model_validate_json(document)
+        except ValidationError as exc:
+            return (invalid(node, KIND, f"malformed PEP 740 provenance for {filename}: "
+                            f"{exc.error_count()} schema error(s)"),)
+        sha256 = next((d.value.lower() for d in node.digests if d.algorithm == "sha256"), None)
+        if sha256 is None:
+            # Without the index's digest the attestation cannot be tied to the bytes that
+            # would be installed, so it proves nothing about them.
+            return (absent(node, KIND, f"the index gave no sha256 for {filename} to bind the "
+                           "attestation to"),)
+        results: list[ProvenanceResult] = []
+        for bundle in provenance.attestation_bundles:
+            for attestation in bundle.attestations:
+                results.extend(self._verify(node, filename, sha256, bundle.publisher,
+                                            attestation))
+        if not results:
+            return (absent(node, KIND, f"the provenance for {filename} holds no attestation"),)
+        return tuple(results)
+
+    def _verify(
+        self,
+        node: ResolvedPackage,
+        filename: str,
+        sha256: str,
+        publisher: Publisher,
+        attestation: Attestation,
+    ) -> list[ProvenanceResult]:
+        from pydantic import ValidationError
+        from pypi_attestations import Distribution
+
+        who = _publisher_label(publisher)
+        try:
+            dist = Distribution(name=filename, digest=sha256)
+        except ValidationError:
+            return [invalid(node, KIND, f"{filename} is not a valid distribution filename")]
+        try:
+            predicate_type = _library_verify(attestation, publisher, dist)
+        except ValueError as exc:
+            attested = _attested_sha256(attestation)
+            if attested is not None and attested != sha256:
+                return self._digest_mismatch(node, filename, sha256, attested, publisher,
+                                             attestation, exc)
+            return [invalid(node, KIND, f"PEP 740 attestation for {filename} does not verify "
+                            f"against {who}: {exc}")]
+        identity = _identity(attestation)
+        return [ProvenanceResult(
+            purl=node.purl,
+            kind=KIND,
+            state=ProvenanceState.VERIFIED,
+            reason=f"PEP 740 attestation for {filename} (sha256 {sha256}) verified against "
+                   f"{who} with the Sigstore production trust root",
+            predicate_type=predicate_type,
+            **vars(identity),
+        )]
+
+    def _digest_mismatch(
+        self,
+        node: ResolvedPackage,
+        filename: str,
+        sha256: str,
+        attested: str,
+        publisher: Publisher,
+        attestation: Attestation,
+        error: ValueError,
+    ) -> list[ProvenanceResult]:
+        """The attested digest is not the index's: tell a genuine attestation of other bytes
+        (the artifact changed: an integrity mismatch) from a forged or broken one."""
+        from pypi_attestations import Distribution
+
+        who = _publisher_label(publisher)
+        try:
+            _library_verify(attestation, publisher, Distribution(name=filename, digest=attested))
+        except ValueError:
+            return [invalid(node, KIND, f"PEP 740 attestation for {filename} does not verify "
+                            f"against {who}: {error}")]
+        disagreement = (f"{filename}: the index gives sha256 {sha256} but the attestation "
+                        f"signed by {who} is for sha256 {attested}")
+        return [
+            invalid(node, KIND, f"PEP 740 attestation does not cover this file ({disagreement})"),
+            invalid(node, INTEGRITY_KIND, disagreement),
+        ]
+
+
+def _library_verify(attestation: Attestation, publisher: Publisher, dist: Any) -> str:
+    import sigstore.errors
+
+    try:
+        with _VERIFY_LOCK:
+            predicate_type, _ = attestation.verify(publisher, dist, offline=True)
+    except sigstore.errors.VerificationError as exc:
+        raise ValueError(str(exc)) from None
+    except sigstore.errors.Error as exc:
+        # The trust root itself is unusable (unreadable cache, broken TUF metadata).
+        raise ProvenanceVerificationError(f"Sigstore trust root unavailable: {exc}") from None
+    return predicate_type
+
+
+def _filename(node: ResolvedPackage) -> str | None:
+    url = node.facts.artifact_url
+    if not url:
+        return None
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    return name or None
+
+
+def _publisher_label(publisher: Publisher) -> str:
+    fields = {k: v for k, v in publisher.model_dump().items() if v and k != "kind"}
+    details = ", ".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    return f"the {publisher.kind} Trusted Publisher ({details})"
+
+
+def _attested_sha256(attestation: Attestation) -> str | None:
+    import json
+
+    try:
+        statement = json.loads(attestation.envelope.statement)
+        subjects: Sequence[Any] = statement["subject"]
+        value = subjects[0]["digest"]["sha256"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return value.lower() if isinstance(value, str) else None
+
+
+def _identity(attestation: Attestation) -> _Identity:
+    """Who signed, out of the (already verified) Fulcio certificate."""
+    from cryptography import x509
+
+    cert = x509.load_der_x509_certificate(attestation.verification_material.certificate)
+    found: dict[str, str] = {}
+    for ext in cert.extensions:
+        oid = ext.oid.dotted_string
+        if isinstance(ext.value, x509.UnrecognizedExtension) and oid in _DECODERS:
+            text = _DECODERS[oid](ext.value.value)
+            if text is not None:
+                found[oid] = text
+    signer = None
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = [*san.get_values_for_type(x509.UniformResourceIdentifier),
+                 *san.get_values_for_type(x509.RFC822Name)]
+        signer = names[0] if names else None
+    except x509.ExtensionNotFound:
+        pass
+    repo = found.get(_SOURCE_REPO_URI)
+    if repo is None and _REPO_V1 in found:
+        repo = f"https://github.com/{found[_REPO_V1]}"  # the v1 field is GitHub's "owner/repo"
+    return _Identity(
+        source_repository=repo,
+        workflow=found.get(_BUILD_SIGNER_URI),
+        ref=found.get(_SOURCE_REF) or found.get(_REF_V1),
+        commit=found.get(_SOURCE_DIGEST) or found.get(_SHA_V1),
+        issuer=found.get(_ISSUER) or found.get(_ISSUER_V1),
+        signer=signer,
+    )
+
+
+def _utf8_string(der: bytes) -> str | None:
+    """The value of a DER UTF8String (tag 0x0c), or None for anything else."""
+    if len(der) < 2 or der[0] != 0x0C:
+        return None
+    length, start = der[1], 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0 or count > 4 or len(der) < 2 + count:
+            return None
+        length, start = int.from_bytes(der[2 : 2 + count], "big"), 2 + count
+    if len(der) != start + length:
+        return None
+    return _raw_text(der[start:])
+
+
+def _raw_text(value: bytes) -> str | None:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+_DECODERS: dict[str, Callable[[bytes], str | None]] = {
+    **dict.fromkeys(
+        (_ISSUER, _BUILD_SIGNER_URI, _SOURCE_REPO_URI, _SOURCE_DIGEST, _SOURCE_REF), _utf8_string
+    ),
+    **dict.fromkeys((_ISSUER_V1, _REPO_V1, _SHA_V1, _REF_V1), _raw_text),
+}

@@ -1,0 +1,272 @@
+"""Checks over provenance results: missing, invalid, source mismatch, unverified proxies,
+integrity mismatches.
+
+Only VERIFIED build provenance (npm Sigstore provenance, PyPI PEP 740) counts as provenance;
+an ABSENT result, whatever its reason ("the registry did not provide it" included), is
+missing. A VERIFIED result is evidence, never a pass: it suppresses no other finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from fnmatch import fnmatchcase
+from urllib.parse import urlsplit
+
+from mcpscan.models import (
+    Graph,
+    PackageRef,
+    ProvenanceResult,
+    ProvenanceState,
+    ResolvedPackage,
+    Severity,
+    VersionKind,
+)
+from mcpscan.provenance.interface import BUILD_PROVENANCE_KINDS, INTEGRITY_KIND
+from mcpscan.ruleset.interface import ConnectorFacts, Hit
+from mcpscan.ruleset.policy import Policy
+from mcpscan.ruleset.registry import check
+
+# Forges where a repository is exactly "owner/name" and later path segments are views of it
+# (tree/main/src/x, issues, ...). GitLab nests groups, so only its "/-/" views are cut.
+_OWNER_NAME_FORGES = frozenset({"github.com", "bitbucket.org", "codeberg.org"})
+_SCP_LIKE = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+\.[a-z]{2,}):(?P<path>[^/].*)$", re.I)
+_SHORTHAND = re.compile(r"^(?P<forge>github|gitlab|bitbucket):(?P<path>.+)$", re.I)
+_SHORTHAND_HOSTS = {"github": "github.com", "gitlab": "gitlab.com", "bitbucket": "bitbucket.org"}
+_PYPI_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def _label(node: ResolvedPackage) -> str:
+    return f"{node.name}@{node.version}"
+
+
+def _by_purl(results: Sequence[ProvenanceResult]) -> dict[str, list[ProvenanceResult]]:
+    found: dict[str, list[ProvenanceResult]] = {}
+    for result in results:
+        found.setdefault(result.purl, []).append(result)
+    return found
+
+
+def _verified_build(results: Sequence[ProvenanceResult]) -> bool:
+    return any(
+        r.state is ProvenanceState.VERIFIED and r.kind in BUILD_PROVENANCE_KINDS for r in results
+    )
+
+
+def _describe(results: Sequence[ProvenanceResult]) -> str:
+    if not results:
+        return "no provenance result"
+    return "; ".join(f"{r.kind}: {r.state.value}" + (f" ({r.reason})" if r.reason else "")
+                     for r in results)
+
+
+def normalize_repository(url: str) -> str:
+    """A repository URL reduced to ``host/path`` for comparison: no scheme, ``git+``,
+    userinfo, ``www.``, ``.git``, fragment, query, trailing slash or case; ``github:o/r``
+    shorthands and ``git@host:o/r`` forms expanded; forge views (``/tree/...``) cut."""
+    text = url.strip()
+    shorthand = _SHORTHAND.match(text)
+    scp = _SCP_LIKE.match(text) if "://" not in text else None
+    if shorthand:
+        host, path = _SHORTHAND_HOSTS[shorthand["forge"].lower()], shorthand["path"]
+    elif scp:
+        host, path = scp["host"], scp["path"]
+    else:
+        if text.lower().startswith("git+"):
+            text = text[4:]
+        parts = urlsplit(text if "://" in text else f"https://{text}")
+        host, path = parts.hostname or "", parts.path
+    host = host.lower().removeprefix("www.")
+    path = path.split("#", 1)[0].split("?", 1)[0].strip("/").lower()
+    path = path.split("/-/", 1)[0].removesuffix(".git")
+    if host in _OWNER_NAME_FORGES:
+        path = "/".join(path.split("/")[:2]).removesuffix(".git")
+    return f"{host}/{path}" if path else host
+
+
+def _package_key(ecosystem: str, name: str) -> tuple[str, str]:
+    eco = ecosystem.lower()
+    if eco == "pypi":
+        return eco, _PYPI_SEPARATORS.sub("-", name).lower()
+    return eco, name
+
+
+# --- SC02 provenance-missing ----------------------------------------------------------------
+
+
+@check("provenance_missing")
+def provenance_missing(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    graph, provenance = facts.graph, facts.provenance
+    if graph is None or provenance is None:
+        return
+    results = _by_purl(provenance)
+    severity = Severity.HIGH if policy.require_provenance else None
+    for node in _roots(graph):
+        found = results.get(node.purl, [])
+        if _verified_build(found):
+            continue
+        yield Hit(
+            f"the launched package {_label(node)} has no verified build provenance",
+            evidence=_describe(found),
+            component=node.purl,
+            severity=severity,
+        )
+
+
+# --- SC03 provenance-invalid ----------------------------------------------------------------
+
+
+@check("provenance_invalid")
+def provenance_invalid(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    nodes = _nodes(facts.graph)
+    for result in facts.provenance or ():
+        if result.state is not ProvenanceState.INVALID or result.kind == INTEGRITY_KIND:
+            continue
+        yield Hit(
+            f"{_name(result.purl, nodes)}: {result.kind} does not verify",
+            evidence=result.reason,
+            component=result.purl,
+        )
+
+
+# --- SC12 integrity-mismatch ----------------------------------------------------------------
+
+
+@check("integrity_mismatch")
+def integrity_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    nodes = _nodes(facts.graph)
+    for result in facts.provenance or ():
+        if result.state is ProvenanceState.INVALID and result.kind == INTEGRITY_KIND:
+            yield Hit(
+                f"{_name(result.purl, nodes)}: the artifact digest does not match",
+                evidence=result.reason,
+                component=result.purl,
+            )
+
+
+# --- SC04 source-mismatch -------------------------------------------------------------------
+
+
+@check("source_mismatch")
+def source_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    graph, provenance = facts.graph, facts.provenance
+    if graph is None or provenance is None:
+        return
+    nodes = _nodes(graph)
+    roots = set(graph.roots)
+    server_repo = facts.connector.repository
+    seen: set[tuple[str, str]] = set()
+    for result in provenance:
+        node = nodes.get(result.purl)
+        if (node is None or result.state is not ProvenanceState.VERIFIED
+                or result.kind not in BUILD_PROVENANCE_KINDS):
+            continue
+        attested = result.source_repository
+        declared = [("the package's declared repository", node.facts.repository)]
+        if node.purl in roots:
+            declared.append(("the server.json repository", server_repo))
+        for where, repo in declared:
+            if not (attested and repo):
+                continue
+            if normalize_repository(attested) == normalize_repository(repo):
+                continue
+            if (node.purl, where) in seen:
+                continue
+            seen.add((node.purl, where))
+            yield Hit(
+                f"{_label(node)} was built from {attested}, not from {where} {repo}",
+                evidence=f"{result.kind} attested repository {attested}; {where} {repo}",
+                component=node.purl,
+            )
+        if policy.trusted_publishers and not _trusted(result, policy.trusted_publishers):
+            if (node.purl, "trusted") in seen:
+                continue
+            seen.add((node.purl, "trusted"))
+            who = attested or result.workflow or result.signer or "an unnamed publisher"
+            yield Hit(
+                f"{_label(node)} was built by {who}, which is not a trusted publisher",
+                evidence=f"{result.kind}: repository {attested or 'none'}, workflow "
+                         f"{result.workflow or 'none'}; trusted_publishers: "
+                         + ", ".join(policy.trusted_publishers),
+                component=node.purl,
+            )
+
+
+def _trusted(result: ProvenanceResult, patterns: Sequence[str]) -> bool:
+    """Whether a glob of ``trusted_publishers`` names the result's repository (as written or
+    normalised, with or without scheme), workflow or signer."""
+    names: list[str] = []
+    if result.source_repository:
+        short = normalize_repository(result.source_repository)
+        names += [result.source_repository, short, f"https://{short}"]
+    names += [n for n in (result.workflow, result.signer) if n]
+    return any(fnmatchcase(n.lower(), p.lower()) for n in names for p in patterns)
+
+
+# --- PX01 unverified-proxy ------------------------------------------------------------------
+
+
+@check("unverified_proxy")
+def unverified_proxy(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    if facts.provenance is None:
+        return
+    results = _by_purl(facts.provenance)
+    for hop in facts.launch.proxies:
+        if hop.package is None:
+            yield Hit(
+                f"the {hop.kind} proxy is not a registry package: its origin cannot be verified",
+                evidence=f"proxy {hop.kind} ({hop.mode})",
+            )
+            continue
+        node = _find(facts.graph, hop.package)
+        if node is None:
+            yield Hit(
+                f"the {hop.kind} proxy package {hop.package.spec or hop.package.name} was not "
+                "resolved, so its provenance was not checked",
+                evidence=f"proxy {hop.kind}: {hop.package.purl}",
+                component=hop.package.purl,
+            )
+            continue
+        found = results.get(node.purl, [])
+        if not _verified_build(found):
+            yield Hit(
+                f"the {hop.kind} proxy {_label(node)} has no verified build provenance; it "
+                "sees every token and tool call",
+                evidence=_describe(found),
+                component=node.purl,
+            )
+
+
+def _find(graph: Graph | None, ref: PackageRef) -> ResolvedPackage | None:
+    """The graph node a launch reference resolved to (a root first, then any node)."""
+    if graph is None:
+        return None
+    names = {ref.name}
+    if ref.alias_of:  # "npm:real-name@spec": the graph may know it by either name
+        at = ref.alias_of.rfind("@")
+        names.add(ref.alias_of[:at] if at > 0 else ref.alias_of)
+    wanted = {_package_key(ref.ecosystem, name) for name in names}
+    matches = [n for n in graph.nodes if _package_key(n.ecosystem, n.name) in wanted]
+    if ref.requested and ref.version_kind is VersionKind.EXACT:
+        exact = [n for n in matches if n.version == ref.requested.lstrip("=")]
+        matches = exact or matches
+    roots = set(graph.roots)
+    matches.sort(key=lambda n: n.purl not in roots)
+    return matches[0] if matches else None
+
+
+# --- helpers over the graph -----------------------------------------------------------------
+
+
+def _roots(graph: Graph) -> list[ResolvedPackage]:
+    roots = set(graph.roots)
+    return [n for n in graph.nodes if n.purl in roots]
+
+
+def _nodes(graph: Graph | None) -> dict[str, ResolvedPackage]:
+    return {n.purl: n for n in graph.nodes} if graph is not None else {}
+
+
+def _name(purl: str, nodes: dict[str, ResolvedPackage]) -> str:
+    node = nodes.get(purl)
+    return _label(node) if node is not None else purl
