@@ -22,6 +22,7 @@ from mcpscan.models import (
     Graph,
     Launch,
     PackageRef,
+    ProvenanceResult,
     ResolvedPackage,
     ScanResult,
     Sensitive,
@@ -35,6 +36,7 @@ from mcpscan.sources.interface import LoadResult
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
     from mcpscan.lock import Lock
+    from mcpscan.provenance.service import ProvenanceService
     from mcpscan.resolve.interface import Resolver
     from mcpscan.resolve.lockfiles import Lockfile
 
@@ -131,11 +133,13 @@ class Scanner:
         options: ScanOptions,
         resolution: Resolution | None = None,
         advisories: AdvisoryService | None = None,
+        provenance: ProvenanceService | None = None,
     ) -> None:
         self.engine = engine
         self.options = options
         self.resolution = resolution
         self.advisories = advisories
+        self.provenance = provenance
 
     def _advisories(
         self, launches: Sequence[Launch], graphs: Sequence[Graph | None]
@@ -170,12 +174,22 @@ class Scanner:
             graphs.append(graph)
         hits, notes = self._advisories(launches, graphs)
         failures.extend(Diagnostic("(advisories)", None, n) for n in notes.incomplete)
+        proofs: list[tuple[ProvenanceResult, ...] | None] = [None] * len(graphs)
+        if self.provenance is not None:
+            report = self.provenance.check_report(graphs)
+            proofs = list(report.results)
+            failures.extend(Diagnostic("(provenance)", None, n) for n in report.incomplete)
         facts = [
             ConnectorFacts(
-                connector=c, launch=launch, graph=graph, today=self.options.today, advisories=adv
+                connector=c,
+                launch=launch,
+                graph=graph,
+                today=self.options.today,
+                advisories=adv,
+                provenance=proof,
             )
-            for c, launch, graph, adv in zip(
-                loaded.connectors, launches, graphs, hits, strict=True
+            for c, launch, graph, adv, proof in zip(
+                loaded.connectors, launches, graphs, hits, proofs, strict=True
             )
         ]
         if self.options.check_approval:
@@ -197,6 +211,8 @@ class Scanner:
             available.add("registry")
         if self.advisories is not None:
             available.add("advisories")
+        if self.provenance is not None:
+            available.add("provenance")
         evaluation = self.engine.evaluate(
             facts, today=self.options.today, available=frozenset(available)
         )
@@ -209,6 +225,7 @@ class Scanner:
                 verdict=ev.verdict,
                 graph=f.graph,
                 advisories=f.advisories,
+                provenance=f.provenance,
             )
             for f, ev in zip(facts, evaluation.connectors, strict=True)
         )

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
     from mcpscan.http import HttpClient
     from mcpscan.models import ScanResult
+    from mcpscan.provenance.service import ProvenanceService
     from mcpscan.ruleset import Catalogue, Policy
     from mcpscan.scan import Resolution
     from mcpscan.sources.interface import LoadResult
@@ -309,6 +310,14 @@ def scan(
             help="CycloneDX without serial number and timestamp: equal scans, equal bytes.",
         ),
     ] = False,
+    provenance: Annotated[
+        bool,
+        typer.Option(
+            "--provenance/--no-provenance",
+            envvar="MCPSCAN_PROVENANCE",
+            help="Verify registry signatures and provenance attestations (npm, PEP 740).",
+        ),
+    ] = True,
     lock_path: Annotated[
         Path | None,
         typer.Option(
@@ -359,6 +368,7 @@ def scan(
                 advisory_db=tuple(advisory_db or ()),
                 osv_url=osv_url,
                 lock_path=lock_path,
+                provenance=provenance,
             ),
         )
         result, loaded, redactor, catalogue = run.result, run.loaded, run.redactor, run.catalogue
@@ -435,6 +445,7 @@ class ScanSettings:
     advisory_db: tuple[Path, ...] = ()
     osv_url: str | None = None
     lock_path: Path | None = None
+    provenance: bool = True
 
 
 @dataclass(frozen=True)
@@ -471,6 +482,7 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
     engine = Engine(catalogue, policy)
     resolution = None
     advisory_service = None
+    provenance_service = None
     if opts.no_cache and opts.offline:
         raise UsageError("--offline needs the cache: drop --no-cache")
     cache = None if opts.no_cache else (opts.cache_dir or _default_cache_dir())
@@ -500,6 +512,8 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
                 osv_url=opts.osv_url,
                 max_age_days=policy.advisory_db_max_age_days,
             )
+        if opts.provenance and opts.resolve:
+            provenance_service = _provenance_service(client, resolution)
         if not opts.resolve:
             # --advisory-db with --no-resolve: the launched pinned packages are still
             # checked, but nothing is resolved.
@@ -515,7 +529,7 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
         check_approval=lock is not None or policy.require_approval,
         lock=lock,
     )
-    scanner = Scanner(engine, options, resolution, advisory_service)
+    scanner = Scanner(engine, options, resolution, advisory_service, provenance_service)
     result = scanner.scan(wanted, loaded)
     for cr in result.connectors:
         for sa in cr.launch.secret_args:
@@ -625,6 +639,25 @@ def _advisory_service(
         pypi=pypi.registry if isinstance(pypi, PypiResolver) else None,
         npm_registry_url=npm.registry.base_url if isinstance(npm, NpmResolver) else None,
         max_age_days=max_age_days,
+    )
+
+
+def _provenance_service(client: HttpClient, resolution: Resolution) -> ProvenanceService:
+    """npm registry signatures and attestations, and PyPI's PEP 740 integrity API, from the
+    registries the scan resolves against; verified offline against Sigstore's trust root."""
+    from mcpscan.provenance.pypi import integrity_base_url
+    from mcpscan.provenance.service import build_provenance_service
+    from mcpscan.resolve.npm import NpmResolver
+    from mcpscan.resolve.pypi import PypiResolver
+
+    npm = resolution.resolvers.get("npm")
+    pypi = resolution.resolvers.get("pypi")
+    return build_provenance_service(
+        client,
+        npm_registry_url=npm.registry.base_url if isinstance(npm, NpmResolver) else None,
+        pypi_integrity_url=integrity_base_url(pypi.registry)
+        if isinstance(pypi, PypiResolver)
+        else None,
     )
 
 

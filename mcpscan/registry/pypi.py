@@ -482,9 +482,10 @@ class PypiRegistry(RegistryClient):
         """Registry facts about the chosen ``file``; ``None`` fields are unknown."""
         doc = self.project_json(file.project)
         info: Mapping[str, Any] = doc["info"] if doc is not None else {}
-        releases = doc.get("releases") if doc is not None else None
-        release_files = _release_files(releases)
-        json_entry = next((f for f in release_files if f.get("filename") == file.filename), {})
+        files = doc.get("files") if doc is not None else None
+        json_entry = files.get(file.filename) if isinstance(files, dict) else None
+        if not isinstance(json_entry, list | tuple) or len(json_entry) != 2:
+            json_entry = (None, None)  # a stored entry comes back as a list
         info_is_this_version = str(info.get("version", "")) == file.version_text
         urls = list(metadata.project_urls) if metadata is not None else []
         home = metadata.home_page if metadata is not None else None
@@ -495,10 +496,11 @@ class PypiRegistry(RegistryClient):
         if mcp_name is None and info_is_this_version:
             mcp_name = _mcp_name(_text(info.get("description")))
         license_ = metadata.license if metadata is not None else None
-        size = file.size if file.size is not None else _int(json_entry.get("size"))
+        size = file.size if file.size is not None else _int(json_entry[0])
+        created = _text(doc.get("created")) if doc is not None else None
         return PackageFacts(
-            published=file.upload_time or _text(json_entry.get("upload_time_iso_8601")),
-            package_created=self._created(file.project, release_files),
+            published=file.upload_time or _text(json_entry[1]),
+            package_created=created or _earliest(self.index(file.project).upload_times()),
             maintainers=_owners(doc),
             repository=_repository(urls, home),
             homepage=_homepage(urls, home),
@@ -512,10 +514,6 @@ class PypiRegistry(RegistryClient):
             metadata_source=metadata.source if metadata is not None else None,
         )
 
-    def _created(self, project: str, release_files: list[Mapping[str, Any]]) -> str | None:
-        times = [t for f in release_files if (t := _text(f.get("upload_time_iso_8601")))]
-        return _earliest(times or self.index(project).upload_times())
-
 
 # -- JSON API trimming ---------------------------------------------------------------------
 
@@ -523,13 +521,18 @@ class PypiRegistry(RegistryClient):
 # the README: 12 MB for pydantic-core, over 100 MB once decoded. Only these parts are read.
 _INFO_KEYS = ("name", "version", "requires_dist", "requires_python", "provides_extra",
               "license", "license_expression", "classifiers", "project_urls", "home_page")
-_RELEASE_FILE_KEYS = ("filename", "size", "upload_time_iso_8601")
+
+
+class _ReleaseFile(NamedTuple):
+    filename: str
+    size: Any
+    upload_time: Any
 
 
 def _trim_release_file(obj: dict[str, Any]) -> Any:
     """json object hook: one file of a release, reduced as soon as it is decoded."""
-    if "filename" in obj and "packagetype" in obj:
-        return {k: obj[k] for k in _RELEASE_FILE_KEYS if k in obj}
+    if isinstance(obj.get("filename"), str) and "packagetype" in obj:
+        return _ReleaseFile(obj["filename"], obj.get("size"), obj.get("upload_time_iso_8601"))
     return obj
 
 
@@ -557,7 +560,8 @@ def _restore_document(payload: Mapping[str, Any]) -> dict[str, Any] | None:
 def _trim_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON API document reduced to what metadata and facts read: ``info`` (its
     description kept only as the ``mcp-name:`` marker, its classifiers only the license
-    ones), ``releases`` (file names, sizes, upload times) and ``ownership``."""
+    ones), ``ownership``, the first upload time (``created``) and each file's size and
+    upload time (``files``: filename -> [size, time])."""
     info = doc["info"]
     trimmed = {k: info[k] for k in _INFO_KEYS if k in info}
     if isinstance(trimmed.get("classifiers"), list):
@@ -565,13 +569,23 @@ def _trim_document(doc: Mapping[str, Any]) -> dict[str, Any]:
                                   if isinstance(c, str) and c.startswith("License ::")]
     marker = _mcp_name(_text(info.get("description")))
     trimmed["description"] = f"mcp-name: {marker}" if marker else None
-    return {"info": trimmed, "releases": doc.get("releases"), "ownership": doc.get("ownership")}
+    releases = doc.get("releases")
+    files: dict[str, tuple[int | None, str | None]] = {
+        f.filename: (_int(f.size), _text(f.upload_time))
+        for group in (releases.values() if isinstance(releases, dict) else ())
+        if isinstance(group, list)
+        for f in group
+        if isinstance(f, _ReleaseFile)
+    }
+    created = _earliest(t for _, t in files.values() if t)
+    return {"info": trimmed, "ownership": doc.get("ownership"), "created": created,
+            "files": files}
 
 
 # -- stored index pages ----------------------------------------------------------------------
 
 # Bump when the stored layout of pages or documents changes: older files then read as misses.
-_STORE_SHAPE = "pypi-2"
+_STORE_SHAPE = "pypi-3"
 
 
 def _encode_index(found: ProjectIndex | PackageNotFound) -> dict[str, Any]:
@@ -958,13 +972,6 @@ def _owners(doc: Mapping[str, Any] | None) -> tuple[str, ...] | None:
     if isinstance(organization, str) and organization:
         owners.add(f"org:{organization}")
     return tuple(sorted(owners))
-
-
-def _release_files(releases: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(releases, dict):
-        return []
-    return [f for files in releases.values() if isinstance(files, list) for f in files
-            if isinstance(f, dict)]
 
 
 def _earliest(times: Iterable[str]) -> str | None:

@@ -26,6 +26,8 @@ from mcpscan.models import (
     ConnectorResult,
     Digest,
     PackageRef,
+    ProvenanceResult,
+    ProvenanceState,
     Remote,
     ResolvedPackage,
     ScanResult,
@@ -150,7 +152,26 @@ def _group_and_name(purl: PackageURL | None, fallback: str) -> tuple[str | None,
     return purl.namespace or None, purl.name
 
 
-def _resolved_component(node: ResolvedPackage) -> Component:
+def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Property]:
+    """``mcpscan:provenance`` (verified / invalid / absent / not-checked: the strongest
+    build-provenance state) plus one property per check and the attested identity."""
+    if results is None:
+        return [_prop("provenance", PROVENANCE_NOT_CHECKED)]
+    states = {r.state.value for r in results if r.kind in ("npm-provenance", "pep740")}
+    overall = next((s for s in ("invalid", "verified", "absent") if s in states), "absent")
+    props = [_prop("provenance", overall)]
+    for r in results:
+        props.append(_prop(f"provenance:{r.kind}", r.state.value))
+        for key in ("source_repository", "workflow", "ref", "commit", "issuer", "signer"):
+            value = getattr(r, key)
+            if value and r.state is ProvenanceState.VERIFIED:
+                props.append(_prop(f"provenance:{r.kind}:{key.replace('_', '-')}", value))
+    return props
+
+
+def _resolved_component(
+    node: ResolvedPackage, provenance: Sequence[ProvenanceResult] | None = None
+) -> Component:
     from cyclonedx.contrib.license.factories import LicenseFactory
     from cyclonedx.model.component import Component, ComponentType
 
@@ -160,7 +181,7 @@ def _resolved_component(node: ResolvedPackage) -> Component:
     props = [
         _prop("ecosystem", node.ecosystem),
         _prop("decided-by", node.decided_by.value),
-        _prop("provenance", PROVENANCE_NOT_CHECKED),
+        *_provenance_props(provenance),
     ]
     if node.requested:
         props.append(_prop("requested", scrub_urls(node.requested)))
@@ -330,8 +351,14 @@ def _connector_component(cr: ConnectorResult, ref: str) -> Component:
 def _add_connector(graph: _Graph, cr: ConnectorResult, ref: str) -> None:
     roots: dict[tuple[str, str, str], list[str]] = {}
     if cr.graph is not None:
+        checked: dict[str, list[ProvenanceResult]] | None = None
+        if cr.provenance is not None:
+            checked = {}
+            for r in cr.provenance:
+                checked.setdefault(r.purl, []).append(r)
         for node in cr.graph.nodes:
-            graph.add_component(node.purl, _resolved_component(node))
+            proofs = None if checked is None else checked.get(node.purl, [])
+            graph.add_component(node.purl, _resolved_component(node, proofs))
         nodes = {n.purl for n in cr.graph.nodes}
         for edge in cr.graph.edges:
             # An edge to a package that is not a node would dangle in the SBOM.

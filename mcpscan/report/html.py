@@ -447,23 +447,41 @@ def _connector(index: int, cr: ConnectorResult) -> str:
 
 
 def _provenance(result: ScanResult) -> str:
-    # The scan result carries no provenance facts yet: every package is shown as not
-    # checked, with the reason the scan gave, so nobody reads silence as "verified".
+    # Every checked artifact with its state; when the check did not run, every launched
+    # package is shown as not checked, so nobody reads silence as "verified".
     reason = next(
         (t for t in result.checks_not_run if any(r in t for r in _PROVENANCE_RULES)),
         "provenance verification did not run in this scan",
     )
-    rows = [
-        [
-            e(cr.connector.name),
-            f'<code class="purl">{e(p.purl)}</code>',
-            '<span class="sev sev-medium">not checked</span>',
-            e(reason),
-        ]
-        for cr in result.connectors
-        for p in cr.launch.packages
-    ]
-    table = _table(["Connector", "Package", "Status", "Why"], rows)
+    rows: list[list[str]] = []
+    for cr in result.connectors:
+        if cr.provenance is None:
+            rows += [
+                [
+                    e(cr.connector.name),
+                    f'<code class="purl">{e(p.purl)}</code>',
+                    "",
+                    '<span class="sev sev-medium">not checked</span>',
+                    e(reason),
+                ]
+                for p in cr.launch.packages
+            ]
+            continue
+        for r in cr.provenance:
+            style = {"verified": "sev-info", "absent": "sev-medium", "invalid": "sev-critical"}
+            who = ", ".join(
+                x for x in (r.source_repository, r.workflow, r.issuer, r.signer) if x
+            )
+            rows.append(
+                [
+                    e(cr.connector.name),
+                    f'<code class="purl">{e(r.purl)}</code>',
+                    e(r.kind),
+                    f'<span class="sev {style[r.state.value]}">{e(r.state.value)}</span>',
+                    e(scrub_urls(r.reason + (f" ({who})" if who else ""))),
+                ]
+            )
+    table = _table(["Connector", "Package", "Check", "Status", "Evidence"], rows)
     return (
         '<section id="provenance"><h2>Provenance evidence</h2>'
         + (table or "<p>No package to check.</p>")

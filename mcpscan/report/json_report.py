@@ -19,6 +19,7 @@ from mcpscan.models import (
     Graph,
     PackageFacts,
     PackageRef,
+    ProvenanceResult,
     ProxyHop,
     Remote,
     ScanResult,
@@ -199,6 +200,27 @@ def _advisories(hits: tuple[AdvisoryHit, ...] | None) -> list[dict[str, Any]] | 
     ]
 
 
+def _provenance(results: tuple[ProvenanceResult, ...] | None) -> list[dict[str, Any]] | None:
+    if results is None:
+        return None
+    return [
+        {
+            "purl": r.purl,
+            "kind": r.kind,
+            "state": r.state.value,
+            "reason": scrub_urls(r.reason),
+            "source_repository": r.source_repository,
+            "workflow": r.workflow,
+            "ref": r.ref,
+            "commit": r.commit,
+            "issuer": r.issuer,
+            "signer": r.signer,
+            "predicate_type": r.predicate_type,
+        }
+        for r in results
+    ]
+
+
 def _facts(f: PackageFacts) -> dict[str, Any]:
     """Registry facts; ``null`` means the registry did not provide the fact (unknown)."""
     return {
@@ -250,6 +272,7 @@ def _connector(cr: ConnectorResult) -> dict[str, Any]:
         "findings": [_finding(f) for f in sorted_findings(cr.findings)],
         "graph": _graph(cr.graph),
         "advisories": _advisories(cr.advisories),
+        "provenance": _provenance(cr.provenance),
     }
 
 

@@ -48,6 +48,7 @@ from mcpscan.models import (
 from mcpscan.registry.interface import PackageNotFound
 from mcpscan.registry.npm import NpmRegistry, NpmVersion, Packument
 from mcpscan.resolve import semver
+from mcpscan.resolve.graph_cache import GraphCache
 from mcpscan.resolve.interface import Resolver
 
 MAX_NODES = 20000  # a graph larger than this is not a real install; stop instead of looping
@@ -519,6 +520,21 @@ class NpmResolver(Resolver):
     # -- Resolver ------------------------------------------------------------------------
 
     def resolve(self, roots: Sequence[PackageRef]) -> Graph:
+        store = GraphCache.for_roots(self.registry.client, "npm", {
+            "registry": self.registry.base_url,
+            "scopes": self.registry.scope_registries,
+            "target": [self.os, self.arch, self.libc, self.node_version],
+            "roots": [[r.ecosystem, r.name, r.requested, r.spec, r.alias_of] for r in roots],
+        })
+        cached = store.load() if store is not None else None
+        if cached is not None:
+            return cached
+        graph = self._resolve(roots)
+        if store is not None:
+            store.save(graph)
+        return graph
+
+    def _resolve(self, roots: Sequence[PackageRef]) -> Graph:
         requests = [_root_request(ref) for ref in roots if ref.ecosystem == "npm"]
         self.prefetch([r.spec.package for r in requests if r.spec.registry], full=True)
         # A project cannot depend on one name twice; each group is one install.

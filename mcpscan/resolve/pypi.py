@@ -59,11 +59,11 @@ from mcpscan.registry.pypi import (
 )
 from mcpscan.registry.wheel import IntegrityError
 from mcpscan.resolve.environment import TargetEnvironment
+from mcpscan.resolve.graph_cache import GraphCache
 from mcpscan.resolve.interface import Resolver as ResolverABC
 from mcpscan.resolve.interface import ResolverError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
 
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
@@ -154,7 +154,7 @@ class PypiResolver(ResolverABC):
         self.env = env or TargetEnvironment.current()
 
     def resolve(self, roots: Sequence[PackageRef]) -> Graph:
-        store = _ResultCache.for_resolver(self, roots)
+        store = self._graph_cache(roots)
         cached = store.load() if store is not None else None
         if cached is not None:
             return cached
@@ -162,6 +162,15 @@ class PypiResolver(ResolverABC):
         if store is not None:
             store.save(graph)
         return graph
+
+    def _graph_cache(self, roots: Sequence[PackageRef]) -> GraphCache | None:
+        env = self.env
+        return GraphCache.for_roots(self.registry.client, "pypi", {
+            "index": self.registry.index_url,
+            "json": self.registry.json_url,
+            "env": [dict(env.markers), [str(t) for t in env.tags]],
+            "roots": [[r.ecosystem, r.name, r.requested, r.spec] for r in roots],
+        })
 
     def _resolve_roots(self, roots: Sequence[PackageRef]) -> Graph:
         problems: list[ResolutionProblem] = []
@@ -449,6 +458,10 @@ class _Session:
         except Exception:
             return  # the resolver's own read raises it again and reports it
         self.prefetch(deps)
+        # The graph's facts need each project's JSON document: fetching it now, while the
+        # resolver still works, takes it off the end of the critical path.
+        with contextlib.suppress(Exception):
+            self.registry.project_json(req.name)
 
     # -- conflicts -------------------------------------------------------------------------
 
@@ -813,101 +826,6 @@ class _GraphBuilder:
         parents = sorted(_purl(c.parent) for c in causes if isinstance(c.parent, _Cand)
                          and c.parent.name != name)
         return (parents[0],) if parents else ()
-
-
-# -- the result cache ----------------------------------------------------------------------
-
-
-class _ResultCache:
-    """A finished graph, kept as long as the HTTP answers it was built from.
-
-    Rebuilding a graph from cached pages still parses every project's index and JSON
-    document (tens of megabytes for native packages), so a warm or ``--offline`` rescan reuses
-    the graph itself: for the HTTP cache's TTL, and at any age offline, as the HTTP layer
-    does. The key covers the roots, the target environment, the index and the model shape.
-    """
-
-    def __init__(self, path: Path, max_age: float | None) -> None:
-        self.path = path
-        self.max_age = max_age
-
-    @classmethod
-    def for_resolver(cls, resolver: PypiResolver, roots: Sequence[PackageRef]
-                     ) -> _ResultCache | None:
-        import hashlib
-        import json
-        from dataclasses import fields
-
-        from mcpscan import __version__
-
-        config = resolver.registry.client.config
-        if config.cache_dir is None:
-            return None
-        env = resolver.env
-        key = {
-            "version": __version__,
-            "models": [[f.name for f in fields(cls_)] for cls_ in
-                       (Graph, ResolvedPackage, PackageFacts, Edge, ResolutionProblem)],
-            "index": resolver.registry.index_url,
-            "json": resolver.registry.json_url,
-            "env": [dict(env.markers), [str(t) for t in env.tags]],
-            "roots": [[r.ecosystem, r.name, r.requested, r.spec] for r in roots],
-        }
-        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
-        max_age = None if config.offline else float(config.ttl_seconds)
-        return cls(config.cache_dir / "pypi-resolutions" / f"{digest}.json", max_age)
-
-    def load(self) -> Graph | None:
-        import json
-        import time
-
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if self.max_age is not None and time.time() - float(data["created"]) > self.max_age:
-                return None
-            return _graph_from_json(data["graph"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # absent, stale or from another shape: resolve again
-
-    def save(self, graph: Graph) -> None:
-        import dataclasses
-        import json
-        import os
-        import tempfile
-        import time
-
-        payload = {"created": time.time(), "graph": dataclasses.asdict(graph)}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle)
-            os.replace(tmp, self.path)
-        except OSError:
-            return  # an unwritable cache only costs the next scan a resolution
-
-
-def _graph_from_json(data: Mapping[str, Any]) -> Graph:
-    def facts(raw: Mapping[str, Any]) -> PackageFacts:
-        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
-                                  for k, v in raw.items()}
-        return PackageFacts(**values)
-
-    return Graph(
-        roots=tuple(data["roots"]),
-        nodes=tuple(
-            ResolvedPackage(**{
-                **node,
-                "decided_by": Decision(node["decided_by"]),
-                "digests": tuple(Digest(**d) for d in node["digests"]),
-                "facts": facts(node["facts"]),
-            })
-            for node in data["nodes"]
-        ),
-        edges=tuple(Edge(**edge) for edge in data["edges"]),
-        problems=tuple(ResolutionProblem(**{**p, "path": tuple(p["path"])})
-                       for p in data["problems"]),
-    )
 
 
 def _root_decision(root: _Req) -> Decision:

@@ -168,7 +168,14 @@ def test_later_connector_sections_are_allowed(
     doc["connectors"][0]["graph"] = {
         "size": 0, "roots": [], "nodes": [], "edges": [], "problems": []
     }
-    doc["connectors"][0]["provenance"] = [{"state": "absent"}]
+    doc["connectors"][0]["provenance"] = [
+        {
+            "purl": "pkg:npm/x@1.0.0", "kind": "npm-provenance", "state": "absent",
+            "reason": "the registry did not provide it", "source_repository": None,
+            "workflow": None, "ref": None, "commit": None, "issuer": None, "signer": None,
+            "predicate_type": None,
+        }
+    ]
     doc["connectors"][0]["advisories"] = []
     assert errors(validator, doc) == []
     doc["connectors"][0]["graph"] = "not a graph"

@@ -39,8 +39,9 @@ def isolate(mp: pytest.MonkeyPatch, root: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     cwd.mkdir(parents=True, exist_ok=True)
     mp.setenv("HOME", str(home))
-    # These scans are about resolution; advisories have their own tests (test_scan_advisories).
+    # These scans are about resolution; advisories and provenance have tests of their own.
     mp.setenv("MCPSCAN_ADVISORIES", "false")
+    mp.setenv("MCPSCAN_PROVENANCE", "false")
     mp.chdir(cwd)
     return cwd
 
