@@ -32,7 +32,13 @@ from mcpscan import __version__
 from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from types import TracebackType
+
     import requests
+    from typing_extensions import Self
+    from urllib3.connectionpool import ConnectionPool
+    from urllib3.response import BaseHTTPResponse
+    from urllib3.util.retry import Retry
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -153,7 +159,6 @@ class HttpClient:
     def _build_session(self, *, cached: bool = True) -> requests.Session:
         import requests
         from requests.adapters import HTTPAdapter
-        from urllib3.util.retry import Retry
 
         cfg = self.config
         session: requests.Session
@@ -183,7 +188,7 @@ class HttpClient:
             session.mount("http://", offline)  # type: ignore[arg-type]
             session.mount("https://", offline)  # type: ignore[arg-type]
         else:
-            retry = Retry(
+            retry = _retry_class()(
                 total=cfg.retries,
                 connect=cfg.retries,
                 read=cfg.retries,
@@ -492,6 +497,29 @@ class DocumentStore:
                 raise
         except OSError:
             return
+
+
+def _retry_class() -> type[Retry]:
+    """urllib3's Retry, except that a host name that does not resolve fails at once: DNS
+    answers are cached upstream, so retrying only delays the "unreachable" verdict."""
+    from urllib3.exceptions import MaxRetryError, NameResolutionError
+    from urllib3.util.retry import Retry
+
+    class _Retry(Retry):
+        def increment(
+            self,
+            method: str | None = None,
+            url: str | None = None,
+            response: BaseHTTPResponse | None = None,
+            error: Exception | None = None,
+            _pool: ConnectionPool | None = None,
+            _stacktrace: TracebackType | None = None,
+        ) -> Self:
+            if isinstance(error, NameResolutionError):
+                raise MaxRetryError(_pool, url or "", error)  # type: ignore[arg-type]
+            return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    return _Retry
 
 
 def display_url(url: str) -> str:

@@ -37,6 +37,8 @@ def post_json(client: HttpClient, url: str, payload: object) -> Any:
         except requests.exceptions.RequestException as exc:
             reason = str(exc).split("Caused by ", 1)[-1].strip("()' ")[:200]
             failure = NetworkError(f"cannot reach {shown}: {reason or exc.__class__.__name__}")
+            if "NameResolutionError" in reason or "Name or service not known" in reason:
+                break  # the host does not resolve: asking again only delays the answer
             continue
         status = resp.status_code
         if status == 429 or status >= 500:
