@@ -147,15 +147,22 @@ class Scanner:
         """One batched advisory lookup for every package of every connector."""
         if self.advisories is None:
             return [None] * len(launches), _AdvisoryNotes()
-        from mcpscan.advisories.service import connector_advisories, packages_for
+        from mcpscan.advisories.matching import make_query
+        from mcpscan.advisories.service import SUPPORTED, connector_advisories, packages_for
 
-        keys = [k for launch, g in zip(launches, graphs, strict=True)
-                for k in packages_for(g, launch)]
+        per_connector = [packages_for(g, launch) for launch, g in zip(launches, graphs,
+                                                                      strict=True)]
+        keys = [k for ks in per_connector for k in ks]
         report = self.advisories.check(list(dict.fromkeys(keys)))
-        hits: list[tuple[AdvisoryHit, ...] | None] = [
-            connector_advisories(g, launch, report)
-            for launch, g in zip(launches, graphs, strict=True)
-        ]
+        hits: list[tuple[AdvisoryHit, ...] | None] = []
+        for launch, g, ks in zip(launches, graphs, per_connector, strict=True):
+            found = connector_advisories(g, launch, report)
+            queries = [make_query(*k) for k in ks]
+            asked = [q for q in queries if q.ecosystem in SUPPORTED]
+            # No source answered for any of its packages (offline without a database, OSV
+            # down): "not checked" (None), never an empty list that reads as "none apply".
+            unchecked = bool(asked) and not any(q in report.checked for q in asked)
+            hits.append(None if unchecked and not found else found)
         warnings = tuple(report.warnings) + ((report.stale,) if report.stale else ())
         return hits, _AdvisoryNotes(incomplete=tuple(report.incomplete), warnings=warnings)
 

@@ -1,0 +1,183 @@
+"""Whole scans with provenance on: real npm attestation vectors served by the local registry,
+verified offline against the embedded Sigstore trust root (no socket leaves 127.0.0.1)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from mcpscan.report import schema
+from tests.support.registry_server import RegistryServer
+
+from .conftest import Env, npx, packument, publish, rules, run_scan, write_config
+
+NPM = Path(__file__).resolve().parents[1] / "fixtures" / "provenance" / "npm"
+ATT = NPM / "attestations"
+KEYS = NPM / "registry-signatures" / "v1-keys.json"
+PLAYWRIGHT_REPO = "https://github.com/microsoft/playwright-cli"
+NOT_PROVIDED = "the registry did not provide it"
+
+# name, version, tarball the integrity is computed from, attestations file, repository
+Package = tuple[str, str, str, str, "str | None"]
+PLAYWRIGHT: Package = ("@playwright/cli", "0.1.1", "playwright-cli-0.1.1.tgz",
+              "@playwright__cli@0.1.1.attestations.json", PLAYWRIGHT_REPO)
+GUNDAM: Package = ("gundam-visor", "1.0.1", "gundam-visor-1.0.1.tgz",
+          "gundam-visor@1.0.1.attestations.json", None)
+
+
+def _sri(tarball: str) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512((ATT / tarball).read_bytes()).digest()
+                                        ).decode()
+
+
+def _serve(server: RegistryServer, pkg: Package,
+           attestations: bytes | None) -> None:
+    """The packument (what the resolver reads), the version document, the registry keys and,
+    unless ``attestations`` is None, the attestations at the path npm serves them under."""
+    name, version, tarball, _, repo = pkg
+    doc = packument(name, {version: {}})
+    manifest = doc["versions"][version]
+    manifest["dist"] = {"integrity": _sri(tarball),
+                        "tarball": f"https://registry.npmjs.org/{name}/-/{tarball}"}
+    if repo is not None:
+        manifest["repository"] = {"type": "git", "url": f"git+{repo}.git"}
+    publish(server, doc)
+    encoded = name.replace("/", "%2F")
+    server.add(f"/{encoded}/{version}", json.dumps(manifest))
+    server.add("/-/npm/v1/keys", KEYS)
+    if attestations is not None:
+        server.add(f"/-/npm/v1/attestations/{encoded}@{version}", attestations)
+
+
+@contextmanager
+def loopback_only(mp: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """Record every connection; refuse any that would leave 127.0.0.1."""
+    seen: list[object] = []
+    connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> None:
+        seen.append(address)
+        if not (isinstance(address, tuple) and address[0] == "127.0.0.1"):
+            raise AssertionError(f"a socket was opened to {address!r}")
+        connect(self, address)
+
+    with mp.context() as inner:
+        inner.setattr(socket.socket, "connect", guarded)
+        yield seen
+
+
+def _scan(server: RegistryServer, env: Env, spec: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    config = write_config(env.cwd / ".mcp.json", {"pkg": npx(spec)})
+    with loopback_only(env.mp) as seen:
+        run = run_scan(server, config, "-f", "json", "--provenance", *extra)
+    assert seen, "the scan asked the local registry nothing"
+    report: dict[str, Any] = run.json()
+    jsonschema.Draft202012Validator(schema()).validate(report)
+    return run.code, report
+
+
+def _by_kind(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    [conn] = report["connectors"]
+    return {p["kind"]: p for p in conn["provenance"]}
+
+
+def test_genuine_attestations_verify(server: RegistryServer, env: Env) -> None:
+    _serve(server, PLAYWRIGHT, (ATT / PLAYWRIGHT[3]).read_bytes())
+    code, report = _scan(server, env, "@playwright/cli@0.1.1")
+    assert code == 0, report["diagnostics"]
+    assert report["incomplete"] is False
+    proofs = _by_kind(report)
+    prov = proofs["npm-provenance"]
+    assert prov["state"] == "verified", prov["reason"]
+    assert prov["purl"] == "pkg:npm/%40playwright/cli@0.1.1"
+    assert prov["source_repository"] == PLAYWRIGHT_REPO
+    assert prov["commit"] == "d1c6d1113932ddcee243e8b111b6d4aea553df20"
+    assert proofs["npm-publish"]["state"] == "verified"
+    found = rules(report, "pkg")
+    assert not {"SC02", "SC03", "SC04", "SC12"} & set(found), found
+    # The scoped name is requested with its slash escaped, the version after "@".
+    assert server.count("/-/npm/v1/attestations/@playwright%2Fcli@0.1.1") == 1
+    assert server.count("/@playwright%2Fcli/0.1.1") == 1
+
+
+def _flip_provenance_signature(raw: bytes) -> bytes:
+    doc = json.loads(raw)
+    [entry] = [e for e in doc["attestations"] if e["predicateType"].startswith("https://slsa")]
+    sig = entry["bundle"]["dsseEnvelope"]["signatures"][0]
+    flipped = bytearray(base64.b64decode(sig["sig"]))
+    flipped[-1] ^= 0x01
+    sig["sig"] = base64.b64encode(bytes(flipped)).decode()
+    return json.dumps(doc).encode()
+
+
+# gundam-visor's bundle is checked by mcpscan's own verifier, playwright's (a DSSE bundle with
+# a checkpoint) by sigstore-python: each words the broken signature its own way.
+@pytest.mark.parametrize(("case", "reason"), [
+    ("gundam-visor tampered", "step 1: the DSSE signature does not verify"),
+    ("playwright flipped byte", "DSSE: invalid signature"),
+])
+def test_tampered_provenance_is_critical(server: RegistryServer, env: Env, case: str,
+                                         reason: str) -> None:
+    if case.startswith("gundam"):
+        pkg = GUNDAM
+        served = (ATT / "gundam-visor@1.0.1.attestations.INVALID-provenance-sig.json").read_bytes()
+    else:
+        pkg = PLAYWRIGHT
+        served = _flip_provenance_signature((ATT / PLAYWRIGHT[3]).read_bytes())
+    _serve(server, pkg, served)
+    code, report = _scan(server, env, f"{pkg[0]}@{pkg[1]}")
+    assert code == 1
+    assert report["verdict"] == "fail"
+    [invalid] = rules(report, "pkg")["SC03"]
+    assert invalid["severity"] == "critical"
+    assert invalid["message"] == f"{pkg[0]}@{pkg[1]}: npm-provenance does not verify"
+    assert invalid["evidence"].startswith("provenance attestation: ")
+    assert invalid["evidence"].endswith(reason)
+    proofs = _by_kind(report)
+    assert proofs["npm-provenance"]["state"] == "invalid"
+    assert proofs["npm-provenance"]["source_repository"] is None
+    # The publish attestation is untouched and still verifies.
+    assert proofs["npm-publish"]["state"] == "verified"
+
+
+@pytest.mark.parametrize(("required", "severity", "exit_code"),
+                         [(False, "medium", 0), (True, "high", 1)])
+def test_registry_without_attestations(server: RegistryServer, env: Env, required: bool,
+                                       severity: str, exit_code: int) -> None:
+    if required:
+        (env.cwd / "mcpscan.toml").write_text("require_provenance = true\n", encoding="utf-8")
+    _serve(server, GUNDAM, attestations=None)  # the attestations path answers 404
+    code, report = _scan(server, env, "gundam-visor@1.0.1")
+    assert code == exit_code, report["diagnostics"]
+    # A mirror that serves no attestations is a finding, not an incomplete scan.
+    assert report["incomplete"] is False
+    found = rules(report, "pkg")
+    [missing] = found["SC02"]
+    assert missing["severity"] == severity
+    assert missing["message"] == (
+        "the launched package gundam-visor@1.0.1 has no verified build provenance")
+    assert "SC03" not in found
+    proofs = _by_kind(report)
+    for kind in ("npm-provenance", "npm-publish"):
+        assert proofs[kind]["state"] == "absent"
+        assert proofs[kind]["reason"].startswith(NOT_PROVIDED), proofs[kind]["reason"]
+    assert server.count("/-/npm/v1/attestations/gundam-visor@1.0.1") == 1
+
+
+def test_no_provenance_flag_checks_nothing(server: RegistryServer, env: Env) -> None:
+    _serve(server, PLAYWRIGHT, (ATT / PLAYWRIGHT[3]).read_bytes())
+    config = write_config(env.cwd / ".mcp.json", {"pkg": npx("@playwright/cli@0.1.1")})
+    run = run_scan(server, config, "-f", "json", "--no-provenance")
+    assert run.code == 0, run.stderr
+    [conn] = run.json()["connectors"]
+    assert conn["provenance"] is None
+    assert server.count("/-/npm/v1/attestations/@playwright%2Fcli@0.1.1") == 0
