@@ -50,6 +50,7 @@ def known_vulnerability(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             evidence=_evidence(hit, rated),
             component=hit.purl,
             severity=adv.severity,
+            remediation=_fix(hit).capitalize() + ".",
         )
 
 
@@ -68,4 +69,11 @@ def known_malicious(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             )
         else:
             what = f"{_package(hit)} is known to be malicious, {_ids(hit)}{summary}"
-        yield Hit(what, evidence=_evidence(hit), component=hit.purl, severity=Severity.CRITICAL)
+        yield Hit(
+            what,
+            evidence=_evidence(hit),
+            component=hit.purl,
+            severity=Severity.CRITICAL,
+            remediation=f"Remove {hit.name} and rotate every credential the connector could "
+            "read: a malicious release had them.",
+        )

@@ -150,7 +150,7 @@ class Engine(RuleEngine):
             evidence=hit.evidence,
             component=hit.component,
             frameworks=rule.frameworks,
-            remediation=rule.remediation,
+            remediation=hit.remediation or rule.remediation,
         )
 
     @staticmethod

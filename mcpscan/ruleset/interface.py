@@ -66,6 +66,7 @@ class Hit:
     evidence: str = ""
     component: str | None = None  # purl of the package concerned
     severity: Severity | None = None  # overrides the rule's default for this hit
+    remediation: str = ""  # specific to this hit (e.g. the fixed version); else the rule's
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,15 @@ SARIF_SCHEMA = REPO / "tests" / "fixtures" / "sarif-schema-2.1.0.json"
 TODAY = _dt.date(2026, 1, 15)  # both example waivers still valid
 UPDATE = os.environ.get("MCPSCAN_UPDATE_SNAPSHOTS") == "1"
 
-FORMATS = ("json", "table", "sarif", "markdown", "html")
-EXTENSIONS = {"json": "json", "table": "txt", "sarif": "sarif", "markdown": "md", "html": "html"}
+FORMATS = ("json", "table", "sarif", "markdown", "html", "cyclonedx")
+EXTENSIONS = {
+    "json": "json",
+    "table": "txt",
+    "sarif": "sarif",
+    "markdown": "md",
+    "html": "html",
+    "cyclonedx": "cdx.json",
+}
 _NOT_INPUTS = {"README.md", "mcpscan.toml"}
 
 EXAMPLE_FILES = sorted(
@@ -65,6 +72,10 @@ def scan_example(target: str) -> tuple[ScanResult, Redactor]:
 
 def renderer(fmt: str) -> Renderer:
     # The repository is the SARIF source root whatever directory pytest runs in.
+    if fmt == "cyclonedx":
+        from mcpscan.report.cyclonedx import CycloneDxRenderer
+
+        return CycloneDxRenderer(reproducible=True)
     return SarifRenderer(root=REPO) if fmt == "sarif" else get_renderer(fmt)
 
 
@@ -78,6 +89,12 @@ def normalise(fmt: str, text: str) -> str:
         doc = json.loads(text)
         driver = doc["runs"][0]["tool"]["driver"]
         driver["version"] = driver["semanticVersion"] = "<version>"
+        return json.dumps(doc, indent=2) + "\n"
+    if fmt == "cyclonedx":
+        doc = json.loads(text)
+        for tool in doc["metadata"]["tools"]["components"]:
+            if tool.get("name") == "mcpscan":
+                tool["version"] = "<version>"
         return json.dumps(doc, indent=2) + "\n"
     return text.replace(f"mcpscan {__version__}", "mcpscan <version>")
 
