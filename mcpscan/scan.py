@@ -63,46 +63,81 @@ class Resolution:
     ) -> None:
         self.resolvers = dict(resolvers)
         self.lockfiles = tuple(lockfiles)
-        self._memo: dict[tuple[str, tuple[PackageRef, ...]], Graph] = {}
+        self._memo: dict[tuple[str, tuple[PackageRef, ...]], Graph | McpscanError] = {}
+
+    def prepare(self, launches: Sequence[Launch]) -> None:
+        """Resolve every connector's registry packages before :meth:`graph_for` asks, one
+        thread per ecosystem: npm and PyPI resolutions wait on different registries, so
+        they overlap. Within an ecosystem the order is the connectors' (one resolver,
+        whose fetched documents the later connectors reuse)."""
+        work: dict[str, dict[tuple[PackageRef, ...], None]] = {}
+        for launch in launches:
+            for eco, refs in self._registry_roots(launch, []):
+                work.setdefault(eco, {})[refs] = None
+        if len(work) < 2:
+            return  # nothing to overlap: graph_for resolves as it goes
+
+        def run(eco: str) -> None:
+            for refs in work[eco]:
+                self._resolved(eco, refs)
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="resolve") as pool:
+            list(pool.map(run, work))
 
     def graph_for(self, launch: Launch) -> tuple[Graph | None, tuple[str, ...]]:
         """The connector's graph (None when it launches nothing resolvable) and the errors
         that kept part of it from being resolved."""
-        from mcpscan.resolve.lockfiles import graph_from_lockfile, match_root
-
         graphs: list[Graph] = []
         errors: list[str] = []
-        for eco, resolver in self.resolvers.items():
-            refs = [r for r in launch.packages if r.ecosystem == eco]
-            if not refs:
+        for eco, refs in self._registry_roots(launch, graphs):
+            found = self._resolved(eco, refs)
+            if isinstance(found, McpscanError):
+                errors.append(f"{eco} resolution failed: {found}")
                 continue
-            for lock in self.lockfiles:
-                if lock.ecosystem != eco or not refs:
-                    continue
-                locked = graph_from_lockfile(lock, refs)
-                if locked is not None:
-                    graphs.append(locked)
-                    refs = [r for r in refs if match_root(lock, r) is None]
-            if not refs:
-                continue
-            key = (eco, tuple(refs))
-            if key not in self._memo:
-                try:
-                    self._memo[key] = resolver.resolve(refs)
-                except McpscanError as exc:
-                    if not isinstance(exc, NetworkError | RegistryError | ResolutionError):
-                        raise
-                    errors.append(f"{eco} resolution failed: {exc}")
-                    continue
-            graphs.append(self._memo[key])
+            graphs.append(found)
             errors.extend(
                 f"{eco} package {p.name}: {p.message}"
-                for p in self._memo[key].problems
+                for p in found.problems
                 if p.reason == "unreachable"
             )
         if not graphs:
             return None, tuple(errors)
         return _merge(graphs), tuple(errors)
+
+    def _registry_roots(self, launch: Launch, locked: list[Graph]
+                        ) -> list[tuple[str, tuple[PackageRef, ...]]]:
+        """Per ecosystem, the packages left to the registry once the lockfiles have
+        answered for theirs (whose graphs are added to ``locked``)."""
+        from mcpscan.resolve.lockfiles import graph_from_lockfile, match_root
+
+        found: list[tuple[str, tuple[PackageRef, ...]]] = []
+        for eco in self.resolvers:
+            refs = [r for r in launch.packages if r.ecosystem == eco]
+            for lock in self.lockfiles:
+                if lock.ecosystem != eco or not refs:
+                    continue
+                graph = graph_from_lockfile(lock, refs)
+                if graph is not None:
+                    locked.append(graph)
+                    refs = [r for r in refs if match_root(lock, r) is None]
+            if refs:
+                found.append((eco, tuple(refs)))
+        return found
+
+    def _resolved(self, eco: str, refs: tuple[PackageRef, ...]) -> Graph | McpscanError:
+        """The graph of ``refs`` (resolved once per scan), or the registry/resolution error
+        that stopped it."""
+        key = (eco, refs)
+        if key not in self._memo:
+            try:
+                self._memo[key] = self.resolvers[eco].resolve(list(refs))
+            except McpscanError as exc:
+                if not isinstance(exc, NetworkError | RegistryError | ResolutionError):
+                    raise
+                self._memo[key] = exc
+        return self._memo[key]
 
 
 @dataclass(frozen=True)
@@ -168,6 +203,8 @@ class Scanner:
 
     def scan(self, targets: Sequence[str], loaded: LoadResult) -> ScanResult:
         launches = [launchers.unwrap(c) for c in loaded.connectors]
+        if self.resolution is not None:
+            self.resolution.prepare(launches)
         graphs: list[Graph | None] = []
         failures: list[Diagnostic] = []
         for c, launch in zip(loaded.connectors, launches, strict=True):
@@ -183,7 +220,7 @@ class Scanner:
         failures.extend(Diagnostic("(advisories)", None, n) for n in notes.incomplete)
         proofs: list[tuple[ProvenanceResult, ...] | None] = [None] * len(graphs)
         if self.provenance is not None:
-            report = self.provenance.check_report(graphs)
+            report = self.provenance.check_report(graphs, [launch.packages for launch in launches])
             proofs = list(report.results)
             failures.extend(Diagnostic("(provenance)", None, n) for n in report.incomplete)
         facts = [

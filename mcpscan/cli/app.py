@@ -318,6 +318,15 @@ def scan(
             help="Verify registry signatures and provenance attestations (npm, PEP 740).",
         ),
     ] = True,
+    verify_artifacts: Annotated[
+        bool,
+        typer.Option(
+            "--verify-artifacts",
+            envvar="MCPSCAN_VERIFY_ARTIFACTS",
+            help="Download each launched artifact (up to 100 MB; never run or unpacked) and "
+            "check its digest against the registry, the lockfile and an MCPB fileSha256.",
+        ),
+    ] = False,
     lock_path: Annotated[
         Path | None,
         typer.Option(
@@ -369,6 +378,7 @@ def scan(
                 osv_url=osv_url,
                 lock_path=lock_path,
                 provenance=provenance,
+                verify_artifacts=verify_artifacts,
             ),
         )
         result, loaded, redactor, catalogue = run.result, run.loaded, run.redactor, run.catalogue
@@ -446,6 +456,7 @@ class ScanSettings:
     osv_url: str | None = None
     lock_path: Path | None = None
     provenance: bool = True
+    verify_artifacts: bool = False
 
 
 @dataclass(frozen=True)
@@ -485,6 +496,9 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
     provenance_service = None
     if opts.no_cache and opts.offline:
         raise UsageError("--offline needs the cache: drop --no-cache")
+    if opts.verify_artifacts and not (opts.provenance and opts.resolve):
+        raise UsageError("--verify-artifacts needs resolution and provenance checks: drop "
+                         "--no-resolve and --no-provenance")
     cache = None if opts.no_cache else (opts.cache_dir or _default_cache_dir())
     if opts.resolve or opts.advisory_db:
         from mcpscan.http import HttpClient, HttpConfig
@@ -513,7 +527,9 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
                 max_age_days=policy.advisory_db_max_age_days,
             )
         if opts.provenance and opts.resolve:
-            provenance_service = _provenance_service(client, resolution)
+            provenance_service = _provenance_service(
+                client, resolution, verify_artifacts=opts.verify_artifacts
+            )
         if not opts.resolve:
             # --advisory-db with --no-resolve: the launched pinned packages are still
             # checked, but nothing is resolved.
@@ -642,9 +658,12 @@ def _advisory_service(
     )
 
 
-def _provenance_service(client: HttpClient, resolution: Resolution) -> ProvenanceService:
-    """npm registry signatures and attestations, and PyPI's PEP 740 integrity API, from the
-    registries the scan resolves against; verified offline against Sigstore's trust root."""
+def _provenance_service(
+    client: HttpClient, resolution: Resolution, *, verify_artifacts: bool = False
+) -> ProvenanceService:
+    """npm registry signatures and attestations, PyPI's PEP 740 integrity API and artifact
+    digests, from the registries the scan resolves against; verified offline against
+    Sigstore's trust root."""
     from mcpscan.provenance.pypi import integrity_base_url
     from mcpscan.provenance.service import build_provenance_service
     from mcpscan.resolve.npm import NpmResolver
@@ -658,6 +677,8 @@ def _provenance_service(client: HttpClient, resolution: Resolution) -> Provenanc
         pypi_integrity_url=integrity_base_url(pypi.registry)
         if isinstance(pypi, PypiResolver)
         else None,
+        verify_artifacts=verify_artifacts,
+        pypi_registry=pypi.registry if isinstance(pypi, PypiResolver) else None,
     )
 
 

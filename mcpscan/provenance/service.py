@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mcpscan.errors import McpscanError
-from mcpscan.models import Graph, ProvenanceResult, ResolvedPackage
-from mcpscan.provenance.interface import absent
+from mcpscan.models import Graph, PackageRef, ProvenanceResult, ProvenanceState, ResolvedPackage
+from mcpscan.provenance.integrity import IntegrityVerifier, problem_results
+from mcpscan.provenance.interface import INTEGRITY_KIND, absent
 
 if TYPE_CHECKING:  # pragma: no cover
     from mcpscan.http import HttpClient
+    from mcpscan.registry.pypi import PypiRegistry
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -44,11 +46,15 @@ def build_provenance_service(
     npm_registry_url: str | None,
     pypi_integrity_url: str | None,
     trusted_root_path: Path | None = None,
+    verify_artifacts: bool = False,
+    pypi_registry: PypiRegistry | None = None,
 ) -> ProvenanceService:
     """The service for a scan: npm through ``npm_registry_url`` (``NpmRegistry.base_url``),
     PyPI through the Integrity API at ``pypi_integrity_url``
     (:func:`mcpscan.provenance.pypi.integrity_base_url`). An ecosystem given no URL gets no
-    verifier, so its artifacts are reported ABSENT, never skipped."""
+    verifier, so its artifacts are reported ABSENT, never skipped. Integrity is checked for
+    every ecosystem: ``verify_artifacts`` downloads the launched artifacts, and
+    ``pypi_registry`` lets lockfile digests be compared with the index."""
     from mcpscan.provenance.npm import NpmProvenance
     from mcpscan.provenance.pypi import PypiProvenance
 
@@ -57,7 +63,9 @@ def build_provenance_service(
     }
     if npm_registry_url:
         verifiers["npm"] = NpmProvenance(client, npm_registry_url, trusted_root_path)
-    return ProvenanceService(verifiers, client=client)
+    integrity = IntegrityVerifier(client, verify_artifacts=verify_artifacts,
+                                  pypi_registry=pypi_registry)
+    return ProvenanceService(verifiers, client=client, integrity=integrity)
 
 
 class ProvenanceService:
@@ -66,42 +74,87 @@ class ProvenanceService:
         verifiers: Mapping[str, SupportsProvenanceCheck],
         *,
         client: HttpClient | None = None,
+        integrity: IntegrityVerifier | None = None,
     ) -> None:
         self.verifiers = dict(verifiers)
-        self._map: Callable[[Callable[[ResolvedPackage], _Outcome], Iterable[ResolvedPackage]],
-                            list[_Outcome]]
+        self.integrity = integrity
+        self._map: Callable[[Callable[[Any], _Outcome], Iterable[Any]], list[_Outcome]]
         self._map = client.map if client is not None else _serial_map
 
     def check(self, graphs: Sequence[Graph | None]) -> list[tuple[ProvenanceResult, ...] | None]:
         """The provenance results of each connector's graph, in the order given."""
         return self.check_report(graphs).results
 
-    def check_report(self, graphs: Sequence[Graph | None]) -> ProvenanceReport:
-        """:meth:`check`, with the list of artifacts that could not be checked."""
+    def check_report(
+        self,
+        graphs: Sequence[Graph | None],
+        packages: Sequence[Sequence[PackageRef]] | None = None,
+    ) -> ProvenanceReport:
+        """:meth:`check`, with the list of artifacts that could not be checked.
+
+        ``packages`` are each connector's launched packages (``Launch.packages``); those
+        that are not registry packages (MCPB bundles) get their integrity checked here.
+        """
         unique: dict[str, ResolvedPackage] = {}
+        roots: set[str] = set()
         for graph in graphs:
             for node in graph.nodes if graph is not None else ():
                 unique.setdefault(node.purl, node)
-        outcomes = dict(zip(unique, self._map(self._check_one, unique.values()), strict=True))
-        results: list[tuple[ProvenanceResult, ...] | None] = [
-            None if graph is None
-            else tuple(r for n in _distinct(graph.nodes) for r in outcomes[n.purl].results)
-            for graph in graphs
+            roots.update(graph.roots if graph is not None else ())
+        outcomes = dict(zip(unique, self._map(lambda n: self._check_one(n, n.purl in roots),
+                                              unique.values()), strict=True))
+        per_connector = [
+            [p for p in refs if p.ecosystem == "mcpb"] if self.integrity is not None else []
+            for refs in packages or [()] * len(graphs)
         ]
-        incomplete = tuple(o.failure for o in outcomes.values() if o.failure)
+        bundles = {p.purl: p for refs in per_connector for p in refs}
+        bundle_outcomes = dict(zip(bundles, self._map(self._check_bundle, bundles.values()),
+                                   strict=True))
+        results: list[tuple[ProvenanceResult, ...] | None] = []
+        for graph, refs in zip(graphs, per_connector, strict=True):
+            found = [r for p in _distinct_refs(refs) for r in bundle_outcomes[p.purl].results]
+            if graph is not None:
+                found[:0] = [r for n in _distinct(graph.nodes) for r in outcomes[n.purl].results]
+                found.extend(problem_results(graph) if self.integrity is not None else ())
+            results.append(None if graph is None and not found else tuple(found))
+        incomplete = tuple(o.failure for o in (*outcomes.values(), *bundle_outcomes.values())
+                           if o.failure)
         return ProvenanceReport(results=results, incomplete=incomplete)
 
-    def _check_one(self, node: ResolvedPackage) -> _Outcome:
+    def _check_one(self, node: ResolvedPackage, root: bool) -> _Outcome:
         verifier = self.verifiers.get(node.ecosystem)
+        found: list[ProvenanceResult] = []
+        failures: list[str] = []
         if verifier is None:
             reason = f"no provenance check exists for {node.ecosystem} packages"
-            return _Outcome((absent(node, "unsupported", reason),))
+            found.append(absent(node, "unsupported", reason))
+        else:
+            try:
+                found.extend(verifier.check(node))
+            except McpscanError as exc:
+                # Unreachable registry, --offline cache miss, unusable trust root: not checked.
+                failure = f"provenance of {node.name}@{node.version} not checked: {exc.message}"
+                found.append(absent(node, _KINDS.get(node.ecosystem, "unsupported"), failure))
+                failures.append(failure)
+        if self.integrity is not None:
+            try:
+                found.extend(self.integrity.check(node, root=root))
+            except McpscanError as exc:
+                # A download over the size cap or unreachable: unknown, which is not a pass.
+                failure = f"integrity of {node.name}@{node.version} not checked: {exc.message}"
+                found.append(absent(node, INTEGRITY_KIND, failure))
+                failures.append(failure)
+        return _Outcome(tuple(found), "; ".join(failures))
+
+    def _check_bundle(self, ref: PackageRef) -> _Outcome:
+        assert self.integrity is not None  # only asked for when integrity is checked
         try:
-            return _Outcome(verifier.check(node))
+            return _Outcome((self.integrity.check_package(ref),))
         except McpscanError as exc:
-            # Unreachable registry, --offline cache miss, unusable trust root: not checked.
-            failure = f"provenance of {node.name}@{node.version} not checked: {exc.message}"
-            return _Outcome((absent(node, _KINDS.get(node.ecosystem, "unsupported"), failure),),
+            failure = (f"integrity of the MCPB package {ref.spec or ref.name} not checked: "
+                       f"{exc.message}")
+            return _Outcome((ProvenanceResult(purl=ref.purl, kind=INTEGRITY_KIND,
+                                              state=ProvenanceState.ABSENT, reason=failure),),
                             failure)
 
 
@@ -117,6 +170,10 @@ _KINDS = {"pypi": "pep740", "npm": "npm-provenance"}
 
 def _distinct(nodes: Iterable[ResolvedPackage]) -> list[ResolvedPackage]:
     return list({n.purl: n for n in nodes}.values())
+
+
+def _distinct_refs(refs: Iterable[PackageRef]) -> list[PackageRef]:
+    return list({p.purl: p for p in refs}.values())
 
 
 def _serial_map(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
