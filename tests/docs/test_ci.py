@@ -52,7 +52,13 @@ class Harness:
         context = {f"inputs.{k}": v for k, v in values.items()}
         context["github.action_path"] = str(REPO)
         context |= {f"steps.{k}": v for k, v in (outputs or {}).items()}
-        env = {"PATH": f"{self.bin}:{os.environ['PATH']}", "HOME": str(self.tmp)}
+        # Only the stubs and the system's own tools: a real mcpscan installed in the test's
+        # environment must not stand in for a missing one.
+        system = os.pathsep.join(
+            d for d in os.environ["PATH"].split(os.pathsep)
+            if d and not (Path(d) / "mcpscan").exists()
+        )
+        env = {"PATH": f"{self.bin}{os.pathsep}{system}", "HOME": str(self.tmp)}
         github_output = self.tmp / "github_output"
         github_output.write_text("", encoding="utf-8")
         env["GITHUB_OUTPUT"] = str(github_output)
