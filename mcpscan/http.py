@@ -485,12 +485,14 @@ class DocumentStore:
                last_modified: str | None) -> None:
         record = {"shape": self.shape, "key": key, "variant": variant, "stored": time.time(),
                   "etag": etag, "last_modified": last_modified, "payload": payload}
+        # json.dumps, not json.dump: only the one-shot form uses the C encoder.
+        text = json.dumps(record, separators=(",", ":"))
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(record, handle, separators=(",", ":"))
+                    handle.write(text)
                 os.replace(tmp, self._path(key, variant))
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

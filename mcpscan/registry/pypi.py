@@ -465,7 +465,7 @@ class PypiRegistry(RegistryClient):
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
+                handle.write(json.dumps(data))
             os.replace(tmp, path)
         except OSError:
             return  # a cache that cannot be written only costs a later re-read

@@ -18,7 +18,10 @@ This is a model of npm's own ideal-tree builder (``@npmcli/arborist``), because 
 
 Packuments are fetched breadth-first: whenever the node being processed needs a package not
 yet fetched, everything the queued nodes will reach next is fetched in one concurrent batch
-(:meth:`HttpClient.map`); each name is fetched once per resolver.
+(:meth:`HttpClient.map`); each name is fetched once per resolver, and names whose trimmed
+packument is fresh on disk are read in this thread without a request. The finished graph is
+kept by :class:`~mcpscan.resolve.graph_cache.GraphCache`, so a warm or offline rescan of the
+same roots resolves nothing.
 
 Not modelled (known gaps): bundled dependencies' contents (they ship inside the parent
 tarball; recorded as ``bundled`` edges only), ``overrides``, git/file/URL dependencies

@@ -20,7 +20,9 @@ and the report names the real gap). Network failures propagate as
 
 Speed: resolvelib asks for one package at a time, so every dependency list that is read
 also starts, in a thread pool, the index and metadata reads of the dependencies it names
-(and theirs), and the resolver mostly finds its answers already fetched.
+(and theirs), and the resolver mostly finds its answers already fetched. The finished
+graph is kept by :class:`~mcpscan.resolve.graph_cache.GraphCache`, so a warm or offline
+rescan of the same roots resolves nothing.
 """
 
 from __future__ import annotations
