@@ -44,6 +44,14 @@ def parse(text: str, *, file: str, error: ErrorFactory) -> tuple[dict[str, Any],
         if found:
             line = int(found.group(1))
             message = message[: found.start()]
+        elif message.rstrip().endswith("(at end of document)"):
+            # The document ended inside a value: the last non-blank line is where it opened
+            # or was left unfinished.
+            line = max(
+                (n for n, text_line in enumerate(text.splitlines(), 1) if text_line.strip()),
+                default=1,
+            )
+            message = message.rstrip().removesuffix("(at end of document)").rstrip()
         raise error(f"invalid TOML: {message}", file=file, line=line) from None
     return data, KeyLines(text)
 

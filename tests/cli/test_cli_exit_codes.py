@@ -144,11 +144,6 @@ def test_policy_with_unknown_rule_or_missing_approver_exits_2(
     assert "approver" in run.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mcpscan/ruleset/_toml.py: a TOML syntax error at end of document ('at end of "
-    "document' from tomllib) is reported without a line number",
-)
 def test_policy_syntax_error_at_end_of_file_names_line(cli: CliFn, workspace: Workspace) -> None:
     policy = write_text(workspace.cwd / "p.toml", 'fail_on = "high"\nmin_score = [\n')
     run = cli("scan", SAFE, "--policy", policy)
