@@ -211,8 +211,12 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             _fail(str(exc), for_error(exc))
         lines: list[str] = []
         drift = False
+        seen: set[str] = set()
+        scanned_files: set[str] = set()
         for r in result.connectors:
             facts = approval_facts(lock, r.connector, r.launch, r.graph, r.provenance)
+            seen.add(facts.key)
+            scanned_files.add(facts.observed.file)
             if facts.entry is None:
                 drift = True
                 lines.append(f"+ {r.connector.name} ({facts.key}): not in the lock")
@@ -222,6 +226,12 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
                 lines.append(f"~ {r.connector.name} ({facts.key}):")
                 lines += [f"    {c.describe()}" for c in facts.changes]
             lines += [f"  {r.connector.name}: not compared: {u}" for u in facts.unchecked]
+        # An approved connector gone from a file that was scanned is drift too (only files
+        # this run read: scanning one config says nothing about the others in the lock).
+        for entry in lock.entries:
+            if entry.key not in seen and entry.file in scanned_files:
+                drift = True
+                lines.append(f"- {entry.name} ({entry.key}): approved but no longer configured")
         if not drift:
             lines.append(f"no drift from {path}")
         sys.stdout.write("\n".join(lines) + "\n")

@@ -70,6 +70,18 @@ def test_diff_prints_just_the_drift_and_exits_1(cli: Cli, tmp_path: Path) -> Non
     assert "+ shadow (claude-code:.mcp.json#shadow): not in the lock" in lines
 
 
+def test_diff_names_an_approved_connector_that_was_removed(cli: Cli, tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"memory": server("^2025.8.0"), "other": server()})
+    assert approve(cli, config).exit_code == 0
+    write_config(tmp_path, {"other": server()})
+    run = cli("diff", "--lock", str(tmp_path / "mcpscan.lock"), str(config))
+    assert run.exit_code == 1
+    assert (
+        "- memory (claude-code:.mcp.json#memory): approved but no longer configured"
+        in run.stdout.splitlines()
+    )
+
+
 def test_approve_goes_beside_the_policy(cli: Cli, tmp_path: Path) -> None:
     config = write_config(tmp_path, {"memory": server()})
     policy_dir = tmp_path / "org"
