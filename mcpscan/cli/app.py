@@ -12,7 +12,6 @@ import os
 import platform
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -25,6 +24,7 @@ from mcpscan.cli.db_cmd import db_app
 from mcpscan.cli.exit_codes import ExitCode, for_error, for_result
 from mcpscan.cli.lock_cmd import register as register_lock_commands
 from mcpscan.errors import McpscanError, UsageError
+from mcpscan.fileio import atomic_write_text
 from mcpscan.models import Diagnostic
 from mcpscan.secrets import Redactor
 
@@ -100,17 +100,9 @@ def _write_output(text: str, output: Path | None) -> None:
     output = output.expanduser()
     if output.parent and not output.parent.exists():
         raise UsageError(f"cannot write {output}: directory {output.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".mcpscan-", dir=str(output.parent or Path(".")))
     try:
-        # mkstemp creates the file 0600; a report gets the mode any new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, output)
+        atomic_write_text(output, text if text.endswith("\n") else text + "\n")
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 

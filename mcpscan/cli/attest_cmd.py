@@ -7,9 +7,7 @@ only when one of these runs.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +15,7 @@ from typing import Annotated
 import typer
 
 from mcpscan.cli.exit_codes import ExitCode
+from mcpscan.fileio import atomic_write_text
 
 
 def write_attestation(result_json: str, subjects: Sequence[Path], key: Path, out: Path) -> None:
@@ -29,17 +28,9 @@ def write_attestation(result_json: str, subjects: Sequence[Path], key: Path, out
     out = out.expanduser()
     if not out.parent.is_dir():
         raise AttestationError(f"cannot write {out}: directory {out.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".mcpscan-", dir=str(out.parent))
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        # mkstemp creates 0600; an attestation is public, like any new file.
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
+        atomic_write_text(out, text)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise AttestationError(f"cannot write {out}: {exc.strerror}") from None
 
 

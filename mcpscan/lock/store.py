@@ -8,13 +8,12 @@ only its own lines.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from mcpscan.fileio import atomic_write_text
 from mcpscan.lock.interface import LockError, LockStore
 from mcpscan.lock.model import LOCK_VERSION, ConfigRecord, Lock, LockedPackage, LockEntry
 from mcpscan.ruleset import _toml
@@ -71,17 +70,9 @@ class TomlLockStore(LockStore):
         directory = path.parent if str(path.parent) else Path(".")
         if not directory.is_dir():
             raise LockError(f"directory {directory} does not exist", file=str(path))
-        fd, tmp = tempfile.mkstemp(prefix=".mcpscan-lock-", dir=str(directory))
         try:
-            umask = os.umask(0)
-            os.umask(umask)
-            # mkstemp creates 0600; the lock is meant to be committed and shared.
-            os.chmod(tmp, 0o666 & ~umask)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
+            atomic_write_text(path, text)
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise LockError(f"cannot write approval lock: {exc.strerror}", file=str(path)) from None
 
 
