@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from mcpscan.models import ContainerFacts, ValueKind
-from mcpscan.secrets import value_kind
+from mcpscan.redaction import value_kind
 from mcpscan.sources.launchers.argv import _server_args, _subcommand, _words
 from mcpscan.sources.launchers.credentials import _check_value, _safe
 from mcpscan.sources.launchers.facts import _Acc, _Launcher, _Opt, _Tok

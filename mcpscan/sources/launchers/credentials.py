@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from mcpscan.models import Sensitive, ValueKind
-from mcpscan.secrets import Redactor, classify, is_secret_name, value_kind
+from mcpscan.redaction import Redactor, classify, is_secret_name, value_kind
 from mcpscan.sources.launchers.facts import _Acc, _Tok
 
 # classify() kinds that do not, on their own, show that an argument is a credential: package

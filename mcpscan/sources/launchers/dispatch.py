@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mcpscan.models import Connector, Launch
-from mcpscan.secrets import Redactor
+from mcpscan.redaction import Redactor
 from mcpscan.sources.launchers.argv import _basename, _server_args, _split
 from mcpscan.sources.launchers.containers import LAUNCHERS as _CONTAINERS
 from mcpscan.sources.launchers.credentials import _guard_spec, _safe, _scrub

@@ -19,7 +19,7 @@ from mcpscan.models import (
     SourceLocation,
     VersionKind,
 )
-from mcpscan.secrets import value_kind
+from mcpscan.redaction import value_kind
 from mcpscan.sources.launchers import (
     MAX_DEPTH,
     NpmSpec,
