@@ -2,7 +2,7 @@
 
 Commands stay thin: they build the seams, call :class:`mcpscan.scan.Scanner`, render, and
 hand the outcome to :mod:`mcpscan.cli.exit_codes`. Everything printed passes through the
-scan's :class:`~mcpscan.secrets.Redactor`.
+scan's :class:`~mcpscan.redaction.Redactor`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from mcpscan.cli.lock_cmd import register as register_lock_commands
 from mcpscan.errors import McpscanError, UsageError
 from mcpscan.fileio import atomic_write_text
 from mcpscan.models import Diagnostic
-from mcpscan.secrets import Redactor
+from mcpscan.redaction import Redactor
 
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
