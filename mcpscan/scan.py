@@ -30,7 +30,7 @@ from mcpscan.models import (
     ValueKind,
 )
 from mcpscan.ruleset import ConnectorFacts, Engine
-from mcpscan.secrets import Redactor, classify, is_placeholder, is_secret_name
+from mcpscan.redaction import Redactor, classify, is_placeholder, is_secret_name
 from mcpscan.sources.interface import LoadResult
 
 if TYPE_CHECKING:

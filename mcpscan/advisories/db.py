@@ -23,7 +23,7 @@ from typing import Any
 
 from mcpscan.advisories.interface import AdvisoryDatabaseError, AdvisorySourceError
 from mcpscan.errors import UsageError
-from mcpscan.http import HttpClient, display_url
+from mcpscan.net.http import HttpClient, display_url
 
 DEFAULT_EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 EXPORT_ECOSYSTEMS = {"npm": "npm", "pypi": "PyPI"}  # our name -> OSV's folder name

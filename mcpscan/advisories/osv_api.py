@@ -26,7 +26,7 @@ from mcpscan.advisories.interface import (
     SourceAnswer,
 )
 from mcpscan.errors import NetworkError, RegistryError
-from mcpscan.http import HttpClient, display_url
+from mcpscan.net.http import HttpClient, display_url
 
 DEFAULT_OSV_URL = "https://api.osv.dev"
 BATCH_SIZE = 1000  # the API's limit per querybatch

@@ -46,7 +46,7 @@ def update(
 ) -> None:
     """Download OSV's advisory exports for offline scans (--offline, --advisory-db)."""
     from mcpscan.advisories import db
-    from mcpscan.http import HttpClient, HttpConfig, default_cache_dir
+    from mcpscan.net.http import HttpClient, HttpConfig, default_cache_dir
 
     root = cache_dir or default_cache_dir()
     try:

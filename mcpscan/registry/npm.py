@@ -30,8 +30,8 @@ from typing import Any
 from urllib.parse import quote
 
 from mcpscan.errors import RegistryError
-from mcpscan.http import DocumentStore, HttpClient, HttpResponse, loads_json
 from mcpscan.models import Digest
+from mcpscan.net.http import DocumentStore, HttpClient, HttpResponse, loads_json
 from mcpscan.registry.interface import PackageNotFound, RegistryClient
 from mcpscan.registry.settings import DEFAULT_NPM_REGISTRY
 

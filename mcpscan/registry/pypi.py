@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from mcpscan.errors import RegistryError
-from mcpscan.http import DocumentStore, HttpResponse, NotFoundError, loads_json
 from mcpscan.models import PackageFacts
+from mcpscan.net.http import DocumentStore, HttpResponse, NotFoundError, loads_json
 from mcpscan.registry.interface import PackageNotFound, RegistryClient
 from mcpscan.registry.wheel import (
     ArchiveError,
@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from packaging.tags import Tag
     from packaging.version import Version
 
-    from mcpscan.http import HttpClient
+    from mcpscan.net.http import HttpClient
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -221,7 +221,7 @@ def display_url(url: str) -> str:
 
 
 class PypiRegistry(RegistryClient):
-    """Reads a PyPI-compatible index through :class:`~mcpscan.http.HttpClient`.
+    """Reads a PyPI-compatible index through :class:`~mcpscan.net.http.HttpClient`.
 
     ``index_url`` is the Simple index base (``https://pypi.org/simple``). ``json_url`` is the
     JSON API base (``https://pypi.org/pypi``); ``None`` derives it from an index URL ending

@@ -20,8 +20,8 @@ from functools import cache
 from typing import Any
 
 from mcpscan import __version__
-from mcpscan.http import DocumentStore, HttpClient
 from mcpscan.models import Graph
+from mcpscan.net.http import DocumentStore, HttpClient
 
 
 class GraphCache:

@@ -27,7 +27,7 @@ from mcpscan.models import (
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
 from mcpscan.ruleset.registry import check, fleet_check
-from mcpscan.secrets import classify, marker
+from mcpscan.redaction import classify, marker
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mcpscan.errors import OfflineCacheMiss
-from mcpscan.http import DocumentStore, HttpClient, HttpConfig, HttpResponse, NotFoundError
+from mcpscan.net.http import DocumentStore, HttpClient, HttpConfig, HttpResponse, NotFoundError
 from tests.support.registry_server import RegistryServer, Route, serve
 
 

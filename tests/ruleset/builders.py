@@ -21,7 +21,7 @@ from mcpscan.models import (
 from mcpscan.ruleset import ConnectorFacts, Policy, load_catalogue
 from mcpscan.ruleset.engine import Engine
 from mcpscan.ruleset.registry import lookup
-from mcpscan.secrets import value_kind
+from mcpscan.redaction import value_kind
 
 CATALOGUE = load_catalogue()
 
