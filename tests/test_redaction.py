@@ -41,7 +41,8 @@ def _check(argv: list[str], canary: str, *, name: str, form: str, index: int) ->
     assert found, f"not found: {argv}"
     cred = found[0]
     assert (cred.name, cred.form, cred.index) == (name, form, index)
-    assert canary not in cred.evidence and cred.value.fingerprint in cred.evidence
+    assert canary not in cred.evidence
+    assert cred.value.fingerprint in cred.evidence
     redacted = redact_argv(argv)
     assert len(redacted) == len(argv)
     assert not any(canary in arg for arg in redacted), redacted
@@ -120,7 +121,8 @@ def test_url_userinfo_token_as_user() -> None:
 def test_short_password_is_still_a_credential() -> None:
     argv = ["tool", "--db=postgres://u:PW@host/db"]
     (cred,) = find_in_argv(argv)
-    assert cred.kind == "URL password" and cred.in_url
+    assert cred.kind == "URL password"
+    assert cred.in_url
     assert "PW" not in redact_argv(argv)[1]
 
 
@@ -129,7 +131,9 @@ def test_credential_like_query_parameter_inside_a_flag_value(key: str) -> None:
     c = _canary()
     argv = ["tool", f"--endpoint=https://h.example.com/mcp?a=1&{key}={c}"]
     found = [x for x in find_in_argv(argv) if x.value.reveal() == c]
-    assert found and found[0].form == "url-query" and found[0].name == key
+    assert found
+    assert found[0].form == "url-query"
+    assert found[0].name == key
     assert c not in redact_argv(argv)[1]
 
 
@@ -152,7 +156,8 @@ def test_nested_inner_commands_and_urls_in_flag_values() -> None:
     inner = f"sh -c 'npx -y s --registry=https://u:{c}@npm.corp/ --token {d}'"
     argv = ["npx", "-y", "supergateway", "--stdio", inner]
     found = {x.value.reveal(): x for x in find_in_argv(argv)}
-    assert any(c in v for v in found) and d in found
+    assert any(c in v for v in found)
+    assert d in found
     assert not any(c in a or d in a for a in redact_argv(argv))
 
 
@@ -216,7 +221,8 @@ def test_redact_url() -> None:
     c, d, e = _canary(), _canary(), _canary()
     shown = redact_url(f"https://u:{c}@h.example.com/a/{d}/sse?token={e}&x=1#frag")
     assert shown.display == "https://h.example.com/a/REDACTED/sse?token=REDACTED&x=REDACTED#REDACTED"
-    assert shown.has_userinfo and shown.secret_keys == ("<path>", "token")
+    assert shown.has_userinfo
+    assert shown.secret_keys == ("<path>", "token")
 
 
 def test_display_url_for_http_messages() -> None:
@@ -230,8 +236,10 @@ def test_scrub_text_finds_urls_and_tokens_anywhere() -> None:
     text = f"cannot read npm:{g}@1 from https://u:{c}@npm.corp/x (see urn:uuid:" \
         "12345678-1234-1234-1234-123456789abc)"
     out = scrub_text(text)
-    assert c not in out and g not in out
-    assert "https://npm.corp/x" in out and "GitHub classic token" in out
+    assert c not in out
+    assert g not in out
+    assert "https://npm.corp/x" in out
+    assert "GitHub classic token" in out
     assert "12345678-1234-1234-1234-123456789abc" in out  # UUIDs are identifiers
 
 
