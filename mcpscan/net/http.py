@@ -15,18 +15,30 @@ written to SQLite at all.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcpscan import __version__
-from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
+from mcpscan.errors import (
+    CacheError,
+    DeadlineExceeded,
+    McpscanError,
+    NetworkError,
+    OfflineCacheMiss,
+    RegistryError,
+)
+from mcpscan.net.cache import CacheBusy, open_backend, quarantine, sqlite_path
+from mcpscan.net.deadline import Expired, bounded_adapter, watching
+from mcpscan.net.retry import RETRY_STATUSES, RetryPolicy
 from mcpscan.net.store import HTTP_CACHE, DocumentStore
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,13 +82,25 @@ class NotFoundError(RegistryError):
 class HttpConfig:
     cache_dir: Path | None = None  # None: no on-disk cache (--no-cache)
     offline: bool = False
-    timeout: float = 30.0
+    timeout: float = 30.0  # connect, and each read
     retries: int = 3
     backoff: float = 0.5
     ttl_seconds: int = DEFAULT_TTL_SECONDS
     max_workers: int = 16
     user_agent: str = USER_AGENT
     max_body_bytes: int = MAX_BODY_BYTES
+    # One request from its first byte sent to its last byte read, retries included: a
+    # server that drips its answer never trips the per-read timeout above.
+    request_deadline: float = 120.0
+    scan_timeout: float | None = None  # --timeout: every request of the scan, in all
+    max_retry_after: float = 30.0
+    max_retry_wait: float = 60.0
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(retries=self.retries, backoff=self.backoff,
+                           max_retry_after=self.max_retry_after,
+                           max_retry_wait=self.max_retry_wait)
 
 
 @dataclass(frozen=True)
@@ -108,38 +132,30 @@ class HttpClient:
     def __init__(self, config: HttpConfig | None = None) -> None:
         self.config = config or HttpConfig()
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
         self._network_requests = 0
         self._session: requests.Session | None = None
+        self._generation = 0  # bumped each time a broken cache is replaced
+        self._cache_off = False  # the cache could not be repaired: work without it
         # Range reads and explicit no-cache requests go through a session of their own:
         # requests-cache's cache_disabled() switches the cache off for every thread at once.
         self._plain: requests.Session | None = None
+        self._started = time.monotonic()
+        self._scan_deadline = (self._started + self.config.scan_timeout
+                               if self.config.scan_timeout else None)
+        self._notes: list[str] = []  # cache repairs and time limits, for the diagnostics
+        self._retired: list[requests.Session] = []  # replaced caches, closed with the client
+        self._slow: list[str] = []
 
     # -- session -----------------------------------------------------------------------
 
     def _build_session(self, *, cached: bool = True) -> requests.Session:
         import requests
-        from requests.adapters import HTTPAdapter
 
         cfg = self.config
         session: requests.Session
         if cfg.cache_dir is not None and cached:
-            import requests_cache
-
-            if cfg.offline:
-                # Serving a stale entry is the point of --offline, not a warning.
-                logging.getLogger("requests_cache").setLevel(logging.ERROR)
-            cfg.cache_dir.mkdir(parents=True, exist_ok=True)
-            session = requests_cache.CachedSession(
-                str(cfg.cache_dir / HTTP_CACHE),
-                backend="sqlite",
-                expire_after=-1 if cfg.offline else cfg.ttl_seconds,
-                # The same URL is fetched as a full and an abbreviated npm document.
-                match_headers=["Accept"],
-                allowable_codes=(200, 404),
-                # Offline: the transport below refuses every send, and an expired entry is
-                # served as it is stored instead of being revalidated.
-                stale_if_error=cfg.offline,
-            )
+            session = self._cached_session(cfg.cache_dir)
         else:
             session = requests.Session()
         session.headers["User-Agent"] = cfg.user_agent
@@ -148,18 +164,19 @@ class HttpClient:
             session.mount("http://", offline)  # type: ignore[arg-type]
             session.mount("https://", offline)  # type: ignore[arg-type]
         else:
+            # Only transport failures are retried below; 429/5xx are retried by get(),
+            # which caps what Retry-After may ask for.
             retry = _retry_class()(
                 total=cfg.retries,
                 connect=cfg.retries,
                 read=cfg.retries,
-                status=cfg.retries,
+                status=0,
                 backoff_factor=cfg.backoff,
-                status_forcelist=(429, 500, 502, 503, 504),
                 allowed_methods=frozenset({"GET", "HEAD"}),
-                respect_retry_after_header=True,
+                respect_retry_after_header=False,
                 raise_on_status=False,
             )
-            adapter = HTTPAdapter(
+            adapter = bounded_adapter(
                 pool_connections=cfg.max_workers,
                 pool_maxsize=cfg.max_workers,
                 max_retries=retry,
@@ -168,12 +185,120 @@ class HttpClient:
             session.mount("https://", adapter)
         return session
 
+    def _cached_session(self, cache_dir: Path) -> requests.Session:
+        """requests-cache over the guarded SQLite file; a file that is unusable is moved
+        aside and a new one started (once); failing that, no cache (with a note)."""
+        import requests
+        import requests_cache
+
+        cfg = self.config
+        if cfg.offline:
+            # Serving a stale entry is the point of --offline, not a warning.
+            logging.getLogger("requests_cache").setLevel(logging.ERROR)
+        base = cache_dir / HTTP_CACHE
+        for attempt in range(2):
+            try:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                backend = open_backend(base)
+            except CacheBusy as exc:
+                # Another scan is writing: its file is sound, only not available now.
+                self._note(f"the HTTP cache in {cache_dir} {_cache_reason(exc)}; this scan "
+                           "runs without it")
+                self._cache_off = True
+                return requests.Session()
+            except Exception as exc:
+                # sqlite3 errors, and whatever a damaged file makes the driver raise (it
+                # has been seen to fail decoding its own error message).
+                if attempt == 0 and self._set_aside(sqlite_path(base), exc):
+                    continue
+                self._note(f"the HTTP cache in {cache_dir} cannot be used "
+                           f"({_cache_reason(exc)}); this scan runs without it")
+                self._cache_off = True
+                return requests.Session()
+            return requests_cache.CachedSession(
+                backend=backend,
+                expire_after=-1 if cfg.offline else cfg.ttl_seconds,
+                # The same URL is fetched as a full and an abbreviated npm document.
+                match_headers=["Accept"],
+                allowable_codes=(200, 404),
+                # Offline: the transport below refuses every send, and an expired entry is
+                # served as it is stored instead of being revalidated.
+                stale_if_error=cfg.offline,
+                # requests-cache reads a body whole before it is stored: only bodies of
+                # a declared, bounded length may take that path.
+                filter_fn=self._cacheable,
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _cacheable(self, resp: requests.Response) -> bool:
+        declared = resp.headers.get("Content-Length", "")
+        return declared.isdigit() and int(declared) <= self.config.max_body_bytes
+
+    def _set_aside(self, path: Path, exc: BaseException) -> bool:
+        """Move a broken cache file aside (with a note); False when it could not be."""
+        if not path.exists():
+            return False
+        moved = quarantine(path)
+        if moved is None:
+            return False
+        self._note(f"the HTTP cache {path} was unusable ({_cache_reason(exc)}); it was "
+                   f"moved to {moved.name} and a new cache started")
+        return True
+
+    def _note(self, text: str) -> None:
+        with self._lock:
+            if text not in self._notes:
+                self._notes.append(text)
+
+    def _current_session(self, cached: bool) -> tuple[requests.Session, int]:
+        """The session to use and the cache generation it belongs to. Sessions are built
+        outside the lock: opening the SQLite file may wait on another process."""
+        if not cached or self.config.cache_dir is None or self._cache_off:
+            return self.plain_session, -1
+        with self._lock:
+            session, generation = self._session, self._generation
+        if session is not None:
+            return session, generation
+        # One builder at a time (two would each judge, and move aside, the file the other
+        # is creating), under a lock of its own: the client's lock is never held across
+        # SQLite, and opening the file is bounded (see mcpscan.net.cache).
+        with self._build_lock:
+            with self._lock:
+                session, generation = self._session, self._generation
+            if session is not None:
+                return session, generation
+            if self._cache_off:
+                return self.plain_session, -1
+            built = self._build_session()
+            if self._cache_off:
+                built.close()
+                return self.plain_session, -1
+            with self._lock:
+                self._session = built
+            return built, generation
+
+    def _cache_failed(self, generation: int, exc: BaseException) -> None:
+        """A request through the cache of ``generation`` failed inside the cache: replace
+        it (once per generation; the other threads then use the new one)."""
+        cache_dir = self.config.cache_dir
+        with self._lock:
+            if generation != self._generation or cache_dir is None:
+                return
+            old, self._session = self._session, None
+            self._generation += 1
+        if old is not None:
+            # Not closed now: other threads may be inside it, and closing an SQLite
+            # connection under a running statement can crash the interpreter.
+            with self._lock:
+                self._retired.append(old)
+        if not self._set_aside(sqlite_path(cache_dir / HTTP_CACHE), exc):
+            self._note(f"the HTTP cache in {cache_dir} failed ({_cache_reason(exc)}); this "
+                       "scan goes on without it")
+            self._cache_off = True
+
     @property
     def session(self) -> requests.Session:
-        with self._lock:
-            if self._session is None:
-                self._session = self._build_session()
-            return self._session
+        return self._current_session(True)[0]
 
     @property
     def plain_session(self) -> requests.Session:
@@ -187,12 +312,26 @@ class HttpClient:
         """Requests that were not answered from the cache (for tests and benchmarks)."""
         return self._network_requests
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the scan should be told: a repaired cache, requests cut by a time limit."""
+        with self._lock:
+            return (*self._notes, *self._slow)
+
+    @property
+    def timed_out(self) -> bool:
+        with self._lock:
+            return bool(self._slow)
+
     def close(self) -> None:
         with self._lock:
-            for sess in (self._session, self._plain):
-                if sess is not None:
-                    sess.close()
+            sessions = (self._session, self._plain, *self._retired)
             self._session = self._plain = None
+            self._retired = []
+        for sess in sessions:
+            if sess is not None:
+                with contextlib.suppress(Exception):
+                    sess.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -211,6 +350,53 @@ class HttpClient:
         max_age = None if cfg.offline or immutable else float(cfg.ttl_seconds)
         return DocumentStore(cfg.cache_dir / name, shape=shape, max_age=max_age)
 
+    # -- time limits -------------------------------------------------------------------
+
+    def deadline(self, shown: str) -> float:
+        """The :func:`time.monotonic` time by which a request for ``shown`` must end.
+        Raises DeadlineExceeded once the scan's own limit has passed."""
+        now = time.monotonic()
+        end = now + self.config.request_deadline
+        if self._scan_deadline is not None:
+            if now >= self._scan_deadline:
+                raise self._expired(shown, now, self._scan_deadline, started=now)
+            end = min(end, self._scan_deadline)
+        return end
+
+    @contextlib.contextmanager
+    def bounded(self, shown: str) -> Iterator[float]:
+        """Run one request (connect, headers, body, retries) under its deadline: whatever
+        blocks past it is cut, and DeadlineExceeded names the URL. For callers that stream
+        from :attr:`plain_session` themselves."""
+        started = time.monotonic()
+        end = self.deadline(shown)
+        with watching(end) as watch:
+            try:
+                yield end
+            except Expired:
+                raise self._expired(shown, time.monotonic(), end, started) from None
+            except Exception:
+                if watch.fired:
+                    raise self._expired(shown, time.monotonic(), end, started) from None
+                raise
+            if watch.fired:
+                raise self._expired(shown, time.monotonic(), end, started)
+
+    def _expired(self, shown: str, now: float, end: float, started: float
+                 ) -> DeadlineExceeded:
+        took = now - started
+        if self._scan_deadline is not None and end >= self._scan_deadline:
+            limit = self.config.scan_timeout or 0
+            text = (f"the scan's {limit:g}s time limit (--timeout) ran out while fetching "
+                    f"{shown}" + (f" (after {took:.1f}s on it)" if took >= 0.05 else ""))
+        else:
+            text = (f"{shown} did not answer in full within {self.config.request_deadline:g}s "
+                    "(a stalled or dripping server); gave up")
+        with self._lock:
+            if len(self._slow) < 20 and text not in self._slow:
+                self._slow.append(text)
+        return DeadlineExceeded(text)
+
     # -- requests ----------------------------------------------------------------------
 
     def get(
@@ -221,50 +407,88 @@ class HttpClient:
         byte_range: tuple[int, int] | None = None,
         cache: bool = True,
     ) -> HttpResponse:
-        """GET ``url``. Raises NetworkError for transport failures and 5xx/429 after retries,
-        NotFoundError for 404/410, RegistryError for other non-2xx answers."""
-        import requests
-
+        """GET ``url``. Raises NetworkError for transport failures and 5xx/429 after retries
+        (DeadlineExceeded past the request's or the scan's time limit), NotFoundError for
+        404/410, RegistryError for other non-2xx answers."""
         req_headers = dict(headers or {})
         if byte_range is not None:
             req_headers["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
-        session = self.plain_session if byte_range is not None or not cache else self.session
+        use_cache = byte_range is None and cache
         shown = display_url(url)
-        try:
-            resp = session.get(url, headers=req_headers, timeout=self.config.timeout, stream=True)
-            from_cache = bool(getattr(resp, "from_cache", False))
-            if self.config.offline and resp.status_code == 504 and not from_cache:
-                raise OfflineCacheMiss(f"--offline: {shown} is not in the cache")
-            content = resp.content or b"" if from_cache else self._read_body(resp, shown)
-        except OfflineCacheMiss:
-            raise
-        except requests.exceptions.Timeout:
-            timeout = self.config.timeout
-            raise NetworkError(f"timed out after {timeout:g}s fetching {shown}") from None
-        except requests.exceptions.RetryError:
-            raise NetworkError(f"gave up on {shown} after {self.config.retries} retries") from None
-        except requests.exceptions.ConnectionError as exc:
-            reason = _short_reason(exc)
-            raise NetworkError(f"cannot reach {shown}: {reason}") from None
-        except requests.exceptions.RequestException as exc:
-            raise NetworkError(f"request to {shown} failed: {_short_reason(exc)}") from None
-        if not from_cache:
-            with self._lock:
-                self._network_requests += 1
-        status = resp.status_code
+        policy = self.config.retry_policy
+        waited = 0.0
+        with self.bounded(shown) as end:
+            for attempt in range(policy.retries + 1):
+                answer = self._send(url, req_headers, use_cache, shown, end)
+                if (answer.status not in RETRY_STATUSES or answer.from_cache
+                        or attempt == policy.retries):
+                    break
+                pause = policy.wait(status=answer.status, headers=answer.headers,
+                                    attempt=attempt, waited=waited, deadline=end, shown=shown)
+                time.sleep(pause)
+                waited += pause
+        status = answer.status
         if status in (404, 410):
             raise NotFoundError(f"{shown} answered {status} (not found)")
         if status == 429 or status >= 500:
-            raise NetworkError(f"{shown} answered {status} after {self.config.retries} retries")
+            raise NetworkError(f"{shown} answered {status} after {policy.retries} retries")
         if status >= 400:
             raise RegistryError(f"{shown} answered {status}")
-        return HttpResponse(
-            url=url,
-            status=status,
-            headers=dict(resp.headers),
-            content=content,
-            from_cache=from_cache,
-        )
+        return answer
+
+    def _send(self, url: str, headers: Mapping[str, str], use_cache: bool, shown: str,
+              end: float) -> HttpResponse:
+        """One attempt. A failure inside the cache replaces the cache and asks again (the
+        second time through the new cache, or without one)."""
+        import requests
+
+        remaining = max(0.001, end - time.monotonic())
+        timeout = min(self.config.timeout, remaining)
+        for _ in range(3):
+            session, generation = self._current_session(use_cache)
+            use_cache = use_cache and generation >= 0
+            try:
+                resp = session.get(url, headers=headers, timeout=timeout, stream=True)
+                from_cache = bool(getattr(resp, "from_cache", False))
+                if self.config.offline and resp.status_code == 504 and not from_cache:
+                    raise OfflineCacheMiss(f"--offline: {shown} is not in the cache")
+                content = resp.content or b"" if from_cache else self._read_body(resp, shown)
+            except (OfflineCacheMiss, Expired):
+                raise
+            except requests.exceptions.Timeout:
+                raise NetworkError(f"timed out after {timeout:g}s fetching {shown}") from None
+            except requests.exceptions.RetryError:
+                raise NetworkError(
+                    f"gave up on {shown} after {self.config.retries} retries") from None
+            except requests.exceptions.ConnectionError as exc:
+                reason = _short_reason(exc)
+                raise NetworkError(f"cannot reach {shown}: {reason}") from None
+            except requests.exceptions.RequestException as exc:
+                raise NetworkError(
+                    f"request to {shown} failed: {_short_reason(exc)}") from None
+            except CacheBusy:
+                if generation < 0:
+                    raise
+                use_cache = False  # another scan holds the file: ask without it
+                continue
+            except McpscanError as exc:
+                if generation < 0 or not isinstance(exc, CacheError):
+                    raise
+                self._cache_failed(generation, exc)
+                continue
+            except Exception as exc:
+                # Anything else out of a cached request came from the cache itself (SQLite,
+                # an entry that does not restore): the plain session has no such layer.
+                if generation < 0:
+                    raise
+                self._cache_failed(generation, exc)
+                continue
+            if not from_cache:
+                with self._lock:
+                    self._network_requests += 1
+            return HttpResponse(url=url, status=resp.status_code, headers=dict(resp.headers),
+                                content=content, from_cache=from_cache)
+        raise NetworkError(f"{shown}: the HTTP cache kept failing")
 
     def _read_body(self, resp: requests.Response, url: str) -> bytes:
         limit = self.config.max_body_bytes
@@ -417,3 +641,11 @@ def _short_reason(exc: BaseException) -> str:
         if marker in text:
             text = text.split(marker, 1)[1]
     return text.strip("()' ")[:200] or exc.__class__.__name__
+
+
+def _cache_reason(exc: BaseException) -> str:
+    if isinstance(exc, McpscanError):
+        text = exc.message.removeprefix("the HTTP cache ")
+        return text.split(" ", 1)[1] if text.startswith("/") and " " in text else text
+    text = str(exc).strip()
+    return f"{exc.__class__.__name__}: {text[:120]}" if text else exc.__class__.__name__
