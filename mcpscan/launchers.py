@@ -40,7 +40,7 @@ from mcpscan.models import (
     ValueKind,
     VersionKind,
 )
-from mcpscan.secrets import Redactor, classify, is_secret_name, value_kind
+from mcpscan.redaction import Redactor, classify, is_secret_name, value_kind
 
 __all__ = [
     "NpmSpec",

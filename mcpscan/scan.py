@@ -29,8 +29,8 @@ from mcpscan.models import (
     Severity,
     ValueKind,
 )
+from mcpscan.redaction import Redactor, classify, is_placeholder, is_secret_name
 from mcpscan.ruleset import ConnectorFacts, Engine
-from mcpscan.secrets import Redactor, classify, is_placeholder, is_secret_name
 from mcpscan.sources.interface import LoadResult
 
 if TYPE_CHECKING:

@@ -25,9 +25,10 @@ from mcpscan.models import Diagnostic
 
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
-    from mcpscan.http import HttpClient
     from mcpscan.models import ScanResult
+    from mcpscan.net.http import HttpClient
     from mcpscan.provenance.service import ProvenanceService
+    from mcpscan.redaction import Redactor
     from mcpscan.registry.npm import NpmRegistry
     from mcpscan.registry.pypi import PypiRegistry
     from mcpscan.report.interface import Renderer
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from mcpscan.resolve.interface import Resolver
     from mcpscan.resolve.lockfiles import Lockfile
     from mcpscan.ruleset import Catalogue, Policy
-    from mcpscan.secrets import Redactor
     from mcpscan.sources.interface import LoadResult
 
 PLATFORMS = ("linux", "darwin", "win32")
@@ -92,7 +92,7 @@ def system() -> str:
 
 
 def default_cache_dir() -> Path:
-    from mcpscan.http import default_cache_dir as platform_cache_dir
+    from mcpscan.net.store import default_cache_dir as platform_cache_dir
 
     return platform_cache_dir()
 
@@ -105,7 +105,7 @@ def cache_dir(settings: ScanSettings) -> Path | None:
 
 
 def http_client(settings: ScanSettings) -> HttpClient:
-    from mcpscan.http import HttpClient, HttpConfig
+    from mcpscan.net.http import HttpClient, HttpConfig
 
     return HttpClient(HttpConfig(cache_dir=cache_dir(settings), offline=settings.offline))
 

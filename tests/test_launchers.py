@@ -29,7 +29,7 @@ from mcpscan.models import (
     SourceLocation,
     VersionKind,
 )
-from mcpscan.secrets import value_kind
+from mcpscan.redaction import value_kind
 
 # Fake credentials in recognisable formats (never real ones).
 GHP = "ghp_" + "A1b2C3d4E5" * 4

@@ -15,7 +15,7 @@ from mcpscan.cli import output
 from mcpscan.cli.exit_codes import for_discovery
 from mcpscan.cli.options import LIST_FORMATS
 from mcpscan.errors import UsageError
-from mcpscan.secrets import Redactor
+from mcpscan.redaction import Redactor
 
 
 def discover(

@@ -1,7 +1,7 @@
 """Everything the CLI prints or writes: reports, errors, diagnostics.
 
 Every text that may hold a value read from a config goes through a
-:class:`~mcpscan.secrets.Redactor` here before it reaches stdout, stderr or a file.
+:class:`~mcpscan.redaction.Redactor` here before it reaches stdout, stderr or a file.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from mcpscan.fileio import atomic_write_text
 
 if TYPE_CHECKING:
     from mcpscan.models import Diagnostic
-    from mcpscan.secrets import Redactor
+    from mcpscan.redaction import Redactor
 
 
 def error(message: str, redactor: Redactor | None = None) -> None:

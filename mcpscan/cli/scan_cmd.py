@@ -24,7 +24,7 @@ from mcpscan.cli.options import (
     scan_options,
 )
 from mcpscan.errors import McpscanError, UsageError
-from mcpscan.secrets import Redactor
+from mcpscan.redaction import Redactor
 from mcpscan.wiring import ScanSettings
 
 
