@@ -19,16 +19,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcpscan.errors import CacheError
+from mcpscan.net.store import HTTP_CACHE
 
 if TYPE_CHECKING:  # pragma: no cover
+    from requests import Session
     from requests_cache.backends.sqlite import SQLiteCache
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -187,3 +191,138 @@ def _guarded_backend_class() -> Any:
                                          lock=self.responses._lock, serializer=None, **common)
 
     return GuardedCache
+
+
+class CachedSessions:
+    """The HTTP cache's session of one client: opened once, replaced when it turns out to
+    be broken, given up (with a note) when it cannot be repaired or is locked by another
+    process. Thread-safe; no lock is held while SQLite is waited on except the builder's
+    own, and opening the file is bounded."""
+
+    def __init__(self, cache_dir: Path, *, build: Callable[[SQLiteCache], Session],
+                 note: Callable[[str], None]) -> None:
+        self.cache_dir = cache_dir
+        self.base = cache_dir / HTTP_CACHE
+        self._build = build
+        self._note = note
+        self._lock = threading.Lock()
+        # One builder at a time: two would each judge, and move aside, the file the other
+        # is creating.
+        self._build_lock = threading.Lock()
+        self._session: Session | None = None
+        self._generation = 0  # bumped each time a broken cache is replaced
+        self._off = False  # unusable for the rest of this scan
+        # Replaced sessions, closed only with the client: other threads may be inside one,
+        # and closing an SQLite connection under a running statement can crash the process.
+        self._retired: list[Session] = []
+
+    def current(self) -> tuple[Session | None, int]:
+        """The cached session and its generation; (None, -1) when the scan goes on
+        without a cache."""
+        with self._lock:
+            if self._off:
+                return None, -1
+            if self._session is not None:
+                return self._session, self._generation
+        with self._build_lock:
+            with self._lock:
+                if self._off:
+                    return None, -1
+                if self._session is not None:
+                    return self._session, self._generation
+                generation = self._generation
+            backend = self._open()
+            if backend is None:
+                return None, -1
+            session = self._build(backend)
+            with self._lock:
+                self._session = session
+            return session, generation
+
+    def _open(self) -> SQLiteCache | None:
+        # Serving a stale entry is the point of --offline, not a warning; an entry that
+        # fails its checksum is a miss (fetched again, or a miss offline), not a log line.
+        logging.getLogger("requests_cache").setLevel(logging.CRITICAL)
+        for attempt in range(2):
+            try:
+                self.cache_dir.mkdir(parents=True, exist_ok=True)
+                return open_backend(self.base)
+            except CacheBusy as exc:
+                self.locked(exc)
+                return None
+            except Exception as exc:
+                # sqlite3 errors, and whatever a damaged file makes the driver raise (it
+                # has been seen to fail decoding its own error message).
+                if attempt == 0 and self._set_aside(exc):
+                    continue
+                self._give_up(f"the HTTP cache in {self.cache_dir} cannot be used "
+                              f"({reason(exc)}); this scan runs without it")
+                return None
+        return None  # pragma: no cover
+
+    def failed(self, generation: int, exc: BaseException) -> None:
+        """A request through the cache of ``generation`` failed inside the cache: replace
+        it (once per generation; the other threads then use the new one)."""
+        if locked_error(exc):
+            self.locked(exc)
+            return
+        with self._lock:
+            if generation != self._generation:
+                return
+            if self._session is not None:
+                self._retired.append(self._session)
+            self._session = None
+            self._generation += 1
+        if not self._set_aside(exc):
+            self._give_up(f"the HTTP cache in {self.cache_dir} failed ({reason(exc)}); this "
+                          "scan goes on without it")
+
+    def locked(self, exc: BaseException) -> None:
+        """Another process holds the SQLite lock: the file is sound, only not available
+        now, so this scan goes on without the cache rather than wait."""
+        self._give_up(f"the HTTP cache in {self.cache_dir} {reason(exc)}; this scan runs "
+                      "without it")
+
+    def close(self) -> None:
+        with self._lock:
+            sessions = [*self._retired, *([self._session] if self._session else [])]
+            self._session, self._retired = None, []
+        for session in sessions:
+            with contextlib.suppress(Exception):
+                session.close()
+
+    def _give_up(self, text: str) -> None:
+        with self._lock:
+            self._off = True
+        self._note(text)
+
+    def _set_aside(self, exc: BaseException) -> bool:
+        """Move the broken file aside (with a note); False when it could not be."""
+        path = sqlite_path(self.base)
+        if not path.exists():
+            return False
+        moved = quarantine(path)
+        if moved is None:
+            return False
+        self._note(f"the HTTP cache {path} was unusable ({reason(exc)}); it was moved to "
+                   f"{moved.name} and a new cache started")
+        return True
+
+
+def locked_error(exc: BaseException) -> bool:
+    """An error that means "another process holds the lock", not damage."""
+    if isinstance(exc, CacheBusy):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def reason(exc: BaseException) -> str:
+    """``exc`` in a few words, for a note about the cache."""
+    if isinstance(exc, CacheError):
+        text = exc.message.removeprefix("the HTTP cache ")
+        return text.split(" ", 1)[1] if text.startswith("/") and " " in text else text
+    if locked_error(exc):
+        return "was locked by another process"
+    text = str(exc).strip()
+    return f"{exc.__class__.__name__}: {text[:120]}" if text else exc.__class__.__name__

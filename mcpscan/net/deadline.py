@@ -41,20 +41,24 @@ class Watch:
         self.fired = False
         self._done = False
         self._lock = threading.Lock()
-        self._conns: list[Any] = []
+        self._sockets: list[socket.socket] = []
         self._timer: threading.Timer | None = None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
     def register(self, conn: Any) -> None:
-        """``conn`` (a urllib3 connection) is about to send this request."""
+        """``conn`` (a urllib3 connection) is about to send this request (or, just
+        connected, has its socket now)."""
         with self._lock:
             if self.fired or self.remaining() <= 0:
                 self.fired = True
                 raise Expired
-            # The socket is read when the clock runs out: a new connection has none yet.
-            self._conns.append(conn)
+            # The socket itself is kept: http.client lets go of it (the response keeps
+            # reading from it) when the server says it will close the connection.
+            sock = getattr(conn, "sock", None)
+            if isinstance(sock, socket.socket) and sock not in self._sockets:
+                self._sockets.append(sock)
             if self._timer is None:
                 # One timer per request that reaches the network; cached answers need none.
                 self._timer = threading.Timer(max(0.0, self.remaining()), self._fire)
@@ -66,8 +70,7 @@ class Watch:
             if self._done:
                 return
             self.fired = True
-            sockets = [c.sock for c in self._conns
-                       if isinstance(getattr(c, "sock", None), socket.socket)]
+            sockets = list(self._sockets)
         for sock in sockets:
             # socket.socket.shutdown, not SSLSocket's: that one also drops the TLS state
             # under the feet of the thread that is reading.
@@ -102,12 +105,10 @@ def _register(conn: Any) -> None:
         watch.register(conn)
 
 
-def _check() -> None:
-    """After a connect: a clock that ran out while it was under way found no socket."""
-    watch: Watch | None = getattr(_current, "watch", None)
-    if watch is not None and (watch.fired or watch.remaining() <= 0):
-        watch.fired = True
-        raise Expired
+def _connected(conn: Any) -> None:
+    """After a connect: the new socket is watched too (a clock that ran out while the
+    connect was under way found none to shut, so this raises Expired)."""
+    _register(conn)
 
 
 def bounded_adapter(**kwargs: Any) -> HTTPAdapter:
@@ -119,7 +120,7 @@ def bounded_adapter(**kwargs: Any) -> HTTPAdapter:
     class _Conn(HTTPConnection):
         def connect(self) -> None:
             super().connect()
-            _check()
+            _connected(self)
 
         def request(self, *args: Any, **kw: Any) -> None:
             _register(self)
@@ -128,7 +129,7 @@ def bounded_adapter(**kwargs: Any) -> HTTPAdapter:
     class _TlsConn(HTTPSConnection):
         def connect(self) -> None:
             super().connect()
-            _check()
+            _connected(self)
 
         def request(self, *args: Any, **kw: Any) -> None:
             _register(self)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -36,10 +35,10 @@ from mcpscan.errors import (
     OfflineCacheMiss,
     RegistryError,
 )
-from mcpscan.net.cache import CacheBusy, open_backend, quarantine, sqlite_path
+from mcpscan.net.cache import CacheBusy, CachedSessions
 from mcpscan.net.deadline import Expired, bounded_adapter, watching
 from mcpscan.net.retry import RETRY_STATUSES, RetryPolicy
-from mcpscan.net.store import HTTP_CACHE, DocumentStore
+from mcpscan.net.store import DocumentStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
@@ -132,11 +131,7 @@ class HttpClient:
     def __init__(self, config: HttpConfig | None = None) -> None:
         self.config = config or HttpConfig()
         self._lock = threading.Lock()
-        self._build_lock = threading.Lock()
         self._network_requests = 0
-        self._session: requests.Session | None = None
-        self._generation = 0  # bumped each time a broken cache is replaced
-        self._cache_off = False  # the cache could not be repaired: work without it
         # Range reads and explicit no-cache requests go through a session of their own:
         # requests-cache's cache_disabled() switches the cache off for every thread at once.
         self._plain: requests.Session | None = None
@@ -144,106 +139,64 @@ class HttpClient:
         self._scan_deadline = (self._started + self.config.scan_timeout
                                if self.config.scan_timeout else None)
         self._notes: list[str] = []  # cache repairs and time limits, for the diagnostics
-        self._retired: list[requests.Session] = []  # replaced caches, closed with the client
+        self._cache = (CachedSessions(self.config.cache_dir, build=self._cached_session,
+                                      note=self._note)
+                       if self.config.cache_dir is not None else None)
         self._slow: list[str] = []
 
-    # -- session -----------------------------------------------------------------------
+    # -- sessions ----------------------------------------------------------------------
 
-    def _build_session(self, *, cached: bool = True) -> requests.Session:
-        import requests
-
+    def _mount(self, session: requests.Session) -> requests.Session:
+        """``session`` with mcpscan's User-Agent and transport (or the offline refusal)."""
         cfg = self.config
-        session: requests.Session
-        if cfg.cache_dir is not None and cached:
-            session = self._cached_session(cfg.cache_dir)
-        else:
-            session = requests.Session()
         session.headers["User-Agent"] = cfg.user_agent
         if cfg.offline:
             offline = _OfflineAdapter()
             session.mount("http://", offline)  # type: ignore[arg-type]
             session.mount("https://", offline)  # type: ignore[arg-type]
-        else:
-            # Only transport failures are retried below; 429/5xx are retried by get(),
-            # which caps what Retry-After may ask for.
-            retry = _retry_class()(
-                total=cfg.retries,
-                connect=cfg.retries,
-                read=cfg.retries,
-                status=0,
-                backoff_factor=cfg.backoff,
-                allowed_methods=frozenset({"GET", "HEAD"}),
-                respect_retry_after_header=False,
-                raise_on_status=False,
-            )
-            adapter = bounded_adapter(
-                pool_connections=cfg.max_workers,
-                pool_maxsize=cfg.max_workers,
-                max_retries=retry,
-            )
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+            return session
+        # Only transport failures are retried here; 429/5xx are retried by get(), which
+        # caps what Retry-After may ask for.
+        retry = _retry_class()(
+            total=cfg.retries,
+            connect=cfg.retries,
+            read=cfg.retries,
+            status=0,
+            backoff_factor=cfg.backoff,
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
+        adapter = bounded_adapter(
+            pool_connections=cfg.max_workers,
+            pool_maxsize=cfg.max_workers,
+            max_retries=retry,
+        )
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         return session
 
-    def _cached_session(self, cache_dir: Path) -> requests.Session:
-        """requests-cache over the guarded SQLite file; a file that is unusable is moved
-        aside and a new one started (once); failing that, no cache (with a note)."""
-        import requests
+    def _cached_session(self, backend: Any) -> requests.Session:
         import requests_cache
 
         cfg = self.config
-        if cfg.offline:
-            # Serving a stale entry is the point of --offline, not a warning.
-            logging.getLogger("requests_cache").setLevel(logging.ERROR)
-        base = cache_dir / HTTP_CACHE
-        for attempt in range(2):
-            try:
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                backend = open_backend(base)
-            except CacheBusy as exc:
-                # Another scan is writing: its file is sound, only not available now.
-                self._note(f"the HTTP cache in {cache_dir} {_cache_reason(exc)}; this scan "
-                           "runs without it")
-                self._cache_off = True
-                return requests.Session()
-            except Exception as exc:
-                # sqlite3 errors, and whatever a damaged file makes the driver raise (it
-                # has been seen to fail decoding its own error message).
-                if attempt == 0 and self._set_aside(sqlite_path(base), exc):
-                    continue
-                self._note(f"the HTTP cache in {cache_dir} cannot be used "
-                           f"({_cache_reason(exc)}); this scan runs without it")
-                self._cache_off = True
-                return requests.Session()
-            return requests_cache.CachedSession(
-                backend=backend,
-                expire_after=-1 if cfg.offline else cfg.ttl_seconds,
-                # The same URL is fetched as a full and an abbreviated npm document.
-                match_headers=["Accept"],
-                allowable_codes=(200, 404),
-                # Offline: the transport below refuses every send, and an expired entry is
-                # served as it is stored instead of being revalidated.
-                stale_if_error=cfg.offline,
-                # requests-cache reads a body whole before it is stored: only bodies of
-                # a declared, bounded length may take that path.
-                filter_fn=self._cacheable,
-            )
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._mount(requests_cache.CachedSession(
+            backend=backend,
+            expire_after=-1 if cfg.offline else cfg.ttl_seconds,
+            # The same URL is fetched as a full and an abbreviated npm document.
+            match_headers=["Accept"],
+            allowable_codes=(200, 404),
+            # Offline: the transport refuses every send, and an expired entry is served as
+            # it is stored instead of being revalidated.
+            stale_if_error=cfg.offline,
+            # requests-cache reads a body whole before it is stored: only bodies of a
+            # declared, bounded length may take that path.
+            filter_fn=self._cacheable,
+        ))
 
     def _cacheable(self, resp: requests.Response) -> bool:
         declared = resp.headers.get("Content-Length", "")
         return declared.isdigit() and int(declared) <= self.config.max_body_bytes
-
-    def _set_aside(self, path: Path, exc: BaseException) -> bool:
-        """Move a broken cache file aside (with a note); False when it could not be."""
-        if not path.exists():
-            return False
-        moved = quarantine(path)
-        if moved is None:
-            return False
-        self._note(f"the HTTP cache {path} was unusable ({_cache_reason(exc)}); it was "
-                   f"moved to {moved.name} and a new cache started")
-        return True
 
     def _note(self, text: str) -> None:
         with self._lock:
@@ -251,50 +204,12 @@ class HttpClient:
                 self._notes.append(text)
 
     def _current_session(self, cached: bool) -> tuple[requests.Session, int]:
-        """The session to use and the cache generation it belongs to. Sessions are built
-        outside the lock: opening the SQLite file may wait on another process."""
-        if not cached or self.config.cache_dir is None or self._cache_off:
-            return self.plain_session, -1
-        with self._lock:
-            session, generation = self._session, self._generation
-        if session is not None:
-            return session, generation
-        # One builder at a time (two would each judge, and move aside, the file the other
-        # is creating), under a lock of its own: the client's lock is never held across
-        # SQLite, and opening the file is bounded (see mcpscan.net.cache).
-        with self._build_lock:
-            with self._lock:
-                session, generation = self._session, self._generation
+        """The session to use and the cache generation it belongs to (-1: no cache)."""
+        if cached and self._cache is not None:
+            session, generation = self._cache.current()
             if session is not None:
                 return session, generation
-            if self._cache_off:
-                return self.plain_session, -1
-            built = self._build_session()
-            if self._cache_off:
-                built.close()
-                return self.plain_session, -1
-            with self._lock:
-                self._session = built
-            return built, generation
-
-    def _cache_failed(self, generation: int, exc: BaseException) -> None:
-        """A request through the cache of ``generation`` failed inside the cache: replace
-        it (once per generation; the other threads then use the new one)."""
-        cache_dir = self.config.cache_dir
-        with self._lock:
-            if generation != self._generation or cache_dir is None:
-                return
-            old, self._session = self._session, None
-            self._generation += 1
-        if old is not None:
-            # Not closed now: other threads may be inside it, and closing an SQLite
-            # connection under a running statement can crash the interpreter.
-            with self._lock:
-                self._retired.append(old)
-        if not self._set_aside(sqlite_path(cache_dir / HTTP_CACHE), exc):
-            self._note(f"the HTTP cache in {cache_dir} failed ({_cache_reason(exc)}); this "
-                       "scan goes on without it")
-            self._cache_off = True
+        return self.plain_session, -1
 
     @property
     def session(self) -> requests.Session:
@@ -302,9 +217,11 @@ class HttpClient:
 
     @property
     def plain_session(self) -> requests.Session:
+        import requests
+
         with self._lock:
             if self._plain is None:
-                self._plain = self._build_session(cached=False)
+                self._plain = self._mount(requests.Session())
             return self._plain
 
     @property
@@ -325,13 +242,11 @@ class HttpClient:
 
     def close(self) -> None:
         with self._lock:
-            sessions = (self._session, self._plain, *self._retired)
-            self._session = self._plain = None
-            self._retired = []
-        for sess in sessions:
-            if sess is not None:
-                with contextlib.suppress(Exception):
-                    sess.close()
+            plain, self._plain = self._plain, None
+        if plain is not None:
+            plain.close()
+        if self._cache is not None:
+            self._cache.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -466,22 +381,22 @@ class HttpClient:
             except requests.exceptions.RequestException as exc:
                 raise NetworkError(
                     f"request to {shown} failed: {_short_reason(exc)}") from None
-            except CacheBusy:
-                if generation < 0:
+            except CacheBusy as exc:
+                if generation < 0 or self._cache is None:
                     raise
-                use_cache = False  # another scan holds the file: ask without it
+                self._cache.locked(exc)
                 continue
             except McpscanError as exc:
-                if generation < 0 or not isinstance(exc, CacheError):
+                if generation < 0 or self._cache is None or not isinstance(exc, CacheError):
                     raise
-                self._cache_failed(generation, exc)
+                self._cache.failed(generation, exc)
                 continue
             except Exception as exc:
                 # Anything else out of a cached request came from the cache itself (SQLite,
                 # an entry that does not restore): the plain session has no such layer.
-                if generation < 0:
+                if generation < 0 or self._cache is None:
                     raise
-                self._cache_failed(generation, exc)
+                self._cache.failed(generation, exc)
                 continue
             if not from_cache:
                 with self._lock:
@@ -641,11 +556,3 @@ def _short_reason(exc: BaseException) -> str:
         if marker in text:
             text = text.split(marker, 1)[1]
     return text.strip("()' ")[:200] or exc.__class__.__name__
-
-
-def _cache_reason(exc: BaseException) -> str:
-    if isinstance(exc, McpscanError):
-        text = exc.message.removeprefix("the HTTP cache ")
-        return text.split(" ", 1)[1] if text.startswith("/") and " " in text else text
-    text = str(exc).strip()
-    return f"{exc.__class__.__name__}: {text[:120]}" if text else exc.__class__.__name__
