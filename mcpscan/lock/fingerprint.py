@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from mcpscan.lock.model import ConfigRecord, LockedPackage, LockEntry, entry_key
+from mcpscan.lock.model import ConfigRecord, LockedPackage, LockEntry
 from mcpscan.models import (
     Connector,
     Graph,
@@ -52,11 +52,6 @@ def relative_file(file: str, base_dir: Path, home: Path | None = None) -> str:
         return Path(os.path.relpath(path, base)).as_posix()
     except ValueError:  # another drive on Windows
         return path.as_posix()
-
-
-def connector_key(connector: Connector, base_dir: Path, home: Path | None = None) -> str:
-    file = relative_file(connector.source.file, base_dir, home)
-    return entry_key(connector.source.client, file, connector.name)
 
 
 def _basename(command: str) -> str:

@@ -137,7 +137,3 @@ class ApprovalFacts:
     @property
     def approved(self) -> bool:
         return self.entry is not None
-
-    @property
-    def drifted(self) -> bool:
-        return bool(self.changes)
