@@ -190,9 +190,8 @@ def packages(
     """The root packages: resolved from the graph when there is one, else as launched."""
     found: dict[str, LockedPackage] = {}
     if graph is not None:
-        nodes = {n.purl: n for n in graph.nodes}
         for purl in graph.roots:
-            node = nodes.get(purl)
+            node = graph.by_purl.get(purl)
             if node is not None:
                 pkg = _from_node(node, provenance)
                 found.setdefault(pkg.identity, pkg)
