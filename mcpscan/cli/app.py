@@ -546,7 +546,7 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
 
 
 def _default_cache_dir() -> Path:
-    from mcpscan.net.http import default_cache_dir
+    from mcpscan.net.store import default_cache_dir
 
     return default_cache_dir()
 
