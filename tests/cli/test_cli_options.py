@@ -137,11 +137,11 @@ def _is_exit(call: ast.Call) -> bool:
 
 
 def test_exit_codes_are_decided_only_in_exit_codes_py() -> None:
-    cli_dir = REPO / "mcpscan" / "cli"
+    package = REPO / "mcpscan"
     leaks = [
         leak
-        for path in sorted(cli_dir.glob("*.py"))
-        if path.name != "exit_codes.py"
+        for path in sorted(package.rglob("*.py"))
+        if path != package / "cli" / "exit_codes.py"
         for leak in _exit_code_literals(path)
     ]
     assert leaks == []
