@@ -319,6 +319,15 @@ def scan(
             "check its digest against the registry, the lockfile and an MCPB fileSha256.",
         ),
     ] = False,
+    npm_keys: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--npm-keys",
+            help="REGISTRY=FILE: trust the signing keys in FILE (npm keys.json or "
+            "/-/npm/v1/keys shape) for the npm registry REGISTRY (repeatable; adds to the "
+            "policy's [npm] keys). Without it only npm's pinned keys are trusted.",
+        ),
+    ] = None,
     lock_path: Annotated[
         Path | None,
         typer.Option(
@@ -371,6 +380,7 @@ def scan(
                 lock_path=lock_path,
                 provenance=provenance,
                 verify_artifacts=verify_artifacts,
+                npm_keys=_npm_keys_option(npm_keys),
             ),
         )
         result, loaded, redactor, catalogue = run.result, run.loaded, run.redactor, run.catalogue
@@ -449,6 +459,17 @@ class ScanSettings:
     lock_path: Path | None = None
     provenance: bool = True
     verify_artifacts: bool = False
+    npm_keys: tuple[tuple[str, Path], ...] = ()  # --npm-keys REGISTRY=FILE
+
+
+def _npm_keys_option(values: list[str] | None) -> tuple[tuple[str, Path], ...]:
+    found = []
+    for value in values or ():
+        url, sep, file = value.partition("=")
+        if not sep or not url.startswith(("http://", "https://")) or not file:
+            raise UsageError(f"--npm-keys {value!r}: expected REGISTRY_URL=FILE")
+        found.append((url, Path(file)))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -520,7 +541,9 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
             )
         if opts.provenance and opts.resolve:
             provenance_service = _provenance_service(
-                client, resolution, verify_artifacts=opts.verify_artifacts
+                client, resolution, verify_artifacts=opts.verify_artifacts,
+                offline=opts.offline, cache_dir=cache,
+                npm_keys=dict((*policy.npm_keys, *opts.npm_keys)),
             )
         if not opts.resolve:
             # --advisory-db with --no-resolve: the launched pinned packages are still
@@ -651,13 +674,17 @@ def _advisory_service(
 
 
 def _provenance_service(
-    client: HttpClient, resolution: Resolution, *, verify_artifacts: bool = False
+    client: HttpClient, resolution: Resolution, *, verify_artifacts: bool = False,
+    offline: bool = False, cache_dir: Path | None = None,
+    npm_keys: dict[str, Path] | None = None,
 ) -> ProvenanceService:
     """npm registry signatures and attestations, PyPI's PEP 740 integrity API and artifact
-    digests, from the registries the scan resolves against; verified offline against
-    Sigstore's trust root."""
+    digests, from the registries the scan resolves against; verified offline against the
+    pinned Sigstore trust root and npm keys, refreshed through TUF when online
+    (``MCPSCAN_TUF_URL``: another TUF repository, empty: no refresh)."""
     from mcpscan.provenance.pypi import integrity_base_url
     from mcpscan.provenance.service import build_provenance_service
+    from mcpscan.provenance.trust import PUBLIC_GOOD_TUF_URL, TrustStore
     from mcpscan.resolve.npm import NpmResolver
     from mcpscan.resolve.pypi import PypiResolver
 
@@ -671,6 +698,10 @@ def _provenance_service(
         else None,
         verify_artifacts=verify_artifacts,
         pypi_registry=pypi.registry if isinstance(pypi, PypiResolver) else None,
+        trust=TrustStore(client, tuf_url=os.environ.get("MCPSCAN_TUF_URL", PUBLIC_GOOD_TUF_URL),
+                         cache_dir=cache_dir, offline=offline),
+        npm_keys=npm_keys,
+        npm_registry=npm.registry if isinstance(npm, NpmResolver) else None,
     )
 
 
