@@ -2,7 +2,7 @@
 
 Commands stay thin: they build the seams, call :class:`mcpscan.scan.Scanner`, render, and
 hand the outcome to :mod:`mcpscan.cli.exit_codes`. Everything printed passes through the
-scan's :class:`~mcpscan.secrets.Redactor`.
+scan's :class:`~mcpscan.redaction.Redactor`.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from mcpscan.cli.lock_cmd import register as register_lock_commands
 from mcpscan.errors import McpscanError, UsageError
 from mcpscan.fileio import atomic_write_text
 from mcpscan.models import Diagnostic
-from mcpscan.secrets import Redactor
+from mcpscan.redaction import Redactor
 
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
-    from mcpscan.http import HttpClient
     from mcpscan.models import ScanResult
+    from mcpscan.net.http import HttpClient
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.ruleset import Catalogue, Policy
     from mcpscan.scan import Resolution
@@ -514,7 +514,7 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
                          "--no-resolve and --no-provenance")
     cache = None if opts.no_cache else (opts.cache_dir or _default_cache_dir())
     if opts.resolve or opts.advisory_db:
-        from mcpscan.http import HttpClient, HttpConfig
+        from mcpscan.net.http import HttpClient, HttpConfig
 
         client = HttpClient(HttpConfig(cache_dir=cache, offline=opts.offline))
         resolution, lock_diags = _resolution(
@@ -569,7 +569,7 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
 
 
 def _default_cache_dir() -> Path:
-    from mcpscan.http import default_cache_dir
+    from mcpscan.net.store import default_cache_dir
 
     return default_cache_dir()
 
@@ -588,7 +588,7 @@ def _resolution(
 ) -> tuple[Resolution, list[Diagnostic]]:
     """The registry clients and resolvers for this scan, and the lockfiles of the
     directories being scanned (which win over the registries for what they lock)."""
-    from mcpscan.http import HttpClient, HttpConfig
+    from mcpscan.net.http import HttpClient, HttpConfig
     from mcpscan.registry.npm import NpmRegistry
     from mcpscan.registry.pypi import PypiRegistry
     from mcpscan.registry.settings import npm_registry_url, npm_scope_registries, pypi_index_url

@@ -40,8 +40,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mcpscan.errors import McpscanError, NetworkError, RegistryError
-from mcpscan.http import HttpClient, NotFoundError
 from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
+from mcpscan.net.http import HttpClient, NotFoundError
 from mcpscan.provenance.fulcio_identity import certificate_identity
 from mcpscan.provenance.interface import (
     INTEGRITY_KIND,

@@ -31,7 +31,7 @@ from urllib.parse import quote
 from mcpscan.errors import McpscanError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mcpscan.http import HttpClient
+    from mcpscan.net.http import HttpClient
 
 PUBLIC_GOOD_TUF_URL = "https://tuf-repo-cdn.sigstore.dev"
 NPM_KEYS_TARGET = "registry.npmjs.org/keys.json"
@@ -242,7 +242,7 @@ class _ClientFetcher:
         from tuf.api.exceptions import DownloadHTTPError
         from tuf.ngclient.fetcher import FetcherInterface
 
-        from mcpscan.http import NotFoundError
+        from mcpscan.net.http import NotFoundError
 
         class Fetcher(FetcherInterface):
             def _fetch(self, url: str) -> Iterator[bytes]:

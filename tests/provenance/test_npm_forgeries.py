@@ -14,7 +14,6 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import (
     Decision,
     Digest,
@@ -25,6 +24,7 @@ from mcpscan.models import (
     ResolvedPackage,
     VersionKind,
 )
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.provenance.interface import ProvenanceIncomplete
 from mcpscan.provenance.npm import (
     KIND_KEYS,
