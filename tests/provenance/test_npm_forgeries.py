@@ -53,22 +53,15 @@ from tests.support.forging_registry import (
     attestations,
     sri_hex,
 )
-from tests.support.registry_server import RegistryServer, Route, serve
+from tests.support.registry_server import RegistryServer, Route
 
 VERIFIED, INVALID, UNKNOWN = (ProvenanceState.VERIFIED, ProvenanceState.INVALID,
                               ProvenanceState.UNKNOWN)
 
 
-@pytest.fixture(scope="module")
-def _server() -> Iterator[RegistryServer]:
-    yield from serve()
-
-
 @pytest.fixture
-def forge(_server: RegistryServer) -> ForgingRegistry:
-    _server.routes.clear()
-    _server.requests.clear()
-    return ForgingRegistry(_server)
+def forge(registry_server: RegistryServer) -> ForgingRegistry:
+    return ForgingRegistry(registry_server)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from mcpscan.provenance.npm import (
     npm_purl,
     sigstore_python_supports,
 )
-from tests.support.registry_server import RegistryServer, serve
+from tests.support.registry_server import RegistryServer
 
 FIX = Path(__file__).parents[1] / "fixtures" / "provenance" / "npm"
 ATT = FIX / "attestations"
@@ -105,19 +105,6 @@ def user_keys(server: RegistryServer, tmp_path: Path, doc: Any) -> dict[str, Pat
     path = tmp_path / "keys.json"
     path.write_text(json.dumps(doc))
     return {server.url: path}
-
-
-@pytest.fixture(scope="module")
-def _shared_server() -> Iterator[RegistryServer]:
-    # One server per module: stopping one waits out serve_forever's 0.5 s poll.
-    yield from serve()
-
-
-@pytest.fixture
-def registry_server(_shared_server: RegistryServer) -> RegistryServer:
-    _shared_server.routes.clear()
-    _shared_server.requests.clear()
-    return _shared_server
 
 
 @pytest.fixture
