@@ -215,6 +215,31 @@ class ContainerFacts:
 
 
 @dataclass(frozen=True)
+class LocalCode:
+    """A program or package the connector runs that no registry can vouch for.
+
+    ``path`` is as written in the config (never a secret: unwrapping keeps credentials out
+    of it). ``found_by`` says how the client would find it; ``location`` is filled by
+    :func:`mcpscan.sources.launchers.local.locate` from the filesystem of the scan.
+    """
+
+    kind: str  # "script", "directory", "module", "program", "file-spec", "env-command"
+    path: str
+    found_by: str  # "relative path", "absolute path", "PATH lookup", "environment variable"...
+    launcher: str = ""  # what runs it: "node", "python -m", "uv run", "npx", "" (itself)
+    location: str = "unknown"  # "in-repo", "outside-repo", "on-path", "missing", "unknown"
+
+
+@dataclass(frozen=True)
+class DownloadExec:
+    """Code fetched from a URL and run straight away (``curl … | sh``, ``bash <(curl …)``,
+    ``iwr … | iex``, a launcher given an unpinned URL)."""
+
+    url: str  # credentials, userinfo and query values removed
+    form: str  # "curl | sh", "process substitution", "iwr | iex", "launcher URL", ...
+
+
+@dataclass(frozen=True)
 class Launch:
     """What a connector's command line unwraps to."""
 
@@ -227,6 +252,14 @@ class Launch:
     path_args: tuple[str, ...] = ()  # arguments of the server that look like filesystem paths
     secret_args: tuple[SecretArg, ...] = ()
     notes: tuple[str, ...] = ()  # what could not be understood, for the report
+    # Programs and packages no registry can vouch for (local scripts, PATH binaries...).
+    local: tuple[LocalCode, ...] = ()
+    downloads: tuple[DownloadExec, ...] = ()  # download-and-execute found in the command
+    # Why the command line could not be understood (a script mcpscan cannot follow, an
+    # empty command...): each one is a finding, never a silent pass. No configured value.
+    opaque: tuple[str, ...] = ()
+    # The shell wrapper that was unwrapped to reach the launch ("bash -lc"), if any.
+    shell: str | None = None
 
 
 @dataclass(frozen=True)
@@ -295,6 +328,98 @@ class Diagnostic:
         return f"{where}: {self.message}"
 
 
+# --- Coverage (what was checked, per connector) --------------------------------------------
+
+
+class CheckFamily(str, enum.Enum):
+    """The check families whose coverage every connector records (DESIGN §1), report order."""
+
+    LAUNCH = "launch"
+    RESOLUTION = "resolution"
+    PROVENANCE = "provenance"  # integrity and provenance
+    ADVISORIES = "advisories"
+    REPUTATION = "reputation"
+    SCOPE = "scope"  # configuration scope
+    APPROVAL = "approval"
+
+    @property
+    def label(self) -> str:
+        """The family's name in reports ("integrity and provenance")."""
+        return _FAMILY_TITLES[self]
+
+
+_FAMILY_TITLES = {
+    CheckFamily.LAUNCH: "launch analysis",
+    CheckFamily.RESOLUTION: "resolution",
+    CheckFamily.PROVENANCE: "integrity and provenance",
+    CheckFamily.ADVISORIES: "advisories",
+    CheckFamily.REPUTATION: "reputation",
+    CheckFamily.SCOPE: "configuration scope",
+    CheckFamily.APPROVAL: "approval",
+}
+
+
+class CoverageState(str, enum.Enum):
+    DONE = "done"
+    NOT_APPLICABLE = "not-applicable"
+    NOT_RUN = "not-run"
+
+
+class GapCause(str, enum.Enum):
+    """Why a family that applies did not run; it decides what the gap does to the outcome."""
+
+    # The user turned it off (--no-resolve, --no-advisories, --no-provenance): shown in
+    # every report and caps the score below 100, but the exit code follows the verdict.
+    DISABLED = "disabled"
+    # A registry, advisory or provenance source failed or was missing offline: the scan is
+    # incomplete (exit 3 unless --allow-incomplete).
+    SOURCE_FAILED = "source-failed"
+    # The connector itself cannot be analysed (a script mcpscan cannot follow, local code,
+    # an image it cannot check): a finding says so.
+    CANNOT_ANALYSE = "cannot-analyse"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One check family for one connector: done, not applicable, or not run and why."""
+
+    family: CheckFamily
+    state: CoverageState
+    reason: str = ""  # fixed wording plus package names and flags, never a configured value
+    cause: GapCause | None = None  # set exactly when state is NOT_RUN
+
+    def __post_init__(self) -> None:
+        if (self.state is CoverageState.NOT_RUN) != (self.cause is not None):
+            raise ValueError("a coverage gap needs a cause, and only a gap has one")
+
+    @property
+    def gap(self) -> bool:
+        return self.state is CoverageState.NOT_RUN
+
+
+@dataclass(frozen=True)
+class CoverageLedger:
+    """A connector's coverage: one entry per :class:`CheckFamily`, in that order."""
+
+    entries: tuple[Coverage, ...]
+
+    def __post_init__(self) -> None:
+        if tuple(c.family for c in self.entries) != tuple(CheckFamily):
+            raise ValueError("a coverage ledger has one entry per check family, in order")
+
+    def __getitem__(self, family: CheckFamily) -> Coverage:
+        return self.entries[list(CheckFamily).index(family)]
+
+    @property
+    def gaps(self) -> tuple[Coverage, ...]:
+        return tuple(c for c in self.entries if c.gap)
+
+    @property
+    def complete(self) -> bool:
+        """Every family that applies ran: only then may the connector score a clean 100."""
+        return not self.gaps
+
+
 @dataclass(frozen=True)
 class ConnectorResult:
     connector: Connector
@@ -305,6 +430,7 @@ class ConnectorResult:
     graph: Graph | None = None  # what the launcher would install, when resolution ran
     advisories: tuple[AdvisoryHit, ...] | None = None  # None: advisories were not checked
     provenance: tuple[ProvenanceResult, ...] | None = None  # None: provenance was not checked
+    coverage: CoverageLedger | None = None  # None only for results built outside a scan
 
 
 @dataclass(frozen=True)

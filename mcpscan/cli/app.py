@@ -31,7 +31,7 @@ from mcpscan.secrets import Redactor
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
     from mcpscan.http import HttpClient
-    from mcpscan.models import ScanResult
+    from mcpscan.models import CheckFamily, ScanResult
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.ruleset import Catalogue, Policy
     from mcpscan.scan import Resolution
@@ -536,6 +536,7 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
         today=_dt.date.today(),
         check_approval=lock is not None or policy.require_approval,
         lock=lock,
+        disabled=_opt_outs(opts),
     )
     scanner = Scanner(engine, options, resolution, advisory_service, provenance_service)
     result = scanner.scan(wanted, loaded)
@@ -543,6 +544,18 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
         for sa in cr.launch.secret_args:
             redactor.add(sa.value)
     return ScanRun(result, loaded, redactor, catalogue, policy)
+
+
+def _opt_outs(opts: ScanSettings) -> tuple[tuple[CheckFamily, str], ...]:
+    """The check families the user turned off, for the coverage ledger."""
+    from mcpscan.models import CheckFamily
+
+    chosen = (
+        (opts.resolve, CheckFamily.RESOLUTION, "--no-resolve"),
+        (opts.advisories, CheckFamily.ADVISORIES, "--no-advisories"),
+        (opts.provenance, CheckFamily.PROVENANCE, "--no-provenance"),
+    )
+    return tuple((family, option) for on, family, option in chosen if not on)
 
 
 def _default_cache_dir() -> Path:
