@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mcpscan import launchers
 from mcpscan.coverage import StageFailures, Stages, ledger_for
 from mcpscan.errors import McpscanError, NetworkError, RegistryError, ResolutionError
 from mcpscan.models import (
@@ -31,8 +30,9 @@ from mcpscan.models import (
     Severity,
     ValueKind,
 )
+from mcpscan.redaction import Redactor, classify, is_placeholder, is_secret_name
 from mcpscan.ruleset import ConnectorFacts, Engine
-from mcpscan.secrets import Redactor, classify, is_placeholder, is_secret_name
+from mcpscan.sources import launchers
 from mcpscan.sources.interface import LoadResult
 
 if TYPE_CHECKING:

@@ -1,198 +1,27 @@
-"""Recognise secrets and indirections in configured values, and scrub them from output.
+"""Moved to :mod:`mcpscan.redaction` (the one place that recognises and redacts credentials).
 
-Two questions are answered here and nowhere else:
-
-* Is a configured value written literally, or does it name where the value comes from
-  (``${input:x}``, ``${env:X}``, ``$X``, ``${{ secrets.X }}``)?  -> :func:`value_kind`
-* Does a literal look like a credential, and of which kind?  -> :func:`classify`
-
-:class:`Redactor` is the last line of defence: every byte the CLI prints or writes passes
-through it, so even a bug elsewhere cannot print a secret that was read from a config.
+Kept only so that branches written against the old name still import; new code imports
+:mod:`mcpscan.redaction`.
 """
 
-from __future__ import annotations
-
-import math
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-
-from mcpscan.models import Sensitive, ValueKind
-
-# Placeholders that name a value instead of holding it. Order does not matter; any match
-# means the configured text is (at least partly) an indirection.
-_INDIRECTION_PATTERNS = (
-    r"\$\{\{\s*[^}]+\}\}",  # Continue ${{ secrets.NAME }}
-    r"\$\{(?:input|env|file|config|workspaceFolder|userHome|pathSeparator)(?::[^}]*)?\}",
-    r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}",  # ${VAR}, ${VAR:-default}
-    r"\$[A-Za-z_][A-Za-z0-9_]*",  # $VAR
-    r"%[A-Za-z_][A-Za-z0-9_]*%",  # %VAR% (Windows, Gemini)
-    r"\{[A-Za-z_][A-Za-z0-9_]*\}",  # server.json {var} templates
-    r"\{(?:env|file):[^}]+\}",  # opencode {env:VAR}, {file:path}
-)
-_INDIRECTION_RE = re.compile("|".join(f"(?:{p})" for p in _INDIRECTION_PATTERNS))
-
-# Known credential formats: (kind, pattern). Patterns are anchored loosely so that a token
-# embedded in "Bearer <token>" or a URL is still recognised.
-_TOKEN_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("GitHub classic token", r"\bghp_[A-Za-z0-9]{36,}\b"),
-    ("GitHub fine-grained token", r"\bgithub_pat_[A-Za-z0-9_]{50,}\b"),
-    ("GitHub OAuth token", r"\bgho_[A-Za-z0-9]{36,}\b"),
-    ("GitHub app token", r"\bgh[usr]_[A-Za-z0-9]{36,}\b"),
-    ("GitLab token", r"\bglpat-[A-Za-z0-9_\-]{20,}\b"),
-    ("Anthropic API key", r"\bsk-ant-[A-Za-z0-9_\-]{20,}"),
-    ("OpenAI API key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
-    ("Slack token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"),
-    ("Slack webhook", r"hooks\.slack\.com/services/[A-Za-z0-9/]+"),
-    ("AWS access key id", r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
-    ("Google API key", r"\bAIza[0-9A-Za-z_\-]{35}\b"),
-    ("Stripe key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}\b"),
-    ("npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-    ("PyPI token", r"\bpypi-[A-Za-z0-9_\-]{50,}"),
-    ("Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}\b"),
-    ("UUID-style key", r"\b[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}\b"),
-    ("Notion token", r"\b(?:secret_|ntn_)[A-Za-z0-9]{40,}\b"),
-    ("Linear API key", r"\blin_api_[A-Za-z0-9]{30,}\b"),
-    ("Supabase token", r"\bsbp_[A-Za-z0-9]{30,}\b"),
-    ("JSON Web Token", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
-    ("private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-)
-_TOKEN_RES = tuple((kind, re.compile(p)) for kind, p in _TOKEN_PATTERNS)
-
-# Names that say "this holds a credential" even when the value has no known format.
-_SECRET_NAME_RE = re.compile(
-    r"(?i)(token|secret|passw(or)?d|passphrase|api[_-]?key|apikey|access[_-]?key|"
-    r"private[_-]?key|credential|auth|bearer|session|cookie|signature|client[_-]?secret|pat$)"
+from mcpscan.redaction import (
+    Redactor,
+    SecretMatch,
+    classify,
+    is_placeholder,
+    is_secret_name,
+    marker,
+    shannon_entropy,
+    value_kind,
 )
 
-# Literals that are obviously placeholders, not secrets a user pasted.
-_PLACEHOLDER_RE = re.compile(
-    r"(?i)^(<[^>]*>|\[[^\]]*\]|your[_\- ].*|xxx+|\*+|changeme|replace[_\-]?me|todo|example|"
-    r"placeholder|\.\.\.|none|null|true|false|on|off|yes|no|\d{1,6}|token|key|secret|"
-    r"password|api[_\-]?key|value|string|here|redacted)$"
-)
-
-_BEARER_RE = re.compile(r"(?i)^(bearer|token|basic)\s+(\S+)$")
-
-
-@dataclass(frozen=True)
-class SecretMatch:
-    kind: str  # e.g. "GitHub classic token", "high-entropy value", "value of a secret-named key"
-
-
-def value_kind(value: str) -> ValueKind:
-    """Whether ``value`` is written literally or refers to where the value lives.
-
-    A value mixing text and a reference (``"Bearer ${API_KEY}"``) is an indirection; but
-    a reference next to a literal token (``"Bearer ghp_…"``) is not.
-    """
-    if value.strip() == "":
-        return ValueKind.EMPTY
-    if _INDIRECTION_RE.search(value):
-        remainder = _INDIRECTION_RE.sub("", value)
-        if classify(remainder) is None:
-            return ValueKind.INDIRECTION
-    return ValueKind.LITERAL
-
-
-def shannon_entropy(text: str) -> float:
-    if not text:
-        return 0.0
-    counts: dict[str, int] = {}
-    for ch in text:
-        counts[ch] = counts.get(ch, 0) + 1
-    n = len(text)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
-_KEYLIKE_RE = re.compile(r"^[A-Za-z0-9+_\-.]+={0,2}$")
-_BASE64_KEY_RE = re.compile(r"^[A-Za-z0-9+][A-Za-z0-9+/]{19,}={0,2}$")
-
-
-def _high_entropy(token: str) -> bool:
-    """A random-looking key: long, mixed letters and digits, no path/URL/package shape."""
-    if len(token) < 20:
-        return False
-    # Base64 keys (AWS secret access keys) may hold "/": accept them only when they do not
-    # look like a path (no leading / . ~) and mix upper, lower case and digits.
-    if not _KEYLIKE_RE.match(token) and not (
-        _BASE64_KEY_RE.match(token)
-        and re.search(r"[A-Z]", token)
-        and re.search(r"[a-z]", token)
-        and re.search(r"[0-9]", token)
-    ):
-        return False
-    if not (re.search(r"[0-9]", token) and re.search(r"[A-Za-z]", token)):
-        return False
-    separators = token.count("-") + token.count(".")
-    if re.fullmatch(r"[a-z0-9]+(?:[._\-][a-z0-9]+)*", token) and separators >= 2:
-        return False  # a lower-case dotted/dashed identifier (package, host name, version)
-    return shannon_entropy(token) >= 3.5
-
-
-def classify(value: str, *, name: str | None = None) -> SecretMatch | None:
-    """Say what kind of credential ``value`` looks like, or ``None`` if it does not.
-
-    ``name`` is the env var / header name, when known: a non-placeholder literal under a
-    secret-sounding name is treated as a secret even when its format is unknown.
-    """
-    text = value.strip()
-    if not text or _PLACEHOLDER_RE.match(text):
-        return None
-    for kind, rx in _TOKEN_RES:
-        if rx.search(text):
-            return SecretMatch(kind)
-    bearer = _BEARER_RE.match(text)
-    if bearer and not _PLACEHOLDER_RE.match(bearer.group(2)):
-        return SecretMatch(f"{bearer.group(1).capitalize()} credential")
-    if _high_entropy(text):
-        return SecretMatch("high-entropy value")
-    if name and _SECRET_NAME_RE.search(name) and len(text) >= 4 and " " not in text:
-        return SecretMatch("value of a secret-named key")
-    return None
-
-
-def is_secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME_RE.search(name))
-
-
-def is_placeholder(value: str) -> bool:
-    """Whether a literal is an obvious stand-in (``true``, ``value``, ``<token>``), not a
-    credential someone pasted."""
-    return bool(_PLACEHOLDER_RE.match(value.strip()))
-
-
-class Redactor:
-    """Replaces every known secret value in a text with a fingerprinted marker."""
-
-    _MIN_LEN = 4  # shorter values would blank out ordinary words
-
-    def __init__(self, secrets: Iterable[Sensitive] = ()) -> None:
-        self._values: dict[str, str] = {}
-        for s in secrets:
-            self.add(s)
-
-    def add(self, secret: Sensitive) -> None:
-        raw = secret.reveal()
-        if len(raw) >= self._MIN_LEN:
-            self._values[raw] = f"<redacted {secret.fingerprint}>"
-
-    def merge(self, other: Redactor) -> None:
-        self._values.update(other._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def scrub(self, text: str) -> str:
-        if not self._values:
-            return text
-        # Longest first so a secret containing another is replaced whole.
-        for raw in sorted(self._values, key=len, reverse=True):
-            if raw in text:
-                text = text.replace(raw, self._values[raw])
-        return text
-
-
-def marker(secret: Sensitive, kind: str | None = None) -> str:
-    """How a secret is shown in reports: never the value, only its kind and fingerprint."""
-    return f"<redacted {kind + ', ' if kind else ''}{secret.fingerprint}>"
+__all__ = [
+    "Redactor",
+    "SecretMatch",
+    "classify",
+    "is_placeholder",
+    "is_secret_name",
+    "marker",
+    "shannon_entropy",
+    "value_kind",
+]

@@ -32,8 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mcpscan.http import HttpClient, HttpConfig  # noqa: E402
 from mcpscan.models import PackageRef, VersionKind  # noqa: E402
+from mcpscan.net.http import HttpClient, HttpConfig  # noqa: E402
 from mcpscan.registry.npm import NpmRegistry  # noqa: E402
 from mcpscan.resolve.npm import NpmResolver  # noqa: E402
 

@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mcpscan.http import HttpClient, HttpConfig  # noqa: E402
+from mcpscan.net.http import HttpClient, HttpConfig  # noqa: E402
 from mcpscan.registry.pypi import SIMPLE_ACCEPT, PypiRegistry, derive_json_url  # noqa: E402
 
 OUT = ROOT / "tests" / "fixtures" / "pypi"

@@ -1,6 +1,6 @@
 """JSON POST for the advisory query endpoints (OSV ``querybatch``, npm's bulk advisories).
 
-:class:`~mcpscan.http.HttpClient` only GETs, and its transport retries idempotent methods
+:class:`~mcpscan.net.http.HttpClient` only GETs, and its transport retries idempotent methods
 only. These POSTs are read-only queries, so they are retried here on 429/5xx and transport
 errors with the client's own retry count and backoff, through its uncached session (a POST
 answer is not a cacheable fact).
@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
-from mcpscan.http import HttpClient, NotFoundError, display_url
+from mcpscan.net.http import HttpClient, NotFoundError, display_url
 
 
 def post_json(client: HttpClient, url: str, payload: object) -> Any:

@@ -12,9 +12,7 @@ import contextlib
 import datetime as _dt
 import hashlib
 import json
-import os
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -23,7 +21,9 @@ from typing import Any
 
 from mcpscan.advisories.interface import AdvisoryDatabaseError, AdvisorySourceError
 from mcpscan.errors import UsageError
-from mcpscan.http import HttpClient, display_url
+from mcpscan.fileio import PRIVATE, atomic_replace, atomic_write_text
+from mcpscan.net.http import HttpClient, display_url
+from mcpscan.net.store import ADVISORY_DB
 
 DEFAULT_EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 EXPORT_ECOSYSTEMS = {"npm": "npm", "pypi": "PyPI"}  # our name -> OSV's folder name
@@ -42,7 +42,7 @@ class Downloaded:
 
 
 def db_dir(cache_dir: Path) -> Path:
-    return cache_dir / "advisories" / "db"
+    return cache_dir / ADVISORY_DB
 
 
 def parse_ecosystems(names: Sequence[str]) -> list[str]:
@@ -132,12 +132,10 @@ def _download(client: HttpClient, url: str, target: Path, show: bool) -> tuple[i
     if client.config.offline:
         raise UsageError("db update downloads advisory data: it cannot run with --offline")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".zip", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     digest = hashlib.sha256()
     size = 0
-    try:
+    # Atomic: an interrupted or refused download never replaces a good database.
+    with atomic_replace(target, mode=PRIVATE) as tmp:
         try:
             resp = client.plain_session.get(url, stream=True, timeout=client.config.timeout)
         except requests.exceptions.RequestException as exc:
@@ -162,21 +160,14 @@ def _download(client: HttpClient, url: str, target: Path, show: bool) -> tuple[i
                 ) from None
         if not zipfile.is_zipfile(tmp):
             raise AdvisoryDatabaseError(f"{shown} is not a zip archive")
-        # Atomic: an interrupted download never replaces a good database.
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return size, digest.hexdigest()
 
 
 def _record(cache_dir: Path, entry: Downloaded) -> None:
     manifest = read_manifest(cache_dir)
     manifest[entry.ecosystem] = asdict(entry)
-    path = db_dir(cache_dir) / MANIFEST
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(db_dir(cache_dir) / MANIFEST,
+                      json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 class _Progress:

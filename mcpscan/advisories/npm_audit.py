@@ -21,8 +21,8 @@ from mcpscan.advisories.interface import (
     SourceAnswer,
 )
 from mcpscan.errors import NetworkError, RegistryError
-from mcpscan.http import HttpClient, display_url
 from mcpscan.models import Advisory
+from mcpscan.net.http import HttpClient, display_url
 
 BULK_PATH = "/-/npm/v1/security/advisories/bulk"
 NAMES_PER_REQUEST = 500

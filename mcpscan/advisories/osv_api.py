@@ -8,9 +8,7 @@ cache's lifetime, since a POST is not something the HTTP cache keeps.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,11 +24,13 @@ from mcpscan.advisories.interface import (
     SourceAnswer,
 )
 from mcpscan.errors import NetworkError, RegistryError
-from mcpscan.http import HttpClient, display_url
+from mcpscan.net.http import HttpClient, display_url
+from mcpscan.net.store import OSV_QUERYBATCH, DocumentStore
 
 DEFAULT_OSV_URL = "https://api.osv.dev"
 BATCH_SIZE = 1000  # the API's limit per querybatch
 MAX_PAGES = 50  # next_page_token rounds per batch before the answer is called incomplete
+_CACHE_SHAPE = "osv-ids-1"
 
 
 class OsvApiSource(AdvisorySource):
@@ -48,7 +48,11 @@ class OsvApiSource(AdvisorySource):
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.batch_size = batch_size
-        self._cache = cache_dir / "advisories" / "osv-querybatch" if cache_dir else None
+        self._cache = (
+            DocumentStore(cache_dir / OSV_QUERYBATCH, shape=_CACHE_SHAPE,
+                          max_age=float(client.config.ttl_seconds))
+            if cache_dir else None
+        )
         self.name = f"OSV API ({display_url(self.base_url)})"
 
     def lookup(self, queries: Sequence[Query]) -> SourceAnswer:
@@ -129,37 +133,18 @@ class OsvApiSource(AdvisorySource):
 
     # -- per-query cache ----------------------------------------------------------------------
 
-    def _cache_file(self, q: Query) -> Path | None:
-        if self._cache is None:
-            return None
-        key = json.dumps([self.base_url, q.ecosystem, q.name, q.version])
-        return self._cache / (hashlib.sha256(key.encode("utf-8")).hexdigest()[:40] + ".json")
+    def _cache_key(self, q: Query) -> str:
+        return json.dumps([self.base_url, q.ecosystem, q.name, q.version])
 
     def _cache_get(self, q: Query) -> tuple[str, ...] | None:
-        path = self._cache_file(q)
-        if path is None:
+        entry = self._cache.load(self._cache_key(q)) if self._cache is not None else None
+        if entry is None or not entry.fresh or not isinstance(entry.payload, list):
             return None
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            fresh = time.time() - float(doc["at"]) < self.client.config.ttl_seconds
-            ids = doc["ids"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        if not fresh or not isinstance(ids, list):
-            return None
-        return tuple(str(i) for i in ids)
+        return tuple(str(i) for i in entry.payload)
 
     def _cache_put(self, q: Query, ids: tuple[str, ...]) -> None:
-        path = self._cache_file(q)
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"at": time.time(), "ids": list(ids)}), encoding="utf-8")
-            tmp.replace(path)
-        except OSError:
-            return  # a cache that cannot be written only costs a request next time
+        if self._cache is not None:
+            self._cache.save(self._cache_key(q), list(ids))
 
 
 def _query_json(q: Query, page_token: str | None) -> dict[str, Any]:

@@ -10,12 +10,10 @@ that is not valid OSV JSON is skipped with a warning naming the file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -31,6 +29,8 @@ from mcpscan.advisories.interface import (
     Query,
     SourceAnswer,
 )
+from mcpscan.fileio import PRIVATE, atomic_replace
+from mcpscan.net.store import ADVISORY_INDEX
 
 INDEX_FORMAT = "1"
 MAX_MEMBER_BYTES = 16 * 1024 * 1024  # the largest real OSV records are well under 1 MiB
@@ -101,7 +101,7 @@ class OsvDatabase:
         if self.cache_dir is None:
             return None
         key = hashlib.sha256(str(self.path.resolve()).encode("utf-8")).hexdigest()[:32]
-        return self.cache_dir / "advisories" / "index" / f"{key}.sqlite"
+        return self.cache_dir / ADVISORY_INDEX / f"{key}.sqlite"
 
     def _build(self, kind: str, stamp: str, index: Path | None) -> sqlite3.Connection:
         records = _zip_records(self.path) if kind == "zip" else _directory_records(self.path)
@@ -110,19 +110,14 @@ class OsvDatabase:
             _fill(conn, records, self.path, kind, stamp)
             return conn
         index.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".build-", suffix=".sqlite", dir=index.parent)
-        os.close(fd)
-        try:
+        # Atomic: a concurrent scan sees the old index or the new one, never half. Not
+        # durable: an index lost in a crash is rebuilt from its database.
+        with atomic_replace(index, durable=False, mode=PRIVATE) as tmp:
             build = sqlite3.connect(tmp)
             try:
                 _fill(build, records, self.path, kind, stamp)
             finally:
                 build.close()
-            # Atomic: a concurrent scan sees the old index or the new one, never half.
-            os.replace(tmp, index)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
         return sqlite3.connect(f"file:{index}?mode=ro", uri=True, check_same_thread=False)
 
     # -- queries ----------------------------------------------------------------------------

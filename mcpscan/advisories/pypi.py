@@ -21,8 +21,8 @@ from mcpscan.advisories.interface import (
     SourceAnswer,
 )
 from mcpscan.errors import NetworkError, RegistryError
-from mcpscan.http import HttpClient, NotFoundError, display_url
 from mcpscan.models import Advisory
+from mcpscan.net.http import HttpClient, NotFoundError, display_url
 
 if TYPE_CHECKING:
     from mcpscan.registry.pypi import PypiRegistry

@@ -23,7 +23,7 @@ from mcpscan.advisories.osv_api import DEFAULT_OSV_URL
 from mcpscan.models import AdvisoryHit, Graph, Launch, PackageRef, ResolvedPackage, VersionKind
 
 if TYPE_CHECKING:
-    from mcpscan.http import HttpClient
+    from mcpscan.net.http import HttpClient
     from mcpscan.registry.pypi import PypiRegistry
 
 SUPPORTED = frozenset({"npm", "pypi"})

@@ -3,11 +3,11 @@ and verification. Error messages name the file, never its contents."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcpscan.attest.interface import AttestationError, AttestationInputError
+from mcpscan.fileio import atomic_write_bytes
 
 # securesystemslib.signer re-exports these without __all__, which mypy --strict refuses;
 # the defining modules are the same objects.
@@ -59,12 +59,8 @@ def generate_keypair(prefix: Path, algorithm: str = "ecdsa-p256", *, force: bool
 
 def _write(path: Path, data: bytes, mode: int) -> None:
     try:
-        path.unlink(missing_ok=True)
-        # O_EXCL: the file is created with its final mode, never briefly world-readable.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), mode)
-            fh.write(data)
+        # The temporary file has its final mode before the key is written to it.
+        atomic_write_bytes(path, data, mode=mode)
     except OSError as exc:
         raise AttestationError(f"cannot write key: {exc.strerror}", file=str(path)) from None
 

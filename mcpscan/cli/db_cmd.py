@@ -46,7 +46,8 @@ def update(
 ) -> None:
     """Download OSV's advisory exports for offline scans (--offline, --advisory-db)."""
     from mcpscan.advisories import db
-    from mcpscan.http import HttpClient, HttpConfig, default_cache_dir
+    from mcpscan.net.http import HttpClient, HttpConfig
+    from mcpscan.net.store import default_cache_dir
 
     root = cache_dir or default_cache_dir()
     try:

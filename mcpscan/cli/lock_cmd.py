@@ -1,8 +1,8 @@
-"""``mcpscan approve``, ``mcpscan diff`` and ``mcpscan policy init|check``.
+"""``mcpscan approve`` and ``mcpscan diff``: the approval lock.
 
-``approve`` and ``diff`` need the facts of a scan; they get them from a ``run_scan``
-function handed to :func:`register` (by default ``mcpscan.cli.app.run_scan`` with the
-command's ``--policy``), so these commands never build the scan's seams themselves.
+Both take the shared scan options and need the facts of a scan; they get them from a
+``run_scan`` function handed to :func:`register` (by default :func:`mcpscan.wiring.run_scan`),
+so these commands never build the scan's components themselves.
 """
 
 from __future__ import annotations
@@ -11,83 +11,27 @@ import datetime as _dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mcpscan.cli.exit_codes import ExitCode, for_error
-from mcpscan.errors import McpscanError, UsageError
+from mcpscan.cli import output
+from mcpscan.cli.exit_codes import ExitCode, for_approval, for_diff
+from mcpscan.cli.options import scan_options
+from mcpscan.errors import UsageError
+from mcpscan.wiring import ScanSettings
 
 if TYPE_CHECKING:
+    from mcpscan.lock import Lock
     from mcpscan.models import ScanResult
 
-RunScan = Callable[[list[str]], "ScanResult"]
-
-POLICY_TEMPLATE = """\
-# mcpscan policy (mcpscan.toml). `mcpscan scan` reads it from the working directory, or
-# from --policy PATH. Validate it with `mcpscan policy check`. Every key is optional: a
-# key left out keeps the default shown.
-
-# Lowest severity that fails the scan: critical, high, medium, low or info.
-fail_on = "high"
-
-# Fail when any connector's score (100 minus the weights of its findings: critical 50,
-# high 25, medium 10, low 3) is below this, 0 to 100.
-min_score = 0
-
-# A release younger than this many days is reported as fresh (SC08).
-cooldown_days = 7
-
-# An offline advisory database older than this many days is reported as stale.
-advisory_db_max_age_days = 7
-
-# true: a package without verified provenance is a high finding (SC02), not medium.
-require_provenance = false
-
-# true: every connector must be in the approval lock (mcpscan.lock, see `mcpscan approve`),
-# even when there is no lock yet (GV01).
-require_approval = false
-
-# Provenance identities accepted as the publisher: source repositories or workflow globs,
-# e.g. "https://github.com/modelcontextprotocol/*".
-trusted_publishers = []
-
-# Registries packages may come from (http(s) URLs); empty allows any.
-allowed_registries = []
-
-# Per-rule overrides: change a rule's severity or turn it off. One table per rule id.
-# [rules.SC08]
-# severity = "low"     # critical, high, medium, low or info
-# enabled = true
-
-# Waivers: an approved exception to one rule. rule, reason, approver and expires are
-# required; an expired waiver stops applying and is reported (GV03).
-# [[waivers]]
-# rule = "SC05"                      # the rule id
-# target = "@scope/package"          # connector name, package name or purl; glob; default "*"
-# advisory = "GHSA-xxxx-xxxx-xxxx"   # only this advisory (SC05/SC06)
-# reason = "not reachable: the vulnerable function is never called"
-# owner = "platform-team"
-# approver = "security@example.com"
-# expires = 2026-12-31               # YYYY-MM-DD
-"""
+RunScan = Callable[[list[str], ScanSettings], "ScanResult"]
 
 
-def _fail(message: str, code: ExitCode) -> NoReturn:
-    typer.echo(f"mcpscan: error: {message}", err=True)
-    raise typer.Exit(int(code))
+def _default_run_scan(targets: list[str], settings: ScanSettings) -> ScanResult:
+    from mcpscan.wiring import run_scan
 
-
-def _default_run_scan(policy: Path | None, resolve: bool, offline: bool) -> RunScan:
-    """The application's own scan, with this command's options."""
-
-    def run(targets: list[str]) -> ScanResult:
-        from mcpscan.cli.app import ScanSettings, run_scan
-
-        settings = ScanSettings(policy_path=policy, resolve=resolve, offline=offline)
-        return run_scan(targets, settings).result
-
-    return run
+    return run_scan(targets, settings).result
 
 
 def _policy_path(policy: Path | None) -> Path | None:
@@ -96,23 +40,18 @@ def _policy_path(policy: Path | None) -> Path | None:
     return policy if policy is not None else find_policy(Path.cwd())
 
 
-def _scan(run_scan: RunScan, targets: list[str]) -> ScanResult:
-    result = run_scan(targets)
-    if not result.connectors:
-        where = ", ".join(targets) if targets else "any known client config location"
-        _fail(f"nothing to scan: no MCP connector found in {where}", ExitCode.NOTHING_TO_SCAN)
-    return result
+def _nothing_to_scan(targets: list[str], code: ExitCode) -> None:
+    where = ", ".join(targets) if targets else "any known client config location"
+    output.fail(f"nothing to scan: no MCP connector found in {where}", code)
 
 
 def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
-    """Add ``approve``, ``diff`` and the ``policy`` group to the mcpscan application."""
+    """Add ``approve`` and ``diff`` to the mcpscan application."""
+    scan = run_scan or _default_run_scan
 
-    def scan_fn(policy: Path | None, resolve: bool, offline: bool) -> RunScan:
-        if run_scan is not None:
-            return run_scan
-        return _default_run_scan(policy, resolve, offline)
-
+    # --lock here is the lock approve writes and diff compares with, not the scan's own.
     @app.command("approve")
+    @scan_options(without=("lock_path",))
     def approve_cmd(
         targets: Annotated[
             list[str],
@@ -127,36 +66,26 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
                 "--lock", help="Lock file (default: mcpscan.lock beside the policy, else here)."
             ),
         ] = None,
-        policy: Annotated[
-            Path | None,
-            typer.Option("--policy", envvar="MCPSCAN_POLICY", help="Policy file (mcpscan.toml)."),
-        ] = None,
-        resolve: Annotated[
-            bool,
-            typer.Option(
-                "--resolve/--no-resolve",
-                envvar="MCPSCAN_RESOLVE",
-                help="Resolve versions, digests and maintainers from the registries.",
-            ),
-        ] = True,
-        offline: Annotated[
-            bool, typer.Option("--offline", envvar="MCPSCAN_OFFLINE", help="Cache only.")
-        ] = False,
+        *,
+        settings: ScanSettings,
     ) -> None:
         """Record the scanned connectors in mcpscan.lock with their owner and approver."""
         from mcpscan.lock import Lock, approve, default_lock_path, load_lock, save_lock
 
-        try:
+        with output.errors_exit():
             if not owner.strip() or not approver.strip():
                 raise UsageError("--owner and --approver must not be empty")
-            path = lock_path or default_lock_path(Path.cwd(), _policy_path(policy))
+            path = lock_path or default_lock_path(Path.cwd(), _policy_path(settings.policy_path))
             lock = load_lock(path) if path.exists() else Lock(path=str(path))
-            result = _scan(scan_fn(policy, resolve, offline), list(targets))
-            if result.incomplete:
-                _fail(
+            result = scan(list(targets), settings)
+            code = for_approval(result)
+            if code is ExitCode.NOTHING_TO_SCAN:
+                _nothing_to_scan(list(targets), code)
+            if code is not ExitCode.PASS:
+                output.fail(
                     "the scan is incomplete (see the diagnostics); an approval must record "
                     "what was fully established",
-                    ExitCode.INCOMPLETE,
+                    code,
                 )
             updated = approve(
                 lock,
@@ -167,12 +96,11 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
                 today=_dt.date.today(),
             )
             save_lock(updated, path)
-        except McpscanError as exc:
-            _fail(str(exc), for_error(exc))
         names = ", ".join(r.connector.name for r in result.connectors)
         typer.echo(f"approved {len(result.connectors)} connector(s) in {path}: {names}")
 
     @app.command("diff")
+    @scan_options(without=("lock_path",))
     def diff_cmd(
         targets: Annotated[
             list[str] | None,
@@ -182,99 +110,56 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             Path | None,
             typer.Option("--lock", help="Lock file (default: found beside the policy or here)."),
         ] = None,
-        policy: Annotated[
-            Path | None,
-            typer.Option("--policy", envvar="MCPSCAN_POLICY", help="Policy file (mcpscan.toml)."),
-        ] = None,
-        resolve: Annotated[
-            bool,
-            typer.Option(
-                "--resolve/--no-resolve",
-                envvar="MCPSCAN_RESOLVE",
-                help="Resolve versions, digests and maintainers from the registries.",
-            ),
-        ] = True,
-        offline: Annotated[
-            bool, typer.Option("--offline", envvar="MCPSCAN_OFFLINE", help="Cache only.")
-        ] = False,
+        *,
+        settings: ScanSettings,
     ) -> None:
         """Print what changed since approval (exit 1 on any drift, 0 when none)."""
-        from mcpscan.lock import approval_facts, find_lock, load_lock
+        from mcpscan.lock import find_lock, load_lock
 
-        try:
-            path = lock_path or find_lock(Path.cwd(), _policy_path(policy))
+        with output.errors_exit():
+            path = lock_path or find_lock(Path.cwd(), _policy_path(settings.policy_path))
             if path is None:
                 raise UsageError("no approval lock: pass --lock or run `mcpscan approve` first")
             lock = load_lock(path)
-            result = _scan(scan_fn(policy, resolve, offline), list(targets or []))
-        except McpscanError as exc:
-            _fail(str(exc), for_error(exc))
-        lines: list[str] = []
-        drift = False
-        seen: set[str] = set()
-        scanned_files: set[str] = set()
-        for r in result.connectors:
-            facts = approval_facts(lock, r.connector, r.launch, r.graph, r.provenance)
-            seen.add(facts.key)
-            scanned_files.add(facts.observed.file)
-            if facts.entry is None:
-                drift = True
-                lines.append(f"+ {r.connector.name} ({facts.key}): not in the lock")
-                continue
-            if facts.changes:
-                drift = True
-                lines.append(f"~ {r.connector.name} ({facts.key}):")
-                lines += [f"    {c.describe()}" for c in facts.changes]
-            lines += [f"  {r.connector.name}: not compared: {u}" for u in facts.unchecked]
-        # An approved connector gone from a file that was scanned is drift too (only files
-        # this run read: scanning one config says nothing about the others in the lock).
-        for entry in lock.entries:
-            if entry.key not in seen and entry.file in scanned_files:
-                drift = True
-                lines.append(f"- {entry.name} ({entry.key}): approved but no longer configured")
+            result = scan(list(targets or []), settings)
+        lines, drift = _drift_lines(lock, result)
+        code = for_diff(result, drift=drift)
+        if code is ExitCode.NOTHING_TO_SCAN:
+            _nothing_to_scan(list(targets or []), code)
         if not drift:
             lines.append(f"no drift from {path}")
         sys.stdout.write("\n".join(lines) + "\n")
-        if drift:
-            raise typer.Exit(int(ExitCode.FAIL))
-        if result.incomplete:
-            typer.echo("mcpscan: scan incomplete: the comparison may be partial", err=True)
-            raise typer.Exit(int(ExitCode.INCOMPLETE))
+        if code is ExitCode.INCOMPLETE:
+            output.note("scan incomplete: the comparison may be partial")
+        if code is not ExitCode.PASS:
+            raise typer.Exit(int(code))
 
-    policy_app = typer.Typer(help="Write or validate a policy file.", no_args_is_help=True)
-    app.add_typer(policy_app, name="policy")
 
-    @policy_app.command("init")
-    def policy_init(
-        path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("mcpscan.toml"),
-        force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
-    ) -> None:
-        """Write a commented mcpscan.toml with every key and its default."""
-        if path.exists() and not force:
-            _fail(f"{path} exists (use --force to replace it)", ExitCode.USAGE)
-        try:
-            path.write_text(POLICY_TEMPLATE, encoding="utf-8")
-        except OSError as exc:
-            _fail(f"cannot write {path}: {exc.strerror}", ExitCode.USAGE)
-        typer.echo(f"wrote {path}; check it with `mcpscan policy check {path}`")
+def _drift_lines(lock: Lock, result: ScanResult) -> tuple[list[str], bool]:
+    """What ``diff`` prints for each connector, and whether anything drifted."""
+    from mcpscan.lock import approval_facts
 
-    @policy_app.command("check")
-    def policy_check(
-        path: Annotated[Path, typer.Argument(help="The policy file.")] = Path("mcpscan.toml"),
-        rules_dir: Annotated[
-            Path | None, typer.Option("--rules", help="Rule catalogue directory.")
-        ] = None,
-    ) -> None:
-        """Validate a policy file: every problem with its file and line (exit 2), else 0."""
-        from mcpscan.ruleset import load_catalogue
-        from mcpscan.ruleset.policy import policy_problems
-
-        try:
-            problems = policy_problems(path, rule_ids=load_catalogue(rules_dir).ids)
-        except McpscanError as exc:
-            _fail(str(exc), for_error(exc))
-        for problem in problems:
-            typer.echo(f"mcpscan: error: {problem}", err=True)
-        if problems:
-            raise typer.Exit(int(ExitCode.USAGE))
-        typer.echo(f"{path}: ok")
+    lines: list[str] = []
+    drift = False
+    seen: set[str] = set()
+    scanned_files: set[str] = set()
+    for r in result.connectors:
+        facts = approval_facts(lock, r.connector, r.launch, r.graph, r.provenance)
+        seen.add(facts.key)
+        scanned_files.add(facts.observed.file)
+        if facts.entry is None:
+            drift = True
+            lines.append(f"+ {r.connector.name} ({facts.key}): not in the lock")
+            continue
+        if facts.changes:
+            drift = True
+            lines.append(f"~ {r.connector.name} ({facts.key}):")
+            lines += [f"    {c.describe()}" for c in facts.changes]
+        lines += [f"  {r.connector.name}: not compared: {u}" for u in facts.unchecked]
+    # An approved connector gone from a file that was scanned is drift too (only files
+    # this run read: scanning one config says nothing about the others in the lock).
+    for entry in lock.entries:
+        if entry.key not in seen and entry.file in scanned_files:
+            drift = True
+            lines.append(f"- {entry.name} ({entry.key}): approved but no longer configured")
+    return lines, drift

@@ -12,9 +12,10 @@ Typical use by the scan::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mcpscan.lock.diff import diff_entries
 from mcpscan.lock.fingerprint import default_home, observe
@@ -22,19 +23,28 @@ from mcpscan.lock.interface import LockError, LockStore
 from mcpscan.lock.model import (
     CHANGE_KINDS,
     LOCK_FILE_NAME,
+    Approval,
     ApprovalFacts,
+    ApprovalStatus,
     Change,
     ConfigRecord,
     Lock,
     LockedPackage,
     LockEntry,
+    SignatureState,
 )
 from mcpscan.models import Connector, ConnectorResult, Graph, Launch, ProvenanceResult
+
+if TYPE_CHECKING:
+    from mcpscan.lock.signing import ApprovalVerifier
+    from mcpscan.lock.sshsig import Signer
 
 __all__ = [
     "CHANGE_KINDS",
     "LOCK_FILE_NAME",
+    "Approval",
     "ApprovalFacts",
+    "ApprovalStatus",
     "Change",
     "ConfigRecord",
     "Lock",
@@ -42,8 +52,10 @@ __all__ = [
     "LockError",
     "LockStore",
     "LockedPackage",
+    "SignatureState",
     "approval_facts",
     "approve",
+    "cosign",
     "find_lock",
     "load_lock",
     "save_lock",
@@ -88,10 +100,12 @@ def approval_facts(
     *,
     base_dir: Path | None = None,
     home: Path | None = None,
+    verifier: ApprovalVerifier | None = None,
 ) -> ApprovalFacts:
     """The approval state of one connector. ``lock`` None: no lock exists (every connector
     is unapproved). File keys are relative to the lock's directory (else ``base_dir`` or
-    the working directory)."""
+    the working directory). ``verifier`` judges the entry's approvals (signatures, expiry,
+    separation of duties); without one they are listed unjudged, as unsigned."""
     if base_dir is None:
         base_dir = Path(lock.path).parent if lock is not None else Path.cwd()
     observed = observe(
@@ -104,6 +118,13 @@ def approval_facts(
         changes, unchecked = diff_entries(
             entry, observed, provenance_checked=provenance is not None
         )
+    approvals: tuple[ApprovalStatus, ...] = ()
+    if entry is not None:
+        if verifier is None:
+            from mcpscan.lock.signing import ApprovalVerifier
+
+            verifier = ApprovalVerifier(today=date.today())
+        approvals = verifier.check(entry)
     return ApprovalFacts(
         key=observed.key,
         lock_file=lock.path if lock is not None else None,
@@ -111,6 +132,7 @@ def approval_facts(
         observed=observed,
         changes=changes,
         unchecked=unchecked,
+        approvals=approvals,
     )
 
 
@@ -118,14 +140,17 @@ def approve(
     lock: Lock,
     results: Sequence[ConnectorResult],
     *,
-    owner: str,
+    owner: str | Callable[[Connector], str],
     approver: str,
     note: str = "",
     today: date,
+    expires: date | None = None,
+    signer: Signer | None = None,
     home: Path | None = None,
 ) -> Lock:
-    """``lock`` with an entry for each scanned connector (replacing its previous one);
-    entries of connectors not scanned now are kept."""
+    """``lock`` with an entry for each scanned connector (replacing its previous one),
+    signed by ``signer`` when given; entries of connectors not scanned now are kept.
+    Co-signatures of an entry whose content did not change stay valid and are kept."""
     base_dir = Path(lock.path).parent
     new: dict[str, LockEntry] = {}
     for r in results:
@@ -133,9 +158,69 @@ def approve(
             r.connector, r.launch, r.graph, r.provenance, base_dir=base_dir,
             home=home or default_home(),
         )
-        new[seen.key] = dataclasses.replace(
-            seen, owner=owner, approver=approver, note=note, approved=today
+        entry = dataclasses.replace(
+            seen,
+            owner=owner if isinstance(owner, str) else owner(r.connector),
+            approver=approver,
+            note=note,
+            approved=today,
+            expires=expires,
         )
+        old = lock.get(entry.key)
+        if old is not None and _same_subject(old, entry):
+            entry = dataclasses.replace(
+                entry,
+                cosignatures=tuple(
+                    c for c in old.cosignatures if c.approver.lower() != approver.lower()
+                ),
+            )
+        if signer is not None:
+            from mcpscan.lock.signing import sign_entry
+
+            entry = sign_entry(entry, signer)
+        new[entry.key] = entry
     kept = [e for e in lock.entries if e.key not in new]
     entries = sorted([*kept, *new.values()], key=lambda e: e.key)
     return Lock(path=lock.path, entries=tuple(entries))
+
+
+def _same_subject(a: LockEntry, b: LockEntry) -> bool:
+    """Whether two entries record the same thing (what co-signatures cover besides their
+    own approver, date and expiry)."""
+    return (a.fingerprint, a.config, a.packages, a.owner, a.note) == (
+        b.fingerprint,
+        b.config,
+        b.packages,
+        b.owner,
+        b.note,
+    )
+
+
+def cosign(
+    lock: Lock,
+    keys: Sequence[str],
+    signer: Signer,
+    *,
+    approver: str,
+    today: date,
+    expires: date | None = None,
+) -> Lock:
+    """``lock`` with a signed approval by ``approver`` added to each entry in ``keys``;
+    :class:`LockError` when one is not in the lock."""
+    from mcpscan.lock.signing import cosign_entry
+
+    wanted = set(keys)
+    missing = [k for k in keys if lock.get(k) is None]
+    if missing:
+        raise LockError(
+            f"not in the lock, so nothing to co-sign: {', '.join(missing)} "
+            "(approve it first)",
+            file=lock.path,
+        )
+    entries = tuple(
+        cosign_entry(e, signer, approver=approver, today=today, expires=expires)
+        if e.key in wanted
+        else e
+        for e in lock.entries
+    )
+    return Lock(path=lock.path, entries=entries)

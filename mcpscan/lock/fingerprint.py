@@ -70,7 +70,7 @@ def _basename(command: str) -> str:
 
 
 def _safe_url(url: str) -> str:
-    from mcpscan.launchers import parse_remote
+    from mcpscan.sources.launchers import parse_remote
 
     display = parse_remote(url, transport="unknown").display_url
     if display == url.strip():
@@ -80,13 +80,13 @@ def _safe_url(url: str) -> str:
 
 
 def _marker(value: str) -> str:
-    from mcpscan.secrets import marker
+    from mcpscan.redaction import marker
 
     return marker(Sensitive(value))
 
 
 def _safe_args(connector: Connector, launch: Launch) -> tuple[str, ...]:
-    from mcpscan.secrets import classify
+    from mcpscan.redaction import classify
 
     secret_indexes = {sa.index for sa in launch.secret_args}
     secret_values = {sa.value for sa in launch.secret_args}
@@ -109,7 +109,7 @@ def _safe_args(connector: Connector, launch: Launch) -> tuple[str, ...]:
 def _safe_assignment(arg: str) -> str:
     """``KEY=value`` (docker ``-e``, ``--api-key=...``) keeps its key; a secret value does not
     survive."""
-    from mcpscan.secrets import classify, is_placeholder, is_secret_name
+    from mcpscan.redaction import classify, is_placeholder, is_secret_name
 
     key, eq, value = arg.partition("=")
     if not eq or not value or is_placeholder(value):

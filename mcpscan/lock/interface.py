@@ -13,6 +13,11 @@ class LockError(InputError):
     """The approval lock cannot be read, or an entry in it is invalid (exit 2)."""
 
 
+class SignatureError(LockError):
+    """An approval signature that cannot be read, made or checked, or a signing key that
+    cannot be used; the message says why."""
+
+
 class LockStore(ABC):
     @abstractmethod
     def read(self, path: Path) -> Lock:

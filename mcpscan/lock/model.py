@@ -6,6 +6,7 @@ fingerprint markers (see :mod:`mcpscan.lock.fingerprint`).
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -53,8 +54,23 @@ class LockedPackage:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """One person's approval of a lock entry, signed or not (see :mod:`mcpscan.lock.signing`
+    for the bytes a signature covers)."""
+
+    approver: str
+    approved: date | None
+    expires: date | None = None  # last day it is valid; None: only the policy limits it
+    signature: str | None = None  # armored SSHSIG; None: unsigned
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class LockEntry:
-    """One approved connector."""
+    """One approved connector.
+
+    ``approver``/``approved``/``expires``/``signature`` are the first approval; further
+    approvals (co-signatures, for ``min_approvals``) are in ``cosignatures``."""
 
     client: str
     file: str  # relative to the lock's directory, "~/..." or absolute
@@ -67,10 +83,18 @@ class LockEntry:
     note: str = ""
     approved: date | None = None
     line: int | None = None  # where the entry starts in the lock file (not compared)
+    expires: date | None = None
+    signature: str | None = None
+    cosignatures: tuple[Approval, ...] = ()
 
     @property
     def key(self) -> str:
         return entry_key(self.client, self.file, self.name)
+
+    @property
+    def approvals(self) -> tuple[Approval, ...]:
+        first = Approval(self.approver, self.approved, self.expires, self.signature, self.line)
+        return (first, *self.cosignatures)
 
 
 def entry_key(client: str, file: str, name: str) -> str:
@@ -121,6 +145,29 @@ CHANGE_KINDS = (
 )
 
 
+class SignatureState(str, enum.Enum):
+    VERIFIED = "verified"  # a valid signature by a key allowed for the named approver
+    UNSIGNED = "unsigned"
+    INVALID = "invalid"  # unreadable, or does not match the entry as it now reads
+    UNKNOWN_SIGNER = "unknown-signer"  # valid, but by a key no allowed-signers line names
+    NOT_ALLOWED = "not-allowed"  # a known key, not allowed to sign as this approver (now)
+
+
+@dataclass(frozen=True)
+class ApprovalStatus:
+    """One approval of a lock entry, as a scan judged it."""
+
+    approver: str
+    approved: date | None
+    expires: date | None  # effective last valid day (the earlier of recorded and policy)
+    state: SignatureState
+    key: str | None = None  # "SHA256:…" of the signing key, when the signature was readable
+    problem: str = ""  # why the signature is not verified
+    expired: bool = False
+    self_approval: bool = False  # the approver is the entry's owner
+    line: int | None = None
+
+
 @dataclass(frozen=True)
 class ApprovalFacts:
     """The approval state of one connector, as input to GV01/GV02."""
@@ -133,6 +180,8 @@ class ApprovalFacts:
     # What the lock records but this scan did not establish (e.g. resolution was off),
     # so it could not be compared: neither drift nor a confirmation.
     unchecked: tuple[str, ...] = field(default=())
+    # Each approval of ``entry``, verified (empty when the connector is not approved).
+    approvals: tuple[ApprovalStatus, ...] = ()
 
     @property
     def approved(self) -> bool:

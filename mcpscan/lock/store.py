@@ -8,6 +8,7 @@ only its own lines.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -15,7 +16,14 @@ from typing import Any
 
 from mcpscan.fileio import atomic_write_text
 from mcpscan.lock.interface import LockError, LockStore
-from mcpscan.lock.model import LOCK_VERSION, ConfigRecord, Lock, LockedPackage, LockEntry
+from mcpscan.lock.model import (
+    LOCK_VERSION,
+    Approval,
+    ConfigRecord,
+    Lock,
+    LockedPackage,
+    LockEntry,
+)
 from mcpscan.ruleset import _toml
 
 _TOP_KEYS = ("version", "connector")
@@ -28,8 +36,11 @@ _ENTRY_KEYS = (
     "approver",
     "note",
     "approved",
+    "expires",
+    "signature",
     "config",
     "package",
+    "cosignature",
 )
 _ENTRY_REQUIRED = ("client", "file", "name", "fingerprint", "owner", "approver", "config")
 _CONFIG_KEYS = ("transport", "command", "args", "url", "env", "headers")
@@ -44,6 +55,10 @@ _PACKAGE_KEYS = (
     "provenance_workflow",
 )
 _PACKAGE_REQUIRED = ("purl", "ecosystem", "name")
+_COSIGNATURE_KEYS = ("approver", "approved", "expires", "signature")
+_COSIGNATURE_REQUIRED = ("approver", "approved", "signature")
+
+_ARMOR_RE = re.compile(r"[A-Za-z0-9+/= \n-]*\n")
 
 HEADER = (
     "# mcpscan approval lock: written by `mcpscan approve`, compared by `mcpscan scan` and\n"
@@ -88,6 +103,23 @@ def _list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join(_str(v) for v in values) + "]"
 
 
+def _block(value: str) -> str:
+    """An armored signature as a multi-line literal string, one base64 line per line, so
+    the lock stays readable and a new signature is a block of added lines."""
+    if not _ARMOR_RE.fullmatch(value):
+        return _str(value)
+    return "'''\n" + value + "'''"
+
+
+def _approval_lines(approval: Approval, out: list[str]) -> None:
+    if approval.approved is not None:
+        out.append(f"approved = {approval.approved.isoformat()}\n")
+    if approval.expires is not None:
+        out.append(f"expires = {approval.expires.isoformat()}\n")
+    if approval.signature is not None:
+        out.append(f"signature = {_block(approval.signature)}\n")
+
+
 def dumps(lock: Lock) -> str:
     out = [HEADER, f"version = {LOCK_VERSION}\n"]
     for entry in sorted(lock.entries, key=lambda e: e.key):
@@ -100,8 +132,7 @@ def dumps(lock: Lock) -> str:
         out.append(f"approver = {_str(entry.approver)}\n")
         if entry.note:
             out.append(f"note = {_str(entry.note)}\n")
-        if entry.approved is not None:
-            out.append(f"approved = {entry.approved.isoformat()}\n")
+        _approval_lines(entry.approvals[0], out)
         c = entry.config
         out.append("\n[connector.config]\n")
         out.append(f"transport = {_str(c.transport)}\n")
@@ -126,6 +157,10 @@ def dumps(lock: Lock) -> str:
                 out.append(f"provenance_repository = {_str(p.provenance_repository)}\n")
             if p.provenance_workflow is not None:
                 out.append(f"provenance_workflow = {_str(p.provenance_workflow)}\n")
+        for cosignature in entry.cosignatures:
+            out.append("\n[[connector.cosignature]]\n")
+            out.append(f"approver = {_str(cosignature.approver)}\n")
+            _approval_lines(cosignature, out)
     return "".join(out)
 
 
@@ -136,7 +171,9 @@ class _Reader:
     def __init__(self, text: str, where: str) -> None:
         self.where = where
         self.data, self.lines = _toml.parse(text, file=where, error=LockError)
-        self.package_index = 0  # [[connector.package]] tables are counted across entries
+        # [[connector.package]] (and cosignature) tables are counted across entries.
+        self.package_index = 0
+        self.cosignature_index = 0
 
     def fail(self, message: str, *path: str | int) -> LockError:
         return LockError(message, file=self.where, line=self.lines.line_of(path))
@@ -197,14 +234,12 @@ class _Reader:
         fp = self.string(data["fingerprint"], *path, "fingerprint")
         if not fp.startswith("sha256:") or len(fp) != 71:
             raise self.fail("fingerprint must be 'sha256:' and 64 hex digits", *path, "fingerprint")
-        approved = data.get("approved")
-        if approved is not None and (
-            isinstance(approved, datetime) or not isinstance(approved, date)
-        ):
-            raise self.fail("approved must be a date (YYYY-MM-DD)", *path, "approved")
         packages = data.get("package", [])
         if not isinstance(packages, list):
             raise self.fail("package must be an array of tables", *path, "package")
+        cosignatures = data.get("cosignature", [])
+        if not isinstance(cosignatures, list):
+            raise self.fail("cosignature must be an array of tables", *path, "cosignature")
         return LockEntry(
             client=self.string(data["client"], *path, "client"),
             file=self.string(data["file"], *path, "file"),
@@ -215,7 +250,38 @@ class _Reader:
             owner=self.string(data["owner"], *path, "owner"),
             approver=self.string(data["approver"], *path, "approver"),
             note=self.string(data.get("note", ""), *path, "note", empty=True),
-            approved=approved,
+            approved=self.date(data.get("approved"), *path, "approved"),
+            expires=self.date(data.get("expires"), *path, "expires"),
+            signature=self.signature(data, path),
+            cosignatures=tuple(self.cosignature(c) for c in cosignatures),
+            line=self.lines.line_of(path),
+        )
+
+    def date(self, value: object, *path: str | int) -> date | None:
+        if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
+            raise self.fail(f"{path[-1]} must be a date (YYYY-MM-DD)", *path)
+        return value
+
+    def signature(self, data: Mapping[str, object], path: tuple[str | int, ...]) -> str | None:
+        # Its content is judged by the scan (GV04), so that one mangled signature is a
+        # finding for its connector rather than an unreadable lock.
+        if "signature" not in data:
+            return None
+        return self.string(data["signature"], *path, "signature")
+
+    def cosignature(self, raw: object) -> Approval:
+        path: tuple[str | int, ...] = ("connector", "cosignature", self.cosignature_index)
+        self.cosignature_index += 1
+        data = self.table(raw, *path)
+        self.reject_unknown(data, _COSIGNATURE_KEYS, path)
+        for key in _COSIGNATURE_REQUIRED:
+            if key not in data:
+                raise self.fail(f"cosignature is missing {key!r}", *path)
+        return Approval(
+            approver=self.string(data["approver"], *path, "approver"),
+            approved=self.date(data["approved"], *path, "approved"),
+            expires=self.date(data.get("expires"), *path, "expires"),
+            signature=self.signature(data, path),
             line=self.lines.line_of(path),
         )
 

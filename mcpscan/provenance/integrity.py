@@ -40,7 +40,7 @@ from mcpscan.provenance.interface import (
 from mcpscan.registry.interface import PackageNotFound
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mcpscan.http import HttpClient
+    from mcpscan.net.http import HttpClient
     from mcpscan.registry.pypi import PypiRegistry
 
 MAX_ARTIFACT_BYTES = 100 * 1024 * 1024
@@ -66,7 +66,7 @@ def hash_download(
     """
     import requests
 
-    from mcpscan.http import display_url
+    from mcpscan.net.http import display_url
 
     shown = display_url(url)
     hashers = {alg: hashlib.new(alg) for alg in dict.fromkeys(algorithms)}

@@ -39,8 +39,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mcpscan.errors import NetworkError, RegistryError
-from mcpscan.http import HttpClient, NotFoundError
 from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
+from mcpscan.net.http import HttpClient, NotFoundError
 from mcpscan.provenance.interface import (
     INTEGRITY_KIND,
     NOT_PROVIDED,

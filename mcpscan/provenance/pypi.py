@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 from mcpscan.errors import NetworkError, RegistryError
-from mcpscan.http import NotFoundError, display_url
 from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
+from mcpscan.net.http import NotFoundError, display_url
 from mcpscan.provenance.interface import (
     INTEGRITY_KIND,
     NOT_PROVIDED,
@@ -33,7 +33,7 @@ from mcpscan.provenance.interface import (
 if TYPE_CHECKING:  # pragma: no cover
     from pypi_attestations import Attestation, Publisher
 
-    from mcpscan.http import HttpClient
+    from mcpscan.net.http import HttpClient
     from mcpscan.registry.pypi import PypiRegistry
 
 KIND = "pep740"

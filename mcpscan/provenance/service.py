@@ -20,7 +20,7 @@ from mcpscan.provenance.integrity import IntegrityVerifier, problem_results
 from mcpscan.provenance.interface import INTEGRITY_KIND, absent
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mcpscan.http import HttpClient
+    from mcpscan.net.http import HttpClient
     from mcpscan.registry.pypi import PypiRegistry
 
 T = TypeVar("T")

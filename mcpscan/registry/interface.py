@@ -13,7 +13,7 @@ class PackageNotFound(RegistryError):
 
 
 class RegistryClient(ABC):
-    """Reads one registry's metadata through :class:`mcpscan.http.HttpClient`."""
+    """Reads one registry's metadata through :class:`mcpscan.net.http.HttpClient`."""
 
     ecosystem: str  # "npm", "pypi"
     base_url: str

@@ -30,8 +30,9 @@ from typing import Any
 from urllib.parse import quote
 
 from mcpscan.errors import RegistryError
-from mcpscan.http import DocumentStore, HttpClient, HttpResponse, loads_json
 from mcpscan.models import Digest
+from mcpscan.net.http import HttpClient, HttpResponse, loads_json
+from mcpscan.net.store import NPM_PACKUMENTS
 from mcpscan.registry.interface import PackageNotFound, RegistryClient
 from mcpscan.registry.settings import DEFAULT_NPM_REGISTRY
 
@@ -122,7 +123,7 @@ class NpmRegistry(RegistryClient):
         self.scope_registries = {
             scope.lower(): url.rstrip("/") for scope, url in (scope_registries or {}).items()
         }
-        self._store = DocumentStore.for_client(client, "npm-packuments", shape=_store_shape())
+        self._store = client.document_store(NPM_PACKUMENTS, shape=_store_shape())
 
     def url_for(self, name: str) -> str:
         if len(name) > _MAX_NAME or not _NAME.match(name) or name.startswith("@") != (

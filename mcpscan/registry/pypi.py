@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
@@ -32,13 +30,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from mcpscan.errors import RegistryError
-from mcpscan.http import DocumentStore, HttpResponse, NotFoundError, loads_json
 from mcpscan.models import PackageFacts
+from mcpscan.net.http import HttpResponse, NotFoundError, loads_json
+from mcpscan.net.store import PYPI_ARTIFACTS, PYPI_DOCUMENTS
 from mcpscan.registry.interface import PackageNotFound, RegistryClient
 from mcpscan.registry.wheel import (
     ArchiveError,
@@ -51,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from packaging.tags import Tag
     from packaging.version import Version
 
-    from mcpscan.http import HttpClient
+    from mcpscan.net.http import HttpClient
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -221,7 +219,7 @@ def display_url(url: str) -> str:
 
 
 class PypiRegistry(RegistryClient):
-    """Reads a PyPI-compatible index through :class:`~mcpscan.http.HttpClient`.
+    """Reads a PyPI-compatible index through :class:`~mcpscan.net.http.HttpClient`.
 
     ``index_url`` is the Simple index base (``https://pypi.org/simple``). ``json_url`` is the
     JSON API base (``https://pypi.org/pypi``); ``None`` derives it from an index URL ending
@@ -241,9 +239,10 @@ class PypiRegistry(RegistryClient):
         self._metadata: _Memo[str, CoreMetadata] = _Memo()
         self._wheels: _Memo[str, WheelContents] = _Memo()
         self._per_version_json = True  # cleared once the mirror shows it lacks the endpoint
-        cache_dir = client.config.cache_dir
-        self._artifact_cache = cache_dir / "pypi-artifacts" if cache_dir is not None else None
-        self._store = DocumentStore.for_client(client, "pypi-documents", shape=_STORE_SHAPE)
+        self._store = client.document_store(PYPI_DOCUMENTS, shape=_STORE_SHAPE)
+        # What one artifact holds is named by its sha256, so it never goes stale.
+        self._artifacts = client.document_store(PYPI_ARTIFACTS, shape=_ARTIFACT_SHAPE,
+                                                immutable=True)
 
     # -- index -----------------------------------------------------------------------------
 
@@ -441,34 +440,16 @@ class PypiRegistry(RegistryClient):
         )
         return contents
 
-    def _cache_path(self, file: DistFile, kind: str) -> Path | None:
-        sha = file.sha256
-        if self._artifact_cache is None or not sha or not re.fullmatch(r"[0-9a-f]{64}", sha):
-            return None
-        return self._artifact_cache / f"{sha}.{kind}.json"
-
     def _cache_read(self, file: DistFile, kind: str) -> dict[str, Any] | None:
-        path = self._cache_path(file, kind)
-        if path is None:
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
+        sha = _content_key(file)
+        entry = self._artifacts.load(sha, kind) if self._artifacts and sha else None
+        data = entry.payload if entry is not None else None
         return data if isinstance(data, dict) and "metadata" in data else None
 
     def _cache_write(self, file: DistFile, kind: str, data: dict[str, Any]) -> None:
-        path = self._cache_path(file, kind)
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps(data))
-            os.replace(tmp, path)
-        except OSError:
-            return  # a cache that cannot be written only costs a later re-read
+        sha = _content_key(file)
+        if self._artifacts is not None and sha:
+            self._artifacts.save(sha, data, variant=kind)
 
     # -- reputation facts ------------------------------------------------------------------
 
@@ -586,6 +567,13 @@ def _trim_document(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 # Bump when the stored layout of pages or documents changes: older files then read as misses.
 _STORE_SHAPE = "pypi-3"
+_ARTIFACT_SHAPE = "pypi-artifact-1"
+
+
+def _content_key(file: DistFile) -> str | None:
+    """The sha256 that names ``file``'s content, when the index gave a well-formed one."""
+    sha = file.sha256
+    return sha if sha and re.fullmatch(r"[0-9a-f]{64}", sha) else None
 
 
 def _encode_index(found: ProjectIndex | PackageNotFound) -> dict[str, Any]:

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, cast
 
 from mcpscan.errors import RegistryError
-from mcpscan.http import NotFoundError
+from mcpscan.net.http import NotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mcpscan.http import HttpClient, HttpResponse
+    from mcpscan.net.http import HttpClient, HttpResponse
 
 TAIL_BYTES = 64 * 1024  # one request covers EOCD + central directory of most wheels
 MIN_FETCH = 64 * 1024  # read-ahead, so a member's header and data come in one request

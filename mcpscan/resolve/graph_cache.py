@@ -20,8 +20,9 @@ from functools import cache
 from typing import Any
 
 from mcpscan import __version__
-from mcpscan.http import DocumentStore, HttpClient
 from mcpscan.models import Graph
+from mcpscan.net.http import HttpClient
+from mcpscan.net.store import DocumentStore, resolutions
 
 
 class GraphCache:
@@ -36,8 +37,7 @@ class GraphCache:
                   ) -> GraphCache | None:
         """The cache entry for a resolution described by ``settings`` (JSON-able: the
         resolver's registry, target and roots); None with --no-cache."""
-        store = DocumentStore.for_client(client, f"{ecosystem}-resolutions",
-                                         shape=_model_shape())
+        store = client.document_store(resolutions(ecosystem), shape=_model_shape())
         if store is None:
             return None
         text = json.dumps({"version": __version__, **settings}, sort_keys=True)

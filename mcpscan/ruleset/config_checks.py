@@ -24,10 +24,10 @@ from mcpscan.models import (
     ValueKind,
     VersionKind,
 )
+from mcpscan.redaction import classify, marker
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
 from mcpscan.ruleset.registry import check, fleet_check
-from mcpscan.secrets import classify, marker
 
 if sys.version_info >= (3, 11):
     import tomllib

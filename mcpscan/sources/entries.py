@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mcpscan.models import Connector, Diagnostic, Sensitive, Setting, SourceLocation, ValueKind
-from mcpscan.secrets import value_kind
+from mcpscan.redaction import value_kind
 from mcpscan.sources.interface import ParseContext, ParseResult
 from mcpscan.sources.nodes import Node, plain, scalar_text
 

@@ -12,7 +12,6 @@ from mcpscan.advisories.service import (
     connector_advisories,
     packages_for,
 )
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import (
     Decision,
     Edge,
@@ -24,6 +23,7 @@ from mcpscan.models import (
     Severity,
     VersionKind,
 )
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.ruleset import ConnectorFacts, Policy
 from mcpscan.ruleset.policy import Waiver
 from tests.ruleset.builders import connector, engine, npm

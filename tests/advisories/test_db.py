@@ -12,7 +12,7 @@ from mcpscan.advisories.interface import AdvisoryDatabaseError, AdvisorySourceEr
 from mcpscan.advisories.service import build_advisory_service
 from mcpscan.cli.db_cmd import db_app
 from mcpscan.errors import UsageError
-from mcpscan.http import HttpClient, HttpConfig
+from mcpscan.net.http import HttpClient, HttpConfig
 from tests.support.registry_server import RegistryServer, Route
 
 from .osv_support import build_exports
@@ -102,9 +102,9 @@ def test_cli_update(
 ) -> None:
     import functools
 
-    import mcpscan.http
+    import mcpscan.net.http
 
-    monkeypatch.setattr(mcpscan.http, "HttpConfig", functools.partial(HttpConfig, retries=0))
+    monkeypatch.setattr(mcpscan.net.http, "HttpConfig", functools.partial(HttpConfig, retries=0))
     _serve_exports(registry_server, tmp_path)
     runner = CliRunner()
     cache = tmp_path / "cache"

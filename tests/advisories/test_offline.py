@@ -15,8 +15,8 @@ from mcpscan.advisories import osv_offline
 from mcpscan.advisories.interface import Query
 from mcpscan.advisories.osv_offline import OsvOfflineSource
 from mcpscan.advisories.service import NOT_CHECKED, AdvisoryReport, build_advisory_service
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import Severity
+from mcpscan.net.http import HttpClient, HttpConfig
 
 from .osv_support import FIXTURES, build_exports, build_zip, records
 

@@ -10,8 +10,8 @@ from mcpscan.advisories.npm_audit import BULK_PATH, NpmBulkAdvisorySource
 from mcpscan.advisories.osv_api import OsvApiSource
 from mcpscan.advisories.pypi import PypiJsonSource
 from mcpscan.advisories.service import AdvisoryService, build_advisory_service
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import Severity
+from mcpscan.net.http import HttpClient, HttpConfig
 from tests.support.registry_server import RegistryServer, Route
 
 from .osv_support import records, serve_osv

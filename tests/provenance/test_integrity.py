@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import (
     Decision,
     Digest,
@@ -22,6 +21,7 @@ from mcpscan.models import (
     ResolutionProblem,
     ResolvedPackage,
 )
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.provenance.integrity import (
     ArtifactDownloadError,
     IntegrityVerifier,

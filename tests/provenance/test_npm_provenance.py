@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import (
     Decision,
     Digest,
@@ -22,6 +21,7 @@ from mcpscan.models import (
     ProvenanceState,
     ResolvedPackage,
 )
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.provenance.interface import NOT_PROVIDED, ProvenanceUnavailable
 from mcpscan.provenance.npm import (
     KIND_PROVENANCE,

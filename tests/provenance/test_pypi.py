@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import Decision, Digest, PackageFacts, ProvenanceState, ResolvedPackage
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.provenance.interface import NOT_PROVIDED, ProvenanceUnavailable
 from mcpscan.provenance.pypi import INTEGRITY_ACCEPT, PypiProvenance, integrity_base_url
 from mcpscan.registry.pypi import PypiRegistry

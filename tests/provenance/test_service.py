@@ -7,7 +7,6 @@ import threading
 import pytest
 
 from mcpscan.errors import NetworkError
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import (
     Decision,
     Graph,
@@ -15,6 +14,7 @@ from mcpscan.models import (
     ProvenanceState,
     ResolvedPackage,
 )
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.provenance.interface import ProvenanceUnavailable, ProvenanceVerifier
 from mcpscan.provenance.pypi import PypiProvenance
 from mcpscan.provenance.service import ProvenanceService, build_provenance_service

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from mcpscan.errors import OfflineCacheMiss
-from mcpscan.http import DocumentStore, HttpClient, HttpConfig, HttpResponse, NotFoundError
+from mcpscan.net.http import HttpClient, HttpConfig, HttpResponse, NotFoundError
+from mcpscan.net.store import DocumentStore
 from tests.support.registry_server import RegistryServer, Route, serve
 
 
@@ -44,7 +45,7 @@ def fetch(client: HttpClient, url: str, *, shape: str = "test-1") -> Any:
             raise TypeError("damaged")
         return value
 
-    store = DocumentStore.for_client(client, "docs", shape=shape)
+    store = client.document_store("docs", shape=shape)
     return client.get_reduced(url, store, reduce=reduce, encode=lambda n: {"n": n},
                               restore=restore, missing=lambda: None)
 
@@ -123,9 +124,8 @@ def test_does_not_exist_is_cached_too(server: RegistryServer, tmp_path: Path) ->
 
 def test_without_missing_a_404_raises(server: RegistryServer, tmp_path: Path) -> None:
     with HttpClient(config(tmp_path)) as client, pytest.raises(NotFoundError):
-        client.get_reduced(server.url + "/gone", DocumentStore.for_client(
-            client, "docs", shape="x"), reduce=lambda r: 1, encode=lambda v: v,
-            restore=lambda p: p)
+        client.get_reduced(server.url + "/gone", client.document_store("docs", shape="x"),
+                           reduce=lambda r: 1, encode=lambda v: v, restore=lambda p: p)
 
 
 def test_a_damaged_or_foreign_entry_is_fetched_again(server: RegistryServer,
@@ -151,7 +151,7 @@ def test_a_damaged_or_foreign_entry_is_fetched_again(server: RegistryServer,
 def test_no_cache_dir_means_no_store(server: RegistryServer) -> None:
     server.add("/doc", Route(body=b'{"n": 1}'))
     with HttpClient(config(None)) as client:
-        assert DocumentStore.for_client(client, "docs", shape="x") is None
+        assert client.document_store("docs", shape="x") is None
         assert fetch(client, server.url + "/doc") == 1
         assert fetch(client, server.url + "/doc") == 1
     assert server.count("/doc") == 2

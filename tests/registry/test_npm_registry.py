@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import Digest
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.registry.interface import PackageNotFound
 from mcpscan.registry.npm import (
     ABBREVIATED_MEDIA_TYPE,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
-from mcpscan.http import HttpClient, HttpConfig
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.registry.interface import PackageNotFound
 from mcpscan.registry.pypi import (
     DistFile,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mcpscan.http import HttpClient, HttpConfig
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.registry import wheel as wheel_module
 from mcpscan.registry.wheel import (
     ArchiveError,

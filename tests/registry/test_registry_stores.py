@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpscan.http import HttpClient, HttpConfig
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.registry.interface import PackageNotFound
 from mcpscan.registry.npm import NpmRegistry
 from mcpscan.registry.pypi import PypiRegistry

@@ -20,11 +20,11 @@ import pytest
 
 from mcpscan import __version__
 from mcpscan.models import ScanResult
+from mcpscan.redaction import Redactor
 from mcpscan.report import Renderer, get_renderer
 from mcpscan.report.sarif import SarifRenderer
 from mcpscan.ruleset import Engine, load_catalogue, load_policy
 from mcpscan.scan import Scanner, ScanOptions, redactor_for
-from mcpscan.secrets import Redactor
 from mcpscan.sources import load_targets
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import (
     Decision,
     Digest,
@@ -20,6 +19,7 @@ from mcpscan.models import (
     ResolvedPackage,
     VersionKind,
 )
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.registry.npm import NpmRegistry
 from mcpscan.resolve.graph_cache import GraphCache
 from mcpscan.resolve.npm import NpmResolver

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from mcpscan.errors import NetworkError, OfflineCacheMiss
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import Decision, Digest, Graph, PackageRef, VersionKind
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.registry.npm import NpmRegistry
 from mcpscan.resolve.npm import (
     NpmResolver,

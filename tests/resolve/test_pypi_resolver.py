@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from mcpscan.errors import NetworkError
-from mcpscan.http import HttpClient, HttpConfig
 from mcpscan.models import Decision, Graph, PackageRef, VersionKind
+from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.registry.pypi import PypiRegistry
 from mcpscan.resolve.environment import TargetEnvironment
 from mcpscan.resolve.pypi import PypiResolver

@@ -18,10 +18,10 @@ from mcpscan.models import (
     ValueKind,
     VersionKind,
 )
+from mcpscan.redaction import value_kind
 from mcpscan.ruleset import ConnectorFacts, Policy, load_catalogue
 from mcpscan.ruleset.engine import Engine
 from mcpscan.ruleset.registry import lookup
-from mcpscan.secrets import value_kind
 
 CATALOGUE = load_catalogue()
 

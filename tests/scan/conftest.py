@@ -161,10 +161,10 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries without the backoff sleeps (the retry count stays the CLI's own)."""
     import functools
 
-    import mcpscan.http
+    import mcpscan.net.http
 
-    config: Callable[..., Any] = functools.partial(mcpscan.http.HttpConfig, backoff=0.0)
-    monkeypatch.setattr(mcpscan.http, "HttpConfig", config)
+    config: Callable[..., Any] = functools.partial(mcpscan.net.http.HttpConfig, backoff=0.0)
+    monkeypatch.setattr(mcpscan.net.http, "HttpConfig", config)
 
 
 def rules(report: dict[str, Any], connector: str) -> dict[str, list[dict[str, Any]]]:

@@ -1,27 +1,24 @@
-"""The one HTTP layer: pooled session, timeouts, retries, on-disk cache, offline mode.
+"""The one HTTP layer: pooled session, timeouts, retries, cached reads, offline mode.
 
 Every network fact mcpscan uses passes through :class:`HttpClient`, so caching, retries and
-"--offline opens no socket" hold everywhere. The cache is requests-cache (SQLite) in the
-platform cache directory; ``--offline`` serves stale entries and turns a miss into
-:class:`~mcpscan.errors.OfflineCacheMiss` instead of a request.
+"--offline opens no socket" hold everywhere. The HTTP cache is requests-cache (SQLite) in
+the cache directory (:mod:`mcpscan.net.store`); ``--offline`` serves stale entries and turns
+a miss into :class:`~mcpscan.errors.OfflineCacheMiss` instead of a request.
 
 Registry documents that are large and read in a reduced form (npm packuments, PyPI project
-pages and JSON documents) are kept in a :class:`DocumentStore` instead: the reduced form as
-JSON, with the answer's validators, under the same TTL and offline rules. Reading a few
+pages and JSON documents) are kept in a :class:`~mcpscan.net.store.DocumentStore` instead
+(:meth:`HttpClient.get_reduced`): the reduced form as JSON, with the answer's validators,
+under the same TTL and offline rules. Reading a few
 kilobytes of it beats re-parsing megabytes from the HTTP cache, and the raw bodies are not
 written to SQLite at all.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
-import os
-import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcpscan import __version__
 from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
+from mcpscan.net.store import HTTP_CACHE, DocumentStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
@@ -64,45 +62,8 @@ def loads_json(content: bytes, *, object_hook: Callable[[dict[str, Any]], Any] |
         return json.loads(content, object_hook=object_hook)
 
 
-_MMAP_THRESHOLD = 256 * 1024
-_mmap_fixed = False
-
-
-def _fix_mmap_threshold() -> None:
-    """Keep glibc from raising its mmap threshold as big bodies are freed.
-
-    Packuments and project pages are single buffers of megabytes. glibc serves such a block
-    with mmap and returns it on free, but then raises the threshold to that size, so the next
-    big bodies come from the per-thread heaps and fragment them: a cold scan kept ~80 MB more
-    resident for nothing. A fixed threshold (mallopt M_MMAP_THRESHOLD) stops that; elsewhere
-    this does nothing.
-    """
-    global _mmap_fixed
-    if _mmap_fixed:
-        return
-    _mmap_fixed = True
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter runs on
-    except (OSError, AttributeError):
-        return
-    m_mmap_threshold = -3
-    mallopt(m_mmap_threshold, _MMAP_THRESHOLD)
-
-
 class NotFoundError(RegistryError):
     """The registry answered 404/410: the package or version does not exist there."""
-
-
-def default_cache_dir() -> Path:
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("mcpscan", appauthor=False))
 
 
 @dataclass(frozen=True)
@@ -146,7 +107,6 @@ class HttpClient:
 
     def __init__(self, config: HttpConfig | None = None) -> None:
         self.config = config or HttpConfig()
-        _fix_mmap_threshold()
         self._lock = threading.Lock()
         self._network_requests = 0
         self._session: requests.Session | None = None
@@ -170,7 +130,7 @@ class HttpClient:
                 logging.getLogger("requests_cache").setLevel(logging.ERROR)
             cfg.cache_dir.mkdir(parents=True, exist_ok=True)
             session = requests_cache.CachedSession(
-                str(cfg.cache_dir / "http-cache"),
+                str(cfg.cache_dir / HTTP_CACHE),
                 backend="sqlite",
                 expire_after=-1 if cfg.offline else cfg.ttl_seconds,
                 # The same URL is fetched as a full and an abbreviated npm document.
@@ -239,6 +199,17 @@ class HttpClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def document_store(self, name: str, *, shape: str, immutable: bool = False
+                       ) -> DocumentStore | None:
+        """The store ``name`` under the cache directory; None with --no-cache. Entries are
+        fresh for the TTL, at any age offline, and always when ``immutable`` (keys that
+        name content by its digest)."""
+        cfg = self.config
+        if cfg.cache_dir is None:
+            return None
+        max_age = None if cfg.offline or immutable else float(cfg.ttl_seconds)
+        return DocumentStore(cfg.cache_dir / name, shape=shape, max_age=max_age)
 
     # -- requests ----------------------------------------------------------------------
 
@@ -397,108 +368,6 @@ class HttpClient:
         workers = min(self.config.max_workers, len(work))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mcpscan-http") as pool:
             return list(pool.map(fn, work))
-
-
-# -- reduced documents on disk ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """A reduced document read back from a :class:`DocumentStore`."""
-
-    payload: Any = field(repr=False)
-    stored_at: float
-    etag: str | None = None
-    last_modified: str | None = None
-    fresh: bool = False  # within the TTL, or any age offline
-
-    def validators(self) -> dict[str, str]:
-        """Headers that ask the server whether this copy is still current."""
-        headers: dict[str, str] = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
-
-
-class DocumentStore:
-    """Reduced registry documents as JSON files, one per (key, variant); the key is the
-    document's URL, or a digest for a value derived from documents (a resolved graph).
-
-    The payload is whatever JSON the caller reduced the answer to (no pickle: the cache
-    directory is data, not code). ``shape`` names the payload's layout; an entry written with
-    another shape reads as a miss, so a change of layout needs no migration. Entries are
-    fresh for the client's TTL, and at any age offline. Writes are atomic (temp file and
-    rename), so concurrent scans never read half a file.
-    """
-
-    def __init__(self, directory: Path, *, shape: str, max_age: float | None) -> None:
-        self.directory = directory
-        self.shape = shape
-        self.max_age = max_age
-
-    @classmethod
-    def for_client(cls, client: HttpClient, name: str, *, shape: str) -> DocumentStore | None:
-        """The store ``name`` under the client's cache directory; None with --no-cache."""
-        cfg = client.config
-        if cfg.cache_dir is None:
-            return None
-        return cls(cfg.cache_dir / name, shape=shape,
-                   max_age=None if cfg.offline else float(cfg.ttl_seconds))
-
-    def _path(self, key: str, variant: str) -> Path:
-        name = hashlib.sha256(f"{variant} {key}".encode()).hexdigest()
-        return self.directory / f"{name}.json"
-
-    def load(self, key: str, variant: str = "") -> StoredDocument | None:
-        """The stored entry (fresh or not), or None when absent, unreadable or of another
-        shape."""
-        try:
-            data = json.loads(self._path(key, variant).read_bytes())
-            if data["shape"] != self.shape or data["key"] != key or data["variant"] != variant:
-                return None
-            stored_at = float(data["stored"])
-            age = time.time() - stored_at
-            return StoredDocument(
-                payload=data["payload"],
-                stored_at=stored_at,
-                etag=data.get("etag"),
-                last_modified=data.get("last_modified"),
-                fresh=self.max_age is None or 0 <= age <= self.max_age,
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    def save(self, key: str, payload: Any, *, variant: str = "",
-             headers: Mapping[str, str] | None = None) -> None:
-        """Store ``payload`` as the current value for ``key`` (validators from the response
-        ``headers``). An unwritable cache only costs a later request."""
-        found = {k.lower(): v for k, v in (headers or {}).items()}
-        self._write(key, variant, payload, found.get("etag"), found.get("last-modified"))
-
-    def renew(self, key: str, entry: StoredDocument, *, variant: str = "") -> None:
-        """The server said ``entry`` is still current (304): restart its TTL."""
-        self._write(key, variant, entry.payload, entry.etag, entry.last_modified)
-
-    def _write(self, key: str, variant: str, payload: Any, etag: str | None,
-               last_modified: str | None) -> None:
-        record = {"shape": self.shape, "key": key, "variant": variant, "stored": time.time(),
-                  "etag": etag, "last_modified": last_modified, "payload": payload}
-        # json.dumps, not json.dump: only the one-shot form uses the C encoder.
-        text = json.dumps(record, separators=(",", ":"))
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                os.replace(tmp, self._path(key, variant))
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            return
 
 
 def _retry_class() -> type[Retry]:
