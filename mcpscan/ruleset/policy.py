@@ -25,6 +25,7 @@ _TOP_KEYS = (
     "advisory_db_max_age_days",
     "require_provenance",
     "require_approval",
+    "rotation_requires_approval",
     "trusted_publishers",
     "allowed_registries",
     "rules",
@@ -119,6 +120,9 @@ class Policy:
     advisory_db_max_age_days: int = 7
     require_provenance: bool = False
     require_approval: bool = False
+    # A literal secret rotated in place (same position, new value) is approval drift
+    # (GV02) unless the policy says rotation needs no new approval.
+    rotation_requires_approval: bool = True
     trusted_publishers: tuple[str, ...] = ()
     allowed_registries: tuple[str, ...] = ()
     rule_overrides: tuple[RuleOverride, ...] = ()
@@ -192,7 +196,7 @@ class _Reader:
             changes["advisory_db_max_age_days"] = self.integer(
                 data["advisory_db_max_age_days"], 1, 3650, "advisory_db_max_age_days"
             )
-        for key in ("require_provenance", "require_approval"):
+        for key in ("require_provenance", "require_approval", "rotation_requires_approval"):
             if key in data:
                 changes[key] = self.boolean(data[key], key)
         if "trusted_publishers" in data:
