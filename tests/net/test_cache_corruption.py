@@ -16,25 +16,25 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from mcpscan.errors import OfflineCacheMiss
 from mcpscan.net.http import HttpClient, HttpConfig
-from tests.support.registry_server import RegistryServer, Route, serve
+from tests.support.registry_server import RegistryServer, Route
 
 DOCS = 30
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RegistryServer]:
-    for srv in serve():
-        for i in range(DOCS):
-            srv.add(f"/doc{i}", Route(body=json.dumps({"i": i, "pad": "x" * 2000}).encode()))
-        yield srv
+@pytest.fixture
+def server(registry_server: RegistryServer) -> RegistryServer:
+    for i in range(DOCS):
+        body = json.dumps({"i": i, "pad": "x" * 2000}).encode()
+        registry_server.add(f"/doc{i}", Route(body=body))
+    return registry_server
 
 
 def fill(server: RegistryServer, cache: Path) -> Path:

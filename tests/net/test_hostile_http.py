@@ -19,7 +19,7 @@ from tests.support import hostile_server as hs
 
 @pytest.fixture
 def hostile() -> Iterator[hs.HostileServer]:
-    yield from hs.serve()
+    yield from hs.running()
 
 
 def client(**overrides: object) -> HttpClient:

@@ -17,7 +17,7 @@ from .conftest import Env, npx, packument, publish, run_scan, write_config
 
 @pytest.fixture
 def hostile() -> Iterator[hs.HostileServer]:
-    yield from hs.serve()
+    yield from hs.running()
 
 
 @pytest.mark.timeout(30)

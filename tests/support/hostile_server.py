@@ -164,7 +164,7 @@ def endless(chunk: int = 1 << 16, *, chunked: bool = True) -> Handler:
     return handle
 
 
-def serve() -> Iterator[HostileServer]:
+def running() -> Iterator[HostileServer]:
     server = HostileServer()
     try:
         yield server
