@@ -1155,7 +1155,6 @@ class _Build:
 # -- graph assembly -------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=65536)
 class _GraphBuilder:
     def __init__(self, resolver: NpmResolver) -> None:
         self.resolver = resolver

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from mcpscan.ecosystems.purl import build
 
 
+# The resolver asks for the purl of every node and edge it emits.
+@lru_cache(maxsize=65536)
 def npm_purl(name: str, version: str | None = None) -> str:
     """The purl of npm package ``name`` (``@scope/name`` or ``name``) at ``version``."""
     scope, slash, bare = name.rpartition("/")
