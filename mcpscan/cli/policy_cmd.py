@@ -39,12 +39,24 @@ require_provenance = false
 # even when there is no lock yet (GV01).
 require_approval = false
 
+# false: a literal secret rotated in place (same argument, same URL part, new value) is
+# not approval drift; `mcpscan diff` still lists "a secret value changed". true (the
+# default): a rotation is GV02 like any other change to an approved connector.
+rotation_requires_approval = true
+
 # Provenance identities accepted as the publisher: source repositories or workflow globs,
 # e.g. "https://github.com/modelcontextprotocol/*".
 trusted_publishers = []
 
 # Registries packages may come from (http(s) URLs); empty allows any.
 allowed_registries = []
+
+# Signing keys of npm registries of your own (a company registry that signs with its own
+# key). Without an entry, every npm registry (mirrors included) is checked against npm's
+# keys pinned in mcpscan and refreshed through Sigstore's TUF repository, never against
+# the keys the registry itself serves. Paths are relative to this file.
+# [npm]
+# keys = { "https://npm.corp.example" = "npm-corp-keys.json" }
 
 # Per-rule overrides: change a rule's severity or turn it off. One table per rule id.
 # [rules.SC08]
