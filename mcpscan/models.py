@@ -10,6 +10,10 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mcpscan.lock.model import ApprovalFacts
 
 
 class Severity(enum.IntEnum):
@@ -305,6 +309,7 @@ class ConnectorResult:
     graph: Graph | None = None  # what the launcher would install, when resolution ran
     advisories: tuple[AdvisoryHit, ...] | None = None  # None: advisories were not checked
     provenance: tuple[ProvenanceResult, ...] | None = None  # None: provenance was not checked
+    approval: ApprovalFacts | None = None  # None: not judged against an approval lock
 
 
 @dataclass(frozen=True)

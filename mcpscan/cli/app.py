@@ -526,7 +526,7 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
             # --advisory-db with --no-resolve: the launched pinned packages are still
             # checked, but nothing is resolved.
             resolution = None
-    from mcpscan.lock import find_lock, load_lock
+    from mcpscan.lock import allowed_signers_for, find_lock, load_lock
 
     lock_file = opts.lock_path or find_lock(cwd, policy_file)
     if opts.lock_path is not None and not opts.lock_path.exists():
@@ -536,6 +536,9 @@ def run_scan(targets: list[str], settings: ScanSettings | None = None) -> ScanRu
         today=_dt.date.today(),
         check_approval=lock is not None or policy.require_approval,
         lock=lock,
+        allowed_signers=(
+            allowed_signers_for(policy.allowed_signers) if lock is not None else None
+        ),
     )
     scanner = Scanner(engine, options, resolution, advisory_service, provenance_service)
     result = scanner.scan(wanted, loaded)

@@ -55,6 +55,24 @@ trusted_publishers = []
 # Registries packages may come from (http(s) URLs); empty allows any.
 allowed_registries = []
 
+# Approvals (mcpscan approve --sign KEY). The allowed-signers file (git's
+# gpg.ssh.allowedSignersFile format) names the SSH key of each approver; relative to this file.
+# allowed_signers = "allowed_signers"
+# true: an unsigned approval is not an approval (GV04).
+require_signed_approvals = false
+# Re-review period: an approval older than this many days has expired (GV05); 0 makes every
+# approval due at once. Leave it out for approvals that do not expire by age.
+# approval_valid_days = 180
+# false: an approver who is also the connector's owner is a self-approval (GV06).
+allow_self_approval = false
+# Approvals by different people each connector needs (more with mcpscan approve
+# --add-signature KEY); fewer is GV04.
+min_approvals = 1
+# [[min_approvals_for]]
+# target = "*"                  # connector name, package name or purl; glob
+# holding = "broad-credential"  # optional: "literal-secret", "broad-credential" or "credential"
+# count = 2
+
 # Per-rule overrides: change a rule's severity or turn it off. One table per rule id.
 # [rules.SC08]
 # severity = "low"     # critical, high, medium, low or info
@@ -118,9 +136,36 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             list[str],
             typer.Argument(help="What to approve (as for `mcpscan scan`).", show_default=False),
         ],
-        owner: Annotated[str, typer.Option("--owner", help="Who owns these connectors.")],
-        approver: Annotated[str, typer.Option("--approver", help="Who approved them.")],
+        approver: Annotated[
+            str,
+            typer.Option("--approver", help="Who approves them (a principal of allowed_signers)."),
+        ],
+        owner: Annotated[
+            str | None,
+            typer.Option(
+                "--owner",
+                help="Who owns these connectors (default: the CODEOWNERS entry of each config).",
+            ),
+        ] = None,
         note: Annotated[str, typer.Option("--note", help="Why, ticket, scope...")] = "",
+        sign: Annotated[
+            str | None,
+            typer.Option(
+                "--sign",
+                metavar="KEY",
+                help="Sign the approval with this SSH key: a private key file, or a .pub file "
+                "(or key::ssh-ed25519 AAAA...) of a key held by ssh-agent.",
+            ),
+        ] = None,
+        add_signature: Annotated[
+            str | None,
+            typer.Option(
+                "--add-signature",
+                metavar="KEY",
+                help="Co-sign the existing, unchanged entries as --approver with this key "
+                "(for min_approvals).",
+            ),
+        ] = None,
         lock_path: Annotated[
             Path | None,
             typer.Option(
@@ -143,14 +188,24 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             bool, typer.Option("--offline", envvar="MCPSCAN_OFFLINE", help="Cache only.")
         ] = False,
     ) -> None:
-        """Record the scanned connectors in mcpscan.lock with their owner and approver."""
-        from mcpscan.lock import Lock, approve, default_lock_path, load_lock, save_lock
+        """Record the scanned connectors in mcpscan.lock with their owner and approver,
+        signed with --sign KEY; or co-sign existing entries with --add-signature KEY."""
+        from mcpscan.lock import Lock, default_lock_path, load_lock, save_lock
+        from mcpscan.lock.approving import Request, apply
+        from mcpscan.lock.keys import load_signer
+        from mcpscan.ruleset import Policy, load_policy
 
         try:
-            if not owner.strip() or not approver.strip():
+            if not approver.strip() or (owner is not None and not owner.strip()):
                 raise UsageError("--owner and --approver must not be empty")
-            path = lock_path or default_lock_path(Path.cwd(), _policy_path(policy))
+            if sign and add_signature:
+                raise UsageError("use --sign KEY or --add-signature KEY, not both")
+            policy_file = _policy_path(policy)
+            rules = load_policy(policy_file) if policy_file else Policy()
+            path = lock_path or default_lock_path(Path.cwd(), policy_file)
             lock = load_lock(path) if path.exists() else Lock(path=str(path))
+            key = sign or add_signature
+            signer = load_signer(key) if key else None
             result = _scan(scan_fn(policy, resolve, offline), list(targets))
             if result.incomplete:
                 _fail(
@@ -158,19 +213,21 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
                     "what was fully established",
                     ExitCode.INCOMPLETE,
                 )
-            updated = approve(
-                lock,
-                result.connectors,
-                owner=owner.strip(),
+            request = Request(
                 approver=approver.strip(),
+                owner=owner.strip() if owner else None,
                 note=note.strip(),
-                today=_dt.date.today(),
+                signer=signer,
+                cosign=add_signature is not None,
             )
+            updated = apply(lock, result.connectors, request, rules, today=_dt.date.today())
             save_lock(updated, path)
         except McpscanError as exc:
             _fail(str(exc), for_error(exc))
         names = ", ".join(r.connector.name for r in result.connectors)
-        typer.echo(f"approved {len(result.connectors)} connector(s) in {path}: {names}")
+        verb = "co-signed" if add_signature else "approved"
+        signed = " (signed)" if signer is not None and not add_signature else ""
+        typer.echo(f"{verb} {len(result.connectors)} connector(s) in {path}{signed}: {names}")
 
     @app.command("diff")
     def diff_cmd(
@@ -198,14 +255,26 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             bool, typer.Option("--offline", envvar="MCPSCAN_OFFLINE", help="Cache only.")
         ] = False,
     ) -> None:
-        """Print what changed since approval (exit 1 on any drift, 0 when none)."""
-        from mcpscan.lock import approval_facts, find_lock, load_lock
+        """Print what changed since approval and every approval that does not hold
+        (unverified, expired, self-approved, too few): exit 1 on any, 0 when none."""
+        from mcpscan.lock import allowed_signers_for, approval_facts, find_lock, load_lock
+        from mcpscan.lock.signing import ApprovalVerifier
+        from mcpscan.ruleset import Policy, load_policy
+        from mcpscan.ruleset.lock_checks import approval_problems
 
         try:
-            path = lock_path or find_lock(Path.cwd(), _policy_path(policy))
+            policy_file = _policy_path(policy)
+            rules = load_policy(policy_file) if policy_file else Policy()
+            path = lock_path or find_lock(Path.cwd(), policy_file)
             if path is None:
                 raise UsageError("no approval lock: pass --lock or run `mcpscan approve` first")
             lock = load_lock(path)
+            verifier = ApprovalVerifier(
+                today=_dt.date.today(),
+                allowed_signers=allowed_signers_for(rules.allowed_signers),
+                valid_days=rules.approval_valid_days,
+                allow_self_approval=rules.allow_self_approval,
+            )
             result = _scan(scan_fn(policy, resolve, offline), list(targets or []))
         except McpscanError as exc:
             _fail(str(exc), for_error(exc))
@@ -214,7 +283,9 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
         seen: set[str] = set()
         scanned_files: set[str] = set()
         for r in result.connectors:
-            facts = approval_facts(lock, r.connector, r.launch, r.graph, r.provenance)
+            facts = approval_facts(
+                lock, r.connector, r.launch, r.graph, r.provenance, verifier=verifier
+            )
             seen.add(facts.key)
             scanned_files.add(facts.observed.file)
             if facts.entry is None:
@@ -226,6 +297,9 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
                 lines.append(f"~ {r.connector.name} ({facts.key}):")
                 lines += [f"    {c.describe()}" for c in facts.changes]
             lines += [f"  {r.connector.name}: not compared: {u}" for u in facts.unchecked]
+            problems = approval_problems(r.connector, r.launch, facts, rules)
+            drift = drift or bool(problems)
+            lines += [f"! {r.connector.name}: {p}" for p in problems]
         # An approved connector gone from a file that was scanned is drift too (only files
         # this run read: scanning one config says nothing about the others in the lock).
         for entry in lock.entries:
