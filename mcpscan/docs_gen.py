@@ -113,7 +113,7 @@ def exit_codes_page() -> str:
 
 
 def policy_page() -> str:
-    from mcpscan.cli.lock_cmd import POLICY_TEMPLATE
+    from mcpscan.cli.policy_cmd import POLICY_TEMPLATE
 
     lines = [
         GENERATED,

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mcpscan import launchers
 from mcpscan.errors import McpscanError, NetworkError, RegistryError, ResolutionError
 from mcpscan.models import (
     AdvisoryHit,
@@ -31,6 +30,7 @@ from mcpscan.models import (
 )
 from mcpscan.redaction import Redactor, classify, is_placeholder, is_secret_name
 from mcpscan.ruleset import ConnectorFacts, Engine
+from mcpscan.sources import launchers
 from mcpscan.sources.interface import LoadResult
 
 if TYPE_CHECKING:

@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> None:
             f"mcpscan: internal error ({exc.__class__.__name__}); the scan is incomplete. "
             "Set MCPSCAN_DEBUG=1 to see the traceback.\n"
         )
-        raise SystemExit(3) from None
+        from mcpscan.cli.exit_codes import for_internal_error
+
+        raise SystemExit(int(for_internal_error())) from None
 
 
 def _keep_mmap_threshold() -> None:

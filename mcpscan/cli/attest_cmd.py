@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mcpscan.cli.exit_codes import ExitCode
+from mcpscan.cli.exit_codes import for_error
 from mcpscan.fileio import atomic_write_text
 
 
@@ -58,7 +58,7 @@ def keygen(
         keyid = generate_keypair(prefix, algorithm, force=force)
     except AttestationError as exc:
         typer.echo(f"mcpscan: error: {exc}", err=True)
-        raise typer.Exit(int(ExitCode.USAGE)) from None
+        raise typer.Exit(int(for_error(exc))) from None
     typer.echo(f"private key: {prefix} (keep it secret)")
     typer.echo(f"public key:  {public_path(prefix)}")
     typer.echo(f"key id:      {keyid}")
@@ -82,24 +82,26 @@ def verify_attestation(
     ] = None,
 ) -> None:
     """Verify a scan attestation: its signature, its statement and its subject files."""
-    from mcpscan.attest import AttestationError, VerificationFailure, verify_envelope
+    from mcpscan.attest import (
+        AttestationError,
+        AttestationInputError,
+        VerificationFailure,
+        verify_envelope,
+    )
 
     try:
         try:
             text = path.expanduser().read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            typer.echo(f"mcpscan: error: {path}: cannot read attestation: {reason}", err=True)
-            raise typer.Exit(int(ExitCode.USAGE)) from None
+            raise AttestationInputError(f"{path}: cannot read attestation: {reason}") from None
         statement, checks = verify_envelope(
             text, key.expanduser(), [p.expanduser() for p in subject or ()], cwd=Path.cwd()
         )
-    except VerificationFailure as exc:
-        typer.echo(f"mcpscan: verification failed: {exc}", err=True)
-        raise typer.Exit(int(ExitCode.FAIL)) from None
     except AttestationError as exc:
-        typer.echo(f"mcpscan: error: {exc}", err=True)
-        raise typer.Exit(int(ExitCode.USAGE)) from None
+        verdict = "verification failed" if isinstance(exc, VerificationFailure) else "error"
+        typer.echo(f"mcpscan: {verdict}: {exc}", err=True)
+        raise typer.Exit(int(for_error(exc))) from None
     predicate = statement.predicate
     lines = [f"attestation verified: signed by key {statement.keyid}"]
     if "verdict" in predicate:

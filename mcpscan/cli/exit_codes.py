@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sized
 
+from mcpscan.attest.interface import VerificationFailure
 from mcpscan.errors import (
     AdvisoryError,
     InputError,
@@ -36,7 +38,10 @@ class ExitCode(enum.IntEnum):
 
 
 def for_error(error: BaseException) -> ExitCode:
-    """Exit code of a scan that stopped with ``error``."""
+    """Exit code of a command that stopped with ``error``."""
+    if isinstance(error, VerificationFailure):
+        # Read, and does not hold: the attestation's own "fail" (an unreadable one is 2).
+        return ExitCode.FAIL
     if isinstance(error, UsageError | InputError | PolicyError | RulesError | ReportError):
         return ExitCode.USAGE
     if isinstance(error, NetworkError | RegistryError | ResolutionError | AdvisoryError):
@@ -57,3 +62,35 @@ def for_result(result: ScanResult, *, allow_incomplete: bool = False) -> ExitCod
     if result.incomplete and not allow_incomplete:
         return ExitCode.INCOMPLETE
     return ExitCode.FAIL if result.verdict == "fail" else ExitCode.PASS
+
+
+def for_approval(result: ScanResult) -> ExitCode:
+    """``approve`` records only what a complete scan established."""
+    if not result.connectors:
+        # Unlike scan (2 when an input was unreadable), approve and diff have always said 4.
+        return ExitCode.NOTHING_TO_SCAN
+    return ExitCode.INCOMPLETE if result.incomplete else ExitCode.PASS
+
+
+def for_diff(result: ScanResult, *, drift: bool) -> ExitCode:
+    """``diff``: any drift fails; no drift from a partial comparison is incomplete."""
+    if not result.connectors:
+        return ExitCode.NOTHING_TO_SCAN
+    if drift:
+        return ExitCode.FAIL
+    return ExitCode.INCOMPLETE if result.incomplete else ExitCode.PASS
+
+
+def for_discovery(configs: Sized) -> ExitCode:
+    """``discover``: no client config found is "nothing to scan"."""
+    return ExitCode.PASS if len(configs) else ExitCode.NOTHING_TO_SCAN
+
+
+def for_problems(problems: Sized) -> ExitCode:
+    """A file checked for problems (``policy check``): any problem is a usage error."""
+    return ExitCode.USAGE if len(problems) else ExitCode.PASS
+
+
+def for_internal_error() -> ExitCode:
+    """An unexpected exception: whatever the scan established is not the whole story."""
+    return ExitCode.INCOMPLETE

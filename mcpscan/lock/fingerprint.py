@@ -70,7 +70,7 @@ def _basename(command: str) -> str:
 
 
 def _safe_url(url: str) -> str:
-    from mcpscan.launchers import parse_remote
+    from mcpscan.sources.launchers import parse_remote
 
     display = parse_remote(url, transport="unknown").display_url
     if display == url.strip():

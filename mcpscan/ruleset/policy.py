@@ -179,11 +179,11 @@ def find_policy(cwd: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def load_policy(path: Path, *, rule_ids: Collection[str] | None = None) -> Policy:
+def load_policy(path: Path, *, rule_ids: Collection[str]) -> Policy:
     """Read and validate a policy file.
 
-    ``rule_ids`` are the ids rule overrides and waivers may name; by default those of the
-    shipped catalogue (pass the loaded catalogue's ids when ``--rules`` replaces it).
+    ``rule_ids`` are the ids rule overrides and waivers may name: those of the catalogue
+    in use (the policy does not load one itself, so the catalogue never depends on it).
     """
     where = str(path)
     try:
@@ -194,10 +194,6 @@ def load_policy(path: Path, *, rule_ids: Collection[str] | None = None) -> Polic
         raise PolicyFileError(
             f"cannot read policy file: {exc.__class__.__name__}", file=where
         ) from None
-    if rule_ids is None:
-        from mcpscan.ruleset.catalogue import load_catalogue
-
-        rule_ids = load_catalogue().ids
     return _Reader(text, where, rule_ids).read()
 
 
@@ -415,9 +411,7 @@ class _Reader:
         raise self.fail("expires must be a date (YYYY-MM-DD)", *path)
 
 
-def policy_problems(
-    path: Path, *, rule_ids: Collection[str] | None = None
-) -> list[PolicyFileError]:
+def policy_problems(path: Path, *, rule_ids: Collection[str]) -> list[PolicyFileError]:
     """Every problem of a policy file (``load_policy`` stops at the first), in line order.
 
     Used by ``mcpscan policy check``; an empty list means ``load_policy`` accepts it.
@@ -430,10 +424,6 @@ def policy_problems(
         return []
     if first.line is None:  # unreadable: nothing more can be said
         return [first]
-    if rule_ids is None:
-        from mcpscan.ruleset.catalogue import load_catalogue
-
-        rule_ids = load_catalogue().ids
     try:
         reader = _Reader(path.read_bytes().decode("utf-8"), str(path), rule_ids)
     except PolicyFileError:  # a TOML syntax error: the document has no keys to check

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from tests.cli.conftest import CliFn, table_rows
+from tests.cli.conftest import EXAMPLES, REPO, CliFn, table_rows
 
 # DESIGN §4: the minimum catalogue, ids and slugs are public and stable.
 CATALOGUE = {
@@ -95,3 +98,23 @@ def test_rules_list_rejects_an_unknown_format(cli: CliFn) -> None:
     assert run.code == 2
     assert "unknown format" in run.stderr
     assert run.stdout == ""
+
+
+def test_a_rule_file_with_an_unknown_check_stops_the_scan_with_exit_2(
+    cli: CliFn, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    gv02 = rules / "GV02-approval-drift.toml"
+    gv02.write_text(
+        gv02.read_text(encoding="utf-8").replace(
+            'check = "approval_drift"', 'check = "aproval_drift"'
+        ),
+        encoding="utf-8",
+    )
+    for args in (("scan", EXAMPLES / "safe" / ".mcp.json"), ("rules", "list")):
+        run = cli(*args, "--rules", rules)
+        assert run.code == 2, run.stdout
+        assert f"{gv02}:" in run.stderr
+        assert "unknown check 'aproval_drift'" in run.stderr
+        assert run.stdout == ""

@@ -20,6 +20,7 @@ from mcpscan.models import (
     ResolvedPackage,
     ScanResult,
 )
+from mcpscan.wiring import ScanSettings
 
 TODAY = _dt.date(2026, 11, 25)
 PKG = "@modelcontextprotocol/server-memory"
@@ -74,11 +75,14 @@ def provenance(version: str = "2025.8.4", *, repo: str = REPO,
 Enrich = Callable[[ConnectorResult], ConnectorResult]
 
 
-def fake_run_scan(cwd: Path, enrich: Enrich | None = None) -> Callable[[list[str]], ScanResult]:
+def fake_run_scan(
+    cwd: Path, enrich: Enrich | None = None
+) -> Callable[[list[str], ScanSettings | None], ScanResult]:
     """A real config-only scan, with resolution and provenance facts added by ``enrich``
-    (standing in for the registry stages, which need the network)."""
+    (standing in for the registry stages, which need the network). The settings are
+    those of the command line; this scan ignores them."""
 
-    def run(targets: list[str]) -> ScanResult:
+    def run(targets: list[str], settings: ScanSettings | None = None) -> ScanResult:
         from mcpscan.ruleset import Engine, Policy, load_catalogue
         from mcpscan.scan import Scanner, ScanOptions
         from mcpscan.sources import load_targets

@@ -59,7 +59,7 @@ class World:
         return self.cli("approve", ".mcp.json", "--approver", approver, *sign, *args)
 
     def scan(self, today: _dt.date = TODAY) -> ScanResult:
-        policy = load_policy(self.root / "mcpscan.toml")
+        policy = load_policy(self.root / "mcpscan.toml", rule_ids=load_catalogue().ids)
         lock = load_lock(self.root / "mcpscan.lock")
         options = ScanOptions(
             today=today,
@@ -221,7 +221,7 @@ def test_unsigned_approvals(world: World) -> None:
 def test_require_signed_approvals_needs_allowed_signers(world: World) -> None:
     (world.root / "mcpscan.toml").write_text("require_signed_approvals = true\n")
     with pytest.raises(Exception, match="needs allowed_signers"):
-        load_policy(world.root / "mcpscan.toml")
+        load_policy(world.root / "mcpscan.toml", rule_ids=load_catalogue().ids)
 
 
 def test_cosigning_a_changed_entry_is_refused(world: World) -> None:

@@ -9,6 +9,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from mcpscan.cli.lock_cmd import register
+from mcpscan.cli.policy_cmd import policy_app
 from mcpscan.lock import load_lock
 from tests.lock.support import (
     Enrich,
@@ -30,6 +31,7 @@ class Cli:
         app = typer.Typer()
         enrich = self.enrich
         register(app, run_scan=fake_run_scan(self.cwd, enrich))
+        app.add_typer(policy_app, name="policy")
         return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 

@@ -249,7 +249,7 @@ def test_toml_syntax_error_has_line(rules_dir: Path) -> None:
         ('id = "ASI04"', 'id = "ASI4"', "not a OWASP-ASI id"),
         ('framework = "OWASP-ASI"', 'framework = "OWASP-AGENTIC"', "unknown framework"),
         ('requires = "config"', 'requires = "network"', "requires 'network'"),
-        ('check = "unpinned_launch"', 'check = "unpined_launch"', "not implemented"),
+        ('check = "unpinned_launch"', 'check = "unpined_launch"', "unknown check"),
         ('slug = "unpinned-launch"', 'slug = "Unpinned"', "slug"),
     ],
 )
@@ -272,3 +272,26 @@ def test_empty_or_missing_dir(tmp_path: Path) -> None:
         load_catalogue(tmp_path)
     with pytest.raises(RulesError, match="not found"):
         load_catalogue(tmp_path / "nope")
+
+
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [
+        ("GV01-not-approved.toml", "not_approved"),
+        ("SC05-known-vulnerability.toml", "known_vulnerability"),
+        ("SC02-provenance-missing.toml", "provenance_missing"),
+        ("SC08-fresh-release.toml", "fresh_release"),
+    ],
+)
+def test_a_mistyped_check_of_any_stage_names_the_file(
+    rules_dir: Path, name: str, check: str
+) -> None:
+    # Once only config rules were checked: a typo elsewhere loaded, and the rule was then
+    # reported as "not checked yet" on every scan instead of ever firing.
+    f = rules_dir / name
+    _edit(f, f'check = "{check}"', f'check = "{check}s"')
+    with pytest.raises(RulesError, match=f"unknown check '{check}s'") as err:
+        load_catalogue(rules_dir)
+    assert err.value.file == str(f)
+    assert err.value.line == _line_of(f, f'check = "{check}s"')
+    assert name in str(err.value)

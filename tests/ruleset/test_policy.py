@@ -103,10 +103,14 @@ expires = "2026-12-31"
     assert p.source == str(tmp_path / "mcpscan.toml")
 
 
-def test_rule_ids_default_to_the_shipped_catalogue(tmp_path: Path) -> None:
-    assert load_policy(write(tmp_path, "[rules.SC01]\nenabled = false\n")).rule_overrides
+def test_rule_ids_are_those_of_the_catalogue_given(tmp_path: Path) -> None:
+    ids = CATALOGUE.ids
+    assert load_policy(write(tmp_path, "[rules.SC01]\nenabled = false\n"), rule_ids=ids)
     with pytest.raises(PolicyError, match="unknown rule id 'XX99'"):
-        load_policy(write(tmp_path, "[rules.XX99]\nenabled = false\n"))
+        load_policy(write(tmp_path, "[rules.XX99]\nenabled = false\n"), rule_ids=ids)
+    # A catalogue given with --rules that drops SC01: overriding SC01 is now an error.
+    with pytest.raises(PolicyError, match="unknown rule id 'SC01'"):
+        load_policy(write(tmp_path, "[rules.SC01]\nenabled = false\n"), rule_ids={"SC02"})
 
 
 @pytest.mark.parametrize(
@@ -204,7 +208,7 @@ def test_with_overrides_validates_min_score() -> None:
 
 
 def test_example_policy_has_one_active_and_one_expired_waiver() -> None:
-    p = load_policy(EXAMPLE)
+    p = load_policy(EXAMPLE, rule_ids=CATALOGUE.ids)
     today = date(2026, 11, 25)
     assert [w.expired(today) for w in p.waivers] == [False, True]
     assert all(w.reason and w.approver and w.owner for w in p.waivers)

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from mcpscan.cli.app import _resolution
 from mcpscan.errors import UsageError
 from mcpscan.resolve.npm import NpmResolver
 from mcpscan.resolve.pypi import PypiResolver
+from mcpscan.wiring import ScanSettings, http_client, lockfiles, registries, resolvers
 
 from .conftest import Env
 
@@ -21,11 +21,12 @@ from .conftest import Env
 def _target(env: Env, **options: Any) -> tuple[NpmResolver, PypiResolver]:
     options.setdefault("python_version", None)
     options.setdefault("target_platform", None)
-    resolution, _ = _resolution(
-        cwd=env.cwd, targets=[], offline=True, cache_dir=env.tmp / "cache",
+    settings = ScanSettings(
+        offline=True, cache_dir=env.tmp / "cache",
         npm_registry="http://127.0.0.1:9", pypi_url="http://127.0.0.1:9/simple", **options,
     )
-    npm, pypi = resolution.resolvers["npm"], resolution.resolvers["pypi"]
+    chosen = resolvers(settings, registries(settings, http_client(settings), cwd=env.cwd))
+    npm, pypi = chosen["npm"], chosen["pypi"]
     assert isinstance(npm, NpmResolver)
     assert isinstance(pypi, PypiResolver)
     return npm, pypi
@@ -66,13 +67,11 @@ def test_an_unusual_host_platform_still_scans(env: Env, monkeypatch: pytest.Monk
 
 def test_directory_targets_bring_their_lockfiles(env: Env) -> None:
     locks = Path(__file__).resolve().parents[1] / "fixtures" / "lockfiles"
-    resolution, diagnostics = _resolution(
-        cwd=env.cwd, targets=[str(locks / "npm-v3"), str(locks / "malformed" / "npm"),
-                              str(locks / "npm-v3" / "package.json")],
-        offline=True, cache_dir=None, npm_registry=None, pypi_url=None,
-        python_version=None, target_platform=None,
+    found, diagnostics = lockfiles(
+        [str(locks / "npm-v3"), str(locks / "malformed" / "npm"),
+         str(locks / "npm-v3" / "package.json")],
     )
-    assert [lock.ecosystem for lock in resolution.lockfiles] == ["npm"]
+    assert [lock.ecosystem for lock in found] == ["npm"]
     [diag] = diagnostics
     assert diag.file.endswith("package-lock.json")
     assert diag.line == 26

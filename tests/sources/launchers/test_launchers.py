@@ -1,4 +1,4 @@
-"""Tests for mcpscan.launchers: command lines -> launcher, packages, proxies, remotes."""
+"""Tests for mcpscan.sources.launchers: command lines -> launcher, packages, proxies, remotes."""
 
 from __future__ import annotations
 
@@ -10,16 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mcpscan.launchers import (
-    MAX_DEPTH,
-    NpmSpec,
-    format_npm_spec,
-    package_ref,
-    parse_npm_spec,
-    parse_remote,
-    split_command,
-    unwrap,
-)
 from mcpscan.models import (
     Connector,
     Launch,
@@ -30,6 +20,16 @@ from mcpscan.models import (
     VersionKind,
 )
 from mcpscan.redaction import value_kind
+from mcpscan.sources.launchers import (
+    MAX_DEPTH,
+    NpmSpec,
+    format_npm_spec,
+    package_ref,
+    parse_npm_spec,
+    parse_remote,
+    split_command,
+    unwrap,
+)
 
 # Fake credentials in recognisable formats (never real ones).
 GHP = "ghp_" + "A1b2C3d4E5" * 4

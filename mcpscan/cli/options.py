@@ -1,0 +1,403 @@
+"""The one definition of the options shared by the commands that scan.
+
+``scan``, ``sbom``, ``approve`` and ``diff`` all take the scan options below; a command gets
+them with :func:`scan_options`, which appends them to its signature and hands the command
+one :class:`~mcpscan.wiring.ScanSettings`. The report options (format, output, quiet ...)
+are the ``…Opt`` aliases, used by every command that writes a report. Every option reads an
+``MCPSCAN_…`` environment variable, which ``--help`` lists.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar, get_args
+
+import typer
+
+from mcpscan.wiring import ScanSettings
+
+# Kept literal so --help needs no import of the report package; tests/cli/test_cli_options.py
+# checks it against mcpscan.report.formats().
+FORMATS = ("table", "json", "sarif", "cyclonedx", "markdown", "html")
+LIST_FORMATS = ("table", "json")
+
+_PANEL = "Scan options"
+_REPORT_PANEL = "Report options"
+
+
+@dataclass(frozen=True)
+class _Shared:
+    name: str  # the ScanSettings field it fills
+    annotation: Any  # Annotated[type, typer.Option(...)]
+    default: Any
+
+
+def _opt(*decls: str, envvar: str, help: str) -> Any:
+    return typer.Option(*decls, envvar=envvar, help=help)
+
+
+def _in_panel(annotation: Any) -> Any:
+    """``annotation`` with its option listed under "Scan options" in --help."""
+    base, info = get_args(annotation)
+    info = copy.copy(info)
+    info.rich_help_panel = _PANEL
+    return Annotated[base, info]
+
+
+# Also taken by the commands that only read the catalogue (rules, policy check).
+RulesDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules",
+        envvar="MCPSCAN_RULES",
+        help="Use this rule catalogue directory (default: the bundled rules).",
+    ),
+]
+
+SCAN_OPTIONS: tuple[_Shared, ...] = (
+    _Shared(
+        "policy_path",
+        Annotated[
+            Path | None,
+            _opt("--policy", envvar="MCPSCAN_POLICY", help="Policy file (mcpscan.toml)."),
+        ],
+        None,
+    ),
+    _Shared(
+        "fail_on",
+        Annotated[
+            str | None,
+            _opt(
+                "--fail-on",
+                envvar="MCPSCAN_FAIL_ON",
+                help="Fail when a finding is at or above this severity "
+                "(critical, high, medium, low, info). Overrides the policy.",
+            ),
+        ],
+        None,
+    ),
+    _Shared("rules_dir", RulesDirOpt, None),
+    _Shared(
+        "resolve",
+        Annotated[
+            bool,
+            _opt(
+                "--resolve/--no-resolve",
+                envvar="MCPSCAN_RESOLVE",
+                help="Resolve what each launcher would install (needs the registries or the "
+                "cache). --no-resolve judges the configuration alone.",
+            ),
+        ],
+        True,
+    ),
+    _Shared(
+        "offline",
+        Annotated[
+            bool,
+            _opt(
+                "--offline",
+                envvar="MCPSCAN_OFFLINE",
+                help="Open no socket: registry data comes from the cache only; a miss makes "
+                "the scan incomplete (exit 3).",
+            ),
+        ],
+        False,
+    ),
+    _Shared(
+        "cache_dir",
+        Annotated[
+            Path | None,
+            _opt(
+                "--cache-dir",
+                envvar="MCPSCAN_CACHE_DIR",
+                help="Cache directory (default: the platform's user cache directory).",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
+        "no_cache",
+        Annotated[
+            bool, _opt("--no-cache", envvar="MCPSCAN_NO_CACHE", help="Do not use the cache.")
+        ],
+        False,
+    ),
+    _Shared(
+        "npm_registry",
+        Annotated[
+            str | None,
+            _opt(
+                "--npm-registry",
+                envvar="MCPSCAN_NPM_REGISTRY",
+                help="npm registry URL (default: from .npmrc, else registry.npmjs.org).",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
+        "pypi_url",
+        Annotated[
+            str | None,
+            _opt(
+                "--pypi-url",
+                envvar="MCPSCAN_PYPI_URL",
+                help="PyPI simple index URL (default: PIP_INDEX_URL / pip config, else "
+                "pypi.org).",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
+        "python_version",
+        Annotated[
+            str | None,
+            _opt(
+                "--python-version",
+                envvar="MCPSCAN_PYTHON_VERSION",
+                help="Target Python for PyPI markers and wheels (default: this interpreter).",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
+        "target_platform",
+        Annotated[
+            str | None,
+            _opt(
+                "--platform",
+                envvar="MCPSCAN_PLATFORM",
+                help="Target OS for markers and npm os filters: linux, darwin or win32 "
+                "(default: this machine).",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
+        "advisories",
+        Annotated[
+            bool,
+            _opt(
+                "--advisories/--no-advisories",
+                envvar="MCPSCAN_ADVISORIES",
+                help="Check every package against advisory data (OSV, PyPI, npm).",
+            ),
+        ],
+        True,
+    ),
+    _Shared(
+        "advisory_db",
+        Annotated[
+            list[Path] | None,
+            _opt(
+                "--advisory-db",
+                envvar="MCPSCAN_ADVISORY_DB",
+                help="Offline OSV data: a directory of OSV JSON files or an OSV ecosystem "
+                "all.zip (repeatable; the variable takes a path list). Only these are "
+                "consulted when given.",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
+        "osv_url",
+        Annotated[
+            str | None, _opt("--osv-url", envvar="MCPSCAN_OSV_URL", help="OSV API base URL.")
+        ],
+        None,
+    ),
+    _Shared(
+        "provenance",
+        Annotated[
+            bool,
+            _opt(
+                "--provenance/--no-provenance",
+                envvar="MCPSCAN_PROVENANCE",
+                help="Verify registry signatures and provenance attestations (npm, PEP 740).",
+            ),
+        ],
+        True,
+    ),
+    _Shared(
+        "verify_artifacts",
+        Annotated[
+            bool,
+            _opt(
+                "--verify-artifacts",
+                envvar="MCPSCAN_VERIFY_ARTIFACTS",
+                help="Download each launched artifact (up to 100 MB; never run or unpacked) "
+                "and check its digest against the registry, the lockfile and an MCPB "
+                "fileSha256.",
+            ),
+        ],
+        False,
+    ),
+    _Shared(
+        "lock_path",
+        Annotated[
+            Path | None,
+            _opt(
+                "--lock",
+                envvar="MCPSCAN_LOCK",
+                help="Approval lock (default: mcpscan.lock beside the policy or in the "
+                "working directory). Unapproved connectors and drift are reported "
+                "(GV01, GV02).",
+            ),
+        ],
+        None,
+    ),
+)
+
+
+# -- report options -------------------------------------------------------------------------
+
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "-f",
+        "--format",
+        envvar="MCPSCAN_FORMAT",
+        help=f"Report format: {', '.join(FORMATS)}.",
+        rich_help_panel=_REPORT_PANEL,
+    ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "-o",
+        "--output",
+        envvar="MCPSCAN_OUTPUT",
+        help="Write the report here (default stdout), only once the scan succeeded.",
+        rich_help_panel=_REPORT_PANEL,
+    ),
+]
+ReproducibleOpt = Annotated[
+    bool,
+    typer.Option(
+        "--reproducible",
+        envvar="MCPSCAN_REPRODUCIBLE",
+        help="CycloneDX without serial number and timestamp: equal scans, equal bytes.",
+        rich_help_panel=_REPORT_PANEL,
+    ),
+]
+AllowIncompleteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-incomplete",
+        envvar="MCPSCAN_ALLOW_INCOMPLETE",
+        help="Exit with the verdict even when some data was missing.",
+        rich_help_panel=_REPORT_PANEL,
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "-q",
+        "--quiet",
+        envvar="MCPSCAN_QUIET",
+        help="No diagnostics on stderr.",
+        rich_help_panel=_REPORT_PANEL,
+    ),
+]
+NoColorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-color",
+        envvar="MCPSCAN_NO_COLOR",
+        help="No colours in the table.",
+        rich_help_panel=_REPORT_PANEL,
+    ),
+]
+SarifOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sarif",
+        envvar="MCPSCAN_SARIF",
+        help="Also write a SARIF 2.1.0 report here (for code scanning).",
+        rich_help_panel=_REPORT_PANEL,
+    ),
+]
+SbomOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sbom",
+        envvar="MCPSCAN_SBOM",
+        help="Also write a CycloneDX 1.6 SBOM here.",
+        rich_help_panel=_REPORT_PANEL,
+    ),
+]
+AttestOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--attest",
+        envvar="MCPSCAN_ATTEST",
+        help="Also write a signed in-toto attestation of the result (DSSE) here.",
+        rich_help_panel=_REPORT_PANEL,
+    ),
+]
+AttestKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--attest-key",
+        envvar="MCPSCAN_ATTEST_KEY",
+        help="Private key for --attest (from `mcpscan keygen`).",
+        rich_help_panel=_REPORT_PANEL,
+    ),
+]
+TargetsArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Config files, directories, server.json files or package specs "
+        "(npm:name@1.2.3, pypi:name==1.0, oci:ref, pkg:npm/...). "
+        "None: discover this user's client configs.",
+        show_default=False,
+    ),
+]
+
+
+# -- the decorator ----------------------------------------------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def scan_options(*, without: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Give a typer command the shared scan options (all but those named in ``without``,
+    which the command defines itself with another meaning).
+
+    The command declares a ``settings: ScanSettings`` parameter instead of the options; the
+    wrapper typer sees has the options in its signature and builds the settings from them.
+    """
+    shared = tuple(o for o in SCAN_OPTIONS if o.name not in without)
+
+    def decorate(command: F) -> F:
+        own = inspect.signature(command, eval_str=True)
+        if "settings" not in own.parameters:
+            raise TypeError(f"{command.__name__} needs a `settings: ScanSettings` parameter")
+        params = [p for p in own.parameters.values() if p.name != "settings"]
+        params += [
+            inspect.Parameter(
+                o.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=_in_panel(o.annotation),
+                default=o.default,
+            )
+            for o in shared
+        ]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {o.name: kwargs.pop(o.name, o.default) for o in shared}
+            values["advisory_db"] = tuple(values.get("advisory_db") or ())
+            return command(*args, settings=ScanSettings(**values), **kwargs)
+
+        # typer reads the signature and the annotations of what it is given.
+        wrapper.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        del wrapper.__wrapped__
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,113 @@
+"""From a connector to its :class:`~mcpscan.models.Launch`: the table from program name to
+launcher, and the entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mcpscan.models import Connector, Launch
+from mcpscan.redaction import Redactor
+from mcpscan.sources.launchers.argv import _basename, _server_args, _split
+from mcpscan.sources.launchers.containers import LAUNCHERS as _CONTAINERS
+from mcpscan.sources.launchers.credentials import _guard_spec, _safe, _scrub
+from mcpscan.sources.launchers.facts import _Acc, _Launcher, _Tok
+from mcpscan.sources.launchers.node import LAUNCHERS as _NODE
+from mcpscan.sources.launchers.proxies import _BINARY_PROXIES, _PROXY_NOTE
+from mcpscan.sources.launchers.python import LAUNCHERS as _PYTHON
+from mcpscan.sources.launchers.remotes import parse_remote
+from mcpscan.sources.launchers.shells import LAUNCHERS as _SHELLS
+
+# Proxies wrapping proxies wrapping launchers: real configs nest two or three levels.
+# Anything deeper is pathological input and is reported rather than followed.
+MAX_DEPTH = 5
+
+
+# Every program name a launcher module analyses, and how.
+_LAUNCHERS: dict[str, _Launcher] = {
+    **_NODE,
+    **_PYTHON,
+    **_CONTAINERS,
+    **_SHELLS,
+}
+
+
+def _dispatch(acc: _Acc, toks: Sequence[_Tok], depth: int) -> str:
+    """Analyse one command line; return the launcher name."""
+    if depth > MAX_DEPTH:
+        acc.note(f"commands nested more than {MAX_DEPTH} levels deep were not analysed")
+        return "unknown"
+    if not toks or not toks[0].text.strip():
+        acc.note("the connector's command is empty")
+        return "none"
+    program = toks[0]
+    name = _basename(program.text)
+    args = list(toks[1:])
+    launcher = _LAUNCHERS.get(name)
+    if launcher is not None:
+        return launcher(acc, name, args, depth)
+    if _guard_spec(acc, program, program.text):
+        return "binary"
+    proxy = _BINARY_PROXIES.get(name)
+    if proxy is not None:
+        acc.note(_PROXY_NOTE)
+        proxy(acc, args, None, depth)
+        return "binary"
+    acc.note(f"runs the local program {_safe(name)!r}; its provenance is not checked")
+    _server_args(acc, args)
+    return "binary"
+
+
+def _unwrap(connector: Connector) -> Launch:
+    acc = _Acc(env_names=frozenset(s.name for s in connector.env), dispatch=_dispatch)
+    declared = tuple(connector.declared_packages)
+    acc.packages.extend(declared)
+    launcher = "none"
+    command = connector.command or ""
+    has_command = bool(command.strip() or connector.args)
+    if has_command:
+        argv, notes = _split(command, connector.args)
+        for note in notes:
+            acc.note(note)
+        launcher = _dispatch(acc, [_Tok(t, i) for i, t in enumerate(argv)], 0)
+    if connector.url is not None:
+        transport = connector.transport
+        if transport not in ("http", "sse", "ws"):
+            transport = "unknown"
+        acc.remote(parse_remote(connector.url.reveal(), transport=transport))
+        if launcher == "none":
+            launcher = "remote"
+        else:
+            acc.note("the connector has both a command and a URL")
+    if launcher == "none" and declared:
+        launcher = "declared"
+    elif launcher == "none" and not has_command:
+        acc.note("the connector has neither a command nor a URL")
+    launch = Launch(
+        launcher=launcher,
+        packages=tuple(acc.packages),
+        proxies=tuple(acc.proxies),
+        remotes=tuple(acc.remotes),
+        auto_install=acc.auto_install,
+        container=acc.container,
+        path_args=tuple(dict.fromkeys(acc.path_args)),
+        secret_args=tuple(acc.secret_args),
+        notes=tuple(acc.notes),
+    )
+    shown = repr(launch)
+    if not any(s.value.reveal() in shown for s in acc.secret_args):
+        return launch
+    redactor = Redactor(s.value for s in acc.secret_args)
+    scrubbed: Launch = _scrub(launch, redactor)
+    return scrubbed
+
+
+def unwrap(connector: Connector) -> Launch:
+    """What ``connector``'s command line (or URL) unwraps to. Never raises."""
+    try:
+        return _unwrap(connector)
+    except Exception as exc:  # the contract is "never raises": a parser bug must not stop a scan
+        error = type(exc).__name__
+        return Launch(
+            launcher="unknown",
+            notes=(f"the command line could not be analysed (internal error {error})",),
+        )

@@ -1,0 +1,336 @@
+"""The composition root: scan settings -> the components of one scan.
+
+Every choice of implementation is made here, once, from :class:`ScanSettings`: the HTTP
+client, the registry clients, the resolvers, the lockfiles of the scanned directories, the
+advisory sources, the provenance verifiers and the report renderers. The components are
+handed to :class:`mcpscan.scan.Scanner` (which only orchestrates) and to the CLI (which only
+parses options and prints). Nothing here prints or decides an exit code.
+
+Heavy modules are imported inside the builders, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mcpscan.errors import UsageError
+from mcpscan.models import Diagnostic
+
+if TYPE_CHECKING:
+    from mcpscan.advisories.service import AdvisoryService
+    from mcpscan.models import ScanResult
+    from mcpscan.net.http import HttpClient
+    from mcpscan.provenance.service import ProvenanceService
+    from mcpscan.redaction import Redactor
+    from mcpscan.registry.npm import NpmRegistry
+    from mcpscan.registry.pypi import PypiRegistry
+    from mcpscan.report.interface import Renderer
+    from mcpscan.resolve.environment import TargetEnvironment
+    from mcpscan.resolve.interface import Resolver
+    from mcpscan.resolve.lockfiles import Lockfile
+    from mcpscan.ruleset import Catalogue, Policy
+    from mcpscan.sources.interface import LoadResult
+
+PLATFORMS = ("linux", "darwin", "win32")
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """Everything that decides what a scan looks at, apart from the targets (the shared
+    scan options of the CLI, :mod:`mcpscan.cli.options`, fill one of these)."""
+
+    policy_path: Path | None = None
+    fail_on: str | None = None
+    rules_dir: Path | None = None
+    resolve: bool = True
+    offline: bool = False
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    npm_registry: str | None = None
+    pypi_url: str | None = None
+    python_version: str | None = None
+    target_platform: str | None = None
+    advisories: bool = True
+    advisory_db: tuple[Path, ...] = ()
+    osv_url: str | None = None
+    lock_path: Path | None = None
+    provenance: bool = True
+    verify_artifacts: bool = False
+
+
+@dataclass(frozen=True)
+class Registries:
+    """The registry clients of one scan; resolvers, advisory sources and provenance
+    verifiers all talk to these same registries."""
+
+    npm: NpmRegistry
+    pypi: PypiRegistry
+
+
+@dataclass(frozen=True)
+class ScanRun:
+    result: ScanResult
+    loaded: LoadResult
+    redactor: Redactor  # every literal secret read, for scrubbing whatever is printed
+    catalogue: Catalogue
+    policy: Policy
+
+
+# -- the components -----------------------------------------------------------------------
+
+
+def system() -> str:
+    """This machine's OS in the terms of config discovery."""
+    return {"Darwin": "darwin", "Windows": "windows"}.get(platform.system(), "linux")
+
+
+def default_cache_dir() -> Path:
+    from mcpscan.net.store import default_cache_dir as platform_cache_dir
+
+    return platform_cache_dir()
+
+
+def cache_dir(settings: ScanSettings) -> Path | None:
+    """The on-disk cache of this scan, or None with ``--no-cache``."""
+    if settings.no_cache:
+        return None
+    return settings.cache_dir or default_cache_dir()
+
+
+def http_client(settings: ScanSettings) -> HttpClient:
+    from mcpscan.net.http import HttpClient, HttpConfig
+
+    return HttpClient(HttpConfig(cache_dir=cache_dir(settings), offline=settings.offline))
+
+
+def registries(
+    settings: ScanSettings,
+    client: HttpClient,
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> Registries:
+    """The npm and PyPI clients: the options' URLs, else the user's own npm and pip
+    settings (companies use mirrors), else the public registries."""
+    from mcpscan.registry.npm import NpmRegistry
+    from mcpscan.registry.pypi import PypiRegistry
+    from mcpscan.registry.settings import npm_registry_url, npm_scope_registries, pypi_index_url
+
+    env = dict(os.environ) if env is None else dict(env)
+    home = Path.home() if home is None else home
+    npm = NpmRegistry(
+        client,
+        settings.npm_registry or npm_registry_url(env, home, cwd),
+        scope_registries=npm_scope_registries(env, home, cwd),
+    )
+    pypi = PypiRegistry(client, settings.pypi_url or pypi_index_url(env, home))
+    return Registries(npm=npm, pypi=pypi)
+
+
+def target_environment(settings: ScanSettings) -> TargetEnvironment:
+    """The machine the connectors would be installed on (PyPI markers and wheels)."""
+    from mcpscan.resolve.environment import TargetEnvironment
+
+    chosen = settings.target_platform
+    if chosen is not None and chosen not in PLATFORMS:
+        raise UsageError(f"--platform {chosen!r}: choose linux, darwin or win32")
+    if not (settings.python_version or chosen):
+        return TargetEnvironment.current()
+    return TargetEnvironment(
+        python_version=settings.python_version
+        or f"{sys.version_info[0]}.{sys.version_info[1]}",
+        platform=chosen or sys.platform,
+        # Another OS is another machine (its usual CPU); another Python alone is not.
+        machine="" if chosen else platform.machine(),
+    )
+
+
+def resolvers(settings: ScanSettings, regs: Registries) -> dict[str, Resolver]:
+    from mcpscan.resolve.npm import NpmResolver, npm_arch
+    from mcpscan.resolve.pypi import PypiResolver
+
+    target = target_environment(settings)
+    return {
+        # npm's os/cpu filters follow the same machine the PyPI wheels are chosen for.
+        "npm": NpmResolver(
+            regs.npm,
+            platform=settings.target_platform or sys.platform,
+            arch=npm_arch(target.machine),
+        ),
+        "pypi": PypiResolver(regs.pypi, target),
+    }
+
+
+def lockfiles(targets: Sequence[str]) -> tuple[list[Lockfile], list[Diagnostic]]:
+    """The lockfiles of the directories being scanned (they win over the registries for
+    what they lock); an unreadable one is a diagnostic, and resolution falls back to the
+    registries."""
+    from mcpscan.resolve.lockfiles import LockfileError, find_lockfiles, read_lockfile
+
+    locks = []
+    diags: list[Diagnostic] = []
+    for t in targets:
+        path = Path(t)
+        if not path.is_dir():
+            continue
+        for lock_path in find_lockfiles(path):
+            try:
+                locks.append(read_lockfile(lock_path))
+            except LockfileError as exc:
+                diags.append(Diagnostic(str(lock_path), exc.line, exc.message))
+    return locks, diags
+
+
+def advisory_service(
+    settings: ScanSettings, client: HttpClient, regs: Registries, *, max_age_days: int
+) -> AdvisoryService:
+    """OSV (online, or the given/cached offline databases), plus the PyPI and npm
+    registries' own advisory data."""
+    from mcpscan.advisories.osv_api import DEFAULT_OSV_URL
+    from mcpscan.advisories.service import build_advisory_service
+
+    for db in settings.advisory_db:
+        if not db.exists():
+            raise UsageError(f"--advisory-db {db}: no such file or directory")
+    return build_advisory_service(
+        client,
+        databases=list(settings.advisory_db),
+        offline=settings.offline,
+        cache_dir=cache_dir(settings),
+        osv_url=settings.osv_url or DEFAULT_OSV_URL,
+        pypi=regs.pypi,
+        npm_registry_url=regs.npm.base_url,
+        max_age_days=max_age_days,
+    )
+
+
+def provenance_service(
+    settings: ScanSettings, client: HttpClient, regs: Registries
+) -> ProvenanceService:
+    """npm registry signatures and attestations, PyPI's PEP 740 integrity API and artifact
+    digests, from the registries the scan resolves against; verified offline against
+    Sigstore's trust root."""
+    from mcpscan.provenance.pypi import integrity_base_url
+    from mcpscan.provenance.service import build_provenance_service
+
+    return build_provenance_service(
+        client,
+        npm_registry_url=regs.npm.base_url,
+        pypi_integrity_url=integrity_base_url(regs.pypi),
+        verify_artifacts=settings.verify_artifacts,
+        pypi_registry=regs.pypi,
+    )
+
+
+def renderer(fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool) -> Renderer:
+    """The renderer of report format ``fmt``."""
+    if fmt == "sarif":
+        from mcpscan.report.sarif import SarifRenderer
+
+        return SarifRenderer(catalogue=catalogue)
+    if fmt == "cyclonedx":
+        from mcpscan.report.cyclonedx import CycloneDxRenderer
+
+        return CycloneDxRenderer(reproducible=reproducible)
+    from mcpscan.report import get_renderer
+
+    return get_renderer(fmt, color=color)
+
+
+# -- one scan -----------------------------------------------------------------------------
+
+
+def load(targets: Sequence[str], cwd: Path) -> tuple[list[str], LoadResult]:
+    """The targets asked for, or this user's discovered configs, and what they hold."""
+    from mcpscan.sources import discover, load_discovered, load_targets
+
+    if targets:
+        return list(targets), load_targets(list(targets), cwd=cwd)
+    found = discover(home=Path.home(), cwd=cwd, system=system(), env=dict(os.environ))
+    # load_discovered keeps the client and scope discovery established for each file.
+    return [str(d.path) for d in found], load_discovered(found, cwd=cwd)
+
+
+def _check(settings: ScanSettings) -> None:
+    """Combinations of settings that cannot be honoured."""
+    if settings.no_cache and settings.offline:
+        raise UsageError("--offline needs the cache: drop --no-cache")
+    if settings.verify_artifacts and not (settings.provenance and settings.resolve):
+        raise UsageError(
+            "--verify-artifacts needs resolution and provenance checks: drop "
+            "--no-resolve and --no-provenance"
+        )
+
+
+def run_scan(
+    targets: Sequence[str], settings: ScanSettings | None = None, *, cwd: Path | None = None
+) -> ScanRun:
+    """Read the targets (or discover configs), build the components the settings ask for,
+    and scan. Raises McpscanError for usage and input errors; renders nothing."""
+    from mcpscan.lock import allowed_signers_for, find_lock, load_lock
+    from mcpscan.models import Severity
+    from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
+    from mcpscan.scan import Resolution, Scanner, ScanOptions, redactor_for
+
+    opts = settings or ScanSettings()
+    cwd = cwd or Path.cwd()
+    override = None
+    if opts.fail_on is not None:
+        try:
+            override = Severity.parse(opts.fail_on)
+        except ValueError as exc:
+            raise UsageError(f"--fail-on: {exc}") from None
+    catalogue = load_catalogue(opts.rules_dir)
+    policy_file = opts.policy_path or find_policy(cwd)
+    policy = load_policy(policy_file, rule_ids=catalogue.ids) if policy_file else Policy()
+    if override is not None:
+        policy = policy.with_overrides(fail_on=override)
+    wanted, loaded = load(targets, cwd)
+    redactor = redactor_for(loaded)
+    engine = Engine(catalogue, policy)
+    resolution = None
+    advisories = None
+    provenance = None
+    _check(opts)
+    if opts.resolve or opts.advisory_db:
+        client = http_client(opts)
+        regs = registries(opts, client, cwd=cwd)
+        locks, lock_diags = lockfiles(wanted)
+        resolution = Resolution(resolvers(opts, regs), locks)
+        if lock_diags:
+            loaded = replace(loaded, diagnostics=(*loaded.diagnostics, *lock_diags))
+        if opts.advisories:
+            advisories = advisory_service(
+                opts, client, regs, max_age_days=policy.advisory_db_max_age_days
+            )
+        if opts.provenance and opts.resolve:
+            provenance = provenance_service(opts, client, regs)
+        if not opts.resolve:
+            # --advisory-db with --no-resolve: the launched pinned packages are still
+            # checked, but nothing is resolved.
+            resolution = None
+    lock_file = opts.lock_path or find_lock(cwd, policy_file)
+    if opts.lock_path is not None and not opts.lock_path.exists():
+        raise UsageError(f"--lock {opts.lock_path}: no such file")
+    lock = load_lock(lock_file) if lock_file else None
+    options = ScanOptions(
+        today=_dt.date.today(),
+        check_approval=lock is not None or policy.require_approval,
+        lock=lock,
+        allowed_signers=(
+            allowed_signers_for(policy.allowed_signers) if lock is not None else None
+        ),
+    )
+    result = Scanner(engine, options, resolution, advisories, provenance).scan(wanted, loaded)
+    for cr in result.connectors:
+        for sa in cr.launch.secret_args:
+            redactor.add(sa.value)
+    return ScanRun(result, loaded, redactor, catalogue, policy)
