@@ -187,9 +187,12 @@ provenance_workflow = ".github/workflows/release.yml\""""
         "name:\n",
         "- a **fingerprint**: sha256 over a canonical JSON of the command's basename, the "
         "arguments, the URL and the *names* of env vars and headers. Values are never "
-        "recorded: an argument or URL part that carries a secret is replaced by its "
-        "fingerprint marker (`<redacted sha256:...>`), so rotating such a secret is drift "
-        "without the secret ever being written;",
+        "recorded: a credential in the command, an argument or the URL (in any form "
+        "the README lists) is replaced in its place by its fingerprint marker "
+        "(`<redacted sha256:...>`), so rotating such a secret is drift without the secret "
+        "ever being written. A rotation (same place, new value) is reported as `secret`: "
+        "\"a secret value changed\", with neither value; the policy key "
+        "`rotation_requires_approval = false` makes it no drift;",
         "- the **root packages** the launcher fetches, with the resolved version and "
         "digests, the **provenance identity** (source repository and workflow of verified "
         "provenance) and the **maintainer set**, when the scan established them;",

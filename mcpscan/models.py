@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -385,6 +389,11 @@ class ResolvedPackage:
     digests: tuple[Digest, ...] = ()
     facts: PackageFacts = field(default_factory=PackageFacts)
 
+    @property
+    def label(self) -> str:
+        """``name@version``, as messages and dependency paths name a package."""
+        return f"{self.name}@{self.version}"
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -408,10 +417,64 @@ class ResolutionProblem:
 
 @dataclass(frozen=True)
 class Graph:
+    """What one connector's launcher would install, with the queries every consumer needs
+    (answered once per graph: the graph is immutable, so each is cached on first use)."""
+
     roots: tuple[str, ...] = ()  # purls of the packages the launcher fetches
     nodes: tuple[ResolvedPackage, ...] = ()
     edges: tuple[Edge, ...] = ()
     problems: tuple[ResolutionProblem, ...] = ()
+
+    @cached_property
+    def root_set(self) -> frozenset[str]:
+        """The root purls, for membership tests."""
+        return frozenset(self.roots)
+
+    @cached_property
+    def root_nodes(self) -> tuple[ResolvedPackage, ...]:
+        """The nodes of the roots, in node order (a root that is not a node is left out)."""
+        return tuple(n for n in self.nodes if n.purl in self.root_set)
+
+    @cached_property
+    def by_purl(self) -> Mapping[str, ResolvedPackage]:
+        """Every node by its purl."""
+        return MappingProxyType({n.purl: n for n in self.nodes})
+
+    @cached_property
+    def edges_from(self) -> Mapping[str, tuple[Edge, ...]]:
+        """The edges out of each purl, in edge order (a purl without any is absent)."""
+        out: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            out.setdefault(edge.parent, []).append(edge)
+        return MappingProxyType({k: tuple(v) for k, v in out.items()})
+
+    def is_root(self, purl: str) -> bool:
+        return purl in self.root_set
+
+    def label(self, purl: str) -> str:
+        """``name@version`` of the node ``purl``, or the purl itself when it is no node."""
+        node = self.by_purl.get(purl)
+        return node.label if node is not None else purl
+
+    @cached_property
+    def paths(self) -> Mapping[str, tuple[str, ...]]:
+        """For every node reachable from a root, the shortest path to it from a root, as
+        labels (``("a@1", "b@2")``); roots first in root order, children in edge order."""
+        nodes = self.by_purl
+        paths: dict[str, tuple[str, ...]] = {}
+        queue: deque[str] = deque()
+        for root in self.roots:
+            if root in nodes and root not in paths:
+                paths[root] = (nodes[root].label,)
+                queue.append(root)
+        while queue:
+            current = queue.popleft()
+            for edge in self.edges_from.get(current, ()):
+                child = edge.child
+                if child in nodes and child not in paths:
+                    paths[child] = (*paths[current], nodes[child].label)
+                    queue.append(child)
+        return MappingProxyType(paths)
 
 
 # --- Advisories (known vulnerabilities and malicious packages) ----------------------------

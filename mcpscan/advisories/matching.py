@@ -52,7 +52,7 @@ def make_query(ecosystem: str, name: str, version: str | None) -> Query:
 
 
 def _semver_key(text: str) -> _Key | None:
-    from mcpscan.resolve import semver
+    from mcpscan.ecosystems.npm import semver
 
     try:
         return semver.parse(text.strip().lstrip("v"), loose=True)

@@ -65,7 +65,7 @@ class NpmBulkAdvisorySource(AdvisorySource):
     def _apply(
         self, adv: Mapping[str, Any], queries: list[Query], out: dict[Query, tuple[Match, ...]]
     ) -> None:
-        from mcpscan.resolve import semver
+        from mcpscan.ecosystems.npm import semver
 
         vulnerable = adv.get("vulnerable_versions")
         if not isinstance(vulnerable, str):

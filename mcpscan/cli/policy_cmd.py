@@ -39,6 +39,11 @@ require_provenance = false
 # even when there is no lock yet (GV01).
 require_approval = false
 
+# false: a literal secret rotated in place (same argument, same URL part, new value) is
+# not approval drift; `mcpscan diff` still lists "a secret value changed". true (the
+# default): a rotation is GV02 like any other change to an approved connector.
+rotation_requires_approval = true
+
 # Provenance identities accepted as the publisher: source repositories or workflow globs,
 # e.g. "https://github.com/modelcontextprotocol/*".
 trusted_publishers = []

@@ -7,6 +7,7 @@ checked) is neither drift nor confirmation: it is listed as unchecked.
 from __future__ import annotations
 
 from mcpscan.lock.model import Change, LockedPackage, LockEntry
+from mcpscan.redaction import only_secrets_differ
 
 
 def _names(values: tuple[str, ...] | None) -> str:
@@ -20,6 +21,20 @@ def _added_removed(before: tuple[str, ...], after: tuple[str, ...]) -> str:
     return " ".join(parts)
 
 
+def _rotated(before: tuple[str, ...], after: tuple[str, ...]) -> list[int] | None:
+    """The positions of rotated secrets when that is the only difference, else ``None``."""
+    if len(before) != len(after):
+        return None
+    rotated = []
+    for i, (then, now) in enumerate(zip(before, after, strict=True)):
+        if then == now:
+            continue
+        if not only_secrets_differ(then, now):
+            return None
+        rotated.append(i)
+    return rotated
+
+
 def diff_entries(
     approved: LockEntry, observed: LockEntry, *, provenance_checked: bool
 ) -> tuple[tuple[Change, ...], tuple[str, ...]]:
@@ -30,11 +45,20 @@ def diff_entries(
     if a.transport != b.transport:
         changes.append(Change("transport", "config", a.transport, b.transport))
     if a.command != b.command:
-        changes.append(Change("command", "config", a.command or "", b.command or ""))
+        if only_secrets_differ(a.command or "", b.command or ""):
+            changes.append(Change("secret", "config", "the command", ""))
+        else:
+            changes.append(Change("command", "config", a.command or "", b.command or ""))
     if a.args != b.args:
-        changes.append(Change("args", "config", " ".join(a.args), " ".join(b.args)))
+        rotated = _rotated(a.args, b.args)
+        if rotated is None:
+            changes.append(Change("args", "config", " ".join(a.args), " ".join(b.args)))
+        changes.extend(Change("secret", "config", f"argument {i + 1}", "") for i in rotated or ())
     if a.url != b.url:
-        changes.append(Change("url", "config", a.url or "", b.url or ""))
+        if only_secrets_differ(a.url or "", b.url or ""):
+            changes.append(Change("secret", "config", "the URL", ""))
+        else:
+            changes.append(Change("url", "config", a.url or "", b.url or ""))
     for kind, before, after in (("env", a.env, b.env), ("headers", a.headers, b.headers)):
         if before != after:
             changes.append(

@@ -2,8 +2,9 @@
 
 The fingerprint is a sha256 over a canonical JSON of the config record: command basename,
 args, URL, env names and header names. Values of env vars and headers never enter it, and
-an argument or URL that carries a secret enters only as its fingerprint marker, so neither
-the lock nor a drift message can leak a secret.
+a credential in the command, an argument or the URL enters only as its fingerprint marker
+(in its place, so a rotated secret changes the marker and nothing else), so neither the
+lock nor a drift message can leak a secret.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from mcpscan.lock.model import ConfigRecord, LockedPackage, LockEntry, entry_key
+from mcpscan.lock.model import ConfigRecord, LockedPackage, LockEntry
 from mcpscan.models import (
     Connector,
     Graph,
@@ -23,12 +24,8 @@ from mcpscan.models import (
     ProvenanceResult,
     ProvenanceState,
     ResolvedPackage,
-    Sensitive,
 )
 
-# Arguments that follow these flags are header lines ("Authorization: Bearer ..."), which
-# carry credentials whatever their shape.
-_HEADER_FLAGS = frozenset({"--header", "--headers", "-H", "--oauth2Bearer"})
 _DIGEST_PREFERENCE = ("sha512", "sha256", "sha1")
 
 
@@ -54,11 +51,6 @@ def relative_file(file: str, base_dir: Path, home: Path | None = None) -> str:
         return path.as_posix()
 
 
-def connector_key(connector: Connector, base_dir: Path, home: Path | None = None) -> str:
-    file = relative_file(connector.source.file, base_dir, home)
-    return entry_key(connector.source.client, file, connector.name)
-
-
 def _basename(command: str) -> str:
     # Windows paths use "\\", and "npx.cmd" is "npx".
     name = PureWindowsPath(command).name if "\\" in command else PurePosixPath(command).name
@@ -69,63 +61,20 @@ def _basename(command: str) -> str:
     return name
 
 
-def _safe_url(url: str) -> str:
-    from mcpscan.sources.launchers import parse_remote
-
-    display = parse_remote(url, transport="unknown").display_url
-    if display == url.strip():
-        return display
-    # Something was redacted: the marker still changes when the hidden part changes.
-    return f"{display} {_marker(url)}"
-
-
-def _marker(value: str) -> str:
-    from mcpscan.redaction import marker
-
-    return marker(Sensitive(value))
-
-
-def _safe_args(connector: Connector, launch: Launch) -> tuple[str, ...]:
-    from mcpscan.redaction import classify
-
-    secret_indexes = {sa.index for sa in launch.secret_args}
-    secret_values = {sa.value for sa in launch.secret_args}
-    out: list[str] = []
-    for i, arg in enumerate(connector.args):
-        if (
-            i in secret_indexes
-            or Sensitive(arg) in secret_values
-            or classify(arg) is not None
-            or (i and connector.args[i - 1] in _HEADER_FLAGS)
-        ):
-            out.append(_marker(arg))
-        elif "://" in arg:
-            out.append(_safe_url(arg))
-        else:
-            out.append(_safe_assignment(arg))
-    return tuple(out)
-
-
-def _safe_assignment(arg: str) -> str:
-    """``KEY=value`` (docker ``-e``, ``--api-key=...``) keeps its key; a secret value does not
-    survive."""
-    from mcpscan.redaction import classify, is_placeholder, is_secret_name
-
-    key, eq, value = arg.partition("=")
-    if not eq or not value or is_placeholder(value):
-        return arg
-    name = key.lstrip("-")
-    if is_secret_name(name) or classify(value, name=name) is not None:
-        return f"{key}={_marker(value)}"
-    return arg
-
-
 def config_record(connector: Connector, launch: Launch) -> ConfigRecord:
+    """The record the lock keeps: every credential in the command, args and URL replaced
+    in place by its fingerprint marker (:func:`~mcpscan.redaction.redact_argv`)."""
+    from mcpscan.redaction import redact_argv
+
+    known = [sa.value for sa in launch.secret_args]
+    # A whole command line in "command" ("env TOKEN=... npx") is redacted like an argument.
+    command = redact_argv([connector.command], known)[0] if connector.command else None
+    url = redact_argv([connector.url.reveal().strip()], known)[0] if connector.url else None
     return ConfigRecord(
         transport=connector.transport,
-        command=_basename(connector.command) if connector.command else None,
-        args=_safe_args(connector, launch),
-        url=_safe_url(connector.url.reveal()) if connector.url is not None else None,
+        command=_basename(command) if command else None,
+        args=redact_argv(connector.args, known),
+        url=url,
         env=tuple(sorted({s.name for s in connector.env})),
         headers=tuple(sorted({s.name for s in connector.headers})),
     )
@@ -195,9 +144,8 @@ def packages(
     """The root packages: resolved from the graph when there is one, else as launched."""
     found: dict[str, LockedPackage] = {}
     if graph is not None:
-        nodes = {n.purl: n for n in graph.nodes}
         for purl in graph.roots:
-            node = nodes.get(purl)
+            node = graph.by_purl.get(purl)
             if node is not None:
                 pkg = _from_node(node, provenance)
                 found.setdefault(pkg.identity, pkg)

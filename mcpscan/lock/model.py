@@ -117,12 +117,16 @@ class Lock:
 class Change:
     """One difference between the approved record and what the scan found."""
 
-    kind: str  # see CHANGE_KINDS
+    kind: str  # see CHANGE_KINDS; "secret" is a rotation (``before`` says where)
     subject: str  # "config" or the package (ecosystem/name)
     before: str
     after: str
 
     def describe(self) -> str:
+        if self.kind == "secret":
+            # A rotation: the secret is in the same place, only its value changed. Neither
+            # value is shown, only where it is.
+            return f"{self.before}: a secret value changed (the values are not shown)"
         what = self.kind if self.subject == "config" else f"{self.kind} of {self.subject}"
         return f"{what}: {self.before or '(none)'} -> {self.after or '(none)'}"
 
@@ -133,6 +137,7 @@ CHANGE_KINDS = (
     "command",
     "args",
     "url",
+    "secret",
     "env",
     "headers",
     "fingerprint",
@@ -186,7 +191,3 @@ class ApprovalFacts:
     @property
     def approved(self) -> bool:
         return self.entry is not None
-
-    @property
-    def drifted(self) -> bool:
-        return bool(self.changes)

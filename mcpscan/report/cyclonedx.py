@@ -359,7 +359,7 @@ def _add_connector(graph: _Graph, cr: ConnectorResult, ref: str) -> None:
         for node in cr.graph.nodes:
             proofs = None if checked is None else checked.get(node.purl, [])
             graph.add_component(node.purl, _resolved_component(node, proofs))
-        nodes = {n.purl for n in cr.graph.nodes}
+        nodes = cr.graph.by_purl
         for edge in cr.graph.edges:
             # An edge to a package that is not a node would dangle in the SBOM.
             if edge.parent in nodes and edge.child in nodes:

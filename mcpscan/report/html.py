@@ -13,7 +13,6 @@ import functools
 import hashlib
 import html
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from importlib import resources
 
@@ -25,7 +24,6 @@ from mcpscan.models import (
     Finding,
     Graph,
     Launch,
-    ResolvedPackage,
     ScanResult,
     Setting,
     Severity,
@@ -367,15 +365,13 @@ def _graph(graph: Graph) -> str:
 
 
 def _tree(graph: Graph) -> str:
-    by_purl: dict[str, ResolvedPackage] = {n.purl: n for n in graph.nodes}
-    children: dict[str, list[Edge]] = defaultdict(list)
-    for edge in graph.edges:
-        children[edge.parent].append(edge)
+    by_purl = graph.by_purl
+    children = graph.edges_from
     expanded: set[str] = set()
 
     def label(purl: str, edge: Edge | None) -> str:
         node = by_purl.get(purl)
-        text = _code(f"{node.name}@{node.version}") if node else _code(purl)
+        text = _code(graph.label(purl))
         if node:
             text += f' <span class="muted">{e(node.decided_by.value)}</span>'
         if edge is not None:

@@ -137,13 +137,11 @@ def _finding(finding: Finding) -> dict[str, Any]:
 def _graph(graph: Graph | None) -> dict[str, Any] | None:
     if graph is None:
         return None
-    roots = set(graph.roots)
     return {
         "size": len(graph.nodes),
         "roots": [
             {"purl": n.purl, "name": n.name, "version": n.version, "decided_by": n.decided_by.value}
-            for n in graph.nodes
-            if n.purl in roots
+            for n in graph.root_nodes
         ],
         "nodes": [
             {

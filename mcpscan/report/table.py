@@ -190,8 +190,7 @@ def _connector_table(connectors: tuple[ConnectorResult, ...], width: int) -> Ren
 
 def _graph_line(graph: Graph) -> Text:
     """The resolved root versions and how many packages the install would bring."""
-    roots = set(graph.roots)
-    resolved = ", ".join(f"{n.name}@{n.version}" for n in graph.nodes if n.purl in roots)
+    resolved = ", ".join(n.label for n in graph.root_nodes)
     text = f"resolved: {resolved or 'nothing'}; graph {len(graph.nodes)} packages"
     if graph.problems:
         text += f", {len(graph.problems)} unresolved"

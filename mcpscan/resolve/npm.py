@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from mcpscan.ecosystems.npm import semver
 from mcpscan.models import (
     Decision,
     Edge,
@@ -50,7 +51,6 @@ from mcpscan.models import (
 )
 from mcpscan.registry.interface import PackageNotFound
 from mcpscan.registry.npm import NpmRegistry, NpmVersion, Packument
-from mcpscan.resolve import semver
 from mcpscan.resolve.graph_cache import GraphCache
 from mcpscan.resolve.interface import Resolver
 

@@ -47,14 +47,19 @@ def not_approved(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
 @check("approval_drift")
 def approval_drift(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     approval = facts.approval
-    if approval is None or approval.entry is None or not approval.changes:
+    if approval is None or approval.entry is None:
+        return
+    changes = [
+        c for c in approval.changes if c.kind != "secret" or policy.rotation_requires_approval
+    ]
+    if not changes:
         return
     entry = approval.entry
-    kinds = ", ".join(dict.fromkeys(c.kind for c in approval.changes))
+    kinds = ", ".join(dict.fromkeys(c.kind for c in changes))
     when = f" on {entry.approved.isoformat()}" if entry.approved else ""
     where = f"{approval.lock_file}:{entry.line}" if entry.line else str(approval.lock_file)
     lines = [f"approved by {entry.approver}{when} (owner {entry.owner}), {where}"]
-    lines += [f"changed {c.describe()}" for c in approval.changes]
+    lines += [f"changed {c.describe()}" for c in changes]
     yield Hit(
         f"{facts.connector.name} changed since it was approved: {kinds}",
         evidence="; ".join(lines),

@@ -25,6 +25,7 @@ _TOP_KEYS = (
     "advisory_db_max_age_days",
     "require_provenance",
     "require_approval",
+    "rotation_requires_approval",
     "trusted_publishers",
     "allowed_registries",
     "allowed_signers",
@@ -141,6 +142,9 @@ class Policy:
     advisory_db_max_age_days: int = 7
     require_provenance: bool = False
     require_approval: bool = False
+    # A literal secret rotated in place (same position, new value) is approval drift
+    # (GV02) unless the policy says rotation needs no new approval.
+    rotation_requires_approval: bool = True
     trusted_publishers: tuple[str, ...] = ()
     allowed_registries: tuple[str, ...] = ()
     rule_overrides: tuple[RuleOverride, ...] = ()
@@ -224,6 +228,7 @@ class _Reader:
         for key in (
             "require_provenance",
             "require_approval",
+            "rotation_requires_approval",
             "require_signed_approvals",
             "allow_self_approval",
         ):

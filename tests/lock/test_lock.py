@@ -177,7 +177,70 @@ def test_lock_never_holds_a_secret_value(tmp_path: Path) -> None:
     assert "Authorization" in text
     remote = next(e for e in lock.entries if e.name == "remote")
     assert remote.config.url is not None
-    assert remote.config.url.startswith("https://mcp.example.com/mcp?api_key=REDACTED <redacted")
+    assert remote.config.url.startswith("https://mcp.example.com/mcp?api_key=<redacted sha256:")
+
+
+# The forms of issue 11 that used to reach the lock in clear: a header line in one argument,
+# URL user-info inside a flag value or a bare argument, a proxy's inner command string.
+ISSUE_11 = {
+    "header": ["-y", "mcp-remote@0.1.29", "https://h.example.com/mcp",
+               "--header=Authorization: Bearer {c}"],
+    "registry": ["--registry=https://user:{c}@npm.corp/", "-y", "s@1.0.0"],
+    "index": ["--index-url=https://user:{c}@pypi.corp/simple", "s==1.0"],
+    "db": ["-y", "s@1.0.0", "--db=postgres://u:{c}@host/db"],
+    "bare": ["-y", "s@1.0.0", "postgresql://admin:{c}@db:5432/app"],
+    "stdio": ["-y", "supergateway@3.4.0", "--stdio", "npx -y pkg@1.0.0 --api-key {c}"],
+    "command": ["-y", "s@1.0.0"],
+}
+
+
+def _issue_11_servers(canary: str) -> dict[str, object]:
+    servers: dict[str, object] = {
+        name: {"command": "uvx" if name == "index" else "npx",
+               "args": [a.format(c=canary) for a in args]}
+        for name, args in ISSUE_11.items()
+    }
+    servers["command"] = {"command": f"env API_TOKEN={canary} npx", "args": ["-y", "s@1.0.0"]}
+    return servers
+
+
+def test_lock_holds_no_secret_in_any_argument_form(tmp_path: Path) -> None:
+    canary = "CanaryPw9x7Q"
+    lock = approved_lock(tmp_path, scan(tmp_path, _issue_11_servers(canary)))
+    text = (tmp_path / "mcpscan.lock").read_text(encoding="utf-8")
+    assert canary not in text
+    by_name = {e.name: e.config for e in lock.entries}
+    assert by_name["header"].args[3] == "--header=Authorization: Bearer <redacted sha256:" + (
+        by_name["header"].args[3].rsplit("sha256:", 1)[1])
+    assert by_name["db"].args[2].startswith("--db=postgres://<redacted sha256:")
+    assert by_name["db"].args[2].endswith("@host/db")
+    assert by_name["index"].args[0].startswith("--index-url=https://<redacted sha256:")
+    assert by_name["stdio"].args[3].startswith("npx -y pkg@1.0.0 --api-key <redacted sha256:")
+    assert by_name["bare"].args[2].startswith("postgresql://<redacted sha256:")
+    assert by_name["registry"].args[0].endswith("@npm.corp/")
+    assert by_name["command"].command is not None
+    assert "<redacted sha256:" in by_name["command"].command
+
+
+def test_a_rotated_secret_is_reported_as_such_without_either_value(tmp_path: Path) -> None:
+    old, new = "CanaryOld9x7Q", "CanaryNew4k2Z"
+    lock = approved_lock(tmp_path, scan(tmp_path, _issue_11_servers(old)))
+    result = scan(tmp_path, _issue_11_servers(new))
+    findings = gv_findings(lock, result)
+    assert len(findings) == len(ISSUE_11)
+    for finding in findings:
+        assert "changed since it was approved: secret" in finding, finding
+        assert "a secret value changed" in finding
+        assert old not in finding
+        assert new not in finding
+    # The policy can say a rotation in place needs no new approval ...
+    assert gv_findings(lock, result, Policy(rotation_requires_approval=False)) == []
+    # ... but a secret that moved, or anything else that changed, still does.
+    moved = scan(tmp_path, {"db": {"command": "npx",
+                                   "args": ["-y", "s@1.0.0", f"--dsn=postgres://u:{new}@host/db"]}})
+    (finding,) = gv_findings(lock, moved, Policy(rotation_requires_approval=False))
+    assert "changed since it was approved: args" in finding
+    assert new not in finding
 
 
 def test_a_rotated_url_secret_is_drift_without_showing_it(tmp_path: Path) -> None:
@@ -186,7 +249,8 @@ def test_a_rotated_url_secret_is_drift_without_showing_it(tmp_path: Path) -> Non
     lock = approved_lock(tmp_path, scan(tmp_path, {"r": {"type": "http", "url": url.format(old)}}))
     result = scan(tmp_path, {"r": {"type": "http", "url": url.format(new)}})
     (finding,) = gv_findings(lock, result)
-    assert "GV02 r changed since it was approved: url" in finding
+    assert "GV02 r changed since it was approved: secret" in finding
+    assert "the URL: a secret value changed" in finding
     assert old not in finding
     assert new not in finding
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcpscan.resolve import semver
+from mcpscan.ecosystems.npm import semver
 
 CASES = json.loads(
-    (Path(__file__).parent.parent / "fixtures" / "npm" / "semver_cases.json").read_text()
+    (Path(__file__).parents[2] / "fixtures" / "npm" / "semver_cases.json").read_text()
 )
 
 # (range, version, satisfies) as npm documents them (node-semver README, npm docs).

@@ -1,0 +1,2 @@
+"""npm: package arguments and dependency specs (``spec``), node-semver (``semver``), purls
+(``purl``)."""

@@ -1,0 +1,1 @@
+"""PyPI: requirement arguments (``spec``) and purls (``purl``)."""
