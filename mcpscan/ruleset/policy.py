@@ -34,12 +34,14 @@ _TOP_KEYS = (
     "allow_self_approval",
     "min_approvals",
     "min_approvals_for",
+    "npm",
     "rules",
     "waivers",
 )
 _REQUIREMENT_KEYS = ("target", "holding", "count")
 # What a connector may hold to need more approvals (the findings of ID01/ID03 and ID02).
 HOLDING = ("literal-secret", "broad-credential", "credential")
+_NPM_KEYS = ("keys",)
 _RULE_KEYS = ("severity", "enabled")
 _WAIVER_KEYS = ("rule", "target", "advisory", "reason", "owner", "approver", "expires")
 _WAIVER_REQUIRED = ("rule", "reason", "approver", "expires")
@@ -149,6 +151,9 @@ class Policy:
     allowed_registries: tuple[str, ...] = ()
     rule_overrides: tuple[RuleOverride, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    # [npm] keys: registry URL -> keys file, the only way a registry's own signing keys are
+    # trusted (relative paths are relative to the policy file)
+    npm_keys: tuple[tuple[str, Path], ...] = ()
     source: str | None = None  # the file it was read from; None for the built-in default
     # Approvals (GV04-GV06). allowed_signers is resolved against the policy's directory.
     allowed_signers: str | None = None
@@ -249,6 +254,8 @@ class _Reader:
                         i,
                     )
             changes["allowed_registries"] = registries
+        if "npm" in data:
+            changes["npm_keys"] = self.npm_keys(data["npm"])
         if "rules" in data:
             changes["rule_overrides"] = self.rule_overrides(data["rules"])
         if "waivers" in data:
@@ -302,6 +309,24 @@ class _Reader:
             holding=holding,
             line=self.lines.line_of(path),
         )
+
+    def npm_keys(self, table: object) -> tuple[tuple[str, Path], ...]:
+        if not isinstance(table, dict):
+            raise self.fail("[npm] must be a table", "npm")
+        self.reject_unknown(table, _NPM_KEYS, ("npm",))
+        keys = table.get("keys", {})
+        if not isinstance(keys, dict):
+            raise self.fail("[npm] keys must be a table of registry URL = keys file", "npm",
+                            "keys")
+        found = []
+        base = Path(self.where).parent
+        for url, file in keys.items():
+            if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+                raise self.fail(f"[npm] keys: {url!r} is not an http(s) registry URL",
+                                "npm", "keys", url)
+            path = Path(self.string(file, "npm", "keys", url)).expanduser()
+            found.append((url, path if path.is_absolute() else base / path))
+        return tuple(found)
 
     def reject_unknown(
         self, table: Mapping[str, object], allowed: Collection[str], path: tuple[str | int, ...]
