@@ -31,7 +31,7 @@ from mcpscan.provenance.npm import (
     _sigstore_python_supports,
     npm_purl,
 )
-from tests.support.registry_server import RegistryServer, serve
+from tests.support.registry_server import RegistryServer
 
 FIX = Path(__file__).parents[1] / "fixtures" / "provenance" / "npm"
 ATT = FIX / "attestations"
@@ -91,17 +91,6 @@ def publish(server: RegistryServer, name: str, version: str, *, dist: dict[str, 
     server.add("/-/npm/v1/keys", keys)
 
 
-@pytest.fixture(scope="module")
-def _shared_server() -> Iterator[RegistryServer]:
-    # One server per module: stopping one waits out serve_forever's 0.5 s poll.
-    yield from serve()
-
-
-@pytest.fixture
-def registry_server(_shared_server: RegistryServer) -> RegistryServer:
-    _shared_server.routes.clear()
-    _shared_server.requests.clear()
-    return _shared_server
 
 
 @pytest.fixture

@@ -73,6 +73,18 @@ class RegistryServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+    def reset(self) -> RegistryServer:
+        """Make a long-lived server look new to the next test: no routes, no fallback, no
+        request log, and the real request handler (a test may have wrapped ``_handle``).
+        Starting one per test would cost half a second in its shutdown poll."""
+        with self._lock:
+            self.routes.clear()
+            self.requests.clear()
+            self.posted.clear()
+        self.fallback = None
+        vars(self).pop("_handle", None)
+        return self
+
     def add(self, path: str, route: Route | bytes | str | Path) -> None:
         if isinstance(route, Path):
             route = Route(body=route.read_bytes())
