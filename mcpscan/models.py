@@ -508,11 +508,14 @@ class AdvisoryHit:
 
 
 class ProvenanceState(str, enum.Enum):
-    """Three states, fail closed: only VERIFIED is evidence, and it is never a pass alone."""
+    """Four states, fail closed: only VERIFIED is evidence, and it is never a pass alone."""
 
     VERIFIED = "verified"
     ABSENT = "absent"  # no material (or the registry did not provide any)
     INVALID = "invalid"  # material present but it does not verify
+    # material present or declared that could not be checked (a source unreachable, the
+    # publish time a key's validity depends on unknown): not a pass, not a forgery
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)

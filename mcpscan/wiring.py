@@ -63,6 +63,7 @@ class ScanSettings:
     lock_path: Path | None = None
     provenance: bool = True
     verify_artifacts: bool = False
+    npm_keys: tuple[str, ...] = ()  # --npm-keys REGISTRY=FILE
 
 
 @dataclass(frozen=True)
@@ -213,20 +214,35 @@ def advisory_service(
 
 
 def provenance_service(
-    settings: ScanSettings, client: HttpClient, regs: Registries
+    settings: ScanSettings, client: HttpClient, regs: Registries,
+    npm_keys: Sequence[tuple[str, Path]] = (),
 ) -> ProvenanceService:
     """npm registry signatures and attestations, PyPI's PEP 740 integrity API and artifact
-    digests, from the registries the scan resolves against; verified offline against
-    Sigstore's trust root."""
+    digests, from the registries the scan resolves against; verified offline against the
+    pinned Sigstore trust root and npm keys, refreshed through TUF when online
+    (``MCPSCAN_TUF_URL``: another TUF repository; empty: no refresh). ``npm_keys`` are the
+    policy's ``[npm] keys``; ``--npm-keys`` adds to them."""
     from mcpscan.provenance.pypi import integrity_base_url
     from mcpscan.provenance.service import build_provenance_service
+    from mcpscan.provenance.trust import PUBLIC_GOOD_TUF_URL, TrustStore
 
+    named = dict(npm_keys)
+    for value in settings.npm_keys:
+        url, sep, file = value.partition("=")
+        if not sep or not url.startswith(("http://", "https://")) or not file:
+            raise UsageError(f"--npm-keys {value!r}: expected REGISTRY_URL=FILE")
+        named[url] = Path(file)
+    trust = TrustStore(client, tuf_url=os.environ.get("MCPSCAN_TUF_URL", PUBLIC_GOOD_TUF_URL),
+                       cache_dir=cache_dir(settings), offline=settings.offline)
     return build_provenance_service(
         client,
         npm_registry_url=regs.npm.base_url,
         pypi_integrity_url=integrity_base_url(regs.pypi),
         verify_artifacts=settings.verify_artifacts,
         pypi_registry=regs.pypi,
+        trust=trust,
+        npm_keys=named,
+        npm_registry=regs.npm,
     )
 
 
@@ -312,7 +328,7 @@ def run_scan(
                 opts, client, regs, max_age_days=policy.advisory_db_max_age_days
             )
         if opts.provenance and opts.resolve:
-            provenance = provenance_service(opts, client, regs)
+            provenance = provenance_service(opts, client, regs, policy.npm_keys)
         if not opts.resolve:
             # --advisory-db with --no-resolve: the launched pinned packages are still
             # checked, but nothing is resolved.

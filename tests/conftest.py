@@ -42,6 +42,8 @@ def no_external_network(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
     """Fail any connection attempt to a host other than 127.0.0.1 (live tests excepted)."""
     if request.node.get_closest_marker("live"):
         return
+    # No refresh of the trust anchors through the public TUF repository: the pinned ones.
+    monkeypatch.setenv("MCPSCAN_TUF_URL", "")
     real_connect = socket.socket.connect
 
     def guarded(self: socket.socket, address: object) -> object:

@@ -237,6 +237,20 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
         False,
     ),
     _Shared(
+        "npm_keys",
+        Annotated[
+            list[str] | None,
+            _opt(
+                "--npm-keys",
+                envvar="MCPSCAN_NPM_KEYS",
+                help="REGISTRY=FILE: trust the signing keys in FILE (npm keys.json or "
+                "/-/npm/v1/keys shape) for the npm registry REGISTRY (repeatable; adds to "
+                "the policy's [npm] keys). Without it only npm's pinned keys are trusted.",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
         "lock_path",
         Annotated[
             Path | None,
@@ -392,6 +406,7 @@ def scan_options(*, without: tuple[str, ...] = ()) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             values = {o.name: kwargs.pop(o.name, o.default) for o in shared}
             values["advisory_db"] = tuple(values.get("advisory_db") or ())
+            values["npm_keys"] = tuple(values.get("npm_keys") or ())
             return command(*args, settings=ScanSettings(**values), **kwargs)
 
         # typer reads the signature and the annotations of what it is given.

@@ -158,7 +158,8 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
     if results is None:
         return [_prop("provenance", PROVENANCE_NOT_CHECKED)]
     states = {r.state.value for r in results if r.kind in ("npm-provenance", "pep740")}
-    overall = next((s for s in ("invalid", "verified", "absent") if s in states), "absent")
+    overall = next((s for s in ("invalid", "unknown", "verified", "absent") if s in states),
+                   "absent")
     props = [_prop("provenance", overall)]
     for r in results:
         props.append(_prop(f"provenance:{r.kind}", r.state.value))

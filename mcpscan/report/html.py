@@ -464,7 +464,8 @@ def _provenance(result: ScanResult) -> str:
             ]
             continue
         for r in cr.provenance:
-            style = {"verified": "sev-info", "absent": "sev-medium", "invalid": "sev-critical"}
+            style = {"verified": "sev-info", "absent": "sev-medium", "unknown": "sev-medium",
+                     "invalid": "sev-critical"}
             who = ", ".join(
                 x for x in (r.source_repository, r.workflow, r.issuer, r.signer) if x
             )

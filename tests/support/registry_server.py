@@ -30,6 +30,9 @@ class Route:
     gzip: bool = False
     # POST: computes the answer from the request body (e.g. an OSV querybatch).
     responder: Callable[[bytes], bytes] | None = None
+    # Content negotiation: the first media type found in the request's Accept header picks
+    # its route (npm serves the abbreviated document for application/vnd.npm.install-v1+json).
+    by_accept: dict[str, Route] = field(default_factory=dict)
 
 
 class RegistryServer:
@@ -126,6 +129,9 @@ class RegistryServer:
         if route is None:
             _send(h, 404, b'{"error":"Not found"}', "application/json", head=head)
             return
+        accept = h.headers.get("Accept") or ""
+        route = next((alt for media, alt in route.by_accept.items()
+                      if media in accept.split(";", 1)[0] or accept.startswith(media)), route)
         if route.delay:
             time.sleep(route.delay)
         if route.fail_times > 0:
