@@ -25,7 +25,7 @@ from mcpscan.models import Diagnostic
 
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
-    from mcpscan.models import ScanResult
+    from mcpscan.models import CheckFamily, ScanResult
     from mcpscan.net.http import HttpClient
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.redaction import Redactor
@@ -286,6 +286,18 @@ def _check(settings: ScanSettings) -> None:
         )
 
 
+def opt_outs(opts: ScanSettings) -> tuple[tuple[CheckFamily, str], ...]:
+    """The check families the user turned off, for the coverage ledger."""
+    from mcpscan.models import CheckFamily
+
+    chosen = (
+        (opts.resolve, CheckFamily.RESOLUTION, "--no-resolve"),
+        (opts.advisories, CheckFamily.ADVISORIES, "--no-advisories"),
+        (opts.provenance, CheckFamily.PROVENANCE, "--no-provenance"),
+    )
+    return tuple((family, option) for on, family, option in chosen if not on)
+
+
 def run_scan(
     targets: Sequence[str], settings: ScanSettings | None = None, *, cwd: Path | None = None
 ) -> ScanRun:
@@ -341,6 +353,7 @@ def run_scan(
         today=_dt.date.today(),
         check_approval=lock is not None or policy.require_approval,
         lock=lock,
+        disabled=opt_outs(opts),
     )
     result = Scanner(engine, options, resolution, advisories, provenance).scan(wanted, loaded)
     for cr in result.connectors:
