@@ -290,6 +290,7 @@ def index_page(catalogue: Catalogue) -> str:
             "- [Approval lock](lock.md): `mcpscan approve`, drift and `mcpscan diff`",
             "- [JSON report](json-report.md): the schema of `mcpscan scan -f json`",
             "- [CI integration](ci.md): GitHub Action, pre-commit, GitLab CI",
+            "- [Architecture](architecture.md): the code layout, the seams, how a scan flows",
             "",
         ]
     )

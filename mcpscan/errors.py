@@ -41,10 +41,6 @@ class RulesError(McpscanError):
     """The rule catalogue is unreadable or invalid."""
 
 
-class LaunchError(McpscanError):
-    """A command line could not be unwrapped."""
-
-
 class NetworkError(McpscanError):
     """A registry or advisory source could not be reached or answered badly."""
 

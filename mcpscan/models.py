@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+
+# The coverage ledger's types live in a module of their own (this one would pass the size
+# limit); they are facts like the rest and are imported from here.
+from mcpscan.ledger import CheckFamily as CheckFamily
+from mcpscan.ledger import Coverage as Coverage
+from mcpscan.ledger import CoverageLedger as CoverageLedger
+from mcpscan.ledger import CoverageState as CoverageState
+from mcpscan.ledger import GapCause as GapCause
 
 
 class Severity(enum.IntEnum):
@@ -215,6 +227,31 @@ class ContainerFacts:
 
 
 @dataclass(frozen=True)
+class LocalCode:
+    """A program or package the connector runs that no registry can vouch for.
+
+    ``path`` is as written in the config (never a secret: unwrapping keeps credentials out
+    of it). ``found_by`` says how the client would find it; ``location`` is filled by
+    :func:`mcpscan.sources.launchers.local.locate` from the filesystem of the scan.
+    """
+
+    kind: str  # "script", "directory", "module", "program", "file-spec", "env-command"
+    path: str
+    found_by: str  # "relative path", "absolute path", "PATH lookup", "environment variable"...
+    launcher: str = ""  # what runs it: "node", "python -m", "uv run", "npx", "" (itself)
+    location: str = "unknown"  # "in-repo", "outside-repo", "on-path", "missing", "unknown"
+
+
+@dataclass(frozen=True)
+class DownloadExec:
+    """Code fetched from a URL and run straight away (``curl … | sh``, ``bash <(curl …)``,
+    ``iwr … | iex``, a launcher given an unpinned URL)."""
+
+    url: str  # credentials, userinfo and query values removed
+    form: str  # "curl | sh", "process substitution", "iwr | iex", "launcher URL", ...
+
+
+@dataclass(frozen=True)
 class Launch:
     """What a connector's command line unwraps to."""
 
@@ -227,6 +264,14 @@ class Launch:
     path_args: tuple[str, ...] = ()  # arguments of the server that look like filesystem paths
     secret_args: tuple[SecretArg, ...] = ()
     notes: tuple[str, ...] = ()  # what could not be understood, for the report
+    # Programs and packages no registry can vouch for (local scripts, PATH binaries...).
+    local: tuple[LocalCode, ...] = ()
+    downloads: tuple[DownloadExec, ...] = ()  # download-and-execute found in the command
+    # Why the command line could not be understood (a script mcpscan cannot follow, an
+    # empty command...): each one is a finding, never a silent pass. No configured value.
+    opaque: tuple[str, ...] = ()
+    # The shell wrapper that was unwrapped to reach the launch ("bash -lc"), if any.
+    shell: str | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +357,7 @@ class ConnectorResult:
     graph: Graph | None = None  # what the launcher would install, when resolution ran
     advisories: tuple[AdvisoryHit, ...] | None = None  # None: advisories were not checked
     provenance: tuple[ProvenanceResult, ...] | None = None  # None: provenance was not checked
+    coverage: CoverageLedger | None = None  # None only for results built outside a scan
 
 
 @dataclass(frozen=True)
@@ -387,6 +433,11 @@ class ResolvedPackage:
     digests: tuple[Digest, ...] = ()
     facts: PackageFacts = field(default_factory=PackageFacts)
 
+    @property
+    def label(self) -> str:
+        """``name@version``, as messages and dependency paths name a package."""
+        return f"{self.name}@{self.version}"
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -410,10 +461,64 @@ class ResolutionProblem:
 
 @dataclass(frozen=True)
 class Graph:
+    """What one connector's launcher would install, with the queries every consumer needs
+    (answered once per graph: the graph is immutable, so each is cached on first use)."""
+
     roots: tuple[str, ...] = ()  # purls of the packages the launcher fetches
     nodes: tuple[ResolvedPackage, ...] = ()
     edges: tuple[Edge, ...] = ()
     problems: tuple[ResolutionProblem, ...] = ()
+
+    @cached_property
+    def root_set(self) -> frozenset[str]:
+        """The root purls, for membership tests."""
+        return frozenset(self.roots)
+
+    @cached_property
+    def root_nodes(self) -> tuple[ResolvedPackage, ...]:
+        """The nodes of the roots, in node order (a root that is not a node is left out)."""
+        return tuple(n for n in self.nodes if n.purl in self.root_set)
+
+    @cached_property
+    def by_purl(self) -> Mapping[str, ResolvedPackage]:
+        """Every node by its purl."""
+        return MappingProxyType({n.purl: n for n in self.nodes})
+
+    @cached_property
+    def edges_from(self) -> Mapping[str, tuple[Edge, ...]]:
+        """The edges out of each purl, in edge order (a purl without any is absent)."""
+        out: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            out.setdefault(edge.parent, []).append(edge)
+        return MappingProxyType({k: tuple(v) for k, v in out.items()})
+
+    def is_root(self, purl: str) -> bool:
+        return purl in self.root_set
+
+    def label(self, purl: str) -> str:
+        """``name@version`` of the node ``purl``, or the purl itself when it is no node."""
+        node = self.by_purl.get(purl)
+        return node.label if node is not None else purl
+
+    @cached_property
+    def paths(self) -> Mapping[str, tuple[str, ...]]:
+        """For every node reachable from a root, the shortest path to it from a root, as
+        labels (``("a@1", "b@2")``); roots first in root order, children in edge order."""
+        nodes = self.by_purl
+        paths: dict[str, tuple[str, ...]] = {}
+        queue: deque[str] = deque()
+        for root in self.roots:
+            if root in nodes and root not in paths:
+                paths[root] = (nodes[root].label,)
+                queue.append(root)
+        while queue:
+            current = queue.popleft()
+            for edge in self.edges_from.get(current, ()):
+                child = edge.child
+                if child in nodes and child not in paths:
+                    paths[child] = (*paths[current], nodes[child].label)
+                    queue.append(child)
+        return MappingProxyType(paths)
 
 
 # --- Advisories (known vulnerabilities and malicious packages) ----------------------------
@@ -452,11 +557,14 @@ class AdvisoryHit:
 
 
 class ProvenanceState(str, enum.Enum):
-    """Three states, fail closed: only VERIFIED is evidence, and it is never a pass alone."""
+    """Four states, fail closed: only VERIFIED is evidence, and it is never a pass alone."""
 
     VERIFIED = "verified"
     ABSENT = "absent"  # no material (or the registry did not provide any)
     INVALID = "invalid"  # material present but it does not verify
+    # material present or declared that could not be checked (a source unreachable, the
+    # publish time a key's validity depends on unknown): not a pass, not a forgery
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from mcpscan.models import Diagnostic
 
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
-    from mcpscan.models import ScanResult
+    from mcpscan.models import CheckFamily, ScanResult
     from mcpscan.net.http import HttpClient
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.redaction import Redactor
@@ -63,6 +63,7 @@ class ScanSettings:
     lock_path: Path | None = None
     provenance: bool = True
     verify_artifacts: bool = False
+    npm_keys: tuple[str, ...] = ()  # --npm-keys REGISTRY=FILE
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,7 @@ def target_environment(settings: ScanSettings) -> TargetEnvironment:
     if not (settings.python_version or chosen):
         return TargetEnvironment.current()
     return TargetEnvironment(
-        python_version=settings.python_version
-        or f"{sys.version_info[0]}.{sys.version_info[1]}",
+        python_version=settings.python_version or f"{sys.version_info[0]}.{sys.version_info[1]}",
         platform=chosen or sys.platform,
         # Another OS is another machine (its usual CPU); another Python alone is not.
         machine="" if chosen else platform.machine(),
@@ -213,20 +213,35 @@ def advisory_service(
 
 
 def provenance_service(
-    settings: ScanSettings, client: HttpClient, regs: Registries
+    settings: ScanSettings, client: HttpClient, regs: Registries,
+    npm_keys: Sequence[tuple[str, Path]] = (),
 ) -> ProvenanceService:
     """npm registry signatures and attestations, PyPI's PEP 740 integrity API and artifact
-    digests, from the registries the scan resolves against; verified offline against
-    Sigstore's trust root."""
+    digests, from the registries the scan resolves against; verified offline against the
+    pinned Sigstore trust root and npm keys, refreshed through TUF when online
+    (``MCPSCAN_TUF_URL``: another TUF repository; empty: no refresh). ``npm_keys`` are the
+    policy's ``[npm] keys``; ``--npm-keys`` adds to them."""
     from mcpscan.provenance.pypi import integrity_base_url
     from mcpscan.provenance.service import build_provenance_service
+    from mcpscan.provenance.trust import PUBLIC_GOOD_TUF_URL, TrustStore
 
+    named = dict(npm_keys)
+    for value in settings.npm_keys:
+        url, sep, file = value.partition("=")
+        if not sep or not url.startswith(("http://", "https://")) or not file:
+            raise UsageError(f"--npm-keys {value!r}: expected REGISTRY_URL=FILE")
+        named[url] = Path(file)
+    trust = TrustStore(client, tuf_url=os.environ.get("MCPSCAN_TUF_URL", PUBLIC_GOOD_TUF_URL),
+                       cache_dir=cache_dir(settings), offline=settings.offline)
     return build_provenance_service(
         client,
         npm_registry_url=regs.npm.base_url,
         pypi_integrity_url=integrity_base_url(regs.pypi),
         verify_artifacts=settings.verify_artifacts,
         pypi_registry=regs.pypi,
+        trust=trust,
+        npm_keys=named,
+        npm_registry=regs.npm,
     )
 
 
@@ -268,6 +283,18 @@ def _check(settings: ScanSettings) -> None:
             "--verify-artifacts needs resolution and provenance checks: drop "
             "--no-resolve and --no-provenance"
         )
+
+
+def opt_outs(opts: ScanSettings) -> tuple[tuple[CheckFamily, str], ...]:
+    """The check families the user turned off, for the coverage ledger."""
+    from mcpscan.models import CheckFamily
+
+    chosen = (
+        (opts.resolve, CheckFamily.RESOLUTION, "--no-resolve"),
+        (opts.advisories, CheckFamily.ADVISORIES, "--no-advisories"),
+        (opts.provenance, CheckFamily.PROVENANCE, "--no-provenance"),
+    )
+    return tuple((family, option) for on, family, option in chosen if not on)
 
 
 def run_scan(
@@ -312,7 +339,7 @@ def run_scan(
                 opts, client, regs, max_age_days=policy.advisory_db_max_age_days
             )
         if opts.provenance and opts.resolve:
-            provenance = provenance_service(opts, client, regs)
+            provenance = provenance_service(opts, client, regs, policy.npm_keys)
         if not opts.resolve:
             # --advisory-db with --no-resolve: the launched pinned packages are still
             # checked, but nothing is resolved.
@@ -325,6 +352,7 @@ def run_scan(
         today=_dt.date.today(),
         check_approval=lock is not None or policy.require_approval,
         lock=lock,
+        disabled=opt_outs(opts),
     )
     result = Scanner(engine, options, resolution, advisories, provenance).scan(wanted, loaded)
     for cr in result.connectors:

@@ -9,9 +9,23 @@ import pytest
 from tests.support.registry_server import RegistryServer, serve
 
 
-@pytest.fixture
-def registry_server() -> Iterator[RegistryServer]:
+@pytest.fixture(scope="session")
+def _registry_server_process() -> Iterator[RegistryServer]:
+    # One server for the whole run: stopping one waits out serve_forever's 0.5 s poll.
     yield from serve()
+
+
+@pytest.fixture
+def registry_server(_registry_server_process: RegistryServer) -> RegistryServer:
+    """The local registry server on 127.0.0.1 (tests/support/registry_server.py), as new:
+    no routes, no request log. The only registry-server fixture; every test uses it."""
+    return _registry_server_process.reset()
+
+
+@pytest.fixture
+def server(registry_server: RegistryServer) -> RegistryServer:
+    """The same server, under the shorter name many registry tests use."""
+    return registry_server
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -28,6 +42,8 @@ def no_external_network(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
     """Fail any connection attempt to a host other than 127.0.0.1 (live tests excepted)."""
     if request.node.get_closest_marker("live"):
         return
+    # No refresh of the trust anchors through the public TUF repository: the pinned ones.
+    monkeypatch.setenv("MCPSCAN_TUF_URL", "")
     real_connect = socket.socket.connect
 
     def guarded(self: socket.socket, address: object) -> object:

@@ -10,7 +10,6 @@ connector's root. A source that fails makes the report incomplete: never a pass.
 from __future__ import annotations
 
 import datetime as _dt
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +19,7 @@ from urllib.parse import unquote
 from mcpscan.advisories import matching
 from mcpscan.advisories.interface import AdvisorySource, AdvisorySourceError, Match, Query
 from mcpscan.advisories.osv_api import DEFAULT_OSV_URL
-from mcpscan.models import AdvisoryHit, Graph, Launch, PackageRef, ResolvedPackage, VersionKind
+from mcpscan.models import AdvisoryHit, Graph, Launch, PackageRef, VersionKind
 
 if TYPE_CHECKING:
     from mcpscan.net.http import HttpClient
@@ -239,7 +238,7 @@ def connector_advisories(
     """The advisories that apply to one connector, for ``ConnectorFacts.advisories``."""
     hits: list[AdvisoryHit] = []
     if graph is not None:
-        paths = _paths(graph)
+        paths = graph.paths
         for node in graph.nodes:
             for m in report.for_package(node.ecosystem, node.name, node.version):
                 hits.append(
@@ -250,7 +249,7 @@ def connector_advisories(
                         version=node.version,
                         purl=node.purl,
                         fixed=m.fixed,
-                        path=paths.get(node.purl, (_label(node),)),
+                        path=paths.get(node.purl, (node.label,)),
                     )
                 )
     for ref, version in _unresolved(graph, launch):
@@ -281,11 +280,8 @@ def _target(ref: PackageRef) -> str:
 def _unresolved(graph: Graph | None, launch: Launch) -> list[tuple[PackageRef, str | None]]:
     roots: set[tuple[str, str]] = set()
     if graph is not None:
-        root_purls = set(graph.roots)
         roots = {
-            (n.ecosystem, matching.normalize_name(n.ecosystem, n.name))
-            for n in graph.nodes
-            if n.purl in root_purls
+            (n.ecosystem, matching.normalize_name(n.ecosystem, n.name)) for n in graph.root_nodes
         }
     out = []
     for ref in launch.packages:
@@ -305,28 +301,3 @@ def _pinned_version(ref: PackageRef) -> str | None:
     if at and version:
         return unquote(version)
     return (ref.requested or "").lstrip("=").strip() or None
-
-
-def _label(node: ResolvedPackage) -> str:
-    return f"{node.name}@{node.version}"
-
-
-def _paths(graph: Graph) -> dict[str, tuple[str, ...]]:
-    """Shortest path (as labels) from a root to every reachable node."""
-    nodes = {n.purl: n for n in graph.nodes}
-    children: dict[str, list[str]] = {}
-    for edge in graph.edges:
-        children.setdefault(edge.parent, []).append(edge.child)
-    paths: dict[str, tuple[str, ...]] = {}
-    queue: deque[str] = deque()
-    for root in graph.roots:
-        if root in nodes and root not in paths:
-            paths[root] = (_label(nodes[root]),)
-            queue.append(root)
-    while queue:
-        current = queue.popleft()
-        for child in children.get(current, ()):
-            if child in nodes and child not in paths:
-                paths[child] = (*paths[current], _label(nodes[child]))
-                queue.append(child)
-    return paths

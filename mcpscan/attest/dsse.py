@@ -19,10 +19,7 @@ from mcpscan.attest.statement import parse_statement, serialize
 
 if TYPE_CHECKING:
     from securesystemslib.dsse import Envelope
-
-    # Defining modules: securesystemslib.signer has no __all__ for mypy --strict.
-    from securesystemslib.signer._key import Key
-    from securesystemslib.signer._signer import Signer
+    from securesystemslib.signer import Key, Signer
 
 
 class DsseAttestor(Attestor):
@@ -69,7 +66,7 @@ class DsseVerifier(AttestationVerifier):
 
     def verify(self, envelope: Mapping[str, Any]) -> VerifiedStatement:
         from securesystemslib.exceptions import UnverifiedSignatureError, VerificationError
-        from securesystemslib.signer._signature import Signature
+        from securesystemslib.signer import Signature
 
         env = _envelope(envelope)
         if not env.signatures:

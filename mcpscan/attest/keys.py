@@ -9,11 +9,8 @@ from typing import TYPE_CHECKING
 from mcpscan.attest.interface import AttestationError, AttestationInputError
 from mcpscan.fileio import atomic_write_bytes
 
-# securesystemslib.signer re-exports these without __all__, which mypy --strict refuses;
-# the defining modules are the same objects.
 if TYPE_CHECKING:
-    from securesystemslib.signer._crypto_signer import CryptoSigner
-    from securesystemslib.signer._key import SSlibKey
+    from securesystemslib.signer import CryptoSigner, SSlibKey
 
 ALGORITHMS = ("ecdsa-p256", "ed25519")
 
@@ -30,7 +27,7 @@ def generate_keypair(prefix: Path, algorithm: str = "ecdsa-p256", *, force: bool
     """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-    from securesystemslib.signer._crypto_signer import CryptoSigner
+    from securesystemslib.signer import CryptoSigner
 
     private: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
     if algorithm == "ecdsa-p256":
@@ -77,7 +74,7 @@ def _read(path: Path, what: str) -> bytes:
 def load_signer(path: Path) -> CryptoSigner:
     """The signer for a private key file (PKCS#8 PEM, unencrypted, ECDSA or Ed25519)."""
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
-    from securesystemslib.signer._crypto_signer import CryptoSigner
+    from securesystemslib.signer import CryptoSigner
 
     data = _read(path, "private key")
     try:
@@ -100,7 +97,7 @@ def load_signer(path: Path) -> CryptoSigner:
 def load_public_key(path: Path) -> SSlibKey:
     """The verification key for a public key file (SubjectPublicKeyInfo PEM)."""
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
-    from securesystemslib.signer._key import SSlibKey
+    from securesystemslib.signer import SSlibKey
 
     data = _read(path, "public key")
     try:

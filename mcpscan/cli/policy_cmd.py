@@ -51,6 +51,13 @@ trusted_publishers = []
 # Registries packages may come from (http(s) URLs); empty allows any.
 allowed_registries = []
 
+# Signing keys of npm registries of your own (a company registry that signs with its own
+# key). Without an entry, every npm registry (mirrors included) is checked against npm's
+# keys pinned in mcpscan and refreshed through Sigstore's TUF repository, never against
+# the keys the registry itself serves. Paths are relative to this file.
+# [npm]
+# keys = { "https://npm.corp.example" = "npm-corp-keys.json" }
+
 # Per-rule overrides: change a rule's severity or turn it off. One table per rule id.
 # [rules.SC08]
 # severity = "low"     # critical, high, medium, low or info

@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from mcpscan.lock.model import ConfigRecord, LockedPackage, LockEntry, entry_key
+from mcpscan.lock.model import ConfigRecord, LockedPackage, LockEntry
 from mcpscan.models import (
     Connector,
     Graph,
@@ -49,11 +49,6 @@ def relative_file(file: str, base_dir: Path, home: Path | None = None) -> str:
         return Path(os.path.relpath(path, base)).as_posix()
     except ValueError:  # another drive on Windows
         return path.as_posix()
-
-
-def connector_key(connector: Connector, base_dir: Path, home: Path | None = None) -> str:
-    file = relative_file(connector.source.file, base_dir, home)
-    return entry_key(connector.source.client, file, connector.name)
 
 
 def _basename(command: str) -> str:
@@ -149,9 +144,8 @@ def packages(
     """The root packages: resolved from the graph when there is one, else as launched."""
     found: dict[str, LockedPackage] = {}
     if graph is not None:
-        nodes = {n.purl: n for n in graph.nodes}
         for purl in graph.roots:
-            node = nodes.get(purl)
+            node = graph.by_purl.get(purl)
             if node is not None:
                 pkg = _from_node(node, provenance)
                 found.setdefault(pkg.identity, pkg)

@@ -191,7 +191,3 @@ class ApprovalFacts:
     @property
     def approved(self) -> bool:
         return self.entry is not None
-
-    @property
-    def drifted(self) -> bool:
-        return bool(self.changes)

@@ -3,8 +3,11 @@
 A verifier answers for one ecosystem. It never returns VERIFIED unless the material was
 fetched and verified: a registry (or mirror) that serves no signatures or attestations gives
 ABSENT with the reason :data:`NOT_PROVIDED`, and material that is present but does not verify
-gives INVALID with the reason. When the registry cannot be reached at all, a verifier raises
-:class:`ProvenanceUnavailable` so that the scan is marked incomplete rather than "absent".
+gives INVALID with the reason. ABSENT means nothing was declared: material that is present or
+declared is verified, INVALID, or UNKNOWN when a source it needs could not be reached (the
+verifier then raises :class:`ProvenanceIncomplete`, so the scan is marked incomplete rather
+than "absent"). When the registry cannot be reached at all, a verifier raises
+:class:`ProvenanceUnavailable`.
 """
 
 from __future__ import annotations
@@ -31,6 +34,15 @@ class ProvenanceUnavailable(ProvenanceVerificationError):
     """The registry could not be reached or asked (network failure, --offline cache miss)."""
 
 
+class ProvenanceIncomplete(ProvenanceUnavailable):
+    """Part of the material could not be checked: ``results`` are what was established
+    (UNKNOWN where a check could not finish) and the message says what is missing."""
+
+    def __init__(self, message: str, results: tuple[ProvenanceResult, ...]) -> None:
+        super().__init__(message)
+        self.results = results
+
+
 class ProvenanceVerifier(ABC):
     """Checks the provenance of the artifacts of one ecosystem."""
 
@@ -46,6 +58,12 @@ class ProvenanceVerifier(ABC):
 
 def absent(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:
     return ProvenanceResult(purl=node.purl, kind=kind, state=ProvenanceState.ABSENT, reason=reason)
+
+
+def unknown(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:
+    return ProvenanceResult(
+        purl=node.purl, kind=kind, state=ProvenanceState.UNKNOWN, reason=reason
+    )
 
 
 def invalid(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:

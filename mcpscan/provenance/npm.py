@@ -1,22 +1,25 @@
 """npm provenance: registry signatures, the publish attestation and SLSA provenance.
 
-Three results per package version, each fail closed:
+Three results per package version, each fail closed, read from the version document:
 
 * ``npm-registry-signature``: ``dist.signatures`` — ECDSA P-256 over
-  ``name@version:integrity`` with a key from ``/-/npm/v1/keys``. A key's validity window is
-  judged against the version's publish time, as npm itself does since the January 2025 key
-  rotation (judging it against today rejects every package signed with the old key).
-* ``npm-publish``: the registry's own DSSE attestation that it accepted the tarball, signed
-  with the registry key named in ``publicKey.hint``; the window is judged against the
-  transparency log's integrated time.
-* ``npm-provenance``: the SLSA provenance signed by a Fulcio certificate of the CI job. The
-  identity (repository, workflow, ref, commit, issuer) comes from the certificate, which
-  Fulcio wrote from the OIDC token, with the predicate filling only what old certificates
-  lack.
+  ``name@version:integrity`` with npm's registry keys, which come from the Sigstore TUF
+  target ``registry.npmjs.org/keys.json`` (pinned, refreshed through TUF), or from keys the
+  user named for a registry of their own — never from the registry being checked
+  (:mod:`mcpscan.provenance.npm_keys`). A key's validity window is judged at the version's
+  publish time (the full document's ``time``, or the Rekor integrated time of its publish
+  attestation), as npm does since the January 2025 rotation; never at "now".
+* ``npm-publish``: the registry's DSSE attestation that it accepted the tarball, signed with
+  the registry key named in ``publicKey.hint``; the window is judged at the log's integrated
+  time.
+* ``npm-provenance``: the SLSA provenance signed by a Fulcio certificate of the CI job
+  (identity from :mod:`mcpscan.provenance.fulcio_identity`).
 
-Bundles sigstore-python supports go through its Verifier; the shapes it rejects go through
-:mod:`mcpscan.provenance.sigstore_manual`. A registry that serves none of this (mirrors)
-yields ABSENT "the registry did not provide it", never VERIFIED.
+Attestations are fetched only where ``dist.attestations`` declares them. Evidence that is
+present or declared is verified, INVALID (malformed, contradicting, not verifying) or
+UNKNOWN with an incomplete scan (its source unreachable); ABSENT means nothing was declared.
+Bundles sigstore-python supports go through its Verifier, the others through
+:mod:`mcpscan.provenance.sigstore_manual`.
 """
 
 from __future__ import annotations
@@ -25,37 +28,54 @@ import base64
 import binascii
 import json
 import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mcpscan.errors import NetworkError, RegistryError
+from mcpscan.errors import McpscanError, NetworkError, RegistryError
 from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
 from mcpscan.net.http import HttpClient, NotFoundError
+from mcpscan.provenance.fulcio_identity import certificate_identity
 from mcpscan.provenance.interface import (
     INTEGRITY_KIND,
     NOT_PROVIDED,
+    ProvenanceIncomplete,
     ProvenanceUnavailable,
     ProvenanceVerifier,
     absent,
     invalid,
+    unknown,
+)
+from mcpscan.provenance.npm_keys import (
+    USAGE_ATTESTATIONS,
+    USAGE_SIGNATURES,
+    NpmKeyring,
+    RegistryKey,
+    contradictions,
+    keyring_for,
+    parse_registry_keys,
 )
 from mcpscan.provenance.sigstore_manual import (
     BundleVerificationError,
     TrustMaterial,
     VerifiedDsse,
+    manual_gaps,
     parse_time,
     verify_dsse_bundle,
 )
+from mcpscan.provenance.sigstore_python import (
+    sigstore_python_supports,
+    sigstore_verifier,
+    verify_with_sigstore,
+)
+from mcpscan.provenance.trust import TRUSTED_ROOT_TARGET, AnchorSource, TrustStore, user_anchor
 
 if TYPE_CHECKING:  # pragma: no cover
     from sigstore.verify import Verifier
@@ -63,73 +83,22 @@ if TYPE_CHECKING:  # pragma: no cover
 KIND_SIGNATURE = "npm-registry-signature"
 KIND_PUBLISH = "npm-publish"
 KIND_PROVENANCE = "npm-provenance"
+KIND_KEYS = "npm-registry-keys"
 
 PUBLISH_PREDICATE = "https://github.com/npm/attestation/tree/main/specs/publish/v0.1"
 SLSA_PREFIX = "https://slsa.dev/provenance/"
 _IN_TOTO_TYPE = "application/vnd.in-toto+json"
-_USAGE_SIGNATURES = "npm:signatures"
-_USAGE_ATTESTATIONS = "npm:attestations"
+# When the pinned keys document was taken: a signature dated after it may use a key
+# published later, which only a TUF refresh can tell.
+_PINNED_KEYS_DATE = datetime(2025, 1, 16, tzinfo=timezone.utc)
 
-# Fulcio certificate extensions (github.com/sigstore/fulcio docs/oid-info.md). The 1.1-1.6
-# ones hold raw strings; 1.8 onwards hold DER UTF8Strings.
-_OID_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
-_OID_GH_SHA_V1 = "1.3.6.1.4.1.57264.1.3"
-_OID_GH_REPOSITORY_V1 = "1.3.6.1.4.1.57264.1.5"
-_OID_GH_REF_V1 = "1.3.6.1.4.1.57264.1.6"
-_OID_ISSUER = "1.3.6.1.4.1.57264.1.8"
-_OID_BUILD_SIGNER = "1.3.6.1.4.1.57264.1.9"
-_OID_SOURCE_REPOSITORY = "1.3.6.1.4.1.57264.1.12"
-_OID_SOURCE_DIGEST = "1.3.6.1.4.1.57264.1.13"
-_OID_SOURCE_REF = "1.3.6.1.4.1.57264.1.14"
-_GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-
-
-def default_trusted_root() -> Path:
-    """The Sigstore production trusted root embedded in sigstore-python (offline use)."""
-    store = resources.files("sigstore") / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
-    return Path(str(store / "trusted_root.json"))
+PublishTime = Callable[[str, str], "str | None"]
 
 
 @dataclass(frozen=True)
-class RegistryKey:
-    keyid: str
-    key: ec.EllipticCurvePublicKey = field(repr=False)
-    usages: frozenset[str] | None = None  # None: the legacy shape, which names no usage
-    start: datetime | None = None
-    end: datetime | None = None
-
-    def serves(self, usage: str) -> bool:
-        return self.usages is None or usage in self.usages
-
-
-def parse_registry_keys(doc: Any) -> tuple[RegistryKey, ...]:
-    """Keys from ``/-/npm/v1/keys`` (``keyid``/``key``/``expires``) or from the Sigstore TUF
-    target ``registry.npmjs.org/keys.json`` (``keyId``/``keyUsage``/``publicKey``)."""
-    entries = doc.get("keys") if isinstance(doc, dict) else None
-    if not isinstance(entries, list):
-        raise ValueError("no 'keys' list")
-    merged: dict[str, RegistryKey] = {}
-    for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        if "publicKey" in entry:  # TUF target: one entry per (key, usage)
-            public = entry["publicKey"]
-            keyid, raw = str(entry["keyId"]), public["rawBytes"]
-            valid = public.get("validFor") or {}
-            start, end = parse_time(valid.get("start")), parse_time(valid.get("end"))
-            usages: frozenset[str] | None = frozenset({str(entry.get("keyUsage", ""))})
-        else:
-            keyid, raw = str(entry["keyid"]), entry["key"]
-            start, end = None, parse_time(entry.get("expires"))
-            usages = None
-        key = serialization.load_der_public_key(base64.b64decode(raw, validate=True))
-        if not isinstance(key, ec.EllipticCurvePublicKey):
-            continue
-        known = merged.get(f"{keyid}|{start}|{end}")
-        if known is not None and known.usages is not None and usages is not None:
-            usages = known.usages | usages
-        merged[f"{keyid}|{start}|{end}"] = RegistryKey(keyid, key, usages, start, end)
-    return tuple(merged.values())
+class _Timed:
+    when: datetime | None
+    source: str  # where the time came from, for the reason
 
 
 class NpmProvenance(ProvenanceVerifier):
@@ -138,235 +107,314 @@ class NpmProvenance(ProvenanceVerifier):
     ecosystem = "npm"
 
     def __init__(self, client: HttpClient, registry_base_url: str,
-                 trusted_root_path: Path | None = None) -> None:
+                 trusted_root_path: Path | None = None, *, trust: TrustStore | None = None,
+                 user_keys: Mapping[str, Path] | None = None,
+                 publish_time: PublishTime | None = None) -> None:
         self.client = client
         self.base_url = registry_base_url.rstrip("/")
-        self.trusted_root_path = trusted_root_path or default_trusted_root()
+        self.trust = trust or TrustStore(client, tuf_url=None)
+        self.trusted_root_path = trusted_root_path
+        self.user_keys = dict(user_keys or {})
+        self._publish_time = publish_time or self._full_document_time
         self._lock = threading.Lock()
-        self._keys: tuple[RegistryKey, ...] | str | None = None  # str: why there are none
+        self._keyring: NpmKeyring | None = None
+        self._served: list[str] | None = None  # contradictions of the registry's keys endpoint
         self._trust: TrustMaterial | None = None
         self._verifier: Verifier | None = None
+
+    # -- what the report states ---------------------------------------------------------
+
+    def keys_source(self) -> AnchorSource:
+        return self._keys().source
+
+    def trusted_root_source(self) -> AnchorSource:
+        return self._root_anchor()[1]
 
     # -- entry point -------------------------------------------------------------------
 
     def check(self, node: ResolvedPackage) -> tuple[ProvenanceResult, ...]:
-        """Raises ProvenanceUnavailable when the registry cannot be reached."""
+        """Raises ProvenanceUnavailable when the registry cannot be reached, and
+        ProvenanceIncomplete (with the results established) when declared material could
+        not be fetched."""
         if node.ecosystem != "npm":
             return ()
-        results: list[ProvenanceResult] = []
         manifest = self._fetch_json(self._version_url(node), "the version document")
-        integrity: str | None = None
-        if isinstance(manifest, dict):
-            dist = _dict(manifest.get("dist"))
-            integrity = dist.get("integrity") if isinstance(dist.get("integrity"), str) else None
-            results.extend(self._integrity_disagreement(node, integrity))
-            results.append(self._registry_signature(node, dist, integrity))
-        else:
-            results.append(absent(node, KIND_SIGNATURE, f"{NOT_PROVIDED} ({manifest})"))
-        expected = _node_sha512(node) or _sri_sha512(integrity)
-        results.extend(self._attestations(node, expected))
+        if not isinstance(manifest, dict):
+            why = f"{NOT_PROVIDED} ({manifest})"
+            return tuple(absent(node, k, why) for k in (KIND_SIGNATURE, KIND_PUBLISH,
+                                                          KIND_PROVENANCE))
+        dist = _dict(manifest.get("dist"))
+        raw_integrity = dist.get("integrity")
+        integrity = raw_integrity if isinstance(raw_integrity, str) else None
+        missing: list[str] = []
+        results = self._integrity_disagreement(node, integrity)
+        attested, logged = self._attestations(node, dist, _node_sha512(node)
+                                              or _sri_sha512(integrity), missing)
+        results.append(self._registry_signature(node, dist, integrity, logged, missing))
+        results.extend(attested)
+        if dist.get("signatures") is not None or dist.get("attestations") is not None:
+            results.extend(invalid(node, KIND_KEYS, why) for why in self._served_contradictions())
+        if missing:
+            raise ProvenanceIncomplete("; ".join(missing), tuple(results))
         return tuple(results)
 
     # -- registry signatures -----------------------------------------------------------
 
     def _registry_signature(self, node: ResolvedPackage, dist: Mapping[str, Any],
-                            integrity: str | None) -> ProvenanceResult:
+                            integrity: str | None, logged: datetime | None,
+                            missing: list[str]) -> ProvenanceResult:
         signatures = dist.get("signatures")
-        if not isinstance(signatures, list) or not signatures:
+        if signatures is None:
             return absent(node, KIND_SIGNATURE, f"{NOT_PROVIDED} (no dist.signatures)")
+        if not isinstance(signatures, list) or not signatures or not all(
+                isinstance(s, dict) for s in signatures):
+            return invalid(node, KIND_SIGNATURE, "dist.signatures is not a list of signatures")
         if integrity is None:
             return invalid(node, KIND_SIGNATURE,
                            "dist.signatures present but dist.integrity missing: nothing to check")
-        keys = self._registry_keys()
-        if isinstance(keys, str):
-            return absent(node, KIND_SIGNATURE, keys)
+        keyring = self._keys()
         message = f"{node.name}@{node.version}:{integrity}".encode()
-        published = parse_time(node.facts.published)
+        timed = _Timed(parse_time(node.facts.published), "the full document's publish time")
+        if timed.when is None and logged is not None:
+            timed = _Timed(logged, "the Rekor integrated time of its publish attestation")
         signers: list[str] = []
         # npm requires every listed signature to verify, so one forged entry fails the set.
         for sig in signatures:
-            keyid = str(sig.get("keyid", "")) if isinstance(sig, dict) else ""
-            candidates = [k for k in keys if k.keyid == keyid and k.serves(_USAGE_SIGNATURES)]
+            keyid = str(sig.get("keyid", ""))
+            candidates = keyring.find(keyid, USAGE_SIGNATURES)
             if not candidates:
-                return invalid(node, KIND_SIGNATURE,
-                               f"signed with key {keyid or '(none)'}, which the registry "
-                               "does not publish")
-            problem = _window_problem(candidates, published, "the version was published")
-            if problem:
-                return invalid(node, KIND_SIGNATURE, f"registry key {keyid}: {problem}")
+                return self._unknown_key(node, keyid, keyring, timed, missing)
             try:
                 raw = base64.b64decode(str(sig.get("sig", "")), validate=True)
             except binascii.Error:
                 return invalid(node, KIND_SIGNATURE, f"signature by {keyid} is not base64")
-            if not any(_ecdsa_ok(k.key, raw, message) for k in candidates):
+            good = [k for k in candidates if _ecdsa_ok(k.key, raw, message)]
+            if not good:
                 return invalid(node, KIND_SIGNATURE,
                                f"registry signature by {keyid} does not verify over "
-                               f"{node.name}@{node.version}:{integrity}")
+                               f"{node.name}@{node.version}:{integrity} with the key of "
+                               f"{keyring.source.description}")
+            if not any(k.valid_at(datetime.now(timezone.utc)) for k in good) and (
+                    timed.when is None):
+                timed = self._learn_time(node, missing)
+            problem = _window_problem(good, timed)
+            if problem == "unknown":
+                return unknown(node, KIND_SIGNATURE,
+                               f"registry signature by {keyid} verifies, but that key is valid "
+                               f"only {_window(good[0])} and the publish time is unknown")
+            if problem:
+                return invalid(node, KIND_SIGNATURE, f"registry key {keyid}: {problem}")
             signers.append(keyid)
         return ProvenanceResult(
             purl=node.purl, kind=KIND_SIGNATURE, state=ProvenanceState.VERIFIED,
-            reason=f"registry signature over {node.name}@{node.version}:<integrity> verified",
+            reason=f"registry signature over {node.name}@{node.version}:<integrity> verified "
+                   f"with {keyring.source.description}",
             signer=", ".join(signers),
         )
 
-    def _registry_keys(self) -> tuple[RegistryKey, ...] | str:
+    def _unknown_key(self, node: ResolvedPackage, keyid: str, keyring: NpmKeyring,
+                     timed: _Timed, missing: list[str]) -> ProvenanceResult:
+        """A key id the trusted keys do not know: a forgery, unless the keys may be older
+        than the signature (a rotation after the pinned copy, the refresh unreachable)."""
+        why = (f"signed with key {keyid or '(none)'}, which is not among the trusted npm keys "
+               f"({keyring.source.description})")
+        covered_until = _covered_until(keyring.source)
+        if covered_until is None or (timed.when is not None and timed.when <= covered_until):
+            return invalid(node, KIND_SIGNATURE, why)
+        note = keyring.source.note or "the keys were not refreshed"
+        missing.append(f"registry signature of {node.name}@{node.version}: {why}; {note}")
+        return unknown(node, KIND_SIGNATURE, f"{why}; {note}")
+
+    def _learn_time(self, node: ResolvedPackage, missing: list[str]) -> _Timed:
+        try:
+            when = parse_time(self._publish_time(node.name, node.version))
+        except NetworkError as exc:
+            missing.append(f"publish time of {node.name}@{node.version}: {exc.message}")
+            return _Timed(None, "")
+        return _Timed(when, "the full document's publish time")
+
+    def _full_document_time(self, name: str, version: str) -> str | None:
+        doc = self._fetch_json(f"{self.base_url}/{_encoded_name(name)}", "the full document")
+        times = _dict(doc.get("time")) if isinstance(doc, dict) else {}
+        value = times.get(version)
+        return value if isinstance(value, str) else None
+
+    def _keys(self) -> NpmKeyring:
         with self._lock:
-            if self._keys is not None:
-                return self._keys
-        url = f"{self.base_url}/-/npm/v1/keys"
-        doc = self._fetch_json(url, "its signing keys")
-        if isinstance(doc, str):
-            keys: tuple[RegistryKey, ...] | str = f"{NOT_PROVIDED} ({doc})"
-        else:
-            try:
-                keys = parse_registry_keys(doc)
-            except (KeyError, TypeError, ValueError, binascii.Error) as exc:
-                keys = f"{NOT_PROVIDED} (unusable signing keys: {exc.__class__.__name__})"
-            if not keys:
-                keys = f"{NOT_PROVIDED} (no ECDSA signing keys)"
+            if self._keyring is None:
+                self._keyring = keyring_for(self.base_url, self.trust, self.user_keys)
+            return self._keyring
+
+    def _served_contradictions(self) -> list[str]:
+        """What the registry's own keys endpoint says against the trusted keys; never used
+        to verify anything. Unreachable or unreadable: nothing to compare."""
         with self._lock:
-            self._keys = keys
-        return keys
+            if self._served is not None:
+                return self._served
+        found: list[str] = []
+        try:
+            doc = self.client.get_json(f"{self.base_url}/-/npm/v1/keys")
+            found = contradictions(self._keys(), parse_registry_keys(doc))
+        except (McpscanError, ValueError):
+            pass
+        with self._lock:
+            self._served = found
+        return found
 
     # -- attestations ------------------------------------------------------------------
 
-    def _attestations(self, node: ResolvedPackage,
-                      expected_sha512: str | None) -> list[ProvenanceResult]:
-        doc = self._fetch_json(self._attestations_url(node), "attestations")
+    def _attestations(self, node: ResolvedPackage, dist: Mapping[str, Any],
+                      expected: str | None,
+                      missing: list[str]) -> tuple[list[ProvenanceResult], datetime | None]:
+        """(publish, provenance) results and the publish attestation's integrated time."""
+        declared = dist.get("attestations")
+        if declared is None:
+            why = f"{NOT_PROVIDED} (no dist.attestations)"
+            return [absent(node, KIND_PUBLISH, why), absent(node, KIND_PROVENANCE, why)], None
+        both = (KIND_PUBLISH, KIND_PROVENANCE)
+        problem = _pointer_problem(node, declared)
+        if problem:
+            return [invalid(node, k, f"dist.attestations {problem}") for k in both], None
+        url = self._attestations_url(node)
+        try:
+            doc = self.client.get_json(url)
+        except NotFoundError:
+            why = f"dist.attestations declares attestations but {url} answered 404"
+            return [invalid(node, k, why) for k in both], None
+        except (NetworkError, RegistryError) as exc:
+            if isinstance(exc, NetworkError) or _withheld(exc):
+                why = f"declared attestations not fetched: {exc.message}"
+                missing.append(f"attestations of {node.name}@{node.version}: {exc.message}")
+                return [unknown(node, k, why) for k in both], None
+            return [invalid(node, k, f"declared attestations unreadable: {exc.message}")
+                    for k in both], None
         entries = doc.get("attestations") if isinstance(doc, dict) else None
-        if not isinstance(entries, list):
-            why = doc if isinstance(doc, str) else "no 'attestations' list"
-            return [absent(node, KIND_PUBLISH, f"{NOT_PROVIDED} ({why})"),
-                    absent(node, KIND_PROVENANCE, f"{NOT_PROVIDED} ({why})")]
+        if not isinstance(entries, list) or not entries:
+            why = f"declared attestations, but {url} holds no 'attestations' list"
+            return [invalid(node, k, why) for k in both], None
         publish = [e for e in entries if isinstance(e, dict)
                    and e.get("predicateType") == PUBLISH_PREDICATE]
         slsa = [e for e in entries if isinstance(e, dict)
                 and str(e.get("predicateType", "")).startswith(SLSA_PREFIX)]
-        results = []
+        results: list[ProvenanceResult] = []
+        logged: datetime | None = None
         if publish:
-            results.append(self._publish(node, publish[0], expected_sha512))
+            result, logged = self._publish(node, publish[0], expected)
+            results.append(result)
         else:
             results.append(absent(node, KIND_PUBLISH,
                                   f"{NOT_PROVIDED} (no publish attestation)"))
+        wanted = str(_dict(declared.get("provenance")).get("predicateType") or "")
         if slsa:
-            results.append(self._provenance(node, slsa[0], expected_sha512))
+            results.append(self._provenance(node, slsa[0], expected))
+        elif wanted:
+            results.append(invalid(node, KIND_PROVENANCE,
+                                   f"dist.attestations declares {wanted} provenance, which "
+                                   f"{url} does not hold"))
         else:
             results.append(absent(node, KIND_PROVENANCE,
                                   f"{NOT_PROVIDED} (no SLSA provenance attestation)"))
-        return results
+        return results, logged
 
     def _publish(self, node: ResolvedPackage, entry: Mapping[str, Any],
-                 expected_sha512: str | None) -> ProvenanceResult:
+                 expected: str | None) -> tuple[ProvenanceResult, datetime | None]:
         bundle = entry.get("bundle")
         if not isinstance(bundle, dict):
-            return invalid(node, KIND_PUBLISH, "the publish attestation has no bundle")
-        material = bundle.get("verificationMaterial")
-        hint = material.get("publicKey", {}).get("hint") if isinstance(material, dict) else None
+            return invalid(node, KIND_PUBLISH, "the publish attestation has no bundle"), None
+        material = _dict(bundle.get("verificationMaterial"))
+        hint = _dict(material.get("publicKey")).get("hint")
         if not isinstance(hint, str) or not hint:
-            return invalid(node, KIND_PUBLISH, "the publish attestation names no registry key")
-        envelope = bundle.get("dsseEnvelope")
-        sigs = envelope.get("signatures") if isinstance(envelope, dict) else None
-        sig_keyid = sigs[0].get("keyid") if isinstance(sigs, list) and sigs and isinstance(
-            sigs[0], dict) else None
+            return invalid(node, KIND_PUBLISH,
+                           "the publish attestation names no registry key"), None
+        sigs = _dict(bundle.get("dsseEnvelope")).get("signatures")
+        sig_keyid = _dict(sigs[0]).get("keyid") if isinstance(sigs, list) and sigs else None
         if sig_keyid and sig_keyid != hint:
             return invalid(node, KIND_PUBLISH,
-                           f"the envelope is signed by {sig_keyid} but names key {hint}")
-        keys = self._registry_keys()
-        if isinstance(keys, str):
-            return absent(node, KIND_PUBLISH, keys)
-        candidates = [k for k in keys if k.keyid == hint and k.serves(_USAGE_ATTESTATIONS)]
+                           f"the envelope is signed by {sig_keyid} but names key {hint}"), None
+        keyring = self._keys()
+        candidates = keyring.find(hint, USAGE_ATTESTATIONS)
         if not candidates:
             return invalid(node, KIND_PUBLISH,
-                           f"signed with key {hint}, which the registry does not publish "
-                           "for attestations")
-        trust = self._trust_material()
+                           f"signed with key {hint}, which is not among the trusted npm keys "
+                           f"for attestations ({keyring.source.description})"), None
         verified: VerifiedDsse | None = None
         error = ""
         for key in candidates:
             try:
-                verified = verify_dsse_bundle(bundle, trust, public_key=key.key)
+                verified = verify_dsse_bundle(bundle, self._trust_material(), public_key=key.key)
             except BundleVerificationError as exc:
                 error = exc.message
                 continue
-            problem = _window_problem([key], verified.integrated_time, "it was logged")
+            problem = _window_problem([key], _Timed(verified.integrated_time, "it was logged"))
             if problem:
-                return invalid(node, KIND_PUBLISH, f"registry key {hint}: {problem}")
+                return invalid(node, KIND_PUBLISH, f"registry key {hint}: {problem}"), None
             break
         if verified is None:
-            return invalid(node, KIND_PUBLISH, f"publish attestation: {error}")
-        statement, problem = _check_statement(node, verified, PUBLISH_PREDICATE,
-                                              expected_sha512)
+            return invalid(node, KIND_PUBLISH, f"publish attestation: {error}"), None
+        statement, problem = _check_statement(node, verified, PUBLISH_PREDICATE, expected)
         if problem:
-            return invalid(node, KIND_PUBLISH, f"publish attestation: {problem}")
-        predicate = statement.get("predicate")
-        if not isinstance(predicate, dict) or (predicate.get("name"), predicate.get(
-                "version")) != (node.name, node.version):
-            return invalid(node, KIND_PUBLISH,
-                           "publish attestation: the predicate names another package version")
+            return invalid(node, KIND_PUBLISH, f"publish attestation: {problem}"), None
+        predicate = _dict(statement.get("predicate"))
+        if (predicate.get("name"), predicate.get("version")) != (node.name, node.version):
+            return invalid(node, KIND_PUBLISH, "publish attestation: the predicate names "
+                                               "another package version"), None
         return ProvenanceResult(
             purl=node.purl, kind=KIND_PUBLISH, state=ProvenanceState.VERIFIED,
-            reason=f"publish attestation signed by registry key {hint}, logged in Rekor, "
-                   "subject matches the tarball",
+            reason=f"publish attestation signed by registry key {hint} "
+                   f"({keyring.source.description}), logged in Rekor, subject matches the "
+                   f"tarball{_gaps(verified)}",
             signer=hint, predicate_type=PUBLISH_PREDICATE,
-        )
+        ), verified.integrated_time
 
     def _provenance(self, node: ResolvedPackage, entry: Mapping[str, Any],
-                    expected_sha512: str | None) -> ProvenanceResult:
+                    expected: str | None) -> ProvenanceResult:
         predicate_type = str(entry.get("predicateType"))
         bundle = entry.get("bundle")
         if not isinstance(bundle, dict):
             return invalid(node, KIND_PROVENANCE, "the provenance attestation has no bundle")
         try:
-            if _sigstore_python_supports(bundle):
+            if sigstore_python_supports(bundle):
                 verified = self._verify_with_sigstore(bundle)
             else:
                 verified = verify_dsse_bundle(bundle, self._trust_material())
         except BundleVerificationError as exc:
             return invalid(node, KIND_PROVENANCE, f"provenance attestation: {exc.message}")
-        statement, problem = _check_statement(node, verified, predicate_type, expected_sha512)
+        statement, problem = _check_statement(node, verified, predicate_type, expected)
         if problem:
             return invalid(node, KIND_PROVENANCE, f"provenance attestation: {problem}")
-        assert verified.certificate is not None  # both paths require a Fulcio certificate
-        identity = _identity(verified.certificate, statement)
+        if verified.certificate is None:
+            return invalid(node, KIND_PROVENANCE,
+                           "provenance attestation: not signed by a Fulcio certificate")
+        identity = certificate_identity(verified.certificate, statement)
         return ProvenanceResult(
             purl=node.purl, kind=KIND_PROVENANCE, state=ProvenanceState.VERIFIED,
             reason="SLSA provenance signed by a Fulcio certificate, logged in Rekor, "
-                   "subject matches the tarball",
+                   f"subject matches the tarball{_gaps(verified)}",
             predicate_type=predicate_type, **identity,
         )
 
-    def _verify_with_sigstore(self, bundle: Mapping[str, Any]) -> VerifiedDsse:
-        from sigstore.errors import Error as SigstoreError
-        from sigstore.models import Bundle
+    # -- Sigstore ----------------------------------------------------------------------
 
-        try:
-            loaded = Bundle.from_json(json.dumps(bundle))
-            payload_type, payload = self._sigstore_verifier().verify_dsse(loaded,
-                                                                          _HasIssuer())
-        except (SigstoreError, ValueError) as exc:
-            raise BundleVerificationError(f"sigstore verification failed: {exc}") from None
-        # sigstore-python checked this time against the log; it is read back from the JSON.
-        logged = bundle["verificationMaterial"]["tlogEntries"][0]["integratedTime"]
-        return VerifiedDsse(
-            payload_type=payload_type, payload=payload,
-            integrated_time=_utc(int(logged)),
-            certificate=loaded.signing_certificate,
-        )
+    def _verify_with_sigstore(self, bundle: Mapping[str, Any]) -> VerifiedDsse:
+        return verify_with_sigstore(bundle, self._sigstore_verifier())
+
+    def _root_anchor(self) -> tuple[bytes, AnchorSource]:
+        if self.trusted_root_path is not None:
+            anchor = user_anchor(self.trusted_root_path, "Sigstore trusted root")
+        else:
+            anchor = self.trust.anchor(TRUSTED_ROOT_TARGET)
+        return anchor.content, anchor.source
 
     def _sigstore_verifier(self) -> Verifier:
-        from sigstore.models import TrustedRoot
-        from sigstore.verify import Verifier
-
         with self._lock:
             if self._verifier is None:
-                root = TrustedRoot.from_file(str(self.trusted_root_path))
-                self._verifier = Verifier(trusted_root=root)
+                self._verifier = sigstore_verifier(self._root_anchor()[0])
             return self._verifier
 
     def _trust_material(self) -> TrustMaterial:
         with self._lock:
             if self._trust is None:
-                self._trust = TrustMaterial.from_file(self.trusted_root_path)
+                self._trust = TrustMaterial.from_json(self._root_anchor()[0])
             return self._trust
 
     # -- integrity ---------------------------------------------------------------------
@@ -398,40 +446,44 @@ class NpmProvenance(ProvenanceVerifier):
         except NetworkError as exc:  # includes --offline cache misses
             raise ProvenanceUnavailable(f"npm {what}: {exc}") from None
         except RegistryError as exc:
+            if _withheld(exc):
+                raise ProvenanceUnavailable(f"npm {what}: {exc}") from None
             return f"{what}: {exc}"
 
 
-class _HasIssuer:
-    """Identity policy for sigstore-python: npm applies none, so any Fulcio identity is
-    accepted here and reported instead; only a certificate naming no OIDC issuer fails,
-    because then nothing could be reported."""
+def _pointer_problem(node: ResolvedPackage, declared: Any) -> str:
+    """Why ``dist.attestations`` is not a pointer to this version's attestations."""
+    if not isinstance(declared, dict):
+        return "is not an object"
+    url = declared.get("url")
+    if not isinstance(url, str) or "/-/npm/v1/attestations/" not in url:
+        return "names no attestations URL"
+    spec = unquote(url.rsplit("/-/npm/v1/attestations/", 1)[1])
+    if spec != f"{node.name}@{node.version}":
+        return f"points at the attestations of {spec}, not of {node.name}@{node.version}"
+    provenance = declared.get("provenance")
+    if provenance is not None and not isinstance(provenance, dict):
+        return "has a provenance entry that is not an object"
+    return ""
 
-    def verify(self, cert: x509.Certificate) -> None:
-        from sigstore.errors import VerificationError
 
-        if not _extension(cert, _OID_ISSUER) and not _extension(cert, _OID_ISSUER_V1):
-            raise VerificationError("the certificate names no OIDC issuer")
+def _withheld(exc: RegistryError) -> bool:
+    """401/403: the registry refused to answer, which says nothing about the material."""
+    return " answered 401" in exc.message or " answered 403" in exc.message
 
 
-def _sigstore_python_supports(bundle: Mapping[str, Any]) -> bool:
-    """sigstore-python 4.5.1 verifies certificate bundles whose log entries are dsse 0.0.1
-    with an inclusion proof and checkpoint; everything else takes the manual path."""
-    material = bundle.get("verificationMaterial")
-    if not isinstance(material, dict) or not (
-        "certificate" in material or "x509CertificateChain" in material
-    ):
-        return False
-    entries = material.get("tlogEntries")
-    if not isinstance(entries, list) or not entries:
-        return False
-    for entry in entries:
-        kind = entry.get("kindVersion", {}) if isinstance(entry, dict) else {}
-        proof = entry.get("inclusionProof") if isinstance(entry, dict) else None
-        if (kind.get("kind"), kind.get("version")) != ("dsse", "0.0.1"):
-            return False
-        if not isinstance(proof, dict) or not proof.get("checkpoint"):
-            return False
-    return True
+def _covered_until(source: AnchorSource) -> datetime | None:
+    """Up to when a keys document is known to list every key in use; None: up to now."""
+    if source.fresh:
+        return None
+    if source.kind == "tuf-cache" and source.refreshed:
+        return parse_time(source.refreshed)
+    return _PINNED_KEYS_DATE
+
+
+def _gaps(verified: VerifiedDsse) -> str:
+    gaps = manual_gaps(verified)
+    return f" (not checked: {'; '.join(gaps)})" if gaps else ""
 
 
 def _check_statement(node: ResolvedPackage, verified: VerifiedDsse, predicate_type: str,
@@ -463,109 +515,28 @@ def _check_statement(node: ResolvedPackage, verified: VerifiedDsse, predicate_ty
     return statement, f"the subject's sha512 is not the tarball's ({expected_sha512[:16]}…)"
 
 
-def _identity(cert: x509.Certificate, statement: Mapping[str, Any]) -> dict[str, str | None]:
-    issuer = _extension(cert, _OID_ISSUER) or _extension(cert, _OID_ISSUER_V1)
-    signer = _san(cert)
-    repository = _extension(cert, _OID_SOURCE_REPOSITORY)
-    if repository is None and issuer == _GITHUB_ISSUER:
-        legacy = _extension(cert, _OID_GH_REPOSITORY_V1)
-        repository = f"https://github.com/{legacy}" if legacy else None
-    ref = _extension(cert, _OID_SOURCE_REF) or _extension(cert, _OID_GH_REF_V1)
-    commit = _extension(cert, _OID_SOURCE_DIGEST) or _extension(cert, _OID_GH_SHA_V1)
-    workflow = _extension(cert, _OID_BUILD_SIGNER) or signer
-    claimed = _predicate_identity(statement)
-    return {
-        "source_repository": repository or claimed.get("repository"),
-        "workflow": workflow or claimed.get("workflow"),
-        "ref": ref or claimed.get("ref"),
-        "commit": commit or claimed.get("commit"),
-        "issuer": issuer,
-        "signer": signer,
-    }
+def _window(key: RegistryKey) -> str:
+    start = key.start.date().isoformat() if key.start else "…"
+    end = key.end.date().isoformat() if key.end else "…"
+    return f"from {start} to {end}"
 
 
-def _predicate_identity(statement: Mapping[str, Any]) -> dict[str, str]:
-    """What the build claims about itself (SLSA v1 or v0.2), for certificates too old to
-    carry the source extensions."""
-    predicate = _dict(statement.get("predicate"))
-    found: dict[str, str] = {}
-    workflow = _dict(_dict(_dict(predicate.get("buildDefinition")).get(
-        "externalParameters")).get("workflow"))
-    if workflow:
-        found.update({k: str(workflow[k]) for k in ("repository", "ref") if workflow.get(k)})
-        deps = _dict(predicate.get("buildDefinition")).get("resolvedDependencies")
-        if isinstance(deps, list) and deps:
-            commit = _dict(_dict(deps[0]).get("digest")).get("gitCommit")
-            if commit:
-                found["commit"] = str(commit)
-    source = _dict(_dict(predicate.get("invocation")).get("configSource"))
-    if source:
-        uri = str(source.get("uri", ""))
-        repo, _, ref = uri.removeprefix("git+").partition("@")
-        found.setdefault("repository", repo)
-        if ref:
-            found.setdefault("ref", ref)
-        sha1 = _dict(source.get("digest")).get("sha1")
-        if sha1:
-            found.setdefault("commit", str(sha1))
-        if source.get("entryPoint"):
-            found["workflow"] = str(source["entryPoint"])
-    return {k: v for k, v in found.items() if v}
-
-
-def _extension(cert: x509.Certificate, oid: str) -> str | None:
-    try:
-        ext = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(oid))
-    except x509.ExtensionNotFound:
-        return None
-    value = ext.value
-    raw = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
-    if not raw:
-        return None
-    # 1.8 onwards wrap the string in a DER UTF8String; 1.1-1.6 are the bare bytes.
-    if oid.rsplit(".", 1)[-1] not in {"1", "2", "3", "4", "5", "6"} and raw[0] == 0x0C:
-        raw = _der_content(raw)
-    try:
-        return raw.decode() or None
-    except UnicodeDecodeError:
-        return None
-
-
-def _der_content(raw: bytes) -> bytes:
-    length = raw[1]
-    if length < 0x80:
-        return raw[2:2 + length]
-    count = length & 0x7F
-    size = int.from_bytes(raw[2:2 + count], "big")
-    return raw[2 + count:2 + count + size]
-
-
-def _san(cert: x509.Certificate) -> str | None:
-    try:
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return None
-    for kind in (x509.UniformResourceIdentifier, x509.RFC822Name):
-        found = names.get_values_for_type(kind)
-        if found:
-            return str(found[0])
-    return None
-
-
-def _window_problem(keys: Sequence[RegistryKey], when: datetime | None, event: str) -> str:
-    """Why none of ``keys`` was valid at ``when``; empty when one was."""
+def _window_problem(keys: list[RegistryKey], timed: _Timed) -> str:
+    """Why none of ``keys`` was valid at the time; "unknown" when that matters and no time
+    is known; empty when one was valid."""
     if any(k.start is None and k.end is None for k in keys):
         return ""
+    when = timed.when
     if when is None:
-        return "the key has a validity window but the publish time is unknown"
-    for key in keys:
-        if (key.start is None or key.start <= when) and (key.end is None or when < key.end):
-            return ""
+        now = datetime.now(timezone.utc)
+        return "" if any(k.valid_at(now) for k in keys) else "unknown"
+    if any(k.valid_at(when) for k in keys):
+        return ""
     key = keys[0]
     if key.end is not None and when >= key.end:
-        return f"expired {key.end.isoformat()}, before {event} ({when.isoformat()})"
+        return f"expired {key.end.isoformat()}, before {timed.source} ({when.isoformat()})"
     start = key.start.isoformat() if key.start else "?"
-    return f"not valid until {start}, after {event} ({when.isoformat()})"
+    return f"not valid until {start}, after {timed.source} ({when.isoformat()})"
 
 
 def npm_purl(name: str, version: str) -> str:
@@ -608,9 +579,5 @@ def _ecdsa_ok(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) 
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _utc(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 

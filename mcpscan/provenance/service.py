@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from mcpscan.errors import McpscanError
 from mcpscan.models import Graph, PackageRef, ProvenanceResult, ProvenanceState, ResolvedPackage
 from mcpscan.provenance.integrity import IntegrityVerifier, problem_results
-from mcpscan.provenance.interface import INTEGRITY_KIND, absent
+from mcpscan.provenance.interface import INTEGRITY_KIND, ProvenanceIncomplete, absent, unknown
 
 if TYPE_CHECKING:  # pragma: no cover
     from mcpscan.net.http import HttpClient
+    from mcpscan.provenance.trust import TrustStore
+    from mcpscan.registry.npm import NpmRegistry
     from mcpscan.registry.pypi import PypiRegistry
 
 T = TypeVar("T")
@@ -38,6 +40,8 @@ class ProvenanceReport:
     # One entry per graph given: None where the graph was None (not resolved).
     results: list[tuple[ProvenanceResult, ...] | None] = field(default_factory=list)
     incomplete: tuple[str, ...] = ()  # artifacts that could not be checked, and why
+    # What verification was anchored in: {"sigstore_trusted_root": {...}, "npm_keys": {...}}
+    trust: Mapping[str, Any] = field(default_factory=dict)
 
 
 def build_provenance_service(
@@ -48,13 +52,19 @@ def build_provenance_service(
     trusted_root_path: Path | None = None,
     verify_artifacts: bool = False,
     pypi_registry: PypiRegistry | None = None,
+    trust: TrustStore | None = None,
+    npm_keys: Mapping[str, Path] | None = None,
+    npm_registry: NpmRegistry | None = None,
 ) -> ProvenanceService:
     """The service for a scan: npm through ``npm_registry_url`` (``NpmRegistry.base_url``),
     PyPI through the Integrity API at ``pypi_integrity_url``
     (:func:`mcpscan.provenance.pypi.integrity_base_url`). An ecosystem given no URL gets no
     verifier, so its artifacts are reported ABSENT, never skipped. Integrity is checked for
     every ecosystem: ``verify_artifacts`` downloads the launched artifacts, and
-    ``pypi_registry`` lets lockfile digests be compared with the index."""
+    ``pypi_registry`` lets lockfile digests be compared with the index. ``trust`` holds the
+    pinned anchors (refreshed through TUF when it may), ``npm_keys`` the keys the user named
+    for registries of their own, and ``npm_registry`` gives the full documents' publish
+    times for versions resolved from abbreviated ones."""
     from mcpscan.provenance.npm import NpmProvenance
     from mcpscan.provenance.pypi import PypiProvenance
 
@@ -62,7 +72,10 @@ def build_provenance_service(
         "pypi": PypiProvenance(client, pypi_integrity_url),
     }
     if npm_registry_url:
-        verifiers["npm"] = NpmProvenance(client, npm_registry_url, trusted_root_path)
+        verifiers["npm"] = NpmProvenance(
+            client, npm_registry_url, trusted_root_path, trust=trust, user_keys=npm_keys,
+            publish_time=_publish_times(npm_registry) if npm_registry is not None else None,
+        )
     integrity = IntegrityVerifier(client, verify_artifacts=verify_artifacts,
                                   pypi_registry=pypi_registry)
     return ProvenanceService(verifiers, client=client, integrity=integrity)
@@ -119,7 +132,23 @@ class ProvenanceService:
             results.append(None if graph is None and not found else tuple(found))
         incomplete = tuple(o.failure for o in (*outcomes.values(), *bundle_outcomes.values())
                            if o.failure)
-        return ProvenanceReport(results=results, incomplete=incomplete)
+        return ProvenanceReport(results=results, incomplete=incomplete,
+                                trust=self.trust_sources() if unique else {})
+
+    def trust_sources(self) -> dict[str, Any]:
+        """Which trust root and npm keys the verifiers used (for the report)."""
+        found: dict[str, Any] = {}
+        for verifier in self.verifiers.values():
+            for name, method in (("sigstore_trusted_root", "trusted_root_source"),
+                                 ("npm_keys", "keys_source")):
+                get = getattr(verifier, method, None)
+                if get is None or name in found:
+                    continue
+                try:
+                    found[name] = get().as_json()
+                except McpscanError as exc:
+                    found[name] = {"source": "unavailable", "note": exc.message}
+        return found
 
     def _check_one(self, node: ResolvedPackage, root: bool) -> _Outcome:
         verifier = self.verifiers.get(node.ecosystem)
@@ -131,10 +160,16 @@ class ProvenanceService:
         else:
             try:
                 found.extend(verifier.check(node))
+            except ProvenanceIncomplete as exc:
+                # Declared material whose source could not be reached: what was established
+                # stays, the rest is UNKNOWN and the scan incomplete.
+                found.extend(exc.results)
+                failures.append(f"provenance of {node.name}@{node.version} not fully checked: "
+                                f"{exc.message}")
             except McpscanError as exc:
                 # Unreachable registry, --offline cache miss, unusable trust root: not checked.
                 failure = f"provenance of {node.name}@{node.version} not checked: {exc.message}"
-                found.append(absent(node, _KINDS.get(node.ecosystem, "unsupported"), failure))
+                found.append(unknown(node, _KINDS.get(node.ecosystem, "unsupported"), failure))
                 failures.append(failure)
         if self.integrity is not None:
             try:
@@ -166,6 +201,20 @@ class _Outcome:
 
 # The kind of the ABSENT result standing in for the checks that could not run.
 _KINDS = {"pypi": "pep740", "npm": "npm-provenance"}
+
+
+def _publish_times(registry: NpmRegistry) -> Callable[[str, str], str | None]:
+    """Publish times from the full document, through the resolver's registry client (its
+    trimmed, cached packuments); raises NetworkError when the registry cannot be asked."""
+    from mcpscan.errors import RegistryError
+
+    def lookup(name: str, version: str) -> str | None:
+        try:
+            return registry.package(name).times.get(version)
+        except RegistryError:  # not found, not a packument: no time to learn
+            return None
+
+    return lookup
 
 
 def _distinct(nodes: Iterable[ResolvedPackage]) -> list[ResolvedPackage]:

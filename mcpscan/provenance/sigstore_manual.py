@@ -7,12 +7,23 @@ v0.1 bundles that carry only a signed entry timestamp. This module verifies them
 the spec so a reader can check each against it:
 
 (1) DSSE PAE signature, (2) certificate chain to a Fulcio CA of the trusted root,
-(3) integrated time within the certificate validity, (4) Rekor signed entry timestamp,
-(5) the log body binds the envelope, (6) RFC 6962 inclusion proof when present.
+(3) integrated time within the certificate validity, (4) Rekor signed entry timestamp with
+the log key of the trusted root, (5) the log body binds the envelope, (6) RFC 6962
+inclusion proof, checked against a checkpoint whose signature is verified with the same
+log key (an inclusion proof is only as good as the root it leads to).
 Step (7), the statement subject, is ecosystem specific and done by the caller.
 
-Not checked here (documented gaps): SCTs embedded in the Fulcio certificate and the
-signature on the inclusion proof's checkpoint.
+What is required is decided by what the bundle is (:func:`bundle_shape`), never by a field
+no signature covers: an inclusion proof, when present, is always checked with its
+checkpoint; a bundle whose content is v0.2 or later (a ``certificate`` field is v0.3) must
+carry both, whatever its ``mediaType`` says; only a bundle that is v0.1 by every measure may
+rely on the signed entry timestamp alone.
+
+Not checked here (documented gaps, also named in the result's reason when they applied):
+
+* the SCTs embedded in the Fulcio certificate (certificate transparency);
+* Rekor v2 entries (``hashedrekord``/``dsse`` 0.0.2, Ed25519 log keys, RFC 3161
+  timestamps instead of an integrated time): rejected here, verified by sigstore-python.
 """
 
 from __future__ import annotations
@@ -21,11 +32,13 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -36,6 +49,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from mcpscan.errors import ProvenanceError
 
 _IN_TOTO = "application/vnd.in-toto+json"
+_MEDIA_VERSION = re.compile(r"(?:version=|bundle\.v)(\d+)\.(\d+)")
+GAP_SCT = "the certificate's embedded SCTs (manual verifier)"
 
 
 class BundleVerificationError(ProvenanceError):
@@ -128,6 +143,40 @@ class VerifiedDsse:
     payload: bytes = field(repr=False)
     integrated_time: datetime
     certificate: x509.Certificate | None = field(default=None, repr=False)
+    gaps: tuple[str, ...] = ()  # what this path did not check
+
+
+@dataclass(frozen=True)
+class BundleShape:
+    """What a bundle is, read from its content."""
+
+    certificate: bool  # certificate-backed (else a public-key bundle)
+    version: tuple[int, int]  # at least what the content implies, whatever mediaType says
+    entry_kinds: tuple[tuple[str, str], ...]
+
+
+def bundle_shape(bundle: Mapping[str, Any]) -> BundleShape:
+    material = bundle.get("verificationMaterial")
+    material = material if isinstance(material, dict) else {}
+    found = _MEDIA_VERSION.search(str(bundle.get("mediaType", "")))
+    declared = (int(found[1]), int(found[2])) if found else (0, 1)
+    # "certificate" (a leaf without its chain) exists only from v0.3 on: a bundle holding it
+    # cannot be a v0.1 bundle, whatever its unsigned mediaType claims.
+    implied = (0, 3) if "certificate" in material else (0, 1)
+    entries = material.get("tlogEntries")
+    kinds = tuple(
+        (str(_d(e.get("kindVersion")).get("kind")), str(_d(e.get("kindVersion")).get("version")))
+        for e in (entries if isinstance(entries, list) else []) if isinstance(e, dict)
+    )
+    return BundleShape(
+        certificate="certificate" in material or "x509CertificateChain" in material,
+        version=max(declared, implied),
+        entry_kinds=kinds,
+    )
+
+
+def manual_gaps(verified: VerifiedDsse) -> tuple[str, ...]:
+    return verified.gaps
 
 
 def verify_dsse_bundle(
@@ -155,7 +204,7 @@ def _verify(
     trust: TrustMaterial,
     public_key: ec.EllipticCurvePublicKey | None,
 ) -> VerifiedDsse:
-    media_type = str(bundle.get("mediaType", ""))
+    shape = bundle_shape(bundle)
     material = bundle["verificationMaterial"]
     envelope = bundle["dsseEnvelope"]
     payload_type = str(envelope["payloadType"])
@@ -210,23 +259,28 @@ def _verify(
     # (4) The SET is Rekor's signature over the entry and its integrated time; without it
     # the integrated time above would be the bundle author's claim.
     body_b64 = str(entry["canonicalizedBody"])
-    _check_set(entry, body_b64, trust, integrated)
+    log, log_id = _log_for(entry, trust, integrated)
+    _check_set(entry, body_b64, log, log_id, integrated)
 
     # (5) The logged body must describe this envelope, or the log vouches for another one.
     body = base64.b64decode(body_b64, validate=True)
     _check_body_binding(entry, json.loads(body), payload, signature, key)
 
     # (6) Inclusion proof: required from bundle v0.2 on; v0.1 bundles may rely on the SET.
+    # A proof that is present is checked whatever the version, with its checkpoint.
     proof = entry.get("inclusionProof")
     if proof:
         _check_inclusion(proof, body)
-    elif not media_type.endswith("version=0.1"):
+        _check_checkpoint(proof, log, log_id)
+    elif shape.version > (0, 1):
         raise BundleVerificationError(
-            "step 6: the log entry has no inclusion proof (required for bundles after v0.1)"
+            f"step 6: the log entry has no inclusion proof (required for bundle "
+            f"v{shape.version[0]}.{shape.version[1]})"
         )
 
     return VerifiedDsse(payload_type=payload_type, payload=payload,
-                        integrated_time=integrated, certificate=certificate)
+                        integrated_time=integrated, certificate=certificate,
+                        gaps=(GAP_SCT,) if certificate is not None else ())
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -268,12 +322,8 @@ def _check_chain(leaf: x509.Certificate, trust: TrustMaterial, when: datetime) -
     )
 
 
-def _check_set(entry: Mapping[str, Any], body_b64: str, trust: TrustMaterial,
-               integrated: datetime) -> None:
-    promise = entry.get("inclusionPromise") or {}
-    set_b64 = promise.get("signedEntryTimestamp")
-    if not set_b64:
-        raise BundleVerificationError("step 4: the log entry has no signed entry timestamp")
+def _log_for(entry: Mapping[str, Any], trust: TrustMaterial,
+             integrated: datetime) -> tuple[_LogKey, bytes]:
     log_id = base64.b64decode(entry["logId"]["keyId"], validate=True)
     log = trust.tlogs.get(log_id)
     if log is None:
@@ -284,6 +334,15 @@ def _check_set(entry: Mapping[str, Any], body_b64: str, trust: TrustMaterial,
         raise BundleVerificationError(
             f"step 4: the log key of {log.base_url} was not valid at {integrated.isoformat()}"
         )
+    return log, log_id
+
+
+def _check_set(entry: Mapping[str, Any], body_b64: str, log: _LogKey, log_id: bytes,
+               integrated: datetime) -> None:
+    promise = entry.get("inclusionPromise") or {}
+    set_b64 = promise.get("signedEntryTimestamp")
+    if not set_b64:
+        raise BundleVerificationError("step 4: the log entry has no signed entry timestamp")
     # Rekor signs the canonical JSON (sorted keys, no spaces) of these four fields; plain
     # strings and integers canonicalise the same under RFC 8785 and json.dumps.
     signed = json.dumps(
@@ -350,6 +409,45 @@ def _check_inclusion(proof: Mapping[str, Any], body: bytes) -> None:
         )
 
 
+def _check_checkpoint(proof: Mapping[str, Any], log: _LogKey, log_id: bytes) -> None:
+    """The proof's root must be one the log signed: a signed note (C2SP) whose origin is the
+    log's host, whose tree size and root hash are the proof's, signed by the log key."""
+    envelope = _d(proof.get("checkpoint")).get("envelope")
+    if not isinstance(envelope, str) or not envelope:
+        raise BundleVerificationError(
+            "step 6: the inclusion proof has no checkpoint, so its root hash is unsigned"
+        )
+    text, blank, signature_lines = envelope.partition("\n\n")
+    lines = text.split("\n")
+    if not blank or len(lines) < 3:
+        raise BundleVerificationError("step 6: the checkpoint is not a signed note")
+    origin, size, root = lines[0], lines[1], lines[2]
+    host = urlsplit(log.base_url).hostname or log.base_url
+    if origin.split(" ", 1)[0] != host:
+        raise BundleVerificationError(
+            f"step 6: the checkpoint is for the log {origin.split(' ', 1)[0]!r}, not {host}"
+        )
+    signed = (text + "\n").encode()
+    verified = False
+    for line in signature_lines.split("\n"):
+        if not line.startswith("\u2014 "):
+            continue
+        raw = base64.b64decode(line.rsplit(" ", 1)[-1], validate=True)
+        # The first four bytes name the key (the log id's prefix), the rest is the signature.
+        if raw[:4] == log_id[:4] and _ecdsa_ok(log.key, raw[4:], signed):
+            verified = True
+    if not verified:
+        raise BundleVerificationError(
+            f"step 6: the checkpoint is not signed by the log key of {log.base_url}"
+        )
+    if (size, base64.b64decode(root, validate=True)) != (
+        str(int(proof["treeSize"])), base64.b64decode(proof["rootHash"], validate=True)
+    ):
+        raise BundleVerificationError(
+            "step 6: the checkpoint signs another tree than the inclusion proof's"
+        )
+
+
 def root_from_inclusion_proof(index: int, size: int, leaf_hash: bytes,
                               path: Sequence[bytes]) -> bytes | None:
     """RFC 9162 §2.1.3.2 (the RFC 6962 audit path); None when the path cannot fit."""
@@ -411,3 +509,7 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

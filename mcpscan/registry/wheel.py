@@ -80,13 +80,6 @@ def read_remote_wheel(
         return _read_wheel(cast(IO[bytes], remote), project=project, via=via, url=url)
 
 
-def download_wheel(
-    client: HttpClient, url: str, *, project: str, sha256: str | None = None
-) -> WheelContents:
-    """The same facts from a full download (the last resort)."""
-    return read_wheel_bytes(_download(client, url, sha256), project=project)
-
-
 def read_wheel_bytes(data: bytes, *, project: str, via: str = "download") -> WheelContents:
     return _read_wheel(io.BytesIO(data), project=project, via=via, url=None)
 

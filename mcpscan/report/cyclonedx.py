@@ -158,7 +158,8 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
     if results is None:
         return [_prop("provenance", PROVENANCE_NOT_CHECKED)]
     states = {r.state.value for r in results if r.kind in ("npm-provenance", "pep740")}
-    overall = next((s for s in ("invalid", "verified", "absent") if s in states), "absent")
+    overall = next((s for s in ("invalid", "unknown", "verified", "absent") if s in states),
+                   "absent")
     props = [_prop("provenance", overall)]
     for r in results:
         props.append(_prop(f"provenance:{r.kind}", r.state.value))
@@ -359,7 +360,7 @@ def _add_connector(graph: _Graph, cr: ConnectorResult, ref: str) -> None:
         for node in cr.graph.nodes:
             proofs = None if checked is None else checked.get(node.purl, [])
             graph.add_component(node.purl, _resolved_component(node, proofs))
-        nodes = {n.purl for n in cr.graph.nodes}
+        nodes = cr.graph.by_purl
         for edge in cr.graph.edges:
             # An edge to a package that is not a node would dangle in the SBOM.
             if edge.parent in nodes and edge.child in nodes:

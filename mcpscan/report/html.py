@@ -13,7 +13,6 @@ import functools
 import hashlib
 import html
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from importlib import resources
 
@@ -25,13 +24,18 @@ from mcpscan.models import (
     Finding,
     Graph,
     Launch,
-    ResolvedPackage,
     ScanResult,
     Setting,
     Severity,
     ValueKind,
 )
-from mcpscan.report._common import all_findings, command_basename, scrub_urls, sorted_findings
+from mcpscan.report._common import (
+    all_findings,
+    command_basename,
+    coverage_summary,
+    scrub_urls,
+    sorted_findings,
+)
 from mcpscan.report.interface import Renderer
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -136,7 +140,7 @@ def _summary(result: ScanResult, rows: list[tuple[str, Finding]]) -> str:
             "could not be read, so this verdict cannot be trusted as a pass.</p>"
         )
     overview = _table(
-        ["Connector", "Source", "Launcher", "Packages pinned", "Score", "Verdict"],
+        ["Connector", "Source", "Launcher", "Packages pinned", "Score", "Verdict", "Coverage"],
         [
             [
                 f'<a href="#{_anchor(i)}">{e(cr.connector.name)}</a>',
@@ -145,6 +149,7 @@ def _summary(result: ScanResult, rows: list[tuple[str, Finding]]) -> str:
                 _pinned(cr),
                 str(cr.score),
                 f'<span class="badge {e(cr.verdict)}">{e(cr.verdict.upper())}</span>',
+                e(coverage_summary(cr)),
             ]
             for i, cr in enumerate(result.connectors)
         ],
@@ -367,15 +372,13 @@ def _graph(graph: Graph) -> str:
 
 
 def _tree(graph: Graph) -> str:
-    by_purl: dict[str, ResolvedPackage] = {n.purl: n for n in graph.nodes}
-    children: dict[str, list[Edge]] = defaultdict(list)
-    for edge in graph.edges:
-        children[edge.parent].append(edge)
+    by_purl = graph.by_purl
+    children = graph.edges_from
     expanded: set[str] = set()
 
     def label(purl: str, edge: Edge | None) -> str:
         node = by_purl.get(purl)
-        text = _code(f"{node.name}@{node.version}") if node else _code(purl)
+        text = _code(graph.label(purl))
         if node:
             text += f' <span class="muted">{e(node.decided_by.value)}</span>'
         if edge is not None:
@@ -428,6 +431,7 @@ def _connector(index: int, cr: ConnectorResult) -> str:
         _settings("Environment", conn.env),
         _settings("Headers", conn.headers),
     ]
+    parts.append(_coverage(cr))
     if cr.graph is not None:
         parts.append(_graph(cr.graph))
     else:
@@ -444,6 +448,25 @@ def _connector(index: int, cr: ConnectorResult) -> str:
         parts.append("<h4>Findings</h4><p>None.</p>")
     parts.append("</section>")
     return "".join(parts)
+
+
+def _coverage(cr: ConnectorResult) -> str:
+    """The connector's coverage ledger: what was checked, what was not and why."""
+    if cr.coverage is None:
+        return '<p class="muted">Coverage: not recorded.</p>'
+    rows = [
+        [
+            e(c.family.label),
+            f'<span class="coverage {e(c.state.value)}">{e(c.state.value)}</span>',
+            e(c.cause.value if c.cause is not None else ""),
+            e(scrub_urls(c.reason)),
+        ]
+        for c in cr.coverage.entries
+    ]
+    title = "Coverage" if cr.coverage.complete else "Coverage (gaps: never a clean 100)"
+    return f"<h4>{e(title)}</h4>" + _table(
+        ["Check family", "State", "Cause", "Reason"], rows, cls="coverage"
+    )
 
 
 def _provenance(result: ScanResult) -> str:
@@ -468,7 +491,8 @@ def _provenance(result: ScanResult) -> str:
             ]
             continue
         for r in cr.provenance:
-            style = {"verified": "sev-info", "absent": "sev-medium", "invalid": "sev-critical"}
+            style = {"verified": "sev-info", "absent": "sev-medium", "unknown": "sev-medium",
+                     "invalid": "sev-critical"}
             who = ", ".join(
                 x for x in (r.source_repository, r.workflow, r.issuer, r.signer) if x
             )

@@ -14,6 +14,7 @@ from mcpscan.models import (
     AdvisoryHit,
     ConnectorResult,
     ContainerFacts,
+    CoverageLedger,
     Diagnostic,
     Finding,
     Graph,
@@ -137,13 +138,11 @@ def _finding(finding: Finding) -> dict[str, Any]:
 def _graph(graph: Graph | None) -> dict[str, Any] | None:
     if graph is None:
         return None
-    roots = set(graph.roots)
     return {
         "size": len(graph.nodes),
         "roots": [
             {"purl": n.purl, "name": n.name, "version": n.version, "decided_by": n.decided_by.value}
-            for n in graph.nodes
-            if n.purl in roots
+            for n in graph.root_nodes
         ],
         "nodes": [
             {
@@ -273,7 +272,23 @@ def _connector(cr: ConnectorResult) -> dict[str, Any]:
         "graph": _graph(cr.graph),
         "advisories": _advisories(cr.advisories),
         "provenance": _provenance(cr.provenance),
+        "coverage": _coverage(cr.coverage),
     }
+
+
+def _coverage(ledger: CoverageLedger | None) -> list[dict[str, Any]] | None:
+    if ledger is None:
+        return None
+    return [
+        {
+            "family": c.family.value,
+            "title": c.family.label,
+            "state": c.state.value,
+            "cause": c.cause.value if c.cause is not None else None,
+            "reason": scrub_urls(c.reason),
+        }
+        for c in ledger.entries
+    ]
 
 
 def _diagnostic(diag: Diagnostic) -> dict[str, Any]:
@@ -293,7 +308,13 @@ def _summary(result: ScanResult) -> dict[str, Any]:
             waived += 1
         else:
             counts[f.severity.label] += 1
-    return {"connectors": len(result.connectors), "findings": counts, "waived": waived}
+    gaps = sum(1 for cr in result.connectors if cr.coverage and not cr.coverage.complete)
+    return {
+        "connectors": len(result.connectors),
+        "findings": counts,
+        "waived": waived,
+        "coverage_gaps": gaps,
+    }
 
 
 def to_dict(result: ScanResult) -> dict[str, Any]:

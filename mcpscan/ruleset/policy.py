@@ -28,9 +28,11 @@ _TOP_KEYS = (
     "rotation_requires_approval",
     "trusted_publishers",
     "allowed_registries",
+    "npm",
     "rules",
     "waivers",
 )
+_NPM_KEYS = ("keys",)
 _RULE_KEYS = ("severity", "enabled")
 _WAIVER_KEYS = ("rule", "target", "advisory", "reason", "owner", "approver", "expires")
 _WAIVER_REQUIRED = ("rule", "reason", "approver", "expires")
@@ -127,6 +129,9 @@ class Policy:
     allowed_registries: tuple[str, ...] = ()
     rule_overrides: tuple[RuleOverride, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    # [npm] keys: registry URL -> keys file, the only way a registry's own signing keys are
+    # trusted (relative paths are relative to the policy file)
+    npm_keys: tuple[tuple[str, Path], ...] = ()
     source: str | None = None  # the file it was read from; None for the built-in default
 
     def override_for(self, rule_id: str) -> RuleOverride | None:
@@ -213,11 +218,31 @@ class _Reader:
                         i,
                     )
             changes["allowed_registries"] = registries
+        if "npm" in data:
+            changes["npm_keys"] = self.npm_keys(data["npm"])
         if "rules" in data:
             changes["rule_overrides"] = self.rule_overrides(data["rules"])
         if "waivers" in data:
             changes["waivers"] = self.waivers(data["waivers"])
         return dataclasses.replace(policy, **changes)  # type: ignore[arg-type]
+
+    def npm_keys(self, table: object) -> tuple[tuple[str, Path], ...]:
+        if not isinstance(table, dict):
+            raise self.fail("[npm] must be a table", "npm")
+        self.reject_unknown(table, _NPM_KEYS, ("npm",))
+        keys = table.get("keys", {})
+        if not isinstance(keys, dict):
+            raise self.fail("[npm] keys must be a table of registry URL = keys file", "npm",
+                            "keys")
+        found = []
+        base = Path(self.where).parent
+        for url, file in keys.items():
+            if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+                raise self.fail(f"[npm] keys: {url!r} is not an http(s) registry URL",
+                                "npm", "keys", url)
+            path = Path(self.string(file, "npm", "keys", url)).expanduser()
+            found.append((url, path if path.is_absolute() else base / path))
+        return tuple(found)
 
     def reject_unknown(
         self, table: Mapping[str, object], allowed: Collection[str], path: tuple[str | int, ...]

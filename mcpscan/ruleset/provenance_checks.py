@@ -36,10 +36,6 @@ _SHORTHAND_HOSTS = {"github": "github.com", "gitlab": "gitlab.com", "bitbucket":
 _PYPI_SEPARATORS = re.compile(r"[-_.]+")
 
 
-def _label(node: ResolvedPackage) -> str:
-    return f"{node.name}@{node.version}"
-
-
 def _by_purl(results: Sequence[ProvenanceResult]) -> dict[str, list[ProvenanceResult]]:
     found: dict[str, list[ProvenanceResult]] = {}
     for result in results:
@@ -101,12 +97,12 @@ def provenance_missing(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         return
     results = _by_purl(provenance)
     severity = Severity.HIGH if policy.require_provenance else None
-    for node in _roots(graph):
+    for node in graph.root_nodes:
         found = results.get(node.purl, [])
         if _verified_build(found):
             continue
         yield Hit(
-            f"the launched package {_label(node)} has no verified build provenance",
+            f"the launched package {node.label} has no verified build provenance",
             evidence=_describe(found),
             component=node.purl,
             severity=severity,
@@ -118,12 +114,12 @@ def provenance_missing(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
 
 @check("provenance_invalid")
 def provenance_invalid(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
-    nodes = _nodes(facts.graph)
+    graph = facts.graph or Graph()
     for result in facts.provenance or ():
         if result.state is not ProvenanceState.INVALID or result.kind == INTEGRITY_KIND:
             continue
         yield Hit(
-            f"{_name(result.purl, nodes)}: {result.kind} does not verify",
+            f"{graph.label(result.purl)}: {result.kind} does not verify",
             evidence=result.reason,
             component=result.purl,
         )
@@ -134,11 +130,11 @@ def provenance_invalid(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
 
 @check("integrity_mismatch")
 def integrity_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
-    nodes = _nodes(facts.graph)
+    graph = facts.graph or Graph()
     for result in facts.provenance or ():
         if result.state is ProvenanceState.INVALID and result.kind == INTEGRITY_KIND:
             yield Hit(
-                f"{_name(result.purl, nodes)}: the artifact digest does not match",
+                f"{graph.label(result.purl)}: the artifact digest does not match",
                 evidence=result.reason,
                 component=result.purl,
             )
@@ -152,8 +148,7 @@ def source_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     graph, provenance = facts.graph, facts.provenance
     if graph is None or provenance is None:
         return
-    nodes = _nodes(graph)
-    roots = set(graph.roots)
+    nodes = graph.by_purl
     server_repo = facts.connector.repository
     seen: set[tuple[str, str]] = set()
     for result in provenance:
@@ -163,7 +158,7 @@ def source_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             continue
         attested = result.source_repository
         declared = [("the package's declared repository", node.facts.repository)]
-        if node.purl in roots:
+        if graph.is_root(node.purl):
             declared.append(("the server.json repository", server_repo))
         for where, repo in declared:
             if not (attested and repo):
@@ -174,7 +169,7 @@ def source_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
                 continue
             seen.add((node.purl, where))
             yield Hit(
-                f"{_label(node)} was built from {attested}, not from {where} {repo}",
+                f"{node.label} was built from {attested}, not from {where} {repo}",
                 evidence=f"{result.kind} attested repository {attested}; {where} {repo}",
                 component=node.purl,
             )
@@ -184,7 +179,7 @@ def source_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             seen.add((node.purl, "trusted"))
             who = attested or result.workflow or result.signer or "an unnamed publisher"
             yield Hit(
-                f"{_label(node)} was built by {who}, which is not a trusted publisher",
+                f"{node.label} was built by {who}, which is not a trusted publisher",
                 evidence=f"{result.kind}: repository {attested or 'none'}, workflow "
                          f"{result.workflow or 'none'}; trusted_publishers: "
                          + ", ".join(policy.trusted_publishers),
@@ -230,7 +225,7 @@ def unverified_proxy(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         found = results.get(node.purl, [])
         if not _verified_build(found):
             yield Hit(
-                f"the {hop.kind} proxy {_label(node)} has no verified build provenance; it "
+                f"the {hop.kind} proxy {node.label} has no verified build provenance; it "
                 "sees every token and tool call",
                 evidence=_describe(found),
                 component=node.purl,
@@ -250,23 +245,10 @@ def _find(graph: Graph | None, ref: PackageRef) -> ResolvedPackage | None:
     if ref.requested and ref.version_kind is VersionKind.EXACT:
         exact = [n for n in matches if n.version == ref.requested.lstrip("=")]
         matches = exact or matches
-    roots = set(graph.roots)
-    matches.sort(key=lambda n: n.purl not in roots)
+    matches.sort(key=lambda n: not graph.is_root(n.purl))
     return matches[0] if matches else None
 
 
 # --- helpers over the graph -----------------------------------------------------------------
 
 
-def _roots(graph: Graph) -> list[ResolvedPackage]:
-    roots = set(graph.roots)
-    return [n for n in graph.nodes if n.purl in roots]
-
-
-def _nodes(graph: Graph | None) -> dict[str, ResolvedPackage]:
-    return {n.purl: n for n in graph.nodes} if graph is not None else {}
-
-
-def _name(purl: str, nodes: dict[str, ResolvedPackage]) -> str:
-    node = nodes.get(purl)
-    return _label(node) if node is not None else purl

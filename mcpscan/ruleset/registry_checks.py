@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcpscan.models import Graph, PackageFacts, PackageRef, ResolvedPackage, Severity
+from mcpscan.models import PackageFacts, PackageRef, ResolvedPackage, Severity
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
 from mcpscan.ruleset.registry import check
@@ -26,11 +26,6 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 YOUNG_PACKAGE_DAYS = 90
-
-
-def _roots(graph: Graph) -> list[ResolvedPackage]:
-    roots = set(graph.roots)
-    return [n for n in graph.nodes if n.purl in roots]
 
 
 def _when(stamp: str | None) -> _dt.datetime | None:
@@ -58,10 +53,6 @@ def _today(facts: ConnectorFacts) -> _dt.date:
     return facts.today or _dt.date.today()
 
 
-def _label(node: ResolvedPackage) -> str:
-    return f"{node.name}@{node.version}"
-
-
 def _registry_consulted(f: PackageFacts) -> bool:
     """Whether registry metadata reached this node: a lockfile entry or an abbreviated
     document carries none of these, so an absent repository there is unknown, not absent."""
@@ -87,18 +78,17 @@ def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     graph = facts.graph
     if graph is None:
         return
-    roots = set(graph.roots)
     unknown: list[str] = []
     for node in graph.nodes:
-        launched = node.purl in roots
+        launched = graph.is_root(node.purl)
         sev = Severity.HIGH if launched else None
         where = "the launched package" if launched else "a dependency"
         f = node.facts
         if _install_code_unknown(node):
-            unknown.append(_label(node))
+            unknown.append(node.label)
         if f.install_scripts:
             yield Hit(
-                f"{where} {_label(node)} runs code at install time "
+                f"{where} {node.label} runs code at install time "
                 f"({', '.join(f.install_scripts)})",
                 evidence="scripts: " + ", ".join(f.install_scripts),
                 component=node.purl,
@@ -106,7 +96,7 @@ def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             )
         elif f.has_install_script:
             yield Hit(
-                f"{where} {_label(node)} runs code at install time (the registry marks it "
+                f"{where} {node.label} runs code at install time (the registry marks it "
                 "hasInstallScript, e.g. a native build through binding.gyp)",
                 evidence="hasInstallScript",
                 component=node.purl,
@@ -116,14 +106,14 @@ def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             # A .pth file in site-packages runs at every interpreter start, no import needed
             # (litellm 1.82.8 shipped litellm_init.pth).
             yield Hit(
-                f"{where} {_label(node)} installs .pth files that run at every Python start",
+                f"{where} {node.label} installs .pth files that run at every Python start",
                 evidence="wheel RECORD: " + ", ".join(f.pth_files),
                 component=node.purl,
                 severity=Severity.HIGH,
             )
         if f.sdist_only:
             yield Hit(
-                f"{where} {_label(node)} has no wheel: installing it builds from source and "
+                f"{where} {node.label} has no wheel: installing it builds from source and "
                 "runs its build scripts",
                 evidence="sdist only",
                 component=node.purl,
@@ -150,14 +140,13 @@ def fresh_release(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     if graph is None:
         return
     today = _today(facts)
-    roots = set(graph.roots)
     unknown: list[str] = []
     for node in graph.nodes:
         age = _age_days(node.facts.published, today)
         if age is None:
-            if node.purl in roots:
+            if graph.is_root(node.purl):
                 yield Hit(
-                    f"publish time of {_label(node)} is unknown: the registry did not provide "
+                    f"publish time of {node.label} is unknown: the registry did not provide "
                     "it, so the cooldown cannot be checked",
                     evidence="published: unknown",
                     component=node.purl,
@@ -168,7 +157,7 @@ def fresh_release(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             continue
         if max(age, 0) < policy.cooldown_days:  # cooldown_days = 0 turns the check off
             yield Hit(
-                f"{_label(node)} was published {max(age, 0):.1f} days ago, within the "
+                f"{node.label} was published {max(age, 0):.1f} days ago, within the "
                 f"{policy.cooldown_days}-day cooldown: malicious releases are usually caught "
                 "and pulled within days",
                 evidence=f"published {node.facts.published}",
@@ -193,7 +182,7 @@ def low_reputation(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     if graph is None:
         return
     today = _today(facts)
-    for node in _roots(graph):
+    for node in graph.root_nodes:
         f = node.facts
         age = _age_days(f.package_created, today)
         if age is None:
@@ -400,13 +389,13 @@ def deprecated_or_yanked(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]
     for node in graph.nodes:
         if node.facts.deprecated is not None:
             yield Hit(
-                f"{_label(node)} is deprecated on the registry",
+                f"{node.label} is deprecated on the registry",
                 evidence=_one_line(node.facts.deprecated) or "deprecated",
                 component=node.purl,
             )
         if node.facts.yanked is not None:
             yield Hit(
-                f"{_label(node)} was yanked from the registry",
+                f"{node.label} was yanked from the registry",
                 evidence=_one_line(node.facts.yanked) or "yanked (no reason given)",
                 component=node.purl,
             )
@@ -470,26 +459,26 @@ def ownership_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     graph = facts.graph
     if graph is None:
         return
-    for node in _roots(graph):
+    for node in graph.root_nodes:
         marker = node.facts.mcp_name
         kind = "mcpName in package.json" if node.ecosystem == "npm" else "mcp-name: in README"
         if marker is None:
             yield Hit(
-                f"{_label(node)} carries no ownership marker ({kind}) binding it to {server}",
+                f"{node.label} carries no ownership marker ({kind}) binding it to {server}",
                 evidence="marker: missing",
                 component=node.purl,
                 severity=Severity.MEDIUM,
             )
         elif marker != server:
             yield Hit(
-                f"{_label(node)} says it belongs to {marker}, not to {server}",
+                f"{node.label} says it belongs to {marker}, not to {server}",
                 evidence=f"{kind} = {marker}",
                 component=node.purl,
             )
         pkg_owner = _repo_owner(node.facts.repository)
         if ns and pkg_owner and ns.group(1).lower() != pkg_owner:
             yield Hit(
-                f"{_label(node)} is built from a repository of {pkg_owner}, not of "
+                f"{node.label} is built from a repository of {pkg_owner}, not of "
                 f"{ns.group(1)} named by {server}",
                 evidence=f"package repository owner {pkg_owner}",
                 component=node.purl,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +29,13 @@ from mcpscan.provenance.integrity import (
 from mcpscan.provenance.service import ProvenanceService
 from tests.cli.conftest import Run
 from tests.scan.conftest import isolate, npx, packument, publish, rules, run_scan, write_config
-from tests.support.registry_server import RegistryServer, Route, serve
+from tests.support.registry_server import RegistryServer, Route
 
 NAME = "tamper-mcp"
 VERSION = "1.0.0"
 TARBALL = f"{NAME}@{VERSION}".encode()  # the bytes packument() computes dist.integrity over
 
 
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[RegistryServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def server(shared_server: RegistryServer) -> RegistryServer:
-    shared_server.routes.clear()
-    shared_server.requests.clear()
-    return shared_server
 
 
 @pytest.fixture

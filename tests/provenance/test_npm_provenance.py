@@ -22,16 +22,20 @@ from mcpscan.models import (
     ResolvedPackage,
 )
 from mcpscan.net.http import HttpClient, HttpConfig
-from mcpscan.provenance.interface import NOT_PROVIDED, ProvenanceUnavailable
+from mcpscan.provenance.interface import (
+    NOT_PROVIDED,
+    ProvenanceIncomplete,
+    ProvenanceUnavailable,
+)
 from mcpscan.provenance.npm import (
     KIND_PROVENANCE,
     KIND_PUBLISH,
     KIND_SIGNATURE,
     NpmProvenance,
-    _sigstore_python_supports,
     npm_purl,
+    sigstore_python_supports,
 )
-from tests.support.registry_server import RegistryServer, serve
+from tests.support.registry_server import RegistryServer
 
 FIX = Path(__file__).parents[1] / "fixtures" / "provenance" / "npm"
 ATT = FIX / "attestations"
@@ -82,6 +86,11 @@ def encoded(name: str) -> str:
 
 def publish(server: RegistryServer, name: str, version: str, *, dist: dict[str, Any] | None,
           attestations: Any = None, keys: Path | bytes = KEYS / "v1-keys.json") -> None:
+    """Serve a version document (declaring the attestations when there are any), its
+    attestations and a keys endpoint (which mcpscan must never trust)."""
+    if attestations is not None and dist is not None:
+        dist = {**dist, "attestations": {
+            "url": f"{server.url}/-/npm/v1/attestations/{encoded(name)}@{version}"}}
     if dist is not None:
         doc = {"name": name, "version": version, "dist": dist}
         server.add(f"/{encoded(name)}/{version}", json.dumps(doc))
@@ -91,17 +100,11 @@ def publish(server: RegistryServer, name: str, version: str, *, dist: dict[str, 
     server.add("/-/npm/v1/keys", keys)
 
 
-@pytest.fixture(scope="module")
-def _shared_server() -> Iterator[RegistryServer]:
-    # One server per module: stopping one waits out serve_forever's 0.5 s poll.
-    yield from serve()
-
-
-@pytest.fixture
-def registry_server(_shared_server: RegistryServer) -> RegistryServer:
-    _shared_server.routes.clear()
-    _shared_server.requests.clear()
-    return _shared_server
+def user_keys(server: RegistryServer, tmp_path: Path, doc: Any) -> dict[str, Path]:
+    """Keys the user named for this registry (the only way other keys are trusted)."""
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps(doc))
+    return {server.url: path}
 
 
 @pytest.fixture
@@ -215,27 +218,58 @@ def test_unknown_publish_time_with_expiring_key_is_not_verified(
     dist, node = _signed("kms-demo@1.0.0")
     undated = make_node(node.name, node.version, sri_hex(dist["integrity"]), None)
     result = _signature_result(registry_server, client, dist, undated)
-    assert result.state is ProvenanceState.INVALID
-    assert "publish time is unknown" in result.reason
+    # The full document (asked for the time) is not served either: unknown, not invalid.
+    assert result.state is ProvenanceState.UNKNOWN
+    assert "the publish time is unknown" in result.reason
+    assert registry_server.count("/kms-demo") == 1
 
 
 def test_unknown_key_id_is_rejected(registry_server: RegistryServer,
                                     client: HttpClient) -> None:
-    dist, node = _signed("express@5.2.1")
+    # Dated before the pinned keys were taken: they list every key in use then.
+    dist, node = _signed("node-fetch@1.7.1")
     dist["signatures"][0]["keyid"] = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
     result = _signature_result(registry_server, client, dist, node)
     assert result.state is ProvenanceState.INVALID
     assert "SHA256:AAAA" in result.reason
-    assert "does not publish" in result.reason
+    assert "not among the trusted npm keys" in result.reason
 
 
-def test_signature_key_for_attestations_only_is_not_used(registry_server: RegistryServer,
-                                                         client: HttpClient) -> None:
+def test_unknown_key_id_after_the_pinned_keys_is_incomplete_not_verified(
+        registry_server: RegistryServer, client: HttpClient) -> None:
+    # Published after the pinned copy and no TUF refresh: a rotation mcpscan cannot see.
     dist, node = _signed("express@5.2.1")
+    dist["signatures"][0]["keyid"] = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    publish(registry_server, node.name, node.version, dist=dist)
+    with pytest.raises(ProvenanceIncomplete, match="SHA256:AAAA") as caught:
+        NpmProvenance(client, registry_server.url, ROOT).check(node)
+    result = by_kind(caught.value.results)[KIND_SIGNATURE]
+    assert result.state is ProvenanceState.UNKNOWN
+    assert "TUF refresh is disabled" in result.reason
+
+
+def test_unknown_key_id_with_user_named_keys_is_invalid(
+        registry_server: RegistryServer, client: HttpClient, tmp_path: Path) -> None:
+    dist, node = _signed("express@5.2.1")
+    dist["signatures"][0]["keyid"] = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    publish(registry_server, node.name, node.version, dist=dist)
+    keys = user_keys(registry_server, tmp_path,
+                     json.loads((KEYS / "keys.tuf-target.npm-registry.json").read_text()))
+    result = by_kind(NpmProvenance(client, registry_server.url, ROOT, user_keys=keys)
+                     .check(node))[KIND_SIGNATURE]
+    assert result.state is ProvenanceState.INVALID
+    assert f"npm registry keys for {registry_server.url}" in result.reason
+
+
+def test_signature_key_for_attestations_only_is_not_used(
+        registry_server: RegistryServer, client: HttpClient, tmp_path: Path) -> None:
+    dist, node = _signed("node-fetch@1.7.1")
     tuf = json.loads((KEYS / "keys.tuf-target.npm-registry.json").read_text())
     tuf["keys"] = [k for k in tuf["keys"] if k["keyUsage"] == "npm:attestations"]
-    publish(registry_server, node.name, node.version, dist=dist, keys=json.dumps(tuf).encode())
-    result = by_kind(NpmProvenance(client, registry_server.url, ROOT).check(node))
+    publish(registry_server, node.name, node.version, dist=dist)
+    keys = user_keys(registry_server, tmp_path, tuf)
+    result = by_kind(NpmProvenance(client, registry_server.url, ROOT, user_keys=keys)
+                     .check(node))
     assert result[KIND_SIGNATURE].state is ProvenanceState.INVALID
 
 
@@ -304,7 +338,7 @@ def test_only_dsse_bundles_with_checkpoint_go_to_sigstore_python() -> None:
             (ATT / f"{key}.attestations.json").read_text())
         return doc["attestations"]
 
-    routed = {(key, e["predicateType"].rsplit("/", 2)[-2]): _sigstore_python_supports(e["bundle"])
+    routed = {(key, e["predicateType"].rsplit("/", 2)[-2]): sigstore_python_supports(e["bundle"])
               for key in ATTESTED for e in entries(key)}
     assert {k for k, v in routed.items() if v} == {("@playwright__cli@0.1.1", "provenance")}
 
@@ -400,16 +434,16 @@ def test_staging_signed_attestation_rejected_by_production_root(
 
 
 def test_publish_key_expired_at_integrated_time(registry_server: RegistryServer,
-                                                client: HttpClient) -> None:
+                                                client: HttpClient, tmp_path: Path) -> None:
     tuf = json.loads((KEYS / "keys.tuf-target.npm-registry.json").read_text())
     for key in tuf["keys"]:
         if key["keyId"] == OLD_KEY:
             key["publicKey"]["validFor"]["end"] = "2024-01-01T00:00:00.000Z"
     name, version, sha512 = ATTESTED["gundam-visor@1.0.1"]
     publish(registry_server, name, version, dist={"integrity": hex_sri(sha512)},
-          attestations=ATT / "gundam-visor@1.0.1.attestations.json",
-          keys=json.dumps(tuf).encode())
-    results = by_kind(NpmProvenance(client, registry_server.url, ROOT).check(
+          attestations=ATT / "gundam-visor@1.0.1.attestations.json")
+    keys = user_keys(registry_server, tmp_path, tuf)
+    results = by_kind(NpmProvenance(client, registry_server.url, ROOT, user_keys=keys).check(
         make_node(name, version, sha512)))
     assert results[KIND_PUBLISH].state is ProvenanceState.INVALID
     assert "expired 2024-01-01" in results[KIND_PUBLISH].reason
@@ -431,16 +465,17 @@ def test_mirror_without_signatures_or_attestations_is_absent(
         assert result.reason.startswith(NOT_PROVIDED)
 
 
-def test_mirror_without_keys_endpoint_is_absent(registry_server: RegistryServer,
-                                                client: HttpClient) -> None:
+def test_mirror_without_keys_endpoint_verifies_with_the_pinned_keys(
+        registry_server: RegistryServer, client: HttpClient) -> None:
     dist, node = _signed("express@5.2.1")
     registry_server.add("/express/5.2.1", json.dumps({"name": "express", "dist": dist}))
     result = by_kind(NpmProvenance(client, registry_server.url, ROOT).check(node))
-    assert result[KIND_SIGNATURE].state is ProvenanceState.ABSENT
-    assert result[KIND_SIGNATURE].reason.startswith(NOT_PROVIDED)
+    assert result[KIND_SIGNATURE].state is ProvenanceState.VERIFIED
+    assert "pinned in mcpscan" in result[KIND_SIGNATURE].reason
 
 
-def test_keys_are_fetched_once(registry_server: RegistryServer, client: HttpClient) -> None:
+def test_keys_endpoint_is_read_once_and_only_compared(registry_server: RegistryServer,
+                                                      client: HttpClient) -> None:
     verifier = NpmProvenance(client, registry_server.url, ROOT)
     for spec in ("express@5.2.1", "node-fetch@1.7.1"):
         dist, node = _signed(spec)
@@ -462,7 +497,11 @@ def test_other_ecosystems_are_not_checked(client: HttpClient) -> None:
     assert NpmProvenance(client, "http://127.0.0.1:9", ROOT).check(node) == ()
 
 
-def test_default_trusted_root_is_the_embedded_production_root() -> None:
-    from mcpscan.provenance.npm import default_trusted_root
+def test_pinned_anchors_are_the_recorded_public_good_targets() -> None:
+    from mcpscan.provenance.trust import NPM_KEYS_TARGET, TRUSTED_ROOT_TARGET, pinned_anchor
 
-    assert default_trusted_root().read_bytes() == ROOT.read_bytes()
+    assert pinned_anchor(TRUSTED_ROOT_TARGET).content == ROOT.read_bytes()
+    keys = pinned_anchor(NPM_KEYS_TARGET)
+    assert keys.content == (KEYS / "keys.tuf-target.npm-registry.json").read_bytes()
+    assert keys.source.sha256 == (
+        "160677eb6e1c7083c89b166b20f8fe4e837fb71181506aff1991b80b89184f7d")

@@ -77,7 +77,7 @@ def test_ecosystem_without_verifier_is_absent_not_verified() -> None:
 
 
 @pytest.mark.parametrize("error", [ProvenanceUnavailable, NetworkError])
-def test_unreachable_registry_is_absent_and_incomplete(error: type[Exception]) -> None:
+def test_unreachable_registry_is_unknown_and_incomplete(error: type[Exception]) -> None:
     class Failing(Recording):
         def check(self, node: ResolvedPackage) -> tuple[ProvenanceResult, ...]:
             raise error(f"cannot reach the registry for {node.name}")
@@ -85,7 +85,8 @@ def test_unreachable_registry_is_absent_and_incomplete(error: type[Exception]) -
     report = ProvenanceService({"npm": Failing()}).check_report([graph(pkg("a"))])
     [results] = report.results
     assert results is not None
-    assert [(r.kind, r.state) for r in results] == [("npm-provenance", ProvenanceState.ABSENT)]
+    # Not checked is not "absent": nothing says the registry declared nothing.
+    assert [(r.kind, r.state) for r in results] == [("npm-provenance", ProvenanceState.UNKNOWN)]
     assert report.incomplete == ("provenance of a@1.0.0 not checked: cannot reach the "
                                  "registry for a",)
 
@@ -96,7 +97,7 @@ def test_only_failing_artifacts_make_the_report_incomplete() -> None:
     assert len(report.incomplete) == 1
     assert "b@1.0.0" in report.incomplete[0]
     [results] = report.results
-    assert [r.state for r in results or ()] == [ProvenanceState.VERIFIED, ProvenanceState.ABSENT]
+    assert [r.state for r in results or ()] == [ProvenanceState.VERIFIED, ProvenanceState.UNKNOWN]
 
 
 def test_real_pypi_verifier_fetches_once_for_two_connectors(

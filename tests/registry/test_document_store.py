@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +12,7 @@ import pytest
 from mcpscan.errors import OfflineCacheMiss
 from mcpscan.net.http import HttpClient, HttpConfig, HttpResponse, NotFoundError
 from mcpscan.net.store import DocumentStore
-from tests.support.registry_server import RegistryServer, Route, serve
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[RegistryServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def server(shared_server: RegistryServer) -> RegistryServer:
-    shared_server.routes.clear()
-    shared_server.requests.clear()
-    shared_server.fallback = None
-    return shared_server
+from tests.support.registry_server import RegistryServer, Route
 
 
 def config(cache: Path | None, **extra: Any) -> HttpConfig:

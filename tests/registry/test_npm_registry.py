@@ -7,7 +7,6 @@ import gc
 import hashlib
 import json
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from mcpscan.registry.npm import (
     display_url,
     parse_packument,
 )
-from tests.support.registry_server import RegistryServer, Route, serve
+from tests.support.registry_server import RegistryServer, Route
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "npm" / "registry"
 MEMORY = "@modelcontextprotocol/server-memory"
@@ -64,18 +63,6 @@ def packument(name: str, *versions: dict[str, Any], **extra: Any) -> bytes:
     return json.dumps(doc).encode()
 
 
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[RegistryServer]:
-    # One server for the module: stopping one takes half a second.
-    yield from serve()
-
-
-@pytest.fixture
-def registry_server(shared_server: RegistryServer) -> RegistryServer:
-    shared_server.routes.clear()
-    shared_server.requests.clear()
-    shared_server.fallback = None
-    return shared_server
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +27,13 @@ from tests.fixtures.pypi.server import (
     SIMPLE_JSON,
     SyntheticIndex,
     metadata_text,
-    reset,
     serve_recorded,
     stand_in_wheel,
 )
-from tests.support.registry_server import RegistryServer, Route, serve
+from tests.support.registry_server import RegistryServer, Route
 
 TIME_WHEEL = "mcp_server_time-2026.10.19-py3-none-any.whl"
 
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[RegistryServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def registry_server(shared_server: RegistryServer) -> RegistryServer:
-    return reset(shared_server)
 
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import tarfile
 import zipfile
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,19 +16,11 @@ from mcpscan.registry.wheel import (
     read_sdist_pkg_info,
     read_wheel_bytes,
 )
-from tests.fixtures.pypi.server import FIXTURES, metadata_text, reset, sdist_tar_gz, stand_in_wheel
-from tests.support.registry_server import RegistryServer, Route, serve
+from tests.fixtures.pypi.server import FIXTURES, metadata_text, sdist_tar_gz, stand_in_wheel
+from tests.support.registry_server import RegistryServer, Route
 
 META = metadata_text("litellm", "1.82.8", ["httpx"])
 
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[RegistryServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def registry_server(shared_server: RegistryServer) -> RegistryServer:
-    return reset(shared_server)
 
 
 

@@ -4,7 +4,6 @@ fresh fetch saw, without a request."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,21 +13,13 @@ from mcpscan.registry.interface import PackageNotFound
 from mcpscan.registry.npm import NpmRegistry
 from mcpscan.registry.pypi import PypiRegistry
 from tests.fixtures.pypi.server import FIXTURES as PYPI_FIXTURES
-from tests.fixtures.pypi.server import reset, serve_recorded
-from tests.support.registry_server import RegistryServer, Route, serve
+from tests.fixtures.pypi.server import serve_recorded
+from tests.support.registry_server import RegistryServer, Route
 
 NPM_FIXTURES = Path(__file__).parent.parent / "fixtures" / "npm" / "registry"
 MEMORY = "@modelcontextprotocol/server-memory"
 
 
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[RegistryServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def server(shared_server: RegistryServer) -> RegistryServer:
-    return reset(shared_server)
 
 
 def client(cache: Path, **extra: object) -> HttpClient:

@@ -89,6 +89,9 @@ def normalise(fmt: str, text: str) -> str:
         doc = json.loads(text)
         driver = doc["runs"][0]["tool"]["driver"]
         driver["version"] = driver["semanticVersion"] = "<version>"
+        # The rule catalogue is the same in every report and has a snapshot of its own
+        # (SARIF_RULES); here only the ids stay, so each result's ruleIndex still reads.
+        driver["rules"] = [rule["id"] for rule in driver["rules"]]
         return json.dumps(doc, indent=2) + "\n"
     if fmt == "cyclonedx":
         doc = json.loads(text)
@@ -97,6 +100,55 @@ def normalise(fmt: str, text: str) -> str:
                 tool["version"] = "<version>"
         return json.dumps(doc, indent=2) + "\n"
     return text.replace(f"mcpscan {__version__}", "mcpscan <version>")
+
+
+SARIF_RULES = SNAPSHOTS / "sarif-rules.json"
+
+
+def sarif_rules(text: str) -> str:
+    """The catalogue part of a SARIF report (``tool.driver.rules``), as its snapshot."""
+    rules = json.loads(text)["runs"][0]["tool"]["driver"]["rules"]
+    return json.dumps(rules, indent=2) + "\n"
+
+
+def check_snapshot(path: Path, actual: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``actual`` against the stored snapshot; with MCPSCAN_UPDATE_SNAPSHOTS=1 rewrite it
+    and print what changed (a snapshot nobody reads is no check)."""
+    if UPDATE:
+        before = path.read_text(encoding="utf-8") if path.is_file() else None
+        if before != actual:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+            with capsys.disabled():
+                print(f"\n{describe_change(path, before, actual)}")
+    assert path.is_file(), f"no snapshot {path}; run with MCPSCAN_UPDATE_SNAPSHOTS=1"
+    assert actual == path.read_text(encoding="utf-8"), (
+        f"{path.relative_to(REPO)} changed; if intended, rerun with "
+        "MCPSCAN_UPDATE_SNAPSHOTS=1 and review what it prints"
+    )
+
+
+MAX_DIFF_LINES = 40
+
+
+def describe_change(path: Path, before: str | None, after: str) -> str:
+    """One line naming the snapshot and the size of the change, then the diff (cut)."""
+    import difflib
+
+    name = path.relative_to(REPO).as_posix()
+    if before is None:
+        return f"snapshot created: {name} ({len(after.splitlines())} lines)"
+    diff = list(
+        difflib.unified_diff(
+            before.splitlines(), after.splitlines(), f"a/{name}", f"b/{name}", lineterm=""
+        )
+    )
+    added = sum(1 for d in diff if d.startswith("+") and not d.startswith("+++"))
+    removed = sum(1 for d in diff if d.startswith("-") and not d.startswith("---"))
+    shown = diff[:MAX_DIFF_LINES]
+    if len(diff) > MAX_DIFF_LINES:
+        shown.append(f"... {len(diff) - MAX_DIFF_LINES} more diff lines (git diff {name})")
+    return "\n".join([f"snapshot updated: {name} (+{added} -{removed})", *shown])
 
 
 def snapshot_path(target: str, fmt: str) -> Path:

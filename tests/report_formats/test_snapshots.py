@@ -1,6 +1,8 @@
 """Every example in every format against its stored snapshot.
 
-``MCPSCAN_UPDATE_SNAPSHOTS=1`` rewrites the snapshots (review the diff before committing).
+``MCPSCAN_UPDATE_SNAPSHOTS=1`` rewrites the snapshots and prints each change with its diff
+(review it before committing). SARIF snapshots hold the results; the rule catalogue every
+SARIF report carries is one snapshot of its own (``tests/snapshots/sarif-rules.json``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from tests.report_formats.conftest import (
     EXAMPLE_FILES,
     FORMATS,
     REPO,
+    SARIF_RULES,
     UPDATE,
+    check_snapshot,
+    describe_change,
     normalise,
     renderer,
+    sarif_rules,
     scan_example,
     snapshot_path,
     validate_sarif,
@@ -33,17 +39,37 @@ def test_every_example_is_covered() -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("target", EXAMPLE_FILES)
-def test_report_matches_snapshot(target: str, fmt: str) -> None:
+def test_report_matches_snapshot(
+    target: str, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     result, _ = scan_example(target)
     actual = normalise(fmt, renderer(fmt).render(result))
-    path = snapshot_path(target, fmt)
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.is_file(), f"no snapshot {path}; run with MCPSCAN_UPDATE_SNAPSHOTS=1"
-    assert actual == path.read_text(encoding="utf-8"), (
-        f"{fmt} report of {target} changed; if intended, rerun with MCPSCAN_UPDATE_SNAPSHOTS=1"
-    )
+    check_snapshot(snapshot_path(target, fmt), actual, capsys)
+
+
+def test_the_sarif_rule_catalogue_matches_its_one_snapshot(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    catalogues = {sarif_rules(renderer("sarif").render(scan_example(t)[0])) for t in EXAMPLE_FILES}
+    # Every report carries the whole catalogue, whatever it found: one snapshot covers all.
+    [catalogue] = catalogues
+    check_snapshot(SARIF_RULES, catalogue, capsys)
+    ids = [rule["id"] for rule in json.loads(catalogue)]
+    stored = json.loads(snapshot_path(EXAMPLE_FILES[0], "sarif").read_text(encoding="utf-8"))
+    assert stored["runs"][0]["tool"]["driver"]["rules"] == ids
+
+
+def test_an_update_says_what_changed() -> None:
+    path = SARIF_RULES
+    before = '{\n  "id": "SC01",\n  "title": "old"\n}\n'
+    after = '{\n  "id": "SC01",\n  "title": "new"\n}\n'
+    text = describe_change(path, before, after)
+    lines = text.splitlines()
+    assert lines[0] == "snapshot updated: tests/snapshots/sarif-rules.json (+1 -1)"
+    assert '-  "title": "old"' in lines
+    assert '+  "title": "new"' in lines
+    assert describe_change(path, None, after).startswith("snapshot created:")
+    assert describe_change(path, before, after * 30).count("\n") <= 42
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -80,12 +106,14 @@ def test_sarif_of_every_example_is_valid_and_has_no_absolute_path(target: str) -
     assert str(REPO) not in json.dumps(doc)
 
 
-def test_snapshots_have_no_leftover_files() -> None:
+def test_snapshots_have_no_leftover_files(capsys: pytest.CaptureFixture[str]) -> None:
     expected = {snapshot_path(t, f) for t in EXAMPLE_FILES for f in FORMATS}
     directory = snapshot_path(EXAMPLE_FILES[0], "json").parent
     stored = set(directory.iterdir()) if directory.is_dir() else set()
     if UPDATE:
-        for stale in stored - expected:
+        for stale in sorted(stored - expected):
             stale.unlink()
+            with capsys.disabled():
+                print(f"\nsnapshot removed: {stale.relative_to(REPO).as_posix()}")
         stored &= expected
     assert stored == expected

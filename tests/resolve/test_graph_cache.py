@@ -23,7 +23,7 @@ from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.registry.npm import NpmRegistry
 from mcpscan.resolve.graph_cache import GraphCache
 from mcpscan.resolve.npm import NpmResolver
-from tests.support.registry_server import Route, serve
+from tests.support.registry_server import RegistryServer, Route
 
 GRAPH = Graph(
     roots=("pkg:npm/top@1.0.0",),
@@ -102,27 +102,28 @@ def test_no_cache_dir_no_graph_cache() -> None:
     assert GraphCache.for_roots(http(None), "npm", {"roots": []}) is None
 
 
-def test_npm_rescan_reuses_the_graph_without_requests(tmp_path: Path) -> None:
+def test_npm_rescan_reuses_the_graph_without_requests(
+    server: RegistryServer, tmp_path: Path
+) -> None:
     body = {"name": "solo", "dist-tags": {"latest": "1.0.0"}, "versions": {
-        "1.0.0": {"name": "solo", "version": "1.0.0", "dist": {"tarball": "https://x/solo.tgz"}}}}
+    "1.0.0": {"name": "solo", "version": "1.0.0", "dist": {"tarball": "https://x/solo.tgz"}}}}
     root = PackageRef("npm", "solo", None, VersionKind.UNSPECIFIED, purl="pkg:npm/solo")
-    for server in serve():
-        server.add("/solo", Route(body=json.dumps(body).encode()))
-        with http(tmp_path) as client:
-            first = NpmResolver(NpmRegistry(client, server.url), platform=None).resolve([root])
-        # The stored packument is gone: only the graph cache can answer without a request.
-        for stored in (tmp_path / "npm-packuments").glob("*.json"):
-            stored.unlink()
-        with http(tmp_path) as client:
-            again = NpmResolver(NpmRegistry(client, server.url), platform=None).resolve([root])
-            assert client.network_requests == 0
-        with http(tmp_path) as client:
-            other_target = NpmResolver(NpmRegistry(client, server.url), platform="linux",
-                                       arch="x64", libc="glibc").resolve([root])
-            assert client.network_requests == 1
-        assert again == first
-        assert other_target.nodes == first.nodes
-        assert server.count("/solo") == 2
+    server.add("/solo", Route(body=json.dumps(body).encode()))
+    with http(tmp_path) as client:
+        first = NpmResolver(NpmRegistry(client, server.url), platform=None).resolve([root])
+    # The stored packument is gone: only the graph cache can answer without a request.
+    for stored in (tmp_path / "npm-packuments").glob("*.json"):
+        stored.unlink()
+    with http(tmp_path) as client:
+        again = NpmResolver(NpmRegistry(client, server.url), platform=None).resolve([root])
+        assert client.network_requests == 0
+    with http(tmp_path) as client:
+        other_target = NpmResolver(NpmRegistry(client, server.url), platform="linux",
+                                   arch="x64", libc="glibc").resolve([root])
+        assert client.network_requests == 1
+    assert again == first
+    assert other_target.nodes == first.nodes
+    assert server.count("/solo") == 2
 
 
 EMPTY: dict[str, list[object]] = {"roots": [], "nodes": [], "edges": [], "problems": []}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +27,12 @@ from mcpscan.resolve.npm import (
     npm_purl,
     parse_spec,
 )
-from tests.support.registry_server import RegistryServer, Route, serve
+from tests.support.registry_server import RegistryServer, Route
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "npm"
 CORGI = "application/vnd.npm.install-v1+json"
 
 
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[RegistryServer]:
-    # One server for the module: stopping one takes half a second.
-    yield from serve()
-
-
-@pytest.fixture
-def server(shared_server: RegistryServer) -> RegistryServer:
-    shared_server.routes.clear()
-    shared_server.requests.clear()
-    shared_server.fallback = None
-    return shared_server
 
 
 def pkg(name: str, versions: dict[str, dict[str, Any]], tags: dict[str, str] | None = None,

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,20 +16,12 @@ from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.registry.pypi import PypiRegistry
 from mcpscan.resolve.environment import TargetEnvironment
 from mcpscan.resolve.pypi import PypiResolver
-from tests.fixtures.pypi.server import SyntheticIndex, expected, reset, serve_recorded
-from tests.support.registry_server import RegistryServer, Route, serve
+from tests.fixtures.pypi.server import SyntheticIndex, expected, serve_recorded
+from tests.support.registry_server import RegistryServer, Route
 
 LINUX_311 = TargetEnvironment(python_version="3.11", platform="linux")
 LINUX_312 = TargetEnvironment(python_version="3.12", platform="linux")
 
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[RegistryServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def registry_server(shared_server: RegistryServer) -> RegistryServer:
-    return reset(shared_server)
 
 
 

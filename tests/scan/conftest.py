@@ -24,8 +24,7 @@ from typer.testing import CliRunner
 
 from mcpscan.cli.app import app
 from tests.cli.conftest import _ISOLATE, Run
-from tests.fixtures.pypi.server import reset
-from tests.support.registry_server import RegistryServer, Route, serve
+from tests.support.registry_server import RegistryServer, Route
 
 OLD = "2024-03-01T10:00:00.000Z"  # outside every cooldown and the young-package window
 
@@ -140,15 +139,6 @@ class Env:
     mp: pytest.MonkeyPatch
 
 
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[RegistryServer]:
-    # One server per module: stopping one costs half a second.
-    yield from serve()
-
-
-@pytest.fixture
-def server(shared_server: RegistryServer) -> RegistryServer:
-    return reset(shared_server)
 
 
 @pytest.fixture

@@ -48,6 +48,9 @@ def _serve(server: RegistryServer, pkg: Package,
     manifest = doc["versions"][version]
     manifest["dist"] = {"integrity": _sri(tarball),
                         "tarball": f"https://registry.npmjs.org/{name}/-/{tarball}"}
+    if attestations is not None:  # declared, as npm declares them
+        manifest["dist"]["attestations"] = {
+            "url": f"https://registry.npmjs.org/-/npm/v1/attestations/{name}@{version}"}
     if repo is not None:
         manifest["repository"] = {"type": "git", "url": f"git+{repo}.git"}
     publish(server, doc)
@@ -155,7 +158,7 @@ def test_registry_without_attestations(server: RegistryServer, env: Env, require
                                        severity: str, exit_code: int) -> None:
     if required:
         (env.cwd / "mcpscan.toml").write_text("require_provenance = true\n", encoding="utf-8")
-    _serve(server, GUNDAM, attestations=None)  # the attestations path answers 404
+    _serve(server, GUNDAM, attestations=None)  # no dist.attestations: nothing declared
     code, report = _scan(server, env, "gundam-visor@1.0.1")
     assert code == exit_code, report["diagnostics"]
     # A mirror that serves no attestations is a finding, not an incomplete scan.
@@ -170,7 +173,8 @@ def test_registry_without_attestations(server: RegistryServer, env: Env, require
     for kind in ("npm-provenance", "npm-publish"):
         assert proofs[kind]["state"] == "absent"
         assert proofs[kind]["reason"].startswith(NOT_PROVIDED), proofs[kind]["reason"]
-    assert server.count("/-/npm/v1/attestations/gundam-visor@1.0.1") == 1
+    # Attestations are fetched only where the version document declares them.
+    assert server.count("/-/npm/v1/attestations/gundam-visor@1.0.1") == 0
 
 
 def test_no_provenance_flag_checks_nothing(server: RegistryServer, env: Env) -> None:

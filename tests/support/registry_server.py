@@ -30,6 +30,9 @@ class Route:
     gzip: bool = False
     # POST: computes the answer from the request body (e.g. an OSV querybatch).
     responder: Callable[[bytes], bytes] | None = None
+    # Content negotiation: the first media type found in the request's Accept header picks
+    # its route (npm serves the abbreviated document for application/vnd.npm.install-v1+json).
+    by_accept: dict[str, Route] = field(default_factory=dict)
 
 
 class RegistryServer:
@@ -73,6 +76,18 @@ class RegistryServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+    def reset(self) -> RegistryServer:
+        """Make a long-lived server look new to the next test: no routes, no fallback, no
+        request log, and the real request handler (a test may have wrapped ``_handle``).
+        Starting one per test would cost half a second in its shutdown poll."""
+        with self._lock:
+            self.routes.clear()
+            self.requests.clear()
+            self.posted.clear()
+        self.fallback = None
+        vars(self).pop("_handle", None)
+        return self
+
     def add(self, path: str, route: Route | bytes | str | Path) -> None:
         if isinstance(route, Path):
             route = Route(body=route.read_bytes())
@@ -114,6 +129,9 @@ class RegistryServer:
         if route is None:
             _send(h, 404, b'{"error":"Not found"}', "application/json", head=head)
             return
+        accept = h.headers.get("Accept") or ""
+        route = next((alt for media, alt in route.by_accept.items()
+                      if media in accept.split(";", 1)[0] or accept.startswith(media)), route)
         if route.delay:
             time.sleep(route.delay)
         if route.fail_times > 0:
