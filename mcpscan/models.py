@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 # The coverage ledger's types live in a module of their own (this one would pass the size
 # limit); they are facts like the rest and are imported from here.
@@ -22,6 +23,9 @@ from mcpscan.ledger import Coverage as Coverage
 from mcpscan.ledger import CoverageLedger as CoverageLedger
 from mcpscan.ledger import CoverageState as CoverageState
 from mcpscan.ledger import GapCause as GapCause
+
+if TYPE_CHECKING:
+    from mcpscan.lock.model import ApprovalFacts
 
 
 class Severity(enum.IntEnum):
@@ -357,6 +361,7 @@ class ConnectorResult:
     graph: Graph | None = None  # what the launcher would install, when resolution ran
     advisories: tuple[AdvisoryHit, ...] | None = None  # None: advisories were not checked
     provenance: tuple[ProvenanceResult, ...] | None = None  # None: provenance was not checked
+    approval: ApprovalFacts | None = None  # None: not judged against an approval lock
     coverage: CoverageLedger | None = None  # None only for results built outside a scan
 
 

@@ -36,6 +36,7 @@ from mcpscan.sources.interface import LoadResult
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
     from mcpscan.lock import Lock
+    from mcpscan.lock.allowed_signers import AllowedSigners
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.resolve.interface import Resolver
     from mcpscan.resolve.lockfiles import Lockfile
@@ -49,6 +50,8 @@ class ScanOptions:
     # policy requires approval (then every connector is unapproved).
     check_approval: bool = False
     lock: Lock | None = None
+    # The policy's allowed-signers file, read (None: the policy names none).
+    allowed_signers: AllowedSigners | None = None
     # Check families the user turned off, with the option that did it
     # ((CheckFamily.ADVISORIES, "--no-advisories"), ...): recorded in every ledger.
     disabled: tuple[tuple[CheckFamily, str], ...] = ()
@@ -269,12 +272,21 @@ class Scanner:
         ]
         if self.options.check_approval:
             from mcpscan.lock import approval_facts
+            from mcpscan.lock.signing import ApprovalVerifier
 
+            policy = self.engine.policy
+            verifier = ApprovalVerifier(
+                today=self.options.today,
+                allowed_signers=self.options.allowed_signers,
+                valid_days=policy.approval_valid_days,
+                allow_self_approval=policy.allow_self_approval,
+            )
             facts = [
                 dataclasses.replace(
                     f,
                     approval=approval_facts(
-                        self.options.lock, f.connector, f.launch, f.graph, f.provenance
+                        self.options.lock, f.connector, f.launch, f.graph, f.provenance,
+                        verifier=verifier,
                     ),
                 )
                 for f in facts
@@ -301,6 +313,7 @@ class Scanner:
                 graph=f.graph,
                 advisories=f.advisories,
                 provenance=f.provenance,
+                approval=f.approval,
                 coverage=f.coverage,
             )
             for f, ev in zip(facts, evaluation.connectors, strict=True)

@@ -14,10 +14,6 @@ from mcpscan.sources.interface import SourceError
 CLIENT = "package-spec"
 _PREFIXES = ("npm:", "pypi:", "oci:", "pkg:")
 
-# npm allows legacy upper-case names in the registry; shell metacharacters and a leading
-# "-" (which would turn the name into an option) are what matters here.
-_NPM_NAME_RE = re.compile(r"^(?:@[A-Za-z0-9][A-Za-z0-9._~-]*/)?[A-Za-z0-9_][A-Za-z0-9._~-]*$")
-_NPM_VERSION_RE = re.compile(r"^[A-Za-z0-9^~<>=*][A-Za-z0-9.+~^<>=*|_ -]*$")
 _PYPI_RE = re.compile(
     r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
     r"(?P<extras>\[[A-Za-z0-9._,-]*\])?"
@@ -69,12 +65,13 @@ def _invalid(spec: str, why: str) -> SourceError:
 
 
 def _npm(body: str, spec: str) -> str:
-    at = body.find("@", 1)
-    name, version = (body, None) if at < 0 else (body[:at], body[at + 1 :])
-    if not _NPM_NAME_RE.match(name):
+    from mcpscan.ecosystems.npm.spec import registry_kind, split_name, valid_name
+
+    name, version = split_name(body)
+    if not valid_name(name):
         raise _invalid(spec, "not a valid npm package name")
-    if version is not None and not _NPM_VERSION_RE.match(version):
-        raise _invalid(spec, "not a valid npm version or range")
+    if version is not None and (not version.strip() or registry_kind(version) == "invalid"):
+        raise _invalid(spec, "not a valid npm version, range or tag")
     return body
 
 
@@ -105,9 +102,9 @@ def _from_purl(spec: str) -> tuple[str, list[str]]:
     version = str(purl.version) if purl.version else None
     qualifiers: dict[str, str] = dict(purl.qualifiers or {})
     if kind == "npm":
-        if namespace and not namespace.startswith("@"):
-            namespace = "@" + namespace
-        full = f"{namespace}/{name}" if namespace else name
+        from mcpscan.ecosystems.npm.purl import parse_npm_purl
+
+        full, version = parse_npm_purl(spec)
         return "npx", ["-y", _npm(f"{full}@{version}" if version else full, spec)]
     if kind == "pypi":
         return "uvx", [_pypi(f"{name}=={version}" if version else name, spec)]
