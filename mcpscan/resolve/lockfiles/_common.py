@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 from mcpscan.errors import InputError
@@ -294,9 +293,9 @@ def npm_purl(name: str, version: str) -> str:
 
 
 def pypi_purl(name: str, version: str) -> str:
-    return PackageURL(
-        type="pypi", name=canonicalize_name(name), version=version or None
-    ).to_string()
+    from mcpscan.ecosystems.pypi.purl import pypi_purl as purl
+
+    return purl(name, version or None)
 
 
 def python_key(name: str, version: str, taken: set[str]) -> str:

@@ -8,16 +8,14 @@ from typing import Literal
 
 from mcpscan.ecosystems.npm.purl import npm_purl
 from mcpscan.ecosystems.npm.spec import exact_version, parse_npm_spec
+from mcpscan.ecosystems.oci import oci_purl, parse_reference
 from mcpscan.ecosystems.purl import build as build_purl
+from mcpscan.ecosystems.pypi.purl import pypi_purl
+from mcpscan.ecosystems.pypi.spec import is_local, parse_requirement
 from mcpscan.models import PackageRef, VersionKind
+from mcpscan.redaction import redact_url, split_userinfo
 from mcpscan.sources.launchers.argv import _host_and_path, _is_url
-from mcpscan.sources.launchers.credentials import (
-    _check_userinfo,
-    _guard_spec,
-    _redact_url,
-    _safe,
-    _split_userinfo,
-)
+from mcpscan.sources.launchers.credentials import _guard_spec, _safe, _url_credentials
 from mcpscan.sources.launchers.facts import _Acc, _Tok
 
 _COMMIT_RE = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
@@ -30,9 +28,9 @@ _GITHUB_RE = re.compile(
 def _git_package(
     acc: _Acc, tok: _Tok, location: str, ref: str | None, *, spec: str, role: str
 ) -> PackageRef:
-    clean, userinfo = _split_userinfo(location)
+    clean, userinfo = split_userinfo(location)
     if userinfo:
-        _check_userinfo(acc, "", tok, userinfo)
+        _url_credentials(acc, "", tok, location)
         spec = spec.replace(userinfo + "@", "")
     pinned = bool(ref) and bool(_COMMIT_RE.match(ref or ""))
     kind = VersionKind.DIGEST if pinned else VersionKind.URL
@@ -56,12 +54,9 @@ def _git_package(
 
 
 def _url_package(acc: _Acc, tok: _Tok, url: str, *, spec: str, role: str) -> PackageRef:
-    clean, userinfo = _split_userinfo(url)
-    if userinfo:
-        _check_userinfo(acc, "", tok, userinfo)
-    redacted = _redact_url(clean)
-    if redacted.secret_keys:
-        acc.secret("", tok, url)
+    clean, userinfo = split_userinfo(url)
+    redacted = redact_url(clean)
+    _url_credentials(acc, "", tok, url)
     display = redacted.display
     # A pip "#sha256=<hex>" fragment pins the artifact itself.
     digest = re.search(r"[#&]sha256=([0-9a-fA-F]{64})\b", clean)
@@ -123,39 +118,23 @@ def _npm_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
 # --------------------------------------------------------------------------------------------
 # PyPI specs
 
-# A requirement's name and extras; what follows, up to any ";" marker, is the version spec.
-_PEP508_HEAD_RE = re.compile(r"^\s*[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\s*(?:\[[^\]]*\])?")
-_UV_AT_RE = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[^\]]*\])?@([^@/:\s]+)$")
-
-
-def _is_local(text: str) -> bool:
-    return bool(
-        text.startswith(("file:", ".", "/", "~", "\\"))
-        or re.match(r"^[A-Za-z]:[\\/]", text)
-        or (text.endswith((".whl", ".tar.gz", ".zip", ".py")) and not _is_url(text))
-    )
-
 
 def _pip_vcs(acc: _Acc, tok: _Tok, url: str, *, spec: str, role: str) -> PackageRef:
     """``git+https://host/o/r.git@<ref>#egg=x`` (pip/uv syntax: the ref follows ``@``)."""
     body = url.partition("#")[0]
-    clean, userinfo = _split_userinfo(body)
+    clean, userinfo = split_userinfo(body)
     scheme, sep, rest = clean.partition("://")
     ref: str | None = None
     if sep and "@" in rest.partition("/")[2]:
         rest, _, ref = rest.rpartition("@")
     location = f"{scheme}{sep}{rest}"
     if userinfo:
-        _check_userinfo(acc, "", tok, userinfo)
+        _url_credentials(acc, "", tok, body)
         spec = spec.replace(userinfo + "@", "")
     return _git_package(acc, tok, location, ref, spec=spec, role=role)
 
 
 def _pypi_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-    from packaging.version import InvalidVersion, Version
-
     spec = text.strip()
     if not spec:
         acc.note("an empty Python package argument was given")
@@ -166,64 +145,23 @@ def _pypi_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
         return _pip_vcs(acc, tok, spec, spec=spec, role=role)
     if _is_url(spec):
         return _url_package(acc, tok, spec, spec=spec, role=role)
-    if _is_local(spec):
+    if is_local(spec):
         acc.note("runs a Python package from a local path; its provenance is not checked")
         return None
-    uv_at = _UV_AT_RE.match(spec)
-    if uv_at:
-        # uv's "name@1.2.3" means ==1.2.3, "name@latest" the newest release.
-        name, version = uv_at.group(1), uv_at.group(3)
-        canonical = canonicalize_name(name)
-        if version == "latest":
-            return PackageRef(
-                "pypi",
-                name,
-                version,
-                VersionKind.LATEST,
-                build_purl("pypi", canonical),
-                spec=spec,
-                role=role,
-            )
-        try:
-            exact = str(Version(version))
-        except InvalidVersion:
-            exact = None
-        if exact is not None:
-            return PackageRef(
-                "pypi",
-                name,
-                version,
-                VersionKind.EXACT,
-                build_purl("pypi", canonical, version=exact),
-                spec=spec,
-                role=role,
-            )
-    try:
-        req = Requirement(spec)
-    except InvalidRequirement:
+    req = parse_requirement(spec)
+    if req is None:
         acc.note(f"the Python requirement {_safe(spec)!r} is not understood")
         return None
     if req.url:
         if req.url.startswith("git+"):
             return _pip_vcs(acc, tok, req.url, spec=spec, role=role)
         return _url_package(acc, tok, req.url, spec=spec, role=role)
-    head = _PEP508_HEAD_RE.match(spec)
-    requested = spec.partition(";")[0][head.end() :].strip() if head else ""
-    specs = list(req.specifier)
-    kind = VersionKind.UNSPECIFIED
-    pinned: str | None = None
-    if specs:
-        kind = VersionKind.RANGE
-        for item in specs:
-            if item.operator == "===" or (item.operator == "==" and "*" not in item.version):
-                kind, pinned = VersionKind.EXACT, item.version
-                break
     return PackageRef(
         ecosystem="pypi",
         name=req.name,
-        requested=requested or None,
-        version_kind=kind,
-        purl=build_purl("pypi", canonicalize_name(req.name), version=pinned),
+        requested=req.requested,
+        version_kind=req.version_kind,
+        purl=pypi_purl(req.name, req.pinned),
         spec=spec,
         role=role,
     )
@@ -231,11 +169,6 @@ def _pypi_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
 
 # --------------------------------------------------------------------------------------------
 # OCI image references
-
-_OCI_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_OCI_PATH_RE = re.compile(rf"^{_OCI_COMPONENT}(?:/{_OCI_COMPONENT})*$")
-_OCI_DIGEST_RE = re.compile(r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
-_DOCKER_HUB = ("docker.io", "index.docker.io", "registry-1.docker.io")
 
 
 def _oci_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
@@ -245,50 +178,29 @@ def _oci_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
         return None
     if _guard_spec(acc, tok, ref):
         return None
-    name_part, at, digest = ref.partition("@")
-    slash, colon = name_part.rfind("/"), name_part.rfind(":")
-    tag: str | None = None
-    repo = name_part
-    if colon > slash:
-        repo, tag = name_part[:colon], name_part[colon + 1 :]
-    first, sep, remainder = repo.partition("/")
-    registry: str | None = None
-    path = repo
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        registry, path = first, remainder
-    if not _OCI_PATH_RE.match(path):
+    image = parse_reference(ref)
+    if not image.valid_path:
         acc.note(f"the image reference {_safe(ref)!r} is not understood")
-    host = (registry or "docker.io").lower()
-    if host in _DOCKER_HUB:
-        host = "docker.io"
-        if "/" not in path:
-            path = f"library/{path}"
-    qualifiers = {"repository_url": f"{host}/{path}".lower()}
-    if tag:
-        qualifiers["tag"] = tag
     sha: str | None = None
-    version: str | None = None
-    if at and _OCI_DIGEST_RE.match(digest):
+    if image.valid_digest:
         kind = VersionKind.DIGEST
-        version = digest
-        if digest.startswith("sha256:"):
-            sha = digest.removeprefix("sha256:")
-    elif at:
-        acc.note(f"the digest of image {_safe(repo)!r} is malformed; it does not pin the image")
+        if image.digest and image.digest.startswith("sha256:"):
+            sha = image.digest.removeprefix("sha256:")
+    elif image.digest is not None:
+        repo = _safe(image.repository)
+        acc.note(f"the digest of image {repo!r} is malformed; it does not pin the image")
         kind = VersionKind.TAG
-    elif tag is None or tag == "latest":
+    elif image.tag is None or image.tag == "latest":
         # No tag means ":latest": whatever the registry serves today.
         kind = VersionKind.LATEST
     else:
         kind = VersionKind.TAG
     return PackageRef(
         ecosystem="oci",
-        name=repo,
-        requested=digest if at else tag,
+        name=image.repository,
+        requested=image.digest if image.digest is not None else image.tag,
         version_kind=kind,
-        purl=build_purl(
-            "oci", path.rsplit("/", 1)[-1].lower(), version=version, qualifiers=qualifiers
-        ),
+        purl=oci_purl(image),
         spec=ref,
         role=role,
         sha256=sha,
