@@ -274,12 +274,10 @@ class Scanner:
             from mcpscan.lock import approval_facts
             from mcpscan.lock.signing import ApprovalVerifier
 
-            policy = self.engine.policy
-            verifier = ApprovalVerifier(
+            verifier = ApprovalVerifier.for_policy(
+                self.engine.policy,
                 today=self.options.today,
                 allowed_signers=self.options.allowed_signers,
-                valid_days=policy.approval_valid_days,
-                allow_self_approval=policy.allow_self_approval,
             )
             facts = [
                 dataclasses.replace(
