@@ -312,6 +312,18 @@ class ConnectorResult:
 
 
 @dataclass(frozen=True)
+class TrustAnchor:
+    """A trust anchor verification relied on, and where this scan got it."""
+
+    name: str  # "sigstore-trusted-root" | "npm-registry-keys"
+    source: str  # "pinned" | "tuf" (refreshed in this scan) | "tuf-cache" | "user"
+    description: str
+    sha256: str
+    refreshed: str | None = None  # ISO 8601 time of the TUF refresh that produced it
+    note: str | None = None  # why no fresh copy was used, when one was wanted
+
+
+@dataclass(frozen=True)
 class ScanResult:
     targets: tuple[str, ...]
     connectors: tuple[ConnectorResult, ...]
@@ -327,6 +339,8 @@ class ScanResult:
     # Findings about the scan itself rather than one connector (e.g. an expired waiver
     # that names no scanned connector). They count for the verdict, not for any score.
     scan_findings: tuple[Finding, ...] = ()
+    # What provenance verification was anchored in (empty: provenance not checked).
+    trust_anchors: tuple[TrustAnchor, ...] = ()
 
 
 # --- Resolution (what a launcher would install) -------------------------------------------
