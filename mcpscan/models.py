@@ -14,6 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+# The coverage ledger's types live in a module of their own (this one would pass the size
+# limit); they are facts like the rest and are imported from here.
+from mcpscan.ledger import CheckFamily as CheckFamily
+from mcpscan.ledger import Coverage as Coverage
+from mcpscan.ledger import CoverageLedger as CoverageLedger
+from mcpscan.ledger import CoverageState as CoverageState
+from mcpscan.ledger import GapCause as GapCause
+
+if TYPE_CHECKING:
+    from mcpscan.lock.model import ApprovalFacts
 
 
 class Severity(enum.IntEnum):
@@ -219,6 +231,31 @@ class ContainerFacts:
 
 
 @dataclass(frozen=True)
+class LocalCode:
+    """A program or package the connector runs that no registry can vouch for.
+
+    ``path`` is as written in the config (never a secret: unwrapping keeps credentials out
+    of it). ``found_by`` says how the client would find it; ``location`` is filled by
+    :func:`mcpscan.sources.launchers.local.locate` from the filesystem of the scan.
+    """
+
+    kind: str  # "script", "directory", "module", "program", "file-spec", "env-command"
+    path: str
+    found_by: str  # "relative path", "absolute path", "PATH lookup", "environment variable"...
+    launcher: str = ""  # what runs it: "node", "python -m", "uv run", "npx", "" (itself)
+    location: str = "unknown"  # "in-repo", "outside-repo", "on-path", "missing", "unknown"
+
+
+@dataclass(frozen=True)
+class DownloadExec:
+    """Code fetched from a URL and run straight away (``curl … | sh``, ``bash <(curl …)``,
+    ``iwr … | iex``, a launcher given an unpinned URL)."""
+
+    url: str  # credentials, userinfo and query values removed
+    form: str  # "curl | sh", "process substitution", "iwr | iex", "launcher URL", ...
+
+
+@dataclass(frozen=True)
 class Launch:
     """What a connector's command line unwraps to."""
 
@@ -231,6 +268,14 @@ class Launch:
     path_args: tuple[str, ...] = ()  # arguments of the server that look like filesystem paths
     secret_args: tuple[SecretArg, ...] = ()
     notes: tuple[str, ...] = ()  # what could not be understood, for the report
+    # Programs and packages no registry can vouch for (local scripts, PATH binaries...).
+    local: tuple[LocalCode, ...] = ()
+    downloads: tuple[DownloadExec, ...] = ()  # download-and-execute found in the command
+    # Why the command line could not be understood (a script mcpscan cannot follow, an
+    # empty command...): each one is a finding, never a silent pass. No configured value.
+    opaque: tuple[str, ...] = ()
+    # The shell wrapper that was unwrapped to reach the launch ("bash -lc"), if any.
+    shell: str | None = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +354,8 @@ class ConnectorResult:
     graph: Graph | None = None  # what the launcher would install, when resolution ran
     advisories: tuple[AdvisoryHit, ...] | None = None  # None: advisories were not checked
     provenance: tuple[ProvenanceResult, ...] | None = None  # None: provenance was not checked
+    approval: ApprovalFacts | None = None  # None: not judged against an approval lock
+    coverage: CoverageLedger | None = None  # None only for results built outside a scan
 
 
 @dataclass(frozen=True)

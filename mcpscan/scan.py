@@ -13,9 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mcpscan.coverage import StageFailures, Stages, ledger_for
 from mcpscan.errors import McpscanError, NetworkError, RegistryError, ResolutionError
 from mcpscan.models import (
     AdvisoryHit,
+    CheckFamily,
     ConnectorResult,
     Diagnostic,
     Graph,
@@ -38,6 +40,7 @@ from mcpscan.sources.interface import LoadResult
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
     from mcpscan.lock import Lock
+    from mcpscan.lock.allowed_signers import AllowedSigners
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.resolve.interface import Resolver
     from mcpscan.resolve.lockfiles import Lockfile
@@ -51,6 +54,11 @@ class ScanOptions:
     # policy requires approval (then every connector is unapproved).
     check_approval: bool = False
     lock: Lock | None = None
+    # The policy's allowed-signers file, read (None: the policy names none).
+    allowed_signers: AllowedSigners | None = None
+    # Check families the user turned off, with the option that did it
+    # ((CheckFamily.ADVISORIES, "--no-advisories"), ...): recorded in every ledger.
+    disabled: tuple[tuple[CheckFamily, str], ...] = ()
 
 
 class Resolution:
@@ -209,8 +217,10 @@ class Scanner:
             self.resolution.prepare(launches)
         graphs: list[Graph | None] = []
         failures: list[Diagnostic] = []
+        resolution_errors: list[tuple[str, ...]] = []
         for c, launch in zip(loaded.connectors, launches, strict=True):
             graph: Graph | None = None
+            errors: tuple[str, ...] = ()
             if self.resolution is not None:
                 graph, errors = self.resolution.graph_for(launch)
                 failures.extend(
@@ -218,15 +228,40 @@ class Scanner:
                     for e in errors
                 )
             graphs.append(graph)
+            resolution_errors.append(errors)
         hits, notes = self._advisories(launches, graphs)
         failures.extend(Diagnostic("(advisories)", None, n) for n in notes.incomplete)
         proofs: list[tuple[ProvenanceResult, ...] | None] = [None] * len(graphs)
         anchors: tuple[TrustAnchor, ...] = ()
+        unproven: tuple[str, ...] = ()
         if self.provenance is not None:
             report = self.provenance.check_report(graphs, [launch.packages for launch in launches])
             proofs = list(report.results)
             anchors = report.trust
+            unproven = tuple(report.incomplete)
             failures.extend(Diagnostic("(provenance)", None, n) for n in report.incomplete)
+        stages = Stages(
+            resolution=self.resolution is not None,
+            advisories=self.advisories is not None,
+            provenance=self.provenance is not None,
+            approval=self.options.check_approval,
+            disabled=self.options.disabled,
+        )
+        ledgers = [
+            ledger_for(
+                launch,
+                stages,
+                graph=graph,
+                advisories=adv,
+                failures=StageFailures(
+                    resolution=errors,
+                    provenance=_failed_proofs(proof, unproven),
+                ),
+            )
+            for launch, graph, adv, proof, errors in zip(
+                launches, graphs, hits, proofs, resolution_errors, strict=True
+            )
+        ]
         facts = [
             ConnectorFacts(
                 connector=c,
@@ -235,19 +270,29 @@ class Scanner:
                 today=self.options.today,
                 advisories=adv,
                 provenance=proof,
+                coverage=ledger,
             )
-            for c, launch, graph, adv, proof in zip(
-                loaded.connectors, launches, graphs, hits, proofs, strict=True
+            for c, launch, graph, adv, proof, ledger in zip(
+                loaded.connectors, launches, graphs, hits, proofs, ledgers, strict=True
             )
         ]
         if self.options.check_approval:
             from mcpscan.lock import approval_facts
+            from mcpscan.lock.signing import ApprovalVerifier
 
+            policy = self.engine.policy
+            verifier = ApprovalVerifier(
+                today=self.options.today,
+                allowed_signers=self.options.allowed_signers,
+                valid_days=policy.approval_valid_days,
+                allow_self_approval=policy.allow_self_approval,
+            )
             facts = [
                 dataclasses.replace(
                     f,
                     approval=approval_facts(
-                        self.options.lock, f.connector, f.launch, f.graph, f.provenance
+                        self.options.lock, f.connector, f.launch, f.graph, f.provenance,
+                        verifier=verifier,
                     ),
                 )
                 for f in facts
@@ -274,6 +319,8 @@ class Scanner:
                 graph=f.graph,
                 advisories=f.advisories,
                 provenance=f.provenance,
+                approval=f.approval,
+                coverage=f.coverage,
             )
             for f, ev in zip(facts, evaluation.connectors, strict=True)
         )
@@ -313,6 +360,17 @@ class Scanner:
             scan_findings=evaluation.scan_findings,
             trust_anchors=anchors,
         )
+
+
+def _failed_proofs(
+    proofs: tuple[ProvenanceResult, ...] | None, unproven: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The provenance failures (``ProvenanceReport.incomplete``) among one connector's
+    results: a result that stands in for a check that could not run carries its text."""
+    if not proofs or not unproven:
+        return ()
+    reasons = {r.reason for r in proofs}
+    return tuple(u for u in unproven if any(part in reasons for part in u.split("; ")))
 
 
 def redactor_for(loaded: LoadResult, launches: Sequence[Launch] = ()) -> Redactor:

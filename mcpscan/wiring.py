@@ -25,7 +25,7 @@ from mcpscan.models import Diagnostic
 
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
-    from mcpscan.models import ScanResult
+    from mcpscan.models import CheckFamily, ScanResult
     from mcpscan.net.http import HttpClient
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.redaction import Redactor
@@ -146,8 +146,7 @@ def target_environment(settings: ScanSettings) -> TargetEnvironment:
     if not (settings.python_version or chosen):
         return TargetEnvironment.current()
     return TargetEnvironment(
-        python_version=settings.python_version
-        or f"{sys.version_info[0]}.{sys.version_info[1]}",
+        python_version=settings.python_version or f"{sys.version_info[0]}.{sys.version_info[1]}",
         platform=chosen or sys.platform,
         # Another OS is another machine (its usual CPU); another Python alone is not.
         machine="" if chosen else platform.machine(),
@@ -286,12 +285,24 @@ def _check(settings: ScanSettings) -> None:
         )
 
 
+def opt_outs(opts: ScanSettings) -> tuple[tuple[CheckFamily, str], ...]:
+    """The check families the user turned off, for the coverage ledger."""
+    from mcpscan.models import CheckFamily
+
+    chosen = (
+        (opts.resolve, CheckFamily.RESOLUTION, "--no-resolve"),
+        (opts.advisories, CheckFamily.ADVISORIES, "--no-advisories"),
+        (opts.provenance, CheckFamily.PROVENANCE, "--no-provenance"),
+    )
+    return tuple((family, option) for on, family, option in chosen if not on)
+
+
 def run_scan(
     targets: Sequence[str], settings: ScanSettings | None = None, *, cwd: Path | None = None
 ) -> ScanRun:
     """Read the targets (or discover configs), build the components the settings ask for,
     and scan. Raises McpscanError for usage and input errors; renders nothing."""
-    from mcpscan.lock import find_lock, load_lock
+    from mcpscan.lock import allowed_signers_for, find_lock, load_lock
     from mcpscan.models import Severity
     from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
     from mcpscan.scan import Resolution, Scanner, ScanOptions, redactor_for
@@ -341,6 +352,10 @@ def run_scan(
         today=_dt.date.today(),
         check_approval=lock is not None or policy.require_approval,
         lock=lock,
+        allowed_signers=(
+            allowed_signers_for(policy.allowed_signers) if lock is not None else None
+        ),
+        disabled=opt_outs(opts),
     )
     result = Scanner(engine, options, resolution, advisories, provenance).scan(wanted, loaded)
     for cr in result.connectors:

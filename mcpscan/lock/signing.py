@@ -42,6 +42,13 @@ NAMESPACE = "mcpscan-approval"
 MESSAGE_TYPE = "mcpscan-approval/1"
 
 
+def is_owner(owner: str, approver: str) -> bool:
+    """Whether ``approver`` is (one of) ``owner`` (CODEOWNERS may name several:
+    ``@org/team @alice``), ignoring case and a leading ``@``."""
+    owners = {o.lstrip("@").lower() for o in owner.replace(",", " ").split()}
+    return approver.strip().lstrip("@").lower() in owners
+
+
 def _day(value: _dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -136,8 +143,7 @@ class ApprovalVerifier:
             state=SignatureState.UNSIGNED,
             expired=undated or (expires is not None and expires < self.today),
             self_approval=(
-                not self.allow_self_approval
-                and approval.approver.strip().lower() == entry.owner.strip().lower()
+                not self.allow_self_approval and is_owner(entry.owner, approval.approver)
             ),
             line=approval.line,
         )

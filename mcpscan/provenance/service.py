@@ -170,8 +170,11 @@ class ProvenanceService:
                 # Declared material whose source could not be reached: what was established
                 # stays, the rest is UNKNOWN and the scan incomplete.
                 found.extend(exc.results)
-                failures.append(f"provenance of {node.name}@{node.version} not fully checked: "
-                                f"{exc.message}")
+                # Each UNKNOWN result's reason is a part of its own, so the coverage ledger
+                # can tell which connector's results the failure stands behind.
+                parts = [r.reason for r in exc.results if r.state is ProvenanceState.UNKNOWN]
+                failures.append("; ".join([f"provenance of {node.name}@{node.version} not "
+                                           f"fully checked: {exc.message}", *parts]))
             except McpscanError as exc:
                 # Unreachable registry, --offline cache miss, unusable trust root: not checked.
                 failure = f"provenance of {node.name}@{node.version} not checked: {exc.message}"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from mcpscan.models import Finding, ScanResult
+from mcpscan.models import ConnectorResult, Finding, ScanResult
 
 _URL_RE = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
 _QUERY_VALUE_RE = re.compile(r"=[^&;]*")
@@ -66,3 +66,30 @@ def all_findings(result: ScanResult) -> list[tuple[str, Finding]]:
     ]
     rows.sort(key=lambda row: (row[2].waived, -int(row[2].severity), row[0], finding_order(row[2])))
     return [(name, f) for _, name, f in rows]
+
+
+def coverage_summary(cr: ConnectorResult) -> str:
+    """One line for a connector's coverage: "complete", or the families not run."""
+    if cr.coverage is None:
+        return "not recorded"
+    gaps = cr.coverage.gaps
+    if not gaps:
+        return "complete"
+    return "not run: " + ", ".join(
+        f"{g.family.label} ({g.cause.value if g.cause else ''})" for g in gaps
+    )
+
+
+def coverage_gaps(result: ScanResult) -> list[tuple[str, str]]:
+    """Every coverage gap as (connector, "family not run (cause): reason"), scan order."""
+    return [
+        (
+            cr.connector.name,
+            scrub_urls(
+                f"{g.family.label} not run ({g.cause.value if g.cause else ''}): {g.reason}"
+            ),
+        )
+        for cr in result.connectors
+        if cr.coverage is not None
+        for g in cr.coverage.gaps
+    ]

@@ -29,7 +29,13 @@ from mcpscan.models import (
     Severity,
     ValueKind,
 )
-from mcpscan.report._common import all_findings, command_basename, scrub_urls, sorted_findings
+from mcpscan.report._common import (
+    all_findings,
+    command_basename,
+    coverage_summary,
+    scrub_urls,
+    sorted_findings,
+)
 from mcpscan.report.interface import Renderer
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -134,7 +140,7 @@ def _summary(result: ScanResult, rows: list[tuple[str, Finding]]) -> str:
             "could not be read, so this verdict cannot be trusted as a pass.</p>"
         )
     overview = _table(
-        ["Connector", "Source", "Launcher", "Packages pinned", "Score", "Verdict"],
+        ["Connector", "Source", "Launcher", "Packages pinned", "Score", "Verdict", "Coverage"],
         [
             [
                 f'<a href="#{_anchor(i)}">{e(cr.connector.name)}</a>',
@@ -143,6 +149,7 @@ def _summary(result: ScanResult, rows: list[tuple[str, Finding]]) -> str:
                 _pinned(cr),
                 str(cr.score),
                 f'<span class="badge {e(cr.verdict)}">{e(cr.verdict.upper())}</span>',
+                e(coverage_summary(cr)),
             ]
             for i, cr in enumerate(result.connectors)
         ],
@@ -424,6 +431,7 @@ def _connector(index: int, cr: ConnectorResult) -> str:
         _settings("Environment", conn.env),
         _settings("Headers", conn.headers),
     ]
+    parts.append(_coverage(cr))
     if cr.graph is not None:
         parts.append(_graph(cr.graph))
     else:
@@ -440,6 +448,25 @@ def _connector(index: int, cr: ConnectorResult) -> str:
         parts.append("<h4>Findings</h4><p>None.</p>")
     parts.append("</section>")
     return "".join(parts)
+
+
+def _coverage(cr: ConnectorResult) -> str:
+    """The connector's coverage ledger: what was checked, what was not and why."""
+    if cr.coverage is None:
+        return '<p class="muted">Coverage: not recorded.</p>'
+    rows = [
+        [
+            e(c.family.label),
+            f'<span class="coverage {e(c.state.value)}">{e(c.state.value)}</span>',
+            e(c.cause.value if c.cause is not None else ""),
+            e(scrub_urls(c.reason)),
+        ]
+        for c in cr.coverage.entries
+    ]
+    title = "Coverage" if cr.coverage.complete else "Coverage (gaps: never a clean 100)"
+    return f"<h4>{e(title)}</h4>" + _table(
+        ["Check family", "State", "Cause", "Reason"], rows, cls="coverage"
+    )
 
 
 def _provenance(result: ScanResult) -> str:

@@ -14,6 +14,7 @@ from mcpscan.models import (
     AdvisoryHit,
     ConnectorResult,
     ContainerFacts,
+    CoverageLedger,
     Diagnostic,
     Finding,
     Graph,
@@ -275,7 +276,23 @@ def _connector(cr: ConnectorResult) -> dict[str, Any]:
         "graph": _graph(cr.graph),
         "advisories": _advisories(cr.advisories),
         "provenance": _provenance(cr.provenance),
+        "coverage": _coverage(cr.coverage),
     }
+
+
+def _coverage(ledger: CoverageLedger | None) -> list[dict[str, Any]] | None:
+    if ledger is None:
+        return None
+    return [
+        {
+            "family": c.family.value,
+            "title": c.family.label,
+            "state": c.state.value,
+            "cause": c.cause.value if c.cause is not None else None,
+            "reason": scrub_urls(c.reason),
+        }
+        for c in ledger.entries
+    ]
 
 
 def _diagnostic(diag: Diagnostic) -> dict[str, Any]:
@@ -295,7 +312,13 @@ def _summary(result: ScanResult) -> dict[str, Any]:
             waived += 1
         else:
             counts[f.severity.label] += 1
-    return {"connectors": len(result.connectors), "findings": counts, "waived": waived}
+    gaps = sum(1 for cr in result.connectors if cr.coverage and not cr.coverage.complete)
+    return {
+        "connectors": len(result.connectors),
+        "findings": counts,
+        "waived": waived,
+        "coverage_gaps": gaps,
+    }
 
 
 def to_dict(result: ScanResult) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from mcpscan import __version__
 from mcpscan.models import ConnectorResult, Finding, ScanResult
-from mcpscan.report._common import all_findings, scrub_urls
+from mcpscan.report._common import all_findings, coverage_gaps, coverage_summary, scrub_urls
 from mcpscan.report.interface import Renderer
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -141,6 +141,9 @@ class MarkdownRenderer(Renderer):
         ]
         if result.incomplete:
             badges.append(_badge("INCOMPLETE"))
+        gaps = coverage_gaps(result)
+        if gaps:
+            badges.append(_badge("PARTIAL COVERAGE"))
         lines = [
             f"### mcpscan: {result.verdict.upper()}",
             "",
@@ -160,7 +163,7 @@ class MarkdownRenderer(Renderer):
         lines += [f"#### Connectors ({len(result.connectors)})", ""]
         if result.connectors:
             lines += _table(
-                ("Connector", "Source", "Launcher", "Pinned", "Score", "Verdict"),
+                ("Connector", "Source", "Launcher", "Pinned", "Score", "Verdict", "Coverage"),
                 (
                     (
                         code(cr.connector.name),
@@ -169,6 +172,7 @@ class MarkdownRenderer(Renderer):
                         _pinned_cell(cr),
                         str(cr.score),
                         cr.verdict.upper(),
+                        text(coverage_summary(cr)),
                     )
                     for cr in result.connectors
                 ),
@@ -189,6 +193,10 @@ class MarkdownRenderer(Renderer):
                 lines += _details(f"{label} ({len(group)}{suffix})", _finding_rows(chunk))
 
         for title, items in (
+            (
+                "Coverage gaps",
+                [code(name) + " " + text(f"{line}") for name, line in gaps],
+            ),
             ("Checks not run", [text(i) for i in result.checks_not_run]),
             (
                 "Diagnostics",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mcpscan import __version__
-from mcpscan.models import Finding, Rule, ScanResult, Severity
+from mcpscan.models import ConnectorResult, Finding, GapCause, Rule, ScanResult, Severity
 from mcpscan.report._common import all_findings, scrub_urls
 from mcpscan.report.interface import Renderer
 
@@ -194,6 +194,7 @@ class SarifRenderer(Renderer):
                 "failOn": result.fail_on.label,
                 "minScore": result.min_score,
                 "incomplete": result.incomplete,
+                "coverage": [_coverage(cr) for cr in result.connectors],
             },
         }
         return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
@@ -273,6 +274,18 @@ class SarifRenderer(Renderer):
             for text in result.checks_not_run
         ]
         notifications += [
+            {
+                "level": "note" if gap.cause is GapCause.DISABLED else "warning",
+                "message": {"text": scrub_urls(
+                    f"coverage gap: {cr.connector.name}: {gap.family.label} not run "
+                    f"({gap.cause.value if gap.cause else ''}): {gap.reason}"
+                )},
+            }
+            for cr in result.connectors
+            if cr.coverage is not None
+            for gap in cr.coverage.gaps
+        ]
+        notifications += [
             {"level": "warning", "message": {"text": f"expired waiver: {text}"}}
             for text in result.expired_waivers
         ]
@@ -285,6 +298,25 @@ class SarifRenderer(Renderer):
             "executionSuccessful": not result.incomplete,
             "toolExecutionNotifications": notifications,
         }
+
+
+def _coverage(cr: ConnectorResult) -> dict[str, Any]:
+    """One connector's coverage ledger, for the run's properties."""
+    ledger = cr.coverage
+    return {
+        "connector": cr.connector.name,
+        "score": cr.score,
+        "verdict": cr.verdict,
+        "complete": ledger.complete if ledger is not None else None,
+        "families": {
+            c.family.value: {
+                "state": c.state.value,
+                **({"cause": c.cause.value} if c.cause is not None else {}),
+                "reason": scrub_urls(c.reason),
+            }
+            for c in (ledger.entries if ledger is not None else ())
+        },
+    }
 
 
 def _artifact_location(uri: str, inside: bool) -> dict[str, Any]:

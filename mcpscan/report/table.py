@@ -24,7 +24,7 @@ from mcpscan.models import (
     ScanResult,
     Severity,
 )
-from mcpscan.report._common import all_findings, scrub_urls
+from mcpscan.report._common import all_findings, coverage_gaps, scrub_urls
 from mcpscan.report.interface import Renderer
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ _SEVERITY_STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
-_VERDICT_STYLE = {"pass": "bold green", "fail": "bold red"}
+_VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "disabled": "dim"}
 
 
 def _clean(text: str) -> str:
@@ -183,9 +183,17 @@ def _connector_table(connectors: tuple[ConnectorResult, ...], width: int) -> Ren
         table.add_row(
             _lines(*about),
             launch,
-            _lines(_verdict(cr.verdict), _text(f"score {cr.score}")),
+            _lines(_verdict(cr.verdict), _text(f"score {cr.score}"), *_coverage_line(cr)),
         )
     return table
+
+
+def _coverage_line(cr: ConnectorResult) -> list[Text]:
+    if cr.coverage is None:
+        return []
+    if cr.coverage.complete:
+        return [_text("coverage complete", "green")]
+    return [_text("partial coverage", "yellow")]
 
 
 def _graph_line(graph: Graph) -> Text:
@@ -308,6 +316,8 @@ class TableRenderer(Renderer):
             scrub_urls(str(d)) + (" (fatal)" if d.fatal else "") for d in result.diagnostics
         ]
         _section(console, "Diagnostics", diagnostics, "yellow")
+        gaps = [f"{name}: {line}" for name, line in coverage_gaps(result)]
+        _section(console, "Coverage gaps", gaps, "yellow")
         _section(console, "Checks not run", list(result.checks_not_run), "yellow")
         _section(console, "Expired waivers", list(result.expired_waivers), "yellow")
         _section(console, "Unused waivers", list(result.unused_waivers), "dim")

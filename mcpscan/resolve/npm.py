@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from mcpscan.ecosystems.npm import semver
+from mcpscan.ecosystems.npm.purl import npm_purl
+from mcpscan.ecosystems.npm.spec import Spec, parse_spec, split_name
 from mcpscan.models import (
     Decision,
     Edge,
@@ -131,62 +133,7 @@ def locale_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 # -- specs (npm-package-arg, for registry dependencies) -----------------------------------
 
-_FILE_SPEC = re.compile(r"^(?:[.]|~[/]|[/\\]|[a-zA-Z]:)")
-_URL_SPEC = re.compile(r"^(?:https?:)?//", re.IGNORECASE)
-_GIT_SPEC = re.compile(r"^(?:git\+|git:|github:|gitlab:|bitbucket:|gist:|ssh:)", re.IGNORECASE)
-_TAG_OK = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")  # what encodeURIComponent leaves alone
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A dependency spec as npm-package-arg classifies it."""
-
-    raw: str
-    kind: str  # "range", "version", "tag", "unsupported"
-    package: str  # the registry package to fetch (the alias target for npm: aliases)
-    fetch: str  # the range / version / tag; "" means "*"
-    alias: bool = False
-    why: str = ""  # for "unsupported": what kind of spec it is
-
-    @property
-    def registry(self) -> bool:
-        return self.kind != "unsupported"
-
-
-@lru_cache(maxsize=65536)
-def parse_spec(name: str, raw: str) -> Spec:
-    """Classify the spec ``raw`` written for dependency ``name``."""
-    text = raw.strip()
-    if text.lower().startswith("npm:"):
-        target, spec = _split_name_spec(text[4:])
-        if not target:
-            return Spec(raw, "unsupported", name, text, why="alias without a package name")
-        sub = _registry_spec(target, spec)
-        return Spec(raw, sub.kind, target, sub.fetch, alias=True, why=sub.why)
-    if text.lower().startswith("file:") or _FILE_SPEC.match(text):
-        return Spec(raw, "unsupported", name, text, why="local path")
-    if _GIT_SPEC.match(text) or re.match(r"^[^@/\s:]+/[^/\s]+$", text):
-        return Spec(raw, "unsupported", name, text, why="git repository")
-    if _URL_SPEC.match(text) or "://" in text:
-        return Spec(raw, "unsupported", name, text, why="URL")
-    return _registry_spec(name, text)
-
-
-def _split_name_spec(text: str) -> tuple[str, str]:
-    """``@scope/name@^1`` -> (``@scope/name``, ``^1``); ``name`` -> (``name``, "")."""
-    at = text.find("@", 1)
-    return (text, "") if at < 0 else (text[:at], text[at + 1:])
-
-
-def _registry_spec(name: str, text: str) -> Spec:
-    text = text.strip()
-    if semver.valid(text) is not None:
-        return Spec(text, "version", name, text)
-    if semver.valid_range(text):
-        return Spec(text, "range", name, text)
-    if _TAG_OK.match(text):
-        return Spec(text, "tag", name, text)
-    return Spec(text, "unsupported", name, text, why="invalid version, range or tag")
+# The grammar (npm-package-arg) is ecosystems/npm/spec.py: Spec, parse_spec, split_name.
 
 
 def dep_valid(version: str, spec: Spec) -> bool:
@@ -568,7 +515,7 @@ class _RootRequest:
 def _root_request(ref: PackageRef) -> _RootRequest:
     requested = (ref.requested or "").strip()
     if ref.alias_of:
-        target, alias_spec = _split_name_spec(ref.alias_of)
+        target, alias_spec = split_name(ref.alias_of)
         raw = f"npm:{target}@{alias_spec or requested}" if (alias_spec or requested) \
             else f"npm:{target}"
     else:
@@ -1206,16 +1153,6 @@ class _Build:
 
 
 # -- graph assembly -------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=65536)
-def npm_purl(name: str, version: str | None) -> str:
-    """``pkg:npm/%40scope/name@1.2.3`` (packageurl-python's canonical form)."""
-    from packageurl import PackageURL
-
-    namespace, _, bare = name.rpartition("/")
-    return str(PackageURL(type="npm", namespace=namespace or None, name=bare,
-                          version=version).to_string())
 
 
 class _GraphBuilder:

@@ -6,7 +6,8 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import date
 
-from mcpscan.models import Finding, Rule, SourceLocation
+from mcpscan.coverage import cap
+from mcpscan.models import Finding, Rule, Severity, SourceLocation
 from mcpscan.ruleset import registry
 from mcpscan.ruleset.catalogue import REQUIRES, Catalogue
 from mcpscan.ruleset.interface import (
@@ -20,6 +21,9 @@ from mcpscan.ruleset.policy import POLICY_FILE_NAME, Policy, Waiver
 
 PASS = "pass"  # noqa: S105 - a verdict, not a password
 FAIL = "fail"
+# The verdict of an entry the client will not start (Goose enabled: false, Cline
+# disabled: true...): its findings are shown at info level and it counts for nothing.
+DISABLED = "disabled"
 MAX_SCORE = 100
 
 
@@ -111,13 +115,18 @@ class Engine(RuleEngine):
 
         connectors = []
         for f, findings in zip(facts, per_connector, strict=True):
+            if not f.connector.enabled:
+                findings = [_as_disabled(x) for x in findings]
             ordered = tuple(sorted(findings, key=_order))
-            s = score(ordered)
-            connectors.append(ConnectorEvaluation(f, ordered, s, verdict(ordered, s, policy)))
-        overall = min((c.score for c in connectors), default=MAX_SCORE)
+            # Never a clean 100 while a family that applies was not checked.
+            s = cap(score(ordered), f.coverage)
+            outcome = verdict(ordered, s, policy) if f.connector.enabled else DISABLED
+            connectors.append(ConnectorEvaluation(f, ordered, s, outcome))
+        counted = [c for c in connectors if c.verdict != DISABLED]
+        overall = min((c.score for c in counted), default=MAX_SCORE)
         scan_ordered = tuple(sorted(scan_findings, key=_order))
         failed = (
-            any(c.verdict == FAIL for c in connectors)
+            any(c.verdict == FAIL for c in counted)
             or verdict(scan_ordered, overall, policy) == FAIL
         )
 
@@ -187,5 +196,17 @@ class Engine(RuleEngine):
         )
 
 
+def _as_disabled(finding: Finding) -> Finding:
+    """A finding of an entry the client will not start: shown, at info level, with the
+    severity it would have once the entry is enabled."""
+    if finding.severity is Severity.INFO:
+        return finding
+    return dataclasses.replace(
+        finding,
+        severity=Severity.INFO,
+        message=f"{finding.message} (entry disabled; {finding.severity.label} if enabled)",
+    )
+
+
 # ConnectorFacts is re-exported for callers that import the engine module alone.
-__all__ = ["FAIL", "PASS", "ConnectorFacts", "Engine", "score", "verdict"]
+__all__ = ["DISABLED", "FAIL", "PASS", "ConnectorFacts", "Engine", "score", "verdict"]

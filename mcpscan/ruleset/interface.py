@@ -13,6 +13,7 @@ from mcpscan.models import (
     AdvisoryHit,
     Connector,
     ConnectorResult,
+    CoverageLedger,
     Finding,
     Graph,
     Launch,
@@ -52,6 +53,9 @@ class ConnectorFacts:
     provenance: tuple[ProvenanceResult, ...] | None = None
     # The connector against the approval lock (None: no lock was consulted in this scan).
     approval: ApprovalFacts | None = None
+    # What was and was not checked (None: not recorded, as in unit tests of single checks).
+    # A connector with a gap never scores a clean 100 (mcpscan.coverage.cap).
+    coverage: CoverageLedger | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class ConnectorEvaluation:
     facts: ConnectorFacts
     findings: tuple[Finding, ...]
     score: int
-    verdict: str  # "pass" | "fail"
+    verdict: str  # "pass" | "fail" | "disabled" (an entry the client will not start)
 
     def to_result(self) -> ConnectorResult:
         return ConnectorResult(
@@ -83,6 +87,7 @@ class ConnectorEvaluation:
             findings=self.findings,
             score=self.score,
             verdict=self.verdict,
+            coverage=self.facts.coverage,
         )
 
 

@@ -13,8 +13,6 @@ MAX_LINES = 600
 BEING_SPLIT = {
     "launchers.py": "-> sources/launchers/ and ecosystems/ (a12-launchers)",
     "resolve/npm.py": "-> resolve/npm/ (a12-core)",
-    "resolve/pypi.py": "-> resolve/pypi/ (a12-core)",
-    "registry/pypi.py": "-> registry/pypi/ (a12-core)",
     "provenance/npm.py": "provenance/ rework (t18-trust)",
 }
 

@@ -6,13 +6,17 @@ from collections.abc import Callable
 
 import pytest
 
+from mcpscan.coverage import Stages, done, ledger_for, not_run
 from mcpscan.models import (
+    CheckFamily,
     Connector,
     ConnectorResult,
     ContainerFacts,
+    CoverageLedger,
     Diagnostic,
     Finding,
     Framework,
+    GapCause,
     Launch,
     PackageRef,
     ProxyHop,
@@ -116,7 +120,9 @@ def github_connector() -> ConnectorResult:
         finding("ID01", "literal-secret", Severity.HIGH, "github", where),
         finding("SC01", "unpinned-launch", Severity.HIGH, "github", where, component=pkg.purl),
     )
-    return ConnectorResult(conn, launch, findings, score=50, verdict="fail")
+    ledger = ledger_for(launch, Stages(resolution=True, advisories=True, provenance=True),
+                        advisories=())
+    return ConnectorResult(conn, launch, findings, score=50, verdict="fail", coverage=ledger)
 
 
 def linear_connector() -> ConnectorResult:
@@ -166,7 +172,14 @@ def linear_connector() -> ConnectorResult:
                 component=proxy_pkg.purl),
         finding("PX04", "proxy-token-store", Severity.LOW, "linear", where),
     )
-    return ConnectorResult(conn, launch, findings, score=47, verdict="fail")
+    # The user turned advisories off: a gap every report must show.
+    ledger = CoverageLedger(tuple(
+        not_run(family, GapCause.DISABLED, "disabled by the user (--no-advisories)")
+        if family is CheckFamily.ADVISORIES
+        else done(family, "checked")
+        for family in CheckFamily
+    ))
+    return ConnectorResult(conn, launch, findings, score=47, verdict="fail", coverage=ledger)
 
 
 def docker_connector() -> ConnectorResult:

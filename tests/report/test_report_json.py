@@ -46,6 +46,7 @@ def test_empty_result(empty: ScanResult) -> None:
         "connectors": 0,
         "findings": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0},
         "waived": 0,
+        "coverage_gaps": 0,
     }
 
 
@@ -74,6 +75,7 @@ def test_failing_result_top_level(failing: ScanResult) -> None:
         "connectors": 3,
         "findings": {"critical": 1, "high": 2, "medium": 0, "low": 1, "info": 0},
         "waived": 1,
+        "coverage_gaps": 1,
     }
     assert list(doc["summary"]["findings"]) == ["critical", "high", "medium", "low", "info"]
     assert doc["checks_not_run"] == [

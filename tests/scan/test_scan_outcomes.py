@@ -109,6 +109,16 @@ def test_no_resolve_opens_no_socket_and_lists_registry_rules_not_run(
     [line] = [line for line in report["checks_not_run"] if "registry" in line]
     assert line.startswith(", ".join(REGISTRY_RULES) + " (need registry data")
     assert "need registry data" in run_scan(server, config, "--no-resolve").stdout
+    # The opt-out is a visible gap: never a clean 100, but the exit code follows the verdict.
+    for conn in report["connectors"]:
+        coverage = {c["family"]: c for c in conn["coverage"]}
+        assert coverage["resolution"]["cause"] == "disabled"
+        assert coverage["resolution"]["reason"] == "disabled by the user (--no-resolve)"
+        assert coverage["advisories"]["state"] == "not-run"
+        assert conn["score"] <= 99
+    assert report["connectors"][1]["findings"] == []
+    assert report["connectors"][1]["score"] == 99  # no finding, yet not a clean 100
+    assert report["summary"]["coverage_gaps"] == 2
 
 
 def test_no_resolve_from_the_environment(server: RegistryServer, env: Env) -> None:

@@ -241,3 +241,21 @@ def test_offline_needs_the_cache(recorded: Recorded, env: Env) -> None:
     run = run_scan(recorded.server, recorded.config, "--offline")  # with --no-cache
     assert run.code == 2
     assert "--offline needs the cache" in run.stderr
+
+
+def test_ledger_shows_the_stages_this_scan_left_out(recorded: Recorded) -> None:
+    """These scans run resolution only (the environment turns advisories and provenance
+    off): resolution and reputation are done, the two opt-outs are listed as such."""
+    report = recorded.report()
+    for conn in report["connectors"]:
+        coverage = {c["family"]: c for c in conn["coverage"]}
+        assert coverage["launch"]["state"] == coverage["scope"]["state"] == "done"
+        assert coverage["resolution"]["state"] == coverage["reputation"]["state"] == "done"
+        assert coverage["resolution"]["reason"].endswith("packages resolved")
+        gaps = {f: c["reason"] for f, c in coverage.items() if c["state"] == "not-run"}
+        assert gaps == {
+            "provenance": "disabled by the user (--no-provenance)",
+            "advisories": "disabled by the user (--no-advisories)",
+        }
+        assert conn["score"] <= 99
+    assert report["summary"]["coverage_gaps"] == 2

@@ -1,0 +1,277 @@
+"""The coverage ledger: per connector and check family, done / not applicable / not run.
+
+"Unknown is not a pass" (DESIGN §1) needs a record of what was *not* looked at, so a
+connector whose code nobody checked cannot read as clean. :func:`ledger_for` derives that
+record from the facts a scan established and the stages it ran; it does no I/O.
+
+What a gap does to the outcome is decided by its :class:`~mcpscan.models.GapCause`:
+
+- ``disabled`` (``--no-resolve``, ``--no-advisories``, ``--no-provenance``): the user chose
+  a partial scan. It is shown in every report and the connector scores at most
+  :data:`GAP_CEILING`; the exit code still follows the verdict, so a CI job that opts out
+  of network checks keeps working, but never sees a clean 100.
+- ``source-failed``: the scan is incomplete (exit 3 unless ``--allow-incomplete``); the
+  diagnostics name the source.
+- ``cannot-analyse``: the connector itself cannot be checked (an opaque script, local code,
+  an image mcpscan cannot verify). A rule raises a finding for each such cause (EX02,
+  EX03, EX04); :func:`unexplained_gaps` lets the scan prove none is left without one.
+
+Stages other seams establish feed the ledger through their existing failure channels
+(resolution errors, advisory and provenance "not checked" notes), collected per connector
+in :class:`StageFailures`; :meth:`CoverageLedger`-level tweaks go through :func:`with_gap`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mcpscan.models import (
+    CheckFamily,
+    Coverage,
+    CoverageLedger,
+    CoverageState,
+    GapCause,
+    Launch,
+    PackageRef,
+)
+
+if TYPE_CHECKING:
+    from mcpscan.models import AdvisoryHit, Graph
+
+# The best score a connector with any coverage gap can have: 100 means "every family that
+# applies was checked and found nothing", which a partial scan cannot claim.
+GAP_CEILING = 99
+
+# Registry facts (resolution, reputation) exist only for these ecosystems.
+RESOLVABLE = frozenset({"npm", "pypi"})
+
+_PACKAGE_FAMILIES = (
+    CheckFamily.RESOLUTION,
+    CheckFamily.PROVENANCE,
+    CheckFamily.ADVISORIES,
+    CheckFamily.REPUTATION,
+)
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Which stages this scan ran. A stage that did not run because the user turned it off
+    is listed in ``disabled`` with the option that did it."""
+
+    resolution: bool = False
+    advisories: bool = False
+    provenance: bool = False
+    approval: bool = False
+    disabled: tuple[tuple[CheckFamily, str], ...] = ()
+    resolvable: frozenset[str] = RESOLVABLE
+
+    def disabled_by(self, family: CheckFamily) -> str | None:
+        return next((option for f, option in self.disabled if f is family), None)
+
+
+@dataclass(frozen=True)
+class StageFailures:
+    """What a source could not answer for one connector (each a diagnostic already)."""
+
+    resolution: tuple[str, ...] = ()
+    advisories: tuple[str, ...] = ()
+    provenance: tuple[str, ...] = ()
+
+
+def done(family: CheckFamily, reason: str = "") -> Coverage:
+    return Coverage(family, CoverageState.DONE, reason)
+
+
+def not_applicable(family: CheckFamily, reason: str) -> Coverage:
+    return Coverage(family, CoverageState.NOT_APPLICABLE, reason)
+
+
+def not_run(family: CheckFamily, cause: GapCause, reason: str) -> Coverage:
+    return Coverage(family, CoverageState.NOT_RUN, reason, cause)
+
+
+def with_gap(ledger: CoverageLedger, entry: Coverage) -> CoverageLedger:
+    """``ledger`` with ``entry`` replacing its family's entry (a later stage's finding)."""
+    return CoverageLedger(
+        tuple(entry if c.family is entry.family else c for c in ledger.entries)
+    )
+
+
+def cap(score: int, ledger: CoverageLedger | None) -> int:
+    """The score a connector may show: never a clean 100 with a gap in its coverage."""
+    if ledger is not None and not ledger.complete:
+        return min(score, GAP_CEILING)
+    return score
+
+
+def ledger_for(
+    launch: Launch,
+    stages: Stages,
+    *,
+    graph: Graph | None = None,
+    advisories: tuple[AdvisoryHit, ...] | None = None,
+    failures: StageFailures = StageFailures(),
+) -> CoverageLedger:
+    """The ledger of one connector from what the scan established about it: its launch,
+    its graph and advisories (None: not established) and what its sources failed to say."""
+    entries: dict[CheckFamily, Coverage] = {}
+    opaque = _opaque(launch)
+    if opaque:
+        entries[CheckFamily.LAUNCH] = not_run(CheckFamily.LAUNCH, GapCause.CANNOT_ANALYSE, opaque)
+        entries[CheckFamily.SCOPE] = not_run(
+            CheckFamily.SCOPE,
+            GapCause.CANNOT_ANALYSE,
+            "the command line was not understood, so its paths, flags and secrets are unknown",
+        )
+    else:
+        entries[CheckFamily.LAUNCH] = done(CheckFamily.LAUNCH, f"launches {launch.launcher}")
+        entries[CheckFamily.SCOPE] = done(CheckFamily.SCOPE, "configuration checks ran")
+    entries.update(_package_families(launch, graph, advisories, stages, failures, bool(opaque)))
+    if stages.approval:
+        entries[CheckFamily.APPROVAL] = done(CheckFamily.APPROVAL, "checked against the lock")
+    else:
+        entries[CheckFamily.APPROVAL] = not_applicable(
+            CheckFamily.APPROVAL, "no approval lock, and the policy does not require approval"
+        )
+    return CoverageLedger(tuple(entries[f] for f in CheckFamily))
+
+
+def unexplained_gaps(
+    ledger: CoverageLedger, rule_ids: Iterable[str], *, incomplete: bool
+) -> tuple[Coverage, ...]:
+    """Gaps nothing accounts for: a cannot-analyse gap with no EX finding, or a failed
+    source in a scan that is not marked incomplete. Must be empty (a test proves it)."""
+    explained = bool(set(rule_ids) & EXPLAINING_RULES)
+    return tuple(
+        gap
+        for gap in ledger.gaps
+        if (gap.cause is GapCause.CANNOT_ANALYSE and not explained)
+        or (gap.cause is GapCause.SOURCE_FAILED and not incomplete)
+    )
+
+
+# The rules whose findings name what could not be analysed.
+EXPLAINING_RULES = frozenset({"EX01", "EX02", "EX03", "EX04"})
+
+
+def _opaque(launch: Launch) -> str:
+    return "; ".join(launch.opaque)
+
+
+def _unchecked(packages: Sequence[PackageRef], resolvable: frozenset[str]) -> list[PackageRef]:
+    """Launched packages no stage of this scan can resolve or verify (images, git, URLs,
+    jsr; an MCPB bundle with a declared sha256 is checked by its digest)."""
+    return [
+        p
+        for p in packages
+        if p.ecosystem not in resolvable and not (p.ecosystem == "mcpb" and p.sha256)
+    ]
+
+
+def _package_families(
+    launch: Launch,
+    graph: Graph | None,
+    advisories_found: tuple[AdvisoryHit, ...] | None,
+    stages: Stages,
+    failures: StageFailures,
+    opaque: bool,
+) -> dict[CheckFamily, Coverage]:
+    if opaque and not launch.packages:
+        why = "the command line was not understood, so what it installs is unknown"
+        return {f: not_run(f, GapCause.CANNOT_ANALYSE, why) for f in _PACKAGE_FAMILIES}
+    if not launch.packages and not launch.local:
+        why = (
+            "a remote endpoint: nothing is installed"
+            if launch.remotes
+            else "the connector launches no package"
+        )
+        return {f: not_applicable(f, why) for f in _PACKAGE_FAMILIES}
+    unchecked = _unchecked(launch.packages, stages.resolvable)
+    if launch.local or unchecked:
+        names = [f"{lc.kind} {lc.path}" for lc in launch.local]
+        names += [_describe(p) for p in unchecked]
+        why = "no registry can vouch for " + ", ".join(names)
+        return {f: not_run(f, GapCause.CANNOT_ANALYSE, why) for f in _PACKAGE_FAMILIES}
+
+    out: dict[CheckFamily, Coverage] = {}
+    resolution = _stage(CheckFamily.RESOLUTION, stages.resolution, stages, failures.resolution)
+    if resolution is None:
+        count = len(graph.nodes) if graph is not None else 0
+        resolution = done(CheckFamily.RESOLUTION, f"{count} packages resolved")
+    out[CheckFamily.RESOLUTION] = resolution
+    resolved = not resolution.gap
+    out[CheckFamily.REPUTATION] = (
+        done(CheckFamily.REPUTATION, "registry facts of every resolved package")
+        if resolved
+        else _after(CheckFamily.REPUTATION, resolution)
+    )
+    provenance = _stage(CheckFamily.PROVENANCE, stages.provenance, stages, failures.provenance,
+                        resolution)
+    out[CheckFamily.PROVENANCE] = provenance or done(
+        CheckFamily.PROVENANCE, "every resolved artifact checked"
+    )
+    advisories = _stage(CheckFamily.ADVISORIES, stages.advisories, stages, failures.advisories,
+                        resolution)
+    if advisories is None and advisories_found is None:
+        advisories = not_run(
+            CheckFamily.ADVISORIES, GapCause.SOURCE_FAILED, "no advisory source answered"
+        )
+    if advisories is None and not resolved:
+        # Only the launched packages were looked up: their dependencies were not.
+        after = _after(CheckFamily.ADVISORIES, resolution)
+        advisories = dataclasses.replace(
+            after, reason="only the launched packages were checked; " + after.reason
+        )
+    out[CheckFamily.ADVISORIES] = advisories or done(
+        CheckFamily.ADVISORIES, "every resolved package checked"
+    )
+    return out
+
+
+def _stage(
+    family: CheckFamily,
+    ran: bool,
+    stages: Stages,
+    failed: tuple[str, ...],
+    resolution: Coverage | None = None,
+) -> Coverage | None:
+    """The gap of a stage that did not run or failed for this connector, else None. A stage
+    that needs the graph and did not run follows ``resolution``'s gap, if it has one."""
+    option = stages.disabled_by(family)
+    if option is not None:
+        return not_run(family, GapCause.DISABLED, f"disabled by the user ({option})")
+    if resolution is not None and resolution.gap and (not ran or family is not
+                                                       CheckFamily.ADVISORIES):
+        # Provenance checks the resolved graph; without it nothing was checked. Advisories
+        # can still look up the launched packages (checked below).
+        return _after(family, resolution)
+    if not ran:
+        return not_run(family, GapCause.DISABLED, "not run in this scan")
+    if failed:
+        return not_run(family, GapCause.SOURCE_FAILED, failed[0])
+    return None
+
+
+def _after(family: CheckFamily, resolution: Coverage) -> Coverage:
+    """A family that needs the resolved graph, when resolution has a gap."""
+    assert resolution.cause is not None
+    return not_run(family, resolution.cause, f"needs resolution, which {_was(resolution)}")
+
+
+def _was(resolution: Coverage) -> str:
+    if resolution.cause is GapCause.DISABLED:
+        return f"was {resolution.reason}" if resolution.reason.startswith("disabled") else (
+            "did not run")
+    return "failed: " + resolution.reason
+
+
+def _describe(ref: PackageRef) -> str:
+    kind = {"oci": "container image", "git": "git source", "url": "URL",
+            "jsr": "jsr package", "mcpb": "MCPB bundle"}.get(ref.ecosystem, ref.ecosystem)
+    # A URL's or git source's name is its display form (credentials removed); its spec
+    # is as written.
+    shown = ref.name if ref.ecosystem in ("url", "git") else ref.spec or ref.name
+    return f"{kind} {shown}"
