@@ -285,6 +285,13 @@ class SecretArg:
     flag: str  # the flag it belongs to, or "" for a positional
     index: int
     value: Sensitive = field(compare=False)
+    kind: str = field(default="", compare=False)  # what redaction.classify calls it
+    # How it is written (see redaction.Credential.form); "url-..." forms are ID03.
+    form: str = field(default="", compare=False)
+
+    @property
+    def in_url(self) -> bool:
+        return self.form.startswith("url")
 
 
 @dataclass(frozen=True)
