@@ -393,8 +393,7 @@ class ScanResult:
     # Findings about the scan itself rather than one connector (e.g. an expired waiver
     # that names no scanned connector). They count for the verdict, not for any score.
     scan_findings: tuple[Finding, ...] = ()
-    # What provenance verification was anchored in (empty: provenance not checked).
-    trust_anchors: tuple[TrustAnchor, ...] = ()
+    trust_anchors: tuple[TrustAnchor, ...] = ()  # what provenance verification relied on
 
 
 # --- Resolution (what a launcher would install) -------------------------------------------
@@ -581,9 +580,7 @@ class ProvenanceState(str, enum.Enum):
     VERIFIED = "verified"
     ABSENT = "absent"  # no material (or the registry did not provide any)
     INVALID = "invalid"  # material present but it does not verify
-    # material present or declared that could not be checked (a source unreachable, the
-    # publish time a key's validity depends on unknown): not a pass, not a forgery
-    UNKNOWN = "unknown"
+    UNKNOWN = "unknown"  # present or declared but not checkable (source unreachable, no time)
 
 
 @dataclass(frozen=True)
