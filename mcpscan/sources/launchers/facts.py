@@ -48,10 +48,12 @@ class _Acc:
             self._seen_notes.add(text)
             self.notes.append(text)
 
-    def secret(self, flag: str, tok: _Tok, value: str) -> None:
+    def secret(self, flag: str, tok: _Tok, value: str, kind: str = "", form: str = "") -> None:
         if (tok.index, value) not in self._seen_secrets:
             self._seen_secrets.add((tok.index, value))
-            self.secret_args.append(SecretArg(flag=flag, index=tok.index, value=Sensitive(value)))
+            self.secret_args.append(
+                SecretArg(flag=flag, index=tok.index, value=Sensitive(value), kind=kind, form=form)
+            )
 
     def remote(self, remote: Remote) -> None:
         self.remotes.append(remote)

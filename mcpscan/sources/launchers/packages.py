@@ -13,14 +13,9 @@ from mcpscan.ecosystems.purl import build as build_purl
 from mcpscan.ecosystems.pypi.purl import pypi_purl
 from mcpscan.ecosystems.pypi.spec import is_local, parse_requirement
 from mcpscan.models import PackageRef, VersionKind
+from mcpscan.redaction import redact_url, split_userinfo
 from mcpscan.sources.launchers.argv import _host_and_path, _is_url
-from mcpscan.sources.launchers.credentials import (
-    _check_userinfo,
-    _guard_spec,
-    _redact_url,
-    _safe,
-    _split_userinfo,
-)
+from mcpscan.sources.launchers.credentials import _guard_spec, _safe, _url_credentials
 from mcpscan.sources.launchers.facts import _Acc, _Tok
 
 _COMMIT_RE = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
@@ -33,9 +28,9 @@ _GITHUB_RE = re.compile(
 def _git_package(
     acc: _Acc, tok: _Tok, location: str, ref: str | None, *, spec: str, role: str
 ) -> PackageRef:
-    clean, userinfo = _split_userinfo(location)
+    clean, userinfo = split_userinfo(location)
     if userinfo:
-        _check_userinfo(acc, "", tok, userinfo)
+        _url_credentials(acc, "", tok, location)
         spec = spec.replace(userinfo + "@", "")
     pinned = bool(ref) and bool(_COMMIT_RE.match(ref or ""))
     kind = VersionKind.DIGEST if pinned else VersionKind.URL
@@ -59,12 +54,9 @@ def _git_package(
 
 
 def _url_package(acc: _Acc, tok: _Tok, url: str, *, spec: str, role: str) -> PackageRef:
-    clean, userinfo = _split_userinfo(url)
-    if userinfo:
-        _check_userinfo(acc, "", tok, userinfo)
-    redacted = _redact_url(clean)
-    if redacted.secret_keys:
-        acc.secret("", tok, url)
+    clean, userinfo = split_userinfo(url)
+    redacted = redact_url(clean)
+    _url_credentials(acc, "", tok, url)
     display = redacted.display
     # A pip "#sha256=<hex>" fragment pins the artifact itself.
     digest = re.search(r"[#&]sha256=([0-9a-fA-F]{64})\b", clean)
@@ -130,14 +122,14 @@ def _npm_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
 def _pip_vcs(acc: _Acc, tok: _Tok, url: str, *, spec: str, role: str) -> PackageRef:
     """``git+https://host/o/r.git@<ref>#egg=x`` (pip/uv syntax: the ref follows ``@``)."""
     body = url.partition("#")[0]
-    clean, userinfo = _split_userinfo(body)
+    clean, userinfo = split_userinfo(body)
     scheme, sep, rest = clean.partition("://")
     ref: str | None = None
     if sep and "@" in rest.partition("/")[2]:
         rest, _, ref = rest.rpartition("@")
     location = f"{scheme}{sep}{rest}"
     if userinfo:
-        _check_userinfo(acc, "", tok, userinfo)
+        _url_credentials(acc, "", tok, body)
         spec = spec.replace(userinfo + "@", "")
     return _git_package(acc, tok, location, ref, spec=spec, role=role)
 
