@@ -24,7 +24,9 @@ from mcpscan.models import (
     ProvenanceResult,
     ScanResult,
     Severity,
+    TrustAnchor,
 )
+from mcpscan.provenance.trust import REFRESH_FAILED
 from mcpscan.redaction import Redactor, secrets_of
 from mcpscan.ruleset import ConnectorFacts, Engine
 from mcpscan.sources import launchers
@@ -99,10 +101,12 @@ class Scanner:
         hits, notes = self._advisories(launches, graphs)
         failures.extend(Diagnostic("(advisories)", None, n) for n in notes.incomplete)
         proofs: list[tuple[ProvenanceResult, ...] | None] = [None] * len(graphs)
+        anchors: tuple[TrustAnchor, ...] = ()
         unproven: tuple[str, ...] = ()
         if self.provenance is not None:
             report = self.provenance.check_report(graphs, [launch.packages for launch in launches])
             proofs = list(report.results)
+            anchors = report.trust
             unproven = tuple(report.incomplete)
             failures.extend(Diagnostic("(provenance)", None, n) for n in report.incomplete)
         stages = Stages(
@@ -145,12 +149,10 @@ class Scanner:
             from mcpscan.lock import approval_facts
             from mcpscan.lock.signing import ApprovalVerifier
 
-            policy = self.engine.policy
-            verifier = ApprovalVerifier(
+            verifier = ApprovalVerifier.for_policy(
+                self.engine.policy,
                 today=self.options.today,
                 allowed_signers=self.options.allowed_signers,
-                valid_days=policy.approval_valid_days,
-                allow_self_approval=policy.allow_self_approval,
             )
             facts = [
                 dataclasses.replace(
@@ -193,6 +195,9 @@ class Scanner:
             tuple(loaded.diagnostics)
             + tuple(failures)
             + tuple(Diagnostic("(advisories)", None, w) for w in notes.warnings)
+            # A trust anchor whose refresh failed: a note, not an incomplete scan.
+            + tuple(Diagnostic("(provenance)", None, f"{a.name}: {a.note}")
+                    for a in anchors if a.note and a.note.startswith(REFRESH_FAILED))
             + tuple(
                 Diagnostic(f.connector.source.file, f.connector.source.line or None,
                            f"{f.connector.name}: {note}")
@@ -220,6 +225,7 @@ class Scanner:
             unused_waivers=evaluation.unused_waivers,
             incomplete=incomplete,
             scan_findings=evaluation.scan_findings,
+            trust_anchors=anchors,
         )
 
 
