@@ -85,11 +85,10 @@ def approvals_cmd(
         if message or signature:
             _print_one(lock, message, signature, approver)
             return
-        verifier = ApprovalVerifier(
+        verifier = ApprovalVerifier.for_policy(
+            policy,
             today=_dt.date.today(),
             allowed_signers=allowed_signers_for(policy.allowed_signers),
-            valid_days=policy.approval_valid_days,
-            allow_self_approval=policy.allow_self_approval,
         )
         audits = audit(lock, verifier, policy)
     doc = to_json(lock, audits, policy, policy.allowed_signers)
