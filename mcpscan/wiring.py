@@ -310,8 +310,9 @@ def run_scan(
     and scan. Raises McpscanError for usage and input errors; renders nothing."""
     from mcpscan.lock import allowed_signers_for, find_lock, load_lock
     from mcpscan.models import Severity
+    from mcpscan.resolve.service import ResolutionService
     from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
-    from mcpscan.scan import Resolution, Scanner, ScanOptions, redactor_for
+    from mcpscan.scan import Scanner, ScanOptions, redactor_for
 
     opts = settings or ScanSettings()
     cwd = cwd or Path.cwd()
@@ -338,7 +339,7 @@ def run_scan(
         client = http_client(opts)
         regs = registries(opts, client, cwd=cwd)
         locks, lock_diags = lockfiles(wanted)
-        resolution = Resolution(resolvers(opts, regs), locks)
+        resolution = ResolutionService(resolvers(opts, regs), locks)
         if lock_diags:
             loaded = replace(loaded, diagnostics=(*loaded.diagnostics, *lock_diags))
         if opts.advisories:
