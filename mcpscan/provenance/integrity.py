@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mcpscan.registry.pypi import PypiRegistry
 
 MAX_ARTIFACT_BYTES = 100 * 1024 * 1024
+MAX_INSPECTED_BYTES = 64 * 1024 * 1024  # larger tarballs are hashed, not read
 # Strongest first: the reason names the digest that carries the most weight.
 _ALGORITHMS = ("sha512", "sha384", "sha256", "sha1")
 _PREFIX = 16  # hex characters of a digest shown in a reason
@@ -64,6 +65,15 @@ def hash_download(
     Raises :class:`ArtifactDownloadError` over ``max_bytes`` or for a non-2xx answer, and
     the client's NetworkError/OfflineCacheMiss when the server cannot be asked.
     """
+    return download(client, url, algorithms, max_bytes=max_bytes)[0]
+
+
+def download(
+    client: HttpClient, url: str, algorithms: Iterable[str], *,
+    max_bytes: int = MAX_ARTIFACT_BYTES, keep: int = 0,
+) -> tuple[dict[str, str], bytes | None]:
+    """:func:`hash_download`, also keeping the bytes when there are at most ``keep`` of
+    them (for reading the archive as data); None when there were more."""
     import requests
 
     from mcpscan.net.http import display_url
@@ -71,29 +81,40 @@ def hash_download(
     shown = display_url(url)
     hashers = {alg: hashlib.new(alg) for alg in dict.fromkeys(algorithms)}
     limit_mb = max_bytes / (1024 * 1024)
-    try:
-        # The plain session: an artifact of up to 100 MB has no place in the HTTP cache.
-        with client.plain_session.get(url, stream=True, timeout=client.config.timeout) as resp:
-            if resp.status_code >= 400:
-                raise ArtifactDownloadError(f"{shown} answered {resp.status_code}")
-            declared = resp.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise ArtifactDownloadError(
-                    f"{shown} is {int(declared)} bytes, over the {limit_mb:g} MB artifact limit")
-            size = 0
-            for chunk in resp.iter_content(chunk_size=_CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
+    kept: list[bytes] | None = [] if keep else None
+    # The whole download is bounded in time (the request's deadline and --timeout), not
+    # only each read: a dripping server cannot hold the scan.
+    with client.bounded(shown):
+        try:
+            # The plain session: an artifact of up to 100 MB has no place in the HTTP cache.
+            with client.plain_session.get(url, stream=True,
+                                          timeout=client.config.timeout) as resp:
+                if resp.status_code >= 400:
+                    raise ArtifactDownloadError(f"{shown} answered {resp.status_code}")
+                declared = resp.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
                     raise ArtifactDownloadError(
-                        f"{shown} is over the {limit_mb:g} MB artifact limit")
-                for hasher in hashers.values():
-                    hasher.update(chunk)
-            if declared.isdigit() and not resp.headers.get("Content-Encoding") and (
-                    size != int(declared)):
-                raise NetworkError(f"{shown}: truncated body ({size} of {declared} bytes)")
-    except requests.exceptions.RequestException as exc:
-        raise NetworkError(f"cannot download {shown}: {exc.__class__.__name__}") from None
-    return {alg: hasher.hexdigest() for alg, hasher in hashers.items()}
+                        f"{shown} is {int(declared)} bytes, over the {limit_mb:g} MB artifact "
+                        "limit")
+                size = 0
+                for chunk in resp.iter_content(chunk_size=_CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ArtifactDownloadError(
+                            f"{shown} is over the {limit_mb:g} MB artifact limit")
+                    for hasher in hashers.values():
+                        hasher.update(chunk)
+                    if kept is not None:
+                        kept.append(chunk)
+                        if size > keep:
+                            kept = None
+                if declared.isdigit() and not resp.headers.get("Content-Encoding") and (
+                        size != int(declared)):
+                    raise NetworkError(f"{shown}: truncated body ({size} of {declared} bytes)")
+        except requests.exceptions.RequestException as exc:
+            raise NetworkError(f"cannot download {shown}: {exc.__class__.__name__}") from None
+    body = b"".join(kept) if kept is not None else None
+    return {alg: hasher.hexdigest() for alg, hasher in hashers.items()}, body
 
 
 class IntegrityVerifier:
@@ -106,10 +127,14 @@ class IntegrityVerifier:
         verify_artifacts: bool = False,
         pypi_registry: PypiRegistry | None = None,
         max_bytes: int = MAX_ARTIFACT_BYTES,
+        npm_registry_url: str | None = None,
     ) -> None:
         self.client = client
         self.verify_artifacts = verify_artifacts
         self.pypi_registry = pypi_registry
+        # npm tarballs are also read as data and their package.json compared with the
+        # registry's version document there (manifest confusion).
+        self.npm_registry_url = npm_registry_url
         self.max_bytes = max_bytes
 
     def check(self, node: ResolvedPackage, *, root: bool) -> tuple[ProvenanceResult, ...]:
@@ -119,7 +144,7 @@ class IntegrityVerifier:
         if node.ecosystem == "pypi" and node.decided_by is Decision.LOCKFILE:
             results.extend(self._pypi_lock_vs_index(node))
         if self.verify_artifacts and root:
-            results.append(self._verify_node(node))
+            results.extend(self._verify_node(node))
         return tuple(results)
 
     def check_package(self, ref: PackageRef) -> ProvenanceResult:
@@ -144,27 +169,35 @@ class IntegrityVerifier:
 
     # -- artifacts -----------------------------------------------------------------------
 
-    def _verify_node(self, node: ResolvedPackage) -> ProvenanceResult:
+    def _verify_node(self, node: ResolvedPackage) -> tuple[ProvenanceResult, ...]:
         url = node.facts.artifact_url
         expected = _usable(node.digests)
         if not url:
-            return absent(node, INTEGRITY_KIND, "no artifact URL is known, nothing to download")
+            return (absent(node, INTEGRITY_KIND, "no artifact URL is known, nothing to "
+                           "download"),)
         if not expected:
-            return absent(node, INTEGRITY_KIND, f"no digest of the artifact is known "
-                          f"({_source(node)} gives none)")
-        actual = hash_download(self.client, url, [d.algorithm for d in expected],
-                               max_bytes=self.max_bytes)
+            return (absent(node, INTEGRITY_KIND, f"no digest of the artifact is known "
+                           f"({_source(node)} gives none)"),)
+        inspect = node.ecosystem == "npm" and self.npm_registry_url is not None
+        actual, body = download(self.client, url, [d.algorithm for d in expected],
+                                max_bytes=self.max_bytes,
+                                keep=MAX_INSPECTED_BYTES if inspect else 0)
         for digest in expected:
             if actual[digest.algorithm] != digest.value:
-                return invalid(node, INTEGRITY_KIND,
-                               f"{digest.algorithm} of the downloaded artifact is "
-                               f"{_short(actual[digest.algorithm])}, {_source(node)} says "
-                               f"{_short(digest.value)}")
+                return (invalid(node, INTEGRITY_KIND,
+                                f"{digest.algorithm} of the downloaded artifact is "
+                                f"{_short(actual[digest.algorithm])}, {_source(node)} says "
+                                f"{_short(digest.value)}"),)
         names = sorted({d.algorithm for d in expected}, key=_ALGORITHMS.index)
         verb = "matches" if len(names) == 1 else "match"
-        return ProvenanceResult(purl=node.purl, kind=INTEGRITY_KIND,
-                                state=ProvenanceState.VERIFIED,
-                                reason=f"{' and '.join(names)} {verb} {_source(node)}")
+        verified = ProvenanceResult(purl=node.purl, kind=INTEGRITY_KIND,
+                                    state=ProvenanceState.VERIFIED,
+                                    reason=f"{' and '.join(names)} {verb} {_source(node)}")
+        if not inspect or self.npm_registry_url is None:
+            return (verified,)
+        from mcpscan.inspect.npm_tarball import inspect_tarball
+
+        return (verified, *inspect_tarball(self.client, self.npm_registry_url, node, body))
 
     # -- lockfile versus index -----------------------------------------------------------
 

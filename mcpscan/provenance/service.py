@@ -83,7 +83,8 @@ def build_provenance_service(
             publish_time=_publish_times(npm_registry) if npm_registry is not None else None,
         )
     integrity = IntegrityVerifier(client, verify_artifacts=verify_artifacts,
-                                  pypi_registry=pypi_registry)
+                                  pypi_registry=pypi_registry,
+                                  npm_registry_url=npm_registry_url)
     return ProvenanceService(verifiers, client=client, integrity=integrity)
 
 

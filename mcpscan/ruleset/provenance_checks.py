@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
 
+from mcpscan.inspect.npm_tarball import CONTENT_KINDS
 from mcpscan.models import (
     Graph,
     PackageRef,
@@ -86,7 +87,9 @@ def provenance_missing(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
 def provenance_invalid(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     graph = facts.graph or Graph()
     for result in facts.provenance or ():
-        if result.state is not ProvenanceState.INVALID or result.kind == INTEGRITY_KIND:
+        # Digests and artifact contents have rules of their own (SC12, SC15, SC16).
+        if result.state is not ProvenanceState.INVALID or result.kind == INTEGRITY_KIND or (
+                result.kind in CONTENT_KINDS):
             continue
         yield Hit(
             f"{graph.label(result.purl)}: {result.kind} does not verify",

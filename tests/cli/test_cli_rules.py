@@ -25,6 +25,8 @@ CATALOGUE = {
     "SC12": "integrity-mismatch",
     "SC13": "unresolvable",
     "SC14": "ownership-mismatch",
+    "SC15": "manifest-confusion",
+    "SC16": "unsafe-archive-entry",
     "PX01": "unverified-proxy",
     "PX02": "plaintext-transport",
     "PX03": "proxy-exposure",
@@ -48,7 +50,7 @@ def test_rules_list_json_has_every_rule(cli: CliFn) -> None:
     run = cli("rules", "list", "-f", "json")
     assert run.code == 0
     rules = run.json()
-    assert len(rules) == 30
+    assert len(rules) == 32
     assert {r["id"]: r["slug"] for r in rules} == CATALOGUE
     for r in rules:
         assert r["severity"] in ("critical", "high", "medium", "low", "info")
@@ -62,7 +64,7 @@ def test_rules_list_json_has_every_rule(cli: CliFn) -> None:
 def test_rules_list_table(cli: CliFn) -> None:
     run = cli("rules", "list")
     assert run.code == 0
-    assert "30" in run.stdout.splitlines()[0]
+    assert "32" in run.stdout.splitlines()[0]
     rows = {row[0]: row for row in table_rows(run.stdout)}
     assert rows.keys() == CATALOGUE.keys()
     assert rows["SC01"][1] == "unpinned-launch"

@@ -82,6 +82,9 @@ DESIGN_TABLE = {  # DESIGN §4: id -> (slug, default severity, framework ids)
     "SC12": ("integrity-mismatch", "critical", {"ASI04", "MCP04:2025"}),
     "SC13": ("unresolvable", "high", {"ASI04"}),
     "SC14": ("ownership-mismatch", "high", {"ASI04", "MCP04:2025"}),
+    # Issue 10: what --verify-artifacts reads inside the tarball.
+    "SC15": ("manifest-confusion", "high", {"ASI04", "ASI05", "MCP04:2025"}),
+    "SC16": ("unsafe-archive-entry", "high", {"ASI04", "MCP04:2025"}),
     "PX01": ("unverified-proxy", "high", {"ASI03", "ASI04"}),
     "PX02": ("plaintext-transport", "high", {"ASI07", "MCP07:2025"}),
     "PX03": ("proxy-exposure", "high", {"ASI03", "MCP07:2025"}),
@@ -104,7 +107,7 @@ DESIGN_TABLE = {  # DESIGN §4: id -> (slug, default severity, framework ids)
 
 def test_catalogue_has_the_design_rules_sorted() -> None:
     assert [r.id for r in CATALOGUE] == sorted(DESIGN_TABLE)
-    assert len(CATALOGUE) == 30
+    assert len(CATALOGUE) == 32
     for rule in CATALOGUE:
         slug, severity, framework_ids = DESIGN_TABLE[rule.id]
         assert rule.slug == slug
@@ -149,7 +152,7 @@ def test_default_dir_prefers_the_packaged_copy(
     shutil.copytree(REPO_RULES, package / "_rules")
     monkeypatch.setattr("importlib.resources.files", lambda _name: package)
     assert catalogue_mod.default_rules_dir() == package / "_rules"
-    assert len(load_catalogue()) == 30
+    assert len(load_catalogue()) == 32
 
 
 def test_default_dir_falls_back_to_the_repository(

@@ -201,7 +201,7 @@ def test_rules_needing_other_facts_are_listed_not_run() -> None:
     groups = dict(ev.not_evaluated)
     assert set(groups) == {"registry", "provenance", "advisories", "lock"}
     # SC12 (integrity) is checked with the artifacts, by the provenance stage.
-    assert groups["provenance"] == ("PX01", "SC02", "SC03", "SC04", "SC12")
+    assert groups["provenance"] == ("PX01", "SC02", "SC03", "SC04", "SC12", "SC15", "SC16")
     assert groups["lock"] == ("GV01", "GV02", "GV04", "GV05", "GV06")
     assert "SC05" in groups["advisories"]
     assert "SC13" in groups["registry"]

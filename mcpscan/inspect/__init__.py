@@ -1,0 +1,1 @@
+"""Artifact contents read as data: archives (never extracted), manifests inside them."""
