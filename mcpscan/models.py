@@ -366,6 +366,18 @@ class ConnectorResult:
 
 
 @dataclass(frozen=True)
+class TrustAnchor:
+    """A trust anchor verification relied on, and where this scan got it."""
+
+    name: str  # "sigstore-trusted-root" | "npm-registry-keys"
+    source: str  # "pinned" | "tuf" (refreshed in this scan) | "tuf-cache" | "user"
+    description: str
+    sha256: str
+    refreshed: str | None = None  # ISO 8601 time of the TUF refresh that produced it
+    note: str | None = None  # why no fresh copy was used, when one was wanted
+
+
+@dataclass(frozen=True)
 class ScanResult:
     targets: tuple[str, ...]
     connectors: tuple[ConnectorResult, ...]
@@ -381,6 +393,7 @@ class ScanResult:
     # Findings about the scan itself rather than one connector (e.g. an expired waiver
     # that names no scanned connector). They count for the verdict, not for any score.
     scan_findings: tuple[Finding, ...] = ()
+    trust_anchors: tuple[TrustAnchor, ...] = ()  # what provenance verification relied on
 
 
 # --- Resolution (what a launcher would install) -------------------------------------------
@@ -567,9 +580,7 @@ class ProvenanceState(str, enum.Enum):
     VERIFIED = "verified"
     ABSENT = "absent"  # no material (or the registry did not provide any)
     INVALID = "invalid"  # material present but it does not verify
-    # material present or declared that could not be checked (a source unreachable, the
-    # publish time a key's validity depends on unknown): not a pass, not a forgery
-    UNKNOWN = "unknown"
+    UNKNOWN = "unknown"  # present or declared but not checkable (source unreachable, no time)
 
 
 @dataclass(frozen=True)

@@ -191,11 +191,8 @@ def _verifier(policy: Policy) -> ApprovalVerifier:
     from mcpscan.lock import allowed_signers_for
     from mcpscan.lock.signing import ApprovalVerifier
 
-    return ApprovalVerifier(
-        today=_dt.date.today(),
-        allowed_signers=allowed_signers_for(policy.allowed_signers),
-        valid_days=policy.approval_valid_days,
-        allow_self_approval=policy.allow_self_approval,
+    return ApprovalVerifier.for_policy(
+        policy, today=_dt.date.today(), allowed_signers=allowed_signers_for(policy.allowed_signers)
     )
 
 

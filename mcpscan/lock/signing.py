@@ -26,6 +26,7 @@ import dataclasses
 import datetime as _dt
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcpscan.lock.allowed_signers import AllowedSigners
 from mcpscan.lock.fingerprint import fingerprint as config_fingerprint
@@ -37,6 +38,9 @@ from mcpscan.lock.model import (
     SignatureState,
 )
 from mcpscan.lock.sshsig import Signer, dearmor, sign, verify
+
+if TYPE_CHECKING:
+    from mcpscan.ruleset.policy import Policy
 
 NAMESPACE = "mcpscan-approval"
 MESSAGE_TYPE = "mcpscan-approval/1"
@@ -120,6 +124,18 @@ class ApprovalVerifier:
     allowed_signers: AllowedSigners | None = None
     valid_days: int | None = None  # approval_valid_days; None: no re-review period
     allow_self_approval: bool = False
+
+    @classmethod
+    def for_policy(
+        cls, policy: Policy, *, today: _dt.date, allowed_signers: AllowedSigners | None
+    ) -> ApprovalVerifier:
+        """The verifier ``policy`` asks for (``allowed_signers``: its file, read)."""
+        return cls(
+            today=today,
+            allowed_signers=allowed_signers,
+            valid_days=policy.approval_valid_days,
+            allow_self_approval=policy.allow_self_approval,
+        )
 
     def check(self, entry: LockEntry) -> tuple[ApprovalStatus, ...]:
         return tuple(self._one(entry, a) for a in entry.approvals)

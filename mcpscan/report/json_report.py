@@ -27,8 +27,10 @@ from mcpscan.models import (
     SecretArg,
     Setting,
     Severity,
+    TrustAnchor,
     ValueKind,
 )
+from mcpscan.provenance.source_identity import canonical_url
 from mcpscan.redaction import scrub_text
 from mcpscan.report._common import command_basename, sorted_findings
 from mcpscan.report.interface import Renderer
@@ -210,6 +212,8 @@ def _provenance(results: tuple[ProvenanceResult, ...] | None) -> list[dict[str, 
             "state": r.state.value,
             "reason": scrub_text(r.reason),
             "source_repository": r.source_repository,
+            # The repository as SC04 and the lock compare it (None: names no repository).
+            "source_identity": canonical_url(r.source_repository),
             "workflow": r.workflow,
             "ref": r.ref,
             "commit": r.commit,
@@ -274,6 +278,31 @@ def _connector(cr: ConnectorResult) -> dict[str, Any]:
         "advisories": _advisories(cr.advisories),
         "provenance": _provenance(cr.provenance),
         "coverage": _coverage(cr.coverage),
+        **({"approval": _approval(cr)} if cr.approval is not None else {}),
+    }
+
+
+def _approval(cr: ConnectorResult) -> dict[str, Any]:
+    facts = cr.approval
+    assert facts is not None
+    return {
+        "lock": facts.lock_file,
+        "key": facts.key,
+        "approved": facts.entry is not None,
+        "owner": facts.entry.owner if facts.entry is not None else None,
+        "approvals": [
+            {
+                "approver": s.approver,
+                "approved": s.approved.isoformat() if s.approved else None,
+                "expires": s.expires.isoformat() if s.expires else None,
+                "expired": s.expired,
+                "self_approval": s.self_approval,
+                "signature": s.state.value,
+                "key": s.key,
+                "problem": scrub_text(s.problem),
+            }
+            for s in facts.approvals
+        ],
     }
 
 
@@ -335,7 +364,19 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "expired_waivers": list(result.expired_waivers),
         "unused_waivers": list(result.unused_waivers),
         "scan_findings": [_finding(f) for f in sorted_findings(result.scan_findings)],
+        "trust_anchors": [_anchor(a) for a in result.trust_anchors],
         "connectors": [_connector(cr) for cr in result.connectors],
+    }
+
+
+def _anchor(anchor: TrustAnchor) -> dict[str, Any]:
+    return {
+        "name": anchor.name,
+        "source": anchor.source,
+        "description": anchor.description,
+        "sha256": anchor.sha256,
+        "refreshed": anchor.refreshed,
+        "note": anchor.note,
     }
 
 
