@@ -6,9 +6,8 @@ the dependency graph, one ``application`` component per connector depending on i
 packages, proxy hops and remote services, the remote endpoints as ``services``, advisories
 as ``vulnerabilities`` and mcpscan in ``metadata.tools``.
 
-The document is validated against the CycloneDX 1.6 JSON schema before it is returned: an
-invalid SBOM raises :class:`RenderError` and is never written. Like the JSON report it never
-calls :meth:`Sensitive.reveal`; URLs come from the already-scrubbed model fields.
+Validated against the CycloneDX 1.6 JSON schema before it is returned (an invalid SBOM
+raises :class:`RenderError`); like the JSON report it never calls :meth:`Sensitive.reveal`.
 """
 
 from __future__ import annotations
