@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from packaging.utils import canonicalize_name
 
 from mcpscan.errors import InputError
+from mcpscan.fileio import FileReadError, read_bounded
 from mcpscan.models import Digest
 from mcpscan.redaction import split_userinfo
 
@@ -137,9 +138,12 @@ def read_text(path: Path) -> str:
                 f"lockfile is {size} bytes, more than the {MAX_LOCKFILE_BYTES} read",
                 file=str(path),
             )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LockfileError(f"cannot read lockfile ({exc.strerror})", file=str(path)) from None
+    except OSError:
+        pass  # a dangling link or loop: read_bounded names it
+    try:
+        data = read_bounded(path, limit=MAX_LOCKFILE_BYTES)
+    except FileReadError as exc:
+        raise LockfileError(f"cannot read lockfile: it {exc.reason}", file=str(path)) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
