@@ -76,7 +76,7 @@ def download(
     them (for reading the archive as data); None when there were more."""
     import requests
 
-    from mcpscan.net.http import display_url
+    from mcpscan.redaction import display_url
 
     shown = display_url(url)
     hashers = {alg: hashlib.new(alg) for alg in dict.fromkeys(algorithms)}
