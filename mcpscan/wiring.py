@@ -307,6 +307,7 @@ def run_scan(
     from mcpscan.models import Severity
     from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
     from mcpscan.scan import Resolution, Scanner, ScanOptions, redactor_for
+    from mcpscan.sources.launchers.local import locate as locate_local_code
 
     opts = settings or ScanSettings()
     cwd = cwd or Path.cwd()
@@ -354,6 +355,7 @@ def run_scan(
         check_approval=lock is not None or policy.require_approval,
         lock=lock,
         disabled=opt_outs(opts),
+        locate=locate_local_code,
     )
     result = Scanner(engine, options, resolution, advisories, provenance).scan(wanted, loaded)
     for cr in result.connectors:

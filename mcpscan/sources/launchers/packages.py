@@ -17,6 +17,7 @@ from mcpscan.sources.launchers.credentials import (
     _split_userinfo,
 )
 from mcpscan.sources.launchers.facts import _Acc, _Tok
+from mcpscan.sources.launchers.local import record as record_local
 
 
 def _purl(
@@ -255,6 +256,10 @@ def _npm_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
         return None
     if parsed.kind == "file":
         acc.note("runs an npm package from a local path; its provenance is not checked")
+        kind = "file-spec" if spec.startswith("file:") else "directory"
+        record_local(acc, kind, spec, "npx",
+                     how="relative to the working directory" if not spec.startswith(
+                         ("/", "file:/")) else "absolute path")
         return None
     if parsed.kind == "git":
         return _git_package(acc, tok, parsed.name, parsed.version, spec=spec, role=role)
@@ -330,6 +335,7 @@ def _pypi_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
         return _url_package(acc, tok, spec, spec=spec, role=role)
     if _is_local(spec):
         acc.note("runs a Python package from a local path; its provenance is not checked")
+        record_local(acc, "directory", spec, "pip")
         return None
     uv_at = _UV_AT_RE.match(spec)
     if uv_at:

@@ -541,7 +541,8 @@ def test_python(argv: tuple[str, ...], note: str) -> None:
     launch = run(argv[0], *argv[1:])
     assert launch.launcher == "python"
     assert launch.packages == ()
-    assert any(n.startswith(note) for n in launch.notes)
+    # Inline code is something mcpscan cannot follow (EX02); the rest is local code.
+    assert any(n.startswith(note) for n in (*launch.notes, *launch.opaque))
 
 
 def test_python_script_args_are_server_args() -> None:
@@ -569,7 +570,7 @@ def test_node(script: str, note: str) -> None:
 
 
 def test_node_inline_code() -> None:
-    assert any("inline code" in n for n in run("node", "-e", "require('x')").notes)
+    assert any("inline code" in n for n in run("node", "-e", "require('x')").opaque)
 
 
 def test_deno_npm_jsr_url_and_local() -> None:
@@ -605,7 +606,8 @@ def test_shell_wrapper_is_unwrapped() -> None:
     assert launch.launcher == "npx"
     assert only(launch).version_kind is VersionKind.EXACT
     assert launch.path_args == ("~",)
-    assert any("only its first command" in n for n in launch.notes)
+    assert launch.shell == "bash -lc"
+    assert launch.opaque == ()  # the whole script was read: echo is setup
 
 
 def test_env_wrapper_checks_assignments() -> None:
@@ -823,7 +825,7 @@ def test_docker_other_subcommand() -> None:
     launch = run("docker", "exec", "-i", "ctr", "server")
     assert launch.packages == ()
     assert launch.container is None
-    assert any("subcommand" in n for n in launch.notes)
+    assert any("subcommand" in n for n in launch.opaque)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1098,7 +1100,7 @@ def test_nesting_depth_is_limited() -> None:
     for _ in range(MAX_DEPTH + 3):
         inner = "sh -c " + shlex.quote(inner)
     launch = run(inner)
-    assert f"commands nested more than {MAX_DEPTH} levels deep were not analysed" in launch.notes
+    assert f"commands nested more than {MAX_DEPTH} levels deep were not analysed" in launch.opaque
     assert launch.packages == ()
 
 
@@ -1229,7 +1231,7 @@ def test_remote_connector() -> None:
 def test_connector_without_command_or_url() -> None:
     launch = unwrap(conn())
     assert launch.launcher == "none"
-    assert launch.notes == ("the connector has neither a command nor a URL",)
+    assert launch.opaque == ("the connector has neither a command nor a URL",)
 
 
 def test_connector_with_declared_packages_only() -> None:
@@ -1302,7 +1304,7 @@ def test_short_secret_does_not_corrupt_other_facts() -> None:
 
 
 def test_empty_command_gets_one_note() -> None:
-    assert run("", "").notes == ("the connector's command is empty",)
+    assert run("", "").opaque == ("the connector's command is empty",)
 
 
 def test_credentials_in_launcher_urls() -> None:
