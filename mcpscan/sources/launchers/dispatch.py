@@ -96,6 +96,12 @@ def _unwrap(connector: Connector) -> Launch:
         launcher = "declared"
     elif launcher == "none" and not has_command:
         acc.cannot("the connector has neither a command nor a URL")
+    if not (acc.packages or acc.remotes or acc.local or acc.downloads or acc.opaque):
+        # The walk found nothing to check (``npx`` with no package, a proxy with no target):
+        # that is a command mcpscan cannot vouch for, never a silent pass.
+        given = [n for n in acc.notes if "was given no" in n or "no value" in n]
+        acc.cannot(given[0] if given else
+                   "the command line names no package, program or endpoint mcpscan can check")
     launch = Launch(
         launcher=launcher,
         packages=tuple(acc.packages),

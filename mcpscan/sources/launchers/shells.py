@@ -47,8 +47,10 @@ _SETUP = frozenset(
      "nvm", "read", "alias", "hash", "type", "which", "setlocal", "endlocal", "chcp", "title",
      "set-location", "sl", "rem", "@echo"}
 )
-# Prefixes that run the rest of the command as given.
+# Prefixes that run the rest of the command as given (and, when a script is only searched
+# for download-and-execute, the control-flow words a command may follow).
 _PREFIXES = frozenset({"exec", "command", "builtin", "nohup", "time", "sudo", "doas"})
+_FLOW = frozenset({"then", "do", "else", "elif", "if", "while", "until", "!", "{"})
 _URL_RE = re.compile(r"\b(?:https?|ftp)://[^\s'\"|;&<>()]+", re.IGNORECASE)
 _CMD_OPERATORS = frozenset({"&&", "&", "||", "|"})
 _COMPUTED_URL = "(a URL the script computes)"
@@ -125,11 +127,11 @@ def _pipeline(acc: _Acc, commands: Sequence[scripts.Command], tok: _Tok,
     for cmd in commands:
         for name, value in cmd.assignments:
             _check_value(acc, name, tok, value, name)
-        words = _strip_prefixes(list(cmd.words))
+        words = _strip_prefixes(list(cmd.words), flow=not follow)
         program = _program(words)
         if feeders and program in _RUNNERS:
             for url in feeders:
-                acc.download(DownloadExec(url=url, form=f"{feeders_form(commands)}"))
+                acc.download(DownloadExec(url=url, form=_pipe_form(commands)))
             feeders = []
             continue
         if program in _DOWNLOADERS:
@@ -148,19 +150,23 @@ def _pipeline(acc: _Acc, commands: Sequence[scripts.Command], tok: _Tok,
     return launcher
 
 
-def feeders_form(commands: Sequence[scripts.Command]) -> str:
-    names = [_program(_strip_prefixes(list(c.words))) or "?" for c in commands]
+def _pipe_form(commands: Sequence[scripts.Command]) -> str:
+    """``curl | sh``: the programs of a pipeline, for the finding."""
+    names = [_program(_strip_prefixes(list(c.words), flow=True)) or "?" for c in commands]
     return " | ".join(names)
 
 
 def _command(acc: _Acc, cmd: scripts.Command, words: list[str], tok: _Tok,
              saved: dict[str, str], depth: int) -> str:
     program = _program(words)
-    # A command substitution that downloads, handed to something that runs code.
-    for word in words:
-        for inner in cmd.substituted(word):
+    # A command substitution that downloads, handed to something that runs code (or run
+    # as the command itself: `curl …`).
+    values = [(v, False) for _, v in cmd.assignments]
+    values += [(w, i == 0) for i, w in enumerate(words)]
+    for value, is_program in values:
+        for inner in cmd.substituted(value):
             urls = _downloads_in(acc, inner, tok)
-            if urls and program in _RUNNERS:
+            if urls and (program in _RUNNERS or is_program):
                 for url in urls:
                     acc.download(DownloadExec(url=url, form="command substitution"))
                 return "shell"
@@ -214,7 +220,9 @@ def _downloads_in(acc: _Acc, script: scripts.Script, tok: _Tok) -> list[str]:
     return urls
 
 
-def _strip_prefixes(words: list[str]) -> list[str]:
+def _strip_prefixes(words: list[str], *, flow: bool = False) -> list[str]:
+    while words and flow and words[0] in _FLOW:
+        words.pop(0)
     while words and words[0].lower() in _PREFIXES:
         head = words.pop(0).lower()
         while words and words[0].startswith("-"):
@@ -259,8 +267,10 @@ def _download_target(words: Sequence[str], redirects: Sequence[tuple[str, str]],
         if word.startswith("--output=") or word.startswith("--output-document="):
             value = word.partition("=")[2]
             return None if value == "-" else value
-        if word.startswith("-O") and program.startswith("wget") and len(word) > 2:
-            return None if word[2:] == "-" else word[2:]
+        cluster = re.match(r"^-[A-Za-z]*O(.*)$", word) if program.startswith("wget") else None
+        if cluster and not word.startswith("--"):
+            written: str | None = cluster.group(1) or nxt
+            return None if written in (None, "-") else written
         if program == "curl" and word in ("-O", "--remote-name") and url != _COMPUTED_URL:
             return url.rstrip("/").rsplit("/", 1)[-1]
     if program.startswith("wget") and url != _COMPUTED_URL:
