@@ -216,8 +216,88 @@ provenance_workflow = ".github/workflows/release.yml\""""
         "`mcpscan diff` lists it as *not compared*.\n",
         "A lock that cannot be read, or with a hand-edited invalid entry, stops the scan "
         "with exit 2 and names the file and line.\n",
+        *_signed_approvals(),
     ]
     return "\n".join(lines)
+
+
+def _signed_approvals() -> list[str]:
+    from mcpscan.lock.signing import MESSAGE_TYPE, NAMESPACE
+
+    return [
+        "## Signed approvals\n",
+        "A name in the lock proves nothing: anyone who can edit it in a pull request can "
+        "write one. A signed approval is an SSH signature by the approver's key, in "
+        f"OpenSSH's SSHSIG format with the namespace `{NAMESPACE}`, the format git uses "
+        "for SSH-signed commits.\n",
+        "```sh",
+        "mcpscan approve .mcp.json --approver sec-lead --sign ~/.ssh/id_ed25519",
+        "mcpscan approve .mcp.json --approver sec-lead --sign ~/.ssh/id_ed25519.pub  "
+        "# the key in ssh-agent",
+        "mcpscan approve .mcp.json --approver second --add-signature ~/.ssh/id_ecdsa  "
+        "# a co-signature",
+        "mcpscan approvals             # who approved what, until when, does it verify",
+        "```\n",
+        "- `--sign KEY`: a private key file (Ed25519, ECDSA or RSA; an encrypted key's "
+        "passphrase comes from the program `MCPSCAN_ASKPASS` names, like `SSH_ASKPASS`, "
+        "else from a prompt), or a public key file / `key::ssh-ed25519 AAAA…` of a key "
+        "held by `ssh-agent` (`SSH_AUTH_SOCK`).",
+        "- `--owner` defaults to the owners the repository's `CODEOWNERS` (`.github/`, the "
+        "root or `docs/`; the last matching rule wins) names for the config file.",
+        "- `approve` refuses what the scan would report at once: no signature where the "
+        "policy requires one, a key not allowed for the approver, a self-approval, a "
+        "co-signature of an entry that changed.",
+        "",
+        "The signature sits in the entry as an armored block; a co-signature is a "
+        "`[[connector.cosignature]]` table appended to the entry (approver, approved, "
+        "expires, signature), so adding one adds lines and changes none.\n",
+        "### What is signed\n",
+        "The message is the UTF-8 bytes, without a trailing newline, of this JSON with "
+        'keys sorted and no whitespace (`separators=(",", ":")`, non-ASCII kept as is): '
+        f'`type` (`"{MESSAGE_TYPE}"`), `connector` (`client`, `file`, `name`), '
+        "`fingerprint`, `owner`, `note`, `packages` (each: `purl`, `ecosystem`, `name`, "
+        "`version`, `digests`, `maintainers`, `provenance_repository`, "
+        "`provenance_workflow`; absent values `null`) and `approval` (`approver`, "
+        "`approved`, `expires` as `YYYY-MM-DD` or `null`). The fingerprint covers the "
+        "recorded config, which is checked against it too. Any hand edit of these "
+        "values breaks the signature (GV04). To check one without mcpscan:\n",
+        "```sh",
+        "mcpscan approvals --message 'claude-code:.mcp.json#memory' > msg",
+        "mcpscan approvals --signature 'claude-code:.mcp.json#memory' > msg.sig",
+        f"ssh-keygen -Y verify -n {NAMESPACE} -f allowed_signers -I sec-lead -s msg.sig < msg",
+        "```\n",
+        "### Policy\n",
+        "- `allowed_signers = \"path\"` (relative to the policy): git's "
+        "`gpg.ssh.allowedSignersFile` format, `principals [options] keytype key`, the "
+        "principals being approver names (patterns, `!` negates); options "
+        '`namespaces="…"`, `valid-after`, `valid-before` (checked at the approval date). '
+        "Certificate authorities are not supported and never match.",
+        "- `require_signed_approvals = true`: an unsigned approval is GV04 (needs "
+        "`allowed_signers`). Without it unsigned approvals count and show as *unsigned*; "
+        "a signature that is present is always checked.",
+        "- `approval_valid_days = N`: an approval is valid for N days including its date "
+        "(0: due at once); the expiry recorded at approval applies too, whichever ends "
+        "first.",
+        "- `allow_self_approval = false` (default): an approver who is (one of) the owner(s) "
+        "is a self-approval; it does not count.",
+        "- `min_approvals = N` and `[[min_approvals_for]]` (`target` glob on connector or "
+        'package, `holding = "literal-secret" | "broad-credential" | "credential"`, '
+        "`count`): approvals by different people a connector needs.",
+        "",
+        "### Findings\n",
+        "- [GV04 approval-unverified](rules/GV04-approval-unverified.md) (high): a missing "
+        "(when required), broken or unknown-signer signature, a key allowed for someone "
+        "else, or too few approvals.",
+        "- [GV05 approval-expired](rules/GV05-approval-expired.md) (medium; high when the "
+        "connector holds a literal or broad credential): past its re-review date.",
+        "- [GV06 self-approval](rules/GV06-self-approval.md) (medium): the owner approved "
+        "it and no one else did enough.",
+        "",
+        "`mcpscan diff` reports the same problems (lines starting with `!`, exit 1); "
+        "`mcpscan approvals` lists every approval (`-f json` for auditors) and exits 1 "
+        "when any does not hold. The HTML and Markdown reports show each connector's "
+        "approvals; the CycloneDX SBOM records them as `mcpscan:approval:N:*` properties.\n",
+    ]
 
 
 def _ref_name(ref: str) -> str:

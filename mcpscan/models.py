@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 # The coverage ledger's types live in a module of their own (this one would pass the size
 # limit); they are facts like the rest and are imported from here.
@@ -22,6 +23,9 @@ from mcpscan.ledger import Coverage as Coverage
 from mcpscan.ledger import CoverageLedger as CoverageLedger
 from mcpscan.ledger import CoverageState as CoverageState
 from mcpscan.ledger import GapCause as GapCause
+
+if TYPE_CHECKING:
+    from mcpscan.lock.model import ApprovalFacts
 
 
 class Severity(enum.IntEnum):
@@ -281,6 +285,13 @@ class SecretArg:
     flag: str  # the flag it belongs to, or "" for a positional
     index: int
     value: Sensitive = field(compare=False)
+    kind: str = field(default="", compare=False)  # what redaction.classify calls it
+    # How it is written (see redaction.Credential.form); "url-..." forms are ID03.
+    form: str = field(default="", compare=False)
+
+    @property
+    def in_url(self) -> bool:
+        return self.form.startswith("url")
 
 
 @dataclass(frozen=True)
@@ -350,7 +361,20 @@ class ConnectorResult:
     graph: Graph | None = None  # what the launcher would install, when resolution ran
     advisories: tuple[AdvisoryHit, ...] | None = None  # None: advisories were not checked
     provenance: tuple[ProvenanceResult, ...] | None = None  # None: provenance was not checked
+    approval: ApprovalFacts | None = None  # None: not judged against an approval lock
     coverage: CoverageLedger | None = None  # None only for results built outside a scan
+
+
+@dataclass(frozen=True)
+class TrustAnchor:
+    """A trust anchor verification relied on, and where this scan got it."""
+
+    name: str  # "sigstore-trusted-root" | "npm-registry-keys"
+    source: str  # "pinned" | "tuf" (refreshed in this scan) | "tuf-cache" | "user"
+    description: str
+    sha256: str
+    refreshed: str | None = None  # ISO 8601 time of the TUF refresh that produced it
+    note: str | None = None  # why no fresh copy was used, when one was wanted
 
 
 @dataclass(frozen=True)
@@ -369,6 +393,7 @@ class ScanResult:
     # Findings about the scan itself rather than one connector (e.g. an expired waiver
     # that names no scanned connector). They count for the verdict, not for any score.
     scan_findings: tuple[Finding, ...] = ()
+    trust_anchors: tuple[TrustAnchor, ...] = ()  # what provenance verification relied on
 
 
 # --- Resolution (what a launcher would install) -------------------------------------------
@@ -555,9 +580,7 @@ class ProvenanceState(str, enum.Enum):
     VERIFIED = "verified"
     ABSENT = "absent"  # no material (or the registry did not provide any)
     INVALID = "invalid"  # material present but it does not verify
-    # material present or declared that could not be checked (a source unreachable, the
-    # publish time a key's validity depends on unknown): not a pass, not a forgery
-    UNKNOWN = "unknown"
+    UNKNOWN = "unknown"  # present or declared but not checkable (source unreachable, no time)
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,11 @@ from mcpscan.models import (
     ProvenanceResult,
     ResolvedPackage,
     ScanResult,
-    Sensitive,
     Severity,
-    ValueKind,
+    TrustAnchor,
 )
-from mcpscan.redaction import Redactor, classify, is_placeholder, is_secret_name
+from mcpscan.provenance.trust import REFRESH_FAILED
+from mcpscan.redaction import Redactor, secrets_of
 from mcpscan.ruleset import ConnectorFacts, Engine
 from mcpscan.sources import launchers
 from mcpscan.sources.interface import LoadResult
@@ -39,6 +39,7 @@ from mcpscan.sources.interface import LoadResult
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
     from mcpscan.lock import Lock
+    from mcpscan.lock.allowed_signers import AllowedSigners
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.resolve.interface import Resolver
     from mcpscan.resolve.lockfiles import Lockfile
@@ -52,6 +53,8 @@ class ScanOptions:
     # policy requires approval (then every connector is unapproved).
     check_approval: bool = False
     lock: Lock | None = None
+    # The policy's allowed-signers file, read (None: the policy names none).
+    allowed_signers: AllowedSigners | None = None
     # Check families the user turned off, with the option that did it
     # ((CheckFamily.ADVISORIES, "--no-advisories"), ...): recorded in every ledger.
     disabled: tuple[tuple[CheckFamily, str], ...] = ()
@@ -234,10 +237,12 @@ class Scanner:
         hits, notes = self._advisories(launches, graphs)
         failures.extend(Diagnostic("(advisories)", None, n) for n in notes.incomplete)
         proofs: list[tuple[ProvenanceResult, ...] | None] = [None] * len(graphs)
+        anchors: tuple[TrustAnchor, ...] = ()
         unproven: tuple[str, ...] = ()
         if self.provenance is not None:
             report = self.provenance.check_report(graphs, [launch.packages for launch in launches])
             proofs = list(report.results)
+            anchors = report.trust
             unproven = tuple(report.incomplete)
             failures.extend(Diagnostic("(provenance)", None, n) for n in report.incomplete)
         stages = Stages(
@@ -278,12 +283,19 @@ class Scanner:
         ]
         if self.options.check_approval:
             from mcpscan.lock import approval_facts
+            from mcpscan.lock.signing import ApprovalVerifier
 
+            verifier = ApprovalVerifier.for_policy(
+                self.engine.policy,
+                today=self.options.today,
+                allowed_signers=self.options.allowed_signers,
+            )
             facts = [
                 dataclasses.replace(
                     f,
                     approval=approval_facts(
-                        self.options.lock, f.connector, f.launch, f.graph, f.provenance
+                        self.options.lock, f.connector, f.launch, f.graph, f.provenance,
+                        verifier=verifier,
                     ),
                 )
                 for f in facts
@@ -310,6 +322,7 @@ class Scanner:
                 graph=f.graph,
                 advisories=f.advisories,
                 provenance=f.provenance,
+                approval=f.approval,
                 coverage=f.coverage,
             )
             for f, ev in zip(facts, evaluation.connectors, strict=True)
@@ -318,6 +331,9 @@ class Scanner:
             tuple(loaded.diagnostics)
             + tuple(failures)
             + tuple(Diagnostic("(advisories)", None, w) for w in notes.warnings)
+            # A trust anchor whose refresh failed: a note, not an incomplete scan.
+            + tuple(Diagnostic("(provenance)", None, f"{a.name}: {a.note}")
+                    for a in anchors if a.note and a.note.startswith(REFRESH_FAILED))
             + tuple(
                 Diagnostic(f.connector.source.file, f.connector.source.line or None,
                            f"{f.connector.name}: {note}")
@@ -345,6 +361,7 @@ class Scanner:
             unused_waivers=evaluation.unused_waivers,
             incomplete=incomplete,
             scan_findings=evaluation.scan_findings,
+            trust_anchors=anchors,
         )
 
 
@@ -363,54 +380,9 @@ def redactor_for(loaded: LoadResult, launches: Sequence[Launch] = ()) -> Redacto
     """Every literal secret read from the inputs, so output can be scrubbed of them."""
     redactor = Redactor()
     for c in loaded.connectors:
-        for setting in (*c.env, *c.headers):
-            if setting.kind is not ValueKind.LITERAL:
-                continue
-            raw = setting.value.reveal()
-            if _secret_literal(raw, setting.name):
-                redactor.add(setting.value)
-                # "Bearer abc" in a header: the token alone must not survive either.
-                parts = raw.split()
-                if len(parts) == 2 and not is_placeholder(parts[1]):
-                    redactor.add(Sensitive(parts[1]))
-        if c.url is not None:
-            _add_url_secrets(redactor, c.url.reveal())
-        for i, arg in enumerate(c.args):
-            if classify(arg) is not None:
-                redactor.add(Sensitive(arg))
-            elif "://" in arg:
-                _add_url_secrets(redactor, arg)
-            elif i and c.args[i - 1] in ("--header", "--headers", "-H", "--oauth2Bearer"):
-                redactor.add(Sensitive(arg))
+        for value in secrets_of(c):
+            redactor.add(value)
     for launch in launches:
         for sa in launch.secret_args:
             redactor.add(sa.value)
     return redactor
-
-
-def _secret_literal(raw: str, name: str) -> bool:
-    # A placeholder under a secret name ("AUTH_ENABLED": "true") is not a secret; scrubbing
-    # it would blank every "true" or "value" in the report and corrupt the JSON.
-    if is_placeholder(raw):
-        return False
-    return is_secret_name(name) or classify(raw, name=name) is not None
-
-
-def _add_url_secrets(redactor: Redactor, url: str) -> None:
-    from urllib.parse import parse_qsl, urlsplit
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        redactor.add(Sensitive(url))
-        return
-    if parts.password:
-        redactor.add(Sensitive(parts.password))
-    if parts.username and parts.password is None:
-        redactor.add(Sensitive(parts.username))
-    for key, value in parse_qsl(parts.query, keep_blank_values=False):
-        if _secret_literal(value, key):
-            redactor.add(Sensitive(value))
-    for segment in parts.path.split("/"):
-        if classify(segment) is not None:
-            redactor.add(Sensitive(segment))

@@ -146,8 +146,7 @@ def target_environment(settings: ScanSettings) -> TargetEnvironment:
     if not (settings.python_version or chosen):
         return TargetEnvironment.current()
     return TargetEnvironment(
-        python_version=settings.python_version
-        or f"{sys.version_info[0]}.{sys.version_info[1]}",
+        python_version=settings.python_version or f"{sys.version_info[0]}.{sys.version_info[1]}",
         platform=chosen or sys.platform,
         # Another OS is another machine (its usual CPU); another Python alone is not.
         machine="" if chosen else platform.machine(),
@@ -303,7 +302,7 @@ def run_scan(
 ) -> ScanRun:
     """Read the targets (or discover configs), build the components the settings ask for,
     and scan. Raises McpscanError for usage and input errors; renders nothing."""
-    from mcpscan.lock import find_lock, load_lock
+    from mcpscan.lock import allowed_signers_for, find_lock, load_lock
     from mcpscan.models import Severity
     from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
     from mcpscan.scan import Resolution, Scanner, ScanOptions, redactor_for
@@ -354,6 +353,9 @@ def run_scan(
         today=_dt.date.today(),
         check_approval=lock is not None or policy.require_approval,
         lock=lock,
+        allowed_signers=(
+            allowed_signers_for(policy.allowed_signers) if lock is not None else None
+        ),
         disabled=opt_outs(opts),
         locate=locate_local_code,
     )

@@ -81,6 +81,11 @@ def for_diff(result: ScanResult, *, drift: bool) -> ExitCode:
     return ExitCode.INCOMPLETE if result.incomplete else ExitCode.PASS
 
 
+def for_approvals(*, ok: bool) -> ExitCode:
+    """``approvals``: any approval that does not hold (or too few) fails."""
+    return ExitCode.PASS if ok else ExitCode.FAIL
+
+
 def for_discovery(configs: Sized) -> ExitCode:
     """``discover``: no client config found is "nothing to scan"."""
     return ExitCode.PASS if len(configs) else ExitCode.NOTHING_TO_SCAN

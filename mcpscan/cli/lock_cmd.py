@@ -23,7 +23,9 @@ from mcpscan.wiring import ScanSettings
 
 if TYPE_CHECKING:
     from mcpscan.lock import Lock
+    from mcpscan.lock.signing import ApprovalVerifier
     from mcpscan.models import ScanResult
+    from mcpscan.ruleset import Policy
 
 RunScan = Callable[[list[str], ScanSettings], "ScanResult"]
 
@@ -57,9 +59,36 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             list[str],
             typer.Argument(help="What to approve (as for `mcpscan scan`).", show_default=False),
         ],
-        owner: Annotated[str, typer.Option("--owner", help="Who owns these connectors.")],
-        approver: Annotated[str, typer.Option("--approver", help="Who approved them.")],
+        approver: Annotated[
+            str,
+            typer.Option("--approver", help="Who approves them (a principal of allowed_signers)."),
+        ],
+        owner: Annotated[
+            str | None,
+            typer.Option(
+                "--owner",
+                help="Who owns these connectors (default: the CODEOWNERS entry of each config).",
+            ),
+        ] = None,
         note: Annotated[str, typer.Option("--note", help="Why, ticket, scope...")] = "",
+        sign: Annotated[
+            str | None,
+            typer.Option(
+                "--sign",
+                metavar="KEY",
+                help="Sign the approval with this SSH key: a private key file, or a .pub file "
+                "(or key::ssh-ed25519 AAAA...) of a key held by ssh-agent.",
+            ),
+        ] = None,
+        add_signature: Annotated[
+            str | None,
+            typer.Option(
+                "--add-signature",
+                metavar="KEY",
+                help="Co-sign the existing, unchanged entries as --approver with this key "
+                "(for min_approvals).",
+            ),
+        ] = None,
         lock_path: Annotated[
             Path | None,
             typer.Option(
@@ -69,14 +98,23 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
         *,
         settings: ScanSettings,
     ) -> None:
-        """Record the scanned connectors in mcpscan.lock with their owner and approver."""
-        from mcpscan.lock import Lock, approve, default_lock_path, load_lock, save_lock
+        """Record the scanned connectors in mcpscan.lock with their owner and approver,
+        signed with --sign KEY; or co-sign existing entries with --add-signature KEY."""
+        from mcpscan.lock import Lock, default_lock_path, load_lock, save_lock
+        from mcpscan.lock.approving import Request, apply
+        from mcpscan.lock.keys import load_signer
 
         with output.errors_exit():
-            if not owner.strip() or not approver.strip():
+            if not approver.strip() or (owner is not None and not owner.strip()):
                 raise UsageError("--owner and --approver must not be empty")
-            path = lock_path or default_lock_path(Path.cwd(), _policy_path(settings.policy_path))
+            if sign and add_signature:
+                raise UsageError("use --sign KEY or --add-signature KEY, not both")
+            policy_file = _policy_path(settings.policy_path)
+            rules = _load_policy(policy_file, settings.rules_dir)
+            path = lock_path or default_lock_path(Path.cwd(), policy_file)
             lock = load_lock(path) if path.exists() else Lock(path=str(path))
+            key = sign or add_signature
+            signer = load_signer(key) if key else None
             result = scan(list(targets), settings)
             code = for_approval(result)
             if code is ExitCode.NOTHING_TO_SCAN:
@@ -87,17 +125,19 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
                     "what was fully established",
                     code,
                 )
-            updated = approve(
-                lock,
-                result.connectors,
-                owner=owner.strip(),
+            request = Request(
                 approver=approver.strip(),
+                owner=owner.strip() if owner else None,
                 note=note.strip(),
-                today=_dt.date.today(),
+                signer=signer,
+                cosign=add_signature is not None,
             )
+            updated = apply(lock, result.connectors, request, rules, today=_dt.date.today())
             save_lock(updated, path)
         names = ", ".join(r.connector.name for r in result.connectors)
-        typer.echo(f"approved {len(result.connectors)} connector(s) in {path}: {names}")
+        verb = "co-signed" if add_signature else "approved"
+        signed = " (signed)" if signer is not None and not add_signature else ""
+        typer.echo(f"{verb} {len(result.connectors)} connector(s) in {path}{signed}: {names}")
 
     @app.command("diff")
     @scan_options(without=("lock_path",))
@@ -113,16 +153,20 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
         *,
         settings: ScanSettings,
     ) -> None:
-        """Print what changed since approval (exit 1 on any drift, 0 when none)."""
+        """Print what changed since approval and every approval that does not hold
+        (unverified, expired, self-approved, too few): exit 1 on any, 0 when none."""
         from mcpscan.lock import find_lock, load_lock
 
         with output.errors_exit():
-            path = lock_path or find_lock(Path.cwd(), _policy_path(settings.policy_path))
+            policy_file = _policy_path(settings.policy_path)
+            rules = _load_policy(policy_file, settings.rules_dir)
+            path = lock_path or find_lock(Path.cwd(), policy_file)
             if path is None:
                 raise UsageError("no approval lock: pass --lock or run `mcpscan approve` first")
             lock = load_lock(path)
+            verifier = _verifier(rules)
             result = scan(list(targets or []), settings)
-        lines, drift = _drift_lines(lock, result)
+        lines, drift = _drift_lines(lock, result, verifier, rules)
         code = for_diff(result, drift=drift)
         if code is ExitCode.NOTHING_TO_SCAN:
             _nothing_to_scan(list(targets or []), code)
@@ -135,16 +179,39 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             raise typer.Exit(int(code))
 
 
-def _drift_lines(lock: Lock, result: ScanResult) -> tuple[list[str], bool]:
-    """What ``diff`` prints for each connector, and whether anything drifted."""
+def _load_policy(policy_file: Path | None, rules_dir: Path | None) -> Policy:
+    from mcpscan.ruleset import Policy, load_catalogue, load_policy
+
+    if policy_file is None:
+        return Policy()
+    return load_policy(policy_file, rule_ids=load_catalogue(rules_dir).ids)
+
+
+def _verifier(policy: Policy) -> ApprovalVerifier:
+    from mcpscan.lock import allowed_signers_for
+    from mcpscan.lock.signing import ApprovalVerifier
+
+    return ApprovalVerifier.for_policy(
+        policy, today=_dt.date.today(), allowed_signers=allowed_signers_for(policy.allowed_signers)
+    )
+
+
+def _drift_lines(
+    lock: Lock, result: ScanResult, verifier: ApprovalVerifier, policy: Policy
+) -> tuple[list[str], bool]:
+    """What ``diff`` prints for each connector, and whether anything drifted or an
+    approval it relies on does not hold."""
     from mcpscan.lock import approval_facts
+    from mcpscan.ruleset.lock_checks import approval_problems
 
     lines: list[str] = []
     drift = False
     seen: set[str] = set()
     scanned_files: set[str] = set()
     for r in result.connectors:
-        facts = approval_facts(lock, r.connector, r.launch, r.graph, r.provenance)
+        facts = approval_facts(
+            lock, r.connector, r.launch, r.graph, r.provenance, verifier=verifier
+        )
         seen.add(facts.key)
         scanned_files.add(facts.observed.file)
         if facts.entry is None:
@@ -156,6 +223,9 @@ def _drift_lines(lock: Lock, result: ScanResult) -> tuple[list[str], bool]:
             lines.append(f"~ {r.connector.name} ({facts.key}):")
             lines += [f"    {c.describe()}" for c in facts.changes]
         lines += [f"  {r.connector.name}: not compared: {u}" for u in facts.unchecked]
+        problems = approval_problems(r.connector, r.launch, facts, policy)
+        drift = drift or bool(problems)
+        lines += [f"! {r.connector.name}: {p}" for p in problems]
     # An approved connector gone from a file that was scanned is drift too (only files
     # this run read: scanning one config says nothing about the others in the lock).
     for entry in lock.entries:

@@ -146,8 +146,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--pypi-url",
                 envvar="MCPSCAN_PYPI_URL",
-                help="PyPI simple index URL (default: PIP_INDEX_URL / pip config, else "
-                "pypi.org).",
+                help="PyPI simple index URL (default: PIP_INDEX_URL / pip config, else pypi.org).",
             ),
         ],
         None,
@@ -269,97 +268,92 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
 
 # -- report options -------------------------------------------------------------------------
 
+
+def _report(*decls: str, envvar: str, help: str) -> Any:
+    return typer.Option(*decls, envvar=envvar, help=help, rich_help_panel=_REPORT_PANEL)
+
+
 FormatOpt = Annotated[
     str,
-    typer.Option(
+    _report(
         "-f",
         "--format",
         envvar="MCPSCAN_FORMAT",
         help=f"Report format: {', '.join(FORMATS)}.",
-        rich_help_panel=_REPORT_PANEL,
     ),
 ]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option(
+    _report(
         "-o",
         "--output",
         envvar="MCPSCAN_OUTPUT",
         help="Write the report here (default stdout), only once the scan succeeded.",
-        rich_help_panel=_REPORT_PANEL,
     ),
 ]
 ReproducibleOpt = Annotated[
     bool,
-    typer.Option(
+    _report(
         "--reproducible",
         envvar="MCPSCAN_REPRODUCIBLE",
         help="CycloneDX without serial number and timestamp: equal scans, equal bytes.",
-        rich_help_panel=_REPORT_PANEL,
     ),
 ]
 AllowIncompleteOpt = Annotated[
     bool,
-    typer.Option(
+    _report(
         "--allow-incomplete",
         envvar="MCPSCAN_ALLOW_INCOMPLETE",
         help="Exit with the verdict even when some data was missing.",
-        rich_help_panel=_REPORT_PANEL,
     ),
 ]
 QuietOpt = Annotated[
     bool,
-    typer.Option(
+    _report(
         "-q",
         "--quiet",
         envvar="MCPSCAN_QUIET",
         help="No diagnostics on stderr.",
-        rich_help_panel=_REPORT_PANEL,
     ),
 ]
 NoColorOpt = Annotated[
     bool,
-    typer.Option(
+    _report(
         "--no-color",
         envvar="MCPSCAN_NO_COLOR",
         help="No colours in the table.",
-        rich_help_panel=_REPORT_PANEL,
     ),
 ]
 SarifOpt = Annotated[
     Path | None,
-    typer.Option(
+    _report(
         "--sarif",
         envvar="MCPSCAN_SARIF",
         help="Also write a SARIF 2.1.0 report here (for code scanning).",
-        rich_help_panel=_REPORT_PANEL,
     ),
 ]
 SbomOpt = Annotated[
     Path | None,
-    typer.Option(
+    _report(
         "--sbom",
         envvar="MCPSCAN_SBOM",
         help="Also write a CycloneDX 1.6 SBOM here.",
-        rich_help_panel=_REPORT_PANEL,
     ),
 ]
 AttestOpt = Annotated[
     Path | None,
-    typer.Option(
+    _report(
         "--attest",
         envvar="MCPSCAN_ATTEST",
         help="Also write a signed in-toto attestation of the result (DSSE) here.",
-        rich_help_panel=_REPORT_PANEL,
     ),
 ]
 AttestKeyOpt = Annotated[
     Path | None,
-    typer.Option(
+    _report(
         "--attest-key",
         envvar="MCPSCAN_ATTEST_KEY",
         help="Private key for --attest (from `mcpscan keygen`).",
-        rich_help_panel=_REPORT_PANEL,
     ),
 ]
 TargetsArg = Annotated[

@@ -21,7 +21,6 @@ from mcpscan.errors import McpscanError, UsageError
 from mcpscan.fileio import atomic_write_text
 
 if TYPE_CHECKING:
-    from mcpscan.models import Diagnostic
     from mcpscan.redaction import Redactor
 
 
@@ -32,8 +31,8 @@ def error(message: str, redactor: Redactor | None = None) -> None:
 
 def note(message: str, redactor: Redactor | None = None) -> None:
     """A line on stderr (diagnostics, "nothing to scan", "incomplete")."""
-    typer.echo(redactor.scrub(f"mcpscan: {message}") if redactor else f"mcpscan: {message}",
-               err=True)
+    text = redactor.scrub(message) if redactor else message
+    typer.echo(f"mcpscan: {text}", err=True)
 
 
 def fail(message: str, code: ExitCode, redactor: Redactor | None = None) -> NoReturn:
@@ -49,17 +48,6 @@ def errors_exit(redactor: Redactor | None = None) -> Iterator[None]:
         yield
     except McpscanError as exc:
         fail(str(exc), for_error(exc), redactor)
-
-
-def diagnostics(diags: tuple[Diagnostic, ...], redactor: Redactor, *, fatal_only: bool = False
-                ) -> None:
-    for diag in diags:
-        if fatal_only and not diag.fatal:
-            continue
-        if fatal_only:
-            error(str(diag), redactor)
-        else:
-            note(str(diag), redactor)
 
 
 def write(text: str, output: Path | None) -> None:

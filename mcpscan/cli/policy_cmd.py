@@ -51,6 +51,24 @@ trusted_publishers = []
 # Registries packages may come from (http(s) URLs); empty allows any.
 allowed_registries = []
 
+# Approvals (mcpscan approve --sign KEY). The allowed-signers file (git's
+# gpg.ssh.allowedSignersFile format) names the SSH key of each approver; relative to this file.
+# allowed_signers = "allowed_signers"
+# true: an unsigned approval is not an approval (GV04).
+require_signed_approvals = false
+# Re-review period: an approval older than this many days has expired (GV05); 0 makes every
+# approval due at once. Leave it out for approvals that do not expire by age.
+# approval_valid_days = 180
+# false: an approver who is also the connector's owner is a self-approval (GV06).
+allow_self_approval = false
+# Approvals by different people each connector needs (more with mcpscan approve
+# --add-signature KEY); fewer is GV04.
+min_approvals = 1
+# [[min_approvals_for]]
+# target = "*"                  # connector name, package name or purl; glob
+# holding = "broad-credential"  # optional: "literal-secret", "broad-credential" or "credential"
+# count = 2
+
 # Signing keys of npm registries of your own (a company registry that signs with its own
 # key). Without an entry, every npm registry (mirrors included) is checked against npm's
 # keys pinned in mcpscan and refreshed through Sigstore's TUF repository, never against

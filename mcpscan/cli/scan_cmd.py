@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -45,19 +46,21 @@ def scan(
     settings: ScanSettings,
 ) -> None:
     """Scan MCP connectors and report a pass/fail verdict."""
+    reports = [(fmt, output_path)]
+    reports += [("sarif", sarif_path)] if sarif_path else []
+    reports += [("cyclonedx", sbom_path)] if sbom_path else []
     _scan_and_report(
         list(targets or []),
         settings,
-        reports=[
-            (fmt, output_path),
-            *([("sarif", sarif_path)] if sarif_path else []),
-            *([("cyclonedx", sbom_path)] if sbom_path else []),
-        ],
-        allow_incomplete=allow_incomplete,
-        color=output.use_color(output_path, no_color),
-        quiet=quiet,
-        reproducible=reproducible,
-        attest=(attest_path, attest_key),
+        _Reporting(
+            reports,
+            allow_incomplete,
+            quiet,
+            reproducible,
+            color=output.use_color(output_path, no_color),
+            attest_path=attest_path,
+            attest_key=attest_key,
+        ),
     )
 
 
@@ -72,42 +75,37 @@ def sbom(
     settings: ScanSettings,
 ) -> None:
     """Short for `mcpscan scan -f cyclonedx`: a CycloneDX 1.6 SBOM of the connectors."""
-    _scan_and_report(
-        list(targets or []),
-        settings,
-        reports=[("cyclonedx", output_path)],
-        allow_incomplete=allow_incomplete,
-        color=False,
-        quiet=quiet,
-        reproducible=reproducible,
-        attest=(None, None),
-    )
+    reporting = _Reporting([("cyclonedx", output_path)], allow_incomplete, quiet, reproducible)
+    _scan_and_report(list(targets or []), settings, reporting)
 
 
-def _scan_and_report(
-    targets: list[str],
-    settings: ScanSettings,
-    *,
-    reports: list[tuple[str, Path | None]],
-    allow_incomplete: bool,
-    color: bool,
-    quiet: bool,
-    reproducible: bool,
-    attest: tuple[Path | None, Path | None],
-) -> None:
+@dataclass(frozen=True)
+class _Reporting:
+    """What to do with a scan's result: which reports go where, and how to exit."""
+
+    reports: list[tuple[str, Path | None]]  # (format, file or None for stdout)
+    allow_incomplete: bool
+    quiet: bool
+    reproducible: bool
+    color: bool = False
+    attest_path: Path | None = None
+    attest_key: Path | None = None
+
+
+def _scan_and_report(targets: list[str], settings: ScanSettings, how: _Reporting) -> None:
     from mcpscan.wiring import renderer, run_scan
 
     redactor: Redactor | None = None
-    attest_path, attest_key = attest
+    attest_path, attest_key = how.attest_path, how.attest_key
     try:
-        for fmt, _ in reports:
+        for fmt, _ in how.reports:
             if fmt not in FORMATS:
                 raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
         if attest_path is not None and attest_key is None:
             raise UsageError("--attest needs --attest-key (create one with `mcpscan keygen`)")
         run = run_scan(targets, settings)
         result, redactor = run.result, run.redactor
-        code = for_result(result, allow_incomplete=allow_incomplete)
+        code = for_result(result, allow_incomplete=how.allow_incomplete)
         if code is ExitCode.USAGE:
             # Nothing could be read: no report (it would say "pass"), only why, even with -q.
             for diag in result.diagnostics:
@@ -121,8 +119,8 @@ def _scan_and_report(
 
         # Every report is rendered before any is written: a failure leaves no partial set.
         texts = [
-            (text(fmt, color=color and path is None, reproducible=reproducible), path)
-            for fmt, path in reports
+            (text(fmt, color=how.color and path is None, reproducible=how.reproducible), path)
+            for fmt, path in how.reports
         ]
         for body, path in texts:
             output.write(body, path)
@@ -132,13 +130,13 @@ def _scan_and_report(
             report = text("json", color=False, reproducible=True)
             subjects = [Path(f) for f in run.loaded.files_read]
             write_attestation(report, subjects, attest_key, attest_path)
-        if not quiet:
+        if not how.quiet:
             for diag in result.diagnostics:
                 output.note(str(diag), redactor)
-        if code is ExitCode.NOTHING_TO_SCAN and not quiet:
+        if code is ExitCode.NOTHING_TO_SCAN and not how.quiet:
             where = ", ".join(result.targets) or "any known client config location"
             output.note(f"nothing to scan: no MCP connector found in {where}")
-        if code is ExitCode.INCOMPLETE and not quiet:
+        if code is ExitCode.INCOMPLETE and not how.quiet:
             output.note(
                 "scan incomplete: some inputs or registry data could not be read "
                 "(use --allow-incomplete to exit with the verdict anyway)"

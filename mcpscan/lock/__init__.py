@@ -36,6 +36,7 @@ from mcpscan.lock.model import (
 from mcpscan.models import Connector, ConnectorResult, Graph, Launch, ProvenanceResult
 
 if TYPE_CHECKING:
+    from mcpscan.lock.allowed_signers import AllowedSigners
     from mcpscan.lock.signing import ApprovalVerifier
     from mcpscan.lock.sshsig import Signer
 
@@ -53,6 +54,7 @@ __all__ = [
     "LockStore",
     "LockedPackage",
     "SignatureState",
+    "allowed_signers_for",
     "approval_facts",
     "approve",
     "cosign",
@@ -84,6 +86,16 @@ def find_lock(cwd: Path, policy_path: Path | None) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def allowed_signers_for(path: str | None) -> AllowedSigners | None:
+    """The policy's allowed-signers file, read; None when the policy names none.
+    :class:`LockError` (exit 2) when it is named but cannot be read."""
+    if path is None:
+        return None
+    from mcpscan.lock.allowed_signers import load_allowed_signers
+
+    return load_allowed_signers(Path(path))
 
 
 def default_lock_path(cwd: Path, policy_path: Path | None) -> Path:

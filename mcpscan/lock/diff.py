@@ -7,6 +7,7 @@ checked) is neither drift nor confirmation: it is listed as unchecked.
 from __future__ import annotations
 
 from mcpscan.lock.model import Change, LockedPackage, LockEntry
+from mcpscan.provenance.source_identity import same_source
 from mcpscan.redaction import only_secrets_differ
 
 
@@ -111,7 +112,7 @@ def _diff_package(
                 changes.append(Change("digest", who, f"{alg}:{before[alg]}", f"{alg}:{after[alg]}"))
 
     if provenance_checked:
-        if then.provenance != now.provenance:
+        if not _same_provenance(then, now):
             changes.append(Change("provenance", who, then.provenance or "", now.provenance or ""))
     elif then.provenance is not None:
         unchecked.append(f"provenance of {who} (not checked in this scan)")
@@ -129,3 +130,13 @@ def _diff_package(
                     f"({_added_removed(then.maintainers, now.maintainers)})",
                 )
             )
+
+
+def _same_provenance(then: LockedPackage, now: LockedPackage) -> bool:
+    """Same build identity: the workflow as recorded, the repository as a repository (an
+    older lock may spell it another way)."""
+    if (then.provenance_repository is None) != (now.provenance_repository is None):
+        return False
+    repo_same = then.provenance_repository == now.provenance_repository or same_source(
+        then.provenance_repository, now.provenance_repository)
+    return repo_same and then.provenance_workflow == now.provenance_workflow

@@ -25,6 +25,7 @@ from mcpscan.models import (
     ProvenanceState,
     ResolvedPackage,
 )
+from mcpscan.provenance.source_identity import canonical_url
 
 _DIGEST_PREFERENCE = ("sha512", "sha256", "sha1")
 
@@ -106,7 +107,9 @@ def _identity(
             and result.state is ProvenanceState.VERIFIED
             and (result.source_repository or result.workflow)
         ):
-            return result.source_repository, result.workflow
+            # The canonical spelling: one repository is recorded one way.
+            return canonical_url(result.source_repository) or result.source_repository, \
+                result.workflow
     return None, None
 
 

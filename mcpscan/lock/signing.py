@@ -26,6 +26,7 @@ import dataclasses
 import datetime as _dt
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcpscan.lock.allowed_signers import AllowedSigners
 from mcpscan.lock.fingerprint import fingerprint as config_fingerprint
@@ -38,8 +39,18 @@ from mcpscan.lock.model import (
 )
 from mcpscan.lock.sshsig import Signer, dearmor, sign, verify
 
+if TYPE_CHECKING:
+    from mcpscan.ruleset.policy import Policy
+
 NAMESPACE = "mcpscan-approval"
 MESSAGE_TYPE = "mcpscan-approval/1"
+
+
+def is_owner(owner: str, approver: str) -> bool:
+    """Whether ``approver`` is (one of) ``owner`` (CODEOWNERS may name several:
+    ``@org/team @alice``), ignoring case and a leading ``@``."""
+    owners = {o.lstrip("@").lower() for o in owner.replace(",", " ").split()}
+    return approver.strip().lstrip("@").lower() in owners
 
 
 def _day(value: _dt.date | None) -> str | None:
@@ -114,6 +125,18 @@ class ApprovalVerifier:
     valid_days: int | None = None  # approval_valid_days; None: no re-review period
     allow_self_approval: bool = False
 
+    @classmethod
+    def for_policy(
+        cls, policy: Policy, *, today: _dt.date, allowed_signers: AllowedSigners | None
+    ) -> ApprovalVerifier:
+        """The verifier ``policy`` asks for (``allowed_signers``: its file, read)."""
+        return cls(
+            today=today,
+            allowed_signers=allowed_signers,
+            valid_days=policy.approval_valid_days,
+            allow_self_approval=policy.allow_self_approval,
+        )
+
     def check(self, entry: LockEntry) -> tuple[ApprovalStatus, ...]:
         return tuple(self._one(entry, a) for a in entry.approvals)
 
@@ -136,8 +159,7 @@ class ApprovalVerifier:
             state=SignatureState.UNSIGNED,
             expired=undated or (expires is not None and expires < self.today),
             self_approval=(
-                not self.allow_self_approval
-                and approval.approver.strip().lower() == entry.owner.strip().lower()
+                not self.allow_self_approval and is_owner(entry.owner, approval.approver)
             ),
             line=approval.line,
         )

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mcpscan.errors import McpscanError
-from mcpscan.models import Graph, PackageRef, ProvenanceResult, ProvenanceState, ResolvedPackage
+from mcpscan.models import (
+    Graph,
+    PackageRef,
+    ProvenanceResult,
+    ProvenanceState,
+    ResolvedPackage,
+    TrustAnchor,
+)
 from mcpscan.provenance.integrity import IntegrityVerifier, problem_results
 from mcpscan.provenance.interface import INTEGRITY_KIND, ProvenanceIncomplete, absent, unknown
 
@@ -40,8 +47,7 @@ class ProvenanceReport:
     # One entry per graph given: None where the graph was None (not resolved).
     results: list[tuple[ProvenanceResult, ...] | None] = field(default_factory=list)
     incomplete: tuple[str, ...] = ()  # artifacts that could not be checked, and why
-    # What verification was anchored in: {"sigstore_trusted_root": {...}, "npm_keys": {...}}
-    trust: Mapping[str, Any] = field(default_factory=dict)
+    trust: tuple[TrustAnchor, ...] = ()  # what verification was anchored in
 
 
 def build_provenance_service(
@@ -133,22 +139,22 @@ class ProvenanceService:
         incomplete = tuple(o.failure for o in (*outcomes.values(), *bundle_outcomes.values())
                            if o.failure)
         return ProvenanceReport(results=results, incomplete=incomplete,
-                                trust=self.trust_sources() if unique else {})
+                                trust=self.trust_sources() if unique else ())
 
-    def trust_sources(self) -> dict[str, Any]:
+    def trust_sources(self) -> tuple[TrustAnchor, ...]:
         """Which trust root and npm keys the verifiers used (for the report)."""
-        found: dict[str, Any] = {}
+        found: dict[str, TrustAnchor] = {}
         for verifier in self.verifiers.values():
-            for name, method in (("sigstore_trusted_root", "trusted_root_source"),
-                                 ("npm_keys", "keys_source")):
+            for name, method in (("sigstore-trusted-root", "trusted_root_source"),
+                                 ("npm-registry-keys", "keys_source")):
                 get = getattr(verifier, method, None)
                 if get is None or name in found:
                     continue
                 try:
-                    found[name] = get().as_json()
+                    found[name] = get().as_anchor(name)
                 except McpscanError as exc:
-                    found[name] = {"source": "unavailable", "note": exc.message}
-        return found
+                    found[name] = TrustAnchor(name, "unavailable", exc.message, "")
+        return tuple(found.values())
 
     def _check_one(self, node: ResolvedPackage, root: bool) -> _Outcome:
         verifier = self.verifiers.get(node.ecosystem)
@@ -164,8 +170,11 @@ class ProvenanceService:
                 # Declared material whose source could not be reached: what was established
                 # stays, the rest is UNKNOWN and the scan incomplete.
                 found.extend(exc.results)
-                failures.append(f"provenance of {node.name}@{node.version} not fully checked: "
-                                f"{exc.message}")
+                # Each UNKNOWN result's reason is a part of its own, so the coverage ledger
+                # can tell which connector's results the failure stands behind.
+                parts = [r.reason for r in exc.results if r.state is ProvenanceState.UNKNOWN]
+                failures.append("; ".join([f"provenance of {node.name}@{node.version} not "
+                                           f"fully checked: {exc.message}", *parts]))
             except McpscanError as exc:
                 # Unreachable registry, --offline cache miss, unusable trust root: not checked.
                 failure = f"provenance of {node.name}@{node.version} not checked: {exc.message}"

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mcpscan.errors import McpscanError
+from mcpscan.models import TrustAnchor
 
 if TYPE_CHECKING:  # pragma: no cover
     from mcpscan.net.http import HttpClient
@@ -37,6 +38,7 @@ PUBLIC_GOOD_TUF_URL = "https://tuf-repo-cdn.sigstore.dev"
 NPM_KEYS_TARGET = "registry.npmjs.org/keys.json"
 TRUSTED_ROOT_TARGET = "trusted_root.json"
 _TUF_ROOT_FILE = "sigstore-tuf-root.json"
+REFRESH_FAILED = "TUF refresh from"  # how the note of a failed refresh starts
 
 # target -> (pinned file, what the pinned copy is)
 _PINNED = {
@@ -70,14 +72,10 @@ class AnchorSource:
         """Refreshed through TUF in this run, or named by the user: as current as it gets."""
         return self.kind in ("tuf", "user")
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "source": self.kind,
-            "description": self.description,
-            "sha256": self.sha256,
-            "refreshed": self.refreshed,
-            "note": self.note or None,
-        }
+    def as_anchor(self, name: str) -> TrustAnchor:
+        return TrustAnchor(name=name, source=self.kind, description=self.description,
+                           sha256=self.sha256, refreshed=self.refreshed,
+                           note=self.note or None)
 
 
 @dataclass(frozen=True)
@@ -142,9 +140,9 @@ class TrustStore:
             try:
                 return self._refresh(self.client, self.tuf_url)
             except (McpscanError, OSError, ValueError) as exc:
-                why = f"TUF refresh from {self.tuf_url} failed ({_reason(exc)})"
+                why = f"{REFRESH_FAILED} {self.tuf_url} failed ({_reason(exc)})"
             except Exception as exc:  # tuf raises its own hierarchy, and RuntimeError
-                why = f"TUF refresh from {self.tuf_url} failed ({_reason(exc)})"
+                why = f"{REFRESH_FAILED} {self.tuf_url} failed ({_reason(exc)})"
         return {target: self._fallback(target, why) for target in _PINNED}
 
     def _fallback(self, target: str, why: str) -> Anchor:

@@ -93,3 +93,34 @@ def coverage_gaps(result: ScanResult) -> list[tuple[str, str]]:
         if cr.coverage is not None
         for g in cr.coverage.gaps
     ]
+
+
+def approval_rows(cr: ConnectorResult) -> list[tuple[str, str, str, str, str, str]] | None:
+    """The connector's approvals as (approver, approved, expires, signature, key, notes);
+    ``[]`` when it is not in the lock, None when no lock was consulted."""
+    facts = cr.approval
+    if facts is None:
+        return None
+    rows = []
+    for s in facts.approvals:
+        notes = [scrub_urls(s.problem)] if s.problem else []
+        if s.expired:
+            notes.append("expired: due for re-review")
+        if s.self_approval:
+            notes.append("self-approval")
+        rows.append(
+            (
+                s.approver,
+                s.approved.isoformat() if s.approved else "",
+                s.expires.isoformat() if s.expires else "",
+                s.state.value,
+                s.key or "",
+                "; ".join(notes),
+            )
+        )
+    return rows
+
+
+def approval_owner(cr: ConnectorResult) -> str:
+    facts = cr.approval
+    return facts.entry.owner if facts is not None and facts.entry is not None else ""

@@ -33,7 +33,7 @@ from mcpscan.models import (
     ScanResult,
     VersionKind,
 )
-from mcpscan.report._common import scrub_urls
+from mcpscan.report._common import approval_owner, approval_rows, scrub_urls
 from mcpscan.report.interface import Renderer, RenderError
 
 if TYPE_CHECKING:
@@ -319,6 +319,28 @@ def _launch_dependency(
     return ref.purl
 
 
+def _approval_props(cr: ConnectorResult) -> list[Property]:
+    """``mcpscan:approval`` (approved / not-approved) and, per approval N,
+    ``mcpscan:approval:N:approver|date|expires|signature|key``; nothing without a lock."""
+    rows = approval_rows(cr)
+    if rows is None:
+        return []
+    props = [_prop("approval", "approved" if rows else "not-approved")]
+    owner = approval_owner(cr)
+    if owner:
+        props.append(_prop("approval:owner", owner))
+    for n, (approver, approved, expires, state, key, _notes) in enumerate(rows, 1):
+        props.append(_prop(f"approval:{n}:approver", approver))
+        if approved:
+            props.append(_prop(f"approval:{n}:date", approved))
+        if expires:
+            props.append(_prop(f"approval:{n}:expires", expires))
+        props.append(_prop(f"approval:{n}:signature", state))
+        if key:
+            props.append(_prop(f"approval:{n}:key", key))
+    return props
+
+
 def _connector_component(cr: ConnectorResult, ref: str) -> Component:
     from cyclonedx.model.component import Component, ComponentType
 
@@ -340,6 +362,7 @@ def _connector_component(cr: ConnectorResult, ref: str) -> Component:
         props.append(_prop("server-name", conn.server_name))
     if conn.source.scope:
         props.append(_prop("scope", conn.source.scope))
+    props.extend(_approval_props(cr))
     return Component(
         type=ComponentType.APPLICATION,
         bom_ref=ref,

@@ -31,6 +31,8 @@ from mcpscan.models import (
 )
 from mcpscan.report._common import (
     all_findings,
+    approval_owner,
+    approval_rows,
     command_basename,
     coverage_summary,
     scrub_urls,
@@ -432,6 +434,7 @@ def _connector(index: int, cr: ConnectorResult) -> str:
         _settings("Headers", conn.headers),
     ]
     parts.append(_coverage(cr))
+    parts.append(_approval(cr))
     if cr.graph is not None:
         parts.append(_graph(cr.graph))
     else:
@@ -448,6 +451,20 @@ def _connector(index: int, cr: ConnectorResult) -> str:
         parts.append("<h4>Findings</h4><p>None.</p>")
     parts.append("</section>")
     return "".join(parts)
+
+
+def _approval(cr: ConnectorResult) -> str:
+    """Who approved the connector, until when, and whether each signature verifies."""
+    rows = approval_rows(cr)
+    if rows is None:
+        return ""
+    if not rows:
+        return "<h4>Approval</h4><p>Not in the approval lock.</p>"
+    owner = approval_owner(cr)
+    cells = [[e(a), e(on), e(until), e(state), _code(key) if key else "", e(notes)]
+             for a, on, until, state, key, notes in rows]
+    header = ["Approver", "Approved", "Expires", "Signature", "Key", "Notes"]
+    return f"<h4>Approval (owner {e(owner)})</h4>" + _table(header, cells)
 
 
 def _coverage(cr: ConnectorResult) -> str:

@@ -27,8 +27,10 @@ from mcpscan.models import (
     SecretArg,
     Setting,
     Severity,
+    TrustAnchor,
     ValueKind,
 )
+from mcpscan.provenance.source_identity import canonical_url
 from mcpscan.report._common import command_basename, scrub_urls, sorted_findings
 from mcpscan.report.interface import Renderer
 
@@ -209,6 +211,8 @@ def _provenance(results: tuple[ProvenanceResult, ...] | None) -> list[dict[str, 
             "state": r.state.value,
             "reason": scrub_urls(r.reason),
             "source_repository": r.source_repository,
+            # The repository as SC04 and the lock compare it (None: names no repository).
+            "source_identity": canonical_url(r.source_repository),
             "workflow": r.workflow,
             "ref": r.ref,
             "commit": r.commit,
@@ -342,7 +346,19 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "expired_waivers": list(result.expired_waivers),
         "unused_waivers": list(result.unused_waivers),
         "scan_findings": [_finding(f) for f in sorted_findings(result.scan_findings)],
+        "trust_anchors": [_anchor(a) for a in result.trust_anchors],
         "connectors": [_connector(cr) for cr in result.connectors],
+    }
+
+
+def _anchor(anchor: TrustAnchor) -> dict[str, Any]:
+    return {
+        "name": anchor.name,
+        "source": anchor.source,
+        "description": anchor.description,
+        "sha256": anchor.sha256,
+        "refreshed": anchor.refreshed,
+        "note": anchor.note,
     }
 
 

@@ -12,7 +12,14 @@ from collections.abc import Iterable
 
 from mcpscan import __version__
 from mcpscan.models import ConnectorResult, Finding, ScanResult
-from mcpscan.report._common import all_findings, coverage_gaps, coverage_summary, scrub_urls
+from mcpscan.report._common import (
+    all_findings,
+    approval_owner,
+    approval_rows,
+    coverage_gaps,
+    coverage_summary,
+    scrub_urls,
+)
 from mcpscan.report.interface import Renderer
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -123,6 +130,34 @@ def _chunks(rows: list[tuple[str, Finding]]) -> Iterable[list[tuple[str, Finding
         yield rows[start : start + _FINDINGS_PER_BLOCK]
 
 
+def _approvals(result: ScanResult) -> list[str]:
+    """Who approved each connector and whether the signature verifies (only when the scan
+    judged connectors against an approval lock)."""
+    judged = [(cr, approval_rows(cr)) for cr in result.connectors]
+    if all(rows is None for _, rows in judged):
+        return []
+    table_rows = []
+    for cr, rows in judged:
+        if rows is None:
+            continue
+        if not rows:
+            table_rows.append((code(cr.connector.name), "", "not approved", "", "", "", ""))
+        for approver, approved, expires, state, key, notes in rows:
+            table_rows.append(
+                (
+                    code(cr.connector.name),
+                    text(approval_owner(cr)),
+                    text(approver),
+                    approved,
+                    expires,
+                    f"{state} {code(key)}" if key else state,
+                    text(notes),
+                )
+            )
+    header = ("Connector", "Owner", "Approver", "Approved", "Expires", "Signature", "Notes")
+    return _details(f"Approvals ({len(table_rows)})", _table(header, table_rows))
+
+
 class MarkdownRenderer(Renderer):
     name = "markdown"
 
@@ -192,6 +227,7 @@ class MarkdownRenderer(Renderer):
                 suffix = f", part {part}" if len(group) > _FINDINGS_PER_BLOCK else ""
                 lines += _details(f"{label} ({len(group)}{suffix})", _finding_rows(chunk))
 
+        lines += _approvals(result)
         for title, items in (
             (
                 "Coverage gaps",

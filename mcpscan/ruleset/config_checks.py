@@ -18,13 +18,14 @@ from mcpscan.models import (
     Connector,
     PackageRef,
     ProxyHop,
+    SecretArg,
     Sensitive,
     Setting,
     Severity,
     ValueKind,
     VersionKind,
 )
-from mcpscan.redaction import classify, marker
+from mcpscan.redaction import classify, credential_of, marker
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
 from mcpscan.ruleset.registry import check, fleet_check
@@ -208,9 +209,31 @@ def _literal_secrets(facts: ConnectorFacts) -> Iterator[_Literal]:
         if kind:
             yield _Literal(setting.value, kind, f"{_origin(setting)} {setting.name}", setting.name)
     for arg in facts.launch.secret_args:
-        match = classify(arg.value.reveal())
-        where = f"the value of {arg.flag}" if arg.flag else f"command-line argument #{arg.index}"
-        yield _Literal(arg.value, match.kind if match else "secret", where)
+        if arg.in_url:
+            continue  # ID03
+        yield _Literal(arg.value, _arg_kind(arg), _arg_where(arg), arg.flag or None)
+
+
+def _arg_kind(arg: SecretArg) -> str:
+    if arg.kind:
+        return arg.kind
+    match = classify(arg.value.reveal())
+    return match.kind if match else "secret"
+
+
+def _arg_where(arg: SecretArg) -> str:
+    if not arg.flag:
+        return f"command-line argument #{arg.index}"
+    if arg.form in ("header", "assignment"):
+        what = "header" if arg.form == "header" else "variable"
+        return f"the {what} {arg.flag} in command-line argument #{arg.index}"
+    return f"the value of {arg.flag}"
+
+
+def _evidence(name: str | None, value: Sensitive, kind: str) -> str:
+    """Name, kind and fingerprint of a credential: never its value."""
+    shown = marker(value, kind)
+    return f"{name}: {shown}" if name else shown
 
 
 @check("literal_secret")
@@ -218,7 +241,7 @@ def literal_secret(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     for found in _literal_secrets(facts):
         yield Hit(
             message=f"{found.where} holds a literal {found.kind} written in the configuration",
-            evidence=marker(found.value, found.kind),
+            evidence=_evidence(found.name, found.value, found.kind),
         )
 
 
@@ -282,14 +305,9 @@ def broad_credential(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             )
 
 
-_AUTH_SCHEME_RE = re.compile(r"(?i)^(?:bearer|token|basic)\s+(\S+)$")
-
-
 def _credential(value: Sensitive) -> Sensitive:
     """The credential itself: "Bearer X" in a header and X in an env var are one secret."""
-    raw = value.reveal().strip()
-    m = _AUTH_SCHEME_RE.match(raw)
-    return Sensitive(m.group(1)) if m else Sensitive(raw)
+    return Sensitive(credential_of(value.reveal()))
 
 
 def _labels(connectors: Sequence[Connector]) -> list[str]:
@@ -328,6 +346,13 @@ def shared_credential(
 # --- ID03 secret-in-url ---------------------------------------------------------------------
 
 
+_URL_PARTS = {
+    "url-userinfo": "its user-info part",
+    "url-query": "a query parameter",
+    "url-path": "its path",
+}
+
+
 @check("secret_in_url")
 def secret_in_url(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     for remote in facts.launch.remotes:
@@ -350,6 +375,15 @@ def secret_in_url(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
                 ),
                 evidence=remote.display_url,
             )
+    for arg in facts.launch.secret_args:
+        if not arg.in_url:
+            continue
+        holder = f"the value of {arg.flag}" if arg.flag else f"command-line argument #{arg.index}"
+        part = _URL_PARTS.get(arg.form, "it")
+        yield Hit(
+            message=f"{holder} is a URL that carries a literal {_arg_kind(arg)} in {part}",
+            evidence=_evidence(arg.flag or None, arg.value, _arg_kind(arg)),
+        )
 
 
 # --- SP01 broad-filesystem / SP02 privileged-container --------------------------------------

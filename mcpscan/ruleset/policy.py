@@ -28,10 +28,19 @@ _TOP_KEYS = (
     "rotation_requires_approval",
     "trusted_publishers",
     "allowed_registries",
+    "allowed_signers",
+    "require_signed_approvals",
+    "approval_valid_days",
+    "allow_self_approval",
+    "min_approvals",
+    "min_approvals_for",
     "npm",
     "rules",
     "waivers",
 )
+_REQUIREMENT_KEYS = ("target", "holding", "count")
+# What a connector may hold to need more approvals (the findings of ID01/ID03 and ID02).
+HOLDING = ("literal-secret", "broad-credential", "credential")
 _NPM_KEYS = ("keys",)
 _RULE_KEYS = ("severity", "enabled")
 _WAIVER_KEYS = ("rule", "target", "advisory", "reason", "owner", "approver", "expires")
@@ -114,6 +123,19 @@ def _mentions(finding: Finding, advisory: str) -> bool:
 
 
 @dataclass(frozen=True)
+class ApprovalRequirement:
+    """``[[min_approvals_for]]``: connectors that need ``count`` approvals."""
+
+    count: int
+    target: str = "*"  # connector name, package name or purl; glob
+    holding: str | None = None  # one of HOLDING; None: whatever they hold
+    line: int | None = None
+
+    def names(self, candidates: Collection[str]) -> bool:
+        return any(_glob(c, self.target) for c in candidates)
+
+
+@dataclass(frozen=True)
 class Policy:
     fail_on: Severity = Severity.HIGH
     min_score: int = 0
@@ -133,6 +155,13 @@ class Policy:
     # trusted (relative paths are relative to the policy file)
     npm_keys: tuple[tuple[str, Path], ...] = ()
     source: str | None = None  # the file it was read from; None for the built-in default
+    # Approvals (GV04-GV06). allowed_signers is resolved against the policy's directory.
+    allowed_signers: str | None = None
+    require_signed_approvals: bool = False
+    approval_valid_days: int | None = None  # None: approvals do not expire by age
+    allow_self_approval: bool = False
+    min_approvals: int = 1
+    min_approvals_for: tuple[ApprovalRequirement, ...] = ()
 
     def override_for(self, rule_id: str) -> RuleOverride | None:
         for override in self.rule_overrides:
@@ -201,9 +230,16 @@ class _Reader:
             changes["advisory_db_max_age_days"] = self.integer(
                 data["advisory_db_max_age_days"], 1, 3650, "advisory_db_max_age_days"
             )
-        for key in ("require_provenance", "require_approval", "rotation_requires_approval"):
+        for key in (
+            "require_provenance",
+            "require_approval",
+            "rotation_requires_approval",
+            "require_signed_approvals",
+            "allow_self_approval",
+        ):
             if key in data:
                 changes[key] = self.boolean(data[key], key)
+        changes.update(self.approvals(data))
         if "trusted_publishers" in data:
             changes["trusted_publishers"] = self.strings(
                 data["trusted_publishers"], "trusted_publishers"
@@ -225,6 +261,54 @@ class _Reader:
         if "waivers" in data:
             changes["waivers"] = self.waivers(data["waivers"])
         return dataclasses.replace(policy, **changes)  # type: ignore[arg-type]
+
+    def approvals(self, data: Mapping[str, object]) -> dict[str, object]:
+        changes: dict[str, object] = {}
+        if "allowed_signers" in data:
+            name = self.string(data["allowed_signers"], "allowed_signers")
+            changes["allowed_signers"] = str(Path(self.where).parent / Path(name).expanduser())
+        if data.get("require_signed_approvals") is True and "allowed_signers" not in data:
+            raise self.fail(
+                "require_signed_approvals needs allowed_signers (the file naming each "
+                "approver's key)",
+                "require_signed_approvals",
+            )
+        if "approval_valid_days" in data:
+            changes["approval_valid_days"] = self.integer(
+                data["approval_valid_days"], 0, 3650, "approval_valid_days"
+            )
+        if "min_approvals" in data:
+            changes["min_approvals"] = self.integer(data["min_approvals"], 1, 10, "min_approvals")
+        if "min_approvals_for" in data:
+            entries = data["min_approvals_for"]
+            if not isinstance(entries, list):
+                raise self.fail(
+                    "min_approvals_for must be an array of tables ([[min_approvals_for]])",
+                    "min_approvals_for",
+                )
+            changes["min_approvals_for"] = tuple(
+                self.requirement(e, i) for i, e in enumerate(entries)
+            )
+        return changes
+
+    def requirement(self, entry: object, index: int) -> ApprovalRequirement:
+        path = ("min_approvals_for", index)
+        if not isinstance(entry, dict):
+            raise self.fail("each [[min_approvals_for]] must be a table", *path)
+        self.reject_unknown(entry, _REQUIREMENT_KEYS, path)
+        if "count" not in entry:
+            raise self.fail("[[min_approvals_for]] is missing 'count'", *path)
+        holding = None
+        if "holding" in entry:
+            holding = self.string(entry["holding"], *path, "holding")
+            if holding not in HOLDING:
+                raise self.fail(f"holding must be one of {', '.join(HOLDING)}", *path, "holding")
+        return ApprovalRequirement(
+            count=self.integer(entry["count"], 1, 10, *path, "count"),
+            target=self.string(entry["target"], *path, "target") if "target" in entry else "*",
+            holding=holding,
+            line=self.lines.line_of(path),
+        )
 
     def npm_keys(self, table: object) -> tuple[tuple[str, Path], ...]:
         if not isinstance(table, dict):
@@ -396,6 +480,8 @@ def policy_problems(path: Path, *, rule_ids: Collection[str]) -> list[PolicyFile
                     reader.waiver(entry, index)
                 except PolicyFileError as exc:
                     found.append(exc)
+        elif key == "require_signed_approvals" and "allowed_signers" in data:
+            attempt({key: value, "allowed_signers": data["allowed_signers"]})
         else:
             attempt({key: value})
     return sorted(found, key=lambda e: (e.line or 0, e.message))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
-from urllib.parse import urlsplit
 
 from mcpscan.models import (
     Graph,
@@ -23,16 +22,11 @@ from mcpscan.models import (
     VersionKind,
 )
 from mcpscan.provenance.interface import BUILD_PROVENANCE_KINDS, INTEGRITY_KIND
+from mcpscan.provenance.source_identity import same_source, source_identity
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
 from mcpscan.ruleset.registry import check
 
-# Forges where a repository is exactly "owner/name" and later path segments are views of it
-# (tree/main/src/x, issues, ...). GitLab nests groups, so only its "/-/" views are cut.
-_OWNER_NAME_FORGES = frozenset({"github.com", "bitbucket.org", "codeberg.org"})
-_SCP_LIKE = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+\.[a-z]{2,}):(?P<path>[^/].*)$", re.I)
-_SHORTHAND = re.compile(r"^(?P<forge>github|gitlab|bitbucket):(?P<path>.+)$", re.I)
-_SHORTHAND_HOSTS = {"github": "github.com", "gitlab": "gitlab.com", "bitbucket": "bitbucket.org"}
 _PYPI_SEPARATORS = re.compile(r"[-_.]+")
 
 
@@ -54,30 +48,6 @@ def _describe(results: Sequence[ProvenanceResult]) -> str:
         return "no provenance result"
     return "; ".join(f"{r.kind}: {r.state.value}" + (f" ({r.reason})" if r.reason else "")
                      for r in results)
-
-
-def normalize_repository(url: str) -> str:
-    """A repository URL reduced to ``host/path`` for comparison: no scheme, ``git+``,
-    userinfo, ``www.``, ``.git``, fragment, query, trailing slash or case; ``github:o/r``
-    shorthands and ``git@host:o/r`` forms expanded; forge views (``/tree/...``) cut."""
-    text = url.strip()
-    shorthand = _SHORTHAND.match(text)
-    scp = _SCP_LIKE.match(text) if "://" not in text else None
-    if shorthand:
-        host, path = _SHORTHAND_HOSTS[shorthand["forge"].lower()], shorthand["path"]
-    elif scp:
-        host, path = scp["host"], scp["path"]
-    else:
-        if text.lower().startswith("git+"):
-            text = text[4:]
-        parts = urlsplit(text if "://" in text else f"https://{text}")
-        host, path = parts.hostname or "", parts.path
-    host = host.lower().removeprefix("www.")
-    path = path.split("#", 1)[0].split("?", 1)[0].strip("/").lower()
-    path = path.split("/-/", 1)[0].removesuffix(".git")
-    if host in _OWNER_NAME_FORGES:
-        path = "/".join(path.split("/")[:2]).removesuffix(".git")
-    return f"{host}/{path}" if path else host
 
 
 def _package_key(ecosystem: str, name: str) -> tuple[str, str]:
@@ -163,7 +133,7 @@ def source_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         for where, repo in declared:
             if not (attested and repo):
                 continue
-            if normalize_repository(attested) == normalize_repository(repo):
+            if same_source(attested, repo):
                 continue
             if (node.purl, where) in seen:
                 continue
@@ -191,9 +161,11 @@ def _trusted(result: ProvenanceResult, patterns: Sequence[str]) -> bool:
     """Whether a glob of ``trusted_publishers`` names the result's repository (as written or
     normalised, with or without scheme), workflow or signer."""
     names: list[str] = []
+    identity = source_identity(result.source_repository)
     if result.source_repository:
-        short = normalize_repository(result.source_repository)
-        names += [result.source_repository, short, f"https://{short}"]
+        names.append(result.source_repository)
+    if identity is not None:
+        names += [identity.key, identity.url]
     names += [n for n in (result.workflow, result.signer) if n]
     return any(fnmatchcase(n.lower(), p.lower()) for n in names for p in patterns)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcpscan.models import PackageFacts, PackageRef, ResolvedPackage, Severity
+from mcpscan.provenance.source_identity import source_identity
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
 from mcpscan.ruleset.registry import check
@@ -433,14 +434,15 @@ def unresolvable(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
 # --- SC14 ownership-mismatch ----------------------------------------------------------------
 
 _GITHUB_NS = re.compile(r"^io\.github\.([A-Za-z0-9-]+)/", re.IGNORECASE)
-_REPO_OWNER = re.compile(r"github\.com[/:]([A-Za-z0-9-]+)/", re.IGNORECASE)
 
 
 def _repo_owner(url: str | None) -> str | None:
-    if not url:
+    """The GitHub owner of the repository ``url`` names (not of a host that merely
+    contains "github.com"), lower case."""
+    identity = source_identity(url)
+    if identity is None or identity.host != "github.com":
         return None
-    m = _REPO_OWNER.search(url)
-    return m.group(1).lower() if m else None
+    return identity.owner
 
 
 @check("ownership_mismatch")

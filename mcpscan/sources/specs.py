@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import re
 
+from mcpscan.ecosystems.pypi.spec import NAME as PYPI_NAME
 from mcpscan.models import Connector, SourceLocation
 from mcpscan.sources.interface import SourceError
 
 CLIENT = "package-spec"
 _PREFIXES = ("npm:", "pypi:", "oci:", "pkg:")
 
-# npm allows legacy upper-case names in the registry; shell metacharacters and a leading
-# "-" (which would turn the name into an option) are what matters here.
-_NPM_NAME_RE = re.compile(r"^(?:@[A-Za-z0-9][A-Za-z0-9._~-]*/)?[A-Za-z0-9_][A-Za-z0-9._~-]*$")
-_NPM_VERSION_RE = re.compile(r"^[A-Za-z0-9^~<>=*][A-Za-z0-9.+~^<>=*|_ -]*$")
+# Stricter than PEP 508 on purpose: no markers, URLs or spaces in a command-line spec.
 _PYPI_RE = re.compile(
-    r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
+    rf"^(?P<name>{PYPI_NAME})"
     r"(?P<extras>\[[A-Za-z0-9._,-]*\])?"
     r"(?P<version>(?:===|==|~=|!=|>=|<=|<|>)[A-Za-z0-9.*+!,<>=~_-]+)?$"
 )
 _OCI_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
-_DIGEST_RE = re.compile(r"^sha256:[0-9a-fA-F]{64}$")
 
 
 def is_spec(text: str) -> bool:
@@ -69,12 +66,13 @@ def _invalid(spec: str, why: str) -> SourceError:
 
 
 def _npm(body: str, spec: str) -> str:
-    at = body.find("@", 1)
-    name, version = (body, None) if at < 0 else (body[:at], body[at + 1 :])
-    if not _NPM_NAME_RE.match(name):
+    from mcpscan.ecosystems.npm.spec import registry_kind, split_name, valid_name
+
+    name, version = split_name(body)
+    if not valid_name(name):
         raise _invalid(spec, "not a valid npm package name")
-    if version is not None and not _NPM_VERSION_RE.match(version):
-        raise _invalid(spec, "not a valid npm version or range")
+    if version is not None and (not version.strip() or registry_kind(version) == "invalid"):
+        raise _invalid(spec, "not a valid npm version, range or tag")
     return body
 
 
@@ -85,15 +83,20 @@ def _pypi(body: str, spec: str) -> str:
 
 
 def _oci(reference: str, spec: str) -> str:
+    from mcpscan.ecosystems.oci import parse_reference
+
     if not _OCI_RE.match(reference) or "//" in reference:
         raise _invalid(spec, "not a valid image reference")
-    if "@" in reference and not _DIGEST_RE.match(reference.split("@", 1)[1]):
-        raise _invalid(spec, "an image digest must be sha256:<64 hex digits>")
+    image = parse_reference(reference)
+    if image.digest is not None and not image.valid_digest:
+        raise _invalid(spec, "an image digest must be sha256:<64 hex> or sha512:<128 hex>")
     return reference
 
 
 def _from_purl(spec: str) -> tuple[str, list[str]]:
     from packageurl import PackageURL
+
+    from mcpscan.ecosystems.oci import reference_from_purl
 
     try:
         purl = PackageURL.from_string(spec)
@@ -105,9 +108,9 @@ def _from_purl(spec: str) -> tuple[str, list[str]]:
     version = str(purl.version) if purl.version else None
     qualifiers: dict[str, str] = dict(purl.qualifiers or {})
     if kind == "npm":
-        if namespace and not namespace.startswith("@"):
-            namespace = "@" + namespace
-        full = f"{namespace}/{name}" if namespace else name
+        from mcpscan.ecosystems.npm.purl import parse_npm_purl
+
+        full, version = parse_npm_purl(spec)
         return "npx", ["-y", _npm(f"{full}@{version}" if version else full, spec)]
     if kind == "pypi":
         return "uvx", [_pypi(f"{name}=={version}" if version else name, spec)]
@@ -116,31 +119,6 @@ def _from_purl(spec: str) -> tuple[str, list[str]]:
             "run",
             "-i",
             "--rm",
-            _oci(_image(kind, namespace, name, version, qualifiers), spec),
+            _oci(reference_from_purl(kind, namespace, name, version, qualifiers), spec),
         ]
     raise _invalid(spec, f"purl type '{kind}' is not supported (npm, pypi, oci, docker)")
-
-
-def _image(
-    kind: str, namespace: str, name: str, version: str | None, qualifiers: dict[str, str]
-) -> str:
-    repository = qualifiers.get("repository_url", "").rstrip("/")
-    if "://" in repository:
-        repository = repository.split("://", 1)[1]
-    path = f"{namespace}/{name}" if namespace else name
-    if kind == "oci":
-        # purl-spec: repository_url is the whole repository ("ghcr.io/org/img"); accept the
-        # registry-and-namespace form ("ghcr.io/org") too.
-        if repository and repository.rsplit("/", 1)[-1] == name:
-            base = repository
-        else:
-            base = f"{repository}/{path}" if repository else path
-        tag = qualifiers.get("tag")
-    else:
-        base = f"{repository}/{path}" if repository else path
-        tag = None
-    if version and version.lower().startswith("sha256:"):
-        return f"{base}@{version}"
-    if version:
-        return f"{base}:{version}"
-    return f"{base}:{tag}" if tag else base

@@ -12,9 +12,6 @@ MAX_LINES = 600
 # (issue 12). Remove an entry when its split lands; add none without such a reason.
 BEING_SPLIT = {
     "launchers.py": "-> sources/launchers/ and ecosystems/ (a12-launchers)",
-    "resolve/npm.py": "-> resolve/npm/ (a12-core)",
-    "resolve/pypi.py": "-> resolve/pypi/ (a12-core)",
-    "registry/pypi.py": "-> registry/pypi/ (a12-core)",
     "provenance/npm.py": "provenance/ rework (t18-trust)",
 }
 

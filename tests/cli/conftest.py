@@ -68,6 +68,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     home.mkdir()
     cwd.mkdir()
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("MCPSCAN_TUF_URL", "")  # the pinned trust anchors, no TUF refresh
     monkeypatch.setenv("MCPSCAN_RESOLVE", NO_RESOLVE["MCPSCAN_RESOLVE"])
     monkeypatch.chdir(cwd)
     return Workspace(home=home, cwd=cwd)

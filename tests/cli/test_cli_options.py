@@ -46,8 +46,9 @@ def test_every_command_that_scans_takes_the_same_scan_options(command: str) -> N
     scan = _command_options("scan")
     own = _command_options(command)
     # --lock is the lock approve writes and diff compares with: theirs, not the shared one.
-    shared = {o.name for o in SCAN_OPTIONS} - ({"lock_path"} if command in ("approve", "diff")
-                                               else set())
+    shared = {o.name for o in SCAN_OPTIONS} - (
+        {"lock_path"} if command in ("approve", "diff") else set()
+    )
     for name in shared:
         assert own[name] == scan[name], name
 
@@ -94,8 +95,16 @@ def test_sbom_reads_the_shared_variables(cli: CliFn, monkeypatch: pytest.MonkeyP
 
 def test_approve_takes_the_advisory_options(cli: CliFn, tmp_path: Path) -> None:
     run = cli(
-        "approve", SAFE, "--owner", "o", "--approver", "a", "--lock", tmp_path / "l.lock",
-        "--advisory-db", "/no/such/osv-dir",
+        "approve",
+        SAFE,
+        "--owner",
+        "o",
+        "--approver",
+        "a",
+        "--lock",
+        tmp_path / "l.lock",
+        "--advisory-db",
+        "/no/such/osv-dir",
     )
     assert run.code == 2
     assert "--advisory-db /no/such/osv-dir" in run.stderr
@@ -128,11 +137,11 @@ def _is_exit(call: ast.Call) -> bool:
 
 
 def test_exit_codes_are_decided_only_in_exit_codes_py() -> None:
-    cli_dir = REPO / "mcpscan" / "cli"
+    package = REPO / "mcpscan"
     leaks = [
         leak
-        for path in sorted(cli_dir.glob("*.py"))
-        if path.name != "exit_codes.py"
+        for path in sorted(package.rglob("*.py"))
+        if path != package / "cli" / "exit_codes.py"
         for leak in _exit_code_literals(path)
     ]
     assert leaks == []

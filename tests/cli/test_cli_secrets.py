@@ -477,7 +477,7 @@ def _more_shapes() -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
         "positional": {"command": "npx", "args": ["-y", "s@1.0.0", c["positional"]]},
         "sse": {"type": "sse", "url": f"https://h.example.com/{c['sse']}/sse"},
     }
-    url_rule = {"query", "fragment", "sse"}
+    url_rule = {"query", "fragment", "sse", "gitauth"}
     expected = {name: ("ID03" if name in url_rule else "ID01") for name in servers}
     return {"mcpServers": servers}, c, expected
 

@@ -458,7 +458,9 @@ def test_old_key_dependencies_served_abbreviated_verify(forge: ForgingRegistry,
     for dep in deps:
         assert signatures[dep.purl].state is VERIFIED, signatures[dep.purl].reason
         assert signatures[dep.purl].signer == OLD_KEY
-    assert report.trust["npm_keys"]["source"] == "pinned"
+    anchors = {a.name: a for a in report.trust}
+    assert anchors["npm-registry-keys"].source == "pinned"
+    assert anchors["sigstore-trusted-root"].source == "user"  # trusted_root_path=ROOT
 
 
 def test_old_key_signature_dated_by_the_publish_attestation(forge: ForgingRegistry,

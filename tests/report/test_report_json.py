@@ -174,8 +174,8 @@ def test_later_connector_sections_are_allowed(
         {
             "purl": "pkg:npm/x@1.0.0", "kind": "npm-provenance", "state": "absent",
             "reason": "the registry did not provide it", "source_repository": None,
-            "workflow": None, "ref": None, "commit": None, "issuer": None, "signer": None,
-            "predicate_type": None,
+            "source_identity": None, "workflow": None, "ref": None, "commit": None,
+            "issuer": None, "signer": None, "predicate_type": None,
         }
     ]
     doc["connectors"][0]["advisories"] = []

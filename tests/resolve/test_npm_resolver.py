@@ -15,18 +15,15 @@ from typing import Any
 
 import pytest
 
+from mcpscan.ecosystems.npm.purl import npm_purl
+from mcpscan.ecosystems.npm.spec import parse_spec
 from mcpscan.errors import NetworkError, OfflineCacheMiss
 from mcpscan.models import Decision, Digest, Graph, PackageRef, VersionKind
 from mcpscan.net.http import HttpClient, HttpConfig
 from mcpscan.registry.npm import NpmRegistry
-from mcpscan.resolve.npm import (
-    NpmResolver,
-    locale_key,
-    npm_arch,
-    npm_os,
-    npm_purl,
-    parse_spec,
-)
+from mcpscan.resolve.npm import NpmResolver
+from mcpscan.resolve.npm.target import npm_arch, npm_os
+from mcpscan.resolve.npm.tree import locale_key
 from tests.support.registry_server import RegistryServer, Route
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "npm"
@@ -447,9 +444,9 @@ def test_offline_resolution_replays_the_cache(server: RegistryServer, tmp_path: 
 
 def test_a_runaway_graph_stops_with_a_problem(server: RegistryServer,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from mcpscan.resolve import npm as npm_resolver
+    from mcpscan.resolve.npm import build
 
-    monkeypatch.setattr(npm_resolver, "MAX_NODES", 3)
+    monkeypatch.setattr(build, "MAX_NODES", 3)
     publish(server, *(pkg(f"c{i}", {"1.0.0": {"dependencies": {f"c{i + 1}": "1"}}})
                       for i in range(8)))
     graph = resolve(server, [ref("c0")])

@@ -51,6 +51,9 @@ ALLOWED = {
         "L4/T11": "Unexpected RCE and Code Attacks",
     },
     ("NIST-AI-RMF", "1.0"): {
+        "GOVERN 2.1": "Roles and responsibilities and lines of communication related to "
+        "mapping, measuring, and managing AI risks are documented and are clear to "
+        "individuals and teams throughout the organization.",
         "GOVERN 6.1": "Policies and procedures are in place that address AI risks associated "
         "with third-party entities, including risks of infringement of a third-party's "
         "intellectual property or other rights.",
@@ -95,6 +98,10 @@ DESIGN_TABLE = {  # DESIGN §4: id -> (slug, default severity, framework ids)
     "GV01": ("not-approved", "medium", {"GOVERN 6.1", "MCP09:2025"}),
     "GV02": ("approval-drift", "high", {"MCP09:2025", "ASI10"}),
     "GV03": ("waiver-expired", "medium", {"GOVERN 6.1"}),
+    # Issue 17: signed approvals, expiry, separation of duties.
+    "GV04": ("approval-unverified", "high", {"GOVERN 2.1", "MCP09:2025", "ASI03"}),
+    "GV05": ("approval-expired", "medium", {"GOVERN 6.1", "MCP09:2025", "ASI10"}),
+    "GV06": ("self-approval", "medium", {"GOVERN 2.1", "MCP09:2025", "ASI03"}),
     # Issue 10: what a connector runs that no registry vouches for.
     "EX01": ("download-and-execute", "critical", {
         "ASI04", "ASI05", "MCP04:2025", "MCP05:2025", "LLM03:2025", "L4/T11",
@@ -105,9 +112,9 @@ DESIGN_TABLE = {  # DESIGN §4: id -> (slug, default severity, framework ids)
 }
 
 
-def test_catalogue_has_the_31_rules_sorted() -> None:
+def test_catalogue_has_the_design_rules_sorted() -> None:
     assert [r.id for r in CATALOGUE] == sorted(DESIGN_TABLE)
-    assert len(CATALOGUE) == 31
+    assert len(CATALOGUE) == 34
     for rule in CATALOGUE:
         slug, severity, framework_ids = DESIGN_TABLE[rule.id]
         assert rule.slug == slug
@@ -156,7 +163,7 @@ def test_default_dir_prefers_the_packaged_copy(
     shutil.copytree(REPO_RULES, package / "_rules")
     monkeypatch.setattr("importlib.resources.files", lambda _name: package)
     assert catalogue_mod.default_rules_dir() == package / "_rules"
-    assert len(load_catalogue()) == 31
+    assert len(load_catalogue()) == len(CATALOGUE)
 
 
 def test_default_dir_falls_back_to_the_repository(
@@ -189,7 +196,7 @@ def _line_of(path: Path, needle: str) -> int:
 def test_rules_dir_override(rules_dir: Path) -> None:
     (rules_dir / "SC09-low-reputation.toml").unlink()
     cat = load_catalogue(rules_dir)
-    assert len(cat) == 30
+    assert len(cat) == len(CATALOGUE) - 1
     assert "SC09" not in cat
     assert cat.source == str(rules_dir)
 

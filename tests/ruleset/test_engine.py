@@ -202,7 +202,7 @@ def test_rules_needing_other_facts_are_listed_not_run() -> None:
     assert set(groups) == {"registry", "provenance", "advisories", "lock"}
     # SC12 (integrity) is checked with the artifacts, by the provenance stage.
     assert groups["provenance"] == ("PX01", "SC02", "SC03", "SC04", "SC12")
-    assert groups["lock"] == ("GV01", "GV02")
+    assert groups["lock"] == ("GV01", "GV02", "GV04", "GV05", "GV06")
     assert "SC05" in groups["advisories"]
     assert "SC13" in groups["registry"]
     assert [k for k, _ in ev.not_evaluated] == ["registry", "provenance", "advisories", "lock"]

@@ -22,7 +22,6 @@ from mcpscan.models import (
 )
 from mcpscan.provenance.interface import NOT_PROVIDED
 from mcpscan.ruleset import ConnectorFacts, Policy
-from mcpscan.ruleset.provenance_checks import normalize_repository
 
 from .builders import connector, engine, hits, npm
 
@@ -163,13 +162,6 @@ def test_source_mismatch_ignores_unverified_results_and_unknown_repos() -> None:
     assert hits("source_mismatch", make([root], [forged])) == []
     no_repo = pkg(repository=None)
     assert hits("source_mismatch", make([no_repo], [result(no_repo)])) == []
-
-
-def test_gitlab_subgroups_are_kept() -> None:
-    assert normalize_repository("https://gitlab.com/a/b/c.git") == "gitlab.com/a/b/c"
-    assert normalize_repository("https://gitlab.com/a/b/-/tree/main") == "gitlab.com/a/b"
-    assert normalize_repository("https://gitlab.com/a/b") != normalize_repository(
-        "https://gitlab.com/a/b/c")
 
 
 @pytest.mark.parametrize(("patterns", "fires"), [

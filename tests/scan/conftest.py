@@ -38,6 +38,7 @@ def isolate(mp: pytest.MonkeyPatch, root: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     cwd.mkdir(parents=True, exist_ok=True)
     mp.setenv("HOME", str(home))
+    mp.setenv("MCPSCAN_TUF_URL", "")  # the pinned trust anchors, no TUF refresh
     # These scans are about resolution; advisories and provenance have tests of their own.
     mp.setenv("MCPSCAN_ADVISORIES", "false")
     mp.setenv("MCPSCAN_PROVENANCE", "false")

@@ -105,8 +105,18 @@ def test_genuine_attestations_verify(server: RegistryServer, env: Env) -> None:
     assert prov["source_repository"] == PLAYWRIGHT_REPO
     assert prov["commit"] == "d1c6d1113932ddcee243e8b111b6d4aea553df20"
     assert proofs["npm-publish"]["state"] == "verified"
+    assert prov["source_identity"] == PLAYWRIGHT_REPO
     found = rules(report, "pkg")
     assert not {"SC02", "SC03", "SC04", "SC12"} & set(found), found
+    # The report says what "verified" was anchored in: the pinned anchors (the tests
+    # disable the TUF refresh), never the registry's keys endpoint.
+    anchors = {a["name"]: a for a in report["trust_anchors"]}
+    assert anchors["npm-registry-keys"]["source"] == "pinned"
+    assert anchors["npm-registry-keys"]["sha256"] == (
+        "160677eb6e1c7083c89b166b20f8fe4e837fb71181506aff1991b80b89184f7d")
+    assert anchors["sigstore-trusted-root"]["source"] == "pinned"
+    assert anchors["npm-registry-keys"]["note"] == (
+        "not refreshed: TUF refresh is disabled; using the pinned copy")
     # The scoped name is requested with its slash escaped, the version after "@".
     assert server.count("/-/npm/v1/attestations/@playwright%2Fcli@0.1.1") == 1
     assert server.count("/@playwright%2Fcli/0.1.1") == 1

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 from mcpscan.errors import InputError
@@ -288,16 +287,15 @@ def npm_source(resolved: str | None) -> str:
 
 
 def npm_purl(name: str, version: str) -> str:
-    namespace, _, short = name.rpartition("/")
-    return PackageURL(
-        type="npm", namespace=namespace or None, name=short, version=version or None
-    ).to_string()
+    from mcpscan.ecosystems.npm.purl import npm_purl as purl
+
+    return purl(name, version or None)
 
 
 def pypi_purl(name: str, version: str) -> str:
-    return PackageURL(
-        type="pypi", name=canonicalize_name(name), version=version or None
-    ).to_string()
+    from mcpscan.ecosystems.pypi.purl import pypi_purl as purl
+
+    return purl(name, version or None)
 
 
 def python_key(name: str, version: str, taken: set[str]) -> str:
@@ -319,7 +317,7 @@ def purl_for(ecosystem: str, name: str, version: str) -> str:
 def split_npm_descriptor(descriptor: str) -> tuple[str, str]:
     """``@scope/name@range`` -> (``@scope/name``, ``range``); the range may itself hold ``@``
     (``npm:other@^1``), so the first ``@`` after the name's own leading one separates."""
-    at = descriptor.find("@", 1)
-    if at < 0:
-        return descriptor, ""
-    return descriptor[:at], descriptor[at + 1 :]
+    from mcpscan.ecosystems.npm.spec import split_name
+
+    name, spec = split_name(descriptor)
+    return name, spec or ""

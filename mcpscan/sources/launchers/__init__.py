@@ -20,9 +20,10 @@ OCI, git and URL package arguments), ``proxies`` (mcp-remote, supergateway, mcp-
 from program name to launcher, and :func:`unwrap`).
 """
 
+from mcpscan.ecosystems.npm.spec import NpmSpec, format_npm_spec, parse_npm_spec
 from mcpscan.sources.launchers.argv import split_command
 from mcpscan.sources.launchers.dispatch import MAX_DEPTH, unwrap
-from mcpscan.sources.launchers.packages import NpmSpec, format_npm_spec, package_ref, parse_npm_spec
+from mcpscan.sources.launchers.packages import package_ref
 from mcpscan.sources.launchers.remotes import parse_remote
 
 __all__ = [

@@ -8,11 +8,11 @@ import shlex
 from collections.abc import Sequence
 
 from mcpscan.models import Connector, Launch
-from mcpscan.redaction import Redactor
+from mcpscan.redaction import URL_RE, Redactor, display_url, find_in_argv, scrub_fields
 from mcpscan.sources.launchers import local, shells
 from mcpscan.sources.launchers.argv import _basename, _server_args, _split
 from mcpscan.sources.launchers.containers import LAUNCHERS as _CONTAINERS
-from mcpscan.sources.launchers.credentials import _guard_spec, _safe, _scrub
+from mcpscan.sources.launchers.credentials import _guard_spec, _safe
 from mcpscan.sources.launchers.facts import _Acc, _Launcher, _Tok
 from mcpscan.sources.launchers.node import LAUNCHERS as _NODE
 from mcpscan.sources.launchers.proxies import _BINARY_PROXIES, _PROXY_NOTE
@@ -74,6 +74,7 @@ def _unwrap(connector: Connector) -> Launch:
         # read as the shell that runs it would, with the args appended as words.
         text = " ".join([command, *(shlex.quote(a) for a in connector.args)])
         launcher = shells.run_script(acc, text, _Tok(command, 0), 0, via="the command string")
+        _every_form(acc, _split(command, connector.args)[0])
     elif has_command:
         argv, notes = _split(command, connector.args)
         for note in notes:
@@ -83,6 +84,7 @@ def _unwrap(connector: Connector) -> Launch:
             launcher = shells.run_cmd_steps(acc, toks, -1, via="cmd /c")
         else:
             launcher = _dispatch(acc, toks, 0)
+        _every_form(acc, argv)
     if connector.url is not None:
         transport = connector.transport
         if transport not in ("http", "sse", "ws"):
@@ -121,8 +123,32 @@ def _unwrap(connector: Connector) -> Launch:
     if not any(s.value.reveal() in shown for s in acc.secret_args):
         return launch
     redactor = Redactor(s.value for s in acc.secret_args)
-    scrubbed: Launch = _scrub(launch, redactor)
-    return scrubbed
+    return scrub_fields(launch, redactor)
+
+
+def _every_form(acc: _Acc, argv: list[str]) -> None:
+    """Add what the redaction module recognises in the command line and the launcher walk
+    did not: every form it knows is a finding, whatever the launcher."""
+    remotes = {r.display_url for r in acc.remotes}
+    for cred in find_in_argv(argv):
+        raw = cred.value.reveal()
+        if cred.in_url and any(
+            display_url(m.group(0)) in remotes for m in URL_RE.finditer(argv[cred.index])
+        ):
+            continue  # a remote endpoint's URL: ID03 reports it from the remote
+        if any(s.value == cred.value and s.index != cred.index for s in acc.secret_args):
+            continue  # one value, one finding: it is redacted wherever it occurs
+        same = [
+            i
+            for i, s in enumerate(acc.secret_args)
+            if s.index == cred.index and (s.value.reveal() in raw or raw in s.value.reveal())
+        ]
+        if same and (not cred.in_url or any(acc.secret_args[i].in_url for i in same)):
+            continue  # the launcher walk found it already
+        for i in reversed(same):
+            del acc.secret_args[i]  # the same secret, now known to sit in a URL
+        flag = cred.holder if cred.in_url else cred.name
+        acc.secret(flag, _Tok(raw, cred.index), raw, kind=cred.kind, form=cred.form)
 
 
 def _is_existing_file(command: str) -> bool:

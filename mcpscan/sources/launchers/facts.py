@@ -75,10 +75,12 @@ class _Acc:
         if found not in self.downloads:
             self.downloads.append(found)
 
-    def secret(self, flag: str, tok: _Tok, value: str) -> None:
+    def secret(self, flag: str, tok: _Tok, value: str, kind: str = "", form: str = "") -> None:
         if (tok.index, value) not in self._seen_secrets:
             self._seen_secrets.add((tok.index, value))
-            self.secret_args.append(SecretArg(flag=flag, index=tok.index, value=Sensitive(value)))
+            self.secret_args.append(
+                SecretArg(flag=flag, index=tok.index, value=Sensitive(value), kind=kind, form=form)
+            )
 
     def remote(self, remote: Remote) -> None:
         self.remotes.append(remote)

@@ -6,6 +6,8 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+from mcpscan.ecosystems.npm.spec import exact_version, split_name, version_kind
+from mcpscan.ecosystems.purl import build as build_purl
 from mcpscan.models import PackageRef, VersionKind
 from mcpscan.sources.launchers import local
 from mcpscan.sources.launchers.argv import (
@@ -21,11 +23,7 @@ from mcpscan.sources.launchers.argv import (
 from mcpscan.sources.launchers.credentials import _guard_spec
 from mcpscan.sources.launchers.facts import _Acc, _Launcher, _Opt, _Tok
 from mcpscan.sources.launchers.packages import (
-    _SEMVER_RE,
     _npm_ref,
-    _npm_version_kind,
-    _purl,
-    _split_at_version,
     _url_package,
 )
 from mcpscan.sources.launchers.proxies import _NPM_PROXIES, _run_package
@@ -170,22 +168,18 @@ def _jsr(acc: _Acc, tok: _Tok, spec: str) -> None:
     """``jsr:@scope/name@version`` (JSR packages are always scoped)."""
     if _guard_spec(acc, tok, spec):
         return
-    name, version = _split_at_version(spec[4:])
-    kind = _npm_version_kind(version)
+    # JSR versions are semver, read as npm reads them.
+    name, version = split_name(spec[4:])
+    kind = version_kind(version)
     scope, slash, bare = name.rpartition("/")
-    exact = _SEMVER_RE.match(version.strip()) if version and kind is VersionKind.EXACT else None
+    exact = exact_version(version) if kind is VersionKind.EXACT else None
     acc.packages.append(
         PackageRef(
             ecosystem="jsr",
             name=name,
             requested=version or None,
             version_kind=kind,
-            purl=_purl(
-                "jsr",
-                bare if slash else name,
-                namespace=scope or None,
-                version=exact.group(1) if exact else None,
-            ),
+            purl=build_purl("jsr", bare if slash else name, namespace=scope or None, version=exact),
             spec=spec,
             role="server",
         )

@@ -6,7 +6,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from mcpscan.models import Remote
-from mcpscan.sources.launchers.credentials import _redact_url
+from mcpscan.redaction import redact_url
 
 _REMOTE_SCHEMES = frozenset({"http", "https", "ws", "wss", "unix", "pipe"})
 
@@ -34,7 +34,7 @@ def parse_remote(
     ``"<path>"``). A URL that cannot be parsed gives ``scheme == ""``.
     """
     text = url.strip()
-    redacted = _redact_url(text)
+    redacted = redact_url(text)
     unparsed = Remote(
         display_url=redacted.display,
         scheme="",

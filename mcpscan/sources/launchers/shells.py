@@ -19,14 +19,10 @@ import re
 from collections.abc import Sequence
 
 from mcpscan.models import DownloadExec
+from mcpscan.redaction import display_url
 from mcpscan.sources.launchers import local, scripts
 from mcpscan.sources.launchers.argv import _basename, _strip_cmd_c, _windows_split
-from mcpscan.sources.launchers.credentials import (
-    _check_value,
-    _redact_url,
-    _split_userinfo,
-    _url_credentials,
-)
+from mcpscan.sources.launchers.credentials import _check_value, _url_credentials
 from mcpscan.sources.launchers.facts import _Acc, _Launcher, _Tok
 
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "ash", "mksh"})
@@ -247,7 +243,7 @@ def _download_url(acc: _Acc, words: Sequence[str], tok: _Tok) -> str:
         if match:
             url = match.group(0)
             _url_credentials(acc, "", tok, url)
-            return _redact_url(_split_userinfo(url)[0]).display
+            return display_url(url)
     return _COMPUTED_URL
 
 
@@ -406,7 +402,7 @@ def _run_powershell(acc: _Acc, body: str, tok: _Tok, depth: int, *, via: str) ->
         for url in urls:
             if url != _COMPUTED_URL:
                 _url_credentials(acc, "", tok, url)
-                url = _redact_url(_split_userinfo(url)[0]).display
+                url = display_url(url)
             acc.download(DownloadExec(url=url, form="iwr | iex"))
         return "shell"
     statements = [s.strip() for s in _split_outside_quotes(body, ";") if s.strip()]

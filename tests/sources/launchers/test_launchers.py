@@ -1309,7 +1309,9 @@ def test_empty_command_gets_one_note() -> None:
 
 def test_credentials_in_launcher_urls() -> None:
     launch = run("npx", "--registry", "https://user:Sup3rS3cret99@npm.example.com/", "pkg")
-    assert secrets_of(launch) == [("--registry", 2, "Sup3rS3cret99")]
+    # The whole user-info is the credential (the user name is not shown either).
+    assert secrets_of(launch) == [("--registry", 2, "user:Sup3rS3cret99")]
+    assert launch.secret_args[0].in_url
     assert "npx installs from a non-default package index (--registry)" in launch.notes
     git = run("npx", f"git+https://{GHP}@github.com/o/r.git#main")
     ref = only(git)

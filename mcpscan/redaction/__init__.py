@@ -1,0 +1,93 @@
+"""The one place that recognises credentials and redacts them.
+
+Every value read from a configuration that may be a credential goes through this module on
+its way to any output: reports, the terminal, errors, tracebacks, the lock, ``diff``, the
+attestation, HTTP messages and the cache. It answers:
+
+* Is a configured value written literally, or does it name where the value comes from
+  (``${input:x}``, ``${env:X}``, ``$X``, ``${{ secrets.X }}``)?  -> :func:`value_kind`
+* Does a literal look like a credential, and of which kind?  -> :func:`classify`
+* Which credentials does a command line carry, in any of the forms a user writes them
+  (``--flag=value``, ``--flag value``, ``-Hvalue``, ``KEY=value``, a header line, URL
+  user-info or query parameters anywhere inside an argument, inner command strings of
+  proxies and shells)?  -> :func:`find_in_argv`, :func:`redact_argv`
+* What may be shown of a URL, or of any text holding URLs?  -> :func:`redact_url`,
+  :func:`display_url`, :func:`scrub_text`
+
+:class:`Redactor` is the last line of defence: every byte the CLI prints or writes passes
+through it, so even a bug elsewhere cannot print a secret that was read from a config.
+"""
+
+from __future__ import annotations
+
+from mcpscan.redaction.argv import (
+    HEADER_FLAGS,
+    MAX_DEPTH,
+    Credential,
+    find_in_argv,
+    only_secrets_differ,
+    redact_argv,
+    secrets_of,
+    split_words,
+)
+from mcpscan.redaction.formats import (
+    AUTH_SCHEME_RE,
+    WEAK_KINDS,
+    SecretMatch,
+    check_value,
+    classify,
+    credential_of,
+    is_placeholder,
+    is_secret_name,
+    known_token,
+    shannon_entropy,
+    value_kind,
+)
+from mcpscan.redaction.text import (
+    Redactor,
+    marker,
+    scrub_fields,
+    scrub_text,
+)
+from mcpscan.redaction.urls import (
+    URL_RE,
+    Hit,
+    RedactedUrl,
+    display_url,
+    find_in_url,
+    redact_url,
+    split_userinfo,
+)
+
+__all__ = [
+    "AUTH_SCHEME_RE",
+    "HEADER_FLAGS",
+    "MAX_DEPTH",
+    "URL_RE",
+    "WEAK_KINDS",
+    "Credential",
+    "Hit",
+    "RedactedUrl",
+    "Redactor",
+    "SecretMatch",
+    "check_value",
+    "classify",
+    "credential_of",
+    "display_url",
+    "find_in_argv",
+    "find_in_url",
+    "is_placeholder",
+    "is_secret_name",
+    "known_token",
+    "marker",
+    "only_secrets_differ",
+    "redact_argv",
+    "redact_url",
+    "scrub_fields",
+    "scrub_text",
+    "secrets_of",
+    "shannon_entropy",
+    "split_userinfo",
+    "split_words",
+    "value_kind",
+]

@@ -1,0 +1,31 @@
+"""JSON values as PyPI's documents give them: a wrong type is "not given"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+
+def text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def earliest(times: Iterable[str]) -> str | None:
+    best: tuple[datetime, str] | None = None
+    for text in times:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if moment.tzinfo is None:
+            from datetime import timezone
+
+            moment = moment.replace(tzinfo=timezone.utc)
+        if best is None or moment < best[0]:
+            best = (moment, text)
+    return best[1] if best else None
