@@ -67,3 +67,11 @@ class AdvisoryError(McpscanError):
 
 class ReportError(McpscanError):
     """A report could not be rendered or written."""
+
+
+class DeadlineExceeded(NetworkError):
+    """A request, or the whole scan, ran past its time limit (``--timeout``)."""
+
+
+class CacheError(McpscanError):
+    """The on-disk cache cannot be used (corrupt, locked for too long, unwritable)."""

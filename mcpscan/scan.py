@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mcpscan.coverage import StageFailures, Stages, ledger_for
-from mcpscan.errors import McpscanError, NetworkError, RegistryError, ResolutionError
 from mcpscan.models import (
     AdvisoryHit,
     CheckFamily,
@@ -23,9 +22,7 @@ from mcpscan.models import (
     Diagnostic,
     Graph,
     Launch,
-    PackageRef,
     ProvenanceResult,
-    ResolvedPackage,
     ScanResult,
     Severity,
     TrustAnchor,
@@ -37,12 +34,11 @@ from mcpscan.sources import launchers
 from mcpscan.sources.interface import LoadResult
 
 if TYPE_CHECKING:
-    from mcpscan.advisories.service import AdvisoryService
+    from mcpscan.advisories.service import AdvisoryService, ScanAdvisories
     from mcpscan.lock import Lock
     from mcpscan.lock.allowed_signers import AllowedSigners
     from mcpscan.provenance.service import ProvenanceService
-    from mcpscan.resolve.interface import Resolver
-    from mcpscan.resolve.lockfiles import Lockfile
+    from mcpscan.resolve.service import ResolutionService
 
 
 @dataclass(frozen=True)
@@ -63,122 +59,12 @@ class ScanOptions:
     locate: Callable[[Connector, Launch], Launch] | None = None
 
 
-class Resolution:
-    """The resolution stage: lockfiles first, then each ecosystem's resolver.
-
-    One instance serves a whole scan, so every registry document is fetched once however
-    many connectors share it, and identical root sets are resolved once.
-    """
-
-    def __init__(
-        self, resolvers: Mapping[str, Resolver], lockfiles: Sequence[Lockfile] = ()
-    ) -> None:
-        self.resolvers = dict(resolvers)
-        self.lockfiles = tuple(lockfiles)
-        self._memo: dict[tuple[str, tuple[PackageRef, ...]], Graph | McpscanError] = {}
-
-    def prepare(self, launches: Sequence[Launch]) -> None:
-        """Resolve every connector's registry packages before :meth:`graph_for` asks, one
-        thread per ecosystem: npm and PyPI resolutions wait on different registries, so
-        they overlap. Within an ecosystem the order is the connectors' (one resolver,
-        whose fetched documents the later connectors reuse)."""
-        work: dict[str, dict[tuple[PackageRef, ...], None]] = {}
-        for launch in launches:
-            for eco, refs in self._registry_roots(launch, []):
-                work.setdefault(eco, {})[refs] = None
-        if len(work) < 2:
-            return  # nothing to overlap: graph_for resolves as it goes
-
-        def run(eco: str) -> None:
-            for refs in work[eco]:
-                self._resolved(eco, refs)
-
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="resolve") as pool:
-            list(pool.map(run, work))
-
-    def graph_for(self, launch: Launch) -> tuple[Graph | None, tuple[str, ...]]:
-        """The connector's graph (None when it launches nothing resolvable) and the errors
-        that kept part of it from being resolved."""
-        graphs: list[Graph] = []
-        errors: list[str] = []
-        for eco, refs in self._registry_roots(launch, graphs):
-            found = self._resolved(eco, refs)
-            if isinstance(found, McpscanError):
-                errors.append(f"{eco} resolution failed: {found}")
-                continue
-            graphs.append(found)
-            errors.extend(
-                f"{eco} package {p.name}: {p.message}"
-                for p in found.problems
-                if p.reason == "unreachable"
-            )
-        if not graphs:
-            return None, tuple(errors)
-        return _merge(graphs), tuple(errors)
-
-    def _registry_roots(self, launch: Launch, locked: list[Graph]
-                        ) -> list[tuple[str, tuple[PackageRef, ...]]]:
-        """Per ecosystem, the packages left to the registry once the lockfiles have
-        answered for theirs (whose graphs are added to ``locked``)."""
-        from mcpscan.resolve.lockfiles import graph_from_lockfile, match_root
-
-        found: list[tuple[str, tuple[PackageRef, ...]]] = []
-        for eco in self.resolvers:
-            refs = [r for r in launch.packages if r.ecosystem == eco]
-            for lock in self.lockfiles:
-                if lock.ecosystem != eco or not refs:
-                    continue
-                graph = graph_from_lockfile(lock, refs)
-                if graph is not None:
-                    locked.append(graph)
-                    refs = [r for r in refs if match_root(lock, r) is None]
-            if refs:
-                found.append((eco, tuple(refs)))
-        return found
-
-    def _resolved(self, eco: str, refs: tuple[PackageRef, ...]) -> Graph | McpscanError:
-        """The graph of ``refs`` (resolved once per scan), or the registry/resolution error
-        that stopped it."""
-        key = (eco, refs)
-        if key not in self._memo:
-            try:
-                self._memo[key] = self.resolvers[eco].resolve(list(refs))
-            except McpscanError as exc:
-                if not isinstance(exc, NetworkError | RegistryError | ResolutionError):
-                    raise
-                self._memo[key] = exc
-        return self._memo[key]
-
-
-@dataclass(frozen=True)
-class _AdvisoryNotes:
-    incomplete: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-
-
-def _merge(graphs: Sequence[Graph]) -> Graph:
-    if len(graphs) == 1:
-        return graphs[0]
-    seen: dict[str, ResolvedPackage] = {}
-    for g in graphs:
-        for node in g.nodes:
-            seen.setdefault(node.purl, node)
-    return Graph(
-        roots=tuple(dict.fromkeys(r for g in graphs for r in g.roots)),
-        nodes=tuple(seen.values()),
-        edges=tuple(dict.fromkeys(e for g in graphs for e in g.edges)),
-        problems=tuple(p for g in graphs for p in g.problems),
-    )
-
-
 class Scanner:
     def __init__(
         self,
         engine: Engine,
         options: ScanOptions,
-        resolution: Resolution | None = None,
+        resolution: ResolutionService | None = None,
         advisories: AdvisoryService | None = None,
         provenance: ProvenanceService | None = None,
     ) -> None:
@@ -190,28 +76,13 @@ class Scanner:
 
     def _advisories(
         self, launches: Sequence[Launch], graphs: Sequence[Graph | None]
-    ) -> tuple[list[tuple[AdvisoryHit, ...] | None], _AdvisoryNotes]:
-        """One batched advisory lookup for every package of every connector."""
+    ) -> tuple[list[tuple[AdvisoryHit, ...] | None], ScanAdvisories]:
         if self.advisories is None:
-            return [None] * len(launches), _AdvisoryNotes()
-        from mcpscan.advisories.matching import make_query
-        from mcpscan.advisories.service import SUPPORTED, connector_advisories, packages_for
+            from mcpscan.advisories.service import ScanAdvisories
 
-        per_connector = [packages_for(g, launch) for launch, g in zip(launches, graphs,
-                                                                      strict=True)]
-        keys = [k for ks in per_connector for k in ks]
-        report = self.advisories.check(list(dict.fromkeys(keys)))
-        hits: list[tuple[AdvisoryHit, ...] | None] = []
-        for launch, g, ks in zip(launches, graphs, per_connector, strict=True):
-            found = connector_advisories(g, launch, report)
-            queries = [make_query(*k) for k in ks]
-            asked = [q for q in queries if q.ecosystem in SUPPORTED]
-            # No source answered for any of its packages (offline without a database, OSV
-            # down): "not checked" (None), never an empty list that reads as "none apply".
-            unchecked = bool(asked) and not any(q in report.checked for q in asked)
-            hits.append(None if unchecked and not found else found)
-        warnings = tuple(report.warnings) + ((report.stale,) if report.stale else ())
-        return hits, _AdvisoryNotes(incomplete=tuple(report.incomplete), warnings=warnings)
+            return [None] * len(launches), ScanAdvisories()
+        found = self.advisories.for_connectors(launches, graphs)
+        return list(found.hits), found
 
     def scan(self, targets: Sequence[str], loaded: LoadResult) -> ScanResult:
         launches = [launchers.unwrap(c) for c in loaded.connectors]

@@ -64,6 +64,8 @@ class ScanSettings:
     provenance: bool = True
     verify_artifacts: bool = False
     npm_keys: tuple[str, ...] = ()  # --npm-keys REGISTRY=FILE
+    timeout: float | None = None  # seconds for every network wait of the scan together
+    recursive: bool = False  # directory targets: nested projects' configs too
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ def cache_dir(settings: ScanSettings) -> Path | None:
 def http_client(settings: ScanSettings) -> HttpClient:
     from mcpscan.net.http import HttpClient, HttpConfig
 
-    return HttpClient(HttpConfig(cache_dir=cache_dir(settings), offline=settings.offline))
+    return HttpClient(HttpConfig(cache_dir=cache_dir(settings), offline=settings.offline,
+                                 scan_timeout=settings.timeout))
 
 
 def registries(
@@ -276,6 +279,8 @@ def load(targets: Sequence[str], cwd: Path) -> tuple[list[str], LoadResult]:
 
 def _check(settings: ScanSettings) -> None:
     """Combinations of settings that cannot be honoured."""
+    if settings.timeout is not None and not settings.timeout > 0:
+        raise UsageError("--timeout must be a positive number of seconds")
     if settings.no_cache and settings.offline:
         raise UsageError("--offline needs the cache: drop --no-cache")
     if settings.verify_artifacts and not (settings.provenance and settings.resolve):
@@ -304,8 +309,9 @@ def run_scan(
     and scan. Raises McpscanError for usage and input errors; renders nothing."""
     from mcpscan.lock import allowed_signers_for, find_lock, load_lock
     from mcpscan.models import Severity
+    from mcpscan.resolve.service import ResolutionService
     from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
-    from mcpscan.scan import Resolution, Scanner, ScanOptions, redactor_for
+    from mcpscan.scan import Scanner, ScanOptions, redactor_for
     from mcpscan.sources.launchers.local import locate as locate_local_code
 
     opts = settings or ScanSettings()
@@ -328,11 +334,12 @@ def run_scan(
     advisories = None
     provenance = None
     _check(opts)
+    client = None
     if opts.resolve or opts.advisory_db:
         client = http_client(opts)
         regs = registries(opts, client, cwd=cwd)
         locks, lock_diags = lockfiles(wanted)
-        resolution = Resolution(resolvers(opts, regs), locks)
+        resolution = ResolutionService(resolvers(opts, regs), locks)
         if lock_diags:
             loaded = replace(loaded, diagnostics=(*loaded.diagnostics, *lock_diags))
         if opts.advisories:
@@ -360,7 +367,22 @@ def run_scan(
         locate=locate_local_code,
     )
     result = Scanner(engine, options, resolution, advisories, provenance).scan(wanted, loaded)
+    if client is not None:
+        result = _with_network_notes(result, client)
     for cr in result.connectors:
         for sa in cr.launch.secret_args:
             redactor.add(sa.value)
     return ScanRun(result, loaded, redactor, catalogue, policy)
+
+
+def _with_network_notes(result: ScanResult, client: HttpClient) -> ScanResult:
+    """The HTTP layer's own notes (a cache that was repaired, requests cut by a time
+    limit) as diagnostics; a request cut by a time limit leaves the scan incomplete."""
+    notes = client.notes
+    if not notes:
+        return result
+    return replace(
+        result,
+        diagnostics=(*result.diagnostics, *(Diagnostic("(network)", None, n) for n in notes)),
+        incomplete=result.incomplete or client.timed_out,
+    )

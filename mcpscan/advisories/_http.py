@@ -24,38 +24,52 @@ def post_json(client: HttpClient, url: str, payload: object) -> Any:
     if cfg.offline:
         raise OfflineCacheMiss(f"--offline: not querying {shown}")
     session = client.plain_session
+    policy = cfg.retry_policy
     attempts = max(cfg.retries, 0) + 1
     failure: NetworkError | None = None
-    for attempt in range(attempts):
-        if attempt:
-            time.sleep(cfg.backoff * 2 ** (attempt - 1))
-        try:
-            resp = session.post(url, json=payload, timeout=cfg.timeout, stream=True)
-        except requests.exceptions.Timeout:
-            failure = NetworkError(f"timed out after {cfg.timeout:g}s querying {shown}")
-            continue
-        except requests.exceptions.RequestException as exc:
-            reason = str(exc).split("Caused by ", 1)[-1].strip("()' ")[:200]
-            failure = NetworkError(f"cannot reach {shown}: {reason or exc.__class__.__name__}")
-            if "NameResolutionError" in reason or "Name or service not known" in reason:
-                break  # the host does not resolve: asking again only delays the answer
-            continue
-        status = resp.status_code
-        if status == 429 or status >= 500:
-            resp.close()
-            failure = NetworkError(f"{shown} answered {status} after {attempt + 1} attempts")
-            continue
-        if status in (404, 405, 410):
-            resp.close()
-            raise NotFoundError(f"{shown} answered {status} (no such endpoint)")
-        if status >= 400:
-            resp.close()
-            raise RegistryError(f"{shown} answered {status}")
-        body = _read(resp, shown, cfg.max_body_bytes)
-        try:
-            return json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise RegistryError(f"{shown}: invalid JSON ({exc.__class__.__name__})") from None
+    pause = 0.0  # before the next attempt: backoff, or what a 429/5xx asked for (capped)
+    waited = 0.0
+    # The whole exchange, retries included, is bounded by the request's deadline (and the
+    # scan's --timeout).
+    with client.bounded(shown) as end:
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(max(0.0, min(pause, end - time.monotonic())))
+                waited += pause
+            pause = cfg.backoff * 2 ** attempt
+            try:
+                resp = session.post(url, json=payload, stream=True,
+                                    timeout=min(cfg.timeout, max(0.001, end - time.monotonic())))
+            except requests.exceptions.Timeout:
+                failure = NetworkError(f"timed out after {cfg.timeout:g}s querying {shown}")
+                continue
+            except requests.exceptions.RequestException as exc:
+                reason = str(exc).split("Caused by ", 1)[-1].strip("()' ")[:200]
+                failure = NetworkError(
+                    f"cannot reach {shown}: {reason or exc.__class__.__name__}")
+                if "NameResolutionError" in reason or "Name or service not known" in reason:
+                    break  # the host does not resolve: asking again only delays the answer
+                continue
+            status = resp.status_code
+            if status == 429 or status >= 500:
+                resp.close()
+                failure = NetworkError(f"{shown} answered {status} after {attempt + 1} attempts")
+                if attempt + 1 < attempts:
+                    pause = policy.wait(status=status, headers=resp.headers, attempt=attempt,
+                                        waited=waited, deadline=end, shown=shown)
+                continue
+            if status in (404, 405, 410):
+                resp.close()
+                raise NotFoundError(f"{shown} answered {status} (no such endpoint)")
+            if status >= 400:
+                resp.close()
+                raise RegistryError(f"{shown} answered {status}")
+            body = _read(resp, shown, cfg.max_body_bytes)
+            try:
+                return json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise RegistryError(
+                    f"{shown}: invalid JSON ({exc.__class__.__name__})") from None
     assert failure is not None
     raise failure
 

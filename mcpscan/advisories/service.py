@@ -48,6 +48,18 @@ class AdvisoryReport:
         return self.matches.get(matching.make_query(ecosystem, name, version), ())
 
 
+@dataclass(frozen=True)
+class ScanAdvisories:
+    """The advisories of every connector of a scan, from one batched lookup."""
+
+    # Per connector, in order: the advisories that apply, or None when no source answered
+    # for any of its packages (offline without a database, OSV down): "not checked",
+    # never an empty tuple, which reads as "none apply".
+    hits: tuple[tuple[AdvisoryHit, ...] | None, ...] = ()
+    incomplete: tuple[str, ...] = ()  # why the answer is partial (makes the scan incomplete)
+    warnings: tuple[str, ...] = ()  # notes, including a stale local database
+
+
 class AdvisoryService:
     def __init__(
         self,
@@ -106,6 +118,24 @@ class AdvisoryService:
             stale=self.stale,
             sources=names,
         )
+
+
+    def for_connectors(
+        self, launches: Sequence[Launch], graphs: Sequence[Graph | None]
+    ) -> ScanAdvisories:
+        """One batched lookup for every package of every connector (``launches`` and
+        ``graphs`` side by side), answered per connector."""
+        per_connector = [packages_for(g, launch)
+                         for launch, g in zip(launches, graphs, strict=True)]
+        report = self.check(list(dict.fromkeys(k for ks in per_connector for k in ks)))
+        hits: list[tuple[AdvisoryHit, ...] | None] = []
+        for launch, g, ks in zip(launches, graphs, per_connector, strict=True):
+            found = connector_advisories(g, launch, report)
+            asked = [q for q in (matching.make_query(*k) for k in ks) if q.ecosystem in SUPPORTED]
+            unchecked = bool(asked) and not any(q in report.checked for q in asked)
+            hits.append(None if unchecked and not found else found)
+        warnings = tuple(report.warnings) + ((report.stale,) if report.stale else ())
+        return ScanAdvisories(tuple(hits), tuple(report.incomplete), warnings)
 
 
 def dedupe(matches: Sequence[Match]) -> tuple[Match, ...]:

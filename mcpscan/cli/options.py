@@ -263,6 +263,34 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
         ],
         None,
     ),
+    _Shared(
+        "timeout",
+        Annotated[
+            float | None,
+            _opt(
+                "--timeout",
+                envvar="MCPSCAN_TIMEOUT",
+                help="Seconds the scan may spend waiting on registries and advisory sources "
+                "in all; past it, what is left is not asked, the scan is incomplete (exit 3) "
+                "and the report names what was slow. Each request is also cut after 120 s.",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
+        "recursive",
+        Annotated[
+            bool,
+            _opt(
+                "--recursive",
+                envvar="MCPSCAN_RECURSIVE",
+                help="In a directory target, also read the project configs of nested "
+                "projects (a monorepo's packages), skipping node_modules, .git and other "
+                "vendored or build directories.",
+            ),
+        ],
+        False,
+    ),
 )
 
 

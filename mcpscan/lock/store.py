@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from mcpscan._internal import toml_lines
 from mcpscan.fileio import atomic_write_text
 from mcpscan.lock.interface import LockError, LockStore
 from mcpscan.lock.model import (
@@ -24,7 +25,6 @@ from mcpscan.lock.model import (
     LockedPackage,
     LockEntry,
 )
-from mcpscan.ruleset import _toml
 
 _TOP_KEYS = ("version", "connector")
 _ENTRY_KEYS = (
@@ -170,7 +170,7 @@ def dumps(lock: Lock) -> str:
 class _Reader:
     def __init__(self, text: str, where: str) -> None:
         self.where = where
-        self.data, self.lines = _toml.parse(text, file=where, error=LockError)
+        self.data, self.lines = toml_lines.parse(text, file=where, error=LockError)
         # [[connector.package]] (and cosignature) tables are counted across entries.
         self.package_index = 0
         self.cosignature_index = 0

@@ -15,19 +15,30 @@ written to SQLite at all.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
-import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcpscan import __version__
-from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
-from mcpscan.net.store import HTTP_CACHE, DocumentStore
+from mcpscan.errors import (
+    CacheError,
+    DeadlineExceeded,
+    McpscanError,
+    NetworkError,
+    OfflineCacheMiss,
+    RegistryError,
+)
+from mcpscan.net.cache import CacheBusy, CachedSessions
+from mcpscan.net.deadline import Expired, bounded_adapter, watching
+from mcpscan.net.retry import RETRY_STATUSES, RetryPolicy
+from mcpscan.net.store import DocumentStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
@@ -70,13 +81,25 @@ class NotFoundError(RegistryError):
 class HttpConfig:
     cache_dir: Path | None = None  # None: no on-disk cache (--no-cache)
     offline: bool = False
-    timeout: float = 30.0
+    timeout: float = 30.0  # connect, and each read
     retries: int = 3
     backoff: float = 0.5
     ttl_seconds: int = DEFAULT_TTL_SECONDS
     max_workers: int = 16
     user_agent: str = USER_AGENT
     max_body_bytes: int = MAX_BODY_BYTES
+    # One request from its first byte sent to its last byte read, retries included: a
+    # server that drips its answer never trips the per-read timeout above.
+    request_deadline: float = 120.0
+    scan_timeout: float | None = None  # --timeout: every request of the scan, in all
+    max_retry_after: float = 30.0
+    max_retry_wait: float = 60.0
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(retries=self.retries, backoff=self.backoff,
+                           max_retry_after=self.max_retry_after,
+                           max_retry_wait=self.max_retry_wait)
 
 
 @dataclass(frozen=True)
@@ -109,77 +132,96 @@ class HttpClient:
         self.config = config or HttpConfig()
         self._lock = threading.Lock()
         self._network_requests = 0
-        self._session: requests.Session | None = None
         # Range reads and explicit no-cache requests go through a session of their own:
         # requests-cache's cache_disabled() switches the cache off for every thread at once.
         self._plain: requests.Session | None = None
+        self._started = time.monotonic()
+        self._scan_deadline = (self._started + self.config.scan_timeout
+                               if self.config.scan_timeout else None)
+        self._notes: list[str] = []  # cache repairs and time limits, for the diagnostics
+        self._cache = (CachedSessions(self.config.cache_dir, build=self._cached_session,
+                                      note=self._note)
+                       if self.config.cache_dir is not None else None)
+        self._slow: list[str] = []
 
-    # -- session -----------------------------------------------------------------------
+    # -- sessions ----------------------------------------------------------------------
 
-    def _build_session(self, *, cached: bool = True) -> requests.Session:
-        import requests
-        from requests.adapters import HTTPAdapter
-
+    def _mount(self, session: requests.Session) -> requests.Session:
+        """``session`` with mcpscan's User-Agent and transport (or the offline refusal)."""
         cfg = self.config
-        session: requests.Session
-        if cfg.cache_dir is not None and cached:
-            import requests_cache
-
-            if cfg.offline:
-                # Serving a stale entry is the point of --offline, not a warning.
-                logging.getLogger("requests_cache").setLevel(logging.ERROR)
-            cfg.cache_dir.mkdir(parents=True, exist_ok=True)
-            session = requests_cache.CachedSession(
-                str(cfg.cache_dir / HTTP_CACHE),
-                backend="sqlite",
-                expire_after=-1 if cfg.offline else cfg.ttl_seconds,
-                # The same URL is fetched as a full and an abbreviated npm document.
-                match_headers=["Accept"],
-                allowable_codes=(200, 404),
-                # Offline: the transport below refuses every send, and an expired entry is
-                # served as it is stored instead of being revalidated.
-                stale_if_error=cfg.offline,
-            )
-        else:
-            session = requests.Session()
         session.headers["User-Agent"] = cfg.user_agent
         if cfg.offline:
             offline = _OfflineAdapter()
             session.mount("http://", offline)  # type: ignore[arg-type]
             session.mount("https://", offline)  # type: ignore[arg-type]
-        else:
-            retry = _retry_class()(
-                total=cfg.retries,
-                connect=cfg.retries,
-                read=cfg.retries,
-                status=cfg.retries,
-                backoff_factor=cfg.backoff,
-                status_forcelist=(429, 500, 502, 503, 504),
-                allowed_methods=frozenset({"GET", "HEAD"}),
-                respect_retry_after_header=True,
-                raise_on_status=False,
-            )
-            adapter = HTTPAdapter(
-                pool_connections=cfg.max_workers,
-                pool_maxsize=cfg.max_workers,
-                max_retries=retry,
-            )
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+            return session
+        # Only transport failures are retried here; 429/5xx are retried by get(), which
+        # caps what Retry-After may ask for.
+        retry = _retry_class()(
+            total=cfg.retries,
+            connect=cfg.retries,
+            read=cfg.retries,
+            status=0,
+            backoff_factor=cfg.backoff,
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
+        adapter = bounded_adapter(
+            pool_connections=cfg.max_workers,
+            pool_maxsize=cfg.max_workers,
+            max_retries=retry,
+        )
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         return session
+
+    def _cached_session(self, backend: Any) -> requests.Session:
+        import requests_cache
+
+        cfg = self.config
+        return self._mount(requests_cache.CachedSession(
+            backend=backend,
+            expire_after=-1 if cfg.offline else cfg.ttl_seconds,
+            # The same URL is fetched as a full and an abbreviated npm document.
+            match_headers=["Accept"],
+            allowable_codes=(200, 404),
+            # Offline: the transport refuses every send, and an expired entry is served as
+            # it is stored instead of being revalidated.
+            stale_if_error=cfg.offline,
+            # requests-cache reads a body whole before it is stored: only bodies of a
+            # declared, bounded length may take that path.
+            filter_fn=self._cacheable,
+        ))
+
+    def _cacheable(self, resp: requests.Response) -> bool:
+        declared = resp.headers.get("Content-Length", "")
+        return declared.isdigit() and int(declared) <= self.config.max_body_bytes
+
+    def _note(self, text: str) -> None:
+        with self._lock:
+            if text not in self._notes:
+                self._notes.append(text)
+
+    def _current_session(self, cached: bool) -> tuple[requests.Session, int]:
+        """The session to use and the cache generation it belongs to (-1: no cache)."""
+        if cached and self._cache is not None:
+            session, generation = self._cache.current()
+            if session is not None:
+                return session, generation
+        return self.plain_session, -1
 
     @property
     def session(self) -> requests.Session:
-        with self._lock:
-            if self._session is None:
-                self._session = self._build_session()
-            return self._session
+        return self._current_session(True)[0]
 
     @property
     def plain_session(self) -> requests.Session:
+        import requests
+
         with self._lock:
             if self._plain is None:
-                self._plain = self._build_session(cached=False)
+                self._plain = self._mount(requests.Session())
             return self._plain
 
     @property
@@ -187,12 +229,24 @@ class HttpClient:
         """Requests that were not answered from the cache (for tests and benchmarks)."""
         return self._network_requests
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the scan should be told: a repaired cache, requests cut by a time limit."""
+        with self._lock:
+            return (*self._notes, *self._slow)
+
+    @property
+    def timed_out(self) -> bool:
+        with self._lock:
+            return bool(self._slow)
+
     def close(self) -> None:
         with self._lock:
-            for sess in (self._session, self._plain):
-                if sess is not None:
-                    sess.close()
-            self._session = self._plain = None
+            plain, self._plain = self._plain, None
+        if plain is not None:
+            plain.close()
+        if self._cache is not None:
+            self._cache.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -211,6 +265,53 @@ class HttpClient:
         max_age = None if cfg.offline or immutable else float(cfg.ttl_seconds)
         return DocumentStore(cfg.cache_dir / name, shape=shape, max_age=max_age)
 
+    # -- time limits -------------------------------------------------------------------
+
+    def deadline(self, shown: str) -> float:
+        """The :func:`time.monotonic` time by which a request for ``shown`` must end.
+        Raises DeadlineExceeded once the scan's own limit has passed."""
+        now = time.monotonic()
+        end = now + self.config.request_deadline
+        if self._scan_deadline is not None:
+            if now >= self._scan_deadline:
+                raise self._expired(shown, now, self._scan_deadline, started=now)
+            end = min(end, self._scan_deadline)
+        return end
+
+    @contextlib.contextmanager
+    def bounded(self, shown: str) -> Iterator[float]:
+        """Run one request (connect, headers, body, retries) under its deadline: whatever
+        blocks past it is cut, and DeadlineExceeded names the URL. For callers that stream
+        from :attr:`plain_session` themselves."""
+        started = time.monotonic()
+        end = self.deadline(shown)
+        with watching(end) as watch:
+            try:
+                yield end
+            except Expired:
+                raise self._expired(shown, time.monotonic(), end, started) from None
+            except Exception:
+                if watch.fired:
+                    raise self._expired(shown, time.monotonic(), end, started) from None
+                raise
+            if watch.fired:
+                raise self._expired(shown, time.monotonic(), end, started)
+
+    def _expired(self, shown: str, now: float, end: float, started: float
+                 ) -> DeadlineExceeded:
+        took = now - started
+        if self._scan_deadline is not None and end >= self._scan_deadline:
+            limit = self.config.scan_timeout or 0
+            text = (f"the scan's {limit:g}s time limit (--timeout) ran out while fetching "
+                    f"{shown}" + (f" (after {took:.1f}s on it)" if took >= 0.05 else ""))
+        else:
+            text = (f"{shown} did not answer in full within {self.config.request_deadline:g}s "
+                    "(a stalled or dripping server); gave up")
+        with self._lock:
+            if len(self._slow) < 20 and text not in self._slow:
+                self._slow.append(text)
+        return DeadlineExceeded(text)
+
     # -- requests ----------------------------------------------------------------------
 
     def get(
@@ -221,50 +322,88 @@ class HttpClient:
         byte_range: tuple[int, int] | None = None,
         cache: bool = True,
     ) -> HttpResponse:
-        """GET ``url``. Raises NetworkError for transport failures and 5xx/429 after retries,
-        NotFoundError for 404/410, RegistryError for other non-2xx answers."""
-        import requests
-
+        """GET ``url``. Raises NetworkError for transport failures and 5xx/429 after retries
+        (DeadlineExceeded past the request's or the scan's time limit), NotFoundError for
+        404/410, RegistryError for other non-2xx answers."""
         req_headers = dict(headers or {})
         if byte_range is not None:
             req_headers["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
-        session = self.plain_session if byte_range is not None or not cache else self.session
+        use_cache = byte_range is None and cache
         shown = display_url(url)
-        try:
-            resp = session.get(url, headers=req_headers, timeout=self.config.timeout, stream=True)
-            from_cache = bool(getattr(resp, "from_cache", False))
-            if self.config.offline and resp.status_code == 504 and not from_cache:
-                raise OfflineCacheMiss(f"--offline: {shown} is not in the cache")
-            content = resp.content or b"" if from_cache else self._read_body(resp, shown)
-        except OfflineCacheMiss:
-            raise
-        except requests.exceptions.Timeout:
-            timeout = self.config.timeout
-            raise NetworkError(f"timed out after {timeout:g}s fetching {shown}") from None
-        except requests.exceptions.RetryError:
-            raise NetworkError(f"gave up on {shown} after {self.config.retries} retries") from None
-        except requests.exceptions.ConnectionError as exc:
-            reason = _short_reason(exc)
-            raise NetworkError(f"cannot reach {shown}: {reason}") from None
-        except requests.exceptions.RequestException as exc:
-            raise NetworkError(f"request to {shown} failed: {_short_reason(exc)}") from None
-        if not from_cache:
-            with self._lock:
-                self._network_requests += 1
-        status = resp.status_code
+        policy = self.config.retry_policy
+        waited = 0.0
+        with self.bounded(shown) as end:
+            for attempt in range(policy.retries + 1):
+                answer = self._send(url, req_headers, use_cache, shown, end)
+                if (answer.status not in RETRY_STATUSES or answer.from_cache
+                        or attempt == policy.retries):
+                    break
+                pause = policy.wait(status=answer.status, headers=answer.headers,
+                                    attempt=attempt, waited=waited, deadline=end, shown=shown)
+                time.sleep(pause)
+                waited += pause
+        status = answer.status
         if status in (404, 410):
             raise NotFoundError(f"{shown} answered {status} (not found)")
         if status == 429 or status >= 500:
-            raise NetworkError(f"{shown} answered {status} after {self.config.retries} retries")
+            raise NetworkError(f"{shown} answered {status} after {policy.retries} retries")
         if status >= 400:
             raise RegistryError(f"{shown} answered {status}")
-        return HttpResponse(
-            url=url,
-            status=status,
-            headers=dict(resp.headers),
-            content=content,
-            from_cache=from_cache,
-        )
+        return answer
+
+    def _send(self, url: str, headers: Mapping[str, str], use_cache: bool, shown: str,
+              end: float) -> HttpResponse:
+        """One attempt. A failure inside the cache replaces the cache and asks again (the
+        second time through the new cache, or without one)."""
+        import requests
+
+        remaining = max(0.001, end - time.monotonic())
+        timeout = min(self.config.timeout, remaining)
+        for _ in range(3):
+            session, generation = self._current_session(use_cache)
+            use_cache = use_cache and generation >= 0
+            try:
+                resp = session.get(url, headers=headers, timeout=timeout, stream=True)
+                from_cache = bool(getattr(resp, "from_cache", False))
+                if self.config.offline and resp.status_code == 504 and not from_cache:
+                    raise OfflineCacheMiss(f"--offline: {shown} is not in the cache")
+                content = resp.content or b"" if from_cache else self._read_body(resp, shown)
+            except (OfflineCacheMiss, Expired):
+                raise
+            except requests.exceptions.Timeout:
+                raise NetworkError(f"timed out after {timeout:g}s fetching {shown}") from None
+            except requests.exceptions.RetryError:
+                raise NetworkError(
+                    f"gave up on {shown} after {self.config.retries} retries") from None
+            except requests.exceptions.ConnectionError as exc:
+                reason = _short_reason(exc)
+                raise NetworkError(f"cannot reach {shown}: {reason}") from None
+            except requests.exceptions.RequestException as exc:
+                raise NetworkError(
+                    f"request to {shown} failed: {_short_reason(exc)}") from None
+            except CacheBusy as exc:
+                if generation < 0 or self._cache is None:
+                    raise
+                self._cache.locked(exc)
+                continue
+            except McpscanError as exc:
+                if generation < 0 or self._cache is None or not isinstance(exc, CacheError):
+                    raise
+                self._cache.failed(generation, exc)
+                continue
+            except Exception as exc:
+                # Anything else out of a cached request came from the cache itself (SQLite,
+                # an entry that does not restore): the plain session has no such layer.
+                if generation < 0 or self._cache is None:
+                    raise
+                self._cache.failed(generation, exc)
+                continue
+            if not from_cache:
+                with self._lock:
+                    self._network_requests += 1
+            return HttpResponse(url=url, status=resp.status_code, headers=dict(resp.headers),
+                                content=content, from_cache=from_cache)
+        raise NetworkError(f"{shown}: the HTTP cache kept failing")
 
     def _read_body(self, resp: requests.Response, url: str) -> bytes:
         limit = self.config.max_body_bytes

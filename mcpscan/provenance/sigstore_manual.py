@@ -7,10 +7,12 @@ v0.1 bundles that carry only a signed entry timestamp. This module verifies them
 the spec so a reader can check each against it:
 
 (1) DSSE PAE signature, (2) certificate chain to a Fulcio CA of the trusted root,
-(3) integrated time within the certificate validity, (4) Rekor signed entry timestamp with
-the log key of the trusted root, (5) the log body binds the envelope, (6) RFC 6962
-inclusion proof, checked against a checkpoint whose signature is verified with the same
-log key (an inclusion proof is only as good as the root it leads to).
+(3) integrated time within the certificate validity (2 and 3 are checked before 1, in
+sigstore-python's order, so both paths report the same failure for the same bundle),
+(4) Rekor signed entry timestamp with the log key of the trusted root, (5) the log body
+binds the envelope, (6) RFC 6962 inclusion proof, checked against a checkpoint whose
+signature is verified with the same log key (a proof is only as good as the root it leads
+to).
 Step (7), the statement subject, is ecosystem specific and done by the caller.
 
 What is required is decided by what the bundle is (:func:`bundle_shape`), never by a field
@@ -205,6 +207,12 @@ def _verify(
     public_key: ec.EllipticCurvePublicKey | None,
 ) -> VerifiedDsse:
     shape = bundle_shape(bundle)
+    rekor_v2 = [k for k in shape.entry_kinds if k in (("dsse", "0.0.2"), ("hashedrekord", "0.0.2"))]
+    if rekor_v2:
+        raise BundleVerificationError(
+            f"{rekor_v2[0][0]} {rekor_v2[0][1]} is a Rekor v2 entry, which the manual verifier "
+            "does not check (a documented gap)"
+        )
     material = bundle["verificationMaterial"]
     envelope = bundle["dsseEnvelope"]
     payload_type = str(envelope["payloadType"])
@@ -231,10 +239,6 @@ def _verify(
         assert public_key is not None
         key = public_key
 
-    # (1) DSSE: the signature covers the pre-authentication encoding, never the raw payload.
-    if not _ecdsa_ok(key, signature, pae(payload_type, payload)):
-        raise BundleVerificationError("step 1: the DSSE signature does not verify")
-
     entries = material.get("tlogEntries") or []
     if len(entries) != 1:
         raise BundleVerificationError(
@@ -255,6 +259,11 @@ def _verify(
                 f"step 3: integrated time {integrated.isoformat()} is outside the "
                 "certificate's validity"
             )
+
+    # (1) DSSE (after the certificate, in sigstore-python's order): the signature covers the
+    # pre-authentication encoding, never the raw payload.
+    if not _ecdsa_ok(key, signature, pae(payload_type, payload)):
+        raise BundleVerificationError("step 1: the DSSE signature does not verify")
 
     # (4) The SET is Rekor's signature over the entry and its integrated time; without it
     # the integrated time above would be the bundle author's claim.

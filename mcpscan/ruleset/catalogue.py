@@ -11,8 +11,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from mcpscan._internal import toml_lines
 from mcpscan.models import Framework, Rule, Severity
-from mcpscan.ruleset import _toml, registry
+from mcpscan.ruleset import registry
 from mcpscan.ruleset.interface import RulesetError
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def _load_rule(f: Traversable, where: str) -> tuple[Rule, int | None]:
         text = f.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesetError(f"cannot read rule file: {exc.__class__.__name__}", file=where) from None
-    data, lines = _toml.parse(text, file=where, error=RulesetError)
+    data, lines = toml_lines.parse(text, file=where, error=RulesetError)
 
     def fail(message: str, *path: str | int) -> RulesetError:
         return RulesetError(message, file=where, line=lines.line_of(path) or 1)

@@ -12,8 +12,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from urllib.parse import unquote
 
+from mcpscan._internal import toml_lines
 from mcpscan.models import Finding, Severity
-from mcpscan.ruleset import _toml
 from mcpscan.ruleset.interface import PolicyFileError
 
 POLICY_FILE_NAME = "mcpscan.toml"
@@ -210,7 +210,7 @@ class _Reader:
     def __init__(self, text: str, where: str, rule_ids: Collection[str]) -> None:
         self.where = where
         self.rule_ids = rule_ids
-        self.data, self.lines = _toml.parse(text, file=where, error=PolicyFileError)
+        self.data, self.lines = toml_lines.parse(text, file=where, error=PolicyFileError)
 
     def fail(self, message: str, *path: str | int) -> PolicyFileError:
         return PolicyFileError(message, file=self.where, line=self.lines.line_of(path))

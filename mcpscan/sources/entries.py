@@ -14,11 +14,11 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from mcpscan._internal.nodes import Node, plain, scalar_text
 from mcpscan.models import Connector, Diagnostic, Sensitive, Setting, SourceLocation, ValueKind
 from mcpscan.redaction import value_kind
 from mcpscan.sources.interface import ParseContext, ParseResult
 from mcpscan.sources.launchers.scripts import has_shell_syntax
-from mcpscan.sources.nodes import Node, plain, scalar_text
 
 # Transport names as the various clients spell them.
 _TRANSPORTS = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from mcpscan._internal.nodes import Node
 from mcpscan.sources.entries import (
     Builder,
     RawEntry,
@@ -19,7 +20,6 @@ from mcpscan.sources.entries import (
     option_text,
 )
 from mcpscan.sources.interface import ConfigFormat, ParseContext, ParseResult
-from mcpscan.sources.nodes import Node
 from mcpscan.sources.serverjson import ServerJsonFormat
 
 GENERIC_CLIENT = "mcp-json"  # a plain mcpServers file of no particular client

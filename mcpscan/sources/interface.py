@@ -11,7 +11,7 @@ from mcpscan.errors import InputError
 from mcpscan.models import Connector, Diagnostic
 
 if TYPE_CHECKING:
-    from mcpscan.sources.nodes import Node
+    from mcpscan._internal.nodes import Node
 
 
 class SourceError(InputError):

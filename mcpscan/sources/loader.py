@@ -6,8 +6,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcpscan._internal import jsonc
+from mcpscan._internal.nodes import Node
 from mcpscan.models import Connector, Diagnostic
-from mcpscan.sources import detect, jsonc, specs
+from mcpscan.sources import detect, specs
 from mcpscan.sources.formats import FORMAT_OF_CLIENT, FORMATS, GENERIC_CLIENT
 from mcpscan.sources.interface import (
     ConfigFormat,
@@ -17,7 +19,6 @@ from mcpscan.sources.interface import (
     ParseResult,
     SourceError,
 )
-from mcpscan.sources.nodes import Node
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -84,14 +85,14 @@ def load_document(path: Path, display: str) -> Node:
     text = read_text(path, display)
     suffix = path.suffix.lower()
     if suffix == ".toml":
-        from mcpscan.sources import tomlnodes
+        from mcpscan._internal import toml_lines
 
-        return tomlnodes.parse(text, file=display)
+        return toml_lines.parse_nodes(text, file=display, error=SourceError)
     if suffix in (".yaml", ".yml"):
-        from mcpscan.sources import yamlnodes
+        from mcpscan._internal import yaml_nodes
 
-        return yamlnodes.parse(text, file=display)
-    return jsonc.parse(text, file=display)
+        return yaml_nodes.parse(text, file=display, error=SourceError)
+    return jsonc.parse(text, file=display, error=SourceError)
 
 
 def choose_format(

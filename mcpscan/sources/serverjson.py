@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from mcpscan._internal.nodes import Node, pick, scalar_text
 from mcpscan.models import Connector, PackageRef, Sensitive, Setting, VersionKind
 from mcpscan.sources.entries import Builder, make_setting
 from mcpscan.sources.interface import ConfigFormat, ParseContext, ParseResult
-from mcpscan.sources.nodes import Node, pick, scalar_text
 
 CLIENT = "mcp-registry"
 

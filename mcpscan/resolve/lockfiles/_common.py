@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,11 +16,6 @@ from packaging.utils import canonicalize_name
 
 from mcpscan.errors import InputError
 from mcpscan.models import Digest
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 # Real lockfiles of large monorepos stay well below this; anything bigger is hostile or not a
 # lockfile, and reading it whole would defeat the memory budget (DESIGN §10).
@@ -165,19 +159,15 @@ def load_json(path: Path, text: str) -> dict[str, Any]:
     return data
 
 
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)$")
 
 
 def load_toml(path: Path, text: str) -> dict[str, Any]:
+    from mcpscan._internal.toml_lines import TomlSyntaxError, loads
+
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        line = getattr(exc, "lineno", None)
-        if (found := _TOML_POSITION.search(message)) is not None:
-            line = line or int(found.group(1))
-            message = message[: found.start()]
-        raise LockfileError(f"invalid TOML: {message}", file=str(path), line=line) from None
+        return loads(text)
+    except TomlSyntaxError as exc:
+        raise LockfileError(f"invalid TOML: {exc.problem}", file=str(path), line=exc.line) from None
     except RecursionError:
         raise LockfileError("invalid TOML: nested too deeply", file=str(path)) from None
 

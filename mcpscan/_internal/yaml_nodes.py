@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mcpscan.sources.interface import SourceError
-from mcpscan.sources.nodes import Node
+from mcpscan._internal.nodes import ErrorFactory, Node
+from mcpscan.errors import InputError, McpscanError
 
 if TYPE_CHECKING:
     import yaml
@@ -17,7 +17,8 @@ MAX_NODES = 200_000
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
-def parse(text: str, *, file: str = "<text>") -> Node:
+def parse(text: str, *, file: str = "<text>", error: ErrorFactory = InputError) -> Node:
+    """Parse one YAML document; a syntax error or a refused construct raises ``error``."""
     import yaml
 
     loader: yaml.SafeLoader | None = None
@@ -25,33 +26,34 @@ def parse(text: str, *, file: str = "<text>") -> Node:
         loader = yaml.SafeLoader(text)
         root = loader.get_single_node()
         if root is None:
-            raise SourceError("empty document", file=file, line=1)
-        return _Converter(loader, file).convert(root, 0)
+            raise error("empty document", file=file, line=1)
+        return _Converter(loader, file, error).convert(root, 0)
     except yaml.MarkedYAMLError as err:
-        raise _yaml_error(err, file) from None
+        raise _yaml_error(err, file, error) from None
     except yaml.reader.ReaderError as err:
         line = text.count("\n", 0, err.position) + 1
-        raise SourceError(f"{err.reason} at line {line}", file=file, line=line) from None
+        raise error(f"{err.reason} at line {line}", file=file, line=line) from None
     finally:
         if loader is not None:
             loader.dispose()
 
 
-def _yaml_error(err: yaml.MarkedYAMLError, file: str) -> SourceError:
+def _yaml_error(err: yaml.MarkedYAMLError, file: str, error: ErrorFactory) -> McpscanError:
     # str(err) quotes the offending source line, which may hold a secret: rebuild the
     # message from the problem description and position only.
     mark = err.problem_mark or err.context_mark
     what = "; ".join(part for part in (err.context, err.problem) if part) or "invalid YAML"
     if mark is None:
-        return SourceError(what, file=file)
+        return error(what, file=file)
     line = mark.line + 1
-    return SourceError(f"{what} at line {line}, column {mark.column + 1}", file=file, line=line)
+    return error(f"{what} at line {line}, column {mark.column + 1}", file=file, line=line)
 
 
 class _Converter:
-    def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
+    def __init__(self, loader: yaml.SafeLoader, file: str, error: ErrorFactory) -> None:
         self.loader = loader
         self.file = file
+        self.error = error
         self.count = 0
 
     def convert(self, node: yaml.Node, depth: int) -> Node:
@@ -60,14 +62,14 @@ class _Converter:
         line = node.start_mark.line + 1
         self.count += 1
         if depth > MAX_DEPTH:
-            raise SourceError(f"nesting deeper than {MAX_DEPTH} levels", file=self.file, line=line)
+            raise self.error(f"nesting deeper than {MAX_DEPTH} levels", file=self.file, line=line)
         if self.count > MAX_NODES:
-            raise SourceError(
+            raise self.error(
                 f"more than {MAX_NODES} values (alias expansion?)", file=self.file, line=line
             )
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
             # SafeLoader would refuse to build this (e.g. !!python/object); so do we.
-            raise SourceError(
+            raise self.error(
                 f"could not determine a constructor for the tag at line {line}",
                 file=self.file,
                 line=line,

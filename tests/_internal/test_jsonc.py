@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpscan.sources import SourceError
-from mcpscan.sources.jsonc import MAX_DEPTH, parse
-from mcpscan.sources.nodes import Node, plain
+from mcpscan._internal.jsonc import MAX_DEPTH, parse
+from mcpscan._internal.nodes import Node, plain
+from mcpscan.errors import InputError
 
 SECRET = "ghp_EXAMPLEexampleEXAMPLEexample00000000"
 
@@ -93,7 +93,7 @@ def test_duplicate_keys_keep_the_last_like_json() -> None:
     ],
 )
 def test_errors_name_line_and_column(text: str, message: str) -> None:
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(InputError) as caught:
         parse(text, file="cfg.json")
     assert caught.value.message == message
     assert caught.value.file == "cfg.json"
@@ -107,7 +107,7 @@ def test_errors_never_quote_the_input() -> None:
         '{"a": "' + SECRET + "\n}",
         "{" + SECRET + ": 1}",
     ):
-        with pytest.raises(SourceError) as caught:
+        with pytest.raises(InputError) as caught:
             parse(text)
         assert SECRET not in str(caught.value)
         assert "EXAMPLE" not in str(caught.value)
@@ -115,14 +115,14 @@ def test_errors_never_quote_the_input() -> None:
 
 def test_nesting_limit() -> None:
     parse("[" * MAX_DEPTH + "]" * MAX_DEPTH)
-    with pytest.raises(SourceError, match="nesting deeper than"):
+    with pytest.raises(InputError, match="nesting deeper than"):
         parse("[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2))
-    with pytest.raises(SourceError, match="nesting deeper than"):
+    with pytest.raises(InputError, match="nesting deeper than"):
         parse('{"a":' * 10_000)
 
 
 def test_huge_integer_is_an_error_not_a_crash() -> None:
-    with pytest.raises(SourceError, match="number too large"):
+    with pytest.raises(InputError, match="number too large"):
         parse("[" + "9" * 5000 + "]")
 
 
@@ -166,7 +166,7 @@ def test_arbitrary_text_parses_or_raises_source_error(text: str) -> None:
     except ValueError:
         strict = _REJECTED
     outcome = _parse_or_error(text)
-    if isinstance(outcome, SourceError):
+    if isinstance(outcome, InputError):
         assert outcome.line is not None
         assert outcome.line >= 1
         assert " at line " in outcome.message
@@ -175,11 +175,18 @@ def test_arbitrary_text_parses_or_raises_source_error(text: str) -> None:
         assert plain(outcome) == strict
 
 
-def _parse_or_error(text: str) -> Node | SourceError:
+def _parse_or_error(text: str) -> Node | InputError:
     try:
         return parse(text)
-    except SourceError as err:
+    except InputError as err:
         return err
 
 
 _REJECTED = object()
+
+
+def test_the_caller_chooses_the_error_class() -> None:
+    from mcpscan.sources import SourceError
+
+    with pytest.raises(SourceError, match="at line 1, column 2"):
+        parse("{,}", file="x.json", error=SourceError)

@@ -13,10 +13,11 @@ import bisect
 import json
 import re
 
-from mcpscan.sources.interface import SourceError
-from mcpscan.sources.nodes import Node
+from mcpscan._internal.nodes import ErrorFactory, Node
+from mcpscan.errors import InputError, McpscanError
 
 MAX_DEPTH = 128
+
 
 _BLANK_RE = re.compile(r"(?:[ \t\r\n]+|//[^\n]*|/\*.*?\*/)*", re.DOTALL)
 _NUMBER_START = frozenset("-0123456789NI")
@@ -25,9 +26,10 @@ _DECODER = json.JSONDecoder(strict=True)
 
 
 class _Parser:
-    def __init__(self, text: str, file: str) -> None:
+    def __init__(self, text: str, file: str, error: ErrorFactory) -> None:
         self.text = text
         self.file = file
+        self.error = error
         self.pos = 0
         self._newlines = [i for i, ch in enumerate(text) if ch == "\n"]
 
@@ -40,10 +42,10 @@ class _Parser:
         start = self._newlines[index - 1] + 1 if index else 0
         return pos - start + 1
 
-    def fail(self, message: str, pos: int | None = None) -> SourceError:
+    def fail(self, message: str, pos: int | None = None) -> McpscanError:
         at = self.pos if pos is None else pos
         line = self.line_of(at)
-        return SourceError(
+        return self.error(
             f"{message} at line {line}, column {self.column_of(at)}", file=self.file, line=line
         )
 
@@ -188,7 +190,7 @@ def _short(message: str) -> str:
     return message
 
 
-def parse(text: str, *, file: str = "<text>") -> Node:
-    """Parse JSON with comments and trailing commas; raise :class:`SourceError` with line and
-    column on anything else."""
-    return _Parser(text, file).document()
+def parse(text: str, *, file: str = "<text>", error: ErrorFactory = InputError) -> Node:
+    """Parse JSON with comments and trailing commas; raise ``error`` (message, file, line) with
+    line and column on anything else."""
+    return _Parser(text, file, error).document()

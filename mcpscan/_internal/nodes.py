@@ -8,8 +8,14 @@ where the value starts. Lines are 1-based.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from mcpscan.errors import McpscanError
+
+# The error a reader raises for a syntax error: ``error(message, file=..., line=...)``. Each
+# caller passes its seam's own error class.
+ErrorFactory = Callable[..., McpscanError]
 
 
 @dataclass(frozen=True, eq=False)

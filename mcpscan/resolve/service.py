@@ -1,0 +1,123 @@
+"""The resolution stage of a scan: what each connector's launcher would install.
+
+A lockfile in the scanned directory answers first for the packages it pins (it is what
+would really be installed); whatever it does not hold goes to the ecosystem's resolver. One
+service serves a whole scan: identical root sets are resolved once, each registry document
+is fetched once, and npm and PyPI resolutions run in parallel threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from mcpscan.errors import McpscanError, NetworkError, RegistryError, ResolutionError
+from mcpscan.models import Graph, Launch, PackageRef, ResolvedPackage
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mcpscan.resolve.interface import Resolver
+    from mcpscan.resolve.lockfiles import Lockfile
+
+
+class ResolutionService:
+    """The resolution stage: lockfiles first, then each ecosystem's resolver.
+
+    One instance serves a whole scan, so every registry document is fetched once however
+    many connectors share it, and identical root sets are resolved once.
+    """
+
+    def __init__(
+        self, resolvers: Mapping[str, Resolver], lockfiles: Sequence[Lockfile] = ()
+    ) -> None:
+        self.resolvers = dict(resolvers)
+        self.lockfiles = tuple(lockfiles)
+        self._memo: dict[tuple[str, tuple[PackageRef, ...]], Graph | McpscanError] = {}
+
+    def prepare(self, launches: Sequence[Launch]) -> None:
+        """Resolve every connector's registry packages before :meth:`graph_for` asks, one
+        thread per ecosystem: npm and PyPI resolutions wait on different registries, so
+        they overlap. Within an ecosystem the order is the connectors' (one resolver,
+        whose fetched documents the later connectors reuse)."""
+        work: dict[str, dict[tuple[PackageRef, ...], None]] = {}
+        for launch in launches:
+            for eco, refs in self._registry_roots(launch, []):
+                work.setdefault(eco, {})[refs] = None
+        if len(work) < 2:
+            return  # nothing to overlap: graph_for resolves as it goes
+
+        def run(eco: str) -> None:
+            for refs in work[eco]:
+                self._resolved(eco, refs)
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="resolve") as pool:
+            list(pool.map(run, work))
+
+    def graph_for(self, launch: Launch) -> tuple[Graph | None, tuple[str, ...]]:
+        """The connector's graph (None when it launches nothing resolvable) and the errors
+        that kept part of it from being resolved."""
+        graphs: list[Graph] = []
+        errors: list[str] = []
+        for eco, refs in self._registry_roots(launch, graphs):
+            found = self._resolved(eco, refs)
+            if isinstance(found, McpscanError):
+                errors.append(f"{eco} resolution failed: {found}")
+                continue
+            graphs.append(found)
+            errors.extend(
+                f"{eco} package {p.name}: {p.message}"
+                for p in found.problems
+                if p.reason == "unreachable"
+            )
+        if not graphs:
+            return None, tuple(errors)
+        return _merge(graphs), tuple(errors)
+
+    def _registry_roots(self, launch: Launch, locked: list[Graph]
+                        ) -> list[tuple[str, tuple[PackageRef, ...]]]:
+        """Per ecosystem, the packages left to the registry once the lockfiles have
+        answered for theirs (whose graphs are added to ``locked``)."""
+        from mcpscan.resolve.lockfiles import graph_from_lockfile, match_root
+
+        found: list[tuple[str, tuple[PackageRef, ...]]] = []
+        for eco in self.resolvers:
+            refs = [r for r in launch.packages if r.ecosystem == eco]
+            for lock in self.lockfiles:
+                if lock.ecosystem != eco or not refs:
+                    continue
+                graph = graph_from_lockfile(lock, refs)
+                if graph is not None:
+                    locked.append(graph)
+                    refs = [r for r in refs if match_root(lock, r) is None]
+            if refs:
+                found.append((eco, tuple(refs)))
+        return found
+
+    def _resolved(self, eco: str, refs: tuple[PackageRef, ...]) -> Graph | McpscanError:
+        """The graph of ``refs`` (resolved once per scan), or the registry/resolution error
+        that stopped it."""
+        key = (eco, refs)
+        if key not in self._memo:
+            try:
+                self._memo[key] = self.resolvers[eco].resolve(list(refs))
+            except McpscanError as exc:
+                if not isinstance(exc, NetworkError | RegistryError | ResolutionError):
+                    raise
+                self._memo[key] = exc
+        return self._memo[key]
+
+
+def _merge(graphs: Sequence[Graph]) -> Graph:
+    if len(graphs) == 1:
+        return graphs[0]
+    seen: dict[str, ResolvedPackage] = {}
+    for g in graphs:
+        for node in g.nodes:
+            seen.setdefault(node.purl, node)
+    return Graph(
+        roots=tuple(dict.fromkeys(r for g in graphs for r in g.roots)),
+        nodes=tuple(seen.values()),
+        edges=tuple(dict.fromkeys(e for g in graphs for e in g.edges)),
+        problems=tuple(p for g in graphs for p in g.problems),
+    )
