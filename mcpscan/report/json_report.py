@@ -285,6 +285,31 @@ def _connector(cr: ConnectorResult) -> dict[str, Any]:
         "advisories": _advisories(cr.advisories),
         "provenance": _provenance(cr.provenance),
         "coverage": _coverage(cr.coverage),
+        **({"approval": _approval(cr)} if cr.approval is not None else {}),
+    }
+
+
+def _approval(cr: ConnectorResult) -> dict[str, Any]:
+    facts = cr.approval
+    assert facts is not None
+    return {
+        "lock": facts.lock_file,
+        "key": facts.key,
+        "approved": facts.entry is not None,
+        "owner": facts.entry.owner if facts.entry is not None else None,
+        "approvals": [
+            {
+                "approver": s.approver,
+                "approved": s.approved.isoformat() if s.approved else None,
+                "expires": s.expires.isoformat() if s.expires else None,
+                "expired": s.expired,
+                "self_approval": s.self_approval,
+                "signature": s.state.value,
+                "key": s.key,
+                "problem": scrub_urls(s.problem),
+            }
+            for s in facts.approvals
+        ],
     }
 
 

@@ -71,3 +71,18 @@ def test_no_lock_means_no_approval_section(world: World) -> None:
     result = scanner.scan(targets, load_targets(targets, cwd=world.root))
     assert "Approvals (" not in get_renderer("markdown").render(result)
     assert "<h4>Approval" not in get_renderer("html").render(result)
+
+
+def test_the_json_report_carries_the_approval_and_stays_valid(world: World) -> None:
+    import jsonschema
+
+    from mcpscan.report import schema
+
+    doc = json.loads(get_renderer("json").render(world.scan()))
+    jsonschema.Draft202012Validator(schema()).validate(doc)
+    approval = doc["connectors"][0]["approval"]
+    assert approval["approved"] is True
+    assert approval["owner"] == "platform"
+    assert approval["key"] == "claude-code:.mcp.json#memory"
+    (first,) = approval["approvals"]
+    assert (first["approver"], first["signature"], first["problem"]) == ("sec", "verified", "")
