@@ -130,7 +130,7 @@ class KeyLines:
                     self._record_inline((*table, *dotted), rest, number)
             else:
                 rest = line
-            depth, in_multiline = _scan_value(rest, depth)
+            depth, in_multiline, _ = _scan_value(rest, depth)
 
     def _record(self, path: Path_, number: int) -> None:
         for end in range(1, len(path) + 1):
@@ -149,7 +149,7 @@ class KeyLines:
             if rest.startswith("{"):
                 self._record_inline((*path, *dotted), rest, number)
                 return
-            rest = _skip_value(rest)
+            rest = rest[_scan_value(rest, 0, inline=True)[2] :]
 
     def line_at(self, path: Path_) -> int | None:
         """The line naming exactly ``path``, or None."""
@@ -229,8 +229,10 @@ def _read_dotted(text: str) -> tuple[list[str], str] | None:
         return parts, rest
 
 
-def _scan_value(text: str, depth: int) -> tuple[int, str | None]:
-    """Bracket depth after ``text``, and the delimiter of a multi-line string left open."""
+def _scan_value(text: str, depth: int, *, inline: bool = False) -> tuple[int, str | None, int]:
+    """Bracket depth after ``text``, the delimiter of a multi-line string left open, and (for
+    a value of an inline table, ``inline``) where the next key starts: after the value's
+    comma, or ``len(text)`` at the table's end."""
     i = 0
     while i < len(text):
         ch = text[i]
@@ -240,7 +242,7 @@ def _scan_value(text: str, depth: int) -> tuple[int, str | None]:
             delim = text[i : i + 3]
             end = text.find(delim, i + 3)
             if end < 0:
-                return depth, delim
+                return depth, delim, len(text)
             i = end + 3
             continue
         if ch in "\"'":
@@ -249,31 +251,13 @@ def _scan_value(text: str, depth: int) -> tuple[int, str | None]:
         if ch in "[{":
             depth += 1
         elif ch in "]}":
+            if inline and depth == 0:
+                break
             depth = max(0, depth - 1)
+        elif inline and ch == "," and depth == 0:
+            return depth, None, i + 1
         i += 1
-    return depth, None
-
-
-def _skip_value(text: str) -> str:
-    """Drop one value of an inline table (string, number, bool, array) and return what
-    follows its comma ("" at the table's end)."""
-    depth = 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch in "\"'":
-            i = _skip_string(text, i)
-            continue
-        if ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            if depth == 0:
-                return ""
-            depth -= 1
-        elif ch == "," and depth == 0:
-            return text[i + 1 :]
-        i += 1
-    return ""
+    return depth, None, len(text)
 
 
 def _skip_string(text: str, start: int) -> int:

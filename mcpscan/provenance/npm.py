@@ -228,7 +228,7 @@ class NpmProvenance(ProvenanceVerifier):
     def _learn_time(self, node: ResolvedPackage, missing: list[str]) -> _Timed:
         try:
             when = parse_time(self._publish_time(node.name, node.version))
-        except NetworkError as exc:
+        except (NetworkError, ProvenanceUnavailable) as exc:
             missing.append(f"publish time of {node.name}@{node.version}: {exc.message}")
             return _Timed(None, "")
         return _Timed(when, "the full document's publish time")

@@ -115,8 +115,12 @@ class TrustStore:
         tuf_url: str | None = PUBLIC_GOOD_TUF_URL,
         cache_dir: Path | None = None,
         offline: bool = False,
+        tuf_root: bytes | None = None,
     ) -> None:
+        """``tuf_root``: the TUF root metadata that starts the chain (default: the pinned
+        root of the Sigstore public-good repository)."""
         self.client = client
+        self.tuf_root = tuf_root
         self.tuf_url = tuf_url.rstrip("/") if tuf_url else None
         self.cache_dir = cache_dir
         self.offline = offline
@@ -166,7 +170,8 @@ class TrustStore:
             targets.mkdir(parents=True, exist_ok=True)
             # The pinned TUF root starts the chain unless an earlier refresh already
             # walked it forward (a newer root.json in the metadata directory).
-            bootstrap = None if (metadata / "root.json").exists() else _pinned_tuf_root()
+            bootstrap = None if (metadata / "root.json").exists() else (
+                self.tuf_root or _pinned_tuf_root())
             updater = Updater(
                 metadata_dir=str(metadata),
                 metadata_base_url=url,

@@ -487,3 +487,12 @@ def test_old_key_signature_after_its_expiry_is_invalid(forge: ForgingRegistry,
     result = check(forge, client, node_for(entry))[KIND_SIGNATURE]
     assert result.state is INVALID
     assert "expired 2025-01-29" in result.reason
+
+
+def test_publish_time_source_unreachable_is_incomplete(forge: ForgingRegistry,
+                                                       client: HttpClient) -> None:
+    entry = forge.genuine("node-fetch@1.7.1")
+    forge.server.add("/node-fetch", Route(status=503, body=b"upstream"))
+    message, results = incomplete(forge, client, node_for(entry, dated=False))
+    assert "/node-fetch answered 503" in message
+    assert results[KIND_SIGNATURE].state is UNKNOWN

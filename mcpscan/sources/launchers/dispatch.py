@@ -119,8 +119,9 @@ def _unwrap(connector: Connector) -> Launch:
         opaque=tuple(acc.opaque),
         shell=acc.shell,
     )
-    shown = repr(launch)
-    if not any(s.value.reveal() in shown for s in acc.secret_args):
+    # Scrub whenever a secret was found: a test on repr() would miss values repr escapes
+    # (non-printable characters), which then reached the report unscrubbed.
+    if not acc.secret_args:
         return launch
     redactor = Redactor(s.value for s in acc.secret_args)
     return scrub_fields(launch, redactor)

@@ -79,14 +79,18 @@ def _url_package(acc: _Acc, tok: _Tok, url: str, *, spec: str, role: str) -> Pac
     )
 
 
-# --------------------------------------------------------------------------------------------
-# npm specs
+def _argument(acc: _Acc, text: str, what: str) -> str | None:
+    """``text`` without surrounding space, or None (and a note) when nothing is left."""
+    spec = text.strip()
+    if not spec:
+        acc.note(f"an empty {what} was given")
+        return None
+    return spec
 
 
 def _npm_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
-    spec = text.strip()
-    if not spec:
-        acc.note("an empty npm package argument was given")
+    spec = _argument(acc, text, "npm package argument")
+    if spec is None:
         return None
     parsed = parse_npm_spec(spec)
     if parsed.kind in ("registry", "alias", "file") and _guard_spec(acc, tok, spec):
@@ -120,10 +124,6 @@ def _npm_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
     )
 
 
-# --------------------------------------------------------------------------------------------
-# PyPI specs
-
-
 def _pip_vcs(acc: _Acc, tok: _Tok, url: str, *, spec: str, role: str) -> PackageRef:
     """``git+https://host/o/r.git@<ref>#egg=x`` (pip/uv syntax: the ref follows ``@``)."""
     body = url.partition("#")[0]
@@ -140,9 +140,8 @@ def _pip_vcs(acc: _Acc, tok: _Tok, url: str, *, spec: str, role: str) -> Package
 
 
 def _pypi_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
-    spec = text.strip()
-    if not spec:
-        acc.note("an empty Python package argument was given")
+    spec = _argument(acc, text, "Python package argument")
+    if spec is None:
         return None
     if not _is_url(spec) and _guard_spec(acc, tok, spec):
         return None
@@ -173,14 +172,9 @@ def _pypi_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
     )
 
 
-# --------------------------------------------------------------------------------------------
-# OCI image references
-
-
 def _oci_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
-    ref = text.strip()
-    if not ref:
-        acc.note("an empty container image reference was given")
+    ref = _argument(acc, text, "container image reference")
+    if ref is None:
         return None
     if _guard_spec(acc, tok, ref):
         return None
