@@ -11,6 +11,7 @@ is removed on every failure path, including an interrupt.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -78,3 +79,94 @@ def _umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return umask
+
+
+# -- reading ------------------------------------------------------------------------------
+
+MAX_READ_BYTES = 8 * 1024 * 1024  # configs, policies, locks, lockfiles, keys
+
+
+class FileReadError(OSError):
+    """A file that cannot be read as data: missing, not a regular file (a FIFO would block
+    the scan, a device never end), a dangling or looping link, unreadable, or too large.
+    ``str(err)`` says which, without the path (callers name the file their own way)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` is not a regular file that can be opened without blocking, or None.
+    Looks at the file's type only (``stat``), never opens it."""
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return "is a dangling symbolic link"
+        return "does not exist"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symbolic link loop"
+        if exc.errno == errno.EACCES:
+            return "cannot be read (permission denied)"
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    mode = info.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISDIR, "is a directory"), (stat.S_ISFIFO, "is a FIFO (named pipe)"),
+             (stat.S_ISSOCK, "is a socket"), (stat.S_ISCHR, "is a character device"),
+             (stat.S_ISBLK, "is a block device"))
+    return next((text for test, text in kinds if test(mode)), "is not a regular file")
+
+
+def read_bounded(path: Path, *, limit: int = MAX_READ_BYTES) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    The type is checked before the file is opened, and again on the open descriptor (the
+    file may be swapped in between), which is opened non-blocking: a FIFO, device or socket
+    is refused, never waited on. Raises :class:`FileReadError` naming the problem.
+    """
+    import stat
+
+    problem = file_problem(path)
+    if problem is not None:
+        raise FileReadError(problem)
+    try:
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileReadError("is a symbolic link loop") from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise FileReadError("cannot be read (permission denied)") from None
+        raise FileReadError(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise FileReadError("is not a regular file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except FileReadError:
+        raise
+    except OSError as exc:
+        raise FileReadError(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise FileReadError(f"is larger than {_size(limit)}; not read")
+    return b"".join(chunks)
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit} bytes"

@@ -28,7 +28,7 @@ from mcpscan.models import (
     TrustAnchor,
 )
 from mcpscan.provenance.trust import REFRESH_FAILED
-from mcpscan.redaction import Redactor, secrets_of
+from mcpscan.redaction import Redactor, remember, secrets_of
 from mcpscan.ruleset import ConnectorFacts, Engine
 from mcpscan.sources import launchers
 from mcpscan.sources.interface import LoadResult
@@ -256,4 +256,5 @@ def redactor_for(loaded: LoadResult, launches: Sequence[Launch] = ()) -> Redacto
     for launch in launches:
         for sa in launch.secret_args:
             redactor.add(sa.value)
+    remember(redactor)
     return redactor

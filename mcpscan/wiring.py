@@ -266,12 +266,13 @@ def renderer(fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool)
 # -- one scan -----------------------------------------------------------------------------
 
 
-def load(targets: Sequence[str], cwd: Path) -> tuple[list[str], LoadResult]:
+def load(targets: Sequence[str], cwd: Path, *, recursive: bool = False
+         ) -> tuple[list[str], LoadResult]:
     """The targets asked for, or this user's discovered configs, and what they hold."""
     from mcpscan.sources import discover, load_discovered, load_targets
 
     if targets:
-        return list(targets), load_targets(list(targets), cwd=cwd)
+        return list(targets), load_targets(list(targets), cwd=cwd, recursive=recursive)
     found = discover(home=Path.home(), cwd=cwd, system=system(), env=dict(os.environ))
     # load_discovered keeps the client and scope discovery established for each file.
     return [str(d.path) for d in found], load_discovered(found, cwd=cwd)
@@ -327,7 +328,7 @@ def run_scan(
     policy = load_policy(policy_file, rule_ids=catalogue.ids) if policy_file else Policy()
     if override is not None:
         policy = policy.with_overrides(fail_on=override)
-    wanted, loaded = load(targets, cwd)
+    wanted, loaded = load(targets, cwd, recursive=opts.recursive)
     redactor = redactor_for(loaded)
     engine = Engine(catalogue, policy)
     resolution = None

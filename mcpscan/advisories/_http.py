@@ -13,7 +13,8 @@ import time
 from typing import Any
 
 from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
-from mcpscan.net.http import HttpClient, NotFoundError, display_url
+from mcpscan.net.http import HttpClient, NotFoundError
+from mcpscan.redaction import display_url
 
 
 def post_json(client: HttpClient, url: str, payload: object) -> Any:

@@ -22,8 +22,9 @@ from typing import Any
 from mcpscan.advisories.interface import AdvisoryDatabaseError, AdvisorySourceError
 from mcpscan.errors import UsageError
 from mcpscan.fileio import PRIVATE, atomic_replace, atomic_write_text
-from mcpscan.net.http import HttpClient, display_url
+from mcpscan.net.http import HttpClient
 from mcpscan.net.store import ADVISORY_DB
+from mcpscan.redaction import display_url
 
 DEFAULT_EXPORT_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 EXPORT_ECOSYSTEMS = {"npm": "npm", "pypi": "PyPI"}  # our name -> OSV's folder name

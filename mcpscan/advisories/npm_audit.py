@@ -22,7 +22,8 @@ from mcpscan.advisories.interface import (
 )
 from mcpscan.errors import NetworkError, RegistryError
 from mcpscan.models import Advisory
-from mcpscan.net.http import HttpClient, display_url
+from mcpscan.net.http import HttpClient
+from mcpscan.redaction import display_url
 
 BULK_PATH = "/-/npm/v1/security/advisories/bulk"
 NAMES_PER_REQUEST = 500

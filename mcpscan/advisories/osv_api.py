@@ -24,8 +24,9 @@ from mcpscan.advisories.interface import (
     SourceAnswer,
 )
 from mcpscan.errors import NetworkError, RegistryError
-from mcpscan.net.http import HttpClient, display_url
+from mcpscan.net.http import HttpClient
 from mcpscan.net.store import OSV_QUERYBATCH, DocumentStore
+from mcpscan.redaction import display_url
 
 DEFAULT_OSV_URL = "https://api.osv.dev"
 BATCH_SIZE = 1000  # the API's limit per querybatch

@@ -22,7 +22,8 @@ from mcpscan.advisories.interface import (
 )
 from mcpscan.errors import NetworkError, RegistryError
 from mcpscan.models import Advisory
-from mcpscan.net.http import HttpClient, NotFoundError, display_url
+from mcpscan.net.http import HttpClient, NotFoundError
+from mcpscan.redaction import display_url
 
 if TYPE_CHECKING:
     from mcpscan.registry.pypi import PypiRegistry

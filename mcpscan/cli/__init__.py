@@ -23,12 +23,20 @@ def main(argv: list[str] | None = None) -> None:
         app(args=args, prog_name="mcpscan")
     except Exception as exc:
         if os.environ.get("MCPSCAN_DEBUG") == "1":
-            raise
-        # The message of an unexpected error may quote a config value; print only its type.
-        sys.stderr.write(
-            f"mcpscan: internal error ({exc.__class__.__name__}); the scan is incomplete. "
-            "Set MCPSCAN_DEBUG=1 to see the traceback.\n"
-        )
+            # The traceback, through the redaction boundary: a message or a source line
+            # in it may quote a config value.
+            import traceback
+
+            from mcpscan.redaction import scrub_traceback
+
+            sys.stderr.write(scrub_traceback("".join(traceback.format_exception(exc))))
+        else:
+            # The message of an unexpected error may quote a config value; print only its
+            # type.
+            sys.stderr.write(
+                f"mcpscan: internal error ({exc.__class__.__name__}); the scan is incomplete. "
+                "Set MCPSCAN_DEBUG=1 to see the traceback.\n"
+            )
         from mcpscan.cli.exit_codes import for_internal_error
 
         raise SystemExit(int(for_internal_error())) from None

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from mcpscan.cli import output
 from mcpscan.cli.exit_codes import for_error
 from mcpscan.fileio import atomic_write_text
 
@@ -57,7 +58,7 @@ def keygen(
     try:
         keyid = generate_keypair(prefix, algorithm, force=force)
     except AttestationError as exc:
-        typer.echo(f"mcpscan: error: {exc}", err=True)
+        output.error(str(exc))
         raise typer.Exit(int(for_error(exc))) from None
     typer.echo(f"private key: {prefix} (keep it secret)")
     typer.echo(f"public key:  {public_path(prefix)}")
@@ -100,7 +101,7 @@ def verify_attestation(
         )
     except AttestationError as exc:
         verdict = "verification failed" if isinstance(exc, VerificationFailure) else "error"
-        typer.echo(f"mcpscan: {verdict}: {exc}", err=True)
+        output.note(f"{verdict}: {exc}")
         raise typer.Exit(int(for_error(exc))) from None
     predicate = statement.predicate
     lines = [f"attestation verified: signed by key {statement.keyid}"]

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from mcpscan.cli import output
 from mcpscan.cli.exit_codes import for_error
 from mcpscan.errors import McpscanError
 
@@ -59,7 +60,7 @@ def update(
                 base_url=url or db.DEFAULT_EXPORT_URL,
             )
     except McpscanError as exc:
-        typer.echo(f"mcpscan: error: {exc}", err=True)
+        output.error(str(exc))
         raise typer.Exit(int(for_error(exc))) from None
     for entry in done:
         typer.echo(

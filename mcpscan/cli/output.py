@@ -25,14 +25,16 @@ if TYPE_CHECKING:
 
 
 def error(message: str, redactor: Redactor | None = None) -> None:
-    text = redactor.scrub(message) if redactor else message
-    typer.echo(f"mcpscan: error: {text}", err=True)
+    from mcpscan.redaction import scrub_text
+
+    typer.echo(f"mcpscan: error: {scrub_text(message, redactor)}", err=True)
 
 
 def note(message: str, redactor: Redactor | None = None) -> None:
     """A line on stderr (diagnostics, "nothing to scan", "incomplete")."""
-    text = redactor.scrub(message) if redactor else message
-    typer.echo(f"mcpscan: {text}", err=True)
+    from mcpscan.redaction import scrub_text
+
+    typer.echo(f"mcpscan: {scrub_text(message, redactor)}", err=True)
 
 
 def fail(message: str, code: ExitCode, redactor: Redactor | None = None) -> NoReturn:

@@ -12,6 +12,7 @@ Typical use by the scan::
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -83,7 +84,9 @@ def find_lock(cwd: Path, policy_path: Path | None) -> Path | None:
     """The lock beside the policy file, else in ``cwd``; None when there is none."""
     for directory in ([policy_path.parent] if policy_path is not None else []) + [cwd]:
         candidate = directory / LOCK_FILE_NAME
-        if candidate.is_file():
+        # Anything by that name: a lock that exists but cannot be read is an error (exit
+        # 2), never "no lock", which would turn the approval checks off.
+        if os.path.lexists(candidate):
             return candidate
     return None
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpscan._internal import toml_lines
-from mcpscan.fileio import atomic_write_text
+from mcpscan.fileio import FileReadError, atomic_write_text, read_bounded
 from mcpscan.lock.interface import LockError, LockStore
 from mcpscan.lock.model import (
     LOCK_VERSION,
@@ -71,10 +71,12 @@ class TomlLockStore(LockStore):
     def read(self, path: Path) -> Lock:
         where = str(path)
         try:
-            text = path.read_bytes().decode("utf-8")
-        except FileNotFoundError:
-            raise LockError("approval lock not found", file=where) from None
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_bounded(path).decode("utf-8")
+        except FileReadError as exc:
+            if exc.reason == "does not exist":
+                raise LockError("approval lock not found", file=where) from None
+            raise LockError(f"cannot read approval lock: it {exc.reason}", file=where) from None
+        except UnicodeDecodeError as exc:
             raise LockError(
                 f"cannot read approval lock: {exc.__class__.__name__}", file=where
             ) from None

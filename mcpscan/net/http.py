@@ -39,6 +39,7 @@ from mcpscan.net.cache import CacheBusy, CachedSessions
 from mcpscan.net.deadline import Expired, bounded_adapter, watching
 from mcpscan.net.retry import RETRY_STATUSES, RetryPolicy
 from mcpscan.net.store import DocumentStore
+from mcpscan.redaction import CREDENTIAL_PARAMETERS, display_url, split_userinfo
 
 if TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
@@ -185,6 +186,8 @@ class HttpClient:
             expire_after=-1 if cfg.offline else cfg.ttl_seconds,
             # The same URL is fetched as a full and an abbreviated npm document.
             match_headers=["Accept"],
+            # Never part of a cache key, and redacted from what the cache stores.
+            ignored_parameters=CREDENTIAL_PARAMETERS,
             allowable_codes=(200, 404),
             # Offline: the transport refuses every send, and an expired entry is served as
             # it is stored instead of being revalidated.
@@ -363,7 +366,11 @@ class HttpClient:
             session, generation = self._current_session(use_cache)
             use_cache = use_cache and generation >= 0
             try:
-                resp = session.get(url, headers=headers, timeout=timeout, stream=True)
+                # Credentials in the URL (a mirror from .npmrc or pip.conf) travel as a
+                # header, which the cache neither keys on nor stores.
+                plain, auth = _auth_from_url(url)
+                resp = session.get(plain, headers=headers, auth=auth, timeout=timeout,
+                                   stream=True)
                 from_cache = bool(getattr(resp, "from_cache", False))
                 if self.config.offline and resp.status_code == 504 and not from_cache:
                     raise OfflineCacheMiss(f"--offline: {shown} is not in the cache")
@@ -509,6 +516,16 @@ class HttpClient:
             return list(pool.map(fn, work))
 
 
+def _auth_from_url(url: str) -> tuple[str, tuple[str, str] | None]:
+    from urllib.parse import unquote
+
+    plain, userinfo = split_userinfo(url)
+    if userinfo is None:
+        return url, None
+    user, _, password = userinfo.partition(":")
+    return plain, (unquote(user), unquote(password))
+
+
 def _retry_class() -> type[Retry]:
     """urllib3's Retry, except that a host name that does not resolve fails at once: DNS
     answers are cached upstream, so retrying only delays the "unreachable" verdict."""
@@ -530,22 +547,6 @@ def _retry_class() -> type[Retry]:
             return super().increment(method, url, response, error, _pool, _stacktrace)
 
     return _Retry
-
-
-def display_url(url: str) -> str:
-    """``url`` as it may appear in a message: no userinfo, no query values (a registry URL
-    from .npmrc or pip.conf can carry credentials)."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    query = urlencode([(k, "REDACTED") for k, _ in parse_qsl(parts.query)], safe="")
-    return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 
 def _short_reason(exc: BaseException) -> str:

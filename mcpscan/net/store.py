@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpscan.fileio import PRIVATE, atomic_write_bytes
+from mcpscan.redaction import display_url
 
 HTTP_CACHE = "http-cache"
 NPM_PACKUMENTS = "npm-packuments"
@@ -97,7 +98,8 @@ class DocumentStore:
         shape."""
         try:
             data = json.loads(self._path(key, variant).read_bytes())
-            if data["shape"] != self.shape or data["key"] != key or data["variant"] != variant:
+            shown = display_url(key)
+            if data["shape"] != self.shape or data["key"] != shown or data["variant"] != variant:
                 return None
             stored_at = float(data["stored"])
             age = time.time() - stored_at
@@ -124,8 +126,11 @@ class DocumentStore:
 
     def _write(self, key: str, variant: str, payload: Any, etag: str | None,
                last_modified: str | None) -> None:
-        record = {"shape": self.shape, "key": key, "variant": variant, "stored": time.time(),
-                  "etag": etag, "last_modified": last_modified, "payload": payload}
+        # The key is a URL that may carry credentials: the file name is its hash, and the
+        # record holds only what may be shown of it.
+        record = {"shape": self.shape, "key": display_url(key), "variant": variant,
+                  "stored": time.time(), "etag": etag, "last_modified": last_modified,
+                  "payload": payload}
         # json.dumps, not json.dump: only the one-shot form uses the C encoder.
         data = json.dumps(record, separators=(",", ":")).encode("utf-8")
         try:

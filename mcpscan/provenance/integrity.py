@@ -66,7 +66,7 @@ def hash_download(
     """
     import requests
 
-    from mcpscan.net.http import display_url
+    from mcpscan.redaction import display_url
 
     shown = display_url(url)
     hashers = {alg: hashlib.new(alg) for alg in dict.fromkeys(algorithms)}

@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from mcpscan.errors import NetworkError, RegistryError
 from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
-from mcpscan.net.http import NotFoundError, display_url
+from mcpscan.net.http import NotFoundError
 from mcpscan.provenance.interface import (
     INTEGRITY_KIND,
     NOT_PROVIDED,
@@ -29,6 +29,7 @@ from mcpscan.provenance.interface import (
     absent,
     invalid,
 )
+from mcpscan.redaction import display_url
 
 if TYPE_CHECKING:  # pragma: no cover
     from pypi_attestations import Attestation, Publisher

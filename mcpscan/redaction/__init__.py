@@ -46,10 +46,13 @@ from mcpscan.redaction.formats import (
 from mcpscan.redaction.text import (
     Redactor,
     marker,
+    remember,
     scrub_fields,
     scrub_text,
+    scrub_traceback,
 )
 from mcpscan.redaction.urls import (
+    CREDENTIAL_PARAMETERS,
     URL_RE,
     Hit,
     RedactedUrl,
@@ -61,6 +64,7 @@ from mcpscan.redaction.urls import (
 
 __all__ = [
     "AUTH_SCHEME_RE",
+    "CREDENTIAL_PARAMETERS",
     "HEADER_FLAGS",
     "MAX_DEPTH",
     "URL_RE",
@@ -83,8 +87,10 @@ __all__ = [
     "only_secrets_differ",
     "redact_argv",
     "redact_url",
+    "remember",
     "scrub_fields",
     "scrub_text",
+    "scrub_traceback",
     "secrets_of",
     "shannon_entropy",
     "split_userinfo",

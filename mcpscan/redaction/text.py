@@ -89,3 +89,18 @@ class Redactor:
 def marker(secret: Sensitive, kind: str | None = None) -> str:
     """How a secret is shown in reports: never the value, only its kind and fingerprint."""
     return f"<redacted {kind + ', ' if kind else ''}{secret.fingerprint}>"
+
+
+# Every secret this process has read, for texts printed far from the scan that read them
+# (a traceback under MCPSCAN_DEBUG, an error raised before a redactor was at hand).
+_REMEMBERED = Redactor()
+
+
+def remember(redactor: Redactor) -> None:
+    """Keep ``redactor``'s secrets for :func:`scrub_traceback`."""
+    _REMEMBERED.merge(redactor)
+
+
+def scrub_traceback(text: str) -> str:
+    """A traceback as it may be printed: :func:`scrub_text` with every remembered secret."""
+    return scrub_text(text, _REMEMBERED)

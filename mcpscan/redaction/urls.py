@@ -22,6 +22,25 @@ from mcpscan.redaction.formats import (
 URL_RE = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
 
 
+# Request headers and query parameters that carry credentials, for clients (the HTTP cache)
+# that must neither key on nor store them.
+CREDENTIAL_PARAMETERS = (
+    "Authorization",
+    "Proxy-Authorization",
+    "Cookie",
+    "X-API-KEY",
+    "access_token",
+    "api_key",
+    "apikey",
+    "token",
+    "key",
+    "password",
+    "secret",
+    "sig",
+    "signature",
+)
+
+
 @dataclass(frozen=True)
 class RedactedUrl:
     """What may be shown of a URL, and what it hid."""

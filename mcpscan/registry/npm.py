@@ -33,6 +33,7 @@ from mcpscan.errors import RegistryError
 from mcpscan.models import Digest
 from mcpscan.net.http import HttpClient, HttpResponse, loads_json
 from mcpscan.net.store import NPM_PACKUMENTS
+from mcpscan.redaction import display_url
 from mcpscan.registry.interface import PackageNotFound, RegistryClient
 from mcpscan.registry.settings import DEFAULT_NPM_REGISTRY
 
@@ -191,11 +192,6 @@ class NpmRegistry(RegistryClient):
 
 def _variant(abbreviated: bool) -> str:
     return "corgi" if abbreviated else "full"
-
-
-def display_url(url: str) -> str:
-    """``url`` without user:password@ (a mirror URL from .npmrc may carry credentials)."""
-    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1", url)
 
 
 def parse_packument(body: bytes, *, name: str, abbreviated: bool = False) -> Packument:

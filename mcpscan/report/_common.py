@@ -4,33 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit, urlunsplit
 
 from mcpscan.models import ConnectorResult, Finding, ScanResult
-
-_URL_RE = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
-_QUERY_VALUE_RE = re.compile(r"=[^&;]*")
-
-
-def _scrub_url(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-    except ValueError:
-        return "<unparsable url>"
-    if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    query = _QUERY_VALUE_RE.sub("=***", parts.query)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def scrub_urls(text: str) -> str:
-    """Remove credentials and query values from any URL embedded in ``text``.
-
-    Package specs, repositories and launcher notes are plain strings in the model; a spec
-    such as ``https://TOKEN@host/pkg.tgz`` must still not carry its token into a report.
-    """
-    return _URL_RE.sub(lambda m: _scrub_url(m.group(0)), text)
+from mcpscan.redaction import scrub_text
 
 
 def command_basename(command: str | None) -> str | None:
@@ -85,7 +61,7 @@ def coverage_gaps(result: ScanResult) -> list[tuple[str, str]]:
     return [
         (
             cr.connector.name,
-            scrub_urls(
+            scrub_text(
                 f"{g.family.label} not run ({g.cause.value if g.cause else ''}): {g.reason}"
             ),
         )
@@ -103,7 +79,7 @@ def approval_rows(cr: ConnectorResult) -> list[tuple[str, str, str, str, str, st
         return None
     rows = []
     for s in facts.approvals:
-        notes = [scrub_urls(s.problem)] if s.problem else []
+        notes = [scrub_text(s.problem)] if s.problem else []
         if s.expired:
             notes.append("expired: due for re-review")
         if s.self_approval:

@@ -6,9 +6,8 @@ the dependency graph, one ``application`` component per connector depending on i
 packages, proxy hops and remote services, the remote endpoints as ``services``, advisories
 as ``vulnerabilities`` and mcpscan in ``metadata.tools``.
 
-The document is validated against the CycloneDX 1.6 JSON schema before it is returned: an
-invalid SBOM raises :class:`RenderError` and is never written. Like the JSON report it never
-calls :meth:`Sensitive.reveal`; URLs come from the already-scrubbed model fields.
+Validated against the CycloneDX 1.6 JSON schema before it is returned (an invalid SBOM
+raises :class:`RenderError`); like the JSON report it never calls :meth:`Sensitive.reveal`.
 """
 
 from __future__ import annotations
@@ -33,7 +32,8 @@ from mcpscan.models import (
     ScanResult,
     VersionKind,
 )
-from mcpscan.report._common import approval_owner, approval_rows, scrub_urls
+from mcpscan.redaction import scrub_text
+from mcpscan.report._common import approval_owner, approval_rows
 from mcpscan.report.interface import Renderer, RenderError
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def _uri(text: str) -> XsUri | None:
 def _external_ref(kind: str, url: str | None) -> list[ExternalReference]:
     from cyclonedx.model import ExternalReference, ExternalReferenceType
 
-    uri = _uri(scrub_urls(url)) if url else None
+    uri = _uri(scrub_text(url)) if url else None
     if uri is None:
         return []
     return [ExternalReference(type=ExternalReferenceType(kind), url=uri)]
@@ -185,7 +185,7 @@ def _resolved_component(
         *_provenance_props(provenance),
     ]
     if node.requested:
-        props.append(_prop("requested", scrub_urls(node.requested)))
+        props.append(_prop("requested", scrub_text(node.requested)))
     if facts.deprecated is not None:
         props.append(_prop("deprecated", True))
     if facts.yanked is not None:
@@ -433,7 +433,7 @@ def _vulnerability(hits: Sequence[AdvisoryHit], affects: Iterable[str]) -> Vulne
     )
 
     advisory = hits[0].advisory
-    url = _uri(scrub_urls(advisory.url)) if advisory.url else None
+    url = _uri(scrub_text(advisory.url)) if advisory.url else None
     severity = advisory.severity.label if advisory.severity is not None else "unknown"
     props = [_prop("severity-basis", advisory.severity_basis)] if advisory.severity_basis else []
     if advisory.malicious:
@@ -447,7 +447,7 @@ def _vulnerability(hits: Sequence[AdvisoryHit], affects: Iterable[str]) -> Vulne
         ratings=[VulnerabilityRating(severity=VulnerabilitySeverity(severity))],
         # CWE-506, Embedded Malicious Code: the whole package is the problem.
         cwes=[506] if advisory.malicious else [],
-        description=scrub_urls(advisory.summary) or None,
+        description=scrub_text(advisory.summary) or None,
         recommendation=f"Upgrade to a fixed version: {', '.join(fixed)}" if fixed else None,
         affects=[BomTarget(ref=r) for r in sorted(affects)],
         properties=props,
@@ -504,7 +504,7 @@ def build_bom(result: ScanResult) -> Bom:
             _prop("score", result.score),
             _prop("incomplete", result.incomplete),
             _prop("fail-on", result.fail_on.label),
-            *(_prop("target", scrub_urls(t)) for t in result.targets),
+            *(_prop("target", scrub_text(t)) for t in result.targets),
             *(_prop("check-not-run", c) for c in result.checks_not_run),
         ],
     )

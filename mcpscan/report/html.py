@@ -29,13 +29,13 @@ from mcpscan.models import (
     Severity,
     ValueKind,
 )
+from mcpscan.redaction import scrub_text
 from mcpscan.report._common import (
     all_findings,
     approval_owner,
     approval_rows,
     command_basename,
     coverage_summary,
-    scrub_urls,
     sorted_findings,
 )
 from mcpscan.report.interface import Renderer
@@ -128,7 +128,7 @@ def _summary(result: ScanResult, rows: list[tuple[str, Finding]]) -> str:
         ("Score", f"{result.score}/100"),
         ("Fails on", f"unwaived findings of severity {e(result.fail_on.label)} or above"
          + (f", or a score below {result.min_score}" if result.min_score else "")),
-        ("Targets", ", ".join(_code(t) for t in result.targets) or "none (discovery)"),
+        ("Targets", ", ".join(_code(scrub_text(t)) for t in result.targets) or "none (discovery)"),
     ]
     severity_table = _table(
         ["Severity", "Open findings"],
@@ -180,9 +180,9 @@ def _labelled(label: str, value_html: str) -> str:
 
 
 def _finding_detail(f: Finding) -> str:
-    detail = e(scrub_urls(f.message))
+    detail = e(scrub_text(f.message))
     if f.evidence:
-        detail += _labelled("evidence", _code(scrub_urls(f.evidence)))
+        detail += _labelled("evidence", _code(scrub_text(f.evidence)))
     if f.component:
         detail += _labelled("component", f'<code class="purl">{e(f.component)}</code>')
     if f.remediation:
@@ -260,7 +260,7 @@ def _launch(launch: Launch) -> str:
             [
                 e(p.ecosystem),
                 _code(p.name),
-                _code(scrub_urls(p.requested)) if p.requested else _NONE,
+                _code(scrub_text(p.requested)) if p.requested else _NONE,
                 e(p.version_kind.value),
                 _yes(p.pinned),
                 e(p.role),
@@ -320,7 +320,7 @@ def _launch(launch: Launch) -> str:
     if secret_args:
         out.append(f"<h4>Secrets on the command line</h4>{secret_args}")
     if launch.notes:
-        notes = "".join(f"<li>{e(scrub_urls(n))}</li>" for n in launch.notes)
+        notes = "".join(f"<li>{e(scrub_text(n))}</li>" for n in launch.notes)
         out.append(f"<h4>Notes</h4><ul>{notes}</ul>")
     return "".join(out)
 
@@ -328,7 +328,7 @@ def _launch(launch: Launch) -> str:
 def _container(facts: ContainerFacts) -> str:
     return _facts(
         [
-            ("Image", _code(scrub_urls(facts.image))),
+            ("Image", _code(scrub_text(facts.image))),
             ("Privileged", _yes(facts.privileged)),
             ("Host network", _yes(facts.host_network)),
             ("Host PID", _yes(facts.host_pid)),
@@ -360,7 +360,7 @@ def _graph(graph: Graph) -> str:
     problems = _table(
         ["Package", "Requirement", "Reason", "Message"],
         [
-            [_code(f"{p.ecosystem}:{p.name}"), _code(p.spec), e(p.reason), e(scrub_urls(p.message))]
+            [_code(f"{p.ecosystem}:{p.name}"), _code(p.spec), e(p.reason), e(scrub_text(p.message))]
             for p in graph.problems
         ],
     )
@@ -423,7 +423,7 @@ def _connector(index: int, cr: ConnectorResult) -> str:
     if conn.server_name:
         facts.append(("Registry name", _code(conn.server_name)))
     if conn.repository:
-        facts.append(("Repository", _code(scrub_urls(conn.repository))))
+        facts.append(("Repository", _code(scrub_text(conn.repository))))
     if conn.options:
         facts.append(("Options", ", ".join(_code(f"{k}={v}") for k, v in conn.options)))
     parts = [
@@ -443,7 +443,7 @@ def _connector(index: int, cr: ConnectorResult) -> str:
     if findings:
         items = "".join(
             f"<li>{_sev(f.severity)} <strong>{e(f.rule_id)}</strong> {e(f.slug)}"
-            f"{' (waived)' if f.waived else ''}: {e(scrub_urls(f.message))}</li>"
+            f"{' (waived)' if f.waived else ''}: {e(scrub_text(f.message))}</li>"
             for f in findings
         )
         parts.append(f"<h4>Findings ({len(findings)})</h4><ul>{items}</ul>")
@@ -476,7 +476,7 @@ def _coverage(cr: ConnectorResult) -> str:
             e(c.family.label),
             f'<span class="coverage {e(c.state.value)}">{e(c.state.value)}</span>',
             e(c.cause.value if c.cause is not None else ""),
-            e(scrub_urls(c.reason)),
+            e(scrub_text(c.reason)),
         ]
         for c in cr.coverage.entries
     ]
@@ -519,7 +519,7 @@ def _provenance(result: ScanResult) -> str:
                     f'<code class="purl">{e(r.purl)}</code>',
                     e(r.kind),
                     f'<span class="sev {style[r.state.value]}">{e(r.state.value)}</span>',
-                    e(scrub_urls(r.reason + (f" ({who})" if who else ""))),
+                    e(scrub_text(r.reason + (f" ({who})" if who else ""))),
                 ]
             )
     table = _table(["Connector", "Package", "Check", "Status", "Evidence"], rows)
@@ -531,7 +531,7 @@ def _provenance(result: ScanResult) -> str:
 
 
 def _escaped(items: Iterable[str]) -> list[str]:
-    return [e(scrub_urls(i)) for i in items]
+    return [e(scrub_text(i)) for i in items]
 
 
 def _list_section(ident: str, title: str, items: list[str]) -> str:
@@ -554,7 +554,7 @@ class HtmlRenderer(Renderer):
         nav = ['<a href="#summary">Summary</a>', '<a href="#findings">Findings</a>',
                '<a href="#connectors">Connectors</a>', '<a href="#provenance">Provenance</a>']
         diagnostics = [
-            _code(_where(d.file, d.line or 0)) + " " + e(scrub_urls(d.message))
+            _code(_where(d.file, d.line or 0)) + " " + e(scrub_text(d.message))
             + (" <strong>(fatal)</strong>" if d.fatal else "")
             for d in result.diagnostics
         ]

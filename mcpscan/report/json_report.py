@@ -31,7 +31,8 @@ from mcpscan.models import (
     ValueKind,
 )
 from mcpscan.provenance.source_identity import canonical_url
-from mcpscan.report._common import command_basename, scrub_urls, sorted_findings
+from mcpscan.redaction import scrub_text
+from mcpscan.report._common import command_basename, sorted_findings
 from mcpscan.report.interface import Renderer
 
 SCHEMA_VERSION = 1
@@ -41,7 +42,7 @@ _SEVERITIES = sorted(Severity, reverse=True)
 
 
 def _optional_text(text: str | None) -> str | None:
-    return None if text is None else scrub_urls(text)
+    return None if text is None else scrub_text(text)
 
 
 def _package(ref: PackageRef) -> dict[str, Any]:
@@ -53,7 +54,7 @@ def _package(ref: PackageRef) -> dict[str, Any]:
         "pinned": ref.pinned,
         "purl": ref.purl,
         "role": ref.role,
-        "spec": scrub_urls(ref.spec),
+        "spec": scrub_text(ref.spec),
         "sha256": ref.sha256,
         "alias_of": ref.alias_of,
     }
@@ -108,7 +109,7 @@ def _container(facts: ContainerFacts | None) -> dict[str, Any] | None:
     if facts is None:
         return None
     return {
-        "image": scrub_urls(facts.image),
+        "image": scrub_text(facts.image),
         "privileged": facts.privileged,
         "host_network": facts.host_network,
         "host_pid": facts.host_pid,
@@ -124,8 +125,8 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "rule_id": finding.rule_id,
         "slug": finding.slug,
         "severity": finding.severity.label,
-        "message": scrub_urls(finding.message),
-        "evidence": scrub_urls(finding.evidence),
+        "message": scrub_text(finding.message),
+        "evidence": scrub_text(finding.evidence),
         "component": finding.component,
         "frameworks": [
             {"framework": fw.framework, "id": fw.id, "title": fw.title, "version": fw.version}
@@ -169,7 +170,7 @@ def _graph(graph: Graph | None) -> dict[str, Any] | None:
                 "name": p.name,
                 "spec": p.spec,
                 "reason": p.reason,
-                "message": scrub_urls(p.message),
+                "message": scrub_text(p.message),
                 "path": list(p.path),
             }
             for p in graph.problems
@@ -209,7 +210,7 @@ def _provenance(results: tuple[ProvenanceResult, ...] | None) -> list[dict[str, 
             "purl": r.purl,
             "kind": r.kind,
             "state": r.state.value,
-            "reason": scrub_urls(r.reason),
+            "reason": scrub_text(r.reason),
             "source_repository": r.source_repository,
             # The repository as SC04 and the lock compare it (None: names no repository).
             "source_identity": canonical_url(r.source_repository),
@@ -269,15 +270,15 @@ def _connector(cr: ConnectorResult) -> dict[str, Any]:
         "secret_args": [_secret_arg(a) for a in launch.secret_args],
         "options": [{"name": k, "value": v} for k, v in conn.options],
         "container": _container(launch.container),
-        "notes": [scrub_urls(n) for n in launch.notes],
+        "notes": [scrub_text(n) for n in launch.notes],
         "shell": launch.shell,
-        "downloads": [{"url": scrub_urls(d.url), "form": d.form} for d in launch.downloads],
+        "downloads": [{"url": scrub_text(d.url), "form": d.form} for d in launch.downloads],
         "local_code": [
-            {"kind": lc.kind, "path": scrub_urls(lc.path), "found_by": lc.found_by,
+            {"kind": lc.kind, "path": scrub_text(lc.path), "found_by": lc.found_by,
              "launcher": lc.launcher, "location": lc.location}
             for lc in launch.local
         ],
-        "opaque": [scrub_urls(o) for o in launch.opaque],
+        "opaque": [scrub_text(o) for o in launch.opaque],
         "score": cr.score,
         "verdict": cr.verdict,
         "findings": [_finding(f) for f in sorted_findings(cr.findings)],
@@ -306,7 +307,7 @@ def _approval(cr: ConnectorResult) -> dict[str, Any]:
                 "self_approval": s.self_approval,
                 "signature": s.state.value,
                 "key": s.key,
-                "problem": scrub_urls(s.problem),
+                "problem": scrub_text(s.problem),
             }
             for s in facts.approvals
         ],
@@ -322,7 +323,7 @@ def _coverage(ledger: CoverageLedger | None) -> list[dict[str, Any]] | None:
             "title": c.family.label,
             "state": c.state.value,
             "cause": c.cause.value if c.cause is not None else None,
-            "reason": scrub_urls(c.reason),
+            "reason": scrub_text(c.reason),
         }
         for c in ledger.entries
     ]
@@ -332,7 +333,7 @@ def _diagnostic(diag: Diagnostic) -> dict[str, Any]:
     return {
         "file": diag.file,
         "line": diag.line,
-        "message": scrub_urls(diag.message),
+        "message": scrub_text(diag.message),
         "fatal": diag.fatal,
     }
 
@@ -359,7 +360,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "mcpscan", "version": __version__},
-        "targets": list(result.targets),
+        "targets": [scrub_text(t) for t in result.targets],
         "verdict": result.verdict,
         "score": result.score,
         "fail_on": result.fail_on.label,

@@ -12,13 +12,13 @@ from collections.abc import Iterable
 
 from mcpscan import __version__
 from mcpscan.models import ConnectorResult, Finding, ScanResult
+from mcpscan.redaction import scrub_text
 from mcpscan.report._common import (
     all_findings,
     approval_owner,
     approval_rows,
     coverage_gaps,
     coverage_summary,
-    scrub_urls,
 )
 from mcpscan.report.interface import Renderer
 
@@ -105,9 +105,9 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:
 
 def _finding_rows(rows: list[tuple[str, Finding]]) -> list[str]:
     def detail(f: Finding) -> str:
-        out = text(scrub_urls(f.message))
+        out = text(scrub_text(f.message))
         if f.evidence:
-            out += f"<br>evidence: {code(scrub_urls(f.evidence))}"
+            out += f"<br>evidence: {code(scrub_text(f.evidence))}"
         if f.waived:
             out += f"<br>waived: {text(f.waived_by or '')}"
         return out
@@ -239,7 +239,7 @@ class MarkdownRenderer(Renderer):
                 [
                     code(f"{d.file}:{d.line}" if d.line else d.file)
                     + " "
-                    + text(scrub_urls(d.message))
+                    + text(scrub_text(d.message))
                     + (" (fatal)" if d.fatal else "")
                     for d in result.diagnostics
                 ],

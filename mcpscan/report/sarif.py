@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 from mcpscan import __version__
 from mcpscan.models import ConnectorResult, Finding, GapCause, Rule, ScanResult, Severity
-from mcpscan.report._common import all_findings, scrub_urls
+from mcpscan.redaction import scrub_text
+from mcpscan.report._common import all_findings
 from mcpscan.report.interface import Renderer
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def _rule_from_finding(finding: Finding) -> Rule:
         title=finding.slug.replace("-", " "),
         severity=finding.severity,
         check=finding.slug.replace("-", "_"),
-        rationale=scrub_urls(finding.message),
+        rationale=scrub_text(finding.message),
         remediation=finding.remediation or "See the rule documentation.",
         frameworks=finding.frameworks,
     )
@@ -217,10 +218,10 @@ class SarifRenderer(Renderer):
             "ruleId": f.rule_id,
             "ruleIndex": rule_index,
             "level": _LEVEL[f.severity],
-            "message": {"text": scrub_urls(f.message)},
+            "message": {"text": scrub_text(f.message)},
         }
         location: dict[str, Any] = {}
-        anchor = scrub_urls(f.location.file)
+        anchor = scrub_text(f.location.file)
         if f.location.line > 0:
             uri, inside = locator.uri(f.location.file)
             anchor = uri
@@ -231,11 +232,11 @@ class SarifRenderer(Renderer):
         # A package spec target or a scan-level finding has no line to point at; name it.
         logical: dict[str, Any] = {"name": connector, "kind": "module"}
         if f.location.line <= 0:
-            logical["fullyQualifiedName"] = scrub_urls(f.location.file)
+            logical["fullyQualifiedName"] = scrub_text(f.location.file)
         location["logicalLocations"] = [logical]
         out["locations"] = [location]
         out["partialFingerprints"] = {
-            FINGERPRINT_KEY: _fingerprint(f.rule_id, anchor, connector, scrub_urls(f.evidence))
+            FINGERPRINT_KEY: _fingerprint(f.rule_id, anchor, connector, scrub_text(f.evidence))
         }
         properties: dict[str, Any] = {
             "severity": f.severity.label,
@@ -243,7 +244,7 @@ class SarifRenderer(Renderer):
             "frameworks": [f"{fw.framework}:{fw.id}" for fw in f.frameworks],
         }
         if f.evidence:
-            properties["evidence"] = scrub_urls(f.evidence)
+            properties["evidence"] = scrub_text(f.evidence)
         if f.component:
             properties["component"] = f.component
         if f.remediation:
@@ -260,7 +261,7 @@ class SarifRenderer(Renderer):
         for d in result.diagnostics:
             note: dict[str, Any] = {
                 "level": "error" if d.fatal else "warning",
-                "message": {"text": scrub_urls(d.message)},
+                "message": {"text": scrub_text(d.message)},
             }
             if d.file:
                 uri, inside = locator.uri(d.file)
@@ -276,7 +277,7 @@ class SarifRenderer(Renderer):
         notifications += [
             {
                 "level": "note" if gap.cause is GapCause.DISABLED else "warning",
-                "message": {"text": scrub_urls(
+                "message": {"text": scrub_text(
                     f"coverage gap: {cr.connector.name}: {gap.family.label} not run "
                     f"({gap.cause.value if gap.cause else ''}): {gap.reason}"
                 )},
@@ -312,7 +313,7 @@ def _coverage(cr: ConnectorResult) -> dict[str, Any]:
             c.family.value: {
                 "state": c.state.value,
                 **({"cause": c.cause.value} if c.cause is not None else {}),
-                "reason": scrub_urls(c.reason),
+                "reason": scrub_text(c.reason),
             }
             for c in (ledger.entries if ledger is not None else ())
         },

@@ -24,7 +24,8 @@ from mcpscan.models import (
     ScanResult,
     Severity,
 )
-from mcpscan.report._common import all_findings, coverage_gaps, scrub_urls
+from mcpscan.redaction import scrub_text
+from mcpscan.report._common import all_findings, coverage_gaps
 from mcpscan.report.interface import Renderer
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def _package_line(ref: PackageRef) -> Text:
         # PEP 440 specifiers read naturally glued to the name ("fetch==1.0", "x>=2").
         sep = "" if ref.requested[0] in "=<>!~" else "@"
         label += f"{sep}{_short_digest(ref.requested)}"
-    line = Text.assemble(_text(scrub_urls(label)))
+    line = Text.assemble(_text(scrub_text(label)))
     if ref.pinned:
         line.append_text(_text(" pinned", "green"))
     else:
@@ -120,7 +121,7 @@ def _remote_line(remote: Remote) -> Text:
 
 def _container_line(facts: ContainerFacts, packages: tuple[PackageRef, ...]) -> Text:
     # The image is normally also a package line; say it once.
-    details = [] if any(p.spec == facts.image for p in packages) else [scrub_urls(facts.image)]
+    details = [] if any(p.spec == facts.image for p in packages) else [scrub_text(facts.image)]
     details += [
         flag
         for flag, on in (
@@ -145,7 +146,7 @@ def _launch_cell(launch: Launch) -> Text:
     parts += [_remote_line(r) for r in launch.remotes]
     if launch.container:
         parts.append(_container_line(launch.container, launch.packages))
-    parts += [_text(f"note: {scrub_urls(n)}", "dim italic") for n in launch.notes]
+    parts += [_text(f"note: {scrub_text(n)}", "dim italic") for n in launch.notes]
     return _lines(*parts)
 
 
@@ -217,9 +218,9 @@ def _findings_table(result: ScanResult) -> RenderableType:
     for connector, f in all_findings(result):
         dim = " dim" if f.waived else ""
         severity = _text(f.severity.label, _SEVERITY_STYLE[f.severity] + dim)
-        detail = [_text(scrub_urls(f.message), dim.strip())]
+        detail = [_text(scrub_text(f.message), dim.strip())]
         if f.evidence:
-            detail.append(_text(f"evidence: {scrub_urls(f.evidence)}", "dim"))
+            detail.append(_text(f"evidence: {scrub_text(f.evidence)}", "dim"))
         if f.component:
             detail.append(_text(f"component: {f.component}", "dim"))
         if f.waived:
@@ -246,7 +247,7 @@ def _headline(result: ScanResult) -> Text:
         )
     ]
     if result.targets:
-        lines.append(_text("targets: " + ", ".join(result.targets), "dim"))
+        lines.append(_text("targets: " + scrub_text(", ".join(result.targets)), "dim"))
     if result.incomplete:
         lines.append(
             _text("INCOMPLETE: a source failed, so this result cannot be trusted as a pass",
@@ -313,7 +314,7 @@ class TableRenderer(Renderer):
             console.print(_text("  none", "green"))
 
         diagnostics = [
-            scrub_urls(str(d)) + (" (fatal)" if d.fatal else "") for d in result.diagnostics
+            scrub_text(str(d)) + (" (fatal)" if d.fatal else "") for d in result.diagnostics
         ]
         _section(console, "Diagnostics", diagnostics, "yellow")
         gaps = [f"{name}: {line}" for name, line in coverage_gaps(result)]

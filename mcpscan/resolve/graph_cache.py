@@ -58,6 +58,17 @@ class GraphCache:
         self.store.save(self.key, _encode(graph))
 
 
+def cached(cache: GraphCache | None, resolve: Callable[[], Graph]) -> Graph:
+    """The graph ``cache`` holds while it is fresh; else ``resolve()``, kept for the next
+    scan (``cache`` None: --no-cache)."""
+    found = cache.load() if cache is not None else None
+    if found is None:
+        found = resolve()
+        if cache is not None:
+            cache.save(found)
+    return found
+
+
 @cache
 def _model_shape() -> str:
     """Every field name and type reachable from Graph: a changed model is a new shape."""

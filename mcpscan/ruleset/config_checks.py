@@ -25,7 +25,7 @@ from mcpscan.models import (
     ValueKind,
     VersionKind,
 )
-from mcpscan.redaction import classify, credential_of, marker
+from mcpscan.redaction import classify, credential_of, marker, scrub_text
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
 from mcpscan.ruleset.registry import check, fleet_check
@@ -55,13 +55,12 @@ _WHY_UNPINNED = {
     VersionKind.TAG: "a tag can be moved to a different release at any time",
     VersionKind.URL: "a URL or git reference without a commit can change under the same name",
 }
-_USERINFO_RE = re.compile(r"(?<=//)[^/@\s]+@")
 
 
 def _spec_text(ref: PackageRef) -> str:
     text = ref.spec or (f"{ref.name}@{ref.requested}" if ref.requested else ref.name)
     # A git or tarball URL may embed a token as user-info; that part is never shown.
-    return _USERINFO_RE.sub("", text)
+    return scrub_text(text)
 
 
 @check("unpinned_launch")

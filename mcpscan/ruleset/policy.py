@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from mcpscan._internal import toml_lines
+from mcpscan.fileio import FileReadError, read_bounded
 from mcpscan.models import Finding, Severity
 from mcpscan.ruleset.interface import PolicyFileError
 
@@ -184,8 +186,11 @@ class Policy:
 
 
 def find_policy(cwd: Path) -> Path | None:
+    """``mcpscan.toml`` in ``cwd`` if anything by that name is there: one that exists but
+    cannot be read (a FIFO, a dangling link, a directory) is then an error, not silently
+    no policy."""
     candidate = cwd / POLICY_FILE_NAME
-    return candidate if candidate.is_file() else None
+    return candidate if os.path.lexists(candidate) else None
 
 
 def load_policy(path: Path, *, rule_ids: Collection[str]) -> Policy:
@@ -196,10 +201,12 @@ def load_policy(path: Path, *, rule_ids: Collection[str]) -> Policy:
     """
     where = str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise PolicyFileError("policy file not found", file=where) from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bounded(path).decode("utf-8")
+    except FileReadError as exc:
+        if exc.reason == "does not exist":
+            raise PolicyFileError("policy file not found", file=where) from None
+        raise PolicyFileError(f"cannot read policy file: it {exc.reason}", file=where) from None
+    except UnicodeDecodeError as exc:
         raise PolicyFileError(
             f"cannot read policy file: {exc.__class__.__name__}", file=where
         ) from None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mcpscan._internal import jsonc
 from mcpscan._internal.nodes import Node
+from mcpscan.fileio import FileReadError, file_problem, read_bounded
 from mcpscan.models import Connector, Diagnostic
 from mcpscan.sources import detect, specs
 from mcpscan.sources.formats import FORMAT_OF_CLIENT, FORMATS, GENERIC_CLIENT
@@ -19,10 +21,12 @@ from mcpscan.sources.interface import (
     ParseResult,
     SourceError,
 )
+from mcpscan.sources.walk import project_dirs
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
-# Project-scope files looked for in a directory target (no recursive walk). The flag marks
+# Project-scope files looked for in a directory target (and, with --recursive, in each
+# nested project directory, see mcpscan.sources.walk). The flag marks
 # files shared with other settings: without an MCP section they are skipped silently.
 PROJECT_FILES: tuple[tuple[str, bool], ...] = (
     (".mcp.json", False),
@@ -60,16 +64,9 @@ _SHARED_NAMES = frozenset(
 def read_text(path: Path, display: str) -> str:
     """The text of a config file, refusing huge files and non-text encodings."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as err:
-        raise SourceError(
-            f"cannot read file ({err.strerror or type(err).__name__})", file=display
-        ) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise SourceError(
-            f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not read", file=display
-        )
+        data = read_bounded(path, limit=MAX_FILE_BYTES)
+    except FileReadError as err:
+        raise SourceError(f"this file {err.reason}", file=display) from None
     # Editors on Windows may write UTF-16 (with a BOM); everything else must be UTF-8.
     encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
@@ -147,7 +144,9 @@ def project_files(directory: Path) -> list[tuple[Path, bool]]:
     found: list[tuple[Path, bool]] = []
     for relative, shared in PROJECT_FILES:
         candidate = directory / relative
-        if candidate.is_file():
+        # Anything by a config's name is read, so that a FIFO, a device or a dangling link
+        # where a config belongs is reported, not skipped as if it were absent.
+        if os.path.lexists(candidate) and not candidate.is_dir():
             found.append((candidate, shared))
     blocks = directory / CONTINUE_BLOCKS
     if blocks.is_dir():
@@ -158,7 +157,7 @@ def project_files(directory: Path) -> list[tuple[Path, bool]]:
         found.extend(
             (entry, False)
             for entry in entries
-            if entry.suffix.lower() in _BLOCK_SUFFIXES and entry.is_file()
+            if entry.suffix.lower() in _BLOCK_SUFFIXES and not entry.is_dir()
         )
     return found
 
@@ -193,8 +192,10 @@ class _Loader:
         if key in self.seen:
             return
         self.seen.add(key)
-        if not absolute.is_file():  # a FIFO or device would block or never end
-            self.diagnostics.append(Diagnostic(shown, None, "not a regular file", fatal=True))
+        problem = file_problem(absolute)  # a FIFO would block the scan, a device never end
+        if problem is not None:
+            self.diagnostics.append(
+                Diagnostic(shown, None, f"this file {problem}; not read", fatal=True))
             self.files_failed.append(shown)
             return
         if shared and not has_mcp_section(absolute, client):
@@ -224,7 +225,7 @@ def file_identity(path: Path) -> Path:
     """One key per file however it is named (symlinks, relative paths)."""
     try:
         return path.resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
         return path.absolute()
 
 
@@ -234,9 +235,9 @@ def _new_loader(cwd: Path) -> _Loader:
     )
 
 
-def load_targets(targets: Sequence[str], *, cwd: Path) -> LoadResult:
-    """Read every target: a config file, a directory (its project-scope configs) or a
-    package spec.
+def load_targets(targets: Sequence[str], *, cwd: Path, recursive: bool = False) -> LoadResult:
+    """Read every target: a config file, a directory (its project-scope configs; with
+    ``recursive``, those of the projects nested below it too) or a package spec.
 
     A file that cannot be read becomes a fatal diagnostic and the other targets are still
     read. Raises :class:`SourceError` only for a target that is neither an existing path nor
@@ -247,7 +248,7 @@ def load_targets(targets: Sequence[str], *, cwd: Path) -> LoadResult:
     for target in targets:
         path = Path(target).expanduser()
         absolute = path if path.is_absolute() else cwd / path
-        if absolute.exists():
+        if os.path.lexists(absolute):  # a dangling link is reported when read, not unknown
             plan.append((target, path))
         elif specs.looks_like_spec(target):
             plan.append((target, specs.parse_spec(target)))
@@ -263,9 +264,16 @@ def load_targets(targets: Sequence[str], *, cwd: Path) -> LoadResult:
             continue
         absolute = item if item.is_absolute() else cwd / item
         if absolute.is_dir():
-            for found, shared in project_files(absolute):
-                shown = loader.display(found, str(Path(target) / found.relative_to(absolute)))
-                loader.read(found, shown=shown, shared=shared, scope="project")
+            directories, stopped = (project_dirs(absolute) if recursive else ([absolute], None))
+            if stopped is not None:
+                # Part of the tree was not looked at: the verdict cannot cover it.
+                loader.diagnostics.append(Diagnostic(target, None, f"--recursive: {stopped}"))
+                loader.files_failed.append(target)
+            for directory in directories:
+                for found, shared in project_files(directory):
+                    shown = loader.display(found,
+                                           str(Path(target) / found.relative_to(absolute)))
+                    loader.read(found, shown=shown, shared=shared, scope="project")
         else:
             loader.read(absolute, shown=loader.display(item, target))
     return loader.result()

@@ -64,13 +64,18 @@ def test_internal_error_in_discover(
     assert CANARY not in captured.err + captured.out
 
 
-def test_debug_lets_the_exception_through(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+def test_debug_shows_the_traceback_through_the_redaction_boundary(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr("mcpscan.scan.Scanner.scan", _boom)
     monkeypatch.setenv("MCPSCAN_DEBUG", "1")
-    with pytest.raises(_Boom):
+    with pytest.raises(SystemExit) as exit_info:
         main(["scan", str(SAFE)])
+    assert exit_info.value.code == 3
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert "_Boom" in err
+    assert CANARY not in err
 
 
 def test_internal_error_in_a_real_process(workspace: Workspace) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from mcpscan.lock.diff import _diff_package
+from mcpscan.lock.model import Change, LockedPackage
 from mcpscan.models import (
     Connector,
     Decision,
@@ -135,3 +137,29 @@ def test_sc14_owner_comes_from_the_repository_identity() -> None:
     assert _repo_owner("https://github.com/acme/server/../../evil/x") == "evil"
     assert _repo_owner("https://evilgithub.com/acme/server") is None
     assert _repo_owner("https://evil.example/github.com/acme/server") is None
+
+
+# -- the approval lock uses it -------------------------------------------------------------------
+
+
+def _locked(repository: str | None) -> LockedPackage:
+    return LockedPackage(purl="pkg:npm/%40playwright/cli@0.1.1", ecosystem="npm",
+                         name="@playwright/cli", version="0.1.1",
+                         provenance_repository=repository,
+                         provenance_workflow=".github/workflows/publish.yml")
+
+
+@pytest.mark.parametrize("approved", ["git+https://github.com/Microsoft/playwright-cli.git",
+                                      "https://www.github.com/microsoft/playwright-cli/"])
+def test_lock_reads_an_older_spelling_of_the_same_repository_as_no_drift(
+        approved: str) -> None:
+    changes: list[Change] = []
+    _diff_package(_locked(approved), _locked(ATTESTED), changes, [], True)
+    assert changes == []
+
+
+@pytest.mark.parametrize("approved", OTHER[:3])
+def test_lock_reads_a_dot_segment_spelling_as_another_repository(approved: str) -> None:
+    changes: list[Change] = []
+    _diff_package(_locked(approved), _locked(ATTESTED), changes, [], True)
+    assert [c.kind for c in changes] == ["provenance"]

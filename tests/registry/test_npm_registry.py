@@ -15,13 +15,13 @@ import pytest
 from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
 from mcpscan.models import Digest
 from mcpscan.net.http import HttpClient, HttpConfig
+from mcpscan.redaction import display_url
 from mcpscan.registry.interface import PackageNotFound
 from mcpscan.registry.npm import (
     ABBREVIATED_MEDIA_TYPE,
     InvalidPackageName,
     NpmRegistry,
     digests_from_dist,
-    display_url,
     parse_packument,
 )
 from tests.support.registry_server import RegistryServer, Route

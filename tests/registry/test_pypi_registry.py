@@ -11,15 +11,14 @@ import pytest
 
 from mcpscan.errors import NetworkError, OfflineCacheMiss, RegistryError
 from mcpscan.net.http import HttpClient, HttpConfig
+from mcpscan.redaction import display_url, scrub_text
 from mcpscan.registry.interface import PackageNotFound
 from mcpscan.registry.pypi import (
     DistFile,
     MetadataUnavailable,
     PypiRegistry,
     derive_json_url,
-    display_url,
     parse_metadata,
-    redact_urls,
 )
 from mcpscan.registry.wheel import IntegrityError
 from tests.fixtures.pypi.server import (
@@ -69,7 +68,11 @@ def test_display_url_drops_credentials() -> None:
     assert display_url("https://user:s3cret@mirror.example/simple") == "https://mirror.example/simple"
     assert display_url("https://pypi.org/simple") == "https://pypi.org/simple"
     text = "https://tok3n@mirror.example/files/x.whl answered 404; see http://a:b@c/d"
-    assert redact_urls(text) == "https://mirror.example/files/x.whl answered 404; see http://c/d"
+    assert scrub_text(text) == "https://mirror.example/files/x.whl answered 404; see http://c/d"
+    # A token in the query of an index URL is not kept either (it used to be).
+    assert display_url("https://mirror.example/simple/?token=s3cret") == (
+        "https://mirror.example/simple/?token=REDACTED"
+    )
 
 
 def test_empty_json_url_disables_the_json_api(registry_server: RegistryServer) -> None:

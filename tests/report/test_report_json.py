@@ -118,7 +118,7 @@ def test_failing_connector_details(failing: ScanResult) -> None:
     assert (remote["has_userinfo"], remote["secret_query_keys"]) == (True, ["token"])
     assert (linear["headers"][0]["origin"], linear["headers"][0]["secret"]) == ("header", True)
     assert github["env"][0]["secret"] is False
-    assert linear["packages"][1]["spec"] == "https://***@example.com/helper.tgz?sig=***"
+    assert linear["packages"][1]["spec"] == "https://example.com/helper.tgz?sig=REDACTED"
     assert linear["container"] is None
 
 

@@ -275,7 +275,7 @@ def test_resolved_packages_are_deduplicated_library_components() -> None:
     refs = {(e["type"], e["url"]) for e in server["externalReferences"]}
     assert ("distribution", SERVER.facts.artifact_url) in refs
     vcs = next(url for kind, url in refs if kind == "vcs")
-    assert vcs.startswith("git+https://***@github.com/acme/mcp-server")
+    assert vcs.startswith("git+https://github.com/acme/mcp-server")  # no user-info
     p = props(server)
     assert p["mcpscan:provenance"] == ["not-checked"]
     assert p["mcpscan:decided-by"] == ["range"]

@@ -213,3 +213,21 @@ def test_example_policy_has_one_active_and_one_expired_waiver() -> None:
     assert [w.expired(today) for w in p.waivers] == [False, True]
     assert all(w.reason and w.approver and w.owner for w in p.waivers)
     assert p.override_for("SP03") is not None
+
+
+def test_npm_keys_name_a_registrys_own_keys(tmp_path: Path) -> None:
+    text = '[npm]\nkeys = { "https://npm.corp.example" = "keys/corp.json" }\n'
+    policy = load_policy(write(tmp_path, text), rule_ids=CATALOGUE.ids)
+    # Relative to the policy file, not to the working directory.
+    assert policy.npm_keys == (("https://npm.corp.example", tmp_path / "keys" / "corp.json"),)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[npm]\nkeys = { "npm.corp.example" = "k.json" }\n', "is not an http(s) registry URL"),
+    ('[npm]\nkeys = ["k.json"]\n', "[npm] keys must be a table"),
+    ('[npm]\nkey = {}\n', "unknown key 'key' in [npm]"),
+])
+def test_npm_keys_errors_name_the_line(tmp_path: Path, text: str, message: str) -> None:
+    err = error_for(tmp_path, text)
+    assert message in err.message
+    assert err.line == 2

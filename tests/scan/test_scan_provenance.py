@@ -195,3 +195,54 @@ def test_no_provenance_flag_checks_nothing(server: RegistryServer, env: Env) -> 
     [conn] = run.json()["connectors"]
     assert conn["provenance"] is None
     assert server.count("/-/npm/v1/attestations/@playwright%2Fcli@0.1.1") == 0
+
+
+def _company_registry(server: RegistryServer, tmp: Path) -> Path:
+    """A registry that signs with a key of its own (not npm's): its keys file, as a user
+    would save it, is returned; the registry's keys endpoint serves the same key."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    doc = packument("corp-server", {"1.0.0": {}})
+    manifest = doc["versions"]["1.0.0"]
+    integrity = manifest["dist"]["integrity"]
+    keyid = "SHA256:corp-registry-key-2026"
+    manifest["dist"]["signatures"] = [{"keyid": keyid, "sig": base64.b64encode(key.sign(
+        f"corp-server@1.0.0:{integrity}".encode(), ec.ECDSA(hashes.SHA256()))).decode()}]
+    publish(server, doc)
+    server.add("/corp-server/1.0.0", json.dumps(manifest))
+    spki = key.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    keys = json.dumps({"keys": [{"keyid": keyid, "key": base64.b64encode(spki).decode(),
+                                 "expires": None}]})
+    server.add("/-/npm/v1/keys", keys)
+    path = tmp / "corp-keys.json"
+    path.write_text(keys)
+    return path
+
+
+def test_a_registrys_own_keys_are_trusted_only_when_named(server: RegistryServer,
+                                                          env: Env) -> None:
+    keys = _company_registry(server, env.tmp)
+    # Unnamed: the registry's keys endpoint is not an anchor, the signature is not verified.
+    code, report = _scan(server, env, "corp-server@1.0.0")
+    signature = _by_kind(report)["npm-registry-signature"]
+    assert signature["state"] == "invalid", signature["reason"]
+    assert "not among the trusted npm keys" in signature["reason"]
+    assert code == 1
+    # Named with --npm-keys: verified, and the report says whose keys they were.
+    code, report = _scan(server, env, "corp-server@1.0.0", "--npm-keys",
+                         f"{server.url}={keys}")
+    signature = _by_kind(report)["npm-registry-signature"]
+    assert signature["state"] == "verified", signature["reason"]
+    anchors = {a["name"]: a for a in report["trust_anchors"]}
+    assert anchors["npm-registry-keys"]["source"] == "user"
+    assert str(keys) in anchors["npm-registry-keys"]["description"]
+
+
+def test_npm_keys_option_needs_registry_and_file(server: RegistryServer, env: Env) -> None:
+    config = write_config(env.cwd / ".mcp.json", {"pkg": npx("corp-server@1.0.0")})
+    run = run_scan(server, config, "--provenance", "--npm-keys", "keys.json")
+    assert run.code == 2
+    assert "expected REGISTRY_URL=FILE" in run.stderr

@@ -60,7 +60,7 @@ def test_oversized_file_is_refused(tmp_path: Path) -> None:
     assert result.files_failed == ("mcp.json",)
     (diag,) = result.diagnostics
     assert diag.fatal
-    assert diag.message == "file is larger than 8 MiB; not read"
+    assert diag.message == "this file is larger than 8 MiB; not read"
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
     path.chmod(0)
     result = load_targets([".mcp.json"], cwd=tmp_path)
     assert result.files_failed == (".mcp.json",)
-    assert "cannot read file" in result.diagnostics[0].message
+    assert "cannot be read (permission denied)" in result.diagnostics[0].message
 
 
 def test_not_a_regular_file(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_not_a_regular_file(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     result = load_targets(["pipe.json"], cwd=tmp_path)
     assert result.files_failed == ("pipe.json",)
-    assert result.diagnostics[0].message == "not a regular file"
+    assert result.diagnostics[0].message == "this file is a FIFO (named pipe); not read"
 
 
 def test_specs_and_files_mix_in_target_order() -> None:

@@ -5,7 +5,7 @@ facts read from them (:mod:`.facts`)."""
 from mcpscan.registry.pypi.client import PypiRegistry
 from mcpscan.registry.pypi.metadata import CoreMetadata, MetadataUnavailable, parse_metadata
 from mcpscan.registry.pypi.simple import SIMPLE_ACCEPT, SIMPLE_JSON, DistFile, ProjectIndex
-from mcpscan.registry.pypi.urls import derive_json_url, display_url, redact_urls
+from mcpscan.registry.pypi.urls import derive_json_url
 
 __all__ = [
     "SIMPLE_ACCEPT",
@@ -16,7 +16,5 @@ __all__ = [
     "ProjectIndex",
     "PypiRegistry",
     "derive_json_url",
-    "display_url",
     "parse_metadata",
-    "redact_urls",
 ]

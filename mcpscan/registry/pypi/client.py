@@ -31,6 +31,7 @@ from mcpscan.errors import RegistryError
 from mcpscan.models import PackageFacts
 from mcpscan.net.http import HttpResponse, NotFoundError
 from mcpscan.net.store import PYPI_ARTIFACTS, PYPI_DOCUMENTS
+from mcpscan.redaction import display_url
 from mcpscan.registry.interface import PackageNotFound, RegistryClient
 from mcpscan.registry.pypi.documents import reduce_document, restore_document
 from mcpscan.registry.pypi.facts import package_facts
@@ -50,7 +51,7 @@ from mcpscan.registry.pypi.simple import (
     parse_simple_json,
     restore_index,
 )
-from mcpscan.registry.pypi.urls import derive_json_url, display_url
+from mcpscan.registry.pypi.urls import derive_json_url
 from mcpscan.registry.wheel import (
     ArchiveError,
     WheelContents,

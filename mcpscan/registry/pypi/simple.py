@@ -14,9 +14,9 @@ from urllib.parse import urldefrag, urljoin
 
 from mcpscan.errors import RegistryError
 from mcpscan.net.http import loads_json
+from mcpscan.redaction import display_url
 from mcpscan.registry.interface import PackageNotFound
 from mcpscan.registry.pypi._values import int_or_none, text_or_none
-from mcpscan.registry.pypi.urls import display_url
 
 if TYPE_CHECKING:  # pragma: no cover
     from packaging.tags import Tag

@@ -79,7 +79,7 @@ def find_lockfiles(directory: Path) -> tuple[Path, ...]:
         return ()
     return tuple(
         sorted(
-            (child for child in children if _is_lockfile_name(child.name) and child.is_file()),
+            (child for child in children if _is_lockfile_name(child.name) and not child.is_dir()),
             key=lambda child: child.name,
         )
     )

@@ -10,12 +10,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
 from mcpscan.errors import InputError
+from mcpscan.fileio import FileReadError, read_bounded
 from mcpscan.models import Digest
+from mcpscan.redaction import split_userinfo
 
 # Real lockfiles of large monorepos stay well below this; anything bigger is hostile or not a
 # lockfile, and reading it whole would defeat the memory budget (DESIGN §10).
@@ -136,9 +138,12 @@ def read_text(path: Path) -> str:
                 f"lockfile is {size} bytes, more than the {MAX_LOCKFILE_BYTES} read",
                 file=str(path),
             )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LockfileError(f"cannot read lockfile ({exc.strerror})", file=str(path)) from None
+    except OSError:
+        pass  # a dangling link or loop: read_bounded names it
+    try:
+        data = read_bounded(path, limit=MAX_LOCKFILE_BYTES)
+    except FileReadError as exc:
+        raise LockfileError(f"cannot read lockfile: it {exc.reason}", file=str(path)) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -252,16 +257,16 @@ def artifact_url(url: str | None) -> str | None:
     tokens of a private registry)."""
     if not url:
         return None
+    clean = split_userinfo(url)[0].partition("#")[0].partition("?")[0]
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(clean)
         host = parts.hostname
-        port = parts.port
+        parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not host:
         return None
-    netloc = host if port is None else f"{host}:{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return clean
 
 
 def npm_source(resolved: str | None) -> str:

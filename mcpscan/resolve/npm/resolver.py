@@ -36,7 +36,7 @@ from collections.abc import Sequence
 
 from mcpscan.models import Graph, PackageRef
 from mcpscan.registry.npm import NpmRegistry
-from mcpscan.resolve.graph_cache import GraphCache
+from mcpscan.resolve.graph_cache import GraphCache, cached
 from mcpscan.resolve.interface import Resolver
 from mcpscan.resolve.npm.build import Build
 from mcpscan.resolve.npm.graph import GraphBuilder
@@ -102,13 +102,7 @@ class NpmResolver(Resolver):
             "target": [self.os, self.arch, self.libc, self.node_version],
             "roots": [[r.ecosystem, r.name, r.requested, r.spec, r.alias_of] for r in roots],
         })
-        cached = store.load() if store is not None else None
-        if cached is not None:
-            return cached
-        graph = self._resolve(roots)
-        if store is not None:
-            store.save(graph)
-        return graph
+        return cached(store, lambda: self._resolve(roots))
 
     def _resolve(self, roots: Sequence[PackageRef]) -> Graph:
         requests = [root_request(ref) for ref in roots if ref.ecosystem == "npm"]

@@ -18,7 +18,8 @@ from mcpscan.models import (
     ResolutionProblem,
     ResolvedPackage,
 )
-from mcpscan.registry.pypi import CoreMetadata, display_url, redact_urls
+from mcpscan.redaction import display_url, scrub_text
+from mcpscan.registry.pypi import CoreMetadata
 from mcpscan.registry.wheel import IntegrityError
 from mcpscan.resolve.pypi.candidates import Cand, Candidate, PythonReq, Req, Requirement
 from mcpscan.resolve.pypi.provider import is_pinned
@@ -143,7 +144,7 @@ class GraphBuilder:
             except IntegrityError as exc:
                 self.problems.append(ResolutionProblem(
                     ecosystem="pypi", name=cand.name, spec=f"=={cand.version}",
-                    reason="integrity-mismatch", message=redact_urls(exc.message),
+                    reason="integrity-mismatch", message=scrub_text(exc.message),
                     path=self._path(_purl(cand))[:-1],
                 ))
             except RegistryError:

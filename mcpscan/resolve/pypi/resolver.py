@@ -37,7 +37,7 @@ from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 from mcpscan.models import Graph, PackageRef, ResolutionProblem
 from mcpscan.registry.pypi import PypiRegistry
 from mcpscan.resolve.environment import TargetEnvironment
-from mcpscan.resolve.graph_cache import GraphCache
+from mcpscan.resolve.graph_cache import GraphCache, cached
 from mcpscan.resolve.interface import Resolver as ResolverABC
 from mcpscan.resolve.interface import ResolverError
 from mcpscan.resolve.pypi.candidates import (
@@ -68,14 +68,7 @@ class PypiResolver(ResolverABC):
         self.env = env or TargetEnvironment.current()
 
     def resolve(self, roots: Sequence[PackageRef]) -> Graph:
-        store = self._graph_cache(roots)
-        cached = store.load() if store is not None else None
-        if cached is not None:
-            return cached
-        graph = self._resolve_roots(roots)
-        if store is not None:
-            store.save(graph)
-        return graph
+        return cached(self._graph_cache(roots), lambda: self._resolve_roots(roots))
 
     def _graph_cache(self, roots: Sequence[PackageRef]) -> GraphCache | None:
         env = self.env

@@ -10,14 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from mcpscan.errors import RegistryError
+from mcpscan.redaction import display_url, scrub_text
 from mcpscan.registry.interface import PackageNotFound
 from mcpscan.registry.pypi import (
     CoreMetadata,
     DistFile,
     ProjectIndex,
     PypiRegistry,
-    display_url,
-    redact_urls,
 )
 from mcpscan.registry.wheel import IntegrityError
 from mcpscan.resolve.environment import TargetEnvironment
@@ -132,12 +131,12 @@ class Session:
             meta = self.registry.metadata(cand.file)
         except IntegrityError as exc:
             issues.append(Issue(cand.name, spec, "integrity-mismatch",
-                                 redact_urls(exc.message), False))
+                                 scrub_text(exc.message), False))
             return None
         except RegistryError as exc:
             # No static metadata, an unreadable archive, or a file the index lists but the
             # server does not have.
-            issues.append(Issue(cand.name, spec, "no-metadata", redact_urls(exc.message),
+            issues.append(Issue(cand.name, spec, "no-metadata", scrub_text(exc.message),
                                  False))
             return None
         try:
