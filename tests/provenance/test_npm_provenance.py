@@ -35,35 +35,15 @@ from mcpscan.provenance.npm import (
     npm_purl,
     sigstore_python_supports,
 )
+from tests.support.forging_registry import ATT, DISTS, KEYS, OLD_KEY, ROOT, hex_sri, sri_hex
+from tests.support.forging_registry import PUBLISHED as ALL_PUBLISHED
 from tests.support.registry_server import RegistryServer
 
 FIX = Path(__file__).parents[1] / "fixtures" / "provenance" / "npm"
-ATT = FIX / "attestations"
-KEYS = FIX / "registry-signatures"
-ROOT = FIX / "trusted_root.production.json"
-DISTS = {f"{d['name']}@{d['version']}": d
-         for d in json.loads((KEYS / "packument-dist-signatures.json").read_text())}
-
-# Publish times: the old registry key (jl3b…) expired 2025-01-29, the new one (DhQ8…)
-# is valid from 2025-01-13.
-PUBLISHED = {
-    "kms-demo@1.0.0": "2022-06-01T00:00:00.000Z",
-    "sigstore@1.0.0": "2023-02-09T17:56:30.000Z",
-    "tuf-js@1.0.0": "2023-02-09T17:39:00.000Z",
-    "node-fetch@1.7.1": "2017-05-28T00:00:00.000Z",
-    "express@5.2.1": "2025-12-01T00:00:00.000Z",
-    "@anthropic-ai/claude-code@2.1.105": "2026-04-01T00:00:00.000Z",
-    "@anthropic-ai/claude-code@2.1.107": "2026-04-02T00:00:00.000Z",
-}
-OLD_KEY = "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA"
-
-
-def sri_hex(integrity: str) -> str:
-    return base64.b64decode(integrity.removeprefix("sha512-")).hex()
-
-
-def hex_sri(hexdigest: str) -> str:
-    return "sha512-" + base64.b64encode(bytes.fromhex(hexdigest)).decode()
+# The recorded dist records, publish times consistent with each key's window (the old key
+# jl3b… expired 2025-01-29, the new DhQ8… is valid from 2025-01-13), shared with the
+# forging registry.
+PUBLISHED = {k: v for k, v in ALL_PUBLISHED.items() if k in DISTS}
 
 
 def tarball_sha512(name: str) -> str:
