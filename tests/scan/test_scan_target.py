@@ -43,24 +43,24 @@ def test_only_the_python_version_chosen_keeps_this_machine(env: Env) -> None:
     npm, pypi = _target(env, python_version="3.12")
     assert (pypi.env.python_version, pypi.env.platform) == ("3.12", "linux")
     assert pypi.env.machine == "aarch64"  # not the x86_64 of a chosen Linux
-    assert (npm.os, npm.arch) == ("linux", "arm64")
+    assert (npm.target.os, npm.target.arch) == ("linux", "arm64")
 
 
 @pytest.mark.usefixtures("arm_linux_host")
 def test_another_platform_is_one_machine_for_both_ecosystems(env: Env) -> None:
     npm, pypi = _target(env, target_platform="darwin")
     assert (pypi.env.platform, pypi.env.machine) == ("darwin", "arm64")
-    assert (npm.os, npm.arch) == ("darwin", "arm64")
+    assert (npm.target.os, npm.target.arch) == ("darwin", "arm64")
     npm, pypi = _target(env, target_platform="win32", python_version="3.11")
     assert (pypi.env.platform, pypi.env.machine) == ("win32", "AMD64")
-    assert (npm.os, npm.arch) == ("win32", "x64")
+    assert (npm.target.os, npm.target.arch) == ("win32", "x64")
 
 
 def test_an_unusual_host_platform_still_scans(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     # Only a --platform the user typed can be a usage error.
     monkeypatch.setattr(sys, "platform", "freebsd14")
     npm, _ = _target(env)
-    assert npm.os == "freebsd"
+    assert npm.target.os == "freebsd"
     with pytest.raises(UsageError, match="--platform 'plan9'"):
         _target(env, target_platform="plan9")
 

@@ -76,30 +76,15 @@ class NpmResolver(Resolver):
         )
         self.packuments = Packuments(registry)
 
-    @property
-    def os(self) -> str | None:
-        return self.target.os
-
-    @property
-    def arch(self) -> str | None:
-        return self.target.arch
-
-    @property
-    def libc(self) -> str | None:
-        return self.target.libc
-
-    @property
-    def node_version(self) -> str | None:
-        return self.target.node_version
-
 
     # -- Resolver ------------------------------------------------------------------------
 
     def resolve(self, roots: Sequence[PackageRef]) -> Graph:
+        t = self.target
         store = GraphCache.for_roots(self.registry.client, "npm", {
             "registry": self.registry.base_url,
             "scopes": self.registry.scope_registries,
-            "target": [self.os, self.arch, self.libc, self.node_version],
+            "target": [t.os, t.arch, t.libc, t.node_version],
             "roots": [[r.ecosystem, r.name, r.requested, r.spec, r.alias_of] for r in roots],
         })
         return cached(store, lambda: self._resolve(roots))
