@@ -182,6 +182,10 @@ def _package_families(
     if opaque and not launch.packages:
         why = "the command line was not understood, so what it installs is unknown"
         return {f: not_run(f, GapCause.CANNOT_ANALYSE, why) for f in _PACKAGE_FAMILIES}
+    if launch.downloads:
+        why = "code downloaded from " + ", ".join(d.url for d in launch.downloads) + (
+            " has no registry to vouch for it")
+        return {f: not_run(f, GapCause.CANNOT_ANALYSE, why) for f in _PACKAGE_FAMILIES}
     if not launch.packages and not launch.local:
         why = (
             "a remote endpoint: nothing is installed"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ from mcpscan.coverage import StageFailures, Stages, ledger_for
 from mcpscan.models import (
     AdvisoryHit,
     CheckFamily,
+    Connector,
     ConnectorResult,
     Diagnostic,
     Graph,
@@ -53,6 +54,9 @@ class ScanOptions:
     # Check families the user turned off, with the option that did it
     # ((CheckFamily.ADVISORIES, "--no-advisories"), ...): recorded in every ledger.
     disabled: tuple[tuple[CheckFamily, str], ...] = ()
+    # Looks local code up on this machine (exists? inside the repository? on PATH?); the
+    # composition root hands in the filesystem one. None: locations stay "unknown".
+    locate: Callable[[Connector, Launch], Launch] | None = None
 
 
 class Scanner:
@@ -82,6 +86,9 @@ class Scanner:
 
     def scan(self, targets: Sequence[str], loaded: LoadResult) -> ScanResult:
         launches = [launchers.unwrap(c) for c in loaded.connectors]
+        if self.options.locate is not None:
+            launches = [self.options.locate(c, la) for c, la in zip(loaded.connectors, launches,
+                                                                   strict=True)]
         if self.resolution is not None:
             self.resolution.prepare(launches)
         graphs: list[Graph | None] = []

@@ -313,6 +313,7 @@ def run_scan(
     from mcpscan.resolve.service import ResolutionService
     from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
     from mcpscan.scan import Scanner, ScanOptions, redactor_for
+    from mcpscan.sources.launchers.local import locate as locate_local_code
 
     opts = settings or ScanSettings()
     cwd = cwd or Path.cwd()
@@ -364,6 +365,7 @@ def run_scan(
             allowed_signers_for(policy.allowed_signers) if lock is not None else None
         ),
         disabled=opt_outs(opts),
+        locate=locate_local_code,
     )
     result = Scanner(engine, options, resolution, advisories, provenance).scan(wanted, loaded)
     if client is not None:

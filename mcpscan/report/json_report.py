@@ -271,6 +271,14 @@ def _connector(cr: ConnectorResult) -> dict[str, Any]:
         "options": [{"name": k, "value": v} for k, v in conn.options],
         "container": _container(launch.container),
         "notes": [scrub_text(n) for n in launch.notes],
+        "shell": launch.shell,
+        "downloads": [{"url": scrub_text(d.url), "form": d.form} for d in launch.downloads],
+        "local_code": [
+            {"kind": lc.kind, "path": scrub_text(lc.path), "found_by": lc.found_by,
+             "launcher": lc.launcher, "location": lc.location}
+            for lc in launch.local
+        ],
+        "opaque": [scrub_text(o) for o in launch.opaque],
         "score": cr.score,
         "verdict": cr.verdict,
         "findings": [_finding(f) for f in sorted_findings(cr.findings)],

@@ -33,6 +33,7 @@ _BUILTIN_MODULES = (
     "mcpscan.ruleset.advisory_checks",
     "mcpscan.ruleset.lock_checks",
     "mcpscan.ruleset.provenance_checks",
+    "mcpscan.ruleset.launch_checks",
     "mcpscan.ruleset.content_checks",
 )
 _loaded = False

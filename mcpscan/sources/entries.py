@@ -18,6 +18,7 @@ from mcpscan._internal.nodes import Node, plain, scalar_text
 from mcpscan.models import Connector, Diagnostic, Sensitive, Setting, SourceLocation, ValueKind
 from mcpscan.redaction import value_kind
 from mcpscan.sources.interface import ParseContext, ParseResult
+from mcpscan.sources.launchers.scripts import has_shell_syntax
 
 # Transport names as the various clients spell them.
 _TRANSPORTS = {
@@ -151,7 +152,9 @@ class Builder:
         # would, unless it names an existing file whose path has spaces.
         if not any(ch.isspace() for ch in command) or _is_existing_path(command):
             return command, args
-        if _WINDOWS_EXE_RE.match(command):
+        if _WINDOWS_EXE_RE.match(command) or has_shell_syntax(command):
+            # A shell command line ("cd /srv && npx …", "curl … | sh") is kept whole: the
+            # launch analysis reads it as the shell that runs it would.
             return command, args
         try:
             words = shlex.split(command)

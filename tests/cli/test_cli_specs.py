@@ -37,7 +37,6 @@ DIGEST = "sha256:" + "0123456789abcdef" * 4
             {"ecosystem": "pypi", "name": "x", "version": "==1.0", "purl": "pkg:pypi/x@1.0"},
         ),
         ("pkg:pypi/mcp-server-fetch@2025.4.7", {"ecosystem": "pypi", "name": "mcp-server-fetch"}),
-        (f"oci:ghcr.io/o/i@{DIGEST}", {"ecosystem": "oci"}),
     ],
 )
 def test_pinned_spec_passes(cli: CliFn, spec: str, package: dict[str, Any]) -> None:
@@ -51,6 +50,20 @@ def test_pinned_spec_passes(cli: CliFn, spec: str, package: dict[str, Any]) -> N
     assert pkg["pinned"] is True
     assert package.items() <= pkg.items()
     assert "SC01" not in rule_ids(report)
+
+
+def test_pinned_image_is_pinned_but_unchecked(cli: CliFn) -> None:
+    # Issue 10: a digest (even a made-up one) pins the image, but nothing checks it yet.
+    run = cli("scan", f"oci:ghcr.io/o/i@{DIGEST}", "-f", "json")
+    assert run.code == 1, run.stdout
+    report = run.json()
+    (connector,) = report["connectors"]
+    assert connector["packages"][0]["pinned"] is True
+    assert rule_ids(report) >= {"EX04"}
+    assert "SC01" not in rule_ids(report)
+    coverage = {c["family"]: c for c in connector["coverage"]}
+    assert coverage["resolution"]["cause"] == "cannot-analyse"
+    assert "container image" in coverage["resolution"]["reason"]
 
 
 @pytest.mark.parametrize(

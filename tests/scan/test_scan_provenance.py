@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 
 from mcpscan.report import schema
-from tests.support.registry_server import RegistryServer
+from tests.support.registry_server import RegistryServer, Route
 
 from .conftest import Env, npx, packument, publish, rules, run_scan, write_config
 
@@ -246,3 +246,28 @@ def test_npm_keys_option_needs_registry_and_file(server: RegistryServer, env: En
     run = run_scan(server, config, "--provenance", "--npm-keys", "keys.json")
     assert run.code == 2
     assert "expected REGISTRY_URL=FILE" in run.stderr
+
+
+def test_declared_attestations_unreachable_make_the_scan_incomplete(server: RegistryServer,
+                                                                    env: Env) -> None:
+    _serve(server, PLAYWRIGHT, None)
+    doc_path = "/@playwright%2Fcli/0.1.1"
+    manifest = json.loads(server.routes[doc_path].body)
+    manifest["dist"]["attestations"] = {
+        "url": "https://registry.npmjs.org/-/npm/v1/attestations/@playwright%2fcli@0.1.1"}
+    server.add(doc_path, json.dumps(manifest))
+    server.add("/-/npm/v1/attestations/@playwright%2Fcli@0.1.1",
+               Route(status=503, body=b"upstream"))
+    code, report = _scan(server, env, "@playwright/cli@0.1.1")
+    assert code == 3, report["diagnostics"]
+    assert report["incomplete"] is True
+    messages = " ".join(d["message"] for d in report["diagnostics"])
+    assert "/-/npm/v1/attestations/@playwright%2Fcli@0.1.1 answered 503" in messages
+    proofs = _by_kind(report)
+    assert proofs["npm-provenance"]["state"] == "unknown"
+    assert proofs["npm-publish"]["state"] == "unknown"
+    # The coverage ledger's "integrity and provenance" family says it was not done.
+    [conn] = report["connectors"]
+    family = {c["family"]: c for c in conn["coverage"]}
+    provenance = next(c for name, c in family.items() if "provenance" in name)
+    assert provenance["state"] != "done", provenance

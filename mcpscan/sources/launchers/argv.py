@@ -141,7 +141,10 @@ def _windows_split(command: str) -> list[str]:
     if quoted:
         head, rest = quoted.group(1), quoted.group(2)
     else:
-        exe = re.match(r"^(.*?\.(?:exe|cmd|bat|com|ps1))(?:\s+(.*))?$", text, re.I | re.DOTALL)
+        # An unquoted program path with spaces ("C:\Program Files\x.exe --flag"); only a
+        # path: "curl -o x.cmd URL" is a command whose argument ends in .cmd.
+        exe = re.match(r"^((?:[A-Za-z]:)?[\\/].*?\.(?:exe|cmd|bat|com|ps1))(?:\s+(.*))?$", text,
+                       re.I | re.DOTALL)
         if exe:
             head, rest = exe.group(1), exe.group(2) or ""
         else:

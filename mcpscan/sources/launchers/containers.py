@@ -199,7 +199,7 @@ def _runner(acc: _Acc, name: str, args: Sequence[_Tok], _depth: int) -> str:
     if sub == "run":
         _container(acc, rest, f"{name} run")
     else:
-        acc.note(f"{name} is used with a subcommand mcpscan does not analyse")
+        acc.cannot(f"{name} is used with a subcommand mcpscan does not analyse")
     return name
 
 

@@ -3,10 +3,13 @@ launcher, and the entry point."""
 
 from __future__ import annotations
 
+import os
+import shlex
 from collections.abc import Sequence
 
 from mcpscan.models import Connector, Launch
 from mcpscan.redaction import URL_RE, Redactor, display_url, find_in_argv, scrub_fields
+from mcpscan.sources.launchers import local, shells
 from mcpscan.sources.launchers.argv import _basename, _server_args, _split
 from mcpscan.sources.launchers.containers import LAUNCHERS as _CONTAINERS
 from mcpscan.sources.launchers.credentials import _guard_spec, _safe
@@ -34,10 +37,10 @@ _LAUNCHERS: dict[str, _Launcher] = {
 def _dispatch(acc: _Acc, toks: Sequence[_Tok], depth: int) -> str:
     """Analyse one command line; return the launcher name."""
     if depth > MAX_DEPTH:
-        acc.note(f"commands nested more than {MAX_DEPTH} levels deep were not analysed")
+        acc.cannot(f"commands nested more than {MAX_DEPTH} levels deep were not analysed")
         return "unknown"
     if not toks or not toks[0].text.strip():
-        acc.note("the connector's command is empty")
+        acc.cannot("the connector's command is empty")
         return "none"
     program = toks[0]
     name = _basename(program.text)
@@ -53,6 +56,8 @@ def _dispatch(acc: _Acc, toks: Sequence[_Tok], depth: int) -> str:
         proxy(acc, args, None, depth)
         return "binary"
     acc.note(f"runs the local program {_safe(name)!r}; its provenance is not checked")
+    kind = "program" if local.found_by(program.text) == "PATH lookup" else "script"
+    local.record(acc, kind, program.text)
     _server_args(acc, args)
     return "binary"
 
@@ -64,11 +69,21 @@ def _unwrap(connector: Connector) -> Launch:
     launcher = "none"
     command = connector.command or ""
     has_command = bool(command.strip() or connector.args)
-    if has_command:
+    if has_command and shells.is_command_line(command) and not _is_existing_file(command):
+        # A whole shell command line in "command" ("cd /srv && npx -y pkg", "curl … | sh"):
+        # read as the shell that runs it would, with the args appended as words.
+        text = " ".join([command, *(shlex.quote(a) for a in connector.args)])
+        launcher = shells.run_script(acc, text, _Tok(command, 0), 0, via="the command string")
+        _every_form(acc, _split(command, connector.args)[0])
+    elif has_command:
         argv, notes = _split(command, connector.args)
         for note in notes:
             acc.note(note)
-        launcher = _dispatch(acc, [_Tok(t, i) for i, t in enumerate(argv)], 0)
+        toks = [_Tok(t, i) for i, t in enumerate(argv)]
+        if _basename(command.strip().split()[0] if command.strip() else "") == "cmd":
+            launcher = shells.run_cmd_steps(acc, toks, -1, via="cmd /c")
+        else:
+            launcher = _dispatch(acc, toks, 0)
         _every_form(acc, argv)
     if connector.url is not None:
         transport = connector.transport
@@ -82,7 +97,13 @@ def _unwrap(connector: Connector) -> Launch:
     if launcher == "none" and declared:
         launcher = "declared"
     elif launcher == "none" and not has_command:
-        acc.note("the connector has neither a command nor a URL")
+        acc.cannot("the connector has neither a command nor a URL")
+    if not (acc.packages or acc.remotes or acc.local or acc.downloads or acc.opaque):
+        # The walk found nothing to check (``npx`` with no package, a proxy with no target):
+        # that is a command mcpscan cannot vouch for, never a silent pass.
+        given = [n for n in acc.notes if "was given no" in n or "no value" in n]
+        acc.cannot(given[0] if given else
+                   "the command line names no package, program or endpoint mcpscan can check")
     launch = Launch(
         launcher=launcher,
         packages=tuple(acc.packages),
@@ -93,9 +114,14 @@ def _unwrap(connector: Connector) -> Launch:
         path_args=tuple(dict.fromkeys(acc.path_args)),
         secret_args=tuple(acc.secret_args),
         notes=tuple(acc.notes),
+        local=tuple(acc.local),
+        downloads=tuple(acc.downloads),
+        opaque=tuple(acc.opaque),
+        shell=acc.shell,
     )
-    shown = repr(launch)
-    if not any(s.value.reveal() in shown for s in acc.secret_args):
+    # Scrub whenever a secret was found: a test on repr() would miss values repr escapes
+    # (non-printable characters), which then reached the report unscrubbed.
+    if not acc.secret_args:
         return launch
     redactor = Redactor(s.value for s in acc.secret_args)
     return scrub_fields(launch, redactor)
@@ -126,13 +152,18 @@ def _every_form(acc: _Acc, argv: list[str]) -> None:
         acc.secret(flag, _Tok(raw, cred.index), raw, kind=cred.kind, form=cred.form)
 
 
+def _is_existing_file(command: str) -> bool:
+    try:
+        return os.path.isfile(command)
+    except (OSError, ValueError):
+        return False
+
+
 def unwrap(connector: Connector) -> Launch:
     """What ``connector``'s command line (or URL) unwraps to. Never raises."""
     try:
         return _unwrap(connector)
     except Exception as exc:  # the contract is "never raises": a parser bug must not stop a scan
         error = type(exc).__name__
-        return Launch(
-            launcher="unknown",
-            notes=(f"the command line could not be analysed (internal error {error})",),
-        )
+        why = f"the command line could not be analysed (internal error {error})"
+        return Launch(launcher="unknown", notes=(why,), opaque=(why,))

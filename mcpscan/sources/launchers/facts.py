@@ -6,7 +6,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from mcpscan.models import ContainerFacts, PackageRef, ProxyHop, Remote, SecretArg, Sensitive
+from mcpscan.models import (
+    ContainerFacts,
+    DownloadExec,
+    LocalCode,
+    PackageRef,
+    ProxyHop,
+    Remote,
+    SecretArg,
+    Sensitive,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +46,10 @@ class _Acc:
     notes: list[str] = field(default_factory=list)
     auto_install: bool = False
     container: ContainerFacts | None = None
+    local: list[LocalCode] = field(default_factory=list)
+    downloads: list[DownloadExec] = field(default_factory=list)
+    opaque: list[str] = field(default_factory=list)  # what could not be understood (findings)
+    shell: str | None = None  # the outermost shell wrapper unwrapped ("bash -lc")
     # The dispatcher, for commands nested in a command (a proxy's or a shell's): handed in
     # by the entry point so that the launcher modules need not import the dispatcher.
     dispatch: _Dispatch | None = None
@@ -47,6 +60,20 @@ class _Acc:
         if text not in self._seen_notes:
             self._seen_notes.add(text)
             self.notes.append(text)
+
+    def cannot(self, why: str) -> None:
+        """Part of the command line cannot be understood: a finding (EX02), never a skip.
+        ``why`` is fixed wording plus names, never a configured value."""
+        if why not in self.opaque:
+            self.opaque.append(why)
+
+    def local_code(self, code: LocalCode) -> None:
+        if code not in self.local:
+            self.local.append(code)
+
+    def download(self, found: DownloadExec) -> None:
+        if found not in self.downloads:
+            self.downloads.append(found)
 
     def secret(self, flag: str, tok: _Tok, value: str, kind: str = "", form: str = "") -> None:
         if (tok.index, value) not in self._seen_secrets:

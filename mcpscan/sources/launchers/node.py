@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from mcpscan.ecosystems.npm.spec import exact_version, split_name, version_kind
 from mcpscan.ecosystems.purl import build as build_purl
 from mcpscan.models import PackageRef, VersionKind
+from mcpscan.sources.launchers import local
 from mcpscan.sources.launchers.argv import (
     _basename,
     _check_opts,
     _is_url,
     _opt_values,
     _server_args,
-    _shell_split,
     _split_opts,
     _subcommand,
     _words,
@@ -27,6 +27,7 @@ from mcpscan.sources.launchers.packages import (
     _url_package,
 )
 from mcpscan.sources.launchers.proxies import _NPM_PROXIES, _run_package
+from mcpscan.sources.launchers.shells import run_script
 
 _NPX_VALUES = _words(
     """
@@ -88,9 +89,8 @@ def _npm_exec(
 
 
 def _run_call(acc: _Acc, opt: _Opt, depth: int) -> None:
-    inner, _ = _shell_split(opt.value or "")
-    acc.note("runs a shell command string; only its first command was analysed")
-    acc.run([_Tok(t, opt.tok.index) for t in inner], depth + 1)
+    """``npx -c "cmd"``: npm runs the string in a shell, with the packages installed."""
+    run_script(acc, opt.value or "", opt.tok, depth + 1, via=f"npx {opt.flag}")
 
 
 _NODE_VALUES = _words(
@@ -104,10 +104,10 @@ _NODE_VALUES = _words(
 def _node(acc: _Acc, args: Sequence[_Tok]) -> None:
     opts, start = _split_opts(args, _NODE_VALUES, acc, "node")
     if any(o.flag in ("-e", "--eval", "-p", "--print") for o in opts):
-        acc.note("node runs inline code given on the command line")
+        acc.cannot("node runs inline code given on the command line")
         return
     if start >= len(args):
-        acc.note("node was given no script")
+        acc.cannot("node was given no script")
         return
     script = args[start].text
     parts = re.split(r"[\\/]", script)
@@ -116,8 +116,10 @@ def _node(acc: _Acc, args: Sequence[_Tok]) -> None:
             "node runs a package installed in a local node_modules; its version comes from "
             "that install, not from the config"
         )
+        local.record(acc, "package", script, "node", how="a local node_modules install")
     else:
         acc.note("node runs a local script; its provenance is not checked")
+        local.record(acc, "script", script, "node")
     _server_args(acc, args[start + 1 :])
 
 
@@ -132,11 +134,11 @@ _DENO_VALUES = _words(
 def _deno(acc: _Acc, args: Sequence[_Tok], depth: int) -> str:
     sub, rest = _subcommand(args, frozenset({"--log-level", "-L"}))
     if sub not in ("run", "x"):
-        acc.note("deno is used with a subcommand mcpscan does not analyse")
+        acc.cannot("deno is used with a subcommand mcpscan does not analyse")
         return "deno"
     _, start = _split_opts(rest, _DENO_VALUES, acc, "deno run")
     if start >= len(rest):
-        acc.note("deno run was given no module")
+        acc.cannot("deno run was given no module")
         return "deno"
     tok = rest[start]
     spec = tok.text
@@ -157,6 +159,7 @@ def _deno(acc: _Acc, args: Sequence[_Tok], depth: int) -> str:
     else:
         if not _guard_spec(acc, tok, spec):
             acc.note("deno runs a local module; its provenance is not checked")
+            local.record(acc, "script", spec, "deno")
         _server_args(acc, rest[start + 1 :])
     return "deno"
 
@@ -203,6 +206,8 @@ def _package_manager(acc: _Acc, name: str, args: Sequence[_Tok], depth: int) -> 
         _npm_exec(acc, rest, depth, "bunx", frozenset({"-p", "--package"}), always_installs=True)
         return "bunx"
     acc.note(f"{name} is used with a subcommand mcpscan does not analyse (it runs local code)")
+    local.record(acc, "package script", f"{name} {sub}".strip(), name,
+                 how="the package.json of the working directory")
     return name
 
 

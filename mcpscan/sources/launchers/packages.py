@@ -17,6 +17,7 @@ from mcpscan.redaction import redact_url, split_userinfo
 from mcpscan.sources.launchers.argv import _host_and_path, _is_url
 from mcpscan.sources.launchers.credentials import _guard_spec, _safe, _url_credentials
 from mcpscan.sources.launchers.facts import _Acc, _Tok
+from mcpscan.sources.launchers.local import record as record_local
 
 _COMMIT_RE = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
 _GITHUB_RE = re.compile(
@@ -96,6 +97,10 @@ def _npm_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
         return None
     if parsed.kind == "file":
         acc.note("runs an npm package from a local path; its provenance is not checked")
+        kind = "file-spec" if spec.startswith("file:") else "directory"
+        record_local(acc, kind, spec, "npx",
+                     how="relative to the working directory" if not spec.startswith(
+                         ("/", "file:/")) else "absolute path")
         return None
     if parsed.kind == "git":
         return _git_package(acc, tok, parsed.name, parsed.version, spec=spec, role=role)
@@ -146,6 +151,7 @@ def _pypi_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
         return _url_package(acc, tok, spec, spec=spec, role=role)
     if is_local(spec):
         acc.note("runs a Python package from a local path; its provenance is not checked")
+        record_local(acc, "directory", spec, "pip")
         return None
     req = parse_requirement(spec)
     if req is None:

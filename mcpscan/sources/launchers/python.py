@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mcpscan.models import PackageRef
+from mcpscan.sources.launchers import local
 from mcpscan.sources.launchers.argv import (
     _check_opts,
     _opt_values,
@@ -70,6 +71,10 @@ def _uv_run(acc: _Acc, args: Sequence[_Tok]) -> None:
             if ref is not None:
                 acc.packages.append(ref)
     acc.note("uv run starts a local project or script; its own dependencies were not analysed")
+    target = args[start].text if start < len(args) else "."
+    local.record(acc, "script" if target.endswith(".py") else "project", target, "uv run",
+                 how=None if target.endswith(".py") else "the uv project of the working "
+                 "directory")
     _server_args(acc, args[start + 1 :])
 
 
@@ -106,9 +111,12 @@ def _python(acc: _Acc, args: Sequence[_Tok]) -> None:
             text.startswith(("-m", "-c")) and not text.startswith("--") and len(text) > 2
         ):
             if text.startswith("-c"):
-                acc.note("python runs inline code given on the command line")
+                acc.cannot("python runs inline code given on the command line")
                 return
             acc.note("python runs a local module; its provenance is not checked")
+            module = (args[i + 1].text if i + 1 < len(args) else "") if text == "-m" else text[2:]
+            local.record(acc, "module", module, "python -m",
+                         how="the Python module search path")
             rest = args[i + 2 :] if text == "-m" else args[i + 1 :]
             _server_args(acc, rest)
             return
@@ -118,9 +126,10 @@ def _python(acc: _Acc, args: Sequence[_Tok]) -> None:
             break
         i += 2 if text in _PYTHON_VALUES else 1
     if i >= len(args):
-        acc.note("python was given no script or module")
+        acc.cannot("python was given no script or module")
         return
     acc.note("python runs a local script; its provenance is not checked")
+    local.record(acc, "script", args[i].text, "python")
     _server_args(acc, args[i + 1 :])
 
 
@@ -139,7 +148,7 @@ def _uv_launcher(acc: _Acc, _name: str, args: Sequence[_Tok], depth: int) -> str
     if sub == "run":
         _uv_run(acc, rest)
         return "uv run"
-    acc.note("uv is used with a subcommand mcpscan does not analyse")
+    acc.cannot("uv is used with a subcommand mcpscan does not analyse")
     return "uv"
 
 
@@ -148,7 +157,7 @@ def _pipx(acc: _Acc, _name: str, args: Sequence[_Tok], depth: int) -> str:
     if sub == "run":
         _pipx_run(acc, rest, depth)
         return "pipx run"
-    acc.note("pipx is used with a subcommand mcpscan does not analyse")
+    acc.cannot("pipx is used with a subcommand mcpscan does not analyse")
     return "pipx"
 
 

@@ -208,4 +208,4 @@ def test_docker_other_subcommand() -> None:
     launch = run("docker", "exec", "-i", "ctr", "server")
     assert launch.packages == ()
     assert launch.container is None
-    assert any("subcommand" in n for n in launch.notes)
+    assert any("subcommand" in n for n in launch.opaque)

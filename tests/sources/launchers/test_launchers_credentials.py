@@ -56,7 +56,7 @@ def test_short_secret_does_not_corrupt_other_facts() -> None:
 
 
 def test_empty_command_gets_one_note() -> None:
-    assert run("", "").notes == ("the connector's command is empty",)
+    assert run("", "").opaque == ("the connector's command is empty",)
 
 
 def test_credentials_in_launcher_urls() -> None:

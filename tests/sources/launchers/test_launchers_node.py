@@ -165,7 +165,7 @@ def test_node(script: str, note: str) -> None:
 
 
 def test_node_inline_code() -> None:
-    assert any("inline code" in n for n in run("node", "-e", "require('x')").notes)
+    assert any("inline code" in n for n in run("node", "-e", "require('x')").opaque)
 
 
 def test_deno_npm_jsr_url_and_local() -> None:

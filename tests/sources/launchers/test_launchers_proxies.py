@@ -279,5 +279,5 @@ def test_nesting_depth_is_limited() -> None:
     for _ in range(MAX_DEPTH + 3):
         inner = "sh -c " + shlex.quote(inner)
     launch = run(inner)
-    assert f"commands nested more than {MAX_DEPTH} levels deep were not analysed" in launch.notes
+    assert f"commands nested more than {MAX_DEPTH} levels deep were not analysed" in launch.opaque
     assert launch.packages == ()

@@ -132,7 +132,7 @@ def test_remote_connector() -> None:
 def test_connector_without_command_or_url() -> None:
     launch = unwrap(conn())
     assert launch.launcher == "none"
-    assert launch.notes == ("the connector has neither a command nor a URL",)
+    assert launch.opaque == ("the connector has neither a command nor a URL",)
 
 
 def test_connector_with_declared_packages_only() -> None:

@@ -11,7 +11,8 @@ def test_shell_wrapper_is_unwrapped() -> None:
     assert launch.launcher == "npx"
     assert only(launch).version_kind is VersionKind.EXACT
     assert launch.path_args == ("~",)
-    assert any("only its first command" in n for n in launch.notes)
+    assert launch.shell == "bash -lc"
+    assert launch.opaque == ()  # the whole script was read: echo is setup
 
 
 def test_env_wrapper_checks_assignments() -> None:
