@@ -14,7 +14,7 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TEMP_PREFIX = ".mcpscan-"
@@ -166,6 +166,21 @@ def read_bounded(path: Path, *, limit: int = MAX_READ_BYTES) -> bytes:
     if size > limit:
         raise FileReadError(f"is larger than {_size(limit)}; not read")
     return b"".join(chunks)
+
+
+def read_text(path: Path, *, what: str, error: Callable[..., Exception]) -> str:
+    """The UTF-8 text of the small file ``path`` (a policy, a lock), read as
+    :func:`read_bounded` does. A problem raises ``error(message, file=str(path))``:
+    "<what> not found", or "cannot read <what>: ..." with the reason."""
+    where = str(path)
+    try:
+        return read_bounded(path).decode("utf-8")
+    except FileReadError as exc:
+        if exc.reason == "does not exist":
+            raise error(f"{what} not found", file=where) from None
+        raise error(f"cannot read {what}: it {exc.reason}", file=where) from None
+    except UnicodeDecodeError as exc:
+        raise error(f"cannot read {what}: {exc.__class__.__name__}", file=where) from None
 
 
 def _size(limit: int) -> str:

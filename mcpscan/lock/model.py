@@ -110,10 +110,7 @@ class Lock:
     entries: tuple[LockEntry, ...] = ()
 
     def get(self, key: str) -> LockEntry | None:
-        for entry in self.entries:
-            if entry.key == key:
-                return entry
-        return None
+        return next((entry for entry in self.entries if entry.key == key), None)
 
 
 @dataclass(frozen=True)

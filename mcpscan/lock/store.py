@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpscan._internal import toml_lines
-from mcpscan.fileio import FileReadError, atomic_write_text, read_bounded
+from mcpscan.fileio import atomic_write_text, read_text
 from mcpscan.lock.interface import LockError, LockStore
 from mcpscan.lock.model import (
     LOCK_VERSION,
@@ -69,18 +69,8 @@ HEADER = (
 
 class TomlLockStore(LockStore):
     def read(self, path: Path) -> Lock:
-        where = str(path)
-        try:
-            text = read_bounded(path).decode("utf-8")
-        except FileReadError as exc:
-            if exc.reason == "does not exist":
-                raise LockError("approval lock not found", file=where) from None
-            raise LockError(f"cannot read approval lock: it {exc.reason}", file=where) from None
-        except UnicodeDecodeError as exc:
-            raise LockError(
-                f"cannot read approval lock: {exc.__class__.__name__}", file=where
-            ) from None
-        return _Reader(text, where).read()
+        text = read_text(path, what="approval lock", error=LockError)
+        return _Reader(text, str(path)).read()
 
     def write(self, lock: Lock, path: Path) -> None:
         text = dumps(lock)

@@ -126,14 +126,9 @@ def bounded_adapter(**kwargs: Any) -> HTTPAdapter:
             _register(self)
             super().request(*args, **kw)
 
-    class _TlsConn(HTTPSConnection):
-        def connect(self) -> None:
-            super().connect()
-            _connected(self)
-
-        def request(self, *args: Any, **kw: Any) -> None:
-            _register(self)
-            super().request(*args, **kw)
+    # _Conn before HTTPSConnection: its super() calls reach the TLS connect and request.
+    class _TlsConn(_Conn, HTTPSConnection):
+        pass
 
     class _Pool(HTTPConnectionPool):
         ConnectionCls = _Conn

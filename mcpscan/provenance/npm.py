@@ -35,10 +35,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from mcpscan.errors import McpscanError, NetworkError, RegistryError
 from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
 from mcpscan.net.http import HttpClient, NotFoundError
@@ -66,6 +62,7 @@ from mcpscan.provenance.sigstore_manual import (
     BundleVerificationError,
     TrustMaterial,
     VerifiedDsse,
+    ecdsa_ok,
     manual_gaps,
     parse_time,
     verify_dsse_bundle,
@@ -188,7 +185,7 @@ class NpmProvenance(ProvenanceVerifier):
                 raw = base64.b64decode(str(sig.get("sig", "")), validate=True)
             except binascii.Error:
                 return invalid(node, KIND_SIGNATURE, f"signature by {keyid} is not base64")
-            good = [k for k in candidates if _ecdsa_ok(k.key, raw, message)]
+            good = [k for k in candidates if ecdsa_ok(k.key, raw, message)]
             if not good:
                 return invalid(node, KIND_SIGNATURE,
                                f"registry signature by {keyid} does not verify over "
@@ -567,14 +564,6 @@ def _sri_sha512(integrity: str | None) -> str | None:
             except binascii.Error:
                 return None
     return None
-
-
-def _ecdsa_ok(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
-    try:
-        key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        return False
-    return True
 
 
 def _dict(value: Any) -> dict[str, Any]:

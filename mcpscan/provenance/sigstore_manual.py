@@ -262,7 +262,7 @@ def _verify(
 
     # (1) DSSE (after the certificate, in sigstore-python's order): the signature covers the
     # pre-authentication encoding, never the raw payload.
-    if not _ecdsa_ok(key, signature, pae(payload_type, payload)):
+    if not ecdsa_ok(key, signature, pae(payload_type, payload)):
         raise BundleVerificationError("step 1: the DSSE signature does not verify")
 
     # (4) The SET is Rekor's signature over the entry and its integrated time; without it
@@ -364,7 +364,7 @@ def _check_set(entry: Mapping[str, Any], body_b64: str, log: _LogKey, log_id: by
         sort_keys=True,
         separators=(",", ":"),
     ).encode()
-    if not _ecdsa_ok(log.key, base64.b64decode(set_b64, validate=True), signed):
+    if not ecdsa_ok(log.key, base64.b64decode(set_b64, validate=True), signed):
         raise BundleVerificationError("step 4: the signed entry timestamp does not verify")
 
 
@@ -443,7 +443,7 @@ def _check_checkpoint(proof: Mapping[str, Any], log: _LogKey, log_id: bytes) -> 
             continue
         raw = base64.b64decode(line.rsplit(" ", 1)[-1], validate=True)
         # The first four bytes name the key (the log id's prefix), the rest is the signature.
-        if raw[:4] == log_id[:4] and _ecdsa_ok(log.key, raw[4:], signed):
+        if raw[:4] == log_id[:4] and ecdsa_ok(log.key, raw[4:], signed):
             verified = True
     if not verified:
         raise BundleVerificationError(
@@ -495,7 +495,8 @@ def _spki(key: ec.EllipticCurvePublicKey) -> bytes:
                             serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def _ecdsa_ok(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
+def ecdsa_ok(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
+    """Whether ``signature`` is ``key``'s ECDSA-SHA256 signature over ``message``."""
     try:
         key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:

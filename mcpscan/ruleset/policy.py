@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from mcpscan._internal import toml_lines
-from mcpscan.fileio import FileReadError, read_bounded
+from mcpscan.fileio import read_text
 from mcpscan.models import Finding, Severity
 from mcpscan.ruleset.interface import PolicyFileError
 
@@ -166,10 +166,7 @@ class Policy:
     min_approvals_for: tuple[ApprovalRequirement, ...] = ()
 
     def override_for(self, rule_id: str) -> RuleOverride | None:
-        for override in self.rule_overrides:
-            if override.rule == rule_id:
-                return override
-        return None
+        return next((o for o in self.rule_overrides if o.rule == rule_id), None)
 
     def with_overrides(
         self, *, fail_on: Severity | None = None, min_score: int | None = None
@@ -199,18 +196,8 @@ def load_policy(path: Path, *, rule_ids: Collection[str]) -> Policy:
     ``rule_ids`` are the ids rule overrides and waivers may name: those of the catalogue
     in use (the policy does not load one itself, so the catalogue never depends on it).
     """
-    where = str(path)
-    try:
-        text = read_bounded(path).decode("utf-8")
-    except FileReadError as exc:
-        if exc.reason == "does not exist":
-            raise PolicyFileError("policy file not found", file=where) from None
-        raise PolicyFileError(f"cannot read policy file: it {exc.reason}", file=where) from None
-    except UnicodeDecodeError as exc:
-        raise PolicyFileError(
-            f"cannot read policy file: {exc.__class__.__name__}", file=where
-        ) from None
-    return _Reader(text, where, rule_ids).read()
+    text = read_text(path, what="policy file", error=PolicyFileError)
+    return _Reader(text, str(path), rule_ids).read()
 
 
 class _Reader:

@@ -11,7 +11,7 @@ import datetime as _dt
 import functools
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,8 +126,7 @@ def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         yield Hit(
             f"whether {len(unknown)} of {len(graph.nodes)} packages run code at install time "
             "is unknown: their install scripts or wheel contents could not be read",
-            evidence="unknown: " + ", ".join(sorted(unknown)[:10])
-            + (" …" if len(unknown) > 10 else ""),
+            evidence=_unknown_names(unknown),
             severity=Severity.INFO,
         )
 
@@ -168,8 +167,7 @@ def fresh_release(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         yield Hit(
             f"publish time unknown for {len(unknown)} of {len(graph.nodes)} packages in the "
             "graph (the registry's abbreviated metadata omits it): their cooldown is unchecked",
-            evidence="unknown: " + ", ".join(sorted(set(unknown))[:10])
-            + (" …" if len(set(unknown)) > 10 else ""),
+            evidence=_unknown_names(unknown),
             severity=Severity.INFO,
         )
 
@@ -400,6 +398,12 @@ def deprecated_or_yanked(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]
                 evidence=_one_line(node.facts.yanked) or "yanked (no reason given)",
                 component=node.purl,
             )
+
+
+def _unknown_names(names: Iterable[str]) -> str:
+    """Evidence naming the packages a fact is unknown for: the first ten, sorted."""
+    unique = sorted(set(names))
+    return "unknown: " + ", ".join(unique[:10]) + (" …" if len(unique) > 10 else "")
 
 
 def _one_line(text: str) -> str:

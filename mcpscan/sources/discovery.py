@@ -205,35 +205,46 @@ def _user_paths(m: _Machine) -> Iterator[tuple[str, Path]]:
     yield "jetbrains", profile / ".junie" / "mcp" / "mcp.json"
 
 
-def _managed_paths(m: _Machine) -> Iterator[tuple[str, Path]]:
-    claude = m.system_dir(
+# Machine-wide (managed) configs: client, its directory on Linux, on macOS (both under the
+# system root), on Windows (environment variable, its default, subdirectory), and the files.
+_MANAGED: tuple[tuple[str, str, str, tuple[str, str, str], tuple[str, ...]], ...] = (
+    (
+        "claude-code",
         "etc/claude-code",
         "Library/Application Support/ClaudeCode",
         ("ProgramW6432", "C:\\Program Files", "ClaudeCode"),
-    )
-    if claude is not None:
-        yield "claude-code", claude / "managed-mcp.json"
-    gemini = m.system_dir(
+        ("managed-mcp.json",),
+    ),
+    (
+        "gemini",
         "etc/gemini-cli",
         "Library/Application Support/GeminiCli",
         ("ProgramData", "C:\\ProgramData", "gemini-cli"),
-    )
-    if gemini is not None:
-        yield "gemini", gemini / "settings.json"
-        yield "gemini", gemini / "system-defaults.json"
-    codex = m.system_dir(
-        "etc/codex", "etc/codex", ("ProgramData", "C:\\ProgramData", "OpenAI/Codex")
-    )
-    if codex is not None:
-        yield "codex", codex / "config.toml"
-    opencode = m.system_dir(
+        ("settings.json", "system-defaults.json"),
+    ),
+    (
+        "codex",
+        "etc/codex",
+        "etc/codex",
+        ("ProgramData", "C:\\ProgramData", "OpenAI/Codex"),
+        ("config.toml",),
+    ),
+    (
+        "opencode",
         "etc/opencode",
         "Library/Application Support/opencode",
         ("ProgramData", "C:\\ProgramData", "opencode"),
-    )
-    if opencode is not None:
-        yield "opencode", opencode / "opencode.json"
-        yield "opencode", opencode / "opencode.jsonc"
+        ("opencode.json", "opencode.jsonc"),
+    ),
+)
+
+
+def _managed_paths(m: _Machine) -> Iterator[tuple[str, Path]]:
+    for client, unix, darwin, windows, names in _MANAGED:
+        directory = m.system_dir(unix, darwin, windows)
+        if directory is not None:
+            for name in names:
+                yield client, directory / name
 
 
 def _glob(directory: Path, pattern: str) -> list[Path]:

@@ -237,35 +237,17 @@ def _parse_comparator(text: str, loose: bool) -> Comparator:
 
 
 def _replace_caret(comp: str, loose: bool, inc_pre: bool) -> str:
-    z = "-0" if inc_pre else ""
-
-    def sub(m: re.Match[str]) -> str:
-        major, minor, patch, pre = m.group(1), m.group(2), m.group(3), m.group(4)
-        if _is_x(major):
-            return ""
-        if _is_x(minor):
-            return f">={major}.0.0{z} <{int(major) + 1}.0.0-0"
-        if _is_x(patch):
-            if major == "0":
-                return f">={major}.{minor}.0{z} <{major}.{int(minor) + 1}.0-0"
-            return f">={major}.{minor}.0{z} <{int(major) + 1}.0.0-0"
-        if pre:
-            if major == "0":
-                if minor == "0":
-                    return f">={major}.{minor}.{patch}-{pre} <{major}.{minor}.{int(patch) + 1}-0"
-                return f">={major}.{minor}.{patch}-{pre} <{major}.{int(minor) + 1}.0-0"
-            return f">={major}.{minor}.{patch}-{pre} <{int(major) + 1}.0.0-0"
-        if major == "0":
-            if minor == "0":
-                return f">={major}.{minor}.{patch} <{major}.{minor}.{int(patch) + 1}-0"
-            return f">={major}.{minor}.{patch} <{major}.{int(minor) + 1}.0-0"
-        return f">={major}.{minor}.{patch} <{int(major) + 1}.0.0-0"
-
-    regex = _RE_CARET_LOOSE if loose else _RE_CARET
-    return " ".join(regex.sub(sub, c) for c in comp.strip().split())
+    return _replace_bounded(comp, _RE_CARET_LOOSE if loose else _RE_CARET, inc_pre, caret=True)
 
 
 def _replace_tilde(comp: str, loose: bool, inc_pre: bool) -> str:
+    return _replace_bounded(comp, _RE_TILDE_LOOSE if loose else _RE_TILDE, inc_pre, caret=False)
+
+
+def _replace_bounded(comp: str, regex: re.Pattern[str], inc_pre: bool, *, caret: bool) -> str:
+    """``^X`` and ``~X`` as the comparators node-semver's replaceCaret/replaceTilde give:
+    the same lower bound; the upper bound is the next minor for ``~``, and for ``^`` the
+    next version of the first non-zero part."""
     z = "-0" if inc_pre else ""
 
     def sub(m: re.Match[str]) -> str:
@@ -274,13 +256,20 @@ def _replace_tilde(comp: str, loose: bool, inc_pre: bool) -> str:
             return ""
         if _is_x(minor):
             return f">={major}.0.0{z} <{int(major) + 1}.0.0-0"
+        next_minor = f"{major}.{int(minor) + 1}.0-0"
+        next_major = f"{int(major) + 1}.0.0-0"
         if _is_x(patch):
-            return f">={major}.{minor}.0{z} <{major}.{int(minor) + 1}.0-0"
-        if pre:
-            return f">={major}.{minor}.{patch}-{pre} <{major}.{int(minor) + 1}.0-0"
-        return f">={major}.{minor}.{patch} <{major}.{int(minor) + 1}.0-0"
+            upper = next_major if caret and major != "0" else next_minor
+            return f">={major}.{minor}.0{z} <{upper}"
+        lower = f"{major}.{minor}.{patch}" + (f"-{pre}" if pre else "")
+        if not caret or (major == "0" and minor != "0"):
+            upper = next_minor
+        elif major != "0":
+            upper = next_major
+        else:
+            upper = f"{major}.{minor}.{int(patch) + 1}-0"
+        return f">={lower} <{upper}"
 
-    regex = _RE_TILDE_LOOSE if loose else _RE_TILDE
     return " ".join(regex.sub(sub, c) for c in comp.strip().split())
 
 

@@ -161,13 +161,9 @@ def read_uv_lock(path: Path, text: str) -> Lockfile:
         elif kind == "url":
             notes.append(f"{name} is installed from a direct URL")
         digests = _uv_digests(path, name, entry)
-        url = text_field(table(entry.get("source")).get("url"))
-        sdist_url = text_field(table(entry.get("sdist")).get("url"))
-        wheels = _list(entry.get("wheels"))
-        if url is None and not wheels:
-            url = sdist_url
-        elif url is None and sdist_url is None and len(wheels) == 1:
-            url = text_field(table(wheels[0]).get("url"))
+        own_url = text_field(table(entry.get("source")).get("url"))
+        has_sdist = text_field(table(entry.get("sdist")).get("url")) is not None
+        url = _artifact_url(entry, own_url, has_sdist=has_sdist)
         packages.append(
             LockedPackage(
                 key=key,
@@ -375,12 +371,9 @@ def read_pylock(path: Path, text: str) -> Lockfile:
             notes.append(f"{name} is installed from a direct URL")
         else:
             source = "registry"
-        wheels = _list(entry.get("wheels"))
-        url = text_field(table(entry.get("archive")).get("url"))
-        if url is None and not wheels:
-            url = text_field(table(entry.get("sdist")).get("url"))
-        elif url is None and "sdist" not in entry and len(wheels) == 1:
-            url = text_field(table(wheels[0]).get("url"))
+        url = _artifact_url(
+            entry, text_field(table(entry.get("archive")).get("url")), has_sdist="sdist" in entry
+        )
         packages.append(
             LockedPackage(
                 key=key,
@@ -401,3 +394,14 @@ def read_pylock(path: Path, text: str) -> Lockfile:
         flat=flat,
         notes=tuple(notes),
     )
+
+
+def _artifact_url(entry: Mapping[str, Any], url: str | None, *, has_sdist: bool) -> str | None:
+    """The one artifact a locked package installs from, when the entry says which: its own
+    URL, else its sdist when it has no wheel, else its only wheel when it has no sdist."""
+    wheels = _list(entry.get("wheels"))
+    if url is None and not wheels:
+        return text_field(table(entry.get("sdist")).get("url"))
+    if url is None and not has_sdist and len(wheels) == 1:
+        return text_field(table(wheels[0]).get("url"))
+    return url
