@@ -70,6 +70,13 @@ def diff_entries(
                     f"{_names(after)} ({_added_removed(before, after)})",
                 )
             )
+    if a.secrets != b.secrets:
+        rotated = _rotated(a.secrets, b.secrets)
+        named = any(c.kind in ("env", "headers") for c in changes)
+        if rotated is None and not named:  # (a new or removed name says it already)
+            changes.append(Change("secrets", "config", " ".join(a.secrets), " ".join(b.secrets)))
+        for i in rotated or ():
+            changes.append(Change("secret", "config", a.secrets[i].rsplit(" <", 1)[0], ""))
     if not changes and approved.fingerprint != observed.fingerprint:
         # The readable record agrees but the hash does not: the lock was edited by hand.
         changes.append(Change("fingerprint", "config", approved.fingerprint, observed.fingerprint))

@@ -78,11 +78,24 @@ def config_record(connector: Connector, launch: Launch) -> ConfigRecord:
         url=url,
         env=tuple(sorted({s.name for s in connector.env})),
         headers=tuple(sorted({s.name for s in connector.headers})),
+        secrets=_setting_secrets(connector),
     )
 
 
+def _setting_secrets(connector: Connector) -> tuple[str, ...]:
+    from mcpscan.redaction import marker, secrets_of
+
+    found = set(secrets_of(connector))
+    return tuple(sorted(
+        f"{origin} {s.name} {marker(s.value)}"
+        for origin, settings in (("env", connector.env), ("header", connector.headers))
+        for s in settings
+        if s.value in found
+    ))
+
+
 def fingerprint(record: ConfigRecord) -> str:
-    doc = {
+    doc: dict[str, object] = {
         "transport": record.transport,
         "command": record.command,
         "args": list(record.args),
@@ -90,6 +103,8 @@ def fingerprint(record: ConfigRecord) -> str:
         "env": list(record.env),
         "headers": list(record.headers),
     }
+    if record.secrets:  # absent when there are none: earlier fingerprints stay valid
+        doc["secrets"] = list(record.secrets)
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -25,6 +25,9 @@ class ConfigRecord:
     url: str | None = None
     env: tuple[str, ...] = ()  # sorted names
     headers: tuple[str, ...] = ()  # sorted names
+    # Literal secrets in env and headers, by name and fingerprint marker only
+    # ("env API_TOKEN <redacted sha256:…>"), so that a rotation is seen without a value.
+    secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ CHANGE_KINDS = (
     "args",
     "url",
     "secret",
+    "secrets",
     "env",
     "headers",
     "fingerprint",

@@ -43,7 +43,7 @@ _ENTRY_KEYS = (
     "cosignature",
 )
 _ENTRY_REQUIRED = ("client", "file", "name", "fingerprint", "owner", "approver", "config")
-_CONFIG_KEYS = ("transport", "command", "args", "url", "env", "headers")
+_CONFIG_KEYS = ("transport", "command", "args", "url", "env", "headers", "secrets")
 _PACKAGE_KEYS = (
     "purl",
     "ecosystem",
@@ -135,6 +135,8 @@ def dumps(lock: Lock) -> str:
             out.append(f"url = {_str(c.url)}\n")
         out.append(f"env = {_list(c.env)}\n")
         out.append(f"headers = {_list(c.headers)}\n")
+        if c.secrets:
+            out.append(f"secrets = {_list(c.secrets)}\n")
         for p in entry.packages:
             out.append("\n[[connector.package]]\n")
             out.append(f"purl = {_str(p.purl)}\n")
@@ -289,6 +291,7 @@ class _Reader:
             url=self.string(data["url"], *path, "url") if "url" in data else None,
             env=self.strings(data.get("env", []), *path, "env"),
             headers=self.strings(data.get("headers", []), *path, "headers"),
+            secrets=self.strings(data.get("secrets", []), *path, "secrets"),
         )
 
     def package(self, raw: object) -> LockedPackage:

@@ -381,3 +381,24 @@ def test_only_connector_results_are_needed(tmp_path: Path) -> None:
                    approver="a", today=TODAY)
     assert lock.entries[0].packages[0].name == PKG
     assert lock.entries[0].packages[0].version == "2025.8.4"  # pinned, not resolved
+
+
+def test_a_rotated_env_or_header_secret_is_reported_without_either_value(tmp_path: Path) -> None:
+    old, new = "ghp_" + "o1" * 18, "ghp_" + "n2" * 18
+    remote = {"type": "http", "url": "https://mcp.example.com/mcp"}
+    def servers(token: str) -> dict[str, object]:
+        return {"memory": server(env={"GITHUB_TOKEN": token}),
+                "remote": {**remote, "headers": {"Authorization": f"Bearer {token}"}}}
+    lock = approved_lock(tmp_path, scan(tmp_path, servers(old)))
+    text = (tmp_path / "mcpscan.lock").read_text(encoding="utf-8")
+    assert old not in text
+    assert 'secrets = ["env GITHUB_TOKEN <redacted sha256:' in text
+    findings = gv_findings(lock, scan(tmp_path, servers(new)))
+    assert len(findings) == 2
+    assert any("env GITHUB_TOKEN: a secret value changed" in f for f in findings)
+    assert any("header Authorization: a secret value changed" in f for f in findings)
+    assert not any(old in f or new in f for f in findings)
+    assert gv_findings(lock, scan(tmp_path, servers(new)),
+                       Policy(rotation_requires_approval=False)) == []
+    # Unchanged values are no drift; a lock without literal secrets keeps its fingerprint.
+    assert gv_findings(lock, scan(tmp_path, servers(old))) == []
