@@ -71,6 +71,8 @@ def post_json(client: HttpClient, url: str, payload: object) -> Any:
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise RegistryError(
                     f"{shown}: invalid JSON ({exc.__class__.__name__})") from None
+            except RecursionError:
+                raise RegistryError(f"{shown}: JSON nested too deeply to be read") from None
     assert failure is not None
     raise failure
 

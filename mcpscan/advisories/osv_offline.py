@@ -278,6 +278,8 @@ def _parse(name: str, data: bytes) -> _Read:
         record = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return _Read(name, None, f"not JSON ({exc.__class__.__name__})")
+    except RecursionError:
+        return _Read(name, None, "nested too deeply to be read")
     if not isinstance(record, dict):
         return _Read(name, None, "not an OSV record (not a JSON object)")
     if not isinstance(record.get("id"), str) or not record["id"]:

@@ -451,6 +451,8 @@ class HttpClient:
             return loads_json(resp.content)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise RegistryError(f"{shown}: invalid JSON ({exc.__class__.__name__})") from None
+        except RecursionError:
+            raise RegistryError(f"{shown}: JSON nested too deeply to be read") from None
 
     def get_reduced(
         self,

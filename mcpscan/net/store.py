@@ -110,7 +110,7 @@ class DocumentStore:
                 last_modified=data.get("last_modified"),
                 fresh=self.max_age is None or 0 <= age <= self.max_age,
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None
 
     def save(self, key: str, payload: Any, *, variant: str = "",

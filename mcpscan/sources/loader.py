@@ -134,7 +134,7 @@ def has_mcp_section(path: Path, client: str | None = None) -> bool:
     error gets reported rather than the file silently ignored)."""
     try:
         document = load_document(path, str(path))
-    except SourceError:
+    except (SourceError, RecursionError):
         return True
     return choose_format(path, document, client) is not None
 
@@ -206,6 +206,13 @@ class _Loader:
             self.diagnostics.append(
                 Diagnostic(err.file or shown, err.line, err.message, fatal=True)
             )
+            self.files_failed.append(shown)
+            return
+        except RecursionError:
+            # A parser below (YAML, TOML) recursed with the nesting: this input's error,
+            # never the whole scan's.
+            self.diagnostics.append(Diagnostic(
+                shown, None, "this file is nested too deeply to be read; not read", fatal=True))
             self.files_failed.append(shown)
             return
         self.connectors.extend(result.connectors)
