@@ -93,3 +93,28 @@ def test_a_damaged_cache_is_rebuilt_with_a_warning_and_the_scan_goes_on(
     offline = run_scan(server, config, "-f", "json", "--offline", cache=cache)
     assert "internal error" not in offline.stderr
     assert offline.code in (0, 1, 3)
+
+
+WRONG_TYPES = {
+    "versions-is-a-string": ({"versions": "oops"}, "has no usable 'versions'"),
+    "document-is-a-list": (None, "is not a JSON object"),
+}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("case", list(WRONG_TYPES))
+def test_a_registry_document_with_wrong_types_is_a_diagnostic_naming_it(
+    server: RegistryServer, env: Env, case: str
+) -> None:
+    from tests.support.registry_server import Route
+
+    change, message = WRONG_TYPES[case]
+    doc: object = [1, 2] if change is None else {**packument("typed-mcp", {"1.0.0": {}}),
+                                                 **change}
+    server.add("/typed-mcp", Route(body=json.dumps(doc).encode()))
+    config = write_config(env.cwd / ".mcp.json", {"t": npx("typed-mcp@1.0.0")})
+    run = run_scan(server, config, "-f", "json")
+    assert run.code == 3, run.stderr
+    assert "internal error" not in run.stderr
+    assert f"npm packument for typed-mcp {message}" in run.stderr
+    assert run.json()["incomplete"] is True
