@@ -187,7 +187,7 @@ class ProvenanceService:
             except McpscanError as exc:
                 # A download over the size cap or unreachable: unknown, which is not a pass.
                 failure = f"integrity of {node.name}@{node.version} not checked: {exc.message}"
-                found.append(absent(node, INTEGRITY_KIND, failure))
+                found.append(unknown(node, INTEGRITY_KIND, failure))
                 failures.append(failure)
         return _Outcome(tuple(found), "; ".join(failures))
 
@@ -199,7 +199,7 @@ class ProvenanceService:
             failure = (f"integrity of the MCPB package {ref.spec or ref.name} not checked: "
                        f"{exc.message}")
             return _Outcome((ProvenanceResult(purl=ref.purl, kind=INTEGRITY_KIND,
-                                              state=ProvenanceState.ABSENT, reason=failure),),
+                                              state=ProvenanceState.UNKNOWN, reason=failure),),
                             failure)
 
 
@@ -209,7 +209,7 @@ class _Outcome:
     failure: str = ""
 
 
-# The kind of the ABSENT result standing in for the checks that could not run.
+# The kind of the UNKNOWN result standing in for the checks that could not run.
 _KINDS = {"pypi": "pep740", "npm": "npm-provenance"}
 
 

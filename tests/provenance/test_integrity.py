@@ -220,7 +220,7 @@ def test_size_cap_makes_the_scan_incomplete_not_a_pass(server: RegistryServer) -
     [results] = report.results
     assert results is not None
     [integrity] = [r for r in results if r.kind == "integrity"]
-    assert integrity.state is ProvenanceState.ABSENT
+    assert integrity.state is ProvenanceState.UNKNOWN
     [note] = report.incomplete
     assert "MB artifact limit" in note
 
