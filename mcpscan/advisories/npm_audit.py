@@ -57,9 +57,15 @@ class NpmBulkAdvisorySource(AdvisorySource):
             if not isinstance(answer, Mapping):
                 raise AdvisorySourceError(f"{self.name}: the answer is not a JSON object")
             for name in chunk:
-                for adv in answer.get(name) or ():
-                    if isinstance(adv, Mapping):
-                        self._apply(adv, by_name[name], matches)
+                found = answer.get(name)
+                if found is not None and not isinstance(found, list):
+                    raise AdvisorySourceError(
+                        f"{self.name}: the advisories of {name} are not a list")
+                for adv in found or ():
+                    if not isinstance(adv, Mapping):
+                        raise AdvisorySourceError(
+                            f"{self.name}: an advisory of {name} is not a JSON object")
+                    self._apply(adv, by_name[name], matches)
         checked = frozenset(q for qs in by_name.values() for q in qs)
         return SourceAnswer(matches, checked)
 

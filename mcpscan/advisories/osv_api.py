@@ -115,9 +115,15 @@ class OsvApiSource(AdvisorySource):
             for i, result in zip(order, results, strict=True):
                 if not isinstance(result, Mapping):
                     raise RegistryError(f"{display_url(url)}: malformed result")
-                for vuln in result.get("vulns") or []:
+                vulns = result.get("vulns")
+                if vulns is not None and not isinstance(vulns, list):
+                    raise RegistryError(f"{display_url(url)}: 'vulns' of a result is not a list")
+                for vuln in vulns or []:
                     vid = vuln.get("id") if isinstance(vuln, Mapping) else None
-                    if isinstance(vid, str) and vid and vid not in found[i]:
+                    if not isinstance(vid, str) or not vid:
+                        raise RegistryError(f"{display_url(url)}: a result's 'vulns' entry "
+                                            "has no 'id'")
+                    if vid not in found[i]:
                         found[i].append(vid)
                 token = result.get("next_page_token")
                 if isinstance(token, str) and token:

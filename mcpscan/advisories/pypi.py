@@ -57,7 +57,10 @@ class PypiJsonSource(AdvisorySource):
             if not vulns:
                 continue
             checked.add(q)
-            found = tuple(m for m in (_match(v, q, self.name) for v in vulns) if m is not None)
+            try:
+                found = tuple(m for m in (_match(v, q, self.name) for v in vulns) if m)
+            except RegistryError as exc:
+                raise AdvisorySourceError(f"{self.name}: {exc.message}") from None
             if found:
                 matches[q] = found
         return SourceAnswer(matches, frozenset(checked))
@@ -97,17 +100,21 @@ class PypiJsonSource(AdvisorySource):
 
 def _entries(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     vulns = doc.get("vulnerabilities")
-    return [v for v in vulns if isinstance(v, Mapping)] if isinstance(vulns, list) else []
+    if vulns is None:
+        return []
+    if not isinstance(vulns, list) or not all(isinstance(v, Mapping) for v in vulns):
+        raise RegistryError("PyPI JSON document: 'vulnerabilities' is not a list of objects")
+    return vulns
 
 
 def _match(entry: Mapping[str, Any], q: Query, source: str) -> Match | None:
     ident = entry.get("id")
     if not isinstance(ident, str) or not ident or entry.get("withdrawn"):
         return None
-    aliases = tuple(a for a in entry.get("aliases") or () if isinstance(a, str) and a != ident)
+    aliases = tuple(a for a in _strings(entry, "aliases") if a != ident)
     summary = entry.get("summary") or entry.get("details") or ""
     text = " ".join(str(summary).split())
-    fixed_in = [v for v in entry.get("fixed_in") or () if isinstance(v, str)]
+    fixed_in = list(_strings(entry, "fixed_in"))
     link = entry.get("link")
     fake = {"id": ident, "aliases": list(aliases), "summary": text}
     advisory = Advisory(
@@ -119,6 +126,18 @@ def _match(entry: Mapping[str, Any], q: Query, source: str) -> Match | None:
         sources=(source,),
     )
     return Match(advisory, _above(fixed_in, q.version))
+
+
+def _strings(entry: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """A list-of-strings field of a ``vulnerabilities`` entry; any other type is a malformed
+    answer (the advisory is known, but what it covers is not)."""
+    value = entry.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RegistryError(f"PyPI vulnerability {entry.get('id')}: '{key}' is not a list "
+                            "of strings")
+    return tuple(value)
 
 
 def _above(versions: list[str], current: str | None) -> tuple[str, ...]:
