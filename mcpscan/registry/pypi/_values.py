@@ -15,6 +15,13 @@ def int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def strings(value: Any) -> tuple[str, ...]:
+    """A list of strings; any other type, or a list holding anything else, is not given."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return ()
+
+
 def earliest(times: Iterable[str]) -> str | None:
     best: tuple[datetime, str] | None = None
     for text in times:

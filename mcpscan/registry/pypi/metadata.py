@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcpscan.errors import RegistryError
-from mcpscan.registry.pypi._values import text_or_none
+from mcpscan.registry.pypi._values import strings, text_or_none
 from mcpscan.registry.wheel import ArchiveError
 
 _MCP_NAME = re.compile(r"mcp-name:\s*([A-Za-z0-9][A-Za-z0-9.\-_]*/[A-Za-z0-9][A-Za-z0-9.\-_/]*)")
@@ -101,11 +101,11 @@ def metadata_from_info(info: Mapping[str, Any]) -> CoreMetadata | None:
         requires_dist=tuple(requires),
         requires_python=text_or_none(info.get("requires_python")),
         source="json",
-        provides_extra=tuple(info.get("provides_extra") or ()),
+        provides_extra=strings(info.get("provides_extra")),
         license=_license(
             text_or_none(info.get("license_expression")),
             text_or_none(info.get("license")),
-            info.get("classifiers") or (),
+            strings(info.get("classifiers")),
         ),
         project_urls=tuple(url_pairs(info.get("project_urls"))),
         home_page=text_or_none(info.get("home_page")),

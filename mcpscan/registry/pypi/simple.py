@@ -207,7 +207,11 @@ def parse_simple_json(content: bytes, page_url: str, project: str) -> list[Listi
                             ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise RegistryError(f"{display_url(page_url)}: not a PEP 691 project page")
-    api = str((doc.get("meta") or {}).get("api-version", "1.0"))
+    meta = doc.get("meta")
+    meta = {} if meta is None else meta
+    if not isinstance(meta, dict):
+        raise RegistryError(f"{display_url(page_url)}: PEP 691 'meta' is not an object")
+    api = str(meta.get("api-version", "1.0"))
     if not api.startswith("1."):
         raise RegistryError(f"{display_url(page_url)}: unsupported Simple API version {api}")
     listings: list[Listing] = []
