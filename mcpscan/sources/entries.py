@@ -266,12 +266,29 @@ def common_options(entry: dict[str, Node], keys: Iterable[str] = ()) -> list[tup
     return options
 
 
-def enabled_flag(entry: dict[str, Node]) -> bool:
-    disabled = entry.get("disabled")
-    if disabled is not None and disabled.value is True:
-        return False
-    enabled = entry.get("enabled")
-    return not (enabled is not None and enabled.value is False)
+# The per-entry switch each client reads, and the value that turns an entry off (the shared
+# client reference, section 3). A key the client does not read must never take an entry out
+# of the verdict: the client would still start it, so `"disabled": true` written into a
+# Claude Desktop or Cursor config is not a way to hide a connector from the scan.
+_SWITCHES: dict[str, tuple[str, bool]] = {
+    "windsurf": ("disabled", True),
+    "cline": ("disabled", True),
+    "roo": ("disabled", True),
+    "codex": ("enabled", False),
+    "zed": ("enabled", False),
+    "goose": ("enabled", False),
+    "opencode": ("enabled", False),
+}
+
+
+def enabled_flag(entry: dict[str, Node], client: str | None) -> bool:
+    """False only when ``client`` reads a switch and the entry turns it off."""
+    switch = _SWITCHES.get(client or "")
+    if switch is None:
+        return True
+    key, off = switch
+    node = entry.get(key)
+    return not (node is not None and node.value is off)
 
 
 def _uses_password(text: str | None, inputs: dict[str, bool] | None) -> bool:

@@ -54,7 +54,7 @@ def standard_entry(
             raw.url = entry[url_key]
             raw.url_transport = meaning
             break
-    raw.enabled = enabled_flag(entry)
+    raw.enabled = enabled_flag(entry, context.client)
     raw.options = common_options(entry)
     return raw
 
@@ -206,7 +206,7 @@ class CodexFormat(ConfigFormat):
             raw.headers = entry.get("http_headers")
             raw.url = entry.get("url")
             raw.type = entry.get("transport") if _is_text(entry.get("transport")) else None
-            raw.enabled = enabled_flag(entry)
+            raw.enabled = enabled_flag(entry, context.client)
             raw.options = _codex_options(entry)
             for env_name in _texts(entry.get("env_vars")):
                 # Names of variables passed through from Codex's own environment.
@@ -357,7 +357,7 @@ class GooseFormat(ConfigFormat):
             raw.env = entry.get("envs")
             raw.headers = entry.get("headers")
             raw.url = entry.get("uri")
-            raw.enabled = enabled_flag(entry)
+            raw.enabled = enabled_flag(entry, context.client)
             raw.options = common_options(entry, ("available_tools",))
             if mode_text is not None:
                 raw.options.append(("GOOSE_MODE", mode_text))
@@ -406,7 +406,7 @@ class OpencodeFormat(ConfigFormat):
             raw.env = entry.get("environment") or entry.get("env")
             raw.headers = entry.get("headers")
             raw.url = entry.get("url")
-            raw.enabled = enabled_flag(entry)
+            raw.enabled = enabled_flag(entry, context.client)
             raw.options = common_options(entry)
             builder.add(raw)
         return builder.result()

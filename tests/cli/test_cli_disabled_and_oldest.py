@@ -183,3 +183,30 @@ def test_the_earliest_server_json_yields_its_connectors(cli: CliFn,
     assert "EX04" in {f["rule_id"] for f in oci["findings"]}
     assert report["diagnostics"] == []
     assert run.code == 1
+
+
+# Clients that read no per-entry switch start the entry whatever it says: a "disabled" or
+# "enabled" key written there must not take a connector out of the verdict.
+IGNORED_SWITCHES = [
+    ("claude desktop", "claude_desktop_config.json", "mcpServers"),
+    ("claude code", ".mcp.json", "mcpServers"),
+    ("cursor", ".cursor/mcp.json", "mcpServers"),
+    ("vscode", ".vscode/mcp.json", "servers"),
+]
+
+
+@pytest.mark.parametrize(("client", "name", "section"), IGNORED_SWITCHES,
+                         ids=[c for c, _, _ in IGNORED_SWITCHES])
+def test_a_switch_the_client_does_not_read_hides_nothing(
+        cli: CliFn, workspace: Workspace, client: str, name: str, section: str) -> None:
+    path = workspace.cwd / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_json({section: {"srv-off": {
+        "command": "npx", "args": UNPINNED, "disabled": True, "enabled": False}}}),
+        encoding="utf-8")
+    run = cli("scan", str(path), "-f", "json")
+    [connector] = run.json()["connectors"]
+    assert connector["verdict"] != "disabled"
+    assert any(f["rule_id"] == "SC01" and f["severity"] == "high"
+               for f in connector["findings"])
+    assert run.json()["verdict"] == "fail"
