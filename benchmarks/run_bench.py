@@ -46,9 +46,11 @@ PYPI_INDEX = "https://pypi.org/simple"
 # Node's names for this machine, as npm's os/cpu/libc checks see it.
 NODE_OS = {"linux": "linux", "darwin": "darwin", "win32": "win32"}.get(sys.platform, sys.platform)
 NODE_CPU = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(
-    platform.machine().lower(), platform.machine().lower())
-NODE_LIBC = ("glibc" if platform.libc_ver()[0] == "glibc" else "musl") if NODE_OS == "linux" \
-    else None
+    platform.machine().lower(), platform.machine().lower()
+)
+NODE_LIBC = (
+    ("glibc" if platform.libc_ver()[0] == "glibc" else "musl") if NODE_OS == "linux" else None
+)
 
 
 @dataclass(frozen=True)
@@ -60,21 +62,32 @@ class Run:
     stderr: str
 
 
-def run(cmd: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-        ok: Sequence[int] = (0, 1)) -> Run:
+def run(
+    cmd: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    ok: Sequence[int] = (0, 1),
+) -> Run:
     """Run ``cmd``; wall time and the peak RSS of that process (wait4, not the children's
     running maximum, which would mix in earlier npm/pip runs)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), cwd=cwd, env=dict(env) if env is not None else None,
-                                stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            list(cmd), cwd=cwd, env=dict(env) if env is not None else None, stdout=out, stderr=err
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        result = Run(elapsed, usage.ru_maxrss / 1024, proc.returncode,
-                     out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+        result = Run(
+            elapsed,
+            usage.ru_maxrss / 1024,
+            proc.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+        )
     if result.returncode not in ok:
         sys.stderr.write(result.stdout[-2000:] + result.stderr[-4000:])
         raise SystemExit(f"{' '.join(cmd[:4])}… exited {result.returncode}")
@@ -104,8 +117,12 @@ def config(n_connectors: int | None = None) -> dict[str, Any]:
     them (so they share every dependency)."""
     base: list[tuple[str, dict[str, Any]]] = []
     for name in NPM_ROOTS:
-        base.append((name.split("/")[-1],
-                     {"command": "npx", "args": ["-y", name, *EXTRA_ARGS.get(name, [])]}))
+        base.append(
+            (
+                name.split("/")[-1],
+                {"command": "npx", "args": ["-y", name, *EXTRA_ARGS.get(name, [])]},
+            )
+        )
     for name in PYPI_ROOTS:
         base.append((name, {"command": "uvx", "args": [name]}))
     if n_connectors is None:
@@ -124,11 +141,25 @@ def config(n_connectors: int | None = None) -> dict[str, Any]:
 RESOLUTION_ONLY = ("--no-advisories", "--no-provenance")
 
 
-def mcpscan(cfg: Path, cache: Path, *extra: str, stages: Sequence[str] = RESOLUTION_ONLY
-            ) -> Run:
-    return run([sys.executable, "-m", "mcpscan", "scan", str(cfg), "-f", "json", "-q",
-                "--cache-dir", str(cache), "--allow-incomplete", *stages, *extra],
-               env=mcpscan_env())
+def mcpscan(cfg: Path, cache: Path, *extra: str, stages: Sequence[str] = RESOLUTION_ONLY) -> Run:
+    return run(
+        [
+            sys.executable,
+            "-m",
+            "mcpscan",
+            "scan",
+            str(cfg),
+            "-f",
+            "json",
+            "-q",
+            "--cache-dir",
+            str(cache),
+            "--allow-incomplete",
+            *stages,
+            *extra,
+        ],
+        env=mcpscan_env(),
+    )
 
 
 def mcpscan_sets(report: Mapping[str, Any]) -> dict[str, set[tuple[str, str]]]:
@@ -159,8 +190,20 @@ def npm_env(cache: Path) -> dict[str, str]:
 def npm_lock(roots: Sequence[str], workdir: Path, cache: Path) -> tuple[Run, dict[str, Any]]:
     workdir.mkdir(parents=True)
     (workdir / "package.json").write_text(json.dumps({"name": "bench", "version": "1.0.0"}))
-    result = run(["npm", "install", "--package-lock-only", "--ignore-scripts", "--no-audit",
-                  "--no-fund", *roots], cwd=workdir, env=npm_env(cache), ok=(0,))
+    result = run(
+        [
+            "npm",
+            "install",
+            "--package-lock-only",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            *roots,
+        ],
+        cwd=workdir,
+        env=npm_env(cache),
+        ok=(0,),
+    )
     return result, json.loads((workdir / "package-lock.json").read_text())
 
 
@@ -179,8 +222,11 @@ def _platform_ok(meta: Mapping[str, Any]) -> bool:
             return False
         return not plain or value in plain or "any" in plain
 
-    return (check(NODE_OS, meta.get("os")) and check(NODE_CPU, meta.get("cpu"))
-            and (not meta.get("libc") or check(NODE_LIBC, meta.get("libc"))))
+    return (
+        check(NODE_OS, meta.get("os"))
+        and check(NODE_CPU, meta.get("cpu"))
+        and (not meta.get("libc") or check(NODE_LIBC, meta.get("libc")))
+    )
 
 
 def npm_set(lock: Mapping[str, Any]) -> tuple[set[tuple[str, str]], list[str]]:
@@ -190,8 +236,11 @@ def npm_set(lock: Mapping[str, Any]) -> tuple[set[tuple[str, str]], list[str]]:
     found: set[tuple[str, str]] = set()
     skipped: list[str] = []
     packages = lock.get("packages", {})
-    dropped_paths = [path for path, meta in packages.items()
-                     if path and meta.get("optional") and not _platform_ok(meta)]
+    dropped_paths = [
+        path
+        for path, meta in packages.items()
+        if path and meta.get("optional") and not _platform_ok(meta)
+    ]
     for path, meta in packages.items():
         if not path or meta.get("dev") or "version" not in meta or meta.get("link"):
             continue
@@ -217,12 +266,28 @@ def pip_env() -> dict[str, str]:
 
 def pip_report(roots: Sequence[str], workdir: Path) -> tuple[Run, set[tuple[str, str]]]:
     report = workdir / f"pip-{'-'.join(roots)[:80]}.json"
-    result = run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-                  "--quiet", "--index-url", PYPI_INDEX, "--report", str(report), *roots],
-                 env=pip_env(), ok=(0,))
+    result = run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--index-url",
+            PYPI_INDEX,
+            "--report",
+            str(report),
+            *roots,
+        ],
+        env=pip_env(),
+        ok=(0,),
+    )
     data = json.loads(report.read_text())
-    found = {(_pep503(i["metadata"]["name"]), i["metadata"]["version"])
-             for i in data.get("install", [])}
+    found = {
+        (_pep503(i["metadata"]["name"]), i["metadata"]["version"]) for i in data.get("install", [])
+    }
     return result, found
 
 
@@ -243,8 +308,9 @@ def compare(ours: set[tuple[str, str]], ref: set[tuple[str, str]]) -> dict[str, 
 
 
 def unique_nodes(report: Mapping[str, Any]) -> int:
-    return len({n["purl"] for c in report["connectors"]
-                for n in (c.get("graph") or {}).get("nodes", [])})
+    return len(
+        {n["purl"] for c in report["connectors"] for n in (c.get("graph") or {}).get("nodes", [])}
+    )
 
 
 def main() -> None:
@@ -256,13 +322,20 @@ def main() -> None:
     repeat = max(1, args.repeat)
     npm_version = run(["npm", "--version"], ok=(0,)).stdout.strip()
     node_version = run(["node", "--version"], ok=(0,)).stdout.strip()
-    pip_version = run([sys.executable, "-m", "pip", "--version"], env=pip_env(),
-                      ok=(0,)).stdout.split()[1]
+    pip_version = run(
+        [sys.executable, "-m", "pip", "--version"], env=pip_env(), ok=(0,)
+    ).stdout.split()[1]
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "machine": {"python": platform.python_version(), "system": platform.platform(),
-                    "cpus": os.cpu_count(), "node": node_version, "npm": npm_version,
-                    "pip": pip_version, "target": f"{NODE_OS}/{NODE_CPU}/{NODE_LIBC}"},
+        "machine": {
+            "python": platform.python_version(),
+            "system": platform.platform(),
+            "cpus": os.cpu_count(),
+            "node": node_version,
+            "npm": npm_version,
+            "pip": pip_version,
+            "target": f"{NODE_OS}/{NODE_CPU}/{NODE_LIBC}",
+        },
         "repeat": repeat,
     }
     with tempfile.TemporaryDirectory(prefix="mcpscan-bench-") as tmp:
@@ -276,8 +349,9 @@ def main() -> None:
         fidelity: dict[str, Any] = {}
         npm_skipped: dict[str, list[str]] = {}
         for root in NPM_ROOTS:
-            _, lock = npm_lock([root], work / ("npm-" + root.replace("/", "__")),
-                               work / "npm-cache-fidelity")
+            _, lock = npm_lock(
+                [root], work / ("npm-" + root.replace("/", "__")), work / "npm-cache-fidelity"
+            )
             ref, skipped = npm_set(lock)
             fidelity[root] = {"reference": ref}
             npm_skipped[root] = skipped
@@ -309,14 +383,16 @@ def main() -> None:
         warm, warm_times = median_of(repeat, lambda: mcpscan(cfg, cache))
         offline, offline_times = median_of(repeat, lambda: mcpscan(cfg, cache, "--offline"))
         version, version_times = median_of(
-            repeat, lambda: run([sys.executable, "-m", "mcpscan", "--version"],
-                                env=mcpscan_env(), ok=(0,)))
+            repeat,
+            lambda: run([sys.executable, "-m", "mcpscan", "--version"], env=mcpscan_env(), ok=(0,)),
+        )
         same_offline = json.loads(offline.stdout) == report
         # Every stage, as `mcpscan scan` runs by default, on the same (resolution-warm) cache.
         mcpscan(cfg, cache, stages=())
         all_warm, all_warm_times = median_of(repeat, lambda: mcpscan(cfg, cache, stages=()))
         all_offline, all_offline_times = median_of(
-            repeat, lambda: mcpscan(cfg, cache, "--offline", stages=()))
+            repeat, lambda: mcpscan(cfg, cache, "--offline", stages=())
+        )
 
         ours = mcpscan_sets(report)
         total_same = total_union = 0
@@ -335,36 +411,49 @@ def main() -> None:
                 cfg_n = work / f"mcp-{n}.json"
                 cfg_n.write_text(json.dumps(config(n)))
                 scan = mcpscan(cfg_n, work / f"cache-scale-{n}")
-                scaling[str(n)] = {"cold_s": round(scan.seconds, 2),
-                                   "peak_rss_mb": round(scan.peak_rss_mb, 1),
-                                   "unique_packages": unique_nodes(json.loads(scan.stdout))}
+                scaling[str(n)] = {
+                    "cold_s": round(scan.seconds, 2),
+                    "peak_rss_mb": round(scan.peak_rss_mb, 1),
+                    "unique_packages": unique_nodes(json.loads(scan.stdout)),
+                }
 
-        results.update({
-            "mcpscan_version_s": round(version.seconds, 3),
-            "cold_scan_s": round(cold.seconds, 2),
-            "warm_scan_s": round(warm.seconds, 3),
-            "offline_scan_s": round(offline.seconds, 3),
-            "offline_report_equals_warm": same_offline,
-            "peak_rss_mb_cold": round(cold.peak_rss_mb, 1),
-            "peak_rss_mb_warm": round(warm.peak_rss_mb, 1),
-            "npm_lock_only_s": round(npm_all.seconds, 2),
-            "pip_dry_run_s": round(pip_all.seconds, 2),
-            "cold_vs_package_managers": round(cold.seconds / (npm_all.seconds
-                                                              + pip_all.seconds), 3),
-            "all_stages_warm_scan_s": round(all_warm.seconds, 3),
-            "all_stages_offline_scan_s": round(all_offline.seconds, 3),
-            "times_s": {"cold": cold_times, "npm": npm_times, "pip": pip_times,
-                        "warm": warm_times, "offline": offline_times,
-                        "version": version_times, "all_stages_warm": all_warm_times,
-                        "all_stages_offline": all_offline_times},
-            "graph_nodes": sum(len((c.get("graph") or {}).get("nodes", []))
-                               for c in report["connectors"]),
-            "unique_packages": unique_nodes(report),
-            "fidelity_overall_pct": round(100.0 * total_same / total_union, 2)
-            if total_union else 100.0,
-            "fidelity": fidelity,
-            "scaling_cold": scaling,
-        })
+        results.update(
+            {
+                "mcpscan_version_s": round(version.seconds, 3),
+                "cold_scan_s": round(cold.seconds, 2),
+                "warm_scan_s": round(warm.seconds, 3),
+                "offline_scan_s": round(offline.seconds, 3),
+                "offline_report_equals_warm": same_offline,
+                "peak_rss_mb_cold": round(cold.peak_rss_mb, 1),
+                "peak_rss_mb_warm": round(warm.peak_rss_mb, 1),
+                "npm_lock_only_s": round(npm_all.seconds, 2),
+                "pip_dry_run_s": round(pip_all.seconds, 2),
+                "cold_vs_package_managers": round(
+                    cold.seconds / (npm_all.seconds + pip_all.seconds), 3
+                ),
+                "all_stages_warm_scan_s": round(all_warm.seconds, 3),
+                "all_stages_offline_scan_s": round(all_offline.seconds, 3),
+                "times_s": {
+                    "cold": cold_times,
+                    "npm": npm_times,
+                    "pip": pip_times,
+                    "warm": warm_times,
+                    "offline": offline_times,
+                    "version": version_times,
+                    "all_stages_warm": all_warm_times,
+                    "all_stages_offline": all_offline_times,
+                },
+                "graph_nodes": sum(
+                    len((c.get("graph") or {}).get("nodes", [])) for c in report["connectors"]
+                ),
+                "unique_packages": unique_nodes(report),
+                "fidelity_overall_pct": round(100.0 * total_same / total_union, 2)
+                if total_union
+                else 100.0,
+                "fidelity": fidelity,
+                "scaling_cold": scaling,
+            }
+        )
         shutil.rmtree(work, ignore_errors=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     summary = {k: v for k, v in results.items() if k != "fidelity"}

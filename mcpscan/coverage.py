@@ -95,9 +95,7 @@ def not_run(family: CheckFamily, cause: GapCause, reason: str) -> Coverage:
 
 def with_gap(ledger: CoverageLedger, entry: Coverage) -> CoverageLedger:
     """``ledger`` with ``entry`` replacing its family's entry (a later stage's finding)."""
-    return CoverageLedger(
-        tuple(entry if c.family is entry.family else c for c in ledger.entries)
-    )
+    return CoverageLedger(tuple(entry if c.family is entry.family else c for c in ledger.entries))
 
 
 def cap(score: int, ledger: CoverageLedger | None) -> int:
@@ -183,8 +181,11 @@ def _package_families(
         why = "the command line was not understood, so what it installs is unknown"
         return {f: not_run(f, GapCause.CANNOT_ANALYSE, why) for f in _PACKAGE_FAMILIES}
     if launch.downloads:
-        why = "code downloaded from " + ", ".join(d.url for d in launch.downloads) + (
-            " has no registry to vouch for it")
+        why = (
+            "code downloaded from "
+            + ", ".join(d.url for d in launch.downloads)
+            + (" has no registry to vouch for it")
+        )
         return {f: not_run(f, GapCause.CANNOT_ANALYSE, why) for f in _PACKAGE_FAMILIES}
     if not launch.packages and not launch.local:
         why = (
@@ -212,13 +213,15 @@ def _package_families(
         if resolved
         else _after(CheckFamily.REPUTATION, resolution)
     )
-    provenance = _stage(CheckFamily.PROVENANCE, stages.provenance, stages, failures.provenance,
-                        resolution)
+    provenance = _stage(
+        CheckFamily.PROVENANCE, stages.provenance, stages, failures.provenance, resolution
+    )
     out[CheckFamily.PROVENANCE] = provenance or done(
         CheckFamily.PROVENANCE, "every resolved artifact checked"
     )
-    advisories = _stage(CheckFamily.ADVISORIES, stages.advisories, stages, failures.advisories,
-                        resolution)
+    advisories = _stage(
+        CheckFamily.ADVISORIES, stages.advisories, stages, failures.advisories, resolution
+    )
     if advisories is None and advisories_found is None:
         advisories = not_run(
             CheckFamily.ADVISORIES, GapCause.SOURCE_FAILED, "no advisory source answered"
@@ -247,8 +250,11 @@ def _stage(
     option = stages.disabled_by(family)
     if option is not None:
         return not_run(family, GapCause.DISABLED, f"disabled by the user ({option})")
-    if resolution is not None and resolution.gap and (not ran or family is not
-                                                       CheckFamily.ADVISORIES):
+    if (
+        resolution is not None
+        and resolution.gap
+        and (not ran or family is not CheckFamily.ADVISORIES)
+    ):
         # Provenance checks the resolved graph; without it nothing was checked. Advisories
         # can still look up the launched packages (checked below).
         return _after(family, resolution)
@@ -267,14 +273,22 @@ def _after(family: CheckFamily, resolution: Coverage) -> Coverage:
 
 def _was(resolution: Coverage) -> str:
     if resolution.cause is GapCause.DISABLED:
-        return f"was {resolution.reason}" if resolution.reason.startswith("disabled") else (
-            "did not run")
+        return (
+            f"was {resolution.reason}"
+            if resolution.reason.startswith("disabled")
+            else ("did not run")
+        )
     return "failed: " + resolution.reason
 
 
 def _describe(ref: PackageRef) -> str:
-    kind = {"oci": "container image", "git": "git source", "url": "URL",
-            "jsr": "jsr package", "mcpb": "MCPB bundle"}.get(ref.ecosystem, ref.ecosystem)
+    kind = {
+        "oci": "container image",
+        "git": "git source",
+        "url": "URL",
+        "jsr": "jsr package",
+        "mcpb": "MCPB bundle",
+    }.get(ref.ecosystem, ref.ecosystem)
     # A URL's or git source's name is its display form (credentials removed); its spec
     # is as written.
     shown = ref.name if ref.ecosystem in ("url", "git") else ref.spec or ref.name

@@ -192,7 +192,7 @@ provenance_workflow = ".github/workflows/release.yml\""""
         "the README lists) is replaced in its place by its fingerprint marker "
         "(`<redacted sha256:...>`), so rotating such a secret is drift without the secret "
         "ever being written. A rotation (same place, new value) is reported as `secret`: "
-        "\"a secret value changed\", with neither value; the policy key "
+        '"a secret value changed", with neither value; the policy key '
         "`rotation_requires_approval = false` makes it no drift;",
         "- the **root packages** the launcher fetches, with the resolved version and "
         "digests, the **provenance identity** (source repository and workflow of verified "
@@ -268,7 +268,7 @@ def _signed_approvals() -> list[str]:
         f"ssh-keygen -Y verify -n {NAMESPACE} -f allowed_signers -I sec-lead -s msg.sig < msg",
         "```\n",
         "### Policy\n",
-        "- `allowed_signers = \"path\"` (relative to the policy): git's "
+        '- `allowed_signers = "path"` (relative to the policy): git\'s '
         "`gpg.ssh.allowedSignersFile` format, `principals [options] keytype key`, the "
         "principals being approver names (patterns, `!` negates); options "
         '`namespaces="…"`, `valid-after`, `valid-before` (checked at the approval date). '

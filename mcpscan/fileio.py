@@ -22,8 +22,7 @@ PRIVATE = 0o600  # owner only: keys, and cache contents (they may come from a pr
 
 
 @contextlib.contextmanager
-def atomic_replace(path: Path, *, durable: bool = True, mode: int | None = None
-                   ) -> Iterator[Path]:
+def atomic_replace(path: Path, *, durable: bool = True, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; when the block ends without an exception,
     what was written there replaces ``path``. Any exception (or interrupt) in the block, or
     while replacing, removes the temporary file and propagates.
@@ -53,15 +52,17 @@ def atomic_replace(path: Path, *, durable: bool = True, mode: int | None = None
                 tmp.unlink()
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True,
-                       mode: int | None = None) -> None:
+def atomic_write_bytes(
+    path: Path, data: bytes, *, durable: bool = True, mode: int | None = None
+) -> None:
     """Write ``data`` to ``path`` through :func:`atomic_replace`. Raises OSError."""
     with atomic_replace(path, durable=durable, mode=mode) as tmp:
         tmp.write_bytes(data)
 
 
-def atomic_write_text(path: Path, text: str, *, durable: bool = True,
-                      mode: int | None = None) -> None:
+def atomic_write_text(
+    path: Path, text: str, *, durable: bool = True, mode: int | None = None
+) -> None:
     """Write ``text`` (UTF-8, newlines as given) through :func:`atomic_replace`."""
     atomic_write_bytes(path, text.encode("utf-8"), durable=durable, mode=mode)
 
@@ -119,9 +120,13 @@ def file_problem(path: Path) -> str | None:
     mode = info.st_mode
     if stat.S_ISREG(mode):
         return None
-    kinds = ((stat.S_ISDIR, "is a directory"), (stat.S_ISFIFO, "is a FIFO (named pipe)"),
-             (stat.S_ISSOCK, "is a socket"), (stat.S_ISCHR, "is a character device"),
-             (stat.S_ISBLK, "is a block device"))
+    kinds = (
+        (stat.S_ISDIR, "is a directory"),
+        (stat.S_ISFIFO, "is a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "is a socket"),
+        (stat.S_ISCHR, "is a character device"),
+        (stat.S_ISBLK, "is a block device"),
+    )
     return next((text for test, text in kinds if test(mode)), "is not a regular file")
 
 

@@ -87,8 +87,10 @@ class Scanner:
     def scan(self, targets: Sequence[str], loaded: LoadResult) -> ScanResult:
         launches = [launchers.unwrap(c) for c in loaded.connectors]
         if self.options.locate is not None:
-            launches = [self.options.locate(c, la) for c, la in zip(loaded.connectors, launches,
-                                                                   strict=True)]
+            launches = [
+                self.options.locate(c, la)
+                for c, la in zip(loaded.connectors, launches, strict=True)
+            ]
         if self.resolution is not None:
             self.resolution.prepare(launches)
         graphs: list[Graph | None] = []
@@ -165,7 +167,11 @@ class Scanner:
                 dataclasses.replace(
                     f,
                     approval=approval_facts(
-                        self.options.lock, f.connector, f.launch, f.graph, f.provenance,
+                        self.options.lock,
+                        f.connector,
+                        f.launch,
+                        f.graph,
+                        f.provenance,
                         verifier=verifier,
                     ),
                 )
@@ -203,11 +209,17 @@ class Scanner:
             + tuple(failures)
             + tuple(Diagnostic("(advisories)", None, w) for w in notes.warnings)
             # A trust anchor whose refresh failed: a note, not an incomplete scan.
-            + tuple(Diagnostic("(provenance)", None, f"{a.name}: {a.note}")
-                    for a in anchors if a.note and a.note.startswith(REFRESH_FAILED))
             + tuple(
-                Diagnostic(f.connector.source.file, f.connector.source.line or None,
-                           f"{f.connector.name}: {note}")
+                Diagnostic("(provenance)", None, f"{a.name}: {a.note}")
+                for a in anchors
+                if a.note and a.note.startswith(REFRESH_FAILED)
+            )
+            + tuple(
+                Diagnostic(
+                    f.connector.source.file,
+                    f.connector.source.line or None,
+                    f"{f.connector.name}: {note}",
+                )
                 for f in facts
                 for note in f.launch.notes
             )

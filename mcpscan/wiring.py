@@ -110,8 +110,11 @@ def cache_dir(settings: ScanSettings) -> Path | None:
 def http_client(settings: ScanSettings) -> HttpClient:
     from mcpscan.net.http import HttpClient, HttpConfig
 
-    return HttpClient(HttpConfig(cache_dir=cache_dir(settings), offline=settings.offline,
-                                 scan_timeout=settings.timeout))
+    return HttpClient(
+        HttpConfig(
+            cache_dir=cache_dir(settings), offline=settings.offline, scan_timeout=settings.timeout
+        )
+    )
 
 
 def registries(
@@ -216,7 +219,9 @@ def advisory_service(
 
 
 def provenance_service(
-    settings: ScanSettings, client: HttpClient, regs: Registries,
+    settings: ScanSettings,
+    client: HttpClient,
+    regs: Registries,
     npm_keys: Sequence[tuple[str, Path]] = (),
 ) -> ProvenanceService:
     """npm registry signatures and attestations, PyPI's PEP 740 integrity API and artifact
@@ -234,8 +239,12 @@ def provenance_service(
         if not sep or not url.startswith(("http://", "https://")) or not file:
             raise UsageError(f"--npm-keys {value!r}: expected REGISTRY_URL=FILE")
         named[url] = Path(file)
-    trust = TrustStore(client, tuf_url=os.environ.get("MCPSCAN_TUF_URL", PUBLIC_GOOD_TUF_URL),
-                       cache_dir=cache_dir(settings), offline=settings.offline)
+    trust = TrustStore(
+        client,
+        tuf_url=os.environ.get("MCPSCAN_TUF_URL", PUBLIC_GOOD_TUF_URL),
+        cache_dir=cache_dir(settings),
+        offline=settings.offline,
+    )
     return build_provenance_service(
         client,
         npm_registry_url=regs.npm.base_url,
@@ -266,8 +275,9 @@ def renderer(fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool)
 # -- one scan -----------------------------------------------------------------------------
 
 
-def load(targets: Sequence[str], cwd: Path, *, recursive: bool = False
-         ) -> tuple[list[str], LoadResult]:
+def load(
+    targets: Sequence[str], cwd: Path, *, recursive: bool = False
+) -> tuple[list[str], LoadResult]:
     """The targets asked for, or this user's discovered configs, and what they hold."""
     from mcpscan.sources import discover, load_discovered, load_targets
 
@@ -361,9 +371,7 @@ def run_scan(
         today=_dt.date.today(),
         check_approval=lock is not None or policy.require_approval,
         lock=lock,
-        allowed_signers=(
-            allowed_signers_for(policy.allowed_signers) if lock is not None else None
-        ),
+        allowed_signers=(allowed_signers_for(policy.allowed_signers) if lock is not None else None),
         disabled=opt_outs(opts),
         locate=locate_local_code,
     )

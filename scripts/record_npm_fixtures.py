@@ -41,10 +41,29 @@ OUT = ROOT / "tests" / "fixtures" / "npm"
 ROOTS = {"server-memory": "@modelcontextprotocol/server-memory", "mcp-remote": "mcp-remote@0.1.16"}
 EXTRA_VERSIONS = 4  # newest versions kept beyond the ones installed
 VERSION_FIELDS = (
-    "name", "version", "dependencies", "optionalDependencies", "peerDependencies",
-    "peerDependenciesMeta", "bundleDependencies", "bundledDependencies", "os", "cpu", "libc",
-    "engines", "deprecated", "dist", "scripts", "hasInstallScript", "gypfile", "license",
-    "repository", "homepage", "mcpName", "maintainers", "_npmUser",
+    "name",
+    "version",
+    "dependencies",
+    "optionalDependencies",
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "bundleDependencies",
+    "bundledDependencies",
+    "os",
+    "cpu",
+    "libc",
+    "engines",
+    "deprecated",
+    "dist",
+    "scripts",
+    "hasInstallScript",
+    "gypfile",
+    "license",
+    "repository",
+    "homepage",
+    "mcpName",
+    "maintainers",
+    "_npmUser",
 )
 DIST_FIELDS = ("integrity", "shasum", "tarball", "unpackedSize", "fileCount")
 
@@ -56,9 +75,20 @@ def npm_lock_set(spec: str, registry: str) -> set[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as scratch:
         Path(scratch, "package.json").write_text("{}")
         subprocess.run(
-            [npm, "install", "--package-lock-only", "--ignore-scripts", "--no-audit",
-             "--no-fund", f"--registry={registry}/", spec],
-            cwd=scratch, check=True, capture_output=True, timeout=600,
+            [
+                npm,
+                "install",
+                "--package-lock-only",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+                f"--registry={registry}/",
+                spec,
+            ],
+            cwd=scratch,
+            check=True,
+            capture_output=True,
+            timeout=600,
         )
         lock = json.loads(Path(scratch, "package-lock.json").read_text())
     found = set()
@@ -70,7 +100,7 @@ def npm_lock_set(spec: str, registry: str) -> set[tuple[str, str]]:
 
 def split(spec: str) -> tuple[str, str | None]:
     at = spec.find("@", 1)
-    return (spec, None) if at < 0 else (spec[:at], spec[at + 1:])
+    return (spec, None) if at < 0 else (spec[:at], spec[at + 1 :])
 
 
 def reduce(doc: dict[str, Any], keep: set[str]) -> dict[str, Any]:
@@ -80,10 +110,17 @@ def reduce(doc: dict[str, Any], keep: set[str]) -> dict[str, Any]:
             slim = {k: manifest[k] for k in VERSION_FIELDS if k in manifest}
             slim["dist"] = {k: v for k, v in manifest.get("dist", {}).items() if k in DIST_FIELDS}
             versions[version] = slim
-    time = {k: v for k, v in doc.get("time", {}).items()
-            if k in versions or k in ("created", "modified")}
-    out = {"name": doc["name"], "dist-tags": doc.get("dist-tags", {}), "versions": versions,
-           "time": time}
+    time = {
+        k: v
+        for k, v in doc.get("time", {}).items()
+        if k in versions or k in ("created", "modified")
+    }
+    out = {
+        "name": doc["name"],
+        "dist-tags": doc.get("dist-tags", {}),
+        "versions": versions,
+        "time": time,
+    }
     for key in ("maintainers", "repository", "license"):
         if key in doc:
             out[key] = doc[key]
@@ -91,30 +128,154 @@ def reduce(doc: dict[str, Any], keep: set[str]) -> dict[str, Any]:
 
 
 SEMVER_RANGES = [
-    "", "*", "x", "X", "1", "1.x", "1.2", "1.2.x", "1.2.*", "^1.2.3", "^0.2.3", "^0.0.3",
-    "^1.2.3-beta.2", "^0.0.3-beta", "~1.2.3", "~1.2", "~1", "~>1.2.3", "~ 1.2.3", "^ 1.2.3",
-    "~1.2.3-beta.2", ">=1.2.3", "> 1.2.3", ">1.2", ">1", "<1.2", "<=1.2", "<=1.2.x", "<1",
-    "<=1", "=1.2.3", "v1.2.3", "=v1.2.3", "1.2.3 - 2.3.4", "1.2 - 2.3.4", "1.2.3 - 2.3",
-    "1.2.3 - 2", "1.2.3-beta - 2.3.4-rc.1", ">=1.2.3 <2.0.0 || >=3",
-    "1.x || >=2.5.0 || 5.0.0 - 7.2.3", ">=0.0.0", ">=0.0.0-0", "^1.2.3+build", "1.2.3+build",
-    ">1.2.3-alpha.3", "<1.2.3-alpha.3", "1.2.3-alpha.3", ">= 1.2.3 < 2", "~0.0.1", "^0.0",
-    "^0.x", "^0", "x.1", "1.x.2", ">x", "<x", ">=x", "foo", "1.2.3 foo", "latest",
-    "^1.2.3 || foo", "||", "1 ||", "<0.0.0-0", "<0.0.0-0 || ^1", ">=01.2.3", "1.2.3beta",
-    "~v1.2", "^v1.2.3", " ^1.2.3 ", ">=1.2.3-0", "^2.0.0-rc.1", "~2.0.0-rc.1",
-    "2.0.0-rc.1 - 2.0.0", "^1.0.0-0", ">= 2.1.2 < 3.0.0", ">=1 <=2", "1.2.3 - *", "* - 2",
-    ">=1.2.7 <1.3.0", "1.2.7 || >=1.2.9 <2.0.0", "~1.2.1 >=1.2.3", "^1.x", "^1.2.x", "~1.x",
-    "<=1.2.3-beta", "*.1.2", "1.2.3-beta+sha", "=1.2", "=*", ">=*", "<*",
-    "1.2.3 - 2.3.4 || 5", "^0.0.0", "^0.0.0-0", ">=1.0.0-beta.2 <1.0.0-beta.10",
+    "",
+    "*",
+    "x",
+    "X",
+    "1",
+    "1.x",
+    "1.2",
+    "1.2.x",
+    "1.2.*",
+    "^1.2.3",
+    "^0.2.3",
+    "^0.0.3",
+    "^1.2.3-beta.2",
+    "^0.0.3-beta",
+    "~1.2.3",
+    "~1.2",
+    "~1",
+    "~>1.2.3",
+    "~ 1.2.3",
+    "^ 1.2.3",
+    "~1.2.3-beta.2",
+    ">=1.2.3",
+    "> 1.2.3",
+    ">1.2",
+    ">1",
+    "<1.2",
+    "<=1.2",
+    "<=1.2.x",
+    "<1",
+    "<=1",
+    "=1.2.3",
+    "v1.2.3",
+    "=v1.2.3",
+    "1.2.3 - 2.3.4",
+    "1.2 - 2.3.4",
+    "1.2.3 - 2.3",
+    "1.2.3 - 2",
+    "1.2.3-beta - 2.3.4-rc.1",
+    ">=1.2.3 <2.0.0 || >=3",
+    "1.x || >=2.5.0 || 5.0.0 - 7.2.3",
+    ">=0.0.0",
+    ">=0.0.0-0",
+    "^1.2.3+build",
+    "1.2.3+build",
+    ">1.2.3-alpha.3",
+    "<1.2.3-alpha.3",
+    "1.2.3-alpha.3",
+    ">= 1.2.3 < 2",
+    "~0.0.1",
+    "^0.0",
+    "^0.x",
+    "^0",
+    "x.1",
+    "1.x.2",
+    ">x",
+    "<x",
+    ">=x",
+    "foo",
+    "1.2.3 foo",
+    "latest",
+    "^1.2.3 || foo",
+    "||",
+    "1 ||",
+    "<0.0.0-0",
+    "<0.0.0-0 || ^1",
+    ">=01.2.3",
+    "1.2.3beta",
+    "~v1.2",
+    "^v1.2.3",
+    " ^1.2.3 ",
+    ">=1.2.3-0",
+    "^2.0.0-rc.1",
+    "~2.0.0-rc.1",
+    "2.0.0-rc.1 - 2.0.0",
+    "^1.0.0-0",
+    ">= 2.1.2 < 3.0.0",
+    ">=1 <=2",
+    "1.2.3 - *",
+    "* - 2",
+    ">=1.2.7 <1.3.0",
+    "1.2.7 || >=1.2.9 <2.0.0",
+    "~1.2.1 >=1.2.3",
+    "^1.x",
+    "^1.2.x",
+    "~1.x",
+    "<=1.2.3-beta",
+    "*.1.2",
+    "1.2.3-beta+sha",
+    "=1.2",
+    "=*",
+    ">=*",
+    "<*",
+    "1.2.3 - 2.3.4 || 5",
+    "^0.0.0",
+    "^0.0.0-0",
+    ">=1.0.0-beta.2 <1.0.0-beta.10",
     "~1.0.0-0 || 2.x",
 ]
 SEMVER_VERSIONS = [
-    "0.0.0", "0.0.1", "0.0.3", "0.0.4", "0.0.3-beta", "0.0.3-beta.4", "0.2.3", "0.2.9",
-    "0.3.0", "1.0.0", "1.0.0-0", "1.0.0-beta.2", "1.0.0-beta.5", "1.0.0-beta.10", "1.2.0",
-    "1.2.2", "1.2.3", "1.2.3-alpha.3", "1.2.3-alpha.7", "1.2.3-beta.2", "1.2.3-beta.4",
-    "1.2.4-beta", "1.2.4", "1.2.9", "1.3.0", "1.3.0-0", "1.9.9", "2.0.0", "2.0.0-rc.1",
-    "2.0.0-rc.2", "2.0.0-rc.10", "2.3.4", "2.3.5", "2.3.4-pre", "2.4.0", "3.0.0", "5.0.0",
-    "7.2.3", "7.2.4", "v1.2.3", "=1.2.3", " 1.2.3 ", "1.2.3+build.5", "01.2.3", "1.2",
-    "1.2.3beta", "1.2.3-01", "not", "99999999999999999999.0.0",
+    "0.0.0",
+    "0.0.1",
+    "0.0.3",
+    "0.0.4",
+    "0.0.3-beta",
+    "0.0.3-beta.4",
+    "0.2.3",
+    "0.2.9",
+    "0.3.0",
+    "1.0.0",
+    "1.0.0-0",
+    "1.0.0-beta.2",
+    "1.0.0-beta.5",
+    "1.0.0-beta.10",
+    "1.2.0",
+    "1.2.2",
+    "1.2.3",
+    "1.2.3-alpha.3",
+    "1.2.3-alpha.7",
+    "1.2.3-beta.2",
+    "1.2.3-beta.4",
+    "1.2.4-beta",
+    "1.2.4",
+    "1.2.9",
+    "1.3.0",
+    "1.3.0-0",
+    "1.9.9",
+    "2.0.0",
+    "2.0.0-rc.1",
+    "2.0.0-rc.2",
+    "2.0.0-rc.10",
+    "2.3.4",
+    "2.3.5",
+    "2.3.4-pre",
+    "2.4.0",
+    "3.0.0",
+    "5.0.0",
+    "7.2.3",
+    "7.2.4",
+    "v1.2.3",
+    "=1.2.3",
+    " 1.2.3 ",
+    "1.2.3+build.5",
+    "01.2.3",
+    "1.2",
+    "1.2.3beta",
+    "1.2.3-01",
+    "not",
+    "99999999999999999999.0.0",
 ]
 SEMVER_JS = """
 const semver = require(process.argv[1])
@@ -150,7 +311,10 @@ def record_semver() -> None:
     semver_dir = Path(npm).resolve().parent.parent / "node_modules" / "semver"
     result = subprocess.run(
         [node, "-e", SEMVER_JS, str(semver_dir), json.dumps([SEMVER_RANGES, SEMVER_VERSIONS])],
-        check=True, capture_output=True, text=True, timeout=120,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     data = json.loads(result.stdout)
     version = json.loads((semver_dir / "package.json").read_text())["version"]
@@ -182,8 +346,10 @@ def main() -> None:
             ours = {(n.name, n.version) for n in graph.nodes}
             theirs = npm_lock_set(spec, args.registry)
             if ours != theirs:
-                print(f"warning: {spec}: mcpscan and npm differ: "
-                      f"{sorted(ours ^ theirs)}", file=sys.stderr)
+                print(
+                    f"warning: {spec}: mcpscan and npm differ: {sorted(ours ^ theirs)}",
+                    file=sys.stderr,
+                )
             expected[label] = sorted(f"{n}@{v}" for n, v in theirs)
             for pkg_name, pkg_version in ours | theirs:
                 keep.setdefault(pkg_name, set()).add(pkg_version)
@@ -195,8 +361,9 @@ def main() -> None:
             wanted |= set(newest[-EXTRA_VERSIONS:])
             path = registry_dir / name.replace("/", "%2F")
             path.write_text(json.dumps(reduce(doc, wanted), indent=1, sort_keys=True) + "\n")
-    (OUT / "expected.json").write_text(json.dumps(
-        {"roots": ROOTS, "npm_sets": expected}, indent=1, sort_keys=True) + "\n")
+    (OUT / "expected.json").write_text(
+        json.dumps({"roots": ROOTS, "npm_sets": expected}, indent=1, sort_keys=True) + "\n"
+    )
     total = sum(p.stat().st_size for p in registry_dir.iterdir())
     print(f"recorded {len(keep)} packuments, {total / 1e6:.2f} MB")
 

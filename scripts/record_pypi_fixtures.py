@@ -82,19 +82,24 @@ def main() -> int:
             _write_json(OUT / "pypi" / f"{name}.json", _trim_document(project, kept))
         for file in registry.index(name).files:
             if file.filename == filename or (
-                file.kind == "wheel" and str(file.version) != version and
-                file.version_text in kept and _newer(file.version_text, version)
+                file.kind == "wheel"
+                and str(file.version) != version
+                and file.version_text in kept
+                and _newer(file.version_text, version)
             ):
                 contents = registry.wheel_contents(file)
                 (OUT / "metadata" / f"{file.filename}.metadata").write_bytes(contents.metadata)
                 if name in WHEEL_PROJECTS and file.filename == filename:
                     wheel = client.get(file.url, cache=False).content
                     (OUT / "files" / file.filename).write_bytes(wheel)
-    _write_json(OUT / "expected.json", {
-        "root": args.root,
-        "environment": report["environment"],
-        "install": sorted([n, v, f] for n, (v, f) in chosen.items()),
-    })
+    _write_json(
+        OUT / "expected.json",
+        {
+            "root": args.root,
+            "environment": report["environment"],
+            "install": sorted([n, v, f] for n, (v, f) in chosen.items()),
+        },
+    )
     print(f"recorded {len(chosen)} projects into {OUT}")
     return 0
 
@@ -103,13 +108,28 @@ def _pip_report(root: str, index_url: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--isolated", "--dry-run",
-             "--ignore-installed", "--only-binary=:all:", "--quiet", "--index-url", index_url,
-             "--report", str(report), root],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--isolated",
+                "--dry-run",
+                "--ignore-installed",
+                "--only-binary=:all:",
+                "--quiet",
+                "--index-url",
+                index_url,
+                "--report",
+                str(report),
+                root,
+            ],
             check=True,
             # Only the index given here: no pip.conf, no PIP_* (find-links, extra indexes).
-            env={**{k: v for k, v in os.environ.items() if not k.startswith("PIP_")},
-                 "PIP_CONFIG_FILE": os.devnull},
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("PIP_")},
+                "PIP_CONFIG_FILE": os.devnull,
+            },
         )
         data: dict[str, Any] = json.loads(report.read_text())
         return data
@@ -177,8 +197,11 @@ def _trim_document(doc: dict[str, Any], kept: set[str]) -> dict[str, Any]:
             short += "\n" + marker.group(0)
         info["description"] = short + "\n[trimmed by record_pypi_fixtures.py]"
     # The first release stays too: it dates the project (package_created).
-    dated = [(f.get("upload_time_iso_8601") or "", v)
-             for v, files in doc.get("releases", {}).items() for f in files]
+    dated = [
+        (f.get("upload_time_iso_8601") or "", v)
+        for v, files in doc.get("releases", {}).items()
+        for f in files
+    ]
     first = {min(dated)[1]} if dated else set()
     releases = {v: files for v, files in doc.get("releases", {}).items() if v in kept | first}
     return {**doc, "info": info, "releases": releases}

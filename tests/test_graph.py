@@ -11,8 +11,10 @@ def node(name: str, version: str) -> ResolvedPackage:
     return ResolvedPackage("npm", name, version, f"pkg:npm/{name}@{version}", Decision.RANGE)
 
 
-A, B, C, D, E = (node(n, v) for n, v in
-                 [("a", "1.0.0"), ("b", "2.0.0"), ("c", "3.0.0"), ("d", "4.0.0"), ("e", "5.0.0")])
+A, B, C, D, E = (
+    node(n, v)
+    for n, v in [("a", "1.0.0"), ("b", "2.0.0"), ("c", "3.0.0"), ("d", "4.0.0"), ("e", "5.0.0")]
+)
 
 
 def edge(parent: ResolvedPackage, child: ResolvedPackage | str) -> Edge:
@@ -25,8 +27,7 @@ def edge(parent: ResolvedPackage, child: ResolvedPackage | str) -> Edge:
 GRAPH = Graph(
     roots=(E.purl, A.purl, "pkg:npm/missing@1"),
     nodes=(A, B, C, D, E),
-    edges=(edge(A, B), edge(A, C), edge(B, D), edge(C, D), edge(D, A),
-           edge(C, "pkg:npm/ghost@0")),
+    edges=(edge(A, B), edge(A, C), edge(B, D), edge(C, D), edge(D, A), edge(C, "pkg:npm/ghost@0")),
 )
 
 

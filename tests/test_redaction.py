@@ -114,8 +114,9 @@ def test_url_userinfo_anywhere_in_an_argument(template: str, index: int) -> None
 
 def test_url_userinfo_token_as_user() -> None:
     c = _ghp()
-    _check(["npx", "-y", f"https://{c}@github.com/o/r"], c, name="user", form="url-userinfo",
-           index=2)
+    _check(
+        ["npx", "-y", f"https://{c}@github.com/o/r"], c, name="user", form="url-userinfo", index=2
+    )
 
 
 def test_short_password_is_still_a_credential() -> None:
@@ -176,8 +177,9 @@ def test_docker_env_flag(flag: str) -> None:
 
 def test_docker_env_flag_joined() -> None:
     c = _canary()
-    _check(["docker", "run", f"--env=TOKEN={c}", "img"], c, name="TOKEN", form="assignment",
-           index=2)
+    _check(
+        ["docker", "run", f"--env=TOKEN={c}", "img"], c, name="TOKEN", form="assignment", index=2
+    )
 
 
 def test_positional_known_token() -> None:
@@ -187,9 +189,19 @@ def test_positional_known_token() -> None:
 
 def test_indirections_and_ordinary_arguments_are_left_alone() -> None:
     argv = [
-        "npx", "-y", "@modelcontextprotocol/server-filesystem@2025.1.1", "/Users/me/x",
-        "--api-key", "${API_KEY}", "--token=$TOK", "KEY=${env:X}", "--port", "8080",
-        "--header", "Authorization: Bearer ${input:tok}", "https://h.example.com/mcp?x=1",
+        "npx",
+        "-y",
+        "@modelcontextprotocol/server-filesystem@2025.1.1",
+        "/Users/me/x",
+        "--api-key",
+        "${API_KEY}",
+        "--token=$TOK",
+        "KEY=${env:X}",
+        "--port",
+        "8080",
+        "--header",
+        "Authorization: Bearer ${input:tok}",
+        "https://h.example.com/mcp?x=1",
     ]
     assert find_in_argv(argv) == []
     assert redact_argv(argv) == tuple(argv)
@@ -220,7 +232,9 @@ def test_rotation_changes_only_the_marker() -> None:
 def test_redact_url() -> None:
     c, d, e = _canary(), _canary(), _canary()
     shown = redact_url(f"https://u:{c}@h.example.com/a/{d}/sse?token={e}&x=1#frag")
-    assert shown.display == "https://h.example.com/a/REDACTED/sse?token=REDACTED&x=REDACTED#REDACTED"
+    assert (
+        shown.display == "https://h.example.com/a/REDACTED/sse?token=REDACTED&x=REDACTED#REDACTED"
+    )
     assert shown.has_userinfo
     assert shown.secret_keys == ("<path>", "token")
 
@@ -233,8 +247,10 @@ def test_display_url_for_http_messages() -> None:
 
 def test_scrub_text_finds_urls_and_tokens_anywhere() -> None:
     c, g = _canary(), _ghp()
-    text = f"cannot read npm:{g}@1 from https://u:{c}@npm.corp/x (see urn:uuid:" \
+    text = (
+        f"cannot read npm:{g}@1 from https://u:{c}@npm.corp/x (see urn:uuid:"
         "12345678-1234-1234-1234-123456789abc)"
+    )
     out = scrub_text(text)
     assert c not in out
     assert g not in out

@@ -37,17 +37,20 @@ def post_json(client: HttpClient, url: str, payload: object) -> Any:
             if attempt:
                 time.sleep(max(0.0, min(pause, end - time.monotonic())))
                 waited += pause
-            pause = cfg.backoff * 2 ** attempt
+            pause = cfg.backoff * 2**attempt
             try:
-                resp = session.post(url, json=payload, stream=True,
-                                    timeout=min(cfg.timeout, max(0.001, end - time.monotonic())))
+                resp = session.post(
+                    url,
+                    json=payload,
+                    stream=True,
+                    timeout=min(cfg.timeout, max(0.001, end - time.monotonic())),
+                )
             except requests.exceptions.Timeout:
                 failure = NetworkError(f"timed out after {cfg.timeout:g}s querying {shown}")
                 continue
             except requests.exceptions.RequestException as exc:
                 reason = str(exc).split("Caused by ", 1)[-1].strip("()' ")[:200]
-                failure = NetworkError(
-                    f"cannot reach {shown}: {reason or exc.__class__.__name__}")
+                failure = NetworkError(f"cannot reach {shown}: {reason or exc.__class__.__name__}")
                 if "NameResolutionError" in reason or "Name or service not known" in reason:
                     break  # the host does not resolve: asking again only delays the answer
                 continue
@@ -56,8 +59,14 @@ def post_json(client: HttpClient, url: str, payload: object) -> Any:
                 resp.close()
                 failure = NetworkError(f"{shown} answered {status} after {attempt + 1} attempts")
                 if attempt + 1 < attempts:
-                    pause = policy.wait(status=status, headers=resp.headers, attempt=attempt,
-                                        waited=waited, deadline=end, shown=shown)
+                    pause = policy.wait(
+                        status=status,
+                        headers=resp.headers,
+                        attempt=attempt,
+                        waited=waited,
+                        deadline=end,
+                        shown=shown,
+                    )
                 continue
             if status in (404, 405, 410):
                 resp.close()
@@ -69,8 +78,7 @@ def post_json(client: HttpClient, url: str, payload: object) -> Any:
             try:
                 return json.loads(body)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise RegistryError(
-                    f"{shown}: invalid JSON ({exc.__class__.__name__})") from None
+                raise RegistryError(f"{shown}: invalid JSON ({exc.__class__.__name__})") from None
             except RecursionError:
                 raise RegistryError(f"{shown}: JSON nested too deeply to be read") from None
     assert failure is not None

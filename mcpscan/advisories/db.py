@@ -167,8 +167,9 @@ def _download(client: HttpClient, url: str, target: Path, show: bool) -> tuple[i
 def _record(cache_dir: Path, entry: Downloaded) -> None:
     manifest = read_manifest(cache_dir)
     manifest[entry.ecosystem] = asdict(entry)
-    atomic_write_text(db_dir(cache_dir) / MANIFEST,
-                      json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(
+        db_dir(cache_dir) / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    )
 
 
 class _Progress:

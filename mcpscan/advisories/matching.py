@@ -203,6 +203,7 @@ def fixed_versions(
                 key = parse(value) if kind == "fixed" else None
                 if key is not None and (current is None or key > current):
                     found[value] = key
+
     def order(a: str, b: str) -> int:
         return -1 if found[a] < found[b] else (1 if found[b] < found[a] else 0)
 

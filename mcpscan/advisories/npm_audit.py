@@ -60,11 +60,13 @@ class NpmBulkAdvisorySource(AdvisorySource):
                 found = answer.get(name)
                 if found is not None and not isinstance(found, list):
                     raise AdvisorySourceError(
-                        f"{self.name}: the advisories of {name} are not a list")
+                        f"{self.name}: the advisories of {name} are not a list"
+                    )
                 for adv in found or ():
                     if not isinstance(adv, Mapping):
                         raise AdvisorySourceError(
-                            f"{self.name}: an advisory of {name} is not a JSON object")
+                            f"{self.name}: an advisory of {name} is not a JSON object"
+                        )
                     self._apply(adv, by_name[name], matches)
         checked = frozenset(q for qs in by_name.values() for q in qs)
         return SourceAnswer(matches, checked)

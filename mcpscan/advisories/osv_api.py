@@ -50,9 +50,13 @@ class OsvApiSource(AdvisorySource):
         self.base_url = base_url.rstrip("/")
         self.batch_size = batch_size
         self._cache = (
-            DocumentStore(cache_dir / OSV_QUERYBATCH, shape=_CACHE_SHAPE,
-                          max_age=float(client.config.ttl_seconds))
-            if cache_dir else None
+            DocumentStore(
+                cache_dir / OSV_QUERYBATCH,
+                shape=_CACHE_SHAPE,
+                max_age=float(client.config.ttl_seconds),
+            )
+            if cache_dir
+            else None
         )
         self.name = f"OSV API ({display_url(self.base_url)})"
 
@@ -121,8 +125,9 @@ class OsvApiSource(AdvisorySource):
                 for vuln in vulns or []:
                     vid = vuln.get("id") if isinstance(vuln, Mapping) else None
                     if not isinstance(vid, str) or not vid:
-                        raise RegistryError(f"{display_url(url)}: a result's 'vulns' entry "
-                                            "has no 'id'")
+                        raise RegistryError(
+                            f"{display_url(url)}: a result's 'vulns' entry has no 'id'"
+                        )
                     if vid not in found[i]:
                         found[i].append(vid)
                 token = result.get("next_page_token")
@@ -163,4 +168,3 @@ def _query_json(q: Query, page_token: str | None) -> dict[str, Any]:
     if page_token:
         doc["page_token"] = page_token
     return doc
-

@@ -80,8 +80,9 @@ class OsvDatabase:
             stamp = _directory_stamp(path)
         elif path.is_file():
             if not zipfile.is_zipfile(path):
-                raise AdvisoryDatabaseError("not a zip archive or a directory of OSV JSON",
-                                            file=str(path))
+                raise AdvisoryDatabaseError(
+                    "not a zip archive or a directory of OSV JSON", file=str(path)
+                )
             kind = "zip"
             st = path.stat()
             stamp = f"{st.st_size}:{st.st_mtime_ns}"
@@ -232,9 +233,7 @@ def _zip_records(path: Path) -> Iterator[_Read]:
 
 
 def _check_size(archive: Path, name: str, size: int, compressed: int) -> None:
-    if size > MAX_MEMBER_BYTES or (
-        size > 1024 * 1024 and size > MAX_RATIO * max(compressed, 1)
-    ):
+    if size > MAX_MEMBER_BYTES or (size > 1024 * 1024 and size > MAX_RATIO * max(compressed, 1)):
         raise AdvisoryDatabaseError(
             f"refusing the archive: member {name!r} inflates to {size} bytes "
             f"from {compressed} (possible decompression bomb)",
@@ -324,9 +323,7 @@ def _fill(
         ref = matching.advisory(rec, source="").url
         if ref:
             body["references"] = [{"type": "ADVISORY", "url": ref}]
-        conn.execute(
-            "INSERT OR REPLACE INTO records VALUES (?, ?)", (rec["id"], json.dumps(body))
-        )
+        conn.execute("INSERT OR REPLACE INTO records VALUES (?, ?)", (rec["id"], json.dumps(body)))
         conn.executemany(
             "INSERT INTO packages VALUES (?, ?, ?)", [(e, n, rec["id"]) for e, n in packages]
         )
@@ -392,9 +389,7 @@ def _reuse_if_same_digest(index: Path, path: Path, stamp: str) -> sqlite3.Connec
         return None
     if meta.get("format") == INDEX_FORMAT and meta.get("sha256") == _sha256(path):
         conn.execute("UPDATE meta SET value = ? WHERE key = 'stamp'", (stamp,))
-        conn.execute(
-            "UPDATE meta SET value = ? WHERE key = 'newest'", (str(path.stat().st_mtime),)
-        )
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'newest'", (str(path.stat().st_mtime),))
         conn.commit()
         return conn
     conn.close()

@@ -135,8 +135,9 @@ def _strings(entry: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RegistryError(f"PyPI vulnerability {entry.get('id')}: '{key}' is not a list "
-                            "of strings")
+        raise RegistryError(
+            f"PyPI vulnerability {entry.get('id')}: '{key}' is not a list of strings"
+        )
     return tuple(value)
 
 

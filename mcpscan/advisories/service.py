@@ -119,14 +119,14 @@ class AdvisoryService:
             sources=names,
         )
 
-
     def for_connectors(
         self, launches: Sequence[Launch], graphs: Sequence[Graph | None]
     ) -> ScanAdvisories:
         """One batched lookup for every package of every connector (``launches`` and
         ``graphs`` side by side), answered per connector."""
-        per_connector = [packages_for(g, launch)
-                         for launch, g in zip(launches, graphs, strict=True)]
+        per_connector = [
+            packages_for(g, launch) for launch, g in zip(launches, graphs, strict=True)
+        ]
         report = self.check(list(dict.fromkeys(k for ks in per_connector for k in ks)))
         hits: list[tuple[AdvisoryHit, ...] | None] = []
         for launch, g, ks in zip(launches, graphs, per_connector, strict=True):
@@ -154,8 +154,10 @@ def dedupe(matches: Sequence[Match]) -> tuple[Match, ...]:
         groups.insert(min(position, len(groups)), (merged_ids, [*merged, m]))
     out = [_combine(ids, ms) for ids, ms in groups]
     return tuple(
-        sorted(out, key=lambda m: (not m.advisory.malicious, -(m.advisory.severity or 0),
-                                   m.advisory.id))
+        sorted(
+            out,
+            key=lambda m: (not m.advisory.malicious, -(m.advisory.severity or 0), m.advisory.id),
+        )
     )
 
 

@@ -154,8 +154,9 @@ def _table(lock: Lock, audits: tuple[EntryAudit, ...], policy: Policy) -> None:
                 "; ".join(notes),
             )
         if not a.ok:
-            table.add_row("", "", "", "", "", "",
-                          f"{a.counted} of {a.needed} approvals by different people")
+            table.add_row(
+                "", "", "", "", "", "", f"{a.counted} of {a.needed} approvals by different people"
+            )
     Console(width=140, no_color=not sys.stdout.isatty()).print(table)
     if not audits:
         typer.echo("no approvals: the lock has no entries")

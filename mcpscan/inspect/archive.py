@@ -71,8 +71,12 @@ class ArchiveListing:
     members: dict[str, bytes] = field(default_factory=dict, repr=False)  # wanted name -> bytes
 
 
-def read_archive(data: bytes, *, wanted: Callable[[str], bool] = lambda _: False,
-                 limits: ArchiveLimits | None = None) -> ArchiveListing:
+def read_archive(
+    data: bytes,
+    *,
+    wanted: Callable[[str], bool] = lambda _: False,
+    limits: ArchiveLimits | None = None,
+) -> ArchiveListing:
     """Every entry of the tar (plain, gzip, bzip2, xz) or zip archive ``data``; the bytes
     of the regular-file members for which ``wanted(name)`` is true (the last copy of a name
     that appears twice, as an unpacker would leave it). Raises ArchiveError/
@@ -101,8 +105,7 @@ def path_issue(name: str) -> EntryIssue | None:
 class _Counted(io.RawIOBase):
     """The decompressed stream, counted: over the size or ratio limit, reading stops."""
 
-    def __init__(self, source: io.BufferedIOBase, compressed: int, limits: ArchiveLimits
-                 ) -> None:
+    def __init__(self, source: io.BufferedIOBase, compressed: int, limits: ArchiveLimits) -> None:
         self.source = source
         self.compressed = max(compressed, 1)
         self.limits = limits
@@ -115,13 +118,15 @@ class _Counted(io.RawIOBase):
         chunk = self.source.read(len(buffer))
         self.count += len(chunk)
         if self.count > self.limits.max_total_bytes:
-            raise ArchiveLimitError(
-                f"archive unpacks to over {self.limits.max_total_bytes} bytes")
-        if (self.count > self.limits.ratio_floor
-                and self.count / self.compressed > self.limits.max_ratio):
+            raise ArchiveLimitError(f"archive unpacks to over {self.limits.max_total_bytes} bytes")
+        if (
+            self.count > self.limits.ratio_floor
+            and self.count / self.compressed > self.limits.max_ratio
+        ):
             raise ArchiveLimitError(
                 f"archive expands over {self.limits.max_ratio:g} times its size "
-                "(a decompression bomb)")
+                "(a decompression bomb)"
+            )
         buffer[: len(chunk)] = chunk
         return len(chunk)
 
@@ -141,8 +146,7 @@ def _decompressed(data: bytes, limits: ArchiveLimits) -> _Counted:
     return _Counted(raw, len(data), limits)
 
 
-def _read_tar(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits
-              ) -> ArchiveListing:
+def _read_tar(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits) -> ArchiveListing:
     stream = io.BufferedReader(_decompressed(data, limits), buffer_size=1 << 16)
     issues: list[EntryIssue] = []
     members: dict[str, bytes] = {}
@@ -162,8 +166,9 @@ def _read_tar(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits
                     issues.append(issue)
                 if member.issym() or member.islnk():
                     kind = "symlink" if member.issym() else "hardlink"
-                    issues.append(EntryIssue(kind, safe_name(name),
-                                             f"to {safe_name(member.linkname)}"))
+                    issues.append(
+                        EntryIssue(kind, safe_name(name), f"to {safe_name(member.linkname)}")
+                    )
                 elif member.ischr() or member.isblk():
                     issues.append(EntryIssue("device", safe_name(name)))
                 elif member.isfifo():
@@ -175,8 +180,9 @@ def _read_tar(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits
                         issues.append(EntryIssue("duplicate", safe_name(name)))
                     seen.add(normal)
                     if wanted(name):
-                        members[name] = _member(archive.extractfile(member), member.size,
-                                                name, limits)
+                        members[name] = _member(
+                            archive.extractfile(member), member.size, name, limits
+                        )
     except ArchiveError:
         raise
     except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
@@ -192,8 +198,7 @@ def _member(handle: IO[bytes] | None, size: int, name: str, limits: ArchiveLimit
     return handle.read(limits.max_member_bytes + 1)[: limits.max_member_bytes]
 
 
-def _read_zip(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits
-              ) -> ArchiveListing:
+def _read_zip(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits) -> ArchiveListing:
     issues: list[EntryIssue] = []
     members: dict[str, bytes] = {}
     try:
@@ -205,8 +210,10 @@ def _read_zip(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits
             if declared > limits.max_total_bytes:
                 raise ArchiveLimitError(f"archive unpacks to over {limits.max_total_bytes} bytes")
             if declared > limits.ratio_floor and declared / max(len(data), 1) > limits.max_ratio:
-                raise ArchiveLimitError(f"archive expands over {limits.max_ratio:g} times its "
-                                        "size (a decompression bomb)")
+                raise ArchiveLimitError(
+                    f"archive expands over {limits.max_ratio:g} times its "
+                    "size (a decompression bomb)"
+                )
             seen: set[str] = set()
             for info in infos:
                 issue = path_issue(info.filename)
@@ -225,14 +232,23 @@ def _read_zip(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits
                 if not info.is_dir() and wanted(info.filename) and not stat.S_ISLNK(mode):
                     if info.file_size > limits.max_member_bytes:
                         raise ArchiveLimitError(
-                            f"{safe_name(info.filename)} is over {limits.max_member_bytes} bytes")
+                            f"{safe_name(info.filename)} is over {limits.max_member_bytes} bytes"
+                        )
                     with archive.open(info) as handle:
                         # The declared size is the zip's word: read no more than the cap.
                         members[info.filename] = handle.read(limits.max_member_bytes + 1)[
-                            : limits.max_member_bytes]
+                            : limits.max_member_bytes
+                        ]
     except ArchiveError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error,
-            NotImplementedError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        zlib.error,
+        NotImplementedError,
+        ValueError,
+    ) as exc:
         raise ArchiveError(f"not a readable zip archive ({exc.__class__.__name__})") from None
     return ArchiveListing("zip", len(infos), declared, tuple(issues), members)

@@ -65,33 +65,56 @@ def has_binding_gyp(listing: ArchiveListing) -> bool:
     return any(is_root_file(name, "binding.gyp") for name in listing.members)
 
 
-def compare(registry: Mapping[str, Any], tarball: Mapping[str, Any], *,
-            binding_gyp: bool = False) -> list[Mismatch]:
+def compare(
+    registry: Mapping[str, Any], tarball: Mapping[str, Any], *, binding_gyp: bool = False
+) -> list[Mismatch]:
     """Every install-relevant difference between the registry's version document and the
     tarball's ``package.json``."""
     found: list[Mismatch] = []
     for key in ("name", "version"):
         if registry.get(key) != tarball.get(key):
-            found.append(Mismatch(key, f"the registry says {_show(registry.get(key))}, the "
-                                       f"tarball says {_show(tarball.get(key))}"))
+            found.append(
+                Mismatch(
+                    key,
+                    f"the registry says {_show(registry.get(key))}, the "
+                    f"tarball says {_show(tarball.get(key))}",
+                )
+            )
     reg_scripts, tar_scripts = _strings(registry.get("scripts")), _strings(tarball.get("scripts"))
     for script in INSTALL_SCRIPTS:
         theirs, ours = reg_scripts.get(script), tar_scripts.get(script)
         if ours and ours != theirs:
             shown = "does not list it" if not theirs else f"lists {_show(theirs)}"
-            found.append(Mismatch(f"scripts.{script}",
-                                  f"the tarball runs {_show(ours)} at install; the registry "
-                                  f"document {shown}", hidden_install=True))
+            found.append(
+                Mismatch(
+                    f"scripts.{script}",
+                    f"the tarball runs {_show(ours)} at install; the registry document {shown}",
+                    hidden_install=True,
+                )
+            )
         elif theirs and not ours:
-            found.append(Mismatch(f"scripts.{script}", f"the registry lists {_show(theirs)}, "
-                                                       "the tarball has no such script"))
+            found.append(
+                Mismatch(
+                    f"scripts.{script}",
+                    f"the registry lists {_show(theirs)}, the tarball has no such script",
+                )
+            )
     if binding_gyp and not (tar_scripts.get("install") or tar_scripts.get("preinstall")):
-        registry_builds = (registry.get("gypfile") is True or registry.get("hasInstallScript")
-                           is True or bool(reg_scripts.get("install")))
+        registry_builds = (
+            registry.get("gypfile") is True
+            or registry.get("hasInstallScript") is True
+            or bool(reg_scripts.get("install"))
+        )
         if not registry_builds:
-            found.append(Mismatch("binding.gyp", "the tarball has a binding.gyp, so npm runs "
-                                  "`node-gyp rebuild` at install; the registry document shows "
-                                  "no install step", hidden_install=True))
+            found.append(
+                Mismatch(
+                    "binding.gyp",
+                    "the tarball has a binding.gyp, so npm runs "
+                    "`node-gyp rebuild` at install; the registry document shows "
+                    "no install step",
+                    hidden_install=True,
+                )
+            )
     others = sorted((set(reg_scripts) | set(tar_scripts)) - set(INSTALL_SCRIPTS))
     changed = [s for s in others if reg_scripts.get(s) != tar_scripts.get(s)]
     if changed:
@@ -128,13 +151,16 @@ def _map_diff(registry: Mapping[str, str], tarball: Mapping[str, str]) -> str:
     changed = sorted(k for k in set(registry) & set(tarball) if registry[k] != tarball[k])
     parts = []
     if added:
-        parts.append("only in the tarball: " + ", ".join(
-            f"{k} {_show(tarball[k])}" for k in added[:5]))
+        parts.append(
+            "only in the tarball: " + ", ".join(f"{k} {_show(tarball[k])}" for k in added[:5])
+        )
     if removed:
         parts.append("only in the registry document: " + ", ".join(removed[:5]))
     if changed:
-        parts.append("different: " + ", ".join(
-            f"{k} ({_show(registry[k])} vs {_show(tarball[k])})" for k in changed[:5]))
+        parts.append(
+            "different: "
+            + ", ".join(f"{k} ({_show(registry[k])} vs {_show(tarball[k])})" for k in changed[:5])
+        )
     return "; ".join(parts)
 
 

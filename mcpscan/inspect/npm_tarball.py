@@ -40,39 +40,61 @@ def version_url(base_url: str, name: str, version: str) -> str:
     return f"{base_url.rstrip('/')}/{encoded}/{quote(version, safe='')}"
 
 
-def inspect_tarball(client: HttpClient, registry_url: str, node: ResolvedPackage,
-                    body: bytes | None) -> tuple[ProvenanceResult, ...]:
+def inspect_tarball(
+    client: HttpClient, registry_url: str, node: ResolvedPackage, body: bytes | None
+) -> tuple[ProvenanceResult, ...]:
     """The content results for the tarball ``body`` of ``node`` (None: too large to read).
     Raises the client's errors when the registry's version document cannot be fetched."""
     if body is None:
-        return (_result(node, MANIFEST_KIND, ProvenanceState.ABSENT,
-                        "the tarball is too large to read; its package.json was not compared "
-                        "with the registry"),)
+        return (
+            _result(
+                node,
+                MANIFEST_KIND,
+                ProvenanceState.ABSENT,
+                "the tarball is too large to read; its package.json was not compared "
+                "with the registry",
+            ),
+        )
     try:
         listing = read_archive(body, wanted=manifest.wanted)
     except ArchiveError as exc:
-        return (_result(node, ARCHIVE_KIND, ProvenanceState.INVALID,
-                        f"the tarball cannot be read as an archive: {exc.message}"),)
-    found = [_result(node, ARCHIVE_KIND, ProvenanceState.INVALID, issue.describe())
-             for issue in listing.issues]
+        return (
+            _result(
+                node,
+                ARCHIVE_KIND,
+                ProvenanceState.INVALID,
+                f"the tarball cannot be read as an archive: {exc.message}",
+            ),
+        )
+    found = [
+        _result(node, ARCHIVE_KIND, ProvenanceState.INVALID, issue.describe())
+        for issue in listing.issues
+    ]
     tarball = manifest.tarball_manifest(listing)
     if isinstance(tarball, str):
         return (*found, _result(node, MANIFEST_KIND, ProvenanceState.INVALID, tarball))
     document: Any = client.get_json(version_url(registry_url, node.name, node.version))
     if not isinstance(document, dict):
-        raise RegistryError(f"the registry's document for {node.name}@{node.version} is not "
-                            "a JSON object")
-    mismatches = manifest.compare(document, tarball,
-                                  binding_gyp=manifest.has_binding_gyp(listing))
+        raise RegistryError(
+            f"the registry's document for {node.name}@{node.version} is not a JSON object"
+        )
+    mismatches = manifest.compare(document, tarball, binding_gyp=manifest.has_binding_gyp(listing))
     for m in mismatches:
         kind = HIDDEN_INSTALL_KIND if m.hidden_install else MANIFEST_KIND
         found.append(_result(node, kind, ProvenanceState.INVALID, f"{m.field}: {m.detail}"))
     if not mismatches:
-        found.append(_result(node, MANIFEST_KIND, ProvenanceState.VERIFIED,
-                             "the tarball's package.json matches the registry document"))
+        found.append(
+            _result(
+                node,
+                MANIFEST_KIND,
+                ProvenanceState.VERIFIED,
+                "the tarball's package.json matches the registry document",
+            )
+        )
     return tuple(found)
 
 
-def _result(node: ResolvedPackage, kind: str, state: ProvenanceState, reason: str
-            ) -> ProvenanceResult:
+def _result(
+    node: ResolvedPackage, kind: str, state: ProvenanceState, reason: str
+) -> ProvenanceResult:
     return ProvenanceResult(purl=node.purl, kind=kind, state=state, reason=reason)

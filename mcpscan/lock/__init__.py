@@ -170,7 +170,11 @@ def approve(
     new: dict[str, LockEntry] = {}
     for r in results:
         seen = observe(
-            r.connector, r.launch, r.graph, r.provenance, base_dir=base_dir,
+            r.connector,
+            r.launch,
+            r.graph,
+            r.provenance,
+            base_dir=base_dir,
             home=home or default_home(),
         )
         entry = dataclasses.replace(
@@ -228,8 +232,7 @@ def cosign(
     missing = [k for k in keys if lock.get(k) is None]
     if missing:
         raise LockError(
-            f"not in the lock, so nothing to co-sign: {', '.join(missing)} "
-            "(approve it first)",
+            f"not in the lock, so nothing to co-sign: {', '.join(missing)} (approve it first)",
             file=lock.path,
         )
     entries = tuple(

@@ -105,9 +105,7 @@ class AgentSigner:
     def sign(self, data: bytes) -> bytes:
         flags = RSA_SHA2_512 if key_type(self.public_blob) == "ssh-rsa" else 0
         payload = ssh_string(self.public_blob) + ssh_string(data) + struct.pack(">I", flags)
-        kind, answer = _request(
-            _socket_path(self.socket_path), SIGN_REQUEST, payload, SIGN_TIMEOUT
-        )
+        kind, answer = _request(_socket_path(self.socket_path), SIGN_REQUEST, payload, SIGN_TIMEOUT)
         if kind != SIGN_RESPONSE:
             raise SignatureError(
                 f"ssh-agent refused to sign with key {fingerprint(self.public_blob)}"

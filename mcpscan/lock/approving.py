@@ -53,8 +53,7 @@ def _check_key(signer: Signer, approver: str, policy: Policy, today: _dt.date) -
     verdict = signers.check(approver, signer.public_blob, NAMESPACE, today)
     if not verdict.ok:
         raise ApprovalRefused(
-            f"key {fingerprint(signer.public_blob)} may not sign as {approver}: "
-            f"{verdict.problem}"
+            f"key {fingerprint(signer.public_blob)} may not sign as {approver}: {verdict.problem}"
         )
 
 
@@ -64,8 +63,7 @@ def owner_of(connector: Connector, given: str | None) -> str:
     found = default_owner(Path(connector.source.file))
     if found is None:
         raise ApprovalRefused(
-            f"no --owner given and no CODEOWNERS rule names an owner of "
-            f"{connector.source.file}"
+            f"no --owner given and no CODEOWNERS rule names an owner of {connector.source.file}"
         )
     return found[0]
 
@@ -115,7 +113,11 @@ def apply(
     if request.cosign:
         assert request.signer is not None
         return cosign(
-            lock, keys, request.signer, approver=request.approver, today=today,
+            lock,
+            keys,
+            request.signer,
+            approver=request.approver,
+            today=today,
             expires=expiry(policy, today),
         )
     return approve(

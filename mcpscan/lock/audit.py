@@ -69,9 +69,7 @@ def audit(lock: Lock, verifier: ApprovalVerifier, policy: Policy) -> tuple[Entry
 def all_hold(audits: Sequence[EntryAudit], policy: Policy) -> bool:
     """Whether every approval stands and every entry has as many as it needs."""
     require = policy.require_signed_approvals
-    return all(
-        a.ok and all(holds(s, require_signed=require) for s in a.approvals) for a in audits
-    )
+    return all(a.ok and all(holds(s, require_signed=require) for s in a.approvals) for a in audits)
 
 
 def _day(value: date | None) -> str | None:

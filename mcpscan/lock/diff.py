@@ -145,5 +145,6 @@ def _same_provenance(then: LockedPackage, now: LockedPackage) -> bool:
     if (then.provenance_repository is None) != (now.provenance_repository is None):
         return False
     repo_same = then.provenance_repository == now.provenance_repository or same_source(
-        then.provenance_repository, now.provenance_repository)
+        then.provenance_repository, now.provenance_repository
+    )
     return repo_same and then.provenance_workflow == now.provenance_workflow

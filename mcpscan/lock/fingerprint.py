@@ -86,12 +86,14 @@ def _setting_secrets(connector: Connector) -> tuple[str, ...]:
     from mcpscan.redaction import marker, secrets_of
 
     found = set(secrets_of(connector))
-    return tuple(sorted(
-        f"{origin} {s.name} {marker(s.value)}"
-        for origin, settings in (("env", connector.env), ("header", connector.headers))
-        for s in settings
-        if s.value in found
-    ))
+    return tuple(
+        sorted(
+            f"{origin} {s.name} {marker(s.value)}"
+            for origin, settings in (("env", connector.env), ("header", connector.headers))
+            for s in settings
+            if s.value in found
+        )
+    )
 
 
 def fingerprint(record: ConfigRecord) -> str:
@@ -123,8 +125,9 @@ def _identity(
             and (result.source_repository or result.workflow)
         ):
             # The canonical spelling: one repository is recorded one way.
-            return canonical_url(result.source_repository) or result.source_repository, \
-                result.workflow
+            return canonical_url(
+                result.source_repository
+            ) or result.source_repository, result.workflow
     return None, None
 
 

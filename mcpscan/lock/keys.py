@@ -77,9 +77,7 @@ def load_signer(spec: str, *, passphrase: Passphrase = ask_passphrase) -> Signer
         try:
             blob = parse_public_line(data.decode("ascii").strip())
         except (UnicodeDecodeError, SignatureError):
-            raise SignatureError(
-                "not an SSH private or public key file", file=str(path)
-            ) from None
+            raise SignatureError("not an SSH private or public key file", file=str(path)) from None
         return AgentSigner.for_key(blob)
     return KeySigner(_private_key(data, str(path), passphrase))
 
@@ -104,7 +102,8 @@ def _private_key(data: bytes, where: str, passphrase: Passphrase) -> PrivateKey:
             raise SignatureError(f"cannot decrypt the key: {exc}", file=where) from None
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise SignatureError(f"cannot read the private key: {exc}", file=where) from None
-    if not isinstance(key, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey,
-                            rsa.RSAPrivateKey)):
+    if not isinstance(
+        key, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)
+    ):
         raise SignatureError("unsupported key type (use an Ed25519 or ECDSA key)", file=where)
     return key

@@ -138,8 +138,7 @@ def public_key_from_blob(blob: bytes) -> PublicKey:
         key = load_ssh_public_key(kind.encode("ascii") + b" " + base64.b64encode(blob))
     except (ValueError, TypeError) as exc:
         raise SignatureError(f"cannot read the {kind} public key: {exc}") from None
-    if not isinstance(key, (ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey,
-                            rsa.RSAPublicKey)):
+    if not isinstance(key, (ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey)):
         raise SignatureError(f"key type {kind} is not supported (use an Ed25519 or ECDSA key)")
     return key
 
@@ -320,9 +319,7 @@ def verify(message: bytes, armored: str, namespace: str) -> SshSig:
     allowed-signers file). Raises :class:`SignatureError` saying what is wrong."""
     sig = dearmor(armored)
     if sig.namespace != namespace:
-        raise SignatureError(
-            f"the signature is for namespace {sig.namespace!r}, not {namespace!r}"
-        )
+        raise SignatureError(f"the signature is for namespace {sig.namespace!r}, not {namespace!r}")
     if sig.hash_algorithm not in HASH_ALGORITHMS:
         raise SignatureError(f"unsupported signature hash algorithm {sig.hash_algorithm!r}")
     key = public_key_from_blob(sig.public_blob)

@@ -134,14 +134,17 @@ def serializer() -> Any:
         data = bytes(blob)
         head, _, body = data.partition(b"\n")
         if not head.startswith(_CHECKSUM) or (
-                head[len(_CHECKSUM):] != hashlib.sha256(body).hexdigest().encode()):
+            head[len(_CHECKSUM) :] != hashlib.sha256(body).hexdigest().encode()
+        ):
             raise ValueError("cache entry fails its checksum")
         return body.decode("utf-8")
 
     return SerializerPipeline(
-        [json_preconf_stage,
-         Stage(dumps=lambda obj: json.dumps(obj, separators=(",", ":")), loads=json.loads),
-         Stage(dumps=dumps, loads=loads)],
+        [
+            json_preconf_stage,
+            Stage(dumps=lambda obj: json.dumps(obj, separators=(",", ":")), loads=json.loads),
+            Stage(dumps=dumps, loads=loads),
+        ],
         name="mcpscan-json",
         is_binary=True,
     )
@@ -167,11 +170,14 @@ def _guarded_backend_class() -> Any:
                     except sqlite3.OperationalError as exc:
                         text = str(exc).lower()
                         if "locked" not in text and "busy" not in text:
-                            raise CacheCorrupt(f"the HTTP cache cannot be written ({exc})"
-                                               ) from None
+                            raise CacheCorrupt(
+                                f"the HTTP cache cannot be written ({exc})"
+                            ) from None
                         if time.monotonic() > give_up:
-                            raise CacheBusy("the HTTP cache was locked by another process for "
-                                            f"over {LOCK_WAIT_SECONDS:g}s") from None
+                            raise CacheBusy(
+                                "the HTTP cache was locked by another process for "
+                                f"over {LOCK_WAIT_SECONDS:g}s"
+                            ) from None
                         time.sleep(0.01)
                 try:
                     yield
@@ -185,10 +191,16 @@ def _guarded_backend_class() -> Any:
         def __init__(self, db_path: Path) -> None:
             BaseCache.__init__(self, cache_name=str(db_path))
             common: dict[str, Any] = {"busy_timeout": BUSY_TIMEOUT_MS}
-            self.responses = GuardedDict(db_path, table_name="responses",
-                                         serializer=serializer(), **common)
-            self.redirects = GuardedDict(db_path, table_name="redirects",
-                                         lock=self.responses._lock, serializer=None, **common)
+            self.responses = GuardedDict(
+                db_path, table_name="responses", serializer=serializer(), **common
+            )
+            self.redirects = GuardedDict(
+                db_path,
+                table_name="redirects",
+                lock=self.responses._lock,
+                serializer=None,
+                **common,
+            )
 
     return GuardedCache
 
@@ -199,8 +211,13 @@ class CachedSessions:
     process. Thread-safe; no lock is held while SQLite is waited on except the builder's
     own, and opening the file is bounded."""
 
-    def __init__(self, cache_dir: Path, *, build: Callable[[SQLiteCache], Session],
-                 note: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        *,
+        build: Callable[[SQLiteCache], Session],
+        note: Callable[[str], None],
+    ) -> None:
         self.cache_dir = cache_dir
         self.base = cache_dir / HTTP_CACHE
         self._build = build
@@ -255,8 +272,10 @@ class CachedSessions:
                 # has been seen to fail decoding its own error message).
                 if attempt == 0 and self._set_aside(exc):
                     continue
-                self._give_up(f"the HTTP cache in {self.cache_dir} cannot be used "
-                              f"({reason(exc)}); this scan runs without it")
+                self._give_up(
+                    f"the HTTP cache in {self.cache_dir} cannot be used "
+                    f"({reason(exc)}); this scan runs without it"
+                )
                 return None
         return None  # pragma: no cover
 
@@ -274,14 +293,17 @@ class CachedSessions:
             self._session = None
             self._generation += 1
         if not self._set_aside(exc):
-            self._give_up(f"the HTTP cache in {self.cache_dir} failed ({reason(exc)}); this "
-                          "scan goes on without it")
+            self._give_up(
+                f"the HTTP cache in {self.cache_dir} failed ({reason(exc)}); this "
+                "scan goes on without it"
+            )
 
     def locked(self, exc: BaseException) -> None:
         """Another process holds the SQLite lock: the file is sound, only not available
         now, so this scan goes on without the cache rather than wait."""
-        self._give_up(f"the HTTP cache in {self.cache_dir} {reason(exc)}; this scan runs "
-                      "without it")
+        self._give_up(
+            f"the HTTP cache in {self.cache_dir} {reason(exc)}; this scan runs without it"
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -304,8 +326,10 @@ class CachedSessions:
         moved = quarantine(path)
         if moved is None:
             return False
-        self._note(f"the HTTP cache {path} was unusable ({reason(exc)}); it was moved to "
-                   f"{moved.name} and a new cache started")
+        self._note(
+            f"the HTTP cache {path} was unusable ({reason(exc)}); it was moved to "
+            f"{moved.name} and a new cache started"
+        )
         return True
 
 

@@ -65,8 +65,9 @@ LARGE_BODY_BYTES = 1 << 20
 _large_decodes = threading.BoundedSemaphore(2)
 
 
-def loads_json(content: bytes, *, object_hook: Callable[[dict[str, Any]], Any] | None = None
-               ) -> Any:
+def loads_json(
+    content: bytes, *, object_hook: Callable[[dict[str, Any]], Any] | None = None
+) -> Any:
     """:func:`json.loads` for a response body, with big bodies decoded two at a time."""
     if len(content) < LARGE_BODY_BYTES:
         return json.loads(content, object_hook=object_hook)
@@ -98,9 +99,12 @@ class HttpConfig:
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(retries=self.retries, backoff=self.backoff,
-                           max_retry_after=self.max_retry_after,
-                           max_retry_wait=self.max_retry_wait)
+        return RetryPolicy(
+            retries=self.retries,
+            backoff=self.backoff,
+            max_retry_after=self.max_retry_after,
+            max_retry_wait=self.max_retry_wait,
+        )
 
 
 @dataclass(frozen=True)
@@ -137,12 +141,15 @@ class HttpClient:
         # requests-cache's cache_disabled() switches the cache off for every thread at once.
         self._plain: requests.Session | None = None
         self._started = time.monotonic()
-        self._scan_deadline = (self._started + self.config.scan_timeout
-                               if self.config.scan_timeout else None)
+        self._scan_deadline = (
+            self._started + self.config.scan_timeout if self.config.scan_timeout else None
+        )
         self._notes: list[str] = []  # cache repairs and time limits, for the diagnostics
-        self._cache = (CachedSessions(self.config.cache_dir, build=self._cached_session,
-                                      note=self._note)
-                       if self.config.cache_dir is not None else None)
+        self._cache = (
+            CachedSessions(self.config.cache_dir, build=self._cached_session, note=self._note)
+            if self.config.cache_dir is not None
+            else None
+        )
         self._slow: list[str] = []
 
     # -- sessions ----------------------------------------------------------------------
@@ -181,21 +188,23 @@ class HttpClient:
         import requests_cache
 
         cfg = self.config
-        return self._mount(requests_cache.CachedSession(
-            backend=backend,
-            expire_after=-1 if cfg.offline else cfg.ttl_seconds,
-            # The same URL is fetched as a full and an abbreviated npm document.
-            match_headers=["Accept"],
-            # Never part of a cache key, and redacted from what the cache stores.
-            ignored_parameters=CREDENTIAL_PARAMETERS,
-            allowable_codes=(200, 404),
-            # Offline: the transport refuses every send, and an expired entry is served as
-            # it is stored instead of being revalidated.
-            stale_if_error=cfg.offline,
-            # requests-cache reads a body whole before it is stored: only bodies of a
-            # declared, bounded length may take that path.
-            filter_fn=self._cacheable,
-        ))
+        return self._mount(
+            requests_cache.CachedSession(
+                backend=backend,
+                expire_after=-1 if cfg.offline else cfg.ttl_seconds,
+                # The same URL is fetched as a full and an abbreviated npm document.
+                match_headers=["Accept"],
+                # Never part of a cache key, and redacted from what the cache stores.
+                ignored_parameters=CREDENTIAL_PARAMETERS,
+                allowable_codes=(200, 404),
+                # Offline: the transport refuses every send, and an expired entry is served as
+                # it is stored instead of being revalidated.
+                stale_if_error=cfg.offline,
+                # requests-cache reads a body whole before it is stored: only bodies of a
+                # declared, bounded length may take that path.
+                filter_fn=self._cacheable,
+            )
+        )
 
     def _cacheable(self, resp: requests.Response) -> bool:
         declared = resp.headers.get("Content-Length", "")
@@ -257,8 +266,9 @@ class HttpClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def document_store(self, name: str, *, shape: str, immutable: bool = False
-                       ) -> DocumentStore | None:
+    def document_store(
+        self, name: str, *, shape: str, immutable: bool = False
+    ) -> DocumentStore | None:
         """The store ``name`` under the cache directory; None with --no-cache. Entries are
         fresh for the TTL, at any age offline, and always when ``immutable`` (keys that
         name content by its digest)."""
@@ -300,16 +310,19 @@ class HttpClient:
             if watch.fired:
                 raise self._expired(shown, time.monotonic(), end, started)
 
-    def _expired(self, shown: str, now: float, end: float, started: float
-                 ) -> DeadlineExceeded:
+    def _expired(self, shown: str, now: float, end: float, started: float) -> DeadlineExceeded:
         took = now - started
         if self._scan_deadline is not None and end >= self._scan_deadline:
             limit = self.config.scan_timeout or 0
-            text = (f"the scan's {limit:g}s time limit (--timeout) ran out while fetching "
-                    f"{shown}" + (f" (after {took:.1f}s on it)" if took >= 0.05 else ""))
+            text = (
+                f"the scan's {limit:g}s time limit (--timeout) ran out while fetching "
+                f"{shown}" + (f" (after {took:.1f}s on it)" if took >= 0.05 else "")
+            )
         else:
-            text = (f"{shown} did not answer in full within {self.config.request_deadline:g}s "
-                    "(a stalled or dripping server); gave up")
+            text = (
+                f"{shown} did not answer in full within {self.config.request_deadline:g}s "
+                "(a stalled or dripping server); gave up"
+            )
         with self._lock:
             if len(self._slow) < 20 and text not in self._slow:
                 self._slow.append(text)
@@ -338,11 +351,20 @@ class HttpClient:
         with self.bounded(shown) as end:
             for attempt in range(policy.retries + 1):
                 answer = self._send(url, req_headers, use_cache, shown, end)
-                if (answer.status not in RETRY_STATUSES or answer.from_cache
-                        or attempt == policy.retries):
+                if (
+                    answer.status not in RETRY_STATUSES
+                    or answer.from_cache
+                    or attempt == policy.retries
+                ):
                     break
-                pause = policy.wait(status=answer.status, headers=answer.headers,
-                                    attempt=attempt, waited=waited, deadline=end, shown=shown)
+                pause = policy.wait(
+                    status=answer.status,
+                    headers=answer.headers,
+                    attempt=attempt,
+                    waited=waited,
+                    deadline=end,
+                    shown=shown,
+                )
                 time.sleep(pause)
                 waited += pause
         status = answer.status
@@ -354,8 +376,9 @@ class HttpClient:
             raise RegistryError(f"{shown} answered {status}")
         return answer
 
-    def _send(self, url: str, headers: Mapping[str, str], use_cache: bool, shown: str,
-              end: float) -> HttpResponse:
+    def _send(
+        self, url: str, headers: Mapping[str, str], use_cache: bool, shown: str, end: float
+    ) -> HttpResponse:
         """One attempt. A failure inside the cache replaces the cache and asks again (the
         second time through the new cache, or without one)."""
         import requests
@@ -369,8 +392,7 @@ class HttpClient:
                 # Credentials in the URL (a mirror from .npmrc or pip.conf) travel as a
                 # header, which the cache neither keys on nor stores.
                 plain, auth = _auth_from_url(url)
-                resp = session.get(plain, headers=headers, auth=auth, timeout=timeout,
-                                   stream=True)
+                resp = session.get(plain, headers=headers, auth=auth, timeout=timeout, stream=True)
                 from_cache = bool(getattr(resp, "from_cache", False))
                 if self.config.offline and resp.status_code == 504 and not from_cache:
                     raise OfflineCacheMiss(f"--offline: {shown} is not in the cache")
@@ -381,13 +403,13 @@ class HttpClient:
                 raise NetworkError(f"timed out after {timeout:g}s fetching {shown}") from None
             except requests.exceptions.RetryError:
                 raise NetworkError(
-                    f"gave up on {shown} after {self.config.retries} retries") from None
+                    f"gave up on {shown} after {self.config.retries} retries"
+                ) from None
             except requests.exceptions.ConnectionError as exc:
                 reason = _short_reason(exc)
                 raise NetworkError(f"cannot reach {shown}: {reason}") from None
             except requests.exceptions.RequestException as exc:
-                raise NetworkError(
-                    f"request to {shown} failed: {_short_reason(exc)}") from None
+                raise NetworkError(f"request to {shown} failed: {_short_reason(exc)}") from None
             except CacheBusy as exc:
                 if generation < 0 or self._cache is None:
                     raise
@@ -408,8 +430,13 @@ class HttpClient:
             if not from_cache:
                 with self._lock:
                     self._network_requests += 1
-            return HttpResponse(url=url, status=resp.status_code, headers=dict(resp.headers),
-                                content=content, from_cache=from_cache)
+            return HttpResponse(
+                url=url,
+                status=resp.status_code,
+                headers=dict(resp.headers),
+                content=content,
+                from_cache=from_cache,
+            )
         raise NetworkError(f"{shown}: the HTTP cache kept failing")
 
     def _read_body(self, resp: requests.Response, url: str) -> bytes:

@@ -25,24 +25,35 @@ class RetryPolicy:
     max_retry_after: float = 30.0  # the longest Retry-After obeyed
     max_retry_wait: float = 60.0  # all the waits of one request together
 
-    def wait(self, *, status: int, headers: Mapping[str, str], attempt: int, waited: float,
-             deadline: float, shown: str) -> float:
+    def wait(
+        self,
+        *,
+        status: int,
+        headers: Mapping[str, str],
+        attempt: int,
+        waited: float,
+        deadline: float,
+        shown: str,
+    ) -> float:
         """Seconds to sleep before retry number ``attempt + 1`` of a request that has
         already slept ``waited``. Raises NetworkError when retrying is not worth it."""
         asked = retry_after(headers)
         if asked is not None and asked > self.max_retry_after:
             raise NetworkError(
                 f"{shown} answered {status} and asked to be retried in {_seconds(asked)}; "
-                f"mcpscan waits at most {_seconds(self.max_retry_after)}, so it gave up")
-        pause = asked if asked is not None else self.backoff * 2 ** attempt
+                f"mcpscan waits at most {_seconds(self.max_retry_after)}, so it gave up"
+            )
+        pause = asked if asked is not None else self.backoff * 2**attempt
         if waited + pause > self.max_retry_wait:
             raise NetworkError(
                 f"{shown} answered {status} {attempt + 1} times; retrying again would make "
-                f"mcpscan wait over {_seconds(self.max_retry_wait)} in all, so it gave up")
+                f"mcpscan wait over {_seconds(self.max_retry_wait)} in all, so it gave up"
+            )
         if time.monotonic() + pause >= deadline:
             raise DeadlineExceeded(
                 f"{shown} answered {status}; waiting {_seconds(pause)} to retry would pass "
-                "the request's time limit")
+                "the request's time limit"
+            )
         return pause
 
 

@@ -113,8 +113,9 @@ class DocumentStore:
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None
 
-    def save(self, key: str, payload: Any, *, variant: str = "",
-             headers: Mapping[str, str] | None = None) -> None:
+    def save(
+        self, key: str, payload: Any, *, variant: str = "", headers: Mapping[str, str] | None = None
+    ) -> None:
         """Store ``payload`` as the current value for ``key`` (validators from the response
         ``headers``). An unwritable cache only costs a later request."""
         found = {k.lower(): v for k, v in (headers or {}).items()}
@@ -124,13 +125,20 @@ class DocumentStore:
         """The server said ``entry`` is still current (304): restart its TTL."""
         self._write(key, variant, entry.payload, entry.etag, entry.last_modified)
 
-    def _write(self, key: str, variant: str, payload: Any, etag: str | None,
-               last_modified: str | None) -> None:
+    def _write(
+        self, key: str, variant: str, payload: Any, etag: str | None, last_modified: str | None
+    ) -> None:
         # The key is a URL that may carry credentials: the file name is its hash, and the
         # record holds only what may be shown of it.
-        record = {"shape": self.shape, "key": display_url(key), "variant": variant,
-                  "stored": time.time(), "etag": etag, "last_modified": last_modified,
-                  "payload": payload}
+        record = {
+            "shape": self.shape,
+            "key": display_url(key),
+            "variant": variant,
+            "stored": time.time(),
+            "etag": etag,
+            "last_modified": last_modified,
+            "payload": payload,
+        }
         # json.dumps, not json.dump: only the one-shot form uses the C encoder.
         data = json.dumps(record, separators=(",", ":")).encode("utf-8")
         try:

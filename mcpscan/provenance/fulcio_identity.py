@@ -38,8 +38,9 @@ class HasIssuer:
             raise VerificationError("the certificate names no OIDC issuer")
 
 
-def certificate_identity(cert: x509.Certificate,
-                         statement: Mapping[str, Any]) -> dict[str, str | None]:
+def certificate_identity(
+    cert: x509.Certificate, statement: Mapping[str, Any]
+) -> dict[str, str | None]:
     issuer = _extension(cert, _OID_ISSUER) or _extension(cert, _OID_ISSUER_V1)
     signer = _san(cert)
     repository = _extension(cert, _OID_SOURCE_REPOSITORY)
@@ -65,8 +66,9 @@ def _predicate_identity(statement: Mapping[str, Any]) -> dict[str, str]:
     carry the source extensions."""
     predicate = _dict(statement.get("predicate"))
     found: dict[str, str] = {}
-    workflow = _dict(_dict(_dict(predicate.get("buildDefinition")).get(
-        "externalParameters")).get("workflow"))
+    workflow = _dict(
+        _dict(_dict(predicate.get("buildDefinition")).get("externalParameters")).get("workflow")
+    )
     if workflow:
         found.update({k: str(workflow[k]) for k in ("repository", "ref") if workflow.get(k)})
         deps = _dict(predicate.get("buildDefinition")).get("resolvedDependencies")
@@ -110,10 +112,10 @@ def _extension(cert: x509.Certificate, oid: str) -> str | None:
 def _der_content(raw: bytes) -> bytes:
     length = raw[1]
     if length < 0x80:
-        return raw[2:2 + length]
+        return raw[2 : 2 + length]
     count = length & 0x7F
-    size = int.from_bytes(raw[2:2 + count], "big")
-    return raw[2 + count:2 + count + size]
+    size = int.from_bytes(raw[2 : 2 + count], "big")
+    return raw[2 + count : 2 + count + size]
 
 
 def _san(cert: x509.Certificate) -> str | None:

@@ -56,7 +56,10 @@ class ArtifactDownloadError(ProvenanceVerificationError):
 
 
 def hash_download(
-    client: HttpClient, url: str, algorithms: Iterable[str], *,
+    client: HttpClient,
+    url: str,
+    algorithms: Iterable[str],
+    *,
     max_bytes: int = MAX_ARTIFACT_BYTES,
 ) -> dict[str, str]:
     """Download ``url`` through ``client`` (never cached) and return its digests, lowercase
@@ -69,8 +72,12 @@ def hash_download(
 
 
 def download(
-    client: HttpClient, url: str, algorithms: Iterable[str], *,
-    max_bytes: int = MAX_ARTIFACT_BYTES, keep: int = 0,
+    client: HttpClient,
+    url: str,
+    algorithms: Iterable[str],
+    *,
+    max_bytes: int = MAX_ARTIFACT_BYTES,
+    keep: int = 0,
 ) -> tuple[dict[str, str], bytes | None]:
     """:func:`hash_download`, also keeping the bytes when there are at most ``keep`` of
     them (for reading the archive as data); None when there were more."""
@@ -87,29 +94,32 @@ def download(
     with client.bounded(shown):
         try:
             # The plain session: an artifact of up to 100 MB has no place in the HTTP cache.
-            with client.plain_session.get(url, stream=True,
-                                          timeout=client.config.timeout) as resp:
+            with client.plain_session.get(url, stream=True, timeout=client.config.timeout) as resp:
                 if resp.status_code >= 400:
                     raise ArtifactDownloadError(f"{shown} answered {resp.status_code}")
                 declared = resp.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
                     raise ArtifactDownloadError(
-                        f"{shown} is {int(declared)} bytes, over the {limit_mb:g} MB artifact "
-                        "limit")
+                        f"{shown} is {int(declared)} bytes, over the {limit_mb:g} MB artifact limit"
+                    )
                 size = 0
                 for chunk in resp.iter_content(chunk_size=_CHUNK):
                     size += len(chunk)
                     if size > max_bytes:
                         raise ArtifactDownloadError(
-                            f"{shown} is over the {limit_mb:g} MB artifact limit")
+                            f"{shown} is over the {limit_mb:g} MB artifact limit"
+                        )
                     for hasher in hashers.values():
                         hasher.update(chunk)
                     if kept is not None:
                         kept.append(chunk)
                         if size > keep:
                             kept = None
-                if declared.isdigit() and not resp.headers.get("Content-Encoding") and (
-                        size != int(declared)):
+                if (
+                    declared.isdigit()
+                    and not resp.headers.get("Content-Encoding")
+                    and (size != int(declared))
+                ):
                     raise NetworkError(f"{shown}: truncated body ({size} of {declared} bytes)")
         except requests.exceptions.RequestException as exc:
             raise NetworkError(f"cannot download {shown}: {exc.__class__.__name__}") from None
@@ -151,21 +161,31 @@ class IntegrityVerifier:
         """An MCPB bundle against its declared ``fileSha256``."""
         label = ref.spec or ref.name
         if not ref.sha256:
-            return _result(ref.purl, ProvenanceState.ABSENT,
-                           f"the MCPB package {label} declares no fileSha256")
+            return _result(
+                ref.purl, ProvenanceState.ABSENT, f"the MCPB package {label} declares no fileSha256"
+            )
         expected = ref.sha256.lower().removeprefix("sha256:")
         if not self.verify_artifacts:
-            return _result(ref.purl, ProvenanceState.ABSENT,
-                           "the bundle was not downloaded (--verify-artifacts checks its "
-                           "fileSha256)")
-        actual = hash_download(self.client, ref.name, ["sha256"],
-                               max_bytes=self.max_bytes)["sha256"]
+            return _result(
+                ref.purl,
+                ProvenanceState.ABSENT,
+                "the bundle was not downloaded (--verify-artifacts checks its fileSha256)",
+            )
+        actual = hash_download(self.client, ref.name, ["sha256"], max_bytes=self.max_bytes)[
+            "sha256"
+        ]
         if actual != expected:
-            return _result(ref.purl, ProvenanceState.INVALID,
-                           f"the downloaded bundle's sha256 is {_short(actual)}, its declared "
-                           f"fileSha256 is {_short(expected)}")
-        return _result(ref.purl, ProvenanceState.VERIFIED,
-                       "sha256 of the downloaded bundle matches its declared fileSha256")
+            return _result(
+                ref.purl,
+                ProvenanceState.INVALID,
+                f"the downloaded bundle's sha256 is {_short(actual)}, its declared "
+                f"fileSha256 is {_short(expected)}",
+            )
+        return _result(
+            ref.purl,
+            ProvenanceState.VERIFIED,
+            "sha256 of the downloaded bundle matches its declared fileSha256",
+        )
 
     # -- artifacts -----------------------------------------------------------------------
 
@@ -173,26 +193,42 @@ class IntegrityVerifier:
         url = node.facts.artifact_url
         expected = _usable(node.digests)
         if not url:
-            return (absent(node, INTEGRITY_KIND, "no artifact URL is known, nothing to "
-                           "download"),)
+            return (absent(node, INTEGRITY_KIND, "no artifact URL is known, nothing to download"),)
         if not expected:
-            return (absent(node, INTEGRITY_KIND, f"no digest of the artifact is known "
-                           f"({_source(node)} gives none)"),)
+            return (
+                absent(
+                    node,
+                    INTEGRITY_KIND,
+                    f"no digest of the artifact is known ({_source(node)} gives none)",
+                ),
+            )
         inspect = node.ecosystem == "npm" and self.npm_registry_url is not None
-        actual, body = download(self.client, url, [d.algorithm for d in expected],
-                                max_bytes=self.max_bytes,
-                                keep=MAX_INSPECTED_BYTES if inspect else 0)
+        actual, body = download(
+            self.client,
+            url,
+            [d.algorithm for d in expected],
+            max_bytes=self.max_bytes,
+            keep=MAX_INSPECTED_BYTES if inspect else 0,
+        )
         for digest in expected:
             if actual[digest.algorithm] != digest.value:
-                return (invalid(node, INTEGRITY_KIND,
-                                f"{digest.algorithm} of the downloaded artifact is "
-                                f"{_short(actual[digest.algorithm])}, {_source(node)} says "
-                                f"{_short(digest.value)}"),)
+                return (
+                    invalid(
+                        node,
+                        INTEGRITY_KIND,
+                        f"{digest.algorithm} of the downloaded artifact is "
+                        f"{_short(actual[digest.algorithm])}, {_source(node)} says "
+                        f"{_short(digest.value)}",
+                    ),
+                )
         names = sorted({d.algorithm for d in expected}, key=_ALGORITHMS.index)
         verb = "matches" if len(names) == 1 else "match"
-        verified = ProvenanceResult(purl=node.purl, kind=INTEGRITY_KIND,
-                                    state=ProvenanceState.VERIFIED,
-                                    reason=f"{' and '.join(names)} {verb} {_source(node)}")
+        verified = ProvenanceResult(
+            purl=node.purl,
+            kind=INTEGRITY_KIND,
+            state=ProvenanceState.VERIFIED,
+            reason=f"{' and '.join(names)} {verb} {_source(node)}",
+        )
         if not inspect or self.npm_registry_url is None:
             return (verified,)
         from mcpscan.inspect.npm_tarball import inspect_tarball
@@ -219,9 +255,14 @@ class IntegrityVerifier:
         unknown = sorted(locked - listed)
         if not unknown:
             return []
-        return [invalid(node, INTEGRITY_KIND,
-                        f"the lockfile's sha256 {_short(unknown[0])} is not the digest of any "
-                        f"file the index lists for {node.name}=={node.version}")]
+        return [
+            invalid(
+                node,
+                INTEGRITY_KIND,
+                f"the lockfile's sha256 {_short(unknown[0])} is not the digest of any "
+                f"file the index lists for {node.name}=={node.version}",
+            )
+        ]
 
 
 def problem_results(graph: Graph) -> tuple[ProvenanceResult, ...]:
@@ -234,10 +275,12 @@ def problem_results(graph: Graph) -> tuple[ProvenanceResult, ...]:
         if problem.reason != "integrity-mismatch":
             continue
         version = problem.spec.lstrip("=")
-        node = nodes.get((problem.ecosystem, _canonical(problem.ecosystem, problem.name),
-                          version))
-        purl = node.purl if node is not None else str(PackageURL(
-            type=problem.ecosystem, name=problem.name, version=version or None))
+        node = nodes.get((problem.ecosystem, _canonical(problem.ecosystem, problem.name), version))
+        purl = (
+            node.purl
+            if node is not None
+            else str(PackageURL(type=problem.ecosystem, name=problem.name, version=version or None))
+        )
         found.append(_result(purl, ProvenanceState.INVALID, problem.message))
     return tuple(dict.fromkeys(found))
 
@@ -248,7 +291,8 @@ def _result(purl: str, state: ProvenanceState, reason: str) -> ProvenanceResult:
 
 def _usable(digests: Iterable[Digest]) -> list[Digest]:
     return [
-        Digest(d.algorithm, d.value.lower()) for d in digests
+        Digest(d.algorithm, d.value.lower())
+        for d in digests
         if d.algorithm in _ALGORITHMS and re.fullmatch(r"[0-9a-fA-F]+", d.value)
     ]
 

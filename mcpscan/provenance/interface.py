@@ -61,12 +61,8 @@ def absent(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:
 
 
 def unknown(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:
-    return ProvenanceResult(
-        purl=node.purl, kind=kind, state=ProvenanceState.UNKNOWN, reason=reason
-    )
+    return ProvenanceResult(purl=node.purl, kind=kind, state=ProvenanceState.UNKNOWN, reason=reason)
 
 
 def invalid(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:
-    return ProvenanceResult(
-        purl=node.purl, kind=kind, state=ProvenanceState.INVALID, reason=reason
-    )
+    return ProvenanceResult(purl=node.purl, kind=kind, state=ProvenanceState.INVALID, reason=reason)

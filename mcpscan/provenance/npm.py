@@ -26,14 +26,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from mcpscan.errors import McpscanError, NetworkError, RegistryError
 from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
@@ -53,10 +51,16 @@ from mcpscan.provenance.npm_keys import (
     USAGE_ATTESTATIONS,
     USAGE_SIGNATURES,
     NpmKeyring,
-    RegistryKey,
     contradictions,
     keyring_for,
     parse_registry_keys,
+)
+from mcpscan.provenance.npm_statement import (
+    Timed,
+    check_statement,
+    key_window,
+    pointer_problem,
+    window_problem,
 )
 from mcpscan.provenance.sigstore_manual import (
     BundleVerificationError,
@@ -84,7 +88,6 @@ KIND_KEYS = "npm-registry-keys"
 
 PUBLISH_PREDICATE = "https://github.com/npm/attestation/tree/main/specs/publish/v0.1"
 SLSA_PREFIX = "https://slsa.dev/provenance/"
-_IN_TOTO_TYPE = "application/vnd.in-toto+json"
 # When the pinned keys document was taken: a signature dated after it may use a key
 # published later, which only a TUF refresh can tell.
 _PINNED_KEYS_DATE = datetime(2025, 1, 16, tzinfo=timezone.utc)
@@ -92,21 +95,21 @@ _PINNED_KEYS_DATE = datetime(2025, 1, 16, tzinfo=timezone.utc)
 PublishTime = Callable[[str, str], "str | None"]
 
 
-@dataclass(frozen=True)
-class _Timed:
-    when: datetime | None
-    source: str  # where the time came from, for the reason
-
-
 class NpmProvenance(ProvenanceVerifier):
     """Verifies npm registry signatures and attestations of resolved npm packages."""
 
     ecosystem = "npm"
 
-    def __init__(self, client: HttpClient, registry_base_url: str,
-                 trusted_root_path: Path | None = None, *, trust: TrustStore | None = None,
-                 user_keys: Mapping[str, Path] | None = None,
-                 publish_time: PublishTime | None = None) -> None:
+    def __init__(
+        self,
+        client: HttpClient,
+        registry_base_url: str,
+        trusted_root_path: Path | None = None,
+        *,
+        trust: TrustStore | None = None,
+        user_keys: Mapping[str, Path] | None = None,
+        publish_time: PublishTime | None = None,
+    ) -> None:
         self.client = client
         self.base_url = registry_base_url.rstrip("/")
         self.trust = trust or TrustStore(client, tuf_url=None)
@@ -138,15 +141,17 @@ class NpmProvenance(ProvenanceVerifier):
         manifest = self._fetch_json(self._version_url(node), "the version document")
         if not isinstance(manifest, dict):
             why = f"{NOT_PROVIDED} ({manifest})"
-            return tuple(absent(node, k, why) for k in (KIND_SIGNATURE, KIND_PUBLISH,
-                                                          KIND_PROVENANCE))
+            return tuple(
+                absent(node, k, why) for k in (KIND_SIGNATURE, KIND_PUBLISH, KIND_PROVENANCE)
+            )
         dist = _dict(manifest.get("dist"))
         raw_integrity = dist.get("integrity")
         integrity = raw_integrity if isinstance(raw_integrity, str) else None
         missing: list[str] = []
         results = self._integrity_disagreement(node, integrity)
-        attested, logged = self._attestations(node, dist, _node_sha512(node)
-                                              or _sri_sha512(integrity), missing)
+        attested, logged = self._attestations(
+            node, dist, _node_sha512(node) or _sri_sha512(integrity), missing
+        )
         results.append(self._registry_signature(node, dist, integrity, logged, missing))
         results.extend(attested)
         if dist.get("signatures") is not None or dist.get("attestations") is not None:
@@ -157,23 +162,34 @@ class NpmProvenance(ProvenanceVerifier):
 
     # -- registry signatures -----------------------------------------------------------
 
-    def _registry_signature(self, node: ResolvedPackage, dist: Mapping[str, Any],
-                            integrity: str | None, logged: datetime | None,
-                            missing: list[str]) -> ProvenanceResult:
+    def _registry_signature(
+        self,
+        node: ResolvedPackage,
+        dist: Mapping[str, Any],
+        integrity: str | None,
+        logged: datetime | None,
+        missing: list[str],
+    ) -> ProvenanceResult:
         signatures = dist.get("signatures")
         if signatures is None:
             return absent(node, KIND_SIGNATURE, f"{NOT_PROVIDED} (no dist.signatures)")
-        if not isinstance(signatures, list) or not signatures or not all(
-                isinstance(s, dict) for s in signatures):
+        if (
+            not isinstance(signatures, list)
+            or not signatures
+            or not all(isinstance(s, dict) for s in signatures)
+        ):
             return invalid(node, KIND_SIGNATURE, "dist.signatures is not a list of signatures")
         if integrity is None:
-            return invalid(node, KIND_SIGNATURE,
-                           "dist.signatures present but dist.integrity missing: nothing to check")
+            return invalid(
+                node,
+                KIND_SIGNATURE,
+                "dist.signatures present but dist.integrity missing: nothing to check",
+            )
         keyring = self._keys()
         message = f"{node.name}@{node.version}:{integrity}".encode()
-        timed = _Timed(parse_time(node.facts.published), "the full document's publish time")
+        timed = Timed(parse_time(node.facts.published), "the full document's publish time")
         if timed.when is None and logged is not None:
-            timed = _Timed(logged, "the Rekor integrated time of its publish attestation")
+            timed = Timed(logged, "the Rekor integrated time of its publish attestation")
         signers: list[str] = []
         # npm requires every listed signature to verify, so one forged entry fails the set.
         for sig in signatures:
@@ -187,34 +203,51 @@ class NpmProvenance(ProvenanceVerifier):
                 return invalid(node, KIND_SIGNATURE, f"signature by {keyid} is not base64")
             good = [k for k in candidates if ecdsa_ok(k.key, raw, message)]
             if not good:
-                return invalid(node, KIND_SIGNATURE,
-                               f"registry signature by {keyid} does not verify over "
-                               f"{node.name}@{node.version}:{integrity} with the key of "
-                               f"{keyring.source.description}")
+                return invalid(
+                    node,
+                    KIND_SIGNATURE,
+                    f"registry signature by {keyid} does not verify over "
+                    f"{node.name}@{node.version}:{integrity} with the key of "
+                    f"{keyring.source.description}",
+                )
             if not any(k.valid_at(datetime.now(timezone.utc)) for k in good) and (
-                    timed.when is None):
+                timed.when is None
+            ):
                 timed = self._learn_time(node, missing)
-            problem = _window_problem(good, timed)
+            problem = window_problem(good, timed)
             if problem == "unknown":
-                return unknown(node, KIND_SIGNATURE,
-                               f"registry signature by {keyid} verifies, but that key is valid "
-                               f"only {_window(good[0])} and the publish time is unknown")
+                return unknown(
+                    node,
+                    KIND_SIGNATURE,
+                    f"registry signature by {keyid} verifies, but that key is valid "
+                    f"only {key_window(good[0])} and the publish time is unknown",
+                )
             if problem:
                 return invalid(node, KIND_SIGNATURE, f"registry key {keyid}: {problem}")
             signers.append(keyid)
         return ProvenanceResult(
-            purl=node.purl, kind=KIND_SIGNATURE, state=ProvenanceState.VERIFIED,
+            purl=node.purl,
+            kind=KIND_SIGNATURE,
+            state=ProvenanceState.VERIFIED,
             reason=f"registry signature over {node.name}@{node.version}:<integrity> verified "
-                   f"with {keyring.source.description}",
+            f"with {keyring.source.description}",
             signer=", ".join(signers),
         )
 
-    def _unknown_key(self, node: ResolvedPackage, keyid: str, keyring: NpmKeyring,
-                     timed: _Timed, missing: list[str]) -> ProvenanceResult:
+    def _unknown_key(
+        self,
+        node: ResolvedPackage,
+        keyid: str,
+        keyring: NpmKeyring,
+        timed: Timed,
+        missing: list[str],
+    ) -> ProvenanceResult:
         """A key id the trusted keys do not know: a forgery, unless the keys may be older
         than the signature (a rotation after the pinned copy, the refresh unreachable)."""
-        why = (f"signed with key {keyid or '(none)'}, which is not among the trusted npm keys "
-               f"({keyring.source.description})")
+        why = (
+            f"signed with key {keyid or '(none)'}, which is not among the trusted npm keys "
+            f"({keyring.source.description})"
+        )
         covered_until = _covered_until(keyring.source)
         if covered_until is None or (timed.when is not None and timed.when <= covered_until):
             return invalid(node, KIND_SIGNATURE, why)
@@ -222,13 +255,13 @@ class NpmProvenance(ProvenanceVerifier):
         missing.append(f"registry signature of {node.name}@{node.version}: {why}; {note}")
         return unknown(node, KIND_SIGNATURE, f"{why}; {note}")
 
-    def _learn_time(self, node: ResolvedPackage, missing: list[str]) -> _Timed:
+    def _learn_time(self, node: ResolvedPackage, missing: list[str]) -> Timed:
         try:
             when = parse_time(self._publish_time(node.name, node.version))
         except (NetworkError, ProvenanceUnavailable) as exc:
             missing.append(f"publish time of {node.name}@{node.version}: {exc.message}")
-            return _Timed(None, "")
-        return _Timed(when, "the full document's publish time")
+            return Timed(None, "")
+        return Timed(when, "the full document's publish time")
 
     def _full_document_time(self, name: str, version: str) -> str | None:
         doc = self._fetch_json(f"{self.base_url}/{_encoded_name(name)}", "the full document")
@@ -260,16 +293,20 @@ class NpmProvenance(ProvenanceVerifier):
 
     # -- attestations ------------------------------------------------------------------
 
-    def _attestations(self, node: ResolvedPackage, dist: Mapping[str, Any],
-                      expected: str | None,
-                      missing: list[str]) -> tuple[list[ProvenanceResult], datetime | None]:
+    def _attestations(
+        self,
+        node: ResolvedPackage,
+        dist: Mapping[str, Any],
+        expected: str | None,
+        missing: list[str],
+    ) -> tuple[list[ProvenanceResult], datetime | None]:
         """(publish, provenance) results and the publish attestation's integrated time."""
         declared = dist.get("attestations")
         if declared is None:
             why = f"{NOT_PROVIDED} (no dist.attestations)"
             return [absent(node, KIND_PUBLISH, why), absent(node, KIND_PROVENANCE, why)], None
         both = (KIND_PUBLISH, KIND_PROVENANCE)
-        problem = _pointer_problem(node, declared)
+        problem = pointer_problem(node, declared)
         if problem:
             return [invalid(node, k, f"dist.attestations {problem}") for k in both], None
         url = self._attestations_url(node)
@@ -283,57 +320,74 @@ class NpmProvenance(ProvenanceVerifier):
                 why = f"declared attestations not fetched: {exc.message}"
                 missing.append(f"attestations of {node.name}@{node.version}: {exc.message}")
                 return [unknown(node, k, why) for k in both], None
-            return [invalid(node, k, f"declared attestations unreadable: {exc.message}")
-                    for k in both], None
+            return [
+                invalid(node, k, f"declared attestations unreadable: {exc.message}") for k in both
+            ], None
         entries = doc.get("attestations") if isinstance(doc, dict) else None
         if not isinstance(entries, list) or not entries:
             why = f"declared attestations, but {url} holds no 'attestations' list"
             return [invalid(node, k, why) for k in both], None
-        publish = [e for e in entries if isinstance(e, dict)
-                   and e.get("predicateType") == PUBLISH_PREDICATE]
-        slsa = [e for e in entries if isinstance(e, dict)
-                and str(e.get("predicateType", "")).startswith(SLSA_PREFIX)]
+        publish = [
+            e
+            for e in entries
+            if isinstance(e, dict) and e.get("predicateType") == PUBLISH_PREDICATE
+        ]
+        slsa = [
+            e
+            for e in entries
+            if isinstance(e, dict) and str(e.get("predicateType", "")).startswith(SLSA_PREFIX)
+        ]
         results: list[ProvenanceResult] = []
         logged: datetime | None = None
         if publish:
             result, logged = self._publish(node, publish[0], expected)
             results.append(result)
         else:
-            results.append(absent(node, KIND_PUBLISH,
-                                  f"{NOT_PROVIDED} (no publish attestation)"))
+            results.append(absent(node, KIND_PUBLISH, f"{NOT_PROVIDED} (no publish attestation)"))
         wanted = str(_dict(declared.get("provenance")).get("predicateType") or "")
         if slsa:
             results.append(self._provenance(node, slsa[0], expected))
         elif wanted:
-            results.append(invalid(node, KIND_PROVENANCE,
-                                   f"dist.attestations declares {wanted} provenance, which "
-                                   f"{url} does not hold"))
+            results.append(
+                invalid(
+                    node,
+                    KIND_PROVENANCE,
+                    f"dist.attestations declares {wanted} provenance, which {url} does not hold",
+                )
+            )
         else:
-            results.append(absent(node, KIND_PROVENANCE,
-                                  f"{NOT_PROVIDED} (no SLSA provenance attestation)"))
+            results.append(
+                absent(node, KIND_PROVENANCE, f"{NOT_PROVIDED} (no SLSA provenance attestation)")
+            )
         return results, logged
 
-    def _publish(self, node: ResolvedPackage, entry: Mapping[str, Any],
-                 expected: str | None) -> tuple[ProvenanceResult, datetime | None]:
+    def _publish(
+        self, node: ResolvedPackage, entry: Mapping[str, Any], expected: str | None
+    ) -> tuple[ProvenanceResult, datetime | None]:
         bundle = entry.get("bundle")
         if not isinstance(bundle, dict):
             return invalid(node, KIND_PUBLISH, "the publish attestation has no bundle"), None
         material = _dict(bundle.get("verificationMaterial"))
         hint = _dict(material.get("publicKey")).get("hint")
         if not isinstance(hint, str) or not hint:
-            return invalid(node, KIND_PUBLISH,
-                           "the publish attestation names no registry key"), None
+            return invalid(
+                node, KIND_PUBLISH, "the publish attestation names no registry key"
+            ), None
         sigs = _dict(bundle.get("dsseEnvelope")).get("signatures")
         sig_keyid = _dict(sigs[0]).get("keyid") if isinstance(sigs, list) and sigs else None
         if sig_keyid and sig_keyid != hint:
-            return invalid(node, KIND_PUBLISH,
-                           f"the envelope is signed by {sig_keyid} but names key {hint}"), None
+            return invalid(
+                node, KIND_PUBLISH, f"the envelope is signed by {sig_keyid} but names key {hint}"
+            ), None
         keyring = self._keys()
         candidates = keyring.find(hint, USAGE_ATTESTATIONS)
         if not candidates:
-            return invalid(node, KIND_PUBLISH,
-                           f"signed with key {hint}, which is not among the trusted npm keys "
-                           f"for attestations ({keyring.source.description})"), None
+            return invalid(
+                node,
+                KIND_PUBLISH,
+                f"signed with key {hint}, which is not among the trusted npm keys "
+                f"for attestations ({keyring.source.description})",
+            ), None
         verified: VerifiedDsse | None = None
         error = ""
         for key in candidates:
@@ -342,29 +396,36 @@ class NpmProvenance(ProvenanceVerifier):
             except BundleVerificationError as exc:
                 error = exc.message
                 continue
-            problem = _window_problem([key], _Timed(verified.integrated_time, "it was logged"))
+            problem = window_problem([key], Timed(verified.integrated_time, "it was logged"))
             if problem:
                 return invalid(node, KIND_PUBLISH, f"registry key {hint}: {problem}"), None
             break
         if verified is None:
             return invalid(node, KIND_PUBLISH, f"publish attestation: {error}"), None
-        statement, problem = _check_statement(node, verified, PUBLISH_PREDICATE, expected)
+        statement, problem = check_statement(node, verified, PUBLISH_PREDICATE, expected)
         if problem:
             return invalid(node, KIND_PUBLISH, f"publish attestation: {problem}"), None
         predicate = _dict(statement.get("predicate"))
         if (predicate.get("name"), predicate.get("version")) != (node.name, node.version):
-            return invalid(node, KIND_PUBLISH, "publish attestation: the predicate names "
-                                               "another package version"), None
+            return invalid(
+                node,
+                KIND_PUBLISH,
+                "publish attestation: the predicate names another package version",
+            ), None
         return ProvenanceResult(
-            purl=node.purl, kind=KIND_PUBLISH, state=ProvenanceState.VERIFIED,
+            purl=node.purl,
+            kind=KIND_PUBLISH,
+            state=ProvenanceState.VERIFIED,
             reason=f"publish attestation signed by registry key {hint} "
-                   f"({keyring.source.description}), logged in Rekor, subject matches the "
-                   f"tarball{_gaps(verified)}",
-            signer=hint, predicate_type=PUBLISH_PREDICATE,
+            f"({keyring.source.description}), logged in Rekor, subject matches the "
+            f"tarball{_gaps(verified)}",
+            signer=hint,
+            predicate_type=PUBLISH_PREDICATE,
         ), verified.integrated_time
 
-    def _provenance(self, node: ResolvedPackage, entry: Mapping[str, Any],
-                    expected: str | None) -> ProvenanceResult:
+    def _provenance(
+        self, node: ResolvedPackage, entry: Mapping[str, Any], expected: str | None
+    ) -> ProvenanceResult:
         predicate_type = str(entry.get("predicateType"))
         bundle = entry.get("bundle")
         if not isinstance(bundle, dict):
@@ -376,18 +437,22 @@ class NpmProvenance(ProvenanceVerifier):
                 verified = verify_dsse_bundle(bundle, self._trust_material())
         except BundleVerificationError as exc:
             return invalid(node, KIND_PROVENANCE, f"provenance attestation: {exc.message}")
-        statement, problem = _check_statement(node, verified, predicate_type, expected)
+        statement, problem = check_statement(node, verified, predicate_type, expected)
         if problem:
             return invalid(node, KIND_PROVENANCE, f"provenance attestation: {problem}")
         if verified.certificate is None:
-            return invalid(node, KIND_PROVENANCE,
-                           "provenance attestation: not signed by a Fulcio certificate")
+            return invalid(
+                node, KIND_PROVENANCE, "provenance attestation: not signed by a Fulcio certificate"
+            )
         identity = certificate_identity(verified.certificate, statement)
         return ProvenanceResult(
-            purl=node.purl, kind=KIND_PROVENANCE, state=ProvenanceState.VERIFIED,
+            purl=node.purl,
+            kind=KIND_PROVENANCE,
+            state=ProvenanceState.VERIFIED,
             reason="SLSA provenance signed by a Fulcio certificate, logged in Rekor, "
-                   f"subject matches the tarball{_gaps(verified)}",
-            predicate_type=predicate_type, **identity,
+            f"subject matches the tarball{_gaps(verified)}",
+            predicate_type=predicate_type,
+            **identity,
         )
 
     # -- Sigstore ----------------------------------------------------------------------
@@ -416,14 +481,20 @@ class NpmProvenance(ProvenanceVerifier):
 
     # -- integrity ---------------------------------------------------------------------
 
-    def _integrity_disagreement(self, node: ResolvedPackage,
-                                integrity: str | None) -> list[ProvenanceResult]:
+    def _integrity_disagreement(
+        self, node: ResolvedPackage, integrity: str | None
+    ) -> list[ProvenanceResult]:
         ours, theirs = _node_sha512(node), _sri_sha512(integrity)
         if ours is None or theirs is None or ours == theirs:
             return []
-        return [invalid(node, INTEGRITY_KIND,
-                        f"the registry's dist.integrity (sha512 {theirs[:16]}…) differs from "
-                        f"the resolved tarball digest (sha512 {ours[:16]}…)")]
+        return [
+            invalid(
+                node,
+                INTEGRITY_KIND,
+                f"the registry's dist.integrity (sha512 {theirs[:16]}…) differs from "
+                f"the resolved tarball digest (sha512 {ours[:16]}…)",
+            )
+        ]
 
     # -- fetching ----------------------------------------------------------------------
 
@@ -448,22 +519,6 @@ class NpmProvenance(ProvenanceVerifier):
             return f"{what}: {exc}"
 
 
-def _pointer_problem(node: ResolvedPackage, declared: Any) -> str:
-    """Why ``dist.attestations`` is not a pointer to this version's attestations."""
-    if not isinstance(declared, dict):
-        return "is not an object"
-    url = declared.get("url")
-    if not isinstance(url, str) or "/-/npm/v1/attestations/" not in url:
-        return "names no attestations URL"
-    spec = unquote(url.rsplit("/-/npm/v1/attestations/", 1)[1])
-    if spec != f"{node.name}@{node.version}":
-        return f"points at the attestations of {spec}, not of {node.name}@{node.version}"
-    provenance = declared.get("provenance")
-    if provenance is not None and not isinstance(provenance, dict):
-        return "has a provenance entry that is not an object"
-    return ""
-
-
 def _withheld(exc: RegistryError) -> bool:
     """401/403: the registry refused to answer, which says nothing about the material."""
     return " answered 401" in exc.message or " answered 403" in exc.message
@@ -481,64 +536,6 @@ def _covered_until(source: AnchorSource) -> datetime | None:
 def _gaps(verified: VerifiedDsse) -> str:
     gaps = manual_gaps(verified)
     return f" (not checked: {'; '.join(gaps)})" if gaps else ""
-
-
-def _check_statement(node: ResolvedPackage, verified: VerifiedDsse, predicate_type: str,
-                     expected_sha512: str | None) -> tuple[dict[str, Any], str]:
-    """(7) The statement must name this package version and this tarball's sha512."""
-    if verified.payload_type != _IN_TOTO_TYPE:
-        return {}, f"payload type {verified.payload_type!r} is not an in-toto statement"
-    try:
-        statement = json.loads(verified.payload)
-    except ValueError:
-        return {}, "the signed statement is not JSON"
-    if not isinstance(statement, dict):
-        return {}, "the signed statement is not a JSON object"
-    if statement.get("predicateType") != predicate_type:
-        return statement, (f"the signed predicate type {statement.get('predicateType')!r} "
-                           f"is not the declared {predicate_type!r}")
-    if expected_sha512 is None:
-        return statement, "no sha512 of the tarball is known to compare the subject with"
-    purl = npm_purl(node.name, node.version)
-    subjects = statement.get("subject")
-    named = [s for s in subjects if isinstance(s, dict) and s.get("name") == purl] if isinstance(
-        subjects, list) else []
-    if not named:
-        return statement, f"no subject names {purl}"
-    for subject in named:
-        digest = subject.get("digest")
-        if isinstance(digest, dict) and str(digest.get("sha512", "")).lower() == expected_sha512:
-            return statement, ""
-    return statement, f"the subject's sha512 is not the tarball's ({expected_sha512[:16]}…)"
-
-
-def _window(key: RegistryKey) -> str:
-    start = key.start.date().isoformat() if key.start else "…"
-    end = key.end.date().isoformat() if key.end else "…"
-    return f"from {start} to {end}"
-
-
-def _window_problem(keys: list[RegistryKey], timed: _Timed) -> str:
-    """Why none of ``keys`` was valid at the time; "unknown" when that matters and no time
-    is known; empty when one was valid."""
-    if any(k.start is None and k.end is None for k in keys):
-        return ""
-    when = timed.when
-    if when is None:
-        now = datetime.now(timezone.utc)
-        return "" if any(k.valid_at(now) for k in keys) else "unknown"
-    if any(k.valid_at(when) for k in keys):
-        return ""
-    key = keys[0]
-    if key.end is not None and when >= key.end:
-        return f"expired {key.end.isoformat()}, before {timed.source} ({when.isoformat()})"
-    start = key.start.isoformat() if key.start else "?"
-    return f"not valid until {start}, after {timed.source} ({when.isoformat()})"
-
-
-def npm_purl(name: str, version: str) -> str:
-    """The purl npm puts in attestation subjects (scope ``@`` as ``%40``)."""
-    return f"pkg:npm/{quote(name, safe='/')}@{version}"
 
 
 def _encoded_name(name: str) -> str:
@@ -568,5 +565,3 @@ def _sri_sha512(integrity: str | None) -> str | None:
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-

@@ -54,8 +54,9 @@ class RegistryKey:
 
     @property
     def spki(self) -> bytes:
-        return self.key.public_bytes(serialization.Encoding.DER,
-                                     serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,9 @@ def registry_id(url: str) -> str:
     return f"{parts.scheme.lower()}://{host}{port}{parts.path.rstrip('/')}"
 
 
-def keyring_for(registry_url: str, store: TrustStore,
-                user_keys: Mapping[str, Path] | None = None) -> NpmKeyring:
+def keyring_for(
+    registry_url: str, store: TrustStore, user_keys: Mapping[str, Path] | None = None
+) -> NpmKeyring:
     """The keys for ``registry_url``: those the user named for it, else npm's pinned keys
     (mirrors of the public registry serve what npm signed). Raises TrustAnchorError."""
     wanted = registry_id(registry_url)

@@ -100,8 +100,10 @@ class PypiProvenance(ProvenanceVerifier):
         from packaging.utils import canonicalize_name
 
         parts = (str(canonicalize_name(node.name)), node.version, filename)
-        return f"{self.base_url}/integrity/" + "/".join(quote(p, safe="") for p in parts) + (
-            "/provenance"
+        return (
+            f"{self.base_url}/integrity/"
+            + "/".join(quote(p, safe="") for p in parts)
+            + ("/provenance")
         )
 
     def _fetch(self, node: ResolvedPackage, filename: str) -> bytes | ProvenanceResult:
@@ -118,9 +120,7 @@ class PypiProvenance(ProvenanceVerifier):
         ctype = resp.content_type.split(";")[0].strip().lower()
         if ctype and "json" not in ctype:
             # Mirrors answer unknown routes with their HTML index page.
-            return absent(
-                node, KIND, f"{NOT_PROVIDED} ({display_url(url)} answered {ctype})"
-            )
+            return absent(node, KIND, f"{NOT_PROVIDED} ({display_url(url)} answered {ctype})")
         return resp.content
 
     def _verify_all(
@@ -132,19 +132,29 @@ class PypiProvenance(ProvenanceVerifier):
         try:
             provenance = Provenance.model_validate_json(document)
         except ValidationError as exc:
-            return (invalid(node, KIND, f"malformed PEP 740 provenance for {filename}: "
-                            f"{exc.error_count()} schema error(s)"),)
+            return (
+                invalid(
+                    node,
+                    KIND,
+                    f"malformed PEP 740 provenance for {filename}: "
+                    f"{exc.error_count()} schema error(s)",
+                ),
+            )
         sha256 = next((d.value.lower() for d in node.digests if d.algorithm == "sha256"), None)
         if sha256 is None:
             # Without the index's digest the attestation cannot be tied to the bytes that
             # would be installed, so it proves nothing about them.
-            return (absent(node, KIND, f"the index gave no sha256 for {filename} to bind the "
-                           "attestation to"),)
+            return (
+                absent(
+                    node,
+                    KIND,
+                    f"the index gave no sha256 for {filename} to bind the attestation to",
+                ),
+            )
         results: list[ProvenanceResult] = []
         for bundle in provenance.attestation_bundles:
             for attestation in bundle.attestations:
-                results.extend(self._verify(node, filename, sha256, bundle.publisher,
-                                            attestation))
+                results.extend(self._verify(node, filename, sha256, bundle.publisher, attestation))
         if not results:
             return (absent(node, KIND, f"the provenance for {filename} holds no attestation"),)
         return tuple(results)
@@ -170,20 +180,28 @@ class PypiProvenance(ProvenanceVerifier):
         except ValueError as exc:
             attested = _attested_sha256(attestation)
             if attested is not None and attested != sha256:
-                return self._digest_mismatch(node, filename, sha256, attested, publisher,
-                                             attestation, exc)
-            return [invalid(node, KIND, f"PEP 740 attestation for {filename} does not verify "
-                            f"against {who}: {exc}")]
+                return self._digest_mismatch(
+                    node, filename, sha256, attested, publisher, attestation, exc
+                )
+            return [
+                invalid(
+                    node,
+                    KIND,
+                    f"PEP 740 attestation for {filename} does not verify against {who}: {exc}",
+                )
+            ]
         identity = _identity(attestation)
-        return [ProvenanceResult(
-            purl=node.purl,
-            kind=KIND,
-            state=ProvenanceState.VERIFIED,
-            reason=f"PEP 740 attestation for {filename} (sha256 {sha256}) verified against "
-                   f"{who} with the Sigstore production trust root",
-            predicate_type=predicate_type,
-            **vars(identity),
-        )]
+        return [
+            ProvenanceResult(
+                purl=node.purl,
+                kind=KIND,
+                state=ProvenanceState.VERIFIED,
+                reason=f"PEP 740 attestation for {filename} (sha256 {sha256}) verified against "
+                f"{who} with the Sigstore production trust root",
+                predicate_type=predicate_type,
+                **vars(identity),
+            )
+        ]
 
     def _digest_mismatch(
         self,
@@ -203,10 +221,17 @@ class PypiProvenance(ProvenanceVerifier):
         try:
             _library_verify(attestation, publisher, Distribution(name=filename, digest=attested))
         except ValueError:
-            return [invalid(node, KIND, f"PEP 740 attestation for {filename} does not verify "
-                            f"against {who}: {error}")]
-        disagreement = (f"{filename}: the index gives sha256 {sha256} but the attestation "
-                        f"signed by {who} is for sha256 {attested}")
+            return [
+                invalid(
+                    node,
+                    KIND,
+                    f"PEP 740 attestation for {filename} does not verify against {who}: {error}",
+                )
+            ]
+        disagreement = (
+            f"{filename}: the index gives sha256 {sha256} but the attestation "
+            f"signed by {who} is for sha256 {attested}"
+        )
         return [
             invalid(node, KIND, f"PEP 740 attestation does not cover this file ({disagreement})"),
             invalid(node, INTEGRITY_KIND, disagreement),
@@ -268,8 +293,10 @@ def _identity(attestation: Attestation) -> _Identity:
     signer = None
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = [*san.get_values_for_type(x509.UniformResourceIdentifier),
-                 *san.get_values_for_type(x509.RFC822Name)]
+        names = [
+            *san.get_values_for_type(x509.UniformResourceIdentifier),
+            *san.get_values_for_type(x509.RFC822Name),
+        ]
         signer = names[0] if names else None
     except x509.ExtensionNotFound:
         pass

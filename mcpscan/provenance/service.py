@@ -79,12 +79,19 @@ def build_provenance_service(
     }
     if npm_registry_url:
         verifiers["npm"] = NpmProvenance(
-            client, npm_registry_url, trusted_root_path, trust=trust, user_keys=npm_keys,
+            client,
+            npm_registry_url,
+            trusted_root_path,
+            trust=trust,
+            user_keys=npm_keys,
             publish_time=_publish_times(npm_registry) if npm_registry is not None else None,
         )
-    integrity = IntegrityVerifier(client, verify_artifacts=verify_artifacts,
-                                  pypi_registry=pypi_registry,
-                                  npm_registry_url=npm_registry_url)
+    integrity = IntegrityVerifier(
+        client,
+        verify_artifacts=verify_artifacts,
+        pypi_registry=pypi_registry,
+        npm_registry_url=npm_registry_url,
+    )
     return ProvenanceService(verifiers, client=client, integrity=integrity)
 
 
@@ -121,15 +128,21 @@ class ProvenanceService:
             for node in graph.nodes if graph is not None else ():
                 unique.setdefault(node.purl, node)
             roots.update(graph.roots if graph is not None else ())
-        outcomes = dict(zip(unique, self._map(lambda n: self._check_one(n, n.purl in roots),
-                                              unique.values()), strict=True))
+        outcomes = dict(
+            zip(
+                unique,
+                self._map(lambda n: self._check_one(n, n.purl in roots), unique.values()),
+                strict=True,
+            )
+        )
         per_connector = [
             [p for p in refs if p.ecosystem == "mcpb"] if self.integrity is not None else []
             for refs in packages or [()] * len(graphs)
         ]
         bundles = {p.purl: p for refs in per_connector for p in refs}
-        bundle_outcomes = dict(zip(bundles, self._map(self._check_bundle, bundles.values()),
-                                   strict=True))
+        bundle_outcomes = dict(
+            zip(bundles, self._map(self._check_bundle, bundles.values()), strict=True)
+        )
         results: list[tuple[ProvenanceResult, ...] | None] = []
         for graph, refs in zip(graphs, per_connector, strict=True):
             found = [r for p in _distinct_refs(refs) for r in bundle_outcomes[p.purl].results]
@@ -137,17 +150,21 @@ class ProvenanceService:
                 found[:0] = [r for n in _distinct(graph.nodes) for r in outcomes[n.purl].results]
                 found.extend(problem_results(graph) if self.integrity is not None else ())
             results.append(None if graph is None and not found else tuple(found))
-        incomplete = tuple(o.failure for o in (*outcomes.values(), *bundle_outcomes.values())
-                           if o.failure)
-        return ProvenanceReport(results=results, incomplete=incomplete,
-                                trust=self.trust_sources() if unique else ())
+        incomplete = tuple(
+            o.failure for o in (*outcomes.values(), *bundle_outcomes.values()) if o.failure
+        )
+        return ProvenanceReport(
+            results=results, incomplete=incomplete, trust=self.trust_sources() if unique else ()
+        )
 
     def trust_sources(self) -> tuple[TrustAnchor, ...]:
         """Which trust root and npm keys the verifiers used (for the report)."""
         found: dict[str, TrustAnchor] = {}
         for verifier in self.verifiers.values():
-            for name, method in (("sigstore-trusted-root", "trusted_root_source"),
-                                 ("npm-registry-keys", "keys_source")):
+            for name, method in (
+                ("sigstore-trusted-root", "trusted_root_source"),
+                ("npm-registry-keys", "keys_source"),
+            ):
                 get = getattr(verifier, method, None)
                 if get is None or name in found:
                     continue
@@ -174,8 +191,15 @@ class ProvenanceService:
                 # Each UNKNOWN result's reason is a part of its own, so the coverage ledger
                 # can tell which connector's results the failure stands behind.
                 parts = [r.reason for r in exc.results if r.state is ProvenanceState.UNKNOWN]
-                failures.append("; ".join([f"provenance of {node.name}@{node.version} not "
-                                           f"fully checked: {exc.message}", *parts]))
+                failures.append(
+                    "; ".join(
+                        [
+                            f"provenance of {node.name}@{node.version} not "
+                            f"fully checked: {exc.message}",
+                            *parts,
+                        ]
+                    )
+                )
             except McpscanError as exc:
                 # Unreachable registry, --offline cache miss, unusable trust root: not checked.
                 failure = f"provenance of {node.name}@{node.version} not checked: {exc.message}"
@@ -196,11 +220,20 @@ class ProvenanceService:
         try:
             return _Outcome((self.integrity.check_package(ref),))
         except McpscanError as exc:
-            failure = (f"integrity of the MCPB package {ref.spec or ref.name} not checked: "
-                       f"{exc.message}")
-            return _Outcome((ProvenanceResult(purl=ref.purl, kind=INTEGRITY_KIND,
-                                              state=ProvenanceState.UNKNOWN, reason=failure),),
-                            failure)
+            failure = (
+                f"integrity of the MCPB package {ref.spec or ref.name} not checked: {exc.message}"
+            )
+            return _Outcome(
+                (
+                    ProvenanceResult(
+                        purl=ref.purl,
+                        kind=INTEGRITY_KIND,
+                        state=ProvenanceState.UNKNOWN,
+                        reason=failure,
+                    ),
+                ),
+                failure,
+            )
 
 
 @dataclass(frozen=True)

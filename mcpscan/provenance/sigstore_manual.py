@@ -98,8 +98,9 @@ class TrustMaterial:
         try:
             return cls.from_json(path.read_bytes())
         except OSError as exc:
-            raise TrustRootError(f"cannot read the Sigstore trusted root {path}: "
-                                 f"{exc.strerror or exc}") from None
+            raise TrustRootError(
+                f"cannot read the Sigstore trusted root {path}: {exc.strerror or exc}"
+            ) from None
 
     @classmethod
     def from_json(cls, raw: bytes) -> TrustMaterial:
@@ -168,7 +169,8 @@ def bundle_shape(bundle: Mapping[str, Any]) -> BundleShape:
     entries = material.get("tlogEntries")
     kinds = tuple(
         (str(_d(e.get("kindVersion")).get("kind")), str(_d(e.get("kindVersion")).get("version")))
-        for e in (entries if isinstance(entries, list) else []) if isinstance(e, dict)
+        for e in (entries if isinstance(entries, list) else [])
+        if isinstance(e, dict)
     )
     return BundleShape(
         certificate="certificate" in material or "x509CertificateChain" in material,
@@ -253,8 +255,7 @@ def _verify(
         _check_chain(certificate, trust, integrated)
         # (3) A Fulcio certificate lives ten minutes: the signature must have been logged
         # inside that window, which is what makes a short-lived key trustworthy at all.
-        if not (certificate.not_valid_before_utc <= integrated
-                <= certificate.not_valid_after_utc):
+        if not (certificate.not_valid_before_utc <= integrated <= certificate.not_valid_after_utc):
             raise BundleVerificationError(
                 f"step 3: integrated time {integrated.isoformat()} is outside the "
                 "certificate's validity"
@@ -287,9 +288,13 @@ def _verify(
             f"v{shape.version[0]}.{shape.version[1]})"
         )
 
-    return VerifiedDsse(payload_type=payload_type, payload=payload,
-                        integrated_time=integrated, certificate=certificate,
-                        gaps=(GAP_SCT,) if certificate is not None else ())
+    return VerifiedDsse(
+        payload_type=payload_type,
+        payload=payload,
+        integrated_time=integrated,
+        certificate=certificate,
+        gaps=(GAP_SCT,) if certificate is not None else (),
+    )
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -331,8 +336,9 @@ def _check_chain(leaf: x509.Certificate, trust: TrustMaterial, when: datetime) -
     )
 
 
-def _log_for(entry: Mapping[str, Any], trust: TrustMaterial,
-             integrated: datetime) -> tuple[_LogKey, bytes]:
+def _log_for(
+    entry: Mapping[str, Any], trust: TrustMaterial, integrated: datetime
+) -> tuple[_LogKey, bytes]:
     log_id = base64.b64decode(entry["logId"]["keyId"], validate=True)
     log = trust.tlogs.get(log_id)
     if log is None:
@@ -346,8 +352,9 @@ def _log_for(entry: Mapping[str, Any], trust: TrustMaterial,
     return log, log_id
 
 
-def _check_set(entry: Mapping[str, Any], body_b64: str, log: _LogKey, log_id: bytes,
-               integrated: datetime) -> None:
+def _check_set(
+    entry: Mapping[str, Any], body_b64: str, log: _LogKey, log_id: bytes, integrated: datetime
+) -> None:
     promise = entry.get("inclusionPromise") or {}
     set_b64 = promise.get("signedEntryTimestamp")
     if not set_b64:
@@ -368,8 +375,13 @@ def _check_set(entry: Mapping[str, Any], body_b64: str, log: _LogKey, log_id: by
         raise BundleVerificationError("step 4: the signed entry timestamp does not verify")
 
 
-def _check_body_binding(entry: Mapping[str, Any], body: Mapping[str, Any], payload: bytes,
-                        signature: bytes, key: ec.EllipticCurvePublicKey) -> None:
+def _check_body_binding(
+    entry: Mapping[str, Any],
+    body: Mapping[str, Any],
+    payload: bytes,
+    signature: bytes,
+    key: ec.EllipticCurvePublicKey,
+) -> None:
     kind = entry["kindVersion"]
     declared = (str(kind["kind"]), str(kind["version"]))
     logged = (str(body.get("kind")), str(body.get("apiVersion")))
@@ -393,9 +405,7 @@ def _check_body_binding(entry: Mapping[str, Any], body: Mapping[str, Any], paylo
         logged_sig = base64.b64decode(logged_sigs[0]["signature"])
         logged_key = base64.b64decode(logged_sigs[0]["verifier"])
     else:
-        raise BundleVerificationError(
-            f"step 5: unsupported log entry kind {logged[0]} {logged[1]}"
-        )
+        raise BundleVerificationError(f"step 5: unsupported log entry kind {logged[0]} {logged[1]}")
     if len(logged_sigs) != 1:
         raise BundleVerificationError("step 5: the log body does not hold exactly one signature")
     if logged_hash.get("algorithm") != "sha256" or logged_hash.get("value") != payload_hash:
@@ -450,15 +460,17 @@ def _check_checkpoint(proof: Mapping[str, Any], log: _LogKey, log_id: bytes) -> 
             f"step 6: the checkpoint is not signed by the log key of {log.base_url}"
         )
     if (size, base64.b64decode(root, validate=True)) != (
-        str(int(proof["treeSize"])), base64.b64decode(proof["rootHash"], validate=True)
+        str(int(proof["treeSize"])),
+        base64.b64decode(proof["rootHash"], validate=True),
     ):
         raise BundleVerificationError(
             "step 6: the checkpoint signs another tree than the inclusion proof's"
         )
 
 
-def root_from_inclusion_proof(index: int, size: int, leaf_hash: bytes,
-                              path: Sequence[bytes]) -> bytes | None:
+def root_from_inclusion_proof(
+    index: int, size: int, leaf_hash: bytes, path: Sequence[bytes]
+) -> bytes | None:
     """RFC 9162 §2.1.3.2 (the RFC 6962 audit path); None when the path cannot fit."""
     if index < 0 or index >= size:
         return None
@@ -481,8 +493,11 @@ def root_from_inclusion_proof(index: int, size: int, leaf_hash: bytes,
 
 def _pem_key(pem: bytes) -> ec.EllipticCurvePublicKey:
     try:
-        key = (x509.load_pem_x509_certificate(pem).public_key() if b"CERTIFICATE" in pem
-               else serialization.load_pem_public_key(pem))
+        key = (
+            x509.load_pem_x509_certificate(pem).public_key()
+            if b"CERTIFICATE" in pem
+            else serialization.load_pem_public_key(pem)
+        )
     except ValueError:
         raise BundleVerificationError("step 5: the logged verifier cannot be read") from None
     if not isinstance(key, ec.EllipticCurvePublicKey):
@@ -491,8 +506,9 @@ def _pem_key(pem: bytes) -> ec.EllipticCurvePublicKey:
 
 
 def _spki(key: ec.EllipticCurvePublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.DER,
-                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def ecdsa_ok(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:

@@ -48,9 +48,12 @@ def verify_with_sigstore(bundle: Mapping[str, Any], verifier: Verifier) -> Verif
         raise BundleVerificationError(f"sigstore verification failed: {exc}") from None
     # sigstore-python checked this time against the log; it is read back from the JSON.
     logged = bundle["verificationMaterial"]["tlogEntries"][0]["integratedTime"]
-    return VerifiedDsse(payload_type=payload_type, payload=payload,
-                        integrated_time=datetime.fromtimestamp(int(logged), tz=timezone.utc),
-                        certificate=loaded.signing_certificate)
+    return VerifiedDsse(
+        payload_type=payload_type,
+        payload=payload,
+        integrated_time=datetime.fromtimestamp(int(logged), tz=timezone.utc),
+        certificate=loaded.signing_certificate,
+    )
 
 
 def sigstore_python_supports(bundle: Mapping[str, Any]) -> bool:

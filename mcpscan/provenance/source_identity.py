@@ -25,8 +25,9 @@ _NESTED_GROUPS = frozenset({"gitlab.com"})  # groups nest: only "/-/" starts a v
 _SHORTHAND = re.compile(r"^(?P<forge>github|gitlab|bitbucket):(?P<path>.+)$", re.IGNORECASE)
 _SHORTHAND_HOSTS = {"github": "github.com", "gitlab": "gitlab.com", "bitbucket": "bitbucket.org"}
 _OWNER_REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
-_SCP_LIKE = re.compile(r"^(?:[\w.+-]+@)?(?P<host>[\w.-]+\.[a-z]{2,}):(?!//)(?P<path>.+)$",
-                       re.IGNORECASE)
+_SCP_LIKE = re.compile(
+    r"^(?:[\w.+-]+@)?(?P<host>[\w.-]+\.[a-z]{2,}):(?!//)(?P<path>.+)$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)

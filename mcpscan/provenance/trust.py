@@ -73,9 +73,14 @@ class AnchorSource:
         return self.kind in ("tuf", "user")
 
     def as_anchor(self, name: str) -> TrustAnchor:
-        return TrustAnchor(name=name, source=self.kind, description=self.description,
-                           sha256=self.sha256, refreshed=self.refreshed,
-                           note=self.note or None)
+        return TrustAnchor(
+            name=name,
+            source=self.kind,
+            description=self.description,
+            sha256=self.sha256,
+            refreshed=self.refreshed,
+            note=self.note or None,
+        )
 
 
 @dataclass(frozen=True)
@@ -155,8 +160,10 @@ class TrustStore:
         source = chosen.source
         used = "the copy cached from an earlier TUF refresh" if cached else "the pinned copy"
         note = f"{why}; using {used}"
-        return Anchor(chosen.content, AnchorSource(
-            source.kind, source.description, source.sha256, source.refreshed, note))
+        return Anchor(
+            chosen.content,
+            AnchorSource(source.kind, source.description, source.sha256, source.refreshed, note),
+        )
 
     def _refresh(self, client: HttpClient, url: str) -> dict[str, Anchor]:
         from tuf.ngclient.config import UpdaterConfig
@@ -170,8 +177,9 @@ class TrustStore:
             targets.mkdir(parents=True, exist_ok=True)
             # The pinned TUF root starts the chain unless an earlier refresh already
             # walked it forward (a newer root.json in the metadata directory).
-            bootstrap = None if (metadata / "root.json").exists() else (
-                self.tuf_root or _pinned_tuf_root())
+            bootstrap = (
+                None if (metadata / "root.json").exists() else (self.tuf_root or _pinned_tuf_root())
+            )
             updater = Updater(
                 metadata_dir=str(metadata),
                 metadata_base_url=url,
@@ -190,8 +198,12 @@ class TrustStore:
                     raise ValueError(f"the TUF repository has no target {target}")
                 path = updater.find_cached_target(info) or updater.download_target(info)
                 content = Path(path).read_bytes()
-                source = AnchorSource("tuf", f"Sigstore TUF target {target} from {url}",
-                                      _sha256(content), refreshed=now)
+                source = AnchorSource(
+                    "tuf",
+                    f"Sigstore TUF target {target} from {url}",
+                    _sha256(content),
+                    refreshed=now,
+                )
                 found[target] = self._store(target, content, source)
             return found
 
@@ -212,8 +224,11 @@ class TrustStore:
             path = anchors / quote(target, safe="")
             # Verbatim: the copy is checked against its sha256 when it is read back.
             atomic_write_text(path, content.decode("utf-8"))
-            meta = {"sha256": source.sha256, "refreshed": source.refreshed,
-                    "description": source.description}
+            meta = {
+                "sha256": source.sha256,
+                "refreshed": source.refreshed,
+                "description": source.description,
+            }
             atomic_write_text(path.with_name(path.name + ".meta.json"), json.dumps(meta))
         return Anchor(content, source)
 
@@ -233,9 +248,15 @@ class TrustStore:
         refreshed = str(meta.get("refreshed") or "")
         if refreshed < _PINNED_AT:
             return None  # the package's own copy is newer
-        return Anchor(content, AnchorSource(
-            "tuf-cache", str(meta.get("description") or target), _sha256(content),
-            refreshed=refreshed))
+        return Anchor(
+            content,
+            AnchorSource(
+                "tuf-cache",
+                str(meta.get("description") or target),
+                _sha256(content),
+                refreshed=refreshed,
+            ),
+        )
 
 
 class _ClientFetcher:

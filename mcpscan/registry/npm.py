@@ -127,9 +127,7 @@ class NpmRegistry(RegistryClient):
         self._store = client.document_store(NPM_PACKUMENTS, shape=_store_shape())
 
     def url_for(self, name: str) -> str:
-        if len(name) > _MAX_NAME or not _NAME.match(name) or name.startswith("@") != (
-            "/" in name
-        ):
+        if len(name) > _MAX_NAME or not _NAME.match(name) or name.startswith("@") != ("/" in name):
             raise InvalidPackageName(f"{name!r} is not a valid npm package name")
         base = self.base_url
         if name.startswith("@"):
@@ -152,8 +150,9 @@ class NpmRegistry(RegistryClient):
                     f"got {ctype.split(';')[0] or 'no type'}"
                 )
             try:
-                return parse_packument(resp.content, name=name,
-                                       abbreviated=ABBREVIATED_MEDIA_TYPE in ctype)
+                return parse_packument(
+                    resp.content, name=name, abbreviated=ABBREVIATED_MEDIA_TYPE in ctype
+                )
             except PackageNotFound as exc:  # unpublished, or no versions: cached as such
                 return exc
 
@@ -269,8 +268,9 @@ def _trim_version_hook(abbreviated: bool) -> Any:
     return hook
 
 
-def _trim_version(doc: Mapping[str, Any], abbreviated: bool, version: str,
-                  shared: _Shared | None = None) -> NpmVersion:
+def _trim_version(
+    doc: Mapping[str, Any], abbreviated: bool, version: str, shared: _Shared | None = None
+) -> NpmVersion:
     share = shared or _Shared()
     dist = _obj(doc.get("dist"))
     scripts = _obj(doc.get("scripts"))
@@ -287,7 +287,8 @@ def _trim_version(doc: Mapping[str, Any], abbreviated: bool, version: str,
     else:
         has_install = bool(install)
     peer_optional = frozenset(
-        n for n, meta in _obj(doc.get("peerDependenciesMeta")).items()
+        n
+        for n, meta in _obj(doc.get("peerDependenciesMeta")).items()
         if _obj(meta).get("optional") is True
     )
     engines_node = _obj(doc.get("engines")).get("node")
@@ -305,8 +306,13 @@ def _trim_version(doc: Mapping[str, Any], abbreviated: bool, version: str,
         cpu=share(_str_list(doc.get("cpu"))),
         libc=share(_str_list(doc.get("libc"))),
         engines_node=share(engines_node) if isinstance(engines_node, str) else None,
-        deprecated=share(deprecated if isinstance(deprecated, str) and deprecated
-                         else "deprecated" if deprecated is True else None),
+        deprecated=share(
+            deprecated
+            if isinstance(deprecated, str) and deprecated
+            else "deprecated"
+            if deprecated is True
+            else None
+        ),
         integrity=dist.get("integrity") if isinstance(dist.get("integrity"), str) else None,
         shasum=dist.get("shasum") if isinstance(dist.get("shasum"), str) else None,
         tarball=dist.get("tarball") if isinstance(dist.get("tarball"), str) else None,
@@ -379,7 +385,7 @@ def _repository(value: Any) -> str | None:
     url = url.strip()
     for prefix, host in _HOSTED_PREFIX.items():
         if url.startswith(prefix):
-            return host + url[len(prefix):]
+            return host + url[len(prefix) :]
     if _GITHUB_SHORTHAND.match(url):
         return "https://github.com/" + url
     return url
@@ -426,15 +432,22 @@ def _restore(payload: Mapping[str, Any]) -> Packument | PackageNotFound:
     return _packument_from_json(payload["packument"])
 
 
-def _version_codecs() -> tuple[tuple[str, Callable[[Any], Any], Callable[[Any, _Shared], Any]],
-                               ...]:
+def _version_codecs() -> tuple[
+    tuple[str, Callable[[Any], Any], Callable[[Any, _Shared], Any]], ...
+]:
     """(field, to JSON, from JSON) for every NpmVersion field, from its declared type."""
+
     def same(value: Any) -> Any:
         return value
 
     def listed(value: Any) -> Any:
-        return sorted(value) if isinstance(value, frozenset) else list(value) \
-            if value is not None else None
+        return (
+            sorted(value)
+            if isinstance(value, frozenset)
+            else list(value)
+            if value is not None
+            else None
+        )
 
     def mapping(value: Any) -> Any:
         # The trimmed maps are plain dicts shared between versions: keep sharing them.
@@ -448,11 +461,11 @@ def _version_codecs() -> tuple[tuple[str, Callable[[Any], Any], Callable[[Any, _
         elif kind.startswith("frozenset"):
             codecs.append((f.name, listed, lambda v, share: share(frozenset(v))))
         elif kind.startswith("tuple"):
-            codecs.append((f.name, listed,
-                           lambda v, share: share(tuple(v)) if v is not None else None))
+            codecs.append(
+                (f.name, listed, lambda v, share: share(tuple(v)) if v is not None else None)
+            )
         else:
-            codecs.append((f.name, same,
-                           lambda v, share: share(v) if isinstance(v, str) else v))
+            codecs.append((f.name, same, lambda v, share: share(v) if isinstance(v, str) else v))
     return tuple(codecs)
 
 
@@ -468,8 +481,10 @@ def _packument_to_json(doc: Packument) -> dict[str, Any]:
         "maintainers": list(doc.maintainers) if doc.maintainers is not None else None,
         "abbreviated": doc.abbreviated,
         # One positional row per version: field names once, not 13,000 times.
-        "versions": {key: [enc(getattr(v, name)) for name, enc, _ in _CODECS]
-                     for key, v in doc.versions.items()},
+        "versions": {
+            key: [enc(getattr(v, name)) for name, enc, _ in _CODECS]
+            for key, v in doc.versions.items()
+        },
     }
 
 
@@ -506,8 +521,9 @@ class _StoredVersions(Mapping[str, NpmVersion]):
         found = self._decoded.get(key)
         if found is None:
             row = self._rows[key]
-            found = NpmVersion(*[dec(value, self._share)
-                                 for (_, _, dec), value in zip(_CODECS, row, strict=True)])
+            found = NpmVersion(
+                *[dec(value, self._share) for (_, _, dec), value in zip(_CODECS, row, strict=True)]
+            )
             self._decoded[key] = found
         return found
 

@@ -62,7 +62,7 @@ def _npm_sources(env: Mapping[str, str], home: Path, cwd: Path) -> Iterator[dict
     lowered = {k.lower(): v for k, v in env.items()}
     for key, value in lowered.items():
         if key.startswith("npm_config_"):
-            name = key[len("npm_config_"):]
+            name = key[len("npm_config_") :]
             if _is_registry_key(name):
                 env_layer[name] = value
     yield env_layer

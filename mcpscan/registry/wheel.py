@@ -152,8 +152,7 @@ def _dist_info_dir(names: list[str], project: str, label: str) -> str:
 def _read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> bytes:
     if info.file_size > MAX_MEMBER_BYTES:
         raise ArchiveError(
-            f"{label}: {info.filename} declares {info.file_size} bytes "
-            f"(limit {MAX_MEMBER_BYTES})"
+            f"{label}: {info.filename} declares {info.file_size} bytes (limit {MAX_MEMBER_BYTES})"
         )
     with archive.open(info) as member:
         data = member.read(MAX_MEMBER_BYTES + 1)
@@ -258,9 +257,7 @@ def _download(client: HttpClient, url: str, sha256: str | None) -> bytes:
 def _check_digest(data: bytes, sha256: str, url: str) -> None:
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256.lower():
-        raise IntegrityError(
-            f"{url}: sha256 {actual} does not match the index's {sha256.lower()}"
-        )
+        raise IntegrityError(f"{url}: sha256 {actual} does not match the index's {sha256.lower()}")
 
 
 class _RangeFile(io.RawIOBase):

@@ -33,27 +33,25 @@ from mcpscan.models import (
     VersionKind,
 )
 from mcpscan.redaction import scrub_text
+from mcpscan.report import cyclonedx_values as v
 from mcpscan.report._common import approval_owner, approval_rows
 from mcpscan.report.interface import Renderer, RenderError
 
 if TYPE_CHECKING:
-    from cyclonedx.model import ExternalReference, HashType, Property, XsUri
+    from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component
     from cyclonedx.model.service import Service
     from cyclonedx.model.vulnerability import Vulnerability, VulnerabilityReference
-    from jsonschema import FormatChecker, ValidationError
+    from jsonschema import ValidationError
     from jsonschema.protocols import Validator
     from packageurl import PackageURL
 
-NAMESPACE = "mcpscan"
+NAMESPACE = v.NAMESPACE
 SCAN_REF = "mcpscan:scan"
 TOOL_REF = f"tool:mcpscan@{__version__}"
 PROVENANCE_NOT_CHECKED = "not-checked"
 
-# Hex lengths per algorithm: a digest of another length would fail the schema's pattern.
-_HEX_LENGTHS = {"sha512": 128, "sha256": 64, "sha1": 40}
-_HEX_RE = re.compile(r"^[0-9a-fA-F]+$")
 _KEY_ORDER = ("$schema", "bomFormat", "specVersion", "serialNumber", "version", "metadata")
 # Proxy flags that carry credentials to the remote (names only; values are never read).
 _AUTH_FLAG_RE = re.compile(r"header|token|auth|bearer|api[-_]?key", re.IGNORECASE)
@@ -79,63 +77,6 @@ def _identity(purl: str) -> tuple[str, str, str] | None:
     return (parsed.type, parsed.namespace or "", name)
 
 
-def _prop(name: str, value: object) -> Property:
-    from cyclonedx.model import Property
-
-    text = str(value).lower() if isinstance(value, bool) else str(value)
-    return Property(name=f"{NAMESPACE}:{name}", value=text)
-
-
-def _hashes(digests: Iterable[Digest]) -> list[HashType]:
-    from cyclonedx.model import HashAlgorithm, HashType
-
-    algs = {
-        "sha512": HashAlgorithm.SHA_512,
-        "sha256": HashAlgorithm.SHA_256,
-        "sha1": HashAlgorithm.SHA_1,
-    }
-    out: list[HashType] = []
-    for d in digests:
-        alg = d.algorithm.lower().replace("-", "")
-        if alg in algs and len(d.value) == _HEX_LENGTHS[alg] and _HEX_RE.match(d.value):
-            out.append(HashType(alg=algs[alg], content=d.value.lower()))
-    return out
-
-
-@functools.lru_cache(maxsize=1)
-def _format_checker() -> FormatChecker:
-    # The checker cyclonedx-python-lib validates with, so what passes here passes there.
-    from jsonschema import Draft7Validator
-
-    checker: FormatChecker = Draft7Validator.FORMAT_CHECKER
-    return checker
-
-
-def _uri(text: str) -> XsUri | None:
-    """``text`` as a URI the schema accepts (an IRI reference), or None.
-
-    Display URLs may still hold unexpanded placeholders (``${API_BASE:-https://...}``) that
-    no URI parser accepts; those are kept as properties instead.
-    """
-    from cyclonedx.exception.model import InvalidUriException
-    from cyclonedx.model import XsUri
-
-    try:
-        uri = XsUri(text)
-    except InvalidUriException:
-        return None
-    return uri if _format_checker().conforms(str(uri), "iri-reference") else None
-
-
-def _external_ref(kind: str, url: str | None) -> list[ExternalReference]:
-    from cyclonedx.model import ExternalReference, ExternalReferenceType
-
-    uri = _uri(scrub_text(url)) if url else None
-    if uri is None:
-        return []
-    return [ExternalReference(type=ExternalReferenceType(kind), url=uri)]
-
-
 def _parsed_purl(purl: str) -> PackageURL | None:
     from packageurl import PackageURL
 
@@ -156,17 +97,18 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
     """``mcpscan:provenance`` (verified / invalid / absent / not-checked: the strongest
     build-provenance state) plus one property per check and the attested identity."""
     if results is None:
-        return [_prop("provenance", PROVENANCE_NOT_CHECKED)]
+        return [v.prop("provenance", PROVENANCE_NOT_CHECKED)]
     states = {r.state.value for r in results if r.kind in ("npm-provenance", "pep740")}
-    overall = next((s for s in ("invalid", "unknown", "verified", "absent") if s in states),
-                   "absent")
-    props = [_prop("provenance", overall)]
+    overall = next(
+        (s for s in ("invalid", "unknown", "verified", "absent") if s in states), "absent"
+    )
+    props = [v.prop("provenance", overall)]
     for r in results:
-        props.append(_prop(f"provenance:{r.kind}", r.state.value))
+        props.append(v.prop(f"provenance:{r.kind}", r.state.value))
         for key in ("source_repository", "workflow", "ref", "commit", "issuer", "signer"):
             value = getattr(r, key)
             if value and r.state is ProvenanceState.VERIFIED:
-                props.append(_prop(f"provenance:{r.kind}:{key.replace('_', '-')}", value))
+                props.append(v.prop(f"provenance:{r.kind}:{key.replace('_', '-')}", value))
     return props
 
 
@@ -180,23 +122,23 @@ def _resolved_component(
     purl = _parsed_purl(node.purl)
     group, name = _group_and_name(purl, node.name)
     props = [
-        _prop("ecosystem", node.ecosystem),
-        _prop("decided-by", node.decided_by.value),
+        v.prop("ecosystem", node.ecosystem),
+        v.prop("decided-by", node.decided_by.value),
         *_provenance_props(provenance),
     ]
     if node.requested:
-        props.append(_prop("requested", scrub_text(node.requested)))
+        props.append(v.prop("requested", scrub_text(node.requested)))
     if facts.deprecated is not None:
-        props.append(_prop("deprecated", True))
+        props.append(v.prop("deprecated", True))
     if facts.yanked is not None:
-        props.append(_prop("yanked", True))
-    props.extend(_prop("install-script", s) for s in facts.install_scripts)
+        props.append(v.prop("yanked", True))
+    props.extend(v.prop("install-script", s) for s in facts.install_scripts)
     if facts.pth_files:
-        props.extend(_prop("pth-file", p) for p in facts.pth_files)
+        props.extend(v.prop("pth-file", p) for p in facts.pth_files)
     if facts.mcp_name:
-        props.append(_prop("mcp-name", facts.mcp_name))
+        props.append(v.prop("mcp-name", facts.mcp_name))
     if facts.published:
-        props.append(_prop("published", facts.published))
+        props.append(v.prop("published", facts.published))
     licenses = [LicenseFactory().make_from_string(facts.license)] if facts.license else []
     return Component(
         type=ComponentType.LIBRARY,
@@ -205,12 +147,12 @@ def _resolved_component(
         name=name,
         version=node.version,
         purl=purl,
-        hashes=_hashes(node.digests),
+        hashes=v.hashes(node.digests),
         licenses=licenses,
         external_references=[
-            *_external_ref("vcs", facts.repository),
-            *_external_ref("distribution", facts.artifact_url),
-            *_external_ref("website", facts.homepage),
+            *v.external_ref("vcs", facts.repository),
+            *v.external_ref("distribution", facts.artifact_url),
+            *v.external_ref("website", facts.homepage),
         ],
         properties=props,
     )
@@ -232,13 +174,13 @@ def _requested_component(ref: PackageRef) -> Component:
         name=name,
         version=version,
         purl=purl,
-        hashes=_hashes(digests),
+        hashes=v.hashes(digests),
         properties=[
-            _prop("ecosystem", ref.ecosystem),
-            _prop("resolved", False),
-            _prop("role", ref.role),
-            _prop("version-kind", ref.version_kind.value),
-            _prop("provenance", PROVENANCE_NOT_CHECKED),
+            v.prop("ecosystem", ref.ecosystem),
+            v.prop("resolved", False),
+            v.prop("role", ref.role),
+            v.prop("version-kind", ref.version_kind.value),
+            v.prop("provenance", PROVENANCE_NOT_CHECKED),
         ],
     )
 
@@ -259,8 +201,8 @@ def _authenticated(cr: ConnectorResult, remote: Remote) -> bool:
 def _service(cr: ConnectorResult, remote: Remote, ref: str) -> Service:
     from cyclonedx.model.service import Service
 
-    endpoint = _uri(remote.display_url)
-    props = [] if endpoint is not None else [_prop("endpoint", remote.display_url)]
+    endpoint = v.uri(remote.display_url)
+    props = [] if endpoint is not None else [v.prop("endpoint", remote.display_url)]
     return Service(
         bom_ref=ref,
         name=remote.host or remote.display_url,
@@ -269,11 +211,11 @@ def _service(cr: ConnectorResult, remote: Remote, ref: str) -> Service:
         x_trust_boundary=not remote.loopback,
         properties=[
             *props,
-            _prop("transport", remote.transport),
-            _prop("via", remote.via),
-            _prop("scheme", remote.scheme),
-            _prop("loopback", remote.loopback),
-            _prop("connector", cr.connector.name),
+            v.prop("transport", remote.transport),
+            v.prop("via", remote.via),
+            v.prop("scheme", remote.scheme),
+            v.prop("loopback", remote.loopback),
+            v.prop("connector", cr.connector.name),
         ],
     )
 
@@ -325,19 +267,19 @@ def _approval_props(cr: ConnectorResult) -> list[Property]:
     rows = approval_rows(cr)
     if rows is None:
         return []
-    props = [_prop("approval", "approved" if rows else "not-approved")]
+    props = [v.prop("approval", "approved" if rows else "not-approved")]
     owner = approval_owner(cr)
     if owner:
-        props.append(_prop("approval:owner", owner))
+        props.append(v.prop("approval:owner", owner))
     for n, (approver, approved, expires, state, key, _notes) in enumerate(rows, 1):
-        props.append(_prop(f"approval:{n}:approver", approver))
+        props.append(v.prop(f"approval:{n}:approver", approver))
         if approved:
-            props.append(_prop(f"approval:{n}:date", approved))
+            props.append(v.prop(f"approval:{n}:date", approved))
         if expires:
-            props.append(_prop(f"approval:{n}:expires", expires))
-        props.append(_prop(f"approval:{n}:signature", state))
+            props.append(v.prop(f"approval:{n}:expires", expires))
+        props.append(v.prop(f"approval:{n}:signature", state))
         if key:
-            props.append(_prop(f"approval:{n}:key", key))
+            props.append(v.prop(f"approval:{n}:key", key))
     return props
 
 
@@ -346,28 +288,28 @@ def _connector_component(cr: ConnectorResult, ref: str) -> Component:
 
     conn, launch = cr.connector, cr.launch
     props = [
-        _prop("client", conn.source.client),
-        _prop("source-file", conn.source.file),
-        _prop("source-line", conn.source.line),
-        _prop("transport", conn.transport),
-        _prop("launcher", launch.launcher),
-        _prop("enabled", conn.enabled),
-        _prop("auto-install", launch.auto_install),
-        _prop("verdict", cr.verdict),
-        _prop("score", cr.score),
-        _prop("resolved", cr.graph is not None),
+        v.prop("client", conn.source.client),
+        v.prop("source-file", conn.source.file),
+        v.prop("source-line", conn.source.line),
+        v.prop("transport", conn.transport),
+        v.prop("launcher", launch.launcher),
+        v.prop("enabled", conn.enabled),
+        v.prop("auto-install", launch.auto_install),
+        v.prop("verdict", cr.verdict),
+        v.prop("score", cr.score),
+        v.prop("resolved", cr.graph is not None),
     ]
-    props.extend(_prop("proxy", hop.kind) for hop in launch.proxies)
+    props.extend(v.prop("proxy", hop.kind) for hop in launch.proxies)
     if conn.server_name:
-        props.append(_prop("server-name", conn.server_name))
+        props.append(v.prop("server-name", conn.server_name))
     if conn.source.scope:
-        props.append(_prop("scope", conn.source.scope))
+        props.append(v.prop("scope", conn.source.scope))
     props.extend(_approval_props(cr))
     return Component(
         type=ComponentType.APPLICATION,
         bom_ref=ref,
         name=conn.name,
-        external_references=_external_ref("vcs", conn.repository),
+        external_references=v.external_ref("vcs", conn.repository),
         properties=props,
     )
 
@@ -404,7 +346,7 @@ def _add_connector(graph: _Graph, cr: ConnectorResult, ref: str) -> None:
             if root in graph.components:
                 graph.add_edge(ref, root)
     for index, remote in enumerate(cr.launch.remotes):
-        service_ref = f"service:{ref[len('connector:'):]}#{index}"
+        service_ref = f"service:{ref[len('connector:') :]}#{index}"
         graph.services[service_ref] = _service(cr, remote, service_ref)
         graph.depends.setdefault(service_ref, set())
         graph.add_edge(ref, service_ref)
@@ -419,7 +361,7 @@ def _alias_reference(alias: str) -> VulnerabilityReference:
         name, url = "GitHub Advisory Database", f"https://github.com/advisories/{alias}"
     else:
         name, url = "OSV", f"https://osv.dev/vulnerability/{alias}"
-    return VulnerabilityReference(id=alias, source=VulnerabilitySource(name=name, url=_uri(url)))
+    return VulnerabilityReference(id=alias, source=VulnerabilitySource(name=name, url=v.uri(url)))
 
 
 def _vulnerability(hits: Sequence[AdvisoryHit], affects: Iterable[str]) -> Vulnerability:
@@ -433,11 +375,11 @@ def _vulnerability(hits: Sequence[AdvisoryHit], affects: Iterable[str]) -> Vulne
     )
 
     advisory = hits[0].advisory
-    url = _uri(scrub_text(advisory.url)) if advisory.url else None
+    url = v.uri(scrub_text(advisory.url)) if advisory.url else None
     severity = advisory.severity.label if advisory.severity is not None else "unknown"
-    props = [_prop("severity-basis", advisory.severity_basis)] if advisory.severity_basis else []
+    props = [v.prop("severity-basis", advisory.severity_basis)] if advisory.severity_basis else []
     if advisory.malicious:
-        props.append(_prop("malicious", True))
+        props.append(v.prop("malicious", True))
     fixed = sorted({f"{h.name} {v}" for h in hits for v in h.fixed})
     return Vulnerability(
         bom_ref=f"vulnerability:{advisory.id}",
@@ -500,12 +442,12 @@ def build_bom(result: ScanResult) -> Bom:
         bom_ref=SCAN_REF,
         name="mcp-configuration",
         properties=[
-            _prop("verdict", result.verdict),
-            _prop("score", result.score),
-            _prop("incomplete", result.incomplete),
-            _prop("fail-on", result.fail_on.label),
-            *(_prop("target", scrub_text(t)) for t in result.targets),
-            *(_prop("check-not-run", c) for c in result.checks_not_run),
+            v.prop("verdict", result.verdict),
+            v.prop("score", result.score),
+            v.prop("incomplete", result.incomplete),
+            v.prop("fail-on", result.fail_on.label),
+            *(v.prop("target", scrub_text(t)) for t in result.targets),
+            *(v.prop("check-not-run", c) for c in result.checks_not_run),
         ],
     )
     bom = Bom(

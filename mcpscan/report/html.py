@@ -8,13 +8,7 @@ from the model goes through :func:`html.escape`.
 
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
-import html
-import re
-from collections.abc import Iterable, Sequence
-from importlib import resources
+from collections.abc import Iterable
 
 from mcpscan import __version__
 from mcpscan.models import (
@@ -30,6 +24,7 @@ from mcpscan.models import (
     ValueKind,
 )
 from mcpscan.redaction import scrub_text
+from mcpscan.report import html_markup as m
 from mcpscan.report._common import (
     all_findings,
     approval_owner,
@@ -40,72 +35,11 @@ from mcpscan.report._common import (
 )
 from mcpscan.report.interface import Renderer
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SEVERITIES = sorted(Severity, reverse=True)
 # A graph deeper than this is cut in the tree view; the node and edge tables stay complete.
 _TREE_DEPTH = 12
 _PROVENANCE_RULES = ("SC02", "SC03", "SC04", "SC12", "PX01")
 _NONE = '<span class="muted">none</span>'
-
-
-def e(value: object) -> str:
-    """Escaped text for an element or a quoted attribute."""
-    return html.escape(_CONTROL_RE.sub("?", str(value)), quote=True)
-
-
-@functools.lru_cache(maxsize=2)
-def _asset(name: str) -> str:
-    return (resources.files("mcpscan.report") / "templates" / name).read_text("utf-8")
-
-
-def _csp_hash(text: str) -> str:
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
-
-
-def _csp(style: str, script: str) -> str:
-    return "; ".join(
-        (
-            "default-src 'none'",
-            f"style-src {_csp_hash(style)}",
-            f"script-src {_csp_hash(script)}",
-            "img-src 'none'",
-            "connect-src 'none'",
-            "font-src 'none'",
-            "frame-src 'none'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'none'",
-        )
-    )
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
-    """A table whose cells are already-escaped HTML."""
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    if not body:
-        return ""
-    head = "".join(f"<th>{e(h)}</th>" for h in header)
-    attr = f' class="{cls}"' if cls else ""
-    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _facts(pairs: Iterable[tuple[str, str]]) -> str:
-    """A definition list; values are already-escaped HTML."""
-    items = "".join(f"<dt>{e(k)}</dt><dd>{v}</dd>" for k, v in pairs)
-    return f'<dl class="facts">{items}</dl>'
-
-
-def _code(value: object) -> str:
-    return f"<code>{e(value)}</code>"
-
-
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
-def _sev(severity: Severity) -> str:
-    return f'<span class="sev sev-{severity.label}">{severity.label}</span>'
 
 
 def _anchor(index: int) -> str:
@@ -124,15 +58,21 @@ def _summary(result: ScanResult, rows: list[tuple[str, Finding]]) -> str:
         else:
             counts[f.severity] += 1
     facts = [
-        ("Verdict", f'<span class="badge {e(result.verdict)}">{e(result.verdict.upper())}</span>'),
+        (
+            "Verdict",
+            f'<span class="badge {m.e(result.verdict)}">{m.e(result.verdict.upper())}</span>',
+        ),
         ("Score", f"{result.score}/100"),
-        ("Fails on", f"unwaived findings of severity {e(result.fail_on.label)} or above"
-         + (f", or a score below {result.min_score}" if result.min_score else "")),
-        ("Targets", ", ".join(_code(scrub_text(t)) for t in result.targets) or "none (discovery)"),
+        (
+            "Fails on",
+            f"unwaived findings of severity {m.e(result.fail_on.label)} or above"
+            + (f", or a score below {result.min_score}" if result.min_score else ""),
+        ),
+        ("Targets", ", ".join(m.code(scrub_text(t)) for t in result.targets) or "none (discovery)"),
     ]
-    severity_table = _table(
+    severity_table = m.table(
         ["Severity", "Open findings"],
-        [[_sev(s), str(counts[s])] for s in _SEVERITIES] + [["waived", str(waived)]],
+        [[m.sev(s), str(counts[s])] for s in _SEVERITIES] + [["waived", str(waived)]],
         cls="counts",
     )
     incomplete = ""
@@ -141,23 +81,23 @@ def _summary(result: ScanResult, rows: list[tuple[str, Finding]]) -> str:
             '<p class="warn"><strong>Incomplete scan:</strong> some inputs or registry data '
             "could not be read, so this verdict cannot be trusted as a pass.</p>"
         )
-    overview = _table(
+    overview = m.table(
         ["Connector", "Source", "Launcher", "Packages pinned", "Score", "Verdict", "Coverage"],
         [
             [
-                f'<a href="#{_anchor(i)}">{e(cr.connector.name)}</a>',
-                _code(_where(cr.connector.source.file, cr.connector.source.line)),
-                e(cr.launch.launcher),
+                f'<a href="#{_anchor(i)}">{m.e(cr.connector.name)}</a>',
+                m.code(_where(cr.connector.source.file, cr.connector.source.line)),
+                m.e(cr.launch.launcher),
                 _pinned(cr),
                 str(cr.score),
-                f'<span class="badge {e(cr.verdict)}">{e(cr.verdict.upper())}</span>',
-                e(coverage_summary(cr)),
+                f'<span class="badge {m.e(cr.verdict)}">{m.e(cr.verdict.upper())}</span>',
+                m.e(coverage_summary(cr)),
             ]
             for i, cr in enumerate(result.connectors)
         ],
     )
     return (
-        f'<section id="summary"><h2>Summary</h2>{incomplete}{_facts(facts)}{severity_table}'
+        f'<section id="summary"><h2>Summary</h2>{incomplete}{m.facts(facts)}{severity_table}'
         f"<h3>Connectors ({len(result.connectors)})</h3>"
         f"{overview or '<p>No connector found.</p>'}</section>"
     )
@@ -176,23 +116,23 @@ def _pinned(cr: ConnectorResult) -> str:
 
 
 def _labelled(label: str, value_html: str) -> str:
-    return f'<br><span class="muted">{e(label)}:</span> {value_html}'
+    return f'<br><span class="muted">{m.e(label)}:</span> {value_html}'
 
 
 def _finding_detail(f: Finding) -> str:
-    detail = e(scrub_text(f.message))
+    detail = m.e(scrub_text(f.message))
     if f.evidence:
-        detail += _labelled("evidence", _code(scrub_text(f.evidence)))
+        detail += _labelled("evidence", m.code(scrub_text(f.evidence)))
     if f.component:
-        detail += _labelled("component", f'<code class="purl">{e(f.component)}</code>')
+        detail += _labelled("component", f'<code class="purl">{m.e(f.component)}</code>')
     if f.remediation:
-        detail += _labelled("remediation", e(f.remediation))
+        detail += _labelled("remediation", m.e(f.remediation))
     if f.frameworks:
         detail += _labelled(
-            "frameworks", ", ".join(e(f"{fw.framework} {fw.id}") for fw in f.frameworks)
+            "frameworks", ", ".join(m.e(f"{fw.framework} {fw.id}") for fw in f.frameworks)
         )
     if f.waived:
-        detail += _labelled("waived by", e(f.waived_by))
+        detail += _labelled("waived by", m.e(f.waived_by))
     return detail
 
 
@@ -201,26 +141,25 @@ def _findings(rows: list[tuple[str, Finding]], anchors: dict[str, str]) -> str:
     waived = sum(1 for _, f in rows if f.waived)
     boxes = "".join(
         f'<label><input type="checkbox" data-severity="{s.label}" checked> '
-        f"{_sev(s)} ({counts[s]})</label>"
+        f"{m.sev(s)} ({counts[s]})</label>"
         for s in _SEVERITIES
     )
     boxes += (
-        f'<label><input type="checkbox" data-waived-toggle checked> show waived ({waived})'
-        "</label>"
+        f'<label><input type="checkbox" data-waived-toggle checked> show waived ({waived})</label>'
     )
     body = []
     for connector, f in rows:
         target = anchors.get(connector)
-        who = f'<a href="#{target}">{e(connector)}</a>' if target else e(connector)
+        who = f'<a href="#{target}">{m.e(connector)}</a>' if target else m.e(connector)
         detail = _finding_detail(f)
         where = _where(f.location.file, f.location.line)
         cls = "finding waived" if f.waived else "finding"
         body.append(
             f'<tr class="{cls}" data-severity="{f.severity.label}" '
             f'data-waived="{"true" if f.waived else "false"}">'
-            f"<td>{_sev(f.severity)}{'<br>waived' if f.waived else ''}</td>"
-            f"<td><strong>{e(f.rule_id)}</strong><br>{e(f.slug)}</td>"
-            f"<td>{who}<br>{_code(where)}</td><td>{detail}</td></tr>"
+            f"<td>{m.sev(f.severity)}{'<br>waived' if f.waived else ''}</td>"
+            f"<td><strong>{m.e(f.rule_id)}</strong><br>{m.e(f.slug)}</td>"
+            f"<td>{who}<br>{m.code(where)}</td><td>{detail}</td></tr>"
         )
     table = (
         "<table><thead><tr><th>Severity</th><th>Rule</th><th>Connector</th><th>Finding</th>"
@@ -239,71 +178,86 @@ def _findings(rows: list[tuple[str, Finding]], anchors: dict[str, str]) -> str:
 def _settings(title: str, settings: tuple[Setting, ...]) -> str:
     rows = [
         [
-            _code(s.name),
-            e(s.kind.value),
-            e(s.origin),
-            _yes(s.secret),
+            m.code(s.name),
+            m.e(s.kind.value),
+            m.e(s.origin),
+            m.yes(s.secret),
             # Only the fingerprint of a literal: the value itself may be a secret.
-            _code(s.value.fingerprint) if s.kind is ValueKind.LITERAL else "",
+            m.code(s.value.fingerprint) if s.kind is ValueKind.LITERAL else "",
         ]
         for s in settings
     ]
-    table = _table(["Name", "Kind", "Origin", "Declared secret", "Fingerprint"], rows)
-    return f"<h4>{e(title)}</h4>{table}" if table else ""
+    table = m.table(["Name", "Kind", "Origin", "Declared secret", "Fingerprint"], rows)
+    return f"<h4>{m.e(title)}</h4>{table}" if table else ""
 
 
 def _launch(launch: Launch) -> str:
     out = []
-    packages = _table(
+    packages = m.table(
         ["Ecosystem", "Name", "Requested", "Version kind", "Pinned", "Role", "purl"],
         [
             [
-                e(p.ecosystem),
-                _code(p.name),
-                _code(scrub_text(p.requested)) if p.requested else _NONE,
-                e(p.version_kind.value),
-                _yes(p.pinned),
-                e(p.role),
-                f'<code class="purl">{e(p.purl)}</code>',
+                m.e(p.ecosystem),
+                m.code(p.name),
+                m.code(scrub_text(p.requested)) if p.requested else _NONE,
+                m.e(p.version_kind.value),
+                m.yes(p.pinned),
+                m.e(p.role),
+                f'<code class="purl">{m.e(p.purl)}</code>',
             ]
             for p in launch.packages
         ],
     )
     if packages:
         out.append(f"<h4>Packages</h4>{packages}")
-    proxies = _table(
-        ["Kind", "Mode", "Package", "Flags", "Listen", "Allow origin", "Pass environment",
-         "Token store"],
+    proxies = m.table(
+        [
+            "Kind",
+            "Mode",
+            "Package",
+            "Flags",
+            "Listen",
+            "Allow origin",
+            "Pass environment",
+            "Token store",
+        ],
         [
             [
-                e(h.kind),
-                e(h.mode),
-                f'<code class="purl">{e(h.package.purl)}</code>' if h.package else "",
-                e(", ".join(h.flags)),
-                e(f"{h.listen_host or '?'}:{'?' if h.port is None else h.port}")
+                m.e(h.kind),
+                m.e(h.mode),
+                f'<code class="purl">{m.e(h.package.purl)}</code>' if h.package else "",
+                m.e(", ".join(h.flags)),
+                m.e(f"{h.listen_host or '?'}:{'?' if h.port is None else h.port}")
                 if h.listen_host or h.port is not None
                 else "",
-                e(h.allow_origin or ""),
-                _yes(h.pass_environment),
-                e(h.token_store or ""),
+                m.e(h.allow_origin or ""),
+                m.yes(h.pass_environment),
+                m.e(h.token_store or ""),
             ]
             for h in launch.proxies
         ],
     )
     if proxies:
         out.append(f"<h4>Proxies</h4>{proxies}")
-    remotes = _table(
-        ["URL", "Transport", "Via", "Loopback", "Credentials in URL", "Secret query keys",
-         "Plaintext allowed"],
+    remotes = m.table(
+        [
+            "URL",
+            "Transport",
+            "Via",
+            "Loopback",
+            "Credentials in URL",
+            "Secret query keys",
+            "Plaintext allowed",
+        ],
         [
             [
-                _code(r.display_url),
-                e(r.transport),
-                e(r.via),
-                _yes(r.loopback),
-                _yes(r.has_userinfo),
-                e(", ".join(r.secret_query_keys)),
-                _yes(r.allow_http),
+                m.code(r.display_url),
+                m.e(r.transport),
+                m.e(r.via),
+                m.yes(r.loopback),
+                m.yes(r.has_userinfo),
+                m.e(", ".join(r.secret_query_keys)),
+                m.yes(r.allow_http),
             ]
             for r in launch.remotes
         ],
@@ -312,55 +266,64 @@ def _launch(launch: Launch) -> str:
         out.append(f"<h4>Remotes</h4>{remotes}")
     if launch.container is not None:
         out.append("<h4>Container</h4>" + _container(launch.container))
-    secret_args = _table(
+    secret_args = m.table(
         ["Flag", "Argument index", "Fingerprint"],
-        [[_code(a.flag or "(positional)"), str(a.index), _code(a.value.fingerprint)]
-         for a in launch.secret_args],
+        [
+            [m.code(a.flag or "(positional)"), str(a.index), m.code(a.value.fingerprint)]
+            for a in launch.secret_args
+        ],
     )
     if secret_args:
         out.append(f"<h4>Secrets on the command line</h4>{secret_args}")
     if launch.notes:
-        notes = "".join(f"<li>{e(scrub_text(n))}</li>" for n in launch.notes)
+        notes = "".join(f"<li>{m.e(scrub_text(n))}</li>" for n in launch.notes)
         out.append(f"<h4>Notes</h4><ul>{notes}</ul>")
     return "".join(out)
 
 
 def _container(facts: ContainerFacts) -> str:
-    return _facts(
+    return m.facts(
         [
-            ("Image", _code(scrub_text(facts.image))),
-            ("Privileged", _yes(facts.privileged)),
-            ("Host network", _yes(facts.host_network)),
-            ("Host PID", _yes(facts.host_pid)),
-            ("Added capabilities", e(", ".join(facts.cap_add)) or "none"),
-            ("Mounts", ", ".join(_code(m) for m in facts.mounts) or "none"),
-            ("Security options", e(", ".join(facts.security_opts)) or "none"),
-            ("Literal env", e(", ".join(facts.env_literals)) or "none"),
+            ("Image", m.code(scrub_text(facts.image))),
+            ("Privileged", m.yes(facts.privileged)),
+            ("Host network", m.yes(facts.host_network)),
+            ("Host PID", m.yes(facts.host_pid)),
+            ("Added capabilities", m.e(", ".join(facts.cap_add)) or "none"),
+            ("Mounts", ", ".join(m.code(mount) for mount in facts.mounts) or "none"),
+            ("Security options", m.e(", ".join(facts.security_opts)) or "none"),
+            ("Literal env", m.e(", ".join(facts.env_literals)) or "none"),
         ]
     )
 
 
 def _graph(graph: Graph) -> str:
-    nodes = _table(
+    nodes = m.table(
         ["Package", "Version", "Ecosystem", "Decided by", "Requested", "Digests"],
         [
             [
-                f'<code class="purl">{e(n.purl)}</code>',
-                _code(n.version),
-                e(n.ecosystem),
-                e(n.decided_by.value),
-                _code(n.requested) if n.requested else "",
+                f'<code class="purl">{m.e(n.purl)}</code>',
+                m.code(n.version),
+                m.e(n.ecosystem),
+                m.e(n.decided_by.value),
+                m.code(n.requested) if n.requested else "",
                 "<br>".join(
-                    f'<code class="digest">{e(d.algorithm)}:{e(d.value)}</code>' for d in n.digests
-                ) or _NONE,
+                    f'<code class="digest">{m.e(d.algorithm)}:{m.e(d.value)}</code>'
+                    for d in n.digests
+                )
+                or _NONE,
             ]
             for n in graph.nodes
         ],
     )
-    problems = _table(
+    problems = m.table(
         ["Package", "Requirement", "Reason", "Message"],
         [
-            [_code(f"{p.ecosystem}:{p.name}"), _code(p.spec), e(p.reason), e(scrub_text(p.message))]
+            [
+                m.code(f"{p.ecosystem}:{p.name}"),
+                m.code(p.spec),
+                m.e(p.reason),
+                m.e(scrub_text(p.message)),
+            ]
             for p in graph.problems
         ],
     )
@@ -380,12 +343,12 @@ def _tree(graph: Graph) -> str:
 
     def label(purl: str, edge: Edge | None) -> str:
         node = by_purl.get(purl)
-        text = _code(graph.label(purl))
+        text = m.code(graph.label(purl))
         if node:
-            text += f' <span class="muted">{e(node.decided_by.value)}</span>'
+            text += f' <span class="muted">{m.e(node.decided_by.value)}</span>'
         if edge is not None:
-            text += f' <span class="muted">{e(edge.spec)}'
-            text += f" ({e(edge.kind)})" if edge.kind != "prod" else ""
+            text += f' <span class="muted">{m.e(edge.spec)}'
+            text += f" ({m.e(edge.kind)})" if edge.kind != "prod" else ""
             text += "</span>"
         return text
 
@@ -410,25 +373,25 @@ def _connector(index: int, cr: ConnectorResult) -> str:
     src = conn.source
     where = _where(src.file, src.line)
     facts = [
-        ("Source", _code(where)),
-        ("Client", e(f"{src.client} {src.scope}".strip())),
-        ("Entry", _code(src.key) if src.key else ""),
-        ("Enabled", _yes(conn.enabled)),
-        ("Transport", e(conn.transport)),
-        ("Command", _code(command_basename(conn.command)) if conn.command else "none"),
-        ("Launcher", e(launch.launcher + (" (auto-install)" if launch.auto_install else ""))),
+        ("Source", m.code(where)),
+        ("Client", m.e(f"{src.client} {src.scope}".strip())),
+        ("Entry", m.code(src.key) if src.key else ""),
+        ("Enabled", m.yes(conn.enabled)),
+        ("Transport", m.e(conn.transport)),
+        ("Command", m.code(command_basename(conn.command)) if conn.command else "none"),
+        ("Launcher", m.e(launch.launcher + (" (auto-install)" if launch.auto_install else ""))),
         ("Score", str(cr.score)),
-        ("Verdict", f'<span class="badge {e(cr.verdict)}">{e(cr.verdict.upper())}</span>'),
+        ("Verdict", f'<span class="badge {m.e(cr.verdict)}">{m.e(cr.verdict.upper())}</span>'),
     ]
     if conn.server_name:
-        facts.append(("Registry name", _code(conn.server_name)))
+        facts.append(("Registry name", m.code(conn.server_name)))
     if conn.repository:
-        facts.append(("Repository", _code(scrub_text(conn.repository))))
+        facts.append(("Repository", m.code(scrub_text(conn.repository))))
     if conn.options:
-        facts.append(("Options", ", ".join(_code(f"{k}={v}") for k, v in conn.options)))
+        facts.append(("Options", ", ".join(m.code(f"{k}={v}") for k, v in conn.options)))
     parts = [
-        f'<section class="connector" id="{_anchor(index)}"><h3>{e(conn.name)}</h3>',
-        _facts(facts),
+        f'<section class="connector" id="{_anchor(index)}"><h3>{m.e(conn.name)}</h3>',
+        m.facts(facts),
         _launch(launch),
         _settings("Environment", conn.env),
         _settings("Headers", conn.headers),
@@ -442,8 +405,8 @@ def _connector(index: int, cr: ConnectorResult) -> str:
     findings = sorted_findings(cr.findings)
     if findings:
         items = "".join(
-            f"<li>{_sev(f.severity)} <strong>{e(f.rule_id)}</strong> {e(f.slug)}"
-            f"{' (waived)' if f.waived else ''}: {e(scrub_text(f.message))}</li>"
+            f"<li>{m.sev(f.severity)} <strong>{m.e(f.rule_id)}</strong> {m.e(f.slug)}"
+            f"{' (waived)' if f.waived else ''}: {m.e(scrub_text(f.message))}</li>"
             for f in findings
         )
         parts.append(f"<h4>Findings ({len(findings)})</h4><ul>{items}</ul>")
@@ -461,10 +424,12 @@ def _approval(cr: ConnectorResult) -> str:
     if not rows:
         return "<h4>Approval</h4><p>Not in the approval lock.</p>"
     owner = approval_owner(cr)
-    cells = [[e(a), e(on), e(until), e(state), _code(key) if key else "", e(notes)]
-             for a, on, until, state, key, notes in rows]
+    cells = [
+        [m.e(a), m.e(on), m.e(until), m.e(state), m.code(key) if key else "", m.e(notes)]
+        for a, on, until, state, key, notes in rows
+    ]
     header = ["Approver", "Approved", "Expires", "Signature", "Key", "Notes"]
-    return f"<h4>Approval (owner {e(owner)})</h4>" + _table(header, cells)
+    return f"<h4>Approval (owner {m.e(owner)})</h4>" + m.table(header, cells)
 
 
 def _coverage(cr: ConnectorResult) -> str:
@@ -473,15 +438,15 @@ def _coverage(cr: ConnectorResult) -> str:
         return '<p class="muted">Coverage: not recorded.</p>'
     rows = [
         [
-            e(c.family.label),
-            f'<span class="coverage {e(c.state.value)}">{e(c.state.value)}</span>',
-            e(c.cause.value if c.cause is not None else ""),
-            e(scrub_text(c.reason)),
+            m.e(c.family.label),
+            f'<span class="coverage {m.e(c.state.value)}">{m.e(c.state.value)}</span>',
+            m.e(c.cause.value if c.cause is not None else ""),
+            m.e(scrub_text(c.reason)),
         ]
         for c in cr.coverage.entries
     ]
     title = "Coverage" if cr.coverage.complete else "Coverage (gaps: never a clean 100)"
-    return f"<h4>{e(title)}</h4>" + _table(
+    return f"<h4>{m.e(title)}</h4>" + m.table(
         ["Check family", "State", "Cause", "Reason"], rows, cls="coverage"
     )
 
@@ -498,31 +463,33 @@ def _provenance(result: ScanResult) -> str:
         if cr.provenance is None:
             rows += [
                 [
-                    e(cr.connector.name),
-                    f'<code class="purl">{e(p.purl)}</code>',
+                    m.e(cr.connector.name),
+                    f'<code class="purl">{m.e(p.purl)}</code>',
                     "",
                     '<span class="sev sev-medium">not checked</span>',
-                    e(reason),
+                    m.e(reason),
                 ]
                 for p in cr.launch.packages
             ]
             continue
         for r in cr.provenance:
-            style = {"verified": "sev-info", "absent": "sev-medium", "unknown": "sev-medium",
-                     "invalid": "sev-critical"}
-            who = ", ".join(
-                x for x in (r.source_repository, r.workflow, r.issuer, r.signer) if x
-            )
+            style = {
+                "verified": "sev-info",
+                "absent": "sev-medium",
+                "unknown": "sev-medium",
+                "invalid": "sev-critical",
+            }
+            who = ", ".join(x for x in (r.source_repository, r.workflow, r.issuer, r.signer) if x)
             rows.append(
                 [
-                    e(cr.connector.name),
-                    f'<code class="purl">{e(r.purl)}</code>',
-                    e(r.kind),
-                    f'<span class="sev {style[r.state.value]}">{e(r.state.value)}</span>',
-                    e(scrub_text(r.reason + (f" ({who})" if who else ""))),
+                    m.e(cr.connector.name),
+                    f'<code class="purl">{m.e(r.purl)}</code>',
+                    m.e(r.kind),
+                    f'<span class="sev {style[r.state.value]}">{m.e(r.state.value)}</span>',
+                    m.e(scrub_text(r.reason + (f" ({who})" if who else ""))),
                 ]
             )
-    table = _table(["Connector", "Package", "Check", "Status", "Evidence"], rows)
+    table = m.table(["Connector", "Package", "Check", "Status", "Evidence"], rows)
     return (
         '<section id="provenance"><h2>Provenance evidence</h2>'
         + (table or "<p>No package to check.</p>")
@@ -531,37 +498,43 @@ def _provenance(result: ScanResult) -> str:
 
 
 def _escaped(items: Iterable[str]) -> list[str]:
-    return [e(scrub_text(i)) for i in items]
+    return [m.e(scrub_text(i)) for i in items]
 
 
 def _list_section(ident: str, title: str, items: list[str]) -> str:
     if not items:
         return ""
     lis = "".join(f"<li>{item}</li>" for item in items)
-    return f'<section id="{ident}"><h2>{e(title)} ({len(items)})</h2><ul>{lis}</ul></section>'
+    return f'<section id="{ident}"><h2>{m.e(title)} ({len(items)})</h2><ul>{lis}</ul></section>'
 
 
 class HtmlRenderer(Renderer):
     name = "html"
 
     def render(self, result: ScanResult) -> str:
-        style, script = _asset("report.css"), _asset("report.js")
+        style, script = m.asset("report.css"), m.asset("report.js")
         rows = all_findings(result)
         # Connector names can repeat across files: a finding links to the first of them.
         anchors: dict[str, str] = {}
         for i, cr in enumerate(result.connectors):
             anchors.setdefault(cr.connector.name, _anchor(i))
-        nav = ['<a href="#summary">Summary</a>', '<a href="#findings">Findings</a>',
-               '<a href="#connectors">Connectors</a>', '<a href="#provenance">Provenance</a>']
+        nav = [
+            '<a href="#summary">Summary</a>',
+            '<a href="#findings">Findings</a>',
+            '<a href="#connectors">Connectors</a>',
+            '<a href="#provenance">Provenance</a>',
+        ]
         diagnostics = [
-            _code(_where(d.file, d.line or 0)) + " " + e(scrub_text(d.message))
+            m.code(_where(d.file, d.line or 0))
+            + " "
+            + m.e(scrub_text(d.message))
             + (" <strong>(fatal)</strong>" if d.fatal else "")
             for d in result.diagnostics
         ]
         connectors = "".join(_connector(i, cr) for i, cr in enumerate(result.connectors))
         body = [
             "<header><h1>mcpscan report "
-            f'<span class="badge {e(result.verdict)}">{e(result.verdict.upper())}</span>'
+            f'<span class="badge {m.e(result.verdict)}">{m.e(result.verdict.upper())}</span>'
             + (' <span class="badge incomplete">INCOMPLETE</span>' if result.incomplete else "")
             + "</h1>",
             f"<nav>{''.join(nav)}</nav></header>",
@@ -577,19 +550,19 @@ class HtmlRenderer(Renderer):
             _list_section("expired-waivers", "Expired waivers", _escaped(result.expired_waivers)),
             _list_section("unused-waivers", "Unused waivers", _escaped(result.unused_waivers)),
             "</main>",
-            f"<footer>Generated by mcpscan {e(__version__)}. This page loads no external "
+            f"<footer>Generated by mcpscan {m.e(__version__)}. This page loads no external "
             "resources.</footer>",
         ]
         return (
             "<!DOCTYPE html>\n"
             '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{e(_csp(style, script))}">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{m.e(m.csp(style, script))}">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             '<meta name="referrer" content="no-referrer">\n'
-            f'<meta name="generator" content="mcpscan {e(__version__)}">\n'
-            f"<title>mcpscan report: {e(result.verdict.upper())}</title>\n"
+            f'<meta name="generator" content="mcpscan {m.e(__version__)}">\n'
+            f"<title>mcpscan report: {m.e(result.verdict.upper())}</title>\n"
             f"<style>{style}</style>\n</head>\n"
-            f'<body data-verdict="{e(result.verdict)}">\n'
+            f'<body data-verdict="{m.e(result.verdict)}">\n'
             + "\n".join(body)
             + f"\n<script>{script}</script>\n</body>\n</html>\n"
         )

@@ -274,8 +274,13 @@ def _connector(cr: ConnectorResult) -> dict[str, Any]:
         "shell": launch.shell,
         "downloads": [{"url": scrub_text(d.url), "form": d.form} for d in launch.downloads],
         "local_code": [
-            {"kind": lc.kind, "path": scrub_text(lc.path), "found_by": lc.found_by,
-             "launcher": lc.launcher, "location": lc.location}
+            {
+                "kind": lc.kind,
+                "path": scrub_text(lc.path),
+                "found_by": lc.found_by,
+                "launcher": lc.launcher,
+                "location": lc.location,
+            }
             for lc in launch.local
         ],
         "opaque": [scrub_text(o) for o in launch.opaque],

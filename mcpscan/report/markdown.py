@@ -252,4 +252,3 @@ class MarkdownRenderer(Renderer):
 
         lines.append(f"<sub>mcpscan {__version__}</sub>")
         return "\n".join(lines) + "\n"
-

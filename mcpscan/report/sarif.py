@@ -81,8 +81,10 @@ def _rule_descriptor(rule: Rule) -> dict[str, Any]:
         "name": rule.slug,
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.rationale},
-        "help": {"text": f"{rule.rationale}\n\nRemediation: {rule.remediation}",
-                 "markdown": _help_markdown(rule)},
+        "help": {
+            "text": f"{rule.rationale}\n\nRemediation: {rule.remediation}",
+            "markdown": _help_markdown(rule),
+        },
         "defaultConfiguration": {"level": _LEVEL[rule.severity], "enabled": rule.enabled},
         "properties": {
             "security-severity": SECURITY_SEVERITY[rule.severity],
@@ -182,8 +184,11 @@ class SarifRenderer(Renderer):
                 }
             },
             "originalUriBaseIds": {
-                SRCROOT: {"description": {"text": "The directory mcpscan was run in "
-                                                  "(normally the repository root)."}}
+                SRCROOT: {
+                    "description": {
+                        "text": "The directory mcpscan was run in (normally the repository root)."
+                    }
+                }
             },
             "invocations": [self._invocation(result, locator)],
             "artifacts": self._artifacts(result, locator),
@@ -277,10 +282,12 @@ class SarifRenderer(Renderer):
         notifications += [
             {
                 "level": "note" if gap.cause is GapCause.DISABLED else "warning",
-                "message": {"text": scrub_text(
-                    f"coverage gap: {cr.connector.name}: {gap.family.label} not run "
-                    f"({gap.cause.value if gap.cause else ''}): {gap.reason}"
-                )},
+                "message": {
+                    "text": scrub_text(
+                        f"coverage gap: {cr.connector.name}: {gap.family.label} not run "
+                        f"({gap.cause.value if gap.cause else ''}): {gap.reason}"
+                    )
+                },
             }
             for cr in result.connectors
             if cr.coverage is not None

@@ -250,8 +250,10 @@ def _headline(result: ScanResult) -> Text:
         lines.append(_text("targets: " + scrub_text(", ".join(result.targets)), "dim"))
     if result.incomplete:
         lines.append(
-            _text("INCOMPLETE: a source failed, so this result cannot be trusted as a pass",
-                  "bold yellow")
+            _text(
+                "INCOMPLETE: a source failed, so this result cannot be trusted as a pass",
+                "bold yellow",
+            )
         )
     return _lines(*lines)
 

@@ -37,8 +37,13 @@ _SYSTEM = {"linux": "Linux", "darwin": "Darwin", "win32": "Windows"}
 _MACHINE_SPELLING = {
     "linux": {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"},
     "darwin": {"amd64": "x86_64", "x64": "x86_64", "aarch64": "arm64"},
-    "win32": {"x86_64": "AMD64", "amd64": "AMD64", "x64": "AMD64", "arm64": "ARM64",
-              "aarch64": "ARM64"},
+    "win32": {
+        "x86_64": "AMD64",
+        "amd64": "AMD64",
+        "x64": "AMD64",
+        "arm64": "ARM64",
+        "aarch64": "ARM64",
+    },
 }
 # A chosen Linux target is a current glibc distribution (Ubuntu 24.04 ships 2.39); pip itself
 # would use the running machine's glibc, which is what current() does.
@@ -172,8 +177,10 @@ class TargetEnvironment:
         for plat in plats:
             ordered.append(plat)
             minor = int(plat.split("_")[2])
-            if minor in legacy and (minor != 17 or arch in _MANYLINUX2014_ARCHES) and (
-                minor == 17 or arch in ("x86_64", "i686")
+            if (
+                minor in legacy
+                and (minor != 17 or arch in _MANYLINUX2014_ARCHES)
+                and (minor == 17 or arch in ("x86_64", "i686"))
             ):
                 ordered.append(f"{legacy[minor]}_{arch}")
         return ordered

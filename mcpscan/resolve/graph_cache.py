@@ -33,8 +33,9 @@ class GraphCache:
         self.key = key
 
     @classmethod
-    def for_roots(cls, client: HttpClient, ecosystem: str, settings: Mapping[str, Any]
-                  ) -> GraphCache | None:
+    def for_roots(
+        cls, client: HttpClient, ecosystem: str, settings: Mapping[str, Any]
+    ) -> GraphCache | None:
         """The cache entry for a resolution described by ``settings`` (JSON-able: the
         resolver's registry, target and roots); None with --no-cache."""
         store = client.document_store(resolutions(ecosystem), shape=_model_shape())
@@ -80,8 +81,12 @@ def _model_shape() -> str:
             continue
         hints = typing.get_type_hints(cls)
         seen[cls.__name__] = [[f.name, str(hints[f.name])] for f in dataclasses.fields(cls)]
-        pending.extend(t for h in hints.values() for t in _leaf_types(h)
-                       if isinstance(t, type) and dataclasses.is_dataclass(t))
+        pending.extend(
+            t
+            for h in hints.values()
+            for t in _leaf_types(h)
+            if isinstance(t, type) and dataclasses.is_dataclass(t)
+        )
     text = json.dumps(seen, sort_keys=True)
     return "graph-" + hashlib.sha256(text.encode()).hexdigest()[:16]
 

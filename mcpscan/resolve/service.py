@@ -74,8 +74,9 @@ class ResolutionService:
             return None, tuple(errors)
         return _merge(graphs), tuple(errors)
 
-    def _registry_roots(self, launch: Launch, locked: list[Graph]
-                        ) -> list[tuple[str, tuple[PackageRef, ...]]]:
+    def _registry_roots(
+        self, launch: Launch, locked: list[Graph]
+    ) -> list[tuple[str, tuple[PackageRef, ...]]]:
         """Per ecosystem, the packages left to the registry once the lockfiles have
         answered for theirs (whose graphs are added to ``locked``)."""
         from mcpscan.resolve.lockfiles import graph_from_lockfile, match_root

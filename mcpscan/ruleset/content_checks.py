@@ -30,19 +30,28 @@ def manifest_confusion(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         if result.state is not ProvenanceState.INVALID:
             continue
         if result.kind == HIDDEN_INSTALL_KIND:
-            yield Hit(f"{_label(facts, result.purl)}: the tarball runs code at install that "
-                      "the registry document does not show",
-                      evidence=result.reason, component=result.purl,
-                      severity=Severity.CRITICAL)
+            yield Hit(
+                f"{_label(facts, result.purl)}: the tarball runs code at install that "
+                "the registry document does not show",
+                evidence=result.reason,
+                component=result.purl,
+                severity=Severity.CRITICAL,
+            )
         elif result.kind == MANIFEST_KIND:
-            yield Hit(f"{_label(facts, result.purl)}: the tarball's package.json differs from "
-                      "the registry document",
-                      evidence=result.reason, component=result.purl)
+            yield Hit(
+                f"{_label(facts, result.purl)}: the tarball's package.json differs from "
+                "the registry document",
+                evidence=result.reason,
+                component=result.purl,
+            )
 
 
 @check("unsafe_archive")
 def unsafe_archive(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     for result in facts.provenance or ():
         if result.state is ProvenanceState.INVALID and result.kind == ARCHIVE_KIND:
-            yield Hit(f"{_label(facts, result.purl)}: unsafe archive content",
-                      evidence=result.reason, component=result.purl)
+            yield Hit(
+                f"{_label(facts, result.purl)}: unsafe archive content",
+                evidence=result.reason,
+                component=result.purl,
+            )

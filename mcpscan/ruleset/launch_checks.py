@@ -39,8 +39,7 @@ def download_and_execute(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]
         if _unpinned_url(ref):
             yield Hit(
                 message=(
-                    f"{launch.launcher} runs code fetched from {ref.name} with no digest "
-                    "pinning it"
+                    f"{launch.launcher} runs code fetched from {ref.name} with no digest pinning it"
                 ),
                 evidence=ref.name,
                 component=ref.purl,
@@ -100,19 +99,28 @@ def local_code(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
 
 def _local_remediation(code: LocalCode) -> str:
     if code.kind == "env-command":
-        return ("Name the program in the config itself (a pinned package or a path in the "
-                "repository); a program chosen by an environment variable can be anything.")
+        return (
+            "Name the program in the config itself (a pinned package or a path in the "
+            "repository); a program chosen by an environment variable can be anything."
+        )
     if code.location == "missing":
-        return ("The program does not exist here: whatever appears under that name later "
-                "will run. Fix the path or launch a pinned package.")
+        return (
+            "The program does not exist here: whatever appears under that name later "
+            "will run. Fix the path or launch a pinned package."
+        )
     return ""
 
 
-_KINDS = {"oci": "container image", "git": "git source", "jsr": "jsr package",
-          "url": "downloaded archive", "mcpb": "MCPB bundle"}
+_KINDS = {
+    "oci": "container image",
+    "git": "git source",
+    "jsr": "jsr package",
+    "url": "downloaded archive",
+    "mcpb": "MCPB bundle",
+}
 _WHY = {
     "oci": "mcpscan does not resolve or verify container images yet, so its contents, "
-           "signature and advisories are unknown",
+    "signature and advisories are unknown",
     "git": "no registry serves it, so there is no signature, provenance or advisory data",
     "jsr": "mcpscan does not resolve jsr packages, so nothing about it was checked",
     "url": "its digest pins the bytes, but nothing says what they are or who built them",

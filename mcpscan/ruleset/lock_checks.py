@@ -169,8 +169,9 @@ def approval_unverified(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             evidence=f"{_where(facts, s.line)}: {s.problem}",
         )
     needed, why = required_approvals(facts, policy)
-    counted = sorted({s.approver.lower(): s.approver for s in statuses if _counts(s, policy)}
-                     .values())
+    counted = sorted(
+        {s.approver.lower(): s.approver for s in statuses if _counts(s, policy)}.values()
+    )
     explained = explained or any(s.self_approval for s in statuses)
     if len(counted) < needed and (needed > 1 or not explained):
         yield Hit(
@@ -197,8 +198,7 @@ def approval_expired(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             else ""
         )
         yield Hit(
-            f"{facts.connector.name}: the approval by {s.approver} is due for re-review"
-            f"{because}",
+            f"{facts.connector.name}: the approval by {s.approver} is due for re-review{because}",
             evidence=f"{when}{until}{period}; {_where(facts, s.line)}",
             severity=severity,
         )

@@ -310,14 +310,14 @@ class _Reader:
         self.reject_unknown(table, _NPM_KEYS, ("npm",))
         keys = table.get("keys", {})
         if not isinstance(keys, dict):
-            raise self.fail("[npm] keys must be a table of registry URL = keys file", "npm",
-                            "keys")
+            raise self.fail("[npm] keys must be a table of registry URL = keys file", "npm", "keys")
         found = []
         base = Path(self.where).parent
         for url, file in keys.items():
             if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
-                raise self.fail(f"[npm] keys: {url!r} is not an http(s) registry URL",
-                                "npm", "keys", url)
+                raise self.fail(
+                    f"[npm] keys: {url!r} is not an http(s) registry URL", "npm", "keys", url
+                )
             path = Path(self.string(file, "npm", "keys", url)).expanduser()
             found.append((url, path if path.is_absolute() else base / path))
         return tuple(found)

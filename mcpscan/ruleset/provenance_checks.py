@@ -47,8 +47,9 @@ def _verified_build(results: Sequence[ProvenanceResult]) -> bool:
 def _describe(results: Sequence[ProvenanceResult]) -> str:
     if not results:
         return "no provenance result"
-    return "; ".join(f"{r.kind}: {r.state.value}" + (f" ({r.reason})" if r.reason else "")
-                     for r in results)
+    return "; ".join(
+        f"{r.kind}: {r.state.value}" + (f" ({r.reason})" if r.reason else "") for r in results
+    )
 
 
 def _package_key(ecosystem: str, name: str) -> tuple[str, str]:
@@ -88,8 +89,11 @@ def provenance_invalid(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     graph = facts.graph or Graph()
     for result in facts.provenance or ():
         # Digests and artifact contents have rules of their own (SC12, SC15, SC16).
-        if result.state is not ProvenanceState.INVALID or result.kind == INTEGRITY_KIND or (
-                result.kind in CONTENT_KINDS):
+        if (
+            result.state is not ProvenanceState.INVALID
+            or result.kind == INTEGRITY_KIND
+            or (result.kind in CONTENT_KINDS)
+        ):
             continue
         yield Hit(
             f"{graph.label(result.purl)}: {result.kind} does not verify",
@@ -126,8 +130,11 @@ def source_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     seen: set[tuple[str, str]] = set()
     for result in provenance:
         node = nodes.get(result.purl)
-        if (node is None or result.state is not ProvenanceState.VERIFIED
-                or result.kind not in BUILD_PROVENANCE_KINDS):
+        if (
+            node is None
+            or result.state is not ProvenanceState.VERIFIED
+            or result.kind not in BUILD_PROVENANCE_KINDS
+        ):
             continue
         attested = result.source_repository
         declared = [("the package's declared repository", node.facts.repository)]
@@ -154,8 +161,8 @@ def source_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             yield Hit(
                 f"{node.label} was built by {who}, which is not a trusted publisher",
                 evidence=f"{result.kind}: repository {attested or 'none'}, workflow "
-                         f"{result.workflow or 'none'}; trusted_publishers: "
-                         + ", ".join(policy.trusted_publishers),
+                f"{result.workflow or 'none'}; trusted_publishers: "
+                + ", ".join(policy.trusted_publishers),
                 component=node.purl,
             )
 
@@ -225,5 +232,3 @@ def _find(graph: Graph | None, ref: PackageRef) -> ResolvedPackage | None:
 
 
 # --- helpers over the graph -----------------------------------------------------------------
-
-

@@ -89,8 +89,7 @@ def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             unknown.append(node.label)
         if f.install_scripts:
             yield Hit(
-                f"{where} {node.label} runs code at install time "
-                f"({', '.join(f.install_scripts)})",
+                f"{where} {node.label} runs code at install time ({', '.join(f.install_scripts)})",
                 evidence="scripts: " + ", ".join(f.install_scripts),
                 component=node.purl,
                 severity=sev,
@@ -283,9 +282,22 @@ def _generic(bare: str) -> bool:
 # Digits and punctuation that pass for letters, and Cyrillic letters drawn like Latin ones.
 _HOMOGLYPHS = str.maketrans(
     {
-        "0": "o", "1": "l", "3": "e", "5": "s", "7": "t", "_": "-", ".": "-",
-        "\u0456": "i", "\u043e": "o", "\u0430": "a", "\u0435": "e", "\u0455": "s",
-        "\u0440": "p", "\u0441": "c", "\u0445": "x", "\u0443": "y",
+        "0": "o",
+        "1": "l",
+        "3": "e",
+        "5": "s",
+        "7": "t",
+        "_": "-",
+        ".": "-",
+        "\u0456": "i",
+        "\u043e": "o",
+        "\u0430": "a",
+        "\u0435": "e",
+        "\u0455": "s",
+        "\u0440": "p",
+        "\u0441": "c",
+        "\u0445": "x",
+        "\u0443": "y",
     }
 )
 

@@ -195,7 +195,8 @@ class _Loader:
         problem = file_problem(absolute)  # a FIFO would block the scan, a device never end
         if problem is not None:
             self.diagnostics.append(
-                Diagnostic(shown, None, f"this file {problem}; not read", fatal=True))
+                Diagnostic(shown, None, f"this file {problem}; not read", fatal=True)
+            )
             self.files_failed.append(shown)
             return
         if shared and not has_mcp_section(absolute, client):
@@ -211,8 +212,11 @@ class _Loader:
         except RecursionError:
             # A parser below (YAML, TOML) recursed with the nesting: this input's error,
             # never the whole scan's.
-            self.diagnostics.append(Diagnostic(
-                shown, None, "this file is nested too deeply to be read; not read", fatal=True))
+            self.diagnostics.append(
+                Diagnostic(
+                    shown, None, "this file is nested too deeply to be read; not read", fatal=True
+                )
+            )
             self.files_failed.append(shown)
             return
         self.connectors.extend(result.connectors)
@@ -271,15 +275,14 @@ def load_targets(targets: Sequence[str], *, cwd: Path, recursive: bool = False) 
             continue
         absolute = item if item.is_absolute() else cwd / item
         if absolute.is_dir():
-            directories, stopped = (project_dirs(absolute) if recursive else ([absolute], None))
+            directories, stopped = project_dirs(absolute) if recursive else ([absolute], None)
             if stopped is not None:
                 # Part of the tree was not looked at: the verdict cannot cover it.
                 loader.diagnostics.append(Diagnostic(target, None, f"--recursive: {stopped}"))
                 loader.files_failed.append(target)
             for directory in directories:
                 for found, shared in project_files(directory):
-                    shown = loader.display(found,
-                                           str(Path(target) / found.relative_to(absolute)))
+                    shown = loader.display(found, str(Path(target) / found.relative_to(absolute)))
                     loader.read(found, shown=shown, shared=shared, scope="project")
         else:
             loader.read(absolute, shown=loader.display(item, target))

@@ -14,15 +14,29 @@ from pathlib import Path
 
 MAX_DEPTH = 8
 MAX_DIRS = 10_000
-SKIP_DIRS = frozenset({
-    "node_modules", "bower_components", "jspm_packages", "vendor", "third_party",
-    "dist", "build", "out", "target", "coverage", "site-packages", "venv", "env",
-    "__pycache__",
-})
+SKIP_DIRS = frozenset(
+    {
+        "node_modules",
+        "bower_components",
+        "jspm_packages",
+        "vendor",
+        "third_party",
+        "dist",
+        "build",
+        "out",
+        "target",
+        "coverage",
+        "site-packages",
+        "venv",
+        "env",
+        "__pycache__",
+    }
+)
 
 
-def project_dirs(root: Path, *, max_depth: int = MAX_DEPTH, max_dirs: int = MAX_DIRS
-                 ) -> tuple[list[Path], str | None]:
+def project_dirs(
+    root: Path, *, max_depth: int = MAX_DEPTH, max_dirs: int = MAX_DIRS
+) -> tuple[list[Path], str | None]:
     """``root`` and the directories below it worth reading as projects, and why the walk
     stopped early (None when it did not)."""
     found: list[Path] = []

@@ -79,8 +79,14 @@ def test_an_osv_record_with_any_field_of_the_wrong_type_is_an_error_or_is_read(
 
 @pytest.mark.parametrize(
     ("vulns", "field"),
-    [("x", "'vulns'"), (7, "'vulns'"), ({"id": "A"}, "'vulns'"), (["A"], "'id'"),
-     ([{"id": 7}], "'id'"), ([{}], "'id'")],
+    [
+        ("x", "'vulns'"),
+        (7, "'vulns'"),
+        ({"id": "A"}, "'vulns'"),
+        (["A"], "'id'"),
+        ([{"id": 7}], "'id'"),
+        ([{}], "'id'"),
+    ],
 )
 def test_an_osv_batch_result_with_wrong_vulns_is_an_error_naming_the_field(
     registry_server: RegistryServer, vulns: object, field: str
@@ -137,8 +143,11 @@ PYSEC = {
 
 
 def _serve_pypi(server: RegistryServer, vulns: object) -> None:
-    project = {"info": {"name": "requests", "version": "2.32.3"},
-               "releases": {"2.30.0": [], "2.32.3": []}, "vulnerabilities": []}
+    project = {
+        "info": {"name": "requests", "version": "2.32.3"},
+        "releases": {"2.30.0": [], "2.32.3": []},
+        "vulnerabilities": [],
+    }
     server.add("/pypi/requests/json", json.dumps(project))
     release = {"info": {"name": "requests", "version": "2.30.0"}, "vulnerabilities": vulns}
     server.add("/pypi/requests/2.30.0/json", json.dumps(release))
@@ -146,10 +155,16 @@ def _serve_pypi(server: RegistryServer, vulns: object) -> None:
 
 @pytest.mark.parametrize(
     ("vulns", "field"),
-    [("x", "'vulnerabilities'"), (7, "'vulnerabilities'"), ({}, "'vulnerabilities'"),
-     (["x"], "'vulnerabilities'"), ([{**PYSEC, "aliases": "CVE-1"}], "'aliases'"),
-     ([{**PYSEC, "aliases": [7]}], "'aliases'"), ([{**PYSEC, "fixed_in": 2}], "'fixed_in'"),
-     ([{**PYSEC, "fixed_in": {"2.31.0": 1}}], "'fixed_in'")],
+    [
+        ("x", "'vulnerabilities'"),
+        (7, "'vulnerabilities'"),
+        ({}, "'vulnerabilities'"),
+        (["x"], "'vulnerabilities'"),
+        ([{**PYSEC, "aliases": "CVE-1"}], "'aliases'"),
+        ([{**PYSEC, "aliases": [7]}], "'aliases'"),
+        ([{**PYSEC, "fixed_in": 2}], "'fixed_in'"),
+        ([{**PYSEC, "fixed_in": {"2.31.0": 1}}], "'fixed_in'"),
+    ],
 )
 def test_pypi_vulnerabilities_of_the_wrong_type_are_an_error_naming_the_field(
     registry_server: RegistryServer, vulns: object, field: str

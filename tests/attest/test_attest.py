@@ -130,10 +130,14 @@ def test_statement_names_the_scanned_files_and_carries_the_report(work: Path, ke
     import hashlib
 
     assert statement["subject"] == [
-        {"name": ".mcp.json",
-         "digest": {"sha256": hashlib.sha256((work / ".mcp.json").read_bytes()).hexdigest()}},
-        {"name": ".vscode/mcp.json",
-         "digest": {"sha256": hashlib.sha256(b'{"servers": {}}\n').hexdigest()}},
+        {
+            "name": ".mcp.json",
+            "digest": {"sha256": hashlib.sha256((work / ".mcp.json").read_bytes()).hexdigest()},
+        },
+        {
+            "name": ".vscode/mcp.json",
+            "digest": {"sha256": hashlib.sha256(b'{"servers": {}}\n').hexdigest()},
+        },
     ]
     assert statement["predicate"] == json.loads(report_json(work))
 
@@ -174,8 +178,7 @@ def test_round_trip(work: Path, key: Path) -> None:
     assert "attestation verified" in out
     assert "subject .mcp.json: sha256 matches" in out
     assert "subject .vscode/mcp.json: sha256 matches" in out
-    code, out, _ = cli("verify-attestation", path, "--key", f"{key}.pub",
-                       "--subject", ".mcp.json")
+    code, out, _ = cli("verify-attestation", path, "--key", f"{key}.pub", "--subject", ".mcp.json")
     assert code == 0
     assert "subject .mcp.json: sha256 matches" in out
     assert ".vscode" not in out
@@ -210,8 +213,7 @@ def test_a_changed_subject_file_fails(work: Path, key: Path) -> None:
     code, _, err = cli("verify-attestation", path, "--key", f"{key}.pub")
     assert code == 1
     assert "subject .vscode/mcp.json changed since it was attested" in err
-    code, _, err = cli("verify-attestation", path, "--key", f"{key}.pub",
-                       "--subject", config)
+    code, _, err = cli("verify-attestation", path, "--key", f"{key}.pub", "--subject", config)
     assert code == 1
     assert "changed since it was attested" in err
 
@@ -256,9 +258,7 @@ def test_a_forged_keyid_does_not_help(work: Path, key: Path) -> None:
     assert statement.keyid != "0" * 64
     other = work / "keys" / "other"
     real_keyid = generate_keypair(other, "ed25519")
-    forged = json.loads(
-        sign_report('{"verdict": "pass"}', [Path(".mcp.json")], other, cwd=work)
-    )
+    forged = json.loads(sign_report('{"verdict": "pass"}', [Path(".mcp.json")], other, cwd=work))
     assert forged["signatures"][0]["keyid"] == real_keyid
     forged["signatures"][0]["keyid"] = load_signer(key).public_key.keyid
     with pytest.raises(VerificationFailure, match="does not match the signed payload"):
@@ -277,8 +277,7 @@ def test_a_signed_statement_of_another_kind_is_rejected(work: Path, key: Path) -
     assert envelope["signatures"][0]["keyid"] == attestor.keyid
     with pytest.raises(VerificationFailure, match="predicate type"):
         verify_envelope(json.dumps(envelope), Path(f"{key}.pub"), [], cwd=work)
-    old = {**foreign, "_type": "https://in-toto.io/Statement/v0.1",
-           "predicateType": PREDICATE_TYPE}
+    old = {**foreign, "_type": "https://in-toto.io/Statement/v0.1", "predicateType": PREDICATE_TYPE}
     with pytest.raises(VerificationFailure, match="statement type"):
         verify_envelope(json.dumps(attestor.sign(old)), Path(f"{key}.pub"), [], cwd=work)
     no_subject = {**foreign, "predicateType": PREDICATE_TYPE, "subject": []}
@@ -299,8 +298,10 @@ def test_an_unsigned_envelope_fails(work: Path, key: Path) -> None:
         ("not json", "not JSON"),
         ("[1, 2]", "not a JSON object"),
         ('{"payload": "e30="}', "no payloadType, signatures"),
-        ('{"payload": "!!", "payloadType": "x", "signatures": [{"keyid": "a", "sig": "%%"}]}',
-         "not a DSSE envelope"),
+        (
+            '{"payload": "!!", "payloadType": "x", "signatures": [{"keyid": "a", "sig": "%%"}]}',
+            "not a DSSE envelope",
+        ),
     ],
 )
 def test_unreadable_input_exits_2(work: Path, key: Path, content: str, message: str) -> None:
@@ -322,8 +323,9 @@ def test_missing_files_exit_2(work: Path, key: Path) -> None:
     code, _, err = cli("verify-attestation", path, "--key", key)
     assert code == 2
     assert "pass the .pub file" in err
-    code, _, err = cli("verify-attestation", path, "--key", f"{key}.pub",
-                       "--subject", work / "missing.json")
+    code, _, err = cli(
+        "verify-attestation", path, "--key", f"{key}.pub", "--subject", work / "missing.json"
+    )
     assert code == 2
     assert "missing.json" in err
 
@@ -342,6 +344,7 @@ def test_importing_the_commands_loads_no_crypto() -> None:
         "import sys, mcpscan.attest, mcpscan.cli.attest_cmd; "
         "print(sorted(m for m in ('securesystemslib', 'cryptography') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=REPO, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert out.stdout.strip() == "[]"

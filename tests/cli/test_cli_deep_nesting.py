@@ -19,8 +19,10 @@ DEPTH = 100_000
 GOOD = {"mcpServers": {"good": {"command": "npx", "args": ["-y", "good-mcp@1.0.0"]}}}
 
 DEEP = {
-    "deep.json": '{"mcpServers": {"a": {"command": "npx", "env": ' + "[" * DEPTH + "]" * DEPTH
-                 + "}}}",
+    "deep.json": '{"mcpServers": {"a": {"command": "npx", "env": '
+    + "[" * DEPTH
+    + "]" * DEPTH
+    + "}}}",
     "deep.yaml": "mcpServers:\n  a:\n    x: " + "[" * DEPTH + "]" * DEPTH + "\n",
     "deep.toml": '[mcp_servers.a]\ncommand = "npx"\nx = ' + "[" * DEPTH + "]" * DEPTH + "\n",
 }
@@ -28,8 +30,9 @@ DEEP = {
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("name", list(DEEP))
-def test_a_deeply_nested_config_is_its_own_error(name: str, cli: CliFn,
-                                                 workspace: Workspace) -> None:
+def test_a_deeply_nested_config_is_its_own_error(
+    name: str, cli: CliFn, workspace: Workspace
+) -> None:
     deep = workspace.cwd / name
     deep.write_text(DEEP[name], encoding="utf-8")
     good = write_json(workspace.cwd / "good.json", GOOD)
@@ -49,9 +52,10 @@ def hostile() -> Iterator[hs.HostileServer]:
 
 
 @pytest.mark.timeout(30)
-def test_a_deeply_nested_registry_answer_is_a_registry_error(hostile: hs.HostileServer
-                                                             ) -> None:
+def test_a_deeply_nested_registry_answer_is_a_registry_error(hostile: hs.HostileServer) -> None:
     hostile.routes["/pkg"] = hs.answer(b"[" * DEPTH + b"]" * DEPTH)
-    with HttpClient(HttpConfig(backoff=0.0)) as http, \
-            pytest.raises(RegistryError, match="nested too deeply"):
+    with (
+        HttpClient(HttpConfig(backoff=0.0)) as http,
+        pytest.raises(RegistryError, match="nested too deeply"),
+    ):
         http.get_json(f"{hostile.url}/pkg")

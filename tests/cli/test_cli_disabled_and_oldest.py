@@ -30,67 +30,135 @@ def _json(doc: object) -> str:
 
 
 CLIENTS = [
-    Client("cline disabled: true", "cline_mcp_settings.json", _json({"mcpServers": {
-        "srv-off": {"command": "npx", "args": UNPINNED, "disabled": True, "autoApprove": []},
-        "srv-on": {"command": "npx", "args": PINNED, "disabled": False},
-    }})),
-    Client("roo disabled: true", "rooveterinaryinc.roo-cline/settings/cline_mcp_settings.json",
-           _json({"mcpServers": {
-               "srv-off": {"command": "npx", "args": UNPINNED, "disabled": True},
-               "srv-on": {"command": "npx", "args": PINNED},
-           }})),
-    Client("windsurf disabled: true", ".codeium/windsurf/mcp_config.json", _json({"mcpServers": {
-        "srv-off": {"command": "npx", "args": UNPINNED, "disabled": True},
-        "srv-on": {"command": "npx", "args": PINNED},
-    }})),
-    Client("goose enabled: false", ".config/goose/config.yaml", "\n".join([
-        "extensions:",
-        "  srv-off:",
-        "    type: stdio",
-        "    name: srv-off",
-        "    enabled: false",
-        "    cmd: npx",
-        f"    args: {json.dumps(UNPINNED)}",
-        "  srv-on:",
-        "    type: stdio",
-        "    name: srv-on",
-        "    enabled: true",
-        "    cmd: npx",
-        f"    args: {json.dumps(PINNED)}",
-        "",
-    ])),
-    Client("codex enabled = false", ".codex/config.toml", "\n".join([
-        "[mcp_servers.srv-off]",
-        'command = "npx"',
-        f"args = {json.dumps(UNPINNED)}",
-        "enabled = false",
-        "",
-        "[mcp_servers.srv-on]",
-        'command = "npx"',
-        f"args = {json.dumps(PINNED)}",
-        "",
-    ])),
-    Client("zed enabled: false", ".config/zed/settings.json", _json({"context_servers": {
-        "srv-off": {"source": "custom", "command": "npx", "args": UNPINNED, "enabled": False},
-        "srv-on": {"source": "custom", "command": "npx", "args": PINNED},
-    }})),
-    Client("opencode enabled: false", "opencode.json", _json({"mcp": {
-        "srv-off": {"type": "local", "command": ["npx", *UNPINNED], "enabled": False},
-        "srv-on": {"type": "local", "command": ["npx", *PINNED], "enabled": True},
-    }})),
-    Client("gemini mcp.excluded", ".gemini/settings.json", _json({
-        "mcp": {"excluded": ["srv-off"]},
-        "mcpServers": {
-            "srv-off": {"command": "npx", "args": UNPINNED},
-            "srv-on": {"command": "npx", "args": PINNED},
-        },
-    })),
+    Client(
+        "cline disabled: true",
+        "cline_mcp_settings.json",
+        _json(
+            {
+                "mcpServers": {
+                    "srv-off": {
+                        "command": "npx",
+                        "args": UNPINNED,
+                        "disabled": True,
+                        "autoApprove": [],
+                    },
+                    "srv-on": {"command": "npx", "args": PINNED, "disabled": False},
+                }
+            }
+        ),
+    ),
+    Client(
+        "roo disabled: true",
+        "rooveterinaryinc.roo-cline/settings/cline_mcp_settings.json",
+        _json(
+            {
+                "mcpServers": {
+                    "srv-off": {"command": "npx", "args": UNPINNED, "disabled": True},
+                    "srv-on": {"command": "npx", "args": PINNED},
+                }
+            }
+        ),
+    ),
+    Client(
+        "windsurf disabled: true",
+        ".codeium/windsurf/mcp_config.json",
+        _json(
+            {
+                "mcpServers": {
+                    "srv-off": {"command": "npx", "args": UNPINNED, "disabled": True},
+                    "srv-on": {"command": "npx", "args": PINNED},
+                }
+            }
+        ),
+    ),
+    Client(
+        "goose enabled: false",
+        ".config/goose/config.yaml",
+        "\n".join(
+            [
+                "extensions:",
+                "  srv-off:",
+                "    type: stdio",
+                "    name: srv-off",
+                "    enabled: false",
+                "    cmd: npx",
+                f"    args: {json.dumps(UNPINNED)}",
+                "  srv-on:",
+                "    type: stdio",
+                "    name: srv-on",
+                "    enabled: true",
+                "    cmd: npx",
+                f"    args: {json.dumps(PINNED)}",
+                "",
+            ]
+        ),
+    ),
+    Client(
+        "codex enabled = false",
+        ".codex/config.toml",
+        "\n".join(
+            [
+                "[mcp_servers.srv-off]",
+                'command = "npx"',
+                f"args = {json.dumps(UNPINNED)}",
+                "enabled = false",
+                "",
+                "[mcp_servers.srv-on]",
+                'command = "npx"',
+                f"args = {json.dumps(PINNED)}",
+                "",
+            ]
+        ),
+    ),
+    Client(
+        "zed enabled: false",
+        ".config/zed/settings.json",
+        _json(
+            {
+                "context_servers": {
+                    "srv-off": {
+                        "source": "custom",
+                        "command": "npx",
+                        "args": UNPINNED,
+                        "enabled": False,
+                    },
+                    "srv-on": {"source": "custom", "command": "npx", "args": PINNED},
+                }
+            }
+        ),
+    ),
+    Client(
+        "opencode enabled: false",
+        "opencode.json",
+        _json(
+            {
+                "mcp": {
+                    "srv-off": {"type": "local", "command": ["npx", *UNPINNED], "enabled": False},
+                    "srv-on": {"type": "local", "command": ["npx", *PINNED], "enabled": True},
+                }
+            }
+        ),
+    ),
+    Client(
+        "gemini mcp.excluded",
+        ".gemini/settings.json",
+        _json(
+            {
+                "mcp": {"excluded": ["srv-off"]},
+                "mcpServers": {
+                    "srv-off": {"command": "npx", "args": UNPINNED},
+                    "srv-on": {"command": "npx", "args": PINNED},
+                },
+            }
+        ),
+    ),
 ]
 
 
 @pytest.mark.parametrize("client", CLIENTS, ids=[c.id for c in CLIENTS])
-def test_disabled_entries_are_info_and_do_not_count(cli: CliFn, workspace: Workspace,
-                                                    client: Client) -> None:
+def test_disabled_entries_are_info_and_do_not_count(
+    cli: CliFn, workspace: Workspace, client: Client
+) -> None:
     path = workspace.cwd / client.path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(client.text, encoding="utf-8")
@@ -110,8 +178,9 @@ def test_disabled_entries_are_info_and_do_not_count(cli: CliFn, workspace: Works
     assert (report["verdict"], report["score"]) == ("pass", on["score"])
     assert run.code == 0, report
     # Enabled, the same entry fails the scan.
-    path.write_text(client.text.replace("some-pinned-server@1.0.0", "some-unpinned-server"),
-                    encoding="utf-8")
+    path.write_text(
+        client.text.replace("some-pinned-server@1.0.0", "some-unpinned-server"), encoding="utf-8"
+    )
     assert cli("scan", str(path), "-f", "json").code == 1
 
 
@@ -133,9 +202,15 @@ PRERELEASE = {
             "name": "@acme/weather-mcp",
             "version": "main",
             "package_arguments": [
-                {"description": "Specify services and permissions.", "is_required": True,
-                 "format": "string", "value": "-s", "default": "-s", "type": "positional",
-                 "value_hint": "-s"},
+                {
+                    "description": "Specify services and permissions.",
+                    "is_required": True,
+                    "format": "string",
+                    "value": "-s",
+                    "default": "-s",
+                    "type": "positional",
+                    "value_hint": "-s",
+                },
             ],
             "environment_variables": [
                 {"description": "API Key to access the server", "name": "API_KEY"},
@@ -154,8 +229,7 @@ PRERELEASE = {
 }
 
 
-def test_the_earliest_server_json_yields_its_connectors(cli: CliFn,
-                                                        workspace: Workspace) -> None:
+def test_the_earliest_server_json_yields_its_connectors(cli: CliFn, workspace: Workspace) -> None:
     path = workspace.cwd / "server.json"
     path.write_text(json.dumps(PRERELEASE), encoding="utf-8")
     run = cli("scan", str(path), "-f", "json")
@@ -195,18 +269,31 @@ IGNORED_SWITCHES = [
 ]
 
 
-@pytest.mark.parametrize(("client", "name", "section"), IGNORED_SWITCHES,
-                         ids=[c for c, _, _ in IGNORED_SWITCHES])
+@pytest.mark.parametrize(
+    ("client", "name", "section"), IGNORED_SWITCHES, ids=[c for c, _, _ in IGNORED_SWITCHES]
+)
 def test_a_switch_the_client_does_not_read_hides_nothing(
-        cli: CliFn, workspace: Workspace, client: str, name: str, section: str) -> None:
+    cli: CliFn, workspace: Workspace, client: str, name: str, section: str
+) -> None:
     path = workspace.cwd / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_json({section: {"srv-off": {
-        "command": "npx", "args": UNPINNED, "disabled": True, "enabled": False}}}),
-        encoding="utf-8")
+    path.write_text(
+        _json(
+            {
+                section: {
+                    "srv-off": {
+                        "command": "npx",
+                        "args": UNPINNED,
+                        "disabled": True,
+                        "enabled": False,
+                    }
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
     run = cli("scan", str(path), "-f", "json")
     [connector] = run.json()["connectors"]
     assert connector["verdict"] != "disabled"
-    assert any(f["rule_id"] == "SC01" and f["severity"] == "high"
-               for f in connector["findings"])
+    assert any(f["rule_id"] == "SC01" and f["severity"] == "high" for f in connector["findings"])
     assert run.json()["verdict"] == "fail"

@@ -82,8 +82,9 @@ def create(kind: str, path: Path, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_read_bounded_refuses_without_opening(kind: str, tmp_path: Path,
-                                              request: pytest.FixtureRequest) -> None:
+def test_read_bounded_refuses_without_opening(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     target = tmp_path / "x.json"
     reason = create(kind, target, request)
     assert file_problem(target) == reason
@@ -173,8 +174,10 @@ main(["scan", sys.argv[3], *sys.argv[4:]])
 def test_an_unreadable_config_is_named_and_the_scan_incomplete(tmp_path: Path) -> None:
     # Root reads a mode-000 file anyway, so the scan runs as "nobody" in a subprocess.
     if os.geteuid() != 0:
-        pytest.skip("needs root to drop to another user; as a normal user chmod 000 works "
-                    "but then so does this test's other cases")
+        pytest.skip(
+            "needs root to drop to another user; as a normal user chmod 000 works "
+            "but then so does this test's other cases"
+        )
     base = Path("/tmp") / f"mcpscan-unreadable-{os.getpid()}"
     project = base / "proj"
     try:
@@ -190,10 +193,24 @@ def test_an_unreadable_config_is_named_and_the_scan_incomplete(tmp_path: Path) -
         write_json(warmup / ".vscode" / "mcp.json", {"servers": GOOD["mcpServers"]})
         write_json(warmup / ".mcp.json", GOOD)
         proc = subprocess.run(
-            [sys.executable, "-c", _AS_NOBODY, str(REPO), str(warmup), str(project),
-             "-f", "json", "--no-resolve"],
+            [
+                sys.executable,
+                "-c",
+                _AS_NOBODY,
+                str(REPO),
+                str(warmup),
+                str(project),
+                "-f",
+                "json",
+                "--no-resolve",
+            ],
             env={"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LANG": "C.UTF-8"},
-            cwd=str(base), capture_output=True, text=True, timeout=50, check=False)
+            cwd=str(base),
+            capture_output=True,
+            text=True,
+            timeout=50,
+            check=False,
+        )
         assert proc.returncode == 3, proc.stderr
         assert ".mcp.json: this file cannot be read (permission denied)" in proc.stderr
         assert json.loads(proc.stdout)["incomplete"] is True

@@ -17,13 +17,15 @@ def server(name: str) -> dict[str, object]:
 
 
 @pytest.mark.timeout(20)
-def test_nested_project_configs_are_read_only_with_recursive(cli: CliFn,
-                                                             workspace: Workspace) -> None:
+def test_nested_project_configs_are_read_only_with_recursive(
+    cli: CliFn, workspace: Workspace
+) -> None:
     repo = workspace.cwd / "repo"
     write_json(repo / ".mcp.json", server("top"))
     write_json(repo / "packages" / "a" / ".mcp.json", server("a"))
-    write_json(repo / "packages" / "b" / ".vscode" / "mcp.json",
-               {"servers": server("b")["mcpServers"]})
+    write_json(
+        repo / "packages" / "b" / ".vscode" / "mcp.json", {"servers": server("b")["mcpServers"]}
+    )
     write_json(repo / "node_modules" / "dep" / ".mcp.json", server("vendored"))
     write_json(repo / ".git" / "x" / ".mcp.json", server("hidden"))
     (repo / "packages" / "loop").symlink_to(repo)  # never followed
@@ -58,9 +60,9 @@ def test_the_walk_is_bounded(tmp_path: pytest.TempPathFactory) -> None:
 
 
 @pytest.mark.timeout(20)
-def test_a_lockfile_that_is_a_fifo_does_not_hang_the_scan(cli: CliFn, workspace: Workspace,
-                                                          monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_a_lockfile_that_is_a_fifo_does_not_hang_the_scan(
+    cli: CliFn, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
 
     project = workspace.cwd / "proj"

@@ -39,24 +39,61 @@ POSITIONS: dict[str, tuple[str, Spec]] = {
     "flag-sep": ("ID01", {"command": "npx", "args": ["-y", "s@1.0.0", "--token", "{c}"]}),
     "glued": ("ID01", {"command": "npx", "args": ["-y", "s@1.0.0", "-HAuthorization: Bearer {c}"]}),
     "assign": ("ID01", {"command": "env", "args": ["API_TOKEN={c}", "npx", "-y", "s@1.0.0"]}),
-    "header-arg": ("ID01", {"command": "npx", "args": [
-        "-y", "mcp-remote@0.1.29", "https://h.example.com/mcp",
-        "--header=Authorization: Bearer {c}"]}),
-    "registry": ("ID03", {"command": "npx", "args": [
-        "--registry=https://user:{c}@npm.corp/", "-y", "s@1.0.0"]}),
-    "index": ("ID03", {"command": "uvx", "args": [
-        "--index-url=https://user:{c}@pypi.corp/simple", "s==1.0"]}),
-    "db-flag": ("ID03", {"command": "npx", "args": ["-y", "s@1.0.0", "--db=postgres://u:{c}@h/db"]}),
-    "db-bare": ("ID03", {"command": "npx", "args": [
-        "-y", "s@1.0.0", "postgresql://admin:{c}@db:5432/app"]}),
-    "stdio": ("ID01", {"command": "npx", "args": [
-        "-y", "supergateway@3.4.0", "--stdio", "npx -y pkg@1.0.0 --api-key {c}"]}),
-    "nested": ("ID03", {"command": "npx", "args": [
-        "-y", "supergateway@3.4.0", "--stdio",
-        "sh -c 'npx -y pkg@1.0.0 --registry=https://u:{c}@npm.corp/'"]}),
+    "header-arg": (
+        "ID01",
+        {
+            "command": "npx",
+            "args": [
+                "-y",
+                "mcp-remote@0.1.29",
+                "https://h.example.com/mcp",
+                "--header=Authorization: Bearer {c}",
+            ],
+        },
+    ),
+    "registry": (
+        "ID03",
+        {"command": "npx", "args": ["--registry=https://user:{c}@npm.corp/", "-y", "s@1.0.0"]},
+    ),
+    "index": (
+        "ID03",
+        {"command": "uvx", "args": ["--index-url=https://user:{c}@pypi.corp/simple", "s==1.0"]},
+    ),
+    "db-flag": (
+        "ID03",
+        {"command": "npx", "args": ["-y", "s@1.0.0", "--db=postgres://u:{c}@h/db"]},
+    ),
+    "db-bare": (
+        "ID03",
+        {"command": "npx", "args": ["-y", "s@1.0.0", "postgresql://admin:{c}@db:5432/app"]},
+    ),
+    "stdio": (
+        "ID01",
+        {
+            "command": "npx",
+            "args": ["-y", "supergateway@3.4.0", "--stdio", "npx -y pkg@1.0.0 --api-key {c}"],
+        },
+    ),
+    "nested": (
+        "ID03",
+        {
+            "command": "npx",
+            "args": [
+                "-y",
+                "supergateway@3.4.0",
+                "--stdio",
+                "sh -c 'npx -y pkg@1.0.0 --registry=https://u:{c}@npm.corp/'",
+            ],
+        },
+    ),
     "shell": ("ID01", {"command": "bash", "args": ["-c", "GITHUB_TOKEN=ghp_{c} npx -y s@1.0.0"]}),
-    "docker": ("ID01", {"command": "docker", "args": [
-        "run", "-i", "--rm", "-e", "API_KEY={c}", "ghcr.io/a/b@sha256:" + "a" * 64]}),
+    "docker": (
+        "ID01",
+        {
+            "command": "docker",
+            "args": ["run", "-i", "--rm", "-e", "API_KEY={c}", "ghcr.io/a/b@sha256:" + "a" * 64],
+        },
+    ),
     "query": ("ID03", {"url": "https://h.example.com/mcp?api_key={c}"}),
     "header": ("ID01", {"url": "https://h.example.com/mcp", "headers": {"X-Api-Key": "{c}"}}),
 }
@@ -199,9 +236,23 @@ def test_no_canary_leaves_in_any_format_command_or_file(
         out.mkdir()
         assert cli("keygen", "--out", root / "key") == 0
         common = ("--no-resolve", "--cache-dir", cache)
-        code = cli("scan", *configs, *common, "-f", "json", "-o", out / "r.json",
-                   "--sarif", out / "r.sarif", "--sbom", out / "r.cdx.json",
-                   "--attest", out / "r.att", "--attest-key", root / "key")
+        code = cli(
+            "scan",
+            *configs,
+            *common,
+            "-f",
+            "json",
+            "-o",
+            out / "r.json",
+            "--sarif",
+            out / "r.sarif",
+            "--sbom",
+            out / "r.cdx.json",
+            "--attest",
+            out / "r.att",
+            "--attest-key",
+            root / "key",
+        )
         assert code == 1, outputs[-1]
         assert cli("scan", *configs, *common) == 1  # the table, on stdout
         for fmt in ("markdown", "html"):
@@ -214,13 +265,26 @@ def test_no_canary_leaves_in_any_format_command_or_file(
             if rule not in {f["rule_id"] for f in conn["findings"]}:
                 missed.append((conn["source"]["file"], conn["name"], rule))
         assert missed == []
-        expected = sum(len(POSITIONS) - (len(YAML_SKIPS) if p.suffix == ".yaml" else 0)
-                       for p in configs)
+        expected = sum(
+            len(POSITIONS) - (len(YAML_SKIPS) if p.suffix == ".yaml" else 0) for p in configs
+        )
         assert len(report["connectors"]) == expected
 
         lock = root / "work" / "mcpscan.lock"
-        assert cli("approve", *configs, "--no-resolve", "--owner", "o", "--approver", "a",
-                   "--lock", lock) == 0
+        assert (
+            cli(
+                "approve",
+                *configs,
+                "--no-resolve",
+                "--owner",
+                "o",
+                "--approver",
+                "a",
+                "--lock",
+                lock,
+            )
+            == 0
+        )
         _write(root, second)  # every secret rotated in place
         cli("diff", *configs, "--no-resolve", "--lock", lock)
         assert "a secret value changed" in outputs[-2]

@@ -42,20 +42,25 @@ class Harness:
         script.chmod(0o755)
         return record
 
-    def run(self, s: dict[str, Any], inputs: dict[str, str] | None = None,
-            outputs: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+    def run(
+        self,
+        s: dict[str, Any],
+        inputs: dict[str, str] | None = None,
+        outputs: dict[str, str] | None = None,
+    ) -> tuple[int, str, dict[str, str]]:
         """Run one step as a composite action would: expressions in ``env`` evaluated,
         the script under ``bash --noprofile --norc -eo pipefail``."""
-        values = {
-            name: spec.get("default", "") for name, spec in ACTION["inputs"].items()
-        } | (inputs or {})
+        values = {name: spec.get("default", "") for name, spec in ACTION["inputs"].items()} | (
+            inputs or {}
+        )
         context = {f"inputs.{k}": v for k, v in values.items()}
         context["github.action_path"] = str(REPO)
         context |= {f"steps.{k}": v for k, v in (outputs or {}).items()}
         # Only the stubs and the system's own tools: a real mcpscan installed in the test's
         # environment must not stand in for a missing one.
         system = os.pathsep.join(
-            d for d in os.environ["PATH"].split(os.pathsep)
+            d
+            for d in os.environ["PATH"].split(os.pathsep)
             if d and not (Path(d) / "mcpscan").exists()
         )
         env = {"PATH": f"{self.bin}{os.pathsep}{system}", "HOME": str(self.tmp)}
@@ -69,7 +74,12 @@ class Harness:
         script.write_text(s["run"], encoding="utf-8")
         proc = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-            env=env, cwd=self.tmp, capture_output=True, text=True, timeout=30, check=False,
+            env=env,
+            cwd=self.tmp,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
         produced = dict(
             line.split("=", 1) for line in github_output.read_text("utf-8").splitlines() if line
@@ -104,16 +114,33 @@ def test_scan_step_passes_inputs_as_arguments(harness: Harness) -> None:
     record = harness.stub("mcpscan", exit_code=1)
     code, _, produced = harness.run(
         step("Scan MCP connectors"),
-        {"targets": ".mcp.json 'odd name'.json", "policy": "org/mcpscan.toml",
-         "lock": "mcpscan.lock", "fail-on": "medium", "args": "--offline --no-resolve"},
+        {
+            "targets": ".mcp.json 'odd name'.json",
+            "policy": "org/mcpscan.toml",
+            "lock": "mcpscan.lock",
+            "fail-on": "medium",
+            "args": "--offline --no-resolve",
+        },
     )
     # The step itself succeeds so the SARIF upload runs; the code is handed on.
     assert code == 0
     assert produced == {"exit-code": "1"}
     assert record.read_text(encoding="utf-8").splitlines() == [
-        "scan", "--sarif", "mcpscan.sarif", "--policy", "org/mcpscan.toml",
-        "--lock", "mcpscan.lock", "--fail-on", "medium", "--offline", "--no-resolve",
-        "--", ".mcp.json", "'odd", "name'.json",
+        "scan",
+        "--sarif",
+        "mcpscan.sarif",
+        "--policy",
+        "org/mcpscan.toml",
+        "--lock",
+        "mcpscan.lock",
+        "--fail-on",
+        "medium",
+        "--offline",
+        "--no-resolve",
+        "--",
+        ".mcp.json",
+        "'odd",
+        "name'.json",
     ]
 
 
@@ -122,15 +149,20 @@ def test_scan_step_with_defaults(harness: Harness) -> None:
     code, _, produced = harness.run(step("Scan MCP connectors"))
     assert (code, produced) == (0, {"exit-code": "0"})
     assert record.read_text(encoding="utf-8").splitlines() == [
-        "scan", "--sarif", "mcpscan.sarif", "--", ".",
+        "scan",
+        "--sarif",
+        "mcpscan.sarif",
+        "--",
+        ".",
     ]
 
 
 def test_a_target_cannot_inject_shell(harness: Harness) -> None:
     record = harness.stub("mcpscan")
     marker = harness.tmp / "pwned"
-    code, _, _ = harness.run(step("Scan MCP connectors"),
-                             {"targets": f"$(touch {marker}) `touch {marker}`"})
+    code, _, _ = harness.run(
+        step("Scan MCP connectors"), {"targets": f"$(touch {marker}) `touch {marker}`"}
+    )
     assert code == 0
     assert not marker.exists()
     assert "$(touch" in record.read_text(encoding="utf-8")
@@ -161,8 +193,9 @@ def test_missing_mcpscan_fails_the_job(harness: Harness) -> None:
 
 
 def test_sarif_is_uploaded_even_when_the_verdict_fails() -> None:
-    upload = next(s for s in STEPS if str(s.get("uses", "")).startswith(
-        "github/codeql-action/upload-sarif@"))
+    upload = next(
+        s for s in STEPS if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@")
+    )
     assert "always()" in upload["if"]
     assert upload["with"]["sarif_file"] == "${{ inputs.sarif }}"
     names = [s.get("name") for s in STEPS]

@@ -89,8 +89,18 @@ def test_json_report_page_lists_every_schema_field() -> None:
             assert f"| `{field}` |" in text
 
 
-@pytest.mark.parametrize("page", ["index.md", "exit-codes.md", "policy.md", "lock.md",
-                                  "json-report.md", "ci.md", "rules/index.md"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "index.md",
+        "exit-codes.md",
+        "policy.md",
+        "lock.md",
+        "json-report.md",
+        "ci.md",
+        "rules/index.md",
+    ],
+)
 def test_relative_links_resolve(page: str) -> None:
     path = DOCS / page
     for target in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", path.read_text("utf-8")):

@@ -49,28 +49,34 @@ def special(name: str, kind: bytes, linkname: str = "") -> tarfile.TarInfo:
 PKG = json.dumps({"name": "p", "version": "1.0.0"}).encode()
 
 
-@pytest.mark.parametrize(("entry", "kind"), [
-    (("package/../../etc/cron.d/x", b"x"), "traversal"),
-    (("/etc/passwd", b"x"), "absolute"),
-    (("C:/Windows/x.dll", b"x"), "absolute"),
-    (special("package/link", tarfile.SYMTYPE, "/etc/shadow"), "symlink"),
-    (special("package/hard", tarfile.LNKTYPE, "/etc/shadow"), "hardlink"),
-    (special("package/dev", tarfile.CHRTYPE), "device"),
-    (special("package/blk", tarfile.BLKTYPE), "device"),
-    (special("package/fifo", tarfile.FIFOTYPE), "fifo"),
-])
-def test_unsafe_tar_entries_are_reported(entry: tarfile.TarInfo | tuple[str, bytes],
-                                         kind: str) -> None:
+@pytest.mark.parametrize(
+    ("entry", "kind"),
+    [
+        (("package/../../etc/cron.d/x", b"x"), "traversal"),
+        (("/etc/passwd", b"x"), "absolute"),
+        (("C:/Windows/x.dll", b"x"), "absolute"),
+        (special("package/link", tarfile.SYMTYPE, "/etc/shadow"), "symlink"),
+        (special("package/hard", tarfile.LNKTYPE, "/etc/shadow"), "hardlink"),
+        (special("package/dev", tarfile.CHRTYPE), "device"),
+        (special("package/blk", tarfile.BLKTYPE), "device"),
+        (special("package/fifo", tarfile.FIFOTYPE), "fifo"),
+    ],
+)
+def test_unsafe_tar_entries_are_reported(
+    entry: tarfile.TarInfo | tuple[str, bytes], kind: str
+) -> None:
     listing = read_archive(tgz(("package/package.json", PKG), entry), wanted=manifest.wanted)
     assert [i.kind for i in listing.issues] == [kind]
     assert listing.members == {"package/package.json": PKG}
 
 
 def test_a_duplicate_manifest_is_reported_and_the_last_copy_is_the_one_read() -> None:
-    evil = json.dumps({"name": "p", "version": "1.0.0",
-                       "scripts": {"preinstall": "curl x | sh"}}).encode()
-    listing = read_archive(tgz(("package/package.json", PKG), ("package/package.json", evil)),
-                           wanted=manifest.wanted)
+    evil = json.dumps(
+        {"name": "p", "version": "1.0.0", "scripts": {"preinstall": "curl x | sh"}}
+    ).encode()
+    listing = read_archive(
+        tgz(("package/package.json", PKG), ("package/package.json", evil)), wanted=manifest.wanted
+    )
     assert [i.kind for i in listing.issues] == ["duplicate"]
     doc = manifest.tarball_manifest(listing)
     assert isinstance(doc, dict)
@@ -87,15 +93,19 @@ def zipped(*entries: tuple[str, bytes, int]) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize(("name", "mode", "kind"), [
-    ("../evil.py", stat.S_IFREG | 0o644, "traversal"),
-    ("/abs.py", stat.S_IFREG | 0o644, "absolute"),
-    ("pkg/link", stat.S_IFLNK | 0o777, "symlink"),
-    ("pkg/dev", stat.S_IFCHR | 0o600, "device"),
-])
+@pytest.mark.parametrize(
+    ("name", "mode", "kind"),
+    [
+        ("../evil.py", stat.S_IFREG | 0o644, "traversal"),
+        ("/abs.py", stat.S_IFREG | 0o644, "absolute"),
+        ("pkg/link", stat.S_IFLNK | 0o777, "symlink"),
+        ("pkg/dev", stat.S_IFCHR | 0o600, "device"),
+    ],
+)
 def test_unsafe_zip_entries_are_reported(name: str, mode: int, kind: str) -> None:
-    listing = read_archive(zipped(("pkg/ok.txt", b"ok", stat.S_IFREG | 0o644),
-                                  (name, b"/etc/passwd", mode)))
+    listing = read_archive(
+        zipped(("pkg/ok.txt", b"ok", stat.S_IFREG | 0o644), (name, b"/etc/passwd", mode))
+    )
     assert listing.kind == "zip"
     assert [i.kind for i in listing.issues] == [kind]
 
@@ -135,20 +145,36 @@ def test_too_many_entries_and_too_large_a_member_are_limits() -> None:
         read_archive(big, wanted=manifest.wanted, limits=ArchiveLimits(max_member_bytes=1000))
 
 
-@pytest.mark.parametrize("data", [b"", b"garbage" * 100, gzip.compress(b"not a tar" * 100),
-                                  tgz(("package/package.json", PKG))[:60]],
-                         ids=["empty", "garbage", "gzip-not-tar", "truncated"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"garbage" * 100,
+        gzip.compress(b"not a tar" * 100),
+        tgz(("package/package.json", PKG))[:60],
+    ],
+    ids=["empty", "garbage", "gzip-not-tar", "truncated"],
+)
 def test_a_damaged_archive_is_an_archive_error(data: bytes) -> None:
     with pytest.raises(ArchiveError):
         read_archive(data)
 
 
 def test_manifest_comparison_names_each_difference() -> None:
-    registry = {"name": "p", "version": "1.0.0", "dependencies": {"a": "^1"},
-                "bin": "cli.js", "scripts": {"test": "jest"}}
-    tarball = {"name": "p", "version": "1.0.1", "dependencies": {"a": "^1", "evil": "*"},
-               "bin": {"p": "cli.js", "sudo": "x.js"},
-               "scripts": {"test": "jest", "postinstall": "node x.js"}}
+    registry = {
+        "name": "p",
+        "version": "1.0.0",
+        "dependencies": {"a": "^1"},
+        "bin": "cli.js",
+        "scripts": {"test": "jest"},
+    }
+    tarball = {
+        "name": "p",
+        "version": "1.0.1",
+        "dependencies": {"a": "^1", "evil": "*"},
+        "bin": {"p": "cli.js", "sudo": "x.js"},
+        "scripts": {"test": "jest", "postinstall": "node x.js"},
+    }
     found = {m.field: m for m in manifest.compare(registry, tarball)}
     assert set(found) == {"version", "scripts.postinstall", "dependencies", "bin"}
     assert found["scripts.postinstall"].hidden_install
@@ -159,8 +185,15 @@ def test_manifest_comparison_names_each_difference() -> None:
 
 
 def test_a_binding_gyp_the_registry_does_not_show_is_a_hidden_install() -> None:
-    [m] = manifest.compare({"name": "p", "version": "1"}, {"name": "p", "version": "1"},
-                           binding_gyp=True)
+    [m] = manifest.compare(
+        {"name": "p", "version": "1"}, {"name": "p", "version": "1"}, binding_gyp=True
+    )
     assert (m.field, m.hidden_install) == ("binding.gyp", True)
-    assert manifest.compare({"name": "p", "version": "1", "gypfile": True},
-                            {"name": "p", "version": "1"}, binding_gyp=True) == []
+    assert (
+        manifest.compare(
+            {"name": "p", "version": "1", "gypfile": True},
+            {"name": "p", "version": "1"},
+            binding_gyp=True,
+        )
+        == []
+    )

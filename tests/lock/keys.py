@@ -23,12 +23,15 @@ needs_ssh_keygen = pytest.mark.skipif(SSH_KEYGEN is None, reason="ssh-keygen is 
 _CURVES = {"ecdsa-256": ec.SECP256R1, "ecdsa-384": ec.SECP384R1, "ecdsa-521": ec.SECP521R1}
 
 
-def make_key(directory: Path, name: str, kind: str = "ed25519",
-             passphrase: bytes | None = None) -> Path:
+def make_key(
+    directory: Path, name: str, kind: str = "ed25519", passphrase: bytes | None = None
+) -> Path:
     """A private key file in OpenSSH format and its ``.pub`` beside it."""
     key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
-    key = ed25519.Ed25519PrivateKey.generate() if kind == "ed25519" else (
-        ec.generate_private_key(_CURVES[kind]())
+    key = (
+        ed25519.Ed25519PrivateKey.generate()
+        if kind == "ed25519"
+        else (ec.generate_private_key(_CURVES[kind]()))
     )
     encryption = BestAvailableEncryption(passphrase) if passphrase else NoEncryption()
     path = directory / name
@@ -39,14 +42,14 @@ def make_key(directory: Path, name: str, kind: str = "ed25519",
     return path
 
 
-def keygen_key(directory: Path, name: str, kind: str = "ed25519",
-               passphrase: str = "") -> Path:
+def keygen_key(directory: Path, name: str, kind: str = "ed25519", passphrase: str = "") -> Path:
     assert SSH_KEYGEN is not None
     path = directory / name
     args = ["-t", "ecdsa", "-b", kind.split("-")[1]] if kind.startswith("ecdsa") else ["-t", kind]
     subprocess.run(
         [SSH_KEYGEN, "-q", *args, "-N", passphrase, "-C", name, "-f", str(path)],
-        check=True, timeout=30,
+        check=True,
+        timeout=30,
     )
     return path
 

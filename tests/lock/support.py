@@ -36,16 +36,24 @@ def write_config(directory: Path, servers: Mapping[str, Any]) -> Path:
     return path
 
 
-def server(version: str = "2025.8.4", *, extra_args: tuple[str, ...] = (),
-           env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def server(
+    version: str = "2025.8.4",
+    *,
+    extra_args: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     doc: dict[str, Any] = {"command": "npx", "args": ["-y", f"{PKG}@{version}", *extra_args]}
     if env:
         doc["env"] = dict(env)
     return doc
 
 
-def graph(version: str = "2025.8.4", *, digest: str = DIGEST,
-          maintainers: tuple[str, ...] | None = ("alice", "bob")) -> Graph:
+def graph(
+    version: str = "2025.8.4",
+    *,
+    digest: str = DIGEST,
+    maintainers: tuple[str, ...] | None = ("alice", "bob"),
+) -> Graph:
     purl = PURL.format(v=version)
     node = ResolvedPackage(
         ecosystem="npm",
@@ -59,8 +67,9 @@ def graph(version: str = "2025.8.4", *, digest: str = DIGEST,
     return Graph(roots=(purl,), nodes=(node,))
 
 
-def provenance(version: str = "2025.8.4", *, repo: str = REPO,
-               workflow: str = WORKFLOW) -> tuple[ProvenanceResult, ...]:
+def provenance(
+    version: str = "2025.8.4", *, repo: str = REPO, workflow: str = WORKFLOW
+) -> tuple[ProvenanceResult, ...]:
     return (
         ProvenanceResult(
             purl=PURL.format(v=version),
@@ -92,9 +101,7 @@ def fake_run_scan(
         result = Scanner(engine, ScanOptions(today=TODAY)).scan(targets, loaded)
         if enrich is None:
             return result
-        return dataclasses.replace(
-            result, connectors=tuple(enrich(c) for c in result.connectors)
-        )
+        return dataclasses.replace(result, connectors=tuple(enrich(c) for c in result.connectors))
 
     return run
 

@@ -53,7 +53,9 @@ def ssh_add(key: Path, sock: Path) -> None:
     assert SSH_ADD is not None
     subprocess.run(
         [SSH_ADD, "-q", str(key)],
-        check=True, timeout=30, env={**os.environ, "SSH_AUTH_SOCK": str(sock)},
+        check=True,
+        timeout=30,
+        env={**os.environ, "SSH_AUTH_SOCK": str(sock)},
         capture_output=True,
     )
 

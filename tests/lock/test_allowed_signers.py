@@ -29,8 +29,11 @@ def test_principals_options_and_comments(keys: dict[str, Path]) -> None:
     text = (
         "# who may approve connectors\n\n"
         + allowed_line("sec-lead,alice@example.com", keys["alice"])
-        + allowed_line('"*@security.example.com,!intern@security.example.com"', keys["bob"],
-                       'namespaces="git,mcpscan-approval"')
+        + allowed_line(
+            '"*@security.example.com,!intern@security.example.com"',
+            keys["bob"],
+            'namespaces="git,mcpscan-approval"',
+        )
         + allowed_line("carol", keys["carol"], 'namespaces="git"')
     )
     signers = parse_allowed_signers(text, "allowed_signers")
@@ -56,9 +59,7 @@ def test_an_unknown_key_is_named_by_fingerprint(keys: dict[str, Path], tmp_path:
     verdict = signers.check("sec-lead", blob(stranger), NS, DAY)
     assert not verdict.ok
     assert verdict.problem.startswith("key SHA256:")
-    assert "is not in the allowed signers" in (
-        verdict.problem
-    )
+    assert "is not in the allowed signers" in (verdict.problem)
 
 
 def test_validity_window(keys: dict[str, Path]) -> None:

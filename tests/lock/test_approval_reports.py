@@ -20,8 +20,10 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.chdir(tmp_path)
     w = World(tmp_path)
     assert w.approve("--owner", "platform").exit_code == 0
-    assert w.approve("--add-signature", str(w.keys["mallory"]), approver="lead",
-                     key=None).exit_code == 2  # mallory's key may not sign as lead
+    assert (
+        w.approve("--add-signature", str(w.keys["mallory"]), approver="lead", key=None).exit_code
+        == 2
+    )  # mallory's key may not sign as lead
     return w
 
 

@@ -72,8 +72,11 @@ class World:
         return Scanner(Engine(load_catalogue(), policy), options).scan(targets, loaded)
 
     def findings(self, today: _dt.date = TODAY) -> list[Finding]:
-        return [f for f in self.scan(today).connectors[0].findings
-                if f.rule_id in ("GV04", "GV05", "GV06")]
+        return [
+            f
+            for f in self.scan(today).connectors[0].findings
+            if f.rule_id in ("GV04", "GV05", "GV06")
+        ]
 
 
 @pytest.fixture
@@ -127,12 +130,18 @@ def test_a_signer_who_is_not_allowed(world: World) -> None:
     assert "allowed to sign as lead, not as sec" in run.output
     # ... and the scan catches one written around it (here: through the library)
     results = fake_run_scan(world.root, with_facts(graph(), provenance()))(
-        [str(world.root / ".mcp.json")])
+        [str(world.root / ".mcp.json")]
+    )
     path = world.root / "mcpscan.lock"
     for key, problem in (("mallory", "unknown key"), ("lead", "not allowed for them")):
-        lock = approve(Lock(path=str(path)), results.connectors, owner="platform",
-                       approver="sec", today=TODAY,
-                       signer=load_signer(str(world.keys[key])))
+        lock = approve(
+            Lock(path=str(path)),
+            results.connectors,
+            owner="platform",
+            approver="sec",
+            today=TODAY,
+            signer=load_signer(str(world.keys[key])),
+        )
         save_lock(lock, path)
         (gv04,) = world.findings()
         assert problem in gv04.message
@@ -168,8 +177,12 @@ def test_self_approval_is_refused_by_approve_and_gv06_in_the_scan(world: World) 
     world.policy("")
     assert rules(world.findings()) == [("GV06", Severity.MEDIUM)]
     # an independent co-signature satisfies separation of duties
-    assert world.approve("--add-signature", str(world.keys["lead"]), approver="lead",
-                         key=None).exit_code == 0
+    assert (
+        world.approve(
+            "--add-signature", str(world.keys["lead"]), approver="lead", key=None
+        ).exit_code
+        == 0
+    )
     assert world.findings() == []
 
 

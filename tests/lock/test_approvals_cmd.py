@@ -54,12 +54,17 @@ def test_a_broken_signature_or_too_few_approvals_exit_1(world: World) -> None:
     doc = json.loads(approvals("-f", "json").stdout)
     assert doc["ok"] is False
     assert doc["connectors"][0]["approvals_counted"] == 1
-    assert world.approve("--add-signature", str(world.keys["lead"]), approver="lead",
-                         key=None).exit_code == 0
+    assert (
+        world.approve(
+            "--add-signature", str(world.keys["lead"]), approver="lead", key=None
+        ).exit_code
+        == 0
+    )
     run = approvals("-f", "json")
     assert run.exit_code == 0
     assert [a["approver"] for a in json.loads(run.stdout)["connectors"][0]["approvals"]] == [
-        "sec", "lead"
+        "sec",
+        "lead",
     ]
     lock = world.root / "mcpscan.lock"
     lock.write_text(lock.read_text().replace('owner = "platform"', 'owner = "me"', 1))
@@ -93,10 +98,23 @@ def test_message_and_signature_verify_with_ssh_keygen(world: World) -> None:
     (world.root / "msg.sig").write_text(approvals("--signature", KEY).stdout)
     assert SSH_KEYGEN is not None
     done = subprocess.run(
-        [SSH_KEYGEN, "-Y", "verify", "-n", "mcpscan-approval",
-         "-f", str(world.root / "allowed_signers"), "-I", "sec",
-         "-s", str(world.root / "msg.sig")],
-        stdin=(world.root / "msg").open("rb"), capture_output=True, text=True, timeout=30,
+        [
+            SSH_KEYGEN,
+            "-Y",
+            "verify",
+            "-n",
+            "mcpscan-approval",
+            "-f",
+            str(world.root / "allowed_signers"),
+            "-I",
+            "sec",
+            "-s",
+            str(world.root / "msg.sig"),
+        ],
+        stdin=(world.root / "msg").open("rb"),
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert done.returncode == 0, done.stderr
     assert 'Good "mcpscan-approval" signature for sec' in done.stdout

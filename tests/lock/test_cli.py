@@ -199,8 +199,9 @@ def test_default_scan_is_the_applications_run_scan(
     app = typer.Typer()
     register(app)
     runner = CliRunner()
-    run = runner.invoke(app, ["approve", str(config), "--owner", "o", "--approver", "a",
-                              "--no-resolve"])
+    run = runner.invoke(
+        app, ["approve", str(config), "--owner", "o", "--approver", "a", "--no-resolve"]
+    )
     assert run.exit_code == 0, run.output
     run = runner.invoke(app, ["diff", "--no-resolve", str(config)])
     assert run.exit_code == 0, run.output

@@ -48,8 +48,15 @@ def test_any_blob_behind_the_armor_is_refused(tail: bytes, head: bytes) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=120), st.binary(max_size=120))
 def test_well_framed_nonsense_is_refused(key: bytes, signature: bytes) -> None:
-    blob = (b"SSHSIG" + struct.pack(">I", 1) + _string(b"\x00\x00\x00\x0bssh-ed25519" + key)
-            + _string(NS.encode()) + _string(b"") + _string(b"sha512") + _string(signature))
+    blob = (
+        b"SSHSIG"
+        + struct.pack(">I", 1)
+        + _string(b"\x00\x00\x00\x0bssh-ed25519" + key)
+        + _string(NS.encode())
+        + _string(b"")
+        + _string(b"sha512")
+        + _string(signature)
+    )
     try:
         verify(b"m", armored(blob), NS)
     except SignatureError:

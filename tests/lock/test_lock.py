@@ -67,8 +67,14 @@ def gv_findings(lock: Lock | None, result: ScanResult, policy: Policy | None = N
             launch=c.launch,
             graph=c.graph,
             provenance=c.provenance,
-            approval=approval_facts(lock, c.connector, c.launch, c.graph, c.provenance,
-                                    base_dir=Path(result.targets[0]).parent),
+            approval=approval_facts(
+                lock,
+                c.connector,
+                c.launch,
+                c.graph,
+                c.provenance,
+                base_dir=Path(result.targets[0]).parent,
+            ),
         )
         for c in result.connectors
     ]
@@ -90,7 +96,10 @@ def test_approve_then_scan_is_clean(tmp_path: Path) -> None:
     (entry,) = lock.entries
     assert (entry.client, entry.file, entry.name) == ("claude-code", ".mcp.json", "memory")
     assert (entry.owner, entry.approver, entry.note, entry.approved) == (
-        "platform", "sec-team", "reviewed", TODAY
+        "platform",
+        "sec-team",
+        "reviewed",
+        TODAY,
     )
     (pkg,) = entry.packages
     assert pkg.version == "2025.8.4"
@@ -104,28 +113,46 @@ def test_approve_then_scan_is_clean(tmp_path: Path) -> None:
 RANGE = "^2025.8.0"
 DRIFTS = {
     "version bump": (
-        {"memory": server(RANGE)}, graph("2025.9.0"), provenance("2025.9.0"),
-        "version", "2025.8.4 -> 2025.9.0",
+        {"memory": server(RANGE)},
+        graph("2025.9.0"),
+        provenance("2025.9.0"),
+        "version",
+        "2025.8.4 -> 2025.9.0",
     ),
     "new arg": (
-        {"memory": server(RANGE, extra_args=("--allow-write",))}, graph(), provenance(),
-        "args", "--allow-write",
+        {"memory": server(RANGE, extra_args=("--allow-write",))},
+        graph(),
+        provenance(),
+        "args",
+        "--allow-write",
     ),
     "new env name": (
-        {"memory": server(RANGE, env={"EXTRA_TOKEN": "ghp_" + "x" * 36})}, graph(), provenance(),
-        "env", "+EXTRA_TOKEN",
+        {"memory": server(RANGE, env={"EXTRA_TOKEN": "ghp_" + "x" * 36})},
+        graph(),
+        provenance(),
+        "env",
+        "+EXTRA_TOKEN",
     ),
     "digest change": (
-        {"memory": server(RANGE)}, graph(digest="cd" * 64), provenance(),
-        "digest", "sha512:" + "cd" * 64,
+        {"memory": server(RANGE)},
+        graph(digest="cd" * 64),
+        provenance(),
+        "digest",
+        "sha512:" + "cd" * 64,
     ),
     "maintainer change": (
-        {"memory": server(RANGE)}, graph(maintainers=("alice", "mallory")), provenance(),
-        "maintainers", "+mallory -bob",
+        {"memory": server(RANGE)},
+        graph(maintainers=("alice", "mallory")),
+        provenance(),
+        "maintainers",
+        "+mallory -bob",
     ),
     "provenance identity change": (
-        {"memory": server(RANGE)}, graph(), provenance(repo="https://github.com/evil/fork"),
-        "provenance", "https://github.com/evil/fork",
+        {"memory": server(RANGE)},
+        graph(),
+        provenance(repo="https://github.com/evil/fork"),
+        "provenance",
+        "https://github.com/evil/fork",
     ),
 }
 
@@ -137,8 +164,7 @@ def test_each_kind_of_drift_is_detected_and_named(tmp_path: Path, case: str) -> 
     servers, g, p, kind, detail = DRIFTS[case]
     result = scan(tmp_path, servers, g, p)
 
-    facts = approval_facts(lock, result.connectors[0].connector, result.connectors[0].launch,
-                           g, p)
+    facts = approval_facts(lock, result.connectors[0].connector, result.connectors[0].launch, g, p)
     assert [c.kind for c in facts.changes] == [kind]
     assert detail in facts.changes[0].describe()
 
@@ -151,8 +177,11 @@ def test_each_kind_of_drift_is_detected_and_named(tmp_path: Path, case: str) -> 
 def test_drift_never_shows_a_secret_value(tmp_path: Path) -> None:
     secret = "ghp_" + "s" * 36
     lock = approved_lock(tmp_path, scan(tmp_path, {"memory": server()}, graph()))
-    result = scan(tmp_path, {"memory": server(extra_args=("--token", secret),
-                                              env={"GITHUB_TOKEN": secret})}, graph())
+    result = scan(
+        tmp_path,
+        {"memory": server(extra_args=("--token", secret), env={"GITHUB_TOKEN": secret})},
+        graph(),
+    )
     (finding,) = gv_findings(lock, result)
     assert secret not in finding
     assert "<redacted" in finding
@@ -162,10 +191,21 @@ def test_lock_never_holds_a_secret_value(tmp_path: Path) -> None:
     token = "ghp_" + "t" * 36
     servers = {
         "memory": server(extra_args=("--token", token), env={"GITHUB_TOKEN": token}),
-        "docker": {"command": "docker", "args": ["run", "-e", "API_TOKEN=opaque-value-1234",
-                                                 "--api-key=s3cr3t-v4lue", "mcp/x:1.0"]},
-        "remote": {"type": "http", "url": f"https://mcp.example.com/mcp?api_key={token}",
-                   "headers": {"Authorization": f"Bearer {token}"}},
+        "docker": {
+            "command": "docker",
+            "args": [
+                "run",
+                "-e",
+                "API_TOKEN=opaque-value-1234",
+                "--api-key=s3cr3t-v4lue",
+                "mcp/x:1.0",
+            ],
+        },
+        "remote": {
+            "type": "http",
+            "url": f"https://mcp.example.com/mcp?api_key={token}",
+            "headers": {"Authorization": f"Bearer {token}"},
+        },
     }
     lock = approved_lock(tmp_path, scan(tmp_path, servers))
     text = (tmp_path / "mcpscan.lock").read_text(encoding="utf-8")
@@ -183,8 +223,12 @@ def test_lock_never_holds_a_secret_value(tmp_path: Path) -> None:
 # The forms of issue 11 that used to reach the lock in clear: a header line in one argument,
 # URL user-info inside a flag value or a bare argument, a proxy's inner command string.
 ISSUE_11 = {
-    "header": ["-y", "mcp-remote@0.1.29", "https://h.example.com/mcp",
-               "--header=Authorization: Bearer {c}"],
+    "header": [
+        "-y",
+        "mcp-remote@0.1.29",
+        "https://h.example.com/mcp",
+        "--header=Authorization: Bearer {c}",
+    ],
     "registry": ["--registry=https://user:{c}@npm.corp/", "-y", "s@1.0.0"],
     "index": ["--index-url=https://user:{c}@pypi.corp/simple", "s==1.0"],
     "db": ["-y", "s@1.0.0", "--db=postgres://u:{c}@host/db"],
@@ -196,8 +240,10 @@ ISSUE_11 = {
 
 def _issue_11_servers(canary: str) -> dict[str, object]:
     servers: dict[str, object] = {
-        name: {"command": "uvx" if name == "index" else "npx",
-               "args": [a.format(c=canary) for a in args]}
+        name: {
+            "command": "uvx" if name == "index" else "npx",
+            "args": [a.format(c=canary) for a in args],
+        }
         for name, args in ISSUE_11.items()
     }
     servers["command"] = {"command": f"env API_TOKEN={canary} npx", "args": ["-y", "s@1.0.0"]}
@@ -210,8 +256,11 @@ def test_lock_holds_no_secret_in_any_argument_form(tmp_path: Path) -> None:
     text = (tmp_path / "mcpscan.lock").read_text(encoding="utf-8")
     assert canary not in text
     by_name = {e.name: e.config for e in lock.entries}
-    assert by_name["header"].args[3] == "--header=Authorization: Bearer <redacted sha256:" + (
-        by_name["header"].args[3].rsplit("sha256:", 1)[1])
+    assert (
+        by_name["header"].args[3]
+        == "--header=Authorization: Bearer <redacted sha256:"
+        + (by_name["header"].args[3].rsplit("sha256:", 1)[1])
+    )
     assert by_name["db"].args[2].startswith("--db=postgres://<redacted sha256:")
     assert by_name["db"].args[2].endswith("@host/db")
     assert by_name["index"].args[0].startswith("--index-url=https://<redacted sha256:")
@@ -236,8 +285,10 @@ def test_a_rotated_secret_is_reported_as_such_without_either_value(tmp_path: Pat
     # The policy can say a rotation in place needs no new approval ...
     assert gv_findings(lock, result, Policy(rotation_requires_approval=False)) == []
     # ... but a secret that moved, or anything else that changed, still does.
-    moved = scan(tmp_path, {"db": {"command": "npx",
-                                   "args": ["-y", "s@1.0.0", f"--dsn=postgres://u:{new}@host/db"]}})
+    moved = scan(
+        tmp_path,
+        {"db": {"command": "npx", "args": ["-y", "s@1.0.0", f"--dsn=postgres://u:{new}@host/db"]}},
+    )
     (finding,) = gv_findings(lock, moved, Policy(rotation_requires_approval=False))
     assert "changed since it was approved: args" in finding
     assert new not in finding
@@ -305,8 +356,9 @@ def test_lock_file_is_stable_and_reapproval_touches_only_its_entry(tmp_path: Pat
     only_b = dataclasses.replace(
         result, connectors=tuple(c for c in result.connectors if c.connector.name == "b")
     )
-    updated = approve(lock, only_b.connectors, owner="platform", approver="sec-team",
-                      note="reviewed", today=TODAY)
+    updated = approve(
+        lock, only_b.connectors, owner="platform", approver="sec-team", note="reviewed", today=TODAY
+    )
     after = dumps(updated)
     changed = [
         (x, y) for x, y in zip(before.splitlines(), after.splitlines(), strict=True) if x != y
@@ -331,13 +383,20 @@ def test_find_lock_beside_policy_then_cwd(tmp_path: Path) -> None:
 
 # (line to replace, its replacement, expected message, text of the line the error names)
 BROKEN = {
-    "bad fingerprint": ('fingerprint = "sha256:', 'fingerprint = "oops"\n', "fingerprint",
-                        'fingerprint = "oops"'),
+    "bad fingerprint": (
+        'fingerprint = "sha256:',
+        'fingerprint = "oops"\n',
+        "fingerprint",
+        'fingerprint = "oops"',
+    ),
     "empty approver": ("approver = ", 'approver = ""\n', "approver", 'approver = ""'),
-    "bad date": ("approved = ", 'approved = "last tuesday"\n', "approved must be a date",
-                 "approved = "),
-    "unknown key": ("owner = ", 'owner = "x"\nowned = "y"\n', "unknown key 'owned'",
-                    'owned = "y"'),
+    "bad date": (
+        "approved = ",
+        'approved = "last tuesday"\n',
+        "approved must be a date",
+        "approved = ",
+    ),
+    "unknown key": ("owner = ", 'owner = "x"\nowned = "y"\n', "unknown key 'owned'", 'owned = "y"'),
     "args not a list": ("args = ", 'args = "npx"\n', "args must be a list", 'args = "npx"'),
     "bad TOML": ("name = ", 'name = "memory\n', "invalid TOML", 'name = "memory'),
     "missing owner": ("owner = ", "", "missing 'owner'", "[[connector]]"),
@@ -367,7 +426,7 @@ def test_duplicate_entry_is_an_error(tmp_path: Path) -> None:
     approved_lock(tmp_path, scan(tmp_path, {"memory": server()}))
     path = tmp_path / "mcpscan.lock"
     text = path.read_text(encoding="utf-8")
-    entry = text[text.index("[[connector]]"):]
+    entry = text[text.index("[[connector]]") :]
     path.write_text(text + "\n" + entry, encoding="utf-8")
     with pytest.raises(LockError, match="listed twice"):
         load_lock(path)
@@ -377,8 +436,9 @@ def test_only_connector_results_are_needed(tmp_path: Path) -> None:
     # approve() takes the results of any scan; its input type is the public model.
     result = scan(tmp_path, {"memory": server()})
     assert all(isinstance(c, ConnectorResult) for c in result.connectors)
-    lock = approve(Lock(path=str(tmp_path / "x.lock")), result.connectors, owner="o",
-                   approver="a", today=TODAY)
+    lock = approve(
+        Lock(path=str(tmp_path / "x.lock")), result.connectors, owner="o", approver="a", today=TODAY
+    )
     assert lock.entries[0].packages[0].name == PKG
     assert lock.entries[0].packages[0].version == "2025.8.4"  # pinned, not resolved
 
@@ -386,9 +446,13 @@ def test_only_connector_results_are_needed(tmp_path: Path) -> None:
 def test_a_rotated_env_or_header_secret_is_reported_without_either_value(tmp_path: Path) -> None:
     old, new = "ghp_" + "o1" * 18, "ghp_" + "n2" * 18
     remote = {"type": "http", "url": "https://mcp.example.com/mcp"}
+
     def servers(token: str) -> dict[str, object]:
-        return {"memory": server(env={"GITHUB_TOKEN": token}),
-                "remote": {**remote, "headers": {"Authorization": f"Bearer {token}"}}}
+        return {
+            "memory": server(env={"GITHUB_TOKEN": token}),
+            "remote": {**remote, "headers": {"Authorization": f"Bearer {token}"}},
+        }
+
     lock = approved_lock(tmp_path, scan(tmp_path, servers(old)))
     text = (tmp_path / "mcpscan.lock").read_text(encoding="utf-8")
     assert old not in text
@@ -398,7 +462,9 @@ def test_a_rotated_env_or_header_secret_is_reported_without_either_value(tmp_pat
     assert any("env GITHUB_TOKEN: a secret value changed" in f for f in findings)
     assert any("header Authorization: a secret value changed" in f for f in findings)
     assert not any(old in f or new in f for f in findings)
-    assert gv_findings(lock, scan(tmp_path, servers(new)),
-                       Policy(rotation_requires_approval=False)) == []
+    assert (
+        gv_findings(lock, scan(tmp_path, servers(new)), Policy(rotation_requires_approval=False))
+        == []
+    )
     # Unchanged values are no drift; a lock without literal secrets keeps its fingerprint.
     assert gv_findings(lock, scan(tmp_path, servers(old))) == []

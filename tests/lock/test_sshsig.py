@@ -41,8 +41,9 @@ def test_a_signature_with_another_key_put_in_is_refused(tmp_path: Path) -> None:
     mallory = load_signer(str(make_key(tmp_path, "mallory")))
     real = dearmor(sign(b"m", mallory, NS))
     # Mallory's signature relabelled as Alice's key must not verify as Alice's.
-    forged = armor(type(real)(alice.public_blob, real.namespace, real.hash_algorithm,
-                              real.signature))
+    forged = armor(
+        type(real)(alice.public_blob, real.namespace, real.hash_algorithm, real.signature)
+    )
     with pytest.raises(SignatureError, match="does not match"):
         verify(b"m", forged, NS)
 
@@ -53,10 +54,14 @@ def test_a_signature_with_another_key_put_in_is_refused(tmp_path: Path) -> None:
         ("not a signature", "enclosed in"),
         ("-----BEGIN SSH SIGNATURE-----\n!!!!\n-----END SSH SIGNATURE-----", "base64"),
         ("-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----", "truncated"),
-        ("-----BEGIN SSH SIGNATURE-----\nAAAAAAAAAAAA\n-----END SSH SIGNATURE-----",
-         "no SSHSIG preamble"),
-        ("-----BEGIN SSH SIGNATURE-----\n" + "A" * 20000 + "\n-----END SSH SIGNATURE-----",
-         "far too large"),
+        (
+            "-----BEGIN SSH SIGNATURE-----\nAAAAAAAAAAAA\n-----END SSH SIGNATURE-----",
+            "no SSHSIG preamble",
+        ),
+        (
+            "-----BEGIN SSH SIGNATURE-----\n" + "A" * 20000 + "\n-----END SSH SIGNATURE-----",
+            "far too large",
+        ),
     ],
 )
 def test_malformed_signatures_say_what_is_wrong(text: str, problem: str) -> None:
@@ -118,9 +123,23 @@ def test_ssh_keygen_verifies_our_signatures(tmp_path: Path, kind: str) -> None:
     (tmp_path / "allowed").write_text(allowed_line("sec-lead", key))
     assert SSH_KEYGEN is not None
     done = subprocess.run(
-        [SSH_KEYGEN, "-Y", "verify", "-n", NS, "-f", str(tmp_path / "allowed"),
-         "-I", "sec-lead", "-s", str(tmp_path / "msg.sig")],
-        stdin=message.open("rb"), capture_output=True, text=True, timeout=30,
+        [
+            SSH_KEYGEN,
+            "-Y",
+            "verify",
+            "-n",
+            NS,
+            "-f",
+            str(tmp_path / "allowed"),
+            "-I",
+            "sec-lead",
+            "-s",
+            str(tmp_path / "msg.sig"),
+        ],
+        stdin=message.open("rb"),
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert done.returncode == 0, done.stderr
     assert 'Good "mcpscan-approval" signature for sec-lead' in done.stdout
@@ -135,7 +154,9 @@ def test_we_verify_what_ssh_keygen_signs(tmp_path: Path, kind: str) -> None:
     assert SSH_KEYGEN is not None
     subprocess.run(
         [SSH_KEYGEN, "-Y", "sign", "-n", NS, "-f", str(key), "-P", "pw", str(message)],
-        check=True, capture_output=True, timeout=30,
+        check=True,
+        capture_output=True,
+        timeout=30,
     )
     signature = (tmp_path / "msg.sig").read_text()
     ours = load_signer(str(key), passphrase=lambda _: b"pw")

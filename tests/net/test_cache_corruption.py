@@ -45,17 +45,20 @@ def fill(server: RegistryServer, cache: Path) -> Path:
     return db
 
 
-def scan_all(server: RegistryServer, cache: Path, *, offline: bool = False
-             ) -> tuple[list[object], tuple[str, ...], float]:
+def scan_all(
+    server: RegistryServer, cache: Path, *, offline: bool = False
+) -> tuple[list[object], tuple[str, ...], float]:
     """Every document through a fresh client: what came back (an exception counts as the
     answer), the client's notes, and the wall time."""
     start = time.monotonic()
     with HttpClient(HttpConfig(cache_dir=cache, offline=offline)) as http:
+
         def one(i: int) -> object:
             try:
                 return http.get_json(f"{server.url}/doc{i}")
             except OfflineCacheMiss as exc:
                 return exc
+
         found = http.map(one, range(DOCS))
         notes = http.notes
     return found, notes, time.monotonic() - start
@@ -71,6 +74,7 @@ def flip(seed: int, count: int) -> Callable[[bytearray], bytearray]:
         for _ in range(count):
             data[rnd.randrange(len(data))] ^= 0xFF
         return data
+
     return damage
 
 
@@ -150,8 +154,7 @@ def test_a_flipped_byte_inside_an_entry_is_a_miss_not_served(
     assert len(server.requests) - before == DOCS  # every damaged entry was fetched again
 
 
-def test_a_pickle_planted_in_the_cache_is_never_run(server: RegistryServer, tmp_path: Path
-                                                    ) -> None:
+def test_a_pickle_planted_in_the_cache_is_never_run(server: RegistryServer, tmp_path: Path) -> None:
     import pickle
 
     cache = tmp_path / "cache"
@@ -184,8 +187,9 @@ def test_a_cache_locked_by_another_process_is_skipped_not_waited_for(
 ) -> None:
     cache = tmp_path / "cache"
     db = fill(server, cache)
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(db)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(db)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
@@ -216,9 +220,14 @@ while True:
 @pytest.mark.timeout(90)
 def test_concurrent_scans_share_one_cache(server: RegistryServer, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, server.url, str(cache),
-                                 str(REPO)], stdout=subprocess.PIPE, text=True)
-               for _ in range(2)]
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, server.url, str(cache), str(REPO)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     try:
         for w in writers:
             assert w.stdout is not None
@@ -234,13 +243,16 @@ def test_concurrent_scans_share_one_cache(server: RegistryServer, tmp_path: Path
 
 
 @pytest.mark.timeout(120)
-def test_a_writer_killed_mid_write_leaves_a_usable_cache(server: RegistryServer,
-                                                          tmp_path: Path) -> None:
+def test_a_writer_killed_mid_write_leaves_a_usable_cache(
+    server: RegistryServer, tmp_path: Path
+) -> None:
     cache = tmp_path / "cache"
     rnd = random.Random(5)
     for _ in range(4):
-        writer = subprocess.Popen([sys.executable, "-c", _WRITER, server.url, str(cache),
-                                   str(REPO)], stdout=subprocess.DEVNULL)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", _WRITER, server.url, str(cache), str(REPO)],
+            stdout=subprocess.DEVNULL,
+        )
         time.sleep(0.6 + rnd.random())
         writer.send_signal(signal.SIGKILL)
         writer.wait()
@@ -248,5 +260,4 @@ def test_a_writer_killed_mid_write_leaves_a_usable_cache(server: RegistryServer,
             found, _, elapsed = scan_all(server, cache, offline=offline)
             assert elapsed < 15
             for i, answer in enumerate(found):
-                assert answer == expected(i) or (offline and isinstance(answer,
-                                                                        OfflineCacheMiss))
+                assert answer == expected(i) or (offline and isinstance(answer, OfflineCacheMiss))

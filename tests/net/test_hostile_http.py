@@ -39,8 +39,7 @@ class Timer:
 
 def test_a_huge_retry_after_is_not_obeyed(hostile: hs.HostileServer) -> None:
     hostile.routes["/pkg"] = hs.retry_after("100000")
-    with Timer() as t, client(request_deadline=60.0) as http, \
-            pytest.raises(NetworkError) as err:
+    with Timer() as t, client(request_deadline=60.0) as http, pytest.raises(NetworkError) as err:
         http.get(f"{hostile.url}/pkg")
     assert t.elapsed < 2.0
     assert "asked to be retried in 100000s" in str(err.value)
@@ -51,16 +50,19 @@ def test_a_huge_retry_after_is_not_obeyed(hostile: hs.HostileServer) -> None:
 def test_a_retry_after_date_a_day_away_is_not_obeyed(hostile: hs.HostileServer) -> None:
     from email.utils import formatdate
 
-    hostile.routes["/pkg"] = hs.retry_after(formatdate(time.time() + 86400, usegmt=True),
-                                           status="503 Service Unavailable")
-    with Timer() as t, client(request_deadline=60.0) as http, \
-            pytest.raises(NetworkError, match="asked to be retried in"):
+    hostile.routes["/pkg"] = hs.retry_after(
+        formatdate(time.time() + 86400, usegmt=True), status="503 Service Unavailable"
+    )
+    with (
+        Timer() as t,
+        client(request_deadline=60.0) as http,
+        pytest.raises(NetworkError, match="asked to be retried in"),
+    ):
         http.get(f"{hostile.url}/pkg")
     assert t.elapsed < 2.0
 
 
-def test_a_short_retry_after_is_obeyed_then_the_answer_used(hostile: hs.HostileServer
-                                                            ) -> None:
+def test_a_short_retry_after_is_obeyed_then_the_answer_used(hostile: hs.HostileServer) -> None:
     hostile.routes["/pkg"] = hs.sequence(hs.retry_after("1"), hs.answer(b'{"ok": true}'))
     with Timer() as t, client(request_deadline=10.0) as http:
         assert http.get_json(f"{hostile.url}/pkg") == {"ok": True}
@@ -71,18 +73,19 @@ def test_a_short_retry_after_is_obeyed_then_the_answer_used(hostile: hs.HostileS
 def test_the_total_retry_wait_is_capped(hostile: hs.HostileServer) -> None:
     # Each answer asks for 2 s, under the per-answer cap; together they pass the 3 s budget.
     hostile.routes["/pkg"] = hs.retry_after("2")
-    with Timer() as t, client(request_deadline=60.0, max_retry_wait=3.0, retries=5) as http, \
-            pytest.raises(NetworkError, match="over 3s in all"):
+    with (
+        Timer() as t,
+        client(request_deadline=60.0, max_retry_wait=3.0, retries=5) as http,
+        pytest.raises(NetworkError, match="over 3s in all"),
+    ):
         http.get(f"{hostile.url}/pkg")
     assert t.elapsed < 5.0
     assert hostile.count("/pkg") == 2
 
 
-def test_a_retry_that_would_pass_the_deadline_is_not_waited_for(hostile: hs.HostileServer
-                                                                ) -> None:
+def test_a_retry_that_would_pass_the_deadline_is_not_waited_for(hostile: hs.HostileServer) -> None:
     hostile.routes["/pkg"] = hs.retry_after("20")
-    with Timer() as t, client(request_deadline=2.0) as http, \
-            pytest.raises(DeadlineExceeded):
+    with Timer() as t, client(request_deadline=2.0) as http, pytest.raises(DeadlineExceeded):
         http.get(f"{hostile.url}/pkg")
     assert t.elapsed < 1.5
 
@@ -93,8 +96,7 @@ def test_a_dripping_body_ends_at_the_request_deadline(
 ) -> None:
     hostile.routes["/pkg"] = hs.drip_body(every=0.1)  # far under the 5 s read timeout
     cache = tmp_path / "cache" if cached else None
-    with Timer() as t, client(cache_dir=cache) as http, \
-            pytest.raises(DeadlineExceeded) as err:
+    with Timer() as t, client(cache_dir=cache) as http, pytest.raises(DeadlineExceeded) as err:
         http.get(f"{hostile.url}/pkg")
     assert 1.8 <= t.elapsed < 4.0
     assert f"{hostile.url}/pkg did not answer in full within 2s" in str(err.value)
@@ -123,9 +125,11 @@ def test_an_endless_body_is_cut_at_the_size_limit(
 ) -> None:
     hostile.routes["/pkg"] = hs.endless(chunked=chunked)
     cache = tmp_path / "cache" if cached else None
-    with Timer() as t, client(cache_dir=cache, max_body_bytes=4 << 20,
-                              request_deadline=30.0) as http, \
-            pytest.raises(RegistryError, match="over the 4194304-byte limit"):
+    with (
+        Timer() as t,
+        client(cache_dir=cache, max_body_bytes=4 << 20, request_deadline=30.0) as http,
+        pytest.raises(RegistryError, match="over the 4194304-byte limit"),
+    ):
         http.get(f"{hostile.url}/pkg")
     assert t.elapsed < 5.0
 

@@ -36,8 +36,6 @@ VERSION = "1.0.0"
 TARBALL = f"{NAME}@{VERSION}".encode()  # the bytes packument() computes dist.integrity over
 
 
-
-
 @pytest.fixture
 def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work = isolate(monkeypatch, tmp_path)
@@ -121,7 +119,10 @@ def test_lockfile_integrity_differs_from_registry(server: RegistryServer, cwd: P
     _publish_tarball(server, TARBALL)
     forged = hashlib.sha512(b"something else").digest()
     lock = {
-        "name": "project", "version": "1.0.0", "lockfileVersion": 3, "requires": True,
+        "name": "project",
+        "version": "1.0.0",
+        "lockfileVersion": 3,
+        "requires": True,
         "packages": {
             "": {"name": "project", "version": "1.0.0", "dependencies": {NAME: VERSION}},
             f"node_modules/{NAME}": {
@@ -132,8 +133,9 @@ def test_lockfile_integrity_differs_from_registry(server: RegistryServer, cwd: P
         },
     }
     (cwd / "package-lock.json").write_text(json.dumps(lock))
-    (cwd / "package.json").write_text(json.dumps({"name": "project", "version": "1.0.0",
-                                                  "dependencies": {NAME: VERSION}}))
+    (cwd / "package.json").write_text(
+        json.dumps({"name": "project", "version": "1.0.0", "dependencies": {NAME: VERSION}})
+    )
     write_config(cwd / ".mcp.json", {"tamper": npx(f"{NAME}@{VERSION}")})
     run = run_scan(server, cwd, "-f", "json")  # no download: the registry document suffices
     assert run.code == 1, run.stderr
@@ -146,13 +148,19 @@ def test_lockfile_integrity_differs_from_registry(server: RegistryServer, cwd: P
 
 
 def _server_json(cwd: Path, url: str, sha256: str | None) -> Path:
-    package: dict[str, Any] = {"registryType": "mcpb", "identifier": url, "version": "1.0.0",
-                               "transport": {"type": "stdio"}}
+    package: dict[str, Any] = {
+        "registryType": "mcpb",
+        "identifier": url,
+        "version": "1.0.0",
+        "transport": {"type": "stdio"},
+    }
     if sha256 is not None:
         package["fileSha256"] = sha256
     doc = {
         "$schema": "https://static.modelcontextprotocol.io/schemas/2025-09-29/server.schema.json",
-        "name": "io.github.acme/bundle", "description": "x", "version": "1.0.0",
+        "name": "io.github.acme/bundle",
+        "description": "x",
+        "version": "1.0.0",
         "packages": [package],
     }
     path = cwd / "server.json"
@@ -186,13 +194,11 @@ def test_mcpb_match_is_verified_and_missing_digest_absent(
     bundle = b"PK\x03\x04 a bundle"
     server.add("/b.mcpb", Route(body=bundle, content_type="application/zip"))
     config = _server_json(cwd, f"{server.url}/b.mcpb", hashlib.sha256(bundle).hexdigest())
-    [result] = _bundle_results(run_scan(server, config, "-f", "json",
-                                        "--verify-artifacts").json())
+    [result] = _bundle_results(run_scan(server, config, "-f", "json", "--verify-artifacts").json())
     assert result["state"] == "verified"
 
     config = _server_json(cwd, f"{server.url}/b.mcpb", None)
-    [result] = _bundle_results(run_scan(server, config, "-f", "json",
-                                        "--verify-artifacts").json())
+    [result] = _bundle_results(run_scan(server, config, "-f", "json", "--verify-artifacts").json())
     assert result["state"] == "absent"
     assert "declares no fileSha256" in result["reason"]
 
@@ -207,7 +213,8 @@ def test_size_cap_is_a_clear_error(server: RegistryServer) -> None:
         hash_download(client, f"{server.url}/big.tgz", ["sha512"], max_bytes=1024)
     # Without a Content-Length the cap holds while streaming.
     assert hash_download(client, f"{server.url}/big.tgz", ["sha256"], max_bytes=4096) == {
-        "sha256": hashlib.sha256(b"x" * 2048).hexdigest()}
+        "sha256": hashlib.sha256(b"x" * 2048).hexdigest()
+    }
 
 
 def test_size_cap_makes_the_scan_incomplete_not_a_pass(server: RegistryServer) -> None:
@@ -215,7 +222,8 @@ def test_size_cap_makes_the_scan_incomplete_not_a_pass(server: RegistryServer) -
     client = HttpClient(HttpConfig(cache_dir=None, retries=0))
     node = _node(f"{server.url}/big.tgz", hashlib.sha512(b"x" * 2048).hexdigest())
     service = ProvenanceService(
-        {}, integrity=IntegrityVerifier(client, verify_artifacts=True, max_bytes=1024))
+        {}, integrity=IntegrityVerifier(client, verify_artifacts=True, max_bytes=1024)
+    )
     report = service.check_report([Graph(roots=(node.purl,), nodes=(node,))])
     [results] = report.results
     assert results is not None
@@ -244,19 +252,32 @@ def test_no_url_or_digest_is_absent() -> None:
     verifier = IntegrityVerifier(client, verify_artifacts=True)
     [no_url] = verifier.check(_node(None, "00"), root=True)
     [no_digest] = verifier.check(
-        ResolvedPackage("npm", "x", "1.0.0", "pkg:npm/x@1.0.0", Decision.PINNED,
-                        facts=PackageFacts(artifact_url="http://127.0.0.1:9/x.tgz")),
-        root=True)
+        ResolvedPackage(
+            "npm",
+            "x",
+            "1.0.0",
+            "pkg:npm/x@1.0.0",
+            Decision.PINNED,
+            facts=PackageFacts(artifact_url="http://127.0.0.1:9/x.tgz"),
+        ),
+        root=True,
+    )
     assert no_url.state is no_digest.state is ProvenanceState.ABSENT
     assert "no artifact URL" in no_url.reason
     assert "no digest" in no_digest.reason
 
 
 def test_refused_pypi_download_becomes_an_integrity_result() -> None:
-    node = ResolvedPackage("pypi", "notes-mcp", "0.3.0", "pkg:pypi/notes-mcp@0.3.0",
-                           Decision.PINNED)
-    problem = ResolutionProblem("pypi", "Notes_MCP", "==0.3.0", "integrity-mismatch",
-                                "notes_mcp-0.3.0.whl: sha256 ab… does not match the index's cd…")
+    node = ResolvedPackage(
+        "pypi", "notes-mcp", "0.3.0", "pkg:pypi/notes-mcp@0.3.0", Decision.PINNED
+    )
+    problem = ResolutionProblem(
+        "pypi",
+        "Notes_MCP",
+        "==0.3.0",
+        "integrity-mismatch",
+        "notes_mcp-0.3.0.whl: sha256 ab… does not match the index's cd…",
+    )
     graph = Graph(roots=(node.purl,), nodes=(node,), problems=(problem,))
     client = HttpClient(HttpConfig(cache_dir=None))
     [results] = ProvenanceService({}, integrity=IntegrityVerifier(client)).check([graph])
@@ -267,6 +288,12 @@ def test_refused_pypi_download_becomes_an_integrity_result() -> None:
 
 
 def _node(url: str | None, sha512: str, name: str = "pkg") -> ResolvedPackage:
-    return ResolvedPackage("npm", name, "1.0.0", f"pkg:npm/{name}@1.0.0", Decision.PINNED,
-                           digests=(Digest("sha512", sha512),),
-                           facts=PackageFacts(artifact_url=url))
+    return ResolvedPackage(
+        "npm",
+        name,
+        "1.0.0",
+        f"pkg:npm/{name}@1.0.0",
+        Decision.PINNED,
+        digests=(Digest("sha512", sha512),),
+        facts=PackageFacts(artifact_url=url),
+    )

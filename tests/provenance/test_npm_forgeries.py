@@ -32,8 +32,8 @@ from mcpscan.provenance.npm import (
     KIND_PUBLISH,
     KIND_SIGNATURE,
     NpmProvenance,
-    npm_purl,
 )
+from mcpscan.provenance.npm_statement import npm_purl
 from mcpscan.provenance.service import build_provenance_service
 from mcpscan.provenance.sigstore_manual import (
     BundleVerificationError,
@@ -55,8 +55,11 @@ from tests.support.forging_registry import (
 )
 from tests.support.registry_server import RegistryServer, Route
 
-VERIFIED, INVALID, UNKNOWN = (ProvenanceState.VERIFIED, ProvenanceState.INVALID,
-                              ProvenanceState.UNKNOWN)
+VERIFIED, INVALID, UNKNOWN = (
+    ProvenanceState.VERIFIED,
+    ProvenanceState.INVALID,
+    ProvenanceState.UNKNOWN,
+)
 
 
 @pytest.fixture
@@ -70,28 +73,35 @@ def client() -> Iterator[HttpClient]:
         yield http
 
 
-def node_for(entry: Version, *, sha512: str | None = None, dated: bool = True,
-             version: str | None = None) -> ResolvedPackage:
+def node_for(
+    entry: Version, *, sha512: str | None = None, dated: bool = True, version: str | None = None
+) -> ResolvedPackage:
     integrity = entry.dist.get("integrity")
     digest = sha512 or (sri_hex(integrity) if integrity else None)
     v = version or entry.version
     return ResolvedPackage(
-        ecosystem="npm", name=entry.name, version=v, purl=npm_purl(entry.name, v),
-        decided_by=Decision.PINNED, digests=(Digest("sha512", digest),) if digest else (),
+        ecosystem="npm",
+        name=entry.name,
+        version=v,
+        purl=npm_purl(entry.name, v),
+        decided_by=Decision.PINNED,
+        digests=(Digest("sha512", digest),) if digest else (),
         facts=PackageFacts(published=entry.time if dated else None),
     )
 
 
-def check(forge: ForgingRegistry, client: HttpClient,
-          node: ResolvedPackage) -> dict[str, ProvenanceResult]:
+def check(
+    forge: ForgingRegistry, client: HttpClient, node: ResolvedPackage
+) -> dict[str, ProvenanceResult]:
     results = NpmProvenance(client, forge.url, ROOT).check(node)
     found = {r.kind: r for r in results}
     assert len(found) == len(results)
     return found
 
 
-def incomplete(forge: ForgingRegistry, client: HttpClient,
-               node: ResolvedPackage) -> tuple[str, dict[str, ProvenanceResult]]:
+def incomplete(
+    forge: ForgingRegistry, client: HttpClient, node: ResolvedPackage
+) -> tuple[str, dict[str, ProvenanceResult]]:
     with pytest.raises(ProvenanceIncomplete) as caught:
         NpmProvenance(client, forge.url, ROOT).check(node)
     return caught.value.message, {r.kind: r for r in caught.value.results}
@@ -120,17 +130,20 @@ def tlog(bundle: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("spec", sorted(DISTS))
-def test_every_genuine_signature_verifies(forge: ForgingRegistry, client: HttpClient,
-                                          spec: str) -> None:
+def test_every_genuine_signature_verifies(
+    forge: ForgingRegistry, client: HttpClient, spec: str
+) -> None:
     entry = forge.genuine(spec)
     results = check(forge, client, node_for(entry))
     assert results[KIND_SIGNATURE].state is VERIFIED, results[KIND_SIGNATURE].reason
 
 
-@pytest.mark.parametrize("spec", ["sigstore@1.0.0", "tuf-js@1.0.0", "gundam-visor@1.0.1",
-                                  "@playwright/cli@0.1.1"])
-def test_every_genuine_attestation_verifies(forge: ForgingRegistry, client: HttpClient,
-                                            spec: str) -> None:
+@pytest.mark.parametrize(
+    "spec", ["sigstore@1.0.0", "tuf-js@1.0.0", "gundam-visor@1.0.1", "@playwright/cli@0.1.1"]
+)
+def test_every_genuine_attestation_verifies(
+    forge: ForgingRegistry, client: HttpClient, spec: str
+) -> None:
     entry = forge.genuine(spec)
     results = check(forge, client, node_for(entry))
     for kind in (KIND_PUBLISH, KIND_PROVENANCE):
@@ -145,14 +158,31 @@ def test_attacker_key_with_npms_keyid(forge: ForgingRegistry, client: HttpClient
     attacker = ec.generate_private_key(ec.SECP256R1())
     entry = forge.genuine("express@5.2.1")
     message = f"express@5.2.1:{entry.dist['integrity']}".encode()
-    entry.dist["signatures"] = [{"keyid": NEW_KEY, "sig": base64.b64encode(
-        attacker.sign(message, ec.ECDSA(hashes.SHA256()))).decode()}]
+    entry.dist["signatures"] = [
+        {
+            "keyid": NEW_KEY,
+            "sig": base64.b64encode(attacker.sign(message, ec.ECDSA(hashes.SHA256()))).decode(),
+        }
+    ]
     forge.put(entry)
-    spki = attacker.public_key().public_bytes(serialization.Encoding.DER,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo)
-    forge.serve_keys(json.dumps({"keys": [{
-        "expires": None, "keyid": NEW_KEY, "keytype": "ecdsa-sha2-nistp256",
-        "scheme": "ecdsa-sha2-nistp256", "key": base64.b64encode(spki).decode()}]}).encode())
+    spki = attacker.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    forge.serve_keys(
+        json.dumps(
+            {
+                "keys": [
+                    {
+                        "expires": None,
+                        "keyid": NEW_KEY,
+                        "keytype": "ecdsa-sha2-nistp256",
+                        "scheme": "ecdsa-sha2-nistp256",
+                        "key": base64.b64encode(spki).decode(),
+                    }
+                ]
+            }
+        ).encode()
+    )
     results = check(forge, client, node_for(entry))
     assert results[KIND_SIGNATURE].state is INVALID
     assert "does not verify" in results[KIND_SIGNATURE].reason
@@ -161,11 +191,18 @@ def test_attacker_key_with_npms_keyid(forge: ForgingRegistry, client: HttpClient
     assert f"serves key id {NEW_KEY}" in results[KIND_KEYS].reason
 
 
-@pytest.mark.parametrize("keys", [Route(status=404, body=b"{}"),
-                                  Route(body=b"<html>login</html>", content_type="text/html"),
-                                  Route(body=b"\x00garbage"), Route(body=b'{"keys": []}')])
+@pytest.mark.parametrize(
+    "keys",
+    [
+        Route(status=404, body=b"{}"),
+        Route(body=b"<html>login</html>", content_type="text/html"),
+        Route(body=b"\x00garbage"),
+        Route(body=b'{"keys": []}'),
+    ],
+)
 def test_keys_endpoint_missing_or_garbage_with_signatures_present(
-        forge: ForgingRegistry, client: HttpClient, keys: Route) -> None:
+    forge: ForgingRegistry, client: HttpClient, keys: Route
+) -> None:
     entry = forge.genuine("node-fetch@1.7.1")
     forge.serve_keys(keys)
     assert check(forge, client, node_for(entry))[KIND_SIGNATURE].state is VERIFIED
@@ -186,11 +223,15 @@ def test_tampered_signature(forge: ForgingRegistry, client: HttpClient) -> None:
     assert "does not verify over @anthropic-ai/claude-code@2.1.105:" in result.reason
 
 
-def test_invalid_publish_attestation_with_keys_unavailable(forge: ForgingRegistry,
-                                                          client: HttpClient) -> None:
+def test_invalid_publish_attestation_with_keys_unavailable(
+    forge: ForgingRegistry, client: HttpClient
+) -> None:
     entry = forge.genuine("gundam-visor@1.0.1")
-    forge.serve_attestations("gundam-visor", "1.0.1", (
-        ATT / "gundam-visor@1.0.1.attestations.INVALID-publish-sig.json").read_bytes())
+    forge.serve_attestations(
+        "gundam-visor",
+        "1.0.1",
+        (ATT / "gundam-visor@1.0.1.attestations.INVALID-publish-sig.json").read_bytes(),
+    )
     forge.serve_keys(Route(status=404, body=b"{}"))
     results = check(forge, client, node_for(entry))
     assert results[KIND_PUBLISH].state is INVALID
@@ -201,17 +242,22 @@ def test_invalid_publish_attestation_with_keys_unavailable(forge: ForgingRegistr
 # -- declared attestations -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("route", "why"), [
-    (Route(status=404, body=b'{"error":"Not found"}'), "answered 404"),
-    (Route(body=b"\x89garbage"), "invalid JSON"),
-    (Route(body=b"<html><body>Sign in</body></html>", content_type="text/html"),
-     "expected JSON"),
-    (Route(body=b'{"attestations": {"bundle": {}}}'), "holds no 'attestations' list"),
-    (Route(body=b"[]"), "holds no 'attestations' list"),
-])
-def test_declared_attestations_unservable_is_invalid(forge: ForgingRegistry,
-                                                     client: HttpClient, route: Route,
-                                                     why: str) -> None:
+@pytest.mark.parametrize(
+    ("route", "why"),
+    [
+        (Route(status=404, body=b'{"error":"Not found"}'), "answered 404"),
+        (Route(body=b"\x89garbage"), "invalid JSON"),
+        (
+            Route(body=b"<html><body>Sign in</body></html>", content_type="text/html"),
+            "expected JSON",
+        ),
+        (Route(body=b'{"attestations": {"bundle": {}}}'), "holds no 'attestations' list"),
+        (Route(body=b"[]"), "holds no 'attestations' list"),
+    ],
+)
+def test_declared_attestations_unservable_is_invalid(
+    forge: ForgingRegistry, client: HttpClient, route: Route, why: str
+) -> None:
     entry = forge.genuine("sigstore@1.0.0")
     forge.serve_attestations("sigstore", "1.0.0", route)
     results = check(forge, client, node_for(entry))
@@ -222,9 +268,9 @@ def test_declared_attestations_unservable_is_invalid(forge: ForgingRegistry,
 
 
 @pytest.mark.parametrize("status", [500, 503, 403])
-def test_declared_attestations_unreachable_is_incomplete(forge: ForgingRegistry,
-                                                         client: HttpClient,
-                                                         status: int) -> None:
+def test_declared_attestations_unreachable_is_incomplete(
+    forge: ForgingRegistry, client: HttpClient, status: int
+) -> None:
     entry = forge.genuine("tuf-js@1.0.0")
     forge.serve_attestations("tuf-js", "1.0.0", Route(status=status, body=b"upstream"))
     message, results = incomplete(forge, client, node_for(entry))
@@ -234,11 +280,13 @@ def test_declared_attestations_unreachable_is_incomplete(forge: ForgingRegistry,
     assert results[KIND_SIGNATURE].state is VERIFIED
 
 
-def test_attestations_not_declared_are_not_fetched(forge: ForgingRegistry,
-                                                   client: HttpClient) -> None:
+def test_attestations_not_declared_are_not_fetched(
+    forge: ForgingRegistry, client: HttpClient
+) -> None:
     entry = forge.genuine("gundam-visor@1.0.1", with_attestations=False)
-    results = check(forge, client, node_for(entry, sha512=sri_hex(
-        DISTS["tuf-js@1.0.0"]["integrity"])))
+    results = check(
+        forge, client, node_for(entry, sha512=sri_hex(DISTS["tuf-js@1.0.0"]["integrity"]))
+    )
     assert results[KIND_PROVENANCE].state is ProvenanceState.ABSENT
     assert forge.server.count("/-/npm/v1/attestations/gundam-visor@1.0.1") == 0
 
@@ -257,8 +305,7 @@ def test_bundle_of_another_package(forge: ForgingRegistry, client: HttpClient) -
 def test_bundle_of_another_version(forge: ForgingRegistry, client: HttpClient) -> None:
     genuine = forge.genuine("gundam-visor@1.0.1")
     entry = Version("gundam-visor", "1.0.2", copy.deepcopy(genuine.dist), genuine.time)
-    entry.dist["attestations"]["url"] = (
-        f"{forge.url}/-/npm/v1/attestations/gundam-visor@1.0.2")
+    entry.dist["attestations"]["url"] = f"{forge.url}/-/npm/v1/attestations/gundam-visor@1.0.2"
     forge.put(entry)
     forge.serve_attestations("gundam-visor", "1.0.2", attestations("gundam-visor@1.0.1"))
     results = check(forge, client, node_for(entry))
@@ -266,8 +313,9 @@ def test_bundle_of_another_version(forge: ForgingRegistry, client: HttpClient) -
     assert "no subject names pkg:npm/gundam-visor@1.0.2" in results[KIND_PROVENANCE].reason
 
 
-def test_pointer_to_another_versions_attestations(forge: ForgingRegistry,
-                                                  client: HttpClient) -> None:
+def test_pointer_to_another_versions_attestations(
+    forge: ForgingRegistry, client: HttpClient
+) -> None:
     genuine = forge.genuine("gundam-visor@1.0.1")
     entry = Version("gundam-visor", "1.0.2", copy.deepcopy(genuine.dist), genuine.time)
     forge.put(entry)  # still points at 1.0.1's attestations
@@ -287,8 +335,7 @@ def test_bundle_of_another_tarball(forge: ForgingRegistry, client: HttpClient) -
 # -- bundles edited ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", ["sigstore@1.0.0", "gundam-visor@1.0.1",
-                                  "@playwright/cli@0.1.1"])
+@pytest.mark.parametrize("spec", ["sigstore@1.0.0", "gundam-visor@1.0.1", "@playwright/cli@0.1.1"])
 def test_payload_edited(forge: ForgingRegistry, client: HttpClient, spec: str) -> None:
     def change(kind: str, bundle: dict[str, Any]) -> None:
         envelope = bundle["dsseEnvelope"]
@@ -305,13 +352,17 @@ def test_payload_edited(forge: ForgingRegistry, client: HttpClient, spec: str) -
 
 def test_certificate_swapped(forge: ForgingRegistry, client: HttpClient) -> None:
     # Another real Fulcio certificate (tuf-js's build) on sigstore's bundle.
-    donor = next(e["bundle"] for e in attestations("tuf-js@1.0.0")["attestations"]
-                 if "slsa" in e["predicateType"])
+    donor = next(
+        e["bundle"]
+        for e in attestations("tuf-js@1.0.0")["attestations"]
+        if "slsa" in e["predicateType"]
+    )
 
     def change(kind: str, bundle: dict[str, Any]) -> None:
         if kind == "provenance":
             bundle["verificationMaterial"]["x509CertificateChain"] = copy.deepcopy(
-                donor["verificationMaterial"]["x509CertificateChain"])
+                donor["verificationMaterial"]["x509CertificateChain"]
+            )
 
     entry = forge.genuine("sigstore@1.0.0")
     forge.serve_attestations("sigstore", "1.0.0", edit("sigstore@1.0.0", change))
@@ -324,15 +375,19 @@ def test_certificate_swapped(forge: ForgingRegistry, client: HttpClient) -> None
 
 
 @pytest.mark.parametrize("kind", ["publish", "provenance"])
-def test_tlog_entry_of_another_artifact(forge: ForgingRegistry, client: HttpClient,
-                                        kind: str) -> None:
-    donor = {("publish" if "npm/attestation" in e["predicateType"] else "provenance"):
-             e["bundle"] for e in attestations("tuf-js@1.0.0")["attestations"]}
+def test_tlog_entry_of_another_artifact(
+    forge: ForgingRegistry, client: HttpClient, kind: str
+) -> None:
+    donor = {
+        ("publish" if "npm/attestation" in e["predicateType"] else "provenance"): e["bundle"]
+        for e in attestations("tuf-js@1.0.0")["attestations"]
+    }
 
     def change(which: str, bundle: dict[str, Any]) -> None:
         if which == kind:  # a genuine, Rekor-signed entry: of tuf-js's envelope
             bundle["verificationMaterial"]["tlogEntries"] = copy.deepcopy(
-                donor[which]["verificationMaterial"]["tlogEntries"])
+                donor[which]["verificationMaterial"]["tlogEntries"]
+            )
 
     entry = forge.genuine("sigstore@1.0.0")
     forge.serve_attestations("sigstore", "1.0.0", edit("sigstore@1.0.0", change))
@@ -342,12 +397,14 @@ def test_tlog_entry_of_another_artifact(forge: ForgingRegistry, client: HttpClie
     assert "step 5" in results[target].reason or "step 3" in results[target].reason
 
 
-@pytest.mark.parametrize("spec", ["sigstore@1.0.0", "gundam-visor@1.0.1",
-                                  "@playwright/cli@0.1.1"])
+@pytest.mark.parametrize("spec", ["sigstore@1.0.0", "gundam-visor@1.0.1", "@playwright/cli@0.1.1"])
 def test_no_set(forge: ForgingRegistry, client: HttpClient, spec: str) -> None:
     entry = forge.genuine(spec)
-    forge.serve_attestations(entry.name, entry.version, edit(
-        spec, lambda kind, bundle: tlog(bundle).pop("inclusionPromise")))
+    forge.serve_attestations(
+        entry.name,
+        entry.version,
+        edit(spec, lambda kind, bundle: tlog(bundle).pop("inclusionPromise")),
+    )
     results = check(forge, client, node_for(entry))
     never_verified(results, KIND_PUBLISH, KIND_PROVENANCE)
     assert "signed entry timestamp" in results[KIND_PUBLISH].reason
@@ -357,8 +414,12 @@ def _one_leaf_proof(bundle: dict[str, Any], *, keep_checkpoint: bool) -> None:
     """A self-consistent fake: a one-leaf tree whose root is the entry's own leaf hash."""
     entry = tlog(bundle)
     body = base64.b64decode(entry["canonicalizedBody"])
-    proof: dict[str, Any] = {"logIndex": "0", "treeSize": "1", "hashes": [], "rootHash":
-                             base64.b64encode(hashlib.sha256(b"\x00" + body).digest()).decode()}
+    proof: dict[str, Any] = {
+        "logIndex": "0",
+        "treeSize": "1",
+        "hashes": [],
+        "rootHash": base64.b64encode(hashlib.sha256(b"\x00" + body).digest()).decode(),
+    }
     if keep_checkpoint:
         proof["checkpoint"] = entry["inclusionProof"]["checkpoint"]
     entry["inclusionProof"] = proof
@@ -366,11 +427,15 @@ def _one_leaf_proof(bundle: dict[str, Any], *, keep_checkpoint: bool) -> None:
 
 @pytest.mark.parametrize("keep_checkpoint", [False, True])
 @pytest.mark.parametrize("spec", ["gundam-visor@1.0.1", "@playwright/cli@0.1.1"])
-def test_fabricated_inclusion_proof(forge: ForgingRegistry, client: HttpClient, spec: str,
-                                    keep_checkpoint: bool) -> None:
+def test_fabricated_inclusion_proof(
+    forge: ForgingRegistry, client: HttpClient, spec: str, keep_checkpoint: bool
+) -> None:
     entry = forge.genuine(spec)
-    forge.serve_attestations(entry.name, entry.version, edit(
-        spec, lambda kind, bundle: _one_leaf_proof(bundle, keep_checkpoint=keep_checkpoint)))
+    forge.serve_attestations(
+        entry.name,
+        entry.version,
+        edit(spec, lambda kind, bundle: _one_leaf_proof(bundle, keep_checkpoint=keep_checkpoint)),
+    )
     results = check(forge, client, node_for(entry))
     never_verified(results, KIND_PUBLISH, KIND_PROVENANCE)
 
@@ -378,8 +443,11 @@ def test_fabricated_inclusion_proof(forge: ForgingRegistry, client: HttpClient, 
 @pytest.mark.parametrize("spec", ["gundam-visor@1.0.1", "@playwright/cli@0.1.1"])
 def test_checkpoint_removed(forge: ForgingRegistry, client: HttpClient, spec: str) -> None:
     entry = forge.genuine(spec)
-    forge.serve_attestations(entry.name, entry.version, edit(
-        spec, lambda kind, bundle: tlog(bundle)["inclusionProof"].pop("checkpoint")))
+    forge.serve_attestations(
+        entry.name,
+        entry.version,
+        edit(spec, lambda kind, bundle: tlog(bundle)["inclusionProof"].pop("checkpoint")),
+    )
     results = check(forge, client, node_for(entry))
     never_verified(results, KIND_PUBLISH, KIND_PROVENANCE)
     assert "checkpoint" in results[KIND_PUBLISH].reason
@@ -390,9 +458,14 @@ def test_checkpoint_of_another_tree(forge: ForgingRegistry, client: HttpClient) 
     donor = attestations("@playwright/cli@0.1.1")["attestations"]
     checkpoint = tlog(donor[0]["bundle"])["inclusionProof"]["checkpoint"]
     entry = forge.genuine("gundam-visor@1.0.1")
-    forge.serve_attestations("gundam-visor", "1.0.1", edit(
-        "gundam-visor@1.0.1",
-        lambda kind, bundle: tlog(bundle)["inclusionProof"].update(checkpoint=checkpoint)))
+    forge.serve_attestations(
+        "gundam-visor",
+        "1.0.1",
+        edit(
+            "gundam-visor@1.0.1",
+            lambda kind, bundle: tlog(bundle)["inclusionProof"].update(checkpoint=checkpoint),
+        ),
+    )
     results = check(forge, client, node_for(entry))
     for kind in (KIND_PUBLISH, KIND_PROVENANCE):
         assert results[kind].state is INVALID
@@ -412,7 +485,8 @@ def test_media_type_downgraded(forge: ForgingRegistry, client: HttpClient, spec:
 
 
 def test_media_type_downgraded_and_proof_stripped_from_a_v03_bundle(
-        forge: ForgingRegistry, client: HttpClient) -> None:
+    forge: ForgingRegistry, client: HttpClient
+) -> None:
     # (A v0.2 public-key bundle treated so looks exactly like a v0.1 one, and its Rekor SET
     # still vouches for it: that is genuine SET-only evidence, not a forgery.)
     def change(kind: str, bundle: dict[str, Any]) -> None:
@@ -435,8 +509,9 @@ def test_media_type_downgraded_and_proof_stripped_from_a_v03_bundle(
 # -- publish time ------------------------------------------------------------------------------
 
 
-def test_old_key_dependencies_served_abbreviated_verify(forge: ForgingRegistry,
-                                                        client: HttpClient) -> None:
+def test_old_key_dependencies_served_abbreviated_verify(
+    forge: ForgingRegistry, client: HttpClient
+) -> None:
     """The resolver reads dependencies as abbreviated documents (no time); the signature by
     npm's old key is judged at the full document's publish time, not today."""
     forge.genuine("node-fetch@1.7.1")
@@ -444,16 +519,21 @@ def test_old_key_dependencies_served_abbreviated_verify(forge: ForgingRegistry,
     forge.genuine("express@5.2.1", dependencies={"node-fetch": "1.7.1", "kms-demo": "^1.0.0"})
     registry = NpmRegistry(client, forge.url)
     graph = NpmResolver(registry, platform="linux", arch="x64").resolve(
-        [PackageRef("npm", "express", "5.2.1", VersionKind.EXACT, purl="")])
+        [PackageRef("npm", "express", "5.2.1", VersionKind.EXACT, purl="")]
+    )
     deps = [n for n in graph.nodes if n.name in ("node-fetch", "kms-demo")]
     assert len(deps) == 2
     assert all(n.facts.published is None for n in deps)
     corgi = [h for p, h in forge.server.requests if p == "/node-fetch"]
     assert corgi
     assert "application/vnd.npm.install-v1+json" in corgi[0].get("Accept", "")
-    service = build_provenance_service(client, npm_registry_url=forge.url,
-                                       pypi_integrity_url=None, trusted_root_path=ROOT,
-                                       npm_registry=registry)
+    service = build_provenance_service(
+        client,
+        npm_registry_url=forge.url,
+        pypi_integrity_url=None,
+        trusted_root_path=ROOT,
+        npm_registry=registry,
+    )
     report = service.check_report([graph])
     assert report.incomplete == ()
     signatures = {r.purl: r for r in report.results[0] or () if r.kind == KIND_SIGNATURE}
@@ -465,32 +545,36 @@ def test_old_key_dependencies_served_abbreviated_verify(forge: ForgingRegistry,
     assert anchors["sigstore-trusted-root"].source == "user"  # trusted_root_path=ROOT
 
 
-def test_old_key_signature_dated_by_the_publish_attestation(forge: ForgingRegistry,
-                                                            client: HttpClient) -> None:
+def test_old_key_signature_dated_by_the_publish_attestation(
+    forge: ForgingRegistry, client: HttpClient
+) -> None:
     entry = forge.genuine("sigstore@1.0.0", time="")
     forge.put(entry)  # the full document carries no time for it either
     results = check(forge, client, node_for(entry, dated=False))
     assert results[KIND_SIGNATURE].state is VERIFIED, results[KIND_SIGNATURE].reason
 
 
-def test_old_key_signature_without_any_time_is_unknown(forge: ForgingRegistry,
-                                                       client: HttpClient) -> None:
+def test_old_key_signature_without_any_time_is_unknown(
+    forge: ForgingRegistry, client: HttpClient
+) -> None:
     entry = forge.genuine("node-fetch@1.7.1", time="")
     results = check(forge, client, node_for(entry, dated=False))
     assert results[KIND_SIGNATURE].state is UNKNOWN
     assert "the publish time is unknown" in results[KIND_SIGNATURE].reason
 
 
-def test_old_key_signature_after_its_expiry_is_invalid(forge: ForgingRegistry,
-                                                       client: HttpClient) -> None:
+def test_old_key_signature_after_its_expiry_is_invalid(
+    forge: ForgingRegistry, client: HttpClient
+) -> None:
     entry = forge.genuine("node-fetch@1.7.1", time="2025-03-01T00:00:00.000Z")
     result = check(forge, client, node_for(entry))[KIND_SIGNATURE]
     assert result.state is INVALID
     assert "expired 2025-01-29" in result.reason
 
 
-def test_publish_time_source_unreachable_is_incomplete(forge: ForgingRegistry,
-                                                       client: HttpClient) -> None:
+def test_publish_time_source_unreachable_is_incomplete(
+    forge: ForgingRegistry, client: HttpClient
+) -> None:
     entry = forge.genuine("node-fetch@1.7.1")
     forge.server.add("/node-fetch", Route(status=503, body=b"upstream"))
     message, results = incomplete(forge, client, node_for(entry, dated=False))

@@ -32,9 +32,9 @@ from mcpscan.provenance.npm import (
     KIND_PUBLISH,
     KIND_SIGNATURE,
     NpmProvenance,
-    npm_purl,
     sigstore_python_supports,
 )
+from mcpscan.provenance.npm_statement import npm_purl
 from tests.support.forging_registry import ATT, DISTS, KEYS, OLD_KEY, ROOT, hex_sri, sri_hex
 from tests.support.forging_registry import PUBLISHED as ALL_PUBLISHED
 from tests.support.registry_server import RegistryServer
@@ -50,10 +50,14 @@ def tarball_sha512(name: str) -> str:
     return hashlib.sha512((ATT / name).read_bytes()).hexdigest()
 
 
-def make_node(name: str, version: str, sha512: str | None,
-              published: str | None = None) -> ResolvedPackage:
+def make_node(
+    name: str, version: str, sha512: str | None, published: str | None = None
+) -> ResolvedPackage:
     return ResolvedPackage(
-        ecosystem="npm", name=name, version=version, purl=npm_purl(name, version),
+        ecosystem="npm",
+        name=name,
+        version=version,
+        purl=npm_purl(name, version),
         decided_by=Decision.PINNED,
         digests=(Digest("sha512", sha512),) if sha512 else (),
         facts=PackageFacts(published=published),
@@ -64,13 +68,24 @@ def encoded(name: str) -> str:
     return name.replace("/", "%2F")
 
 
-def publish(server: RegistryServer, name: str, version: str, *, dist: dict[str, Any] | None,
-          attestations: Any = None, keys: Path | bytes = KEYS / "v1-keys.json") -> None:
+def publish(
+    server: RegistryServer,
+    name: str,
+    version: str,
+    *,
+    dist: dict[str, Any] | None,
+    attestations: Any = None,
+    keys: Path | bytes = KEYS / "v1-keys.json",
+) -> None:
     """Serve a version document (declaring the attestations when there are any), its
     attestations and a keys endpoint (which mcpscan must never trust)."""
     if attestations is not None and dist is not None:
-        dist = {**dist, "attestations": {
-            "url": f"{server.url}/-/npm/v1/attestations/{encoded(name)}@{version}"}}
+        dist = {
+            **dist,
+            "attestations": {
+                "url": f"{server.url}/-/npm/v1/attestations/{encoded(name)}@{version}"
+            },
+        }
     if dist is not None:
         doc = {"name": name, "version": version, "dist": dist}
         server.add(f"/{encoded(name)}/{version}", json.dumps(doc))
@@ -104,11 +119,17 @@ def by_kind(results: tuple[ProvenanceResult, ...]) -> dict[str, ProvenanceResult
 
 @pytest.mark.parametrize("keys", ["v1-keys.json", "keys.tuf-target.npm-registry.json"])
 @pytest.mark.parametrize("spec", sorted(DISTS))
-def test_real_registry_signatures_verify(registry_server: RegistryServer, client: HttpClient,
-                                         spec: str, keys: str) -> None:
+def test_real_registry_signatures_verify(
+    registry_server: RegistryServer, client: HttpClient, spec: str, keys: str
+) -> None:
     dist = DISTS[spec]
-    publish(registry_server, dist["name"], dist["version"], keys=KEYS / keys,
-          dist={"integrity": dist["integrity"], "signatures": dist["signatures"]})
+    publish(
+        registry_server,
+        dist["name"],
+        dist["version"],
+        keys=KEYS / keys,
+        dist={"integrity": dist["integrity"], "signatures": dist["signatures"]},
+    )
     node = make_node(dist["name"], dist["version"], sri_hex(dist["integrity"]), PUBLISHED[spec])
     result = by_kind(NpmProvenance(client, registry_server.url, ROOT).check(node))[KIND_SIGNATURE]
     assert result.state is ProvenanceState.VERIFIED, result.reason
@@ -121,14 +142,20 @@ def _signed(spec: str) -> tuple[dict[str, Any], ResolvedPackage]:
     return {"integrity": dist["integrity"], "signatures": dist["signatures"]}, node
 
 
-def _signature_result(server: RegistryServer, client: HttpClient, dist: dict[str, Any],
-                      node: ResolvedPackage, keys: str = "v1-keys.json") -> ProvenanceResult:
+def _signature_result(
+    server: RegistryServer,
+    client: HttpClient,
+    dist: dict[str, Any],
+    node: ResolvedPackage,
+    keys: str = "v1-keys.json",
+) -> ProvenanceResult:
     publish(server, node.name, node.version, dist=dist, keys=KEYS / keys)
     return by_kind(NpmProvenance(client, server.url, ROOT).check(node))[KIND_SIGNATURE]
 
 
-def test_one_flipped_signature_byte_is_invalid(registry_server: RegistryServer,
-                                               client: HttpClient) -> None:
+def test_one_flipped_signature_byte_is_invalid(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     dist, node = _signed("express@5.2.1")
     raw = bytearray(base64.b64decode(dist["signatures"][0]["sig"]))
     raw[-1] ^= 0x01
@@ -138,8 +165,9 @@ def test_one_flipped_signature_byte_is_invalid(registry_server: RegistryServer,
     assert "does not verify over express@5.2.1:" in result.reason
 
 
-def test_one_flipped_integrity_byte_is_invalid(registry_server: RegistryServer,
-                                               client: HttpClient) -> None:
+def test_one_flipped_integrity_byte_is_invalid(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     dist, node = _signed("node-fetch@1.7.1")
     flipped = bytearray(bytes.fromhex(sri_hex(dist["integrity"])))
     flipped[0] ^= 0x01
@@ -151,7 +179,8 @@ def test_one_flipped_integrity_byte_is_invalid(registry_server: RegistryServer,
 
 
 def test_registry_integrity_disagreeing_with_the_node_is_an_integrity_result(
-        registry_server: RegistryServer, client: HttpClient) -> None:
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     dist, node = _signed("node-fetch@1.7.1")
     other = hashlib.sha512(b"another tarball").hexdigest()
     publish(registry_server, node.name, node.version, dist=dist)
@@ -164,37 +193,45 @@ def test_registry_integrity_disagreeing_with_the_node_is_an_integrity_result(
 
 
 @pytest.mark.parametrize("keys", ["v1-keys.json", "keys.tuf-target.npm-registry.json"])
-def test_key_expired_before_publish_is_rejected(registry_server: RegistryServer,
-                                                client: HttpClient, keys: str) -> None:
+def test_key_expired_before_publish_is_rejected(
+    registry_server: RegistryServer, client: HttpClient, keys: str
+) -> None:
     dist, node = _signed("node-fetch@1.7.1")
-    late = make_node(node.name, node.version, sri_hex(dist["integrity"]),
-                     "2025-02-01T00:00:00.000Z")
+    late = make_node(
+        node.name, node.version, sri_hex(dist["integrity"]), "2025-02-01T00:00:00.000Z"
+    )
     result = _signature_result(registry_server, client, dist, late, keys)
     assert result.state is ProvenanceState.INVALID
     assert f"registry key {OLD_KEY}: expired 2025-01-29" in result.reason
 
 
-def test_key_expiry_is_judged_at_publish_time_not_today(registry_server: RegistryServer,
-                                                        client: HttpClient) -> None:
+def test_key_expiry_is_judged_at_publish_time_not_today(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     # The old key expired in January 2025; a 2017 signature by it stays valid today.
     dist, node = _signed("node-fetch@1.7.1")
     assert _signature_result(registry_server, client, dist, node).state is (
-        ProvenanceState.VERIFIED)
+        ProvenanceState.VERIFIED
+    )
 
 
-def test_key_not_yet_valid_at_publish_is_rejected(registry_server: RegistryServer,
-                                                  client: HttpClient) -> None:
+def test_key_not_yet_valid_at_publish_is_rejected(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     dist, node = _signed("express@5.2.1")
-    early = make_node(node.name, node.version, sri_hex(dist["integrity"]),
-                      "2024-12-01T00:00:00.000Z")
-    result = _signature_result(registry_server, client, dist, early,
-                               "keys.tuf-target.npm-registry.json")
+    early = make_node(
+        node.name, node.version, sri_hex(dist["integrity"]), "2024-12-01T00:00:00.000Z"
+    )
+    result = _signature_result(
+        registry_server, client, dist, early, "keys.tuf-target.npm-registry.json"
+    )
     assert result.state is ProvenanceState.INVALID
     assert "not valid until 2025-01-13" in result.reason
 
 
 def test_unknown_publish_time_with_expiring_key_is_not_verified(
-        registry_server: RegistryServer, client: HttpClient) -> None:
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     dist, node = _signed("kms-demo@1.0.0")
     undated = make_node(node.name, node.version, sri_hex(dist["integrity"]), None)
     result = _signature_result(registry_server, client, dist, undated)
@@ -204,8 +241,7 @@ def test_unknown_publish_time_with_expiring_key_is_not_verified(
     assert registry_server.count("/kms-demo") == 1
 
 
-def test_unknown_key_id_is_rejected(registry_server: RegistryServer,
-                                    client: HttpClient) -> None:
+def test_unknown_key_id_is_rejected(registry_server: RegistryServer, client: HttpClient) -> None:
     # Dated before the pinned keys were taken: they list every key in use then.
     dist, node = _signed("node-fetch@1.7.1")
     dist["signatures"][0]["keyid"] = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -216,7 +252,8 @@ def test_unknown_key_id_is_rejected(registry_server: RegistryServer,
 
 
 def test_unknown_key_id_after_the_pinned_keys_is_incomplete_not_verified(
-        registry_server: RegistryServer, client: HttpClient) -> None:
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     # Published after the pinned copy and no TUF refresh: a rotation mcpscan cannot see.
     dist, node = _signed("express@5.2.1")
     dist["signatures"][0]["keyid"] = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -229,27 +266,32 @@ def test_unknown_key_id_after_the_pinned_keys_is_incomplete_not_verified(
 
 
 def test_unknown_key_id_with_user_named_keys_is_invalid(
-        registry_server: RegistryServer, client: HttpClient, tmp_path: Path) -> None:
+    registry_server: RegistryServer, client: HttpClient, tmp_path: Path
+) -> None:
     dist, node = _signed("express@5.2.1")
     dist["signatures"][0]["keyid"] = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
     publish(registry_server, node.name, node.version, dist=dist)
-    keys = user_keys(registry_server, tmp_path,
-                     json.loads((KEYS / "keys.tuf-target.npm-registry.json").read_text()))
-    result = by_kind(NpmProvenance(client, registry_server.url, ROOT, user_keys=keys)
-                     .check(node))[KIND_SIGNATURE]
+    keys = user_keys(
+        registry_server,
+        tmp_path,
+        json.loads((KEYS / "keys.tuf-target.npm-registry.json").read_text()),
+    )
+    result = by_kind(NpmProvenance(client, registry_server.url, ROOT, user_keys=keys).check(node))[
+        KIND_SIGNATURE
+    ]
     assert result.state is ProvenanceState.INVALID
     assert f"npm registry keys for {registry_server.url}" in result.reason
 
 
 def test_signature_key_for_attestations_only_is_not_used(
-        registry_server: RegistryServer, client: HttpClient, tmp_path: Path) -> None:
+    registry_server: RegistryServer, client: HttpClient, tmp_path: Path
+) -> None:
     dist, node = _signed("node-fetch@1.7.1")
     tuf = json.loads((KEYS / "keys.tuf-target.npm-registry.json").read_text())
     tuf["keys"] = [k for k in tuf["keys"] if k["keyUsage"] == "npm:attestations"]
     publish(registry_server, node.name, node.version, dist=dist)
     keys = user_keys(registry_server, tmp_path, tuf)
-    result = by_kind(NpmProvenance(client, registry_server.url, ROOT, user_keys=keys)
-                     .check(node))
+    result = by_kind(NpmProvenance(client, registry_server.url, ROOT, user_keys=keys).check(node))
     assert result[KIND_SIGNATURE].state is ProvenanceState.INVALID
 
 
@@ -259,28 +301,41 @@ ATTESTED = {
     "sigstore@1.0.0": ("sigstore", "1.0.0", sri_hex(DISTS["sigstore@1.0.0"]["integrity"])),
     "tuf-js@1.0.0": ("tuf-js", "1.0.0", sri_hex(DISTS["tuf-js@1.0.0"]["integrity"])),
     "gundam-visor@1.0.1": ("gundam-visor", "1.0.1", tarball_sha512("gundam-visor-1.0.1.tgz")),
-    "@playwright__cli@0.1.1": ("@playwright/cli", "0.1.1",
-                               tarball_sha512("playwright-cli-0.1.1.tgz")),
+    "@playwright__cli@0.1.1": (
+        "@playwright/cli",
+        "0.1.1",
+        tarball_sha512("playwright-cli-0.1.1.tgz"),
+    ),
 }
 
 
-def _attested(server: RegistryServer, client: HttpClient, key: str,
-              attestations: Any = None, sha512: str | None = None,
-              root: Path = ROOT) -> dict[str, ProvenanceResult]:
+def _attested(
+    server: RegistryServer,
+    client: HttpClient,
+    key: str,
+    attestations: Any = None,
+    sha512: str | None = None,
+    root: Path = ROOT,
+) -> dict[str, ProvenanceResult]:
     name, version, digest = ATTESTED[key]
     sha512 = sha512 or digest
     spec = f"{name}@{version}"
     dist = DISTS.get(spec, {"integrity": hex_sri(sha512)})
-    publish(server, name, version,
-          dist={k: v for k, v in dist.items() if k in ("integrity", "signatures")},
-          attestations=attestations or ATT / f"{key}.attestations.json")
+    publish(
+        server,
+        name,
+        version,
+        dist={k: v for k, v in dist.items() if k in ("integrity", "signatures")},
+        attestations=attestations or ATT / f"{key}.attestations.json",
+    )
     node = make_node(name, version, sha512, PUBLISHED.get(spec))
     return by_kind(NpmProvenance(client, server.url, root).check(node))
 
 
 @pytest.mark.parametrize("key", sorted(ATTESTED))
-def test_genuine_attestations_verify_offline(registry_server: RegistryServer,
-                                             client: HttpClient, key: str) -> None:
+def test_genuine_attestations_verify_offline(
+    registry_server: RegistryServer, client: HttpClient, key: str
+) -> None:
     results = _attested(registry_server, client, key)
     for kind in (KIND_PUBLISH, KIND_PROVENANCE):
         assert results[kind].state is ProvenanceState.VERIFIED, results[kind].reason
@@ -288,26 +343,34 @@ def test_genuine_attestations_verify_offline(registry_server: RegistryServer,
     assert str(results[KIND_PROVENANCE].predicate_type).startswith("https://slsa.dev/provenance/")
 
 
-def test_playwright_identity_comes_from_the_certificate(registry_server: RegistryServer,
-                                                        client: HttpClient) -> None:
+def test_playwright_identity_comes_from_the_certificate(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     prov = _attested(registry_server, client, "@playwright__cli@0.1.1")[KIND_PROVENANCE]
     assert prov.source_repository == "https://github.com/microsoft/playwright-cli"
     assert prov.commit == "d1c6d1113932ddcee243e8b111b6d4aea553df20"
     assert prov.ref == "refs/tags/v0.1.1"
-    assert prov.workflow == prov.signer == (
-        "https://github.com/microsoft/playwright-cli/.github/workflows/publish.yml"
-        "@refs/tags/v0.1.1")
+    assert (
+        prov.workflow
+        == prov.signer
+        == (
+            "https://github.com/microsoft/playwright-cli/.github/workflows/publish.yml"
+            "@refs/tags/v0.1.1"
+        )
+    )
 
 
-def test_2023_identity_from_legacy_extensions(registry_server: RegistryServer,
-                                              client: HttpClient) -> None:
+def test_2023_identity_from_legacy_extensions(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     results = _attested(registry_server, client, "sigstore@1.0.0")
     prov = results[KIND_PROVENANCE]
     assert prov.source_repository == "https://github.com/sigstore/sigstore-js"
     assert prov.ref == "refs/tags/v1.0.0"
     assert prov.commit == "06528997c3c8ab9f864fad9a3658446aca7fd86d"
-    assert prov.signer == ("https://github.com/sigstore/sigstore-js/.github/workflows/"
-                           "publish.yml@refs/tags/v1.0.0")
+    assert prov.signer == (
+        "https://github.com/sigstore/sigstore-js/.github/workflows/publish.yml@refs/tags/v1.0.0"
+    )
     assert results[KIND_PUBLISH].signer == OLD_KEY
     assert results[KIND_SIGNATURE].state is ProvenanceState.VERIFIED
 
@@ -315,37 +378,50 @@ def test_2023_identity_from_legacy_extensions(registry_server: RegistryServer,
 def test_only_dsse_bundles_with_checkpoint_go_to_sigstore_python() -> None:
     def entries(key: str) -> list[dict[str, Any]]:
         doc: dict[str, list[dict[str, Any]]] = json.loads(
-            (ATT / f"{key}.attestations.json").read_text())
+            (ATT / f"{key}.attestations.json").read_text()
+        )
         return doc["attestations"]
 
-    routed = {(key, e["predicateType"].rsplit("/", 2)[-2]): sigstore_python_supports(e["bundle"])
-              for key in ATTESTED for e in entries(key)}
+    routed = {
+        (key, e["predicateType"].rsplit("/", 2)[-2]): sigstore_python_supports(e["bundle"])
+        for key in ATTESTED
+        for e in entries(key)
+    }
     assert {k for k, v in routed.items() if v} == {("@playwright__cli@0.1.1", "provenance")}
 
 
-def test_tampered_provenance_signature(registry_server: RegistryServer,
-                                       client: HttpClient) -> None:
-    results = _attested(registry_server, client, "gundam-visor@1.0.1",
-                        ATT / "gundam-visor@1.0.1.attestations.INVALID-provenance-sig.json")
+def test_tampered_provenance_signature(registry_server: RegistryServer, client: HttpClient) -> None:
+    results = _attested(
+        registry_server,
+        client,
+        "gundam-visor@1.0.1",
+        ATT / "gundam-visor@1.0.1.attestations.INVALID-provenance-sig.json",
+    )
     assert results[KIND_PROVENANCE].state is ProvenanceState.INVALID
     assert results[KIND_PROVENANCE].reason == (
-        "provenance attestation: step 1: the DSSE signature does not verify")
+        "provenance attestation: step 1: the DSSE signature does not verify"
+    )
     assert results[KIND_PUBLISH].state is ProvenanceState.VERIFIED
 
 
-def test_tampered_publish_signature(registry_server: RegistryServer,
-                                    client: HttpClient) -> None:
-    results = _attested(registry_server, client, "gundam-visor@1.0.1",
-                        ATT / "gundam-visor@1.0.1.attestations.INVALID-publish-sig.json")
+def test_tampered_publish_signature(registry_server: RegistryServer, client: HttpClient) -> None:
+    results = _attested(
+        registry_server,
+        client,
+        "gundam-visor@1.0.1",
+        ATT / "gundam-visor@1.0.1.attestations.INVALID-publish-sig.json",
+    )
     assert results[KIND_PUBLISH].state is ProvenanceState.INVALID
     assert results[KIND_PUBLISH].reason == (
-        "publish attestation: step 1: the DSSE signature does not verify")
+        "publish attestation: step 1: the DSSE signature does not verify"
+    )
     assert results[KIND_PROVENANCE].state is ProvenanceState.VERIFIED
 
 
 @pytest.mark.parametrize("key", ["gundam-visor@1.0.1", "@playwright__cli@0.1.1"])
-def test_flipped_tarball_byte_fails_both_attestations(registry_server: RegistryServer,
-                                                      client: HttpClient, key: str) -> None:
+def test_flipped_tarball_byte_fails_both_attestations(
+    registry_server: RegistryServer, client: HttpClient, key: str
+) -> None:
     tgz = "gundam-visor-1.0.1.tgz" if key.startswith("gundam") else "playwright-cli-0.1.1.tgz"
     data = bytearray((ATT / tgz).read_bytes())
     data[100] ^= 0x01
@@ -356,15 +432,17 @@ def test_flipped_tarball_byte_fails_both_attestations(registry_server: RegistryS
 
 
 @pytest.mark.parametrize("key", ["gundam-visor@1.0.1", "@playwright__cli@0.1.1"])
-def test_flipped_subject_digest_breaks_the_signature(registry_server: RegistryServer,
-                                                     client: HttpClient, key: str) -> None:
+def test_flipped_subject_digest_breaks_the_signature(
+    registry_server: RegistryServer, client: HttpClient, key: str
+) -> None:
     doc = json.loads((ATT / f"{key}.attestations.json").read_text())
     for entry in doc["attestations"]:
         envelope = entry["bundle"]["dsseEnvelope"]
         statement = json.loads(base64.b64decode(envelope["payload"]))
         digest = statement["subject"][0]["digest"]["sha512"]
         statement["subject"][0]["digest"]["sha512"] = ("0" if digest[0] != "0" else "1") + (
-            digest[1:])
+            digest[1:]
+        )
         envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
     results = _attested(registry_server, client, key, doc)
     assert results[KIND_PUBLISH].state is ProvenanceState.INVALID
@@ -372,19 +450,22 @@ def test_flipped_subject_digest_breaks_the_signature(registry_server: RegistrySe
     assert results[KIND_PROVENANCE].state is ProvenanceState.INVALID
 
 
-def test_broken_inclusion_proof_is_invalid(registry_server: RegistryServer,
-                                           client: HttpClient) -> None:
+def test_broken_inclusion_proof_is_invalid(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     doc = json.loads((ATT / "gundam-visor@1.0.1.attestations.json").read_text())
     for entry in doc["attestations"]:
         proof = entry["bundle"]["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
         proof["rootHash"] = base64.b64encode(b"\x00" * 32).decode()
     results = _attested(registry_server, client, "gundam-visor@1.0.1", doc)
     assert results[KIND_PROVENANCE].reason.endswith(
-        "step 6: the inclusion proof does not lead to the logged root hash")
+        "step 6: the inclusion proof does not lead to the logged root hash"
+    )
 
 
-def test_forged_integrated_time_breaks_the_set(registry_server: RegistryServer,
-                                               client: HttpClient) -> None:
+def test_forged_integrated_time_breaks_the_set(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     doc = json.loads((ATT / "sigstore@1.0.0.attestations.json").read_text())
     for entry in doc["attestations"]:
         tlog = entry["bundle"]["verificationMaterial"]["tlogEntries"][0]
@@ -392,11 +473,13 @@ def test_forged_integrated_time_breaks_the_set(registry_server: RegistryServer,
     results = _attested(registry_server, client, "sigstore@1.0.0", doc)
     for kind in (KIND_PUBLISH, KIND_PROVENANCE):
         assert results[kind].reason.endswith(
-            "step 4: the signed entry timestamp does not verify"), results[kind].reason
+            "step 4: the signed entry timestamp does not verify"
+        ), results[kind].reason
 
 
 def test_staging_signed_attestation_rejected_by_production_root(
-        registry_server: RegistryServer, client: HttpClient) -> None:
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     staging = json.loads((FIX / "staging" / "bundle.sigstore.json").read_text())
     doc = json.loads((ATT / "gundam-visor@1.0.1.attestations.json").read_text())
     for entry in doc["attestations"]:
@@ -405,26 +488,41 @@ def test_staging_signed_attestation_rejected_by_production_root(
     results = _attested(registry_server, client, "gundam-visor@1.0.1", doc)
     assert results[KIND_PROVENANCE].reason == (
         "provenance attestation: step 2: the signing certificate was not issued by a Fulcio "
-        "CA of the trusted root")
+        "CA of the trusted root"
+    )
     # Under its own (staging) root the chain is fine: the production root is what refused it.
-    results = _attested(registry_server, client, "gundam-visor@1.0.1", doc,
-                        root=FIX / "staging" / "trusted_root.json")
+    results = _attested(
+        registry_server,
+        client,
+        "gundam-visor@1.0.1",
+        doc,
+        root=FIX / "staging" / "trusted_root.json",
+    )
     assert "step 2" not in results[KIND_PROVENANCE].reason
     assert results[KIND_PROVENANCE].state is ProvenanceState.INVALID
 
 
-def test_publish_key_expired_at_integrated_time(registry_server: RegistryServer,
-                                                client: HttpClient, tmp_path: Path) -> None:
+def test_publish_key_expired_at_integrated_time(
+    registry_server: RegistryServer, client: HttpClient, tmp_path: Path
+) -> None:
     tuf = json.loads((KEYS / "keys.tuf-target.npm-registry.json").read_text())
     for key in tuf["keys"]:
         if key["keyId"] == OLD_KEY:
             key["publicKey"]["validFor"]["end"] = "2024-01-01T00:00:00.000Z"
     name, version, sha512 = ATTESTED["gundam-visor@1.0.1"]
-    publish(registry_server, name, version, dist={"integrity": hex_sri(sha512)},
-          attestations=ATT / "gundam-visor@1.0.1.attestations.json")
+    publish(
+        registry_server,
+        name,
+        version,
+        dist={"integrity": hex_sri(sha512)},
+        attestations=ATT / "gundam-visor@1.0.1.attestations.json",
+    )
     keys = user_keys(registry_server, tmp_path, tuf)
-    results = by_kind(NpmProvenance(client, registry_server.url, ROOT, user_keys=keys).check(
-        make_node(name, version, sha512)))
+    results = by_kind(
+        NpmProvenance(client, registry_server.url, ROOT, user_keys=keys).check(
+            make_node(name, version, sha512)
+        )
+    )
     assert results[KIND_PUBLISH].state is ProvenanceState.INVALID
     assert "expired 2024-01-01" in results[KIND_PUBLISH].reason
 
@@ -433,12 +531,20 @@ def test_publish_key_expired_at_integrated_time(registry_server: RegistryServer,
 
 
 def test_mirror_without_signatures_or_attestations_is_absent(
-        registry_server: RegistryServer, client: HttpClient) -> None:
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     sha512 = tarball_sha512("gundam-visor-1.0.1.tgz")
-    registry_server.add("/gundam-visor/1.0.1", json.dumps(
-        {"name": "gundam-visor", "version": "1.0.1", "dist": {"integrity": hex_sri(sha512)}}))
-    results = by_kind(NpmProvenance(client, registry_server.url, ROOT).check(
-        make_node("gundam-visor", "1.0.1", sha512)))
+    registry_server.add(
+        "/gundam-visor/1.0.1",
+        json.dumps(
+            {"name": "gundam-visor", "version": "1.0.1", "dist": {"integrity": hex_sri(sha512)}}
+        ),
+    )
+    results = by_kind(
+        NpmProvenance(client, registry_server.url, ROOT).check(
+            make_node("gundam-visor", "1.0.1", sha512)
+        )
+    )
     assert set(results) == {KIND_SIGNATURE, KIND_PUBLISH, KIND_PROVENANCE}
     for result in results.values():
         assert result.state is ProvenanceState.ABSENT
@@ -446,7 +552,8 @@ def test_mirror_without_signatures_or_attestations_is_absent(
 
 
 def test_mirror_without_keys_endpoint_verifies_with_the_pinned_keys(
-        registry_server: RegistryServer, client: HttpClient) -> None:
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     dist, node = _signed("express@5.2.1")
     registry_server.add("/express/5.2.1", json.dumps({"name": "express", "dist": dist}))
     result = by_kind(NpmProvenance(client, registry_server.url, ROOT).check(node))
@@ -454,8 +561,9 @@ def test_mirror_without_keys_endpoint_verifies_with_the_pinned_keys(
     assert "pinned in mcpscan" in result[KIND_SIGNATURE].reason
 
 
-def test_keys_endpoint_is_read_once_and_only_compared(registry_server: RegistryServer,
-                                                      client: HttpClient) -> None:
+def test_keys_endpoint_is_read_once_and_only_compared(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
     verifier = NpmProvenance(client, registry_server.url, ROOT)
     for spec in ("express@5.2.1", "node-fetch@1.7.1"):
         dist, node = _signed(spec)
@@ -466,14 +574,17 @@ def test_keys_endpoint_is_read_once_and_only_compared(registry_server: RegistryS
 
 def test_offline_cache_miss_is_unavailable_not_absent(tmp_path: Path) -> None:
     node = make_node("express", "5.2.1", None)
-    with HttpClient(HttpConfig(cache_dir=tmp_path, offline=True)) as offline, pytest.raises(
-            ProvenanceUnavailable, match="not in the cache"):
+    with (
+        HttpClient(HttpConfig(cache_dir=tmp_path, offline=True)) as offline,
+        pytest.raises(ProvenanceUnavailable, match="not in the cache"),
+    ):
         NpmProvenance(offline, "http://127.0.0.1:9", ROOT).check(node)
 
 
 def test_other_ecosystems_are_not_checked(client: HttpClient) -> None:
-    node = ResolvedPackage(ecosystem="pypi", name="x", version="1", purl="pkg:pypi/x@1",
-                           decided_by=Decision.PINNED)
+    node = ResolvedPackage(
+        ecosystem="pypi", name="x", version="1", purl="pkg:pypi/x@1", decided_by=Decision.PINNED
+    )
     assert NpmProvenance(client, "http://127.0.0.1:9", ROOT).check(node) == ()
 
 
@@ -484,4 +595,5 @@ def test_pinned_anchors_are_the_recorded_public_good_targets() -> None:
     keys = pinned_anchor(NPM_KEYS_TARGET)
     assert keys.content == (KEYS / "keys.tuf-target.npm-registry.json").read_bytes()
     assert keys.source.sha256 == (
-        "160677eb6e1c7083c89b166b20f8fe4e837fb71181506aff1991b80b89184f7d")
+        "160677eb6e1c7083c89b166b20f8fe4e837fb71181506aff1991b80b89184f7d"
+    )

@@ -28,12 +28,24 @@ from tests.support.registry_server import RegistryServer, Route
 
 VECTORS = Path(__file__).resolve().parents[1] / "fixtures" / "provenance" / "pypi"
 
-GITHUB = {"kind": "GitHub", "repository": "trailofbits/pypi-attestations",
-          "workflow": "release.yml", "environment": None}
-GITLAB = {"kind": "GitLab", "repository": "facutuesca/gitlab-oidc-project",
-          "workflow_filepath": ".gitlab-ci.yml", "environment": None}
-MODELS = {"kind": "GitHub", "repository": "trailofbits/pypi-attestation-models",
-          "workflow": "release.yml", "environment": None}
+GITHUB = {
+    "kind": "GitHub",
+    "repository": "trailofbits/pypi-attestations",
+    "workflow": "release.yml",
+    "environment": None,
+}
+GITLAB = {
+    "kind": "GitLab",
+    "repository": "facutuesca/gitlab-oidc-project",
+    "workflow_filepath": ".gitlab-ci.yml",
+    "environment": None,
+}
+MODELS = {
+    "kind": "GitHub",
+    "repository": "trailofbits/pypi-attestation-models",
+    "workflow": "release.yml",
+    "environment": None,
+}
 
 
 def sha256_of(filename: str) -> str:
@@ -43,23 +55,32 @@ def sha256_of(filename: str) -> str:
 def wrap(publisher: dict[str, Any], *attestation_files: str) -> bytes:
     """An Integrity API provenance object holding the given attestations."""
     attestations = [json.loads((VECTORS / f).read_bytes()) for f in attestation_files]
-    return json.dumps({"version": 1, "attestation_bundles": [
-        {"publisher": publisher, "attestations": attestations}]}).encode()
+    return json.dumps(
+        {
+            "version": 1,
+            "attestation_bundles": [{"publisher": publisher, "attestations": attestations}],
+        }
+    ).encode()
 
 
-def node(server: RegistryServer, project: str, version: str, filename: str,
-         sha256: str | None = None) -> ResolvedPackage:
+def node(
+    server: RegistryServer, project: str, version: str, filename: str, sha256: str | None = None
+) -> ResolvedPackage:
     digest = sha256 if sha256 is not None else sha256_of(filename)
     return ResolvedPackage(
-        ecosystem="pypi", name=project, version=version,
-        purl=f"pkg:pypi/{project}@{version}", decided_by=Decision.PINNED,
+        ecosystem="pypi",
+        name=project,
+        version=version,
+        purl=f"pkg:pypi/{project}@{version}",
+        decided_by=Decision.PINNED,
         digests=(Digest("sha256", digest),) if digest else (),
         facts=PackageFacts(artifact_url=f"{server.url}/packages/ab/cd/{filename}"),
     )
 
 
-def serve_provenance(server: RegistryServer, project: str, version: str, filename: str,
-                     body: bytes, **route: Any) -> str:
+def serve_provenance(
+    server: RegistryServer, project: str, version: str, filename: str, body: bytes, **route: Any
+) -> str:
     path = f"/integrity/{project}/{version}/{filename}/provenance"
     server.add(path, Route(body=body, **route))
     return path
@@ -75,40 +96,71 @@ class Case:
 
 
 CASES = {
-    "github": Case("pypi-attestations", "0.0.19", "pypi_attestations-0.0.19.tar.gz",
-               lambda: (VECTORS / "pypi_attestations-0.0.19.tar.gz.provenance").read_bytes(),
-               {"source_repository": "https://github.com/trailofbits/pypi-attestations",
-                "workflow": "https://github.com/trailofbits/pypi-attestations/.github/workflows/"
-                            "release.yml@refs/tags/v0.0.19",
-                "ref": "refs/tags/v0.0.19",
-                "commit": "08802efe1f8e5fec4ad842d6b8ce97656092ee72",
-                "issuer": "https://token.actions.githubusercontent.com",
-                "signer": "https://github.com/trailofbits/pypi-attestations/.github/workflows/"
-                          "release.yml@refs/tags/v0.0.19",
-                "predicate_type": "https://docs.pypi.org/attestations/publish/v1"}),
-    "gitlab": Case("gitlab-oidc-project", "0.0.3", "gitlab_oidc_project-0.0.3.tar.gz",
-               lambda: wrap(GITLAB, "gitlab_oidc_project-0.0.3.tar.gz.publish.attestation"),
-               {"source_repository": "https://gitlab.com/facutuesca/gitlab-oidc-project",
-                "signer": "https://gitlab.com/facutuesca/gitlab-oidc-project//.gitlab-ci.yml"
-                          "@refs/heads/main",
-                "issuer": "https://gitlab.com", "ref": "refs/heads/main"}),
-    "google": Case("gcb-attestation-test", "0.0.0", "gcb_attestation_test-0.0.0.tar.gz",
-               lambda: (VECTORS / "gcb_attestation_test-0.0.0.tar.gz.provenance").read_bytes(),
-               {"source_repository": None, "workflow": None,
-                "signer": "919436158236-compute@developer.gserviceaccount.com",
-                "issuer": "https://accounts.google.com"}),
-    "circleci": Case("circleci-sign-publish-example", "0.0.1.dev137",
-                 "circleci_sign_publish_example-0.0.1.dev137-py3-none-any.whl",
-                 lambda: (VECTORS / "circleci_sign_publish_example-0.0.1.dev137-py3-none-any"
-                          ".whl.provenance").read_bytes(),
-                 {"source_repository": "github.com/CircleCI-Public/sign-and-publish-examples",
-                  "ref": "refs/heads/pypi", "issuer": "https://oidc.circleci.com"}),
-    "github-models": Case("pypi-attestation-models", "0.0.4a2",
-                      "pypi_attestation_models-0.0.4a2.tar.gz",
-                      lambda: wrap(MODELS, "pypi_attestation_models-0.0.4a2.tar.gz.attestation"),
-                      {"source_repository": "https://github.com/trailofbits/"
-                                            "pypi-attestation-models",
-                       "ref": "refs/tags/v0.0.4a2"}),
+    "github": Case(
+        "pypi-attestations",
+        "0.0.19",
+        "pypi_attestations-0.0.19.tar.gz",
+        lambda: (VECTORS / "pypi_attestations-0.0.19.tar.gz.provenance").read_bytes(),
+        {
+            "source_repository": "https://github.com/trailofbits/pypi-attestations",
+            "workflow": "https://github.com/trailofbits/pypi-attestations/.github/workflows/"
+            "release.yml@refs/tags/v0.0.19",
+            "ref": "refs/tags/v0.0.19",
+            "commit": "08802efe1f8e5fec4ad842d6b8ce97656092ee72",
+            "issuer": "https://token.actions.githubusercontent.com",
+            "signer": "https://github.com/trailofbits/pypi-attestations/.github/workflows/"
+            "release.yml@refs/tags/v0.0.19",
+            "predicate_type": "https://docs.pypi.org/attestations/publish/v1",
+        },
+    ),
+    "gitlab": Case(
+        "gitlab-oidc-project",
+        "0.0.3",
+        "gitlab_oidc_project-0.0.3.tar.gz",
+        lambda: wrap(GITLAB, "gitlab_oidc_project-0.0.3.tar.gz.publish.attestation"),
+        {
+            "source_repository": "https://gitlab.com/facutuesca/gitlab-oidc-project",
+            "signer": "https://gitlab.com/facutuesca/gitlab-oidc-project//.gitlab-ci.yml"
+            "@refs/heads/main",
+            "issuer": "https://gitlab.com",
+            "ref": "refs/heads/main",
+        },
+    ),
+    "google": Case(
+        "gcb-attestation-test",
+        "0.0.0",
+        "gcb_attestation_test-0.0.0.tar.gz",
+        lambda: (VECTORS / "gcb_attestation_test-0.0.0.tar.gz.provenance").read_bytes(),
+        {
+            "source_repository": None,
+            "workflow": None,
+            "signer": "919436158236-compute@developer.gserviceaccount.com",
+            "issuer": "https://accounts.google.com",
+        },
+    ),
+    "circleci": Case(
+        "circleci-sign-publish-example",
+        "0.0.1.dev137",
+        "circleci_sign_publish_example-0.0.1.dev137-py3-none-any.whl",
+        lambda: (
+            VECTORS / "circleci_sign_publish_example-0.0.1.dev137-py3-none-any.whl.provenance"
+        ).read_bytes(),
+        {
+            "source_repository": "github.com/CircleCI-Public/sign-and-publish-examples",
+            "ref": "refs/heads/pypi",
+            "issuer": "https://oidc.circleci.com",
+        },
+    ),
+    "github-models": Case(
+        "pypi-attestation-models",
+        "0.0.4a2",
+        "pypi_attestation_models-0.0.4a2.tar.gz",
+        lambda: wrap(MODELS, "pypi_attestation_models-0.0.4a2.tar.gz.attestation"),
+        {
+            "source_repository": "https://github.com/trailofbits/pypi-attestation-models",
+            "ref": "refs/tags/v0.0.4a2",
+        },
+    ),
 }
 
 
@@ -126,8 +178,13 @@ def test_genuine_vectors_verify_offline(
     registry_server: RegistryServer, client: HttpClient, case: str
 ) -> None:
     c = CASES[case]
-    project, version, filename, body, expected = (c.project, c.version, c.filename, c.body,
-                                                  c.expected)
+    project, version, filename, body, expected = (
+        c.project,
+        c.version,
+        c.filename,
+        c.body,
+        c.expected,
+    )
     path = serve_provenance(registry_server, project, version, filename, body())
     pkg = node(registry_server, project, version, filename)
 
@@ -154,11 +211,14 @@ def test_publish_and_slsa_attestations_each_give_a_result(
     serve_provenance(registry_server, "pypi-attestations", "0.0.19", filename, body)
 
     results = verifier(registry_server, client).check(
-        node(registry_server, "pypi-attestations", "0.0.19", filename))
+        node(registry_server, "pypi-attestations", "0.0.19", filename)
+    )
 
     assert [r.state for r in results] == [ProvenanceState.VERIFIED] * 2
     assert [r.predicate_type for r in results] == [
-        "https://docs.pypi.org/attestations/publish/v1", "https://slsa.dev/provenance/v1"]
+        "https://docs.pypi.org/attestations/publish/v1",
+        "https://slsa.dev/provenance/v1",
+    ]
 
 
 def test_sigstore_bundle_converted_to_attestation_verifies(
@@ -170,12 +230,14 @@ def test_sigstore_bundle_converted_to_attestation_verifies(
     filename = "pypi_attestation_models-0.0.4a2.tar.gz"
     bundle = Bundle.from_json((VECTORS / f"{filename}.sigstore").read_bytes())
     converted = json.loads(Attestation.from_bundle(bundle).model_dump_json())
-    body = json.dumps({"version": 1, "attestation_bundles": [
-        {"publisher": MODELS, "attestations": [converted]}]}).encode()
+    body = json.dumps(
+        {"version": 1, "attestation_bundles": [{"publisher": MODELS, "attestations": [converted]}]}
+    ).encode()
     serve_provenance(registry_server, "pypi-attestation-models", "0.0.4a2", filename, body)
 
     results = verifier(registry_server, client).check(
-        node(registry_server, "pypi-attestation-models", "0.0.4a2", filename))
+        node(registry_server, "pypi-attestation-models", "0.0.4a2", filename)
+    )
 
     assert [r.state for r in results] == [ProvenanceState.VERIFIED]
 
@@ -187,11 +249,17 @@ def test_tampered_distribution_is_an_integrity_mismatch(
     data = bytearray((VECTORS / filename).read_bytes())
     data[1000] ^= 0x01
     tampered = hashlib.sha256(bytes(data)).hexdigest()
-    serve_provenance(registry_server, "pypi-attestations", "0.0.19", filename,
-                     (VECTORS / f"{filename}.provenance").read_bytes())
+    serve_provenance(
+        registry_server,
+        "pypi-attestations",
+        "0.0.19",
+        filename,
+        (VECTORS / f"{filename}.provenance").read_bytes(),
+    )
 
     results = verifier(registry_server, client).check(
-        node(registry_server, "pypi-attestations", "0.0.19", filename, sha256=tampered))
+        node(registry_server, "pypi-attestations", "0.0.19", filename, sha256=tampered)
+    )
 
     by_kind = {r.kind: r for r in results}
     assert set(by_kind) == {"pep740", "integrity"}
@@ -225,11 +293,14 @@ def _swap_repository(document: bytes) -> bytes:
     return json.dumps(data).encode()
 
 
-@pytest.mark.parametrize(("tamper", "reason"), [
-    (_flip_signature, "signature"),
-    (_flip_subject_digest, "signature"),
-    (_swap_repository, "https://github.com/evil/pypi-attestations"),
-])
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        (_flip_signature, "signature"),
+        (_flip_subject_digest, "signature"),
+        (_swap_repository, "https://github.com/evil/pypi-attestations"),
+    ],
+)
 def test_tampered_provenance_is_invalid(
     registry_server: RegistryServer, client: HttpClient, tamper: Any, reason: str
 ) -> None:
@@ -238,7 +309,8 @@ def test_tampered_provenance_is_invalid(
     serve_provenance(registry_server, "pypi-attestations", "0.0.19", filename, body)
 
     results = verifier(registry_server, client).check(
-        node(registry_server, "pypi-attestations", "0.0.19", filename))
+        node(registry_server, "pypi-attestations", "0.0.19", filename)
+    )
 
     assert [(r.kind, r.state) for r in results] == [("pep740", ProvenanceState.INVALID)]
     assert "does not verify" in results[0].reason
@@ -254,18 +326,28 @@ def test_staging_attestation_is_rejected_against_production(
     filename = "rfc8785-0.1.2-py3-none-any.whl"
     attestation_file = f"{filename}.publish.attestation"
     # The vector is genuine: it verifies against the staging instance it was signed on.
-    staging_identity = policy.Identity(identity="william@yossarian.net",
-                                       issuer="https://github.com/login/oauth")
+    staging_identity = policy.Identity(
+        identity="william@yossarian.net", issuer="https://github.com/login/oauth"
+    )
     Attestation.model_validate_json((VECTORS / attestation_file).read_bytes()).verify(
-        staging_identity, Distribution(name=filename, digest=sha256_of(filename)),
-        staging=True, offline=True)
-    publisher = {"kind": "GitHub", "repository": "trailofbits/rfc8785.py",
-                 "workflow": "release.yml", "environment": None}
-    serve_provenance(registry_server, "rfc8785", "0.1.2", filename,
-                     wrap(publisher, attestation_file))
+        staging_identity,
+        Distribution(name=filename, digest=sha256_of(filename)),
+        staging=True,
+        offline=True,
+    )
+    publisher = {
+        "kind": "GitHub",
+        "repository": "trailofbits/rfc8785.py",
+        "workflow": "release.yml",
+        "environment": None,
+    }
+    serve_provenance(
+        registry_server, "rfc8785", "0.1.2", filename, wrap(publisher, attestation_file)
+    )
 
     results = verifier(registry_server, client).check(
-        node(registry_server, "rfc8785", "0.1.2", filename))
+        node(registry_server, "rfc8785", "0.1.2", filename)
+    )
 
     assert [(r.kind, r.state) for r in results] == [("pep740", ProvenanceState.INVALID)]
     assert "timestamp" in results[0].reason or "chain" in results[0].reason
@@ -276,7 +358,8 @@ def test_registry_without_integrity_api_is_absent(
 ) -> None:
     filename = "pypi_attestations-0.0.19.tar.gz"
     results = verifier(registry_server, client).check(
-        node(registry_server, "pypi-attestations", "0.0.19", filename))
+        node(registry_server, "pypi-attestations", "0.0.19", filename)
+    )
 
     assert [(r.kind, r.state) for r in results] == [("pep740", ProvenanceState.ABSENT)]
     assert results[0].reason.startswith(NOT_PROVIDED)
@@ -286,10 +369,17 @@ def test_mirror_answering_html_is_absent(
     registry_server: RegistryServer, client: HttpClient
 ) -> None:
     filename = "pypi_attestations-0.0.19.tar.gz"
-    serve_provenance(registry_server, "pypi-attestations", "0.0.19", filename,
-                     b"<html>index</html>", content_type="text/html")
+    serve_provenance(
+        registry_server,
+        "pypi-attestations",
+        "0.0.19",
+        filename,
+        b"<html>index</html>",
+        content_type="text/html",
+    )
     results = verifier(registry_server, client).check(
-        node(registry_server, "pypi-attestations", "0.0.19", filename))
+        node(registry_server, "pypi-attestations", "0.0.19", filename)
+    )
 
     assert results[0].state is ProvenanceState.ABSENT
     assert results[0].reason.startswith(NOT_PROVIDED)
@@ -300,7 +390,8 @@ def test_index_without_integrity_api_is_absent_without_a_request(
 ) -> None:
     filename = "pypi_attestations-0.0.19.tar.gz"
     results = PypiProvenance(client, None).check(
-        node(registry_server, "pypi-attestations", "0.0.19", filename))
+        node(registry_server, "pypi-attestations", "0.0.19", filename)
+    )
 
     assert results[0].state is ProvenanceState.ABSENT
     assert results[0].reason.startswith(NOT_PROVIDED)
@@ -311,10 +402,16 @@ def test_malformed_provenance_is_invalid(
     registry_server: RegistryServer, client: HttpClient
 ) -> None:
     filename = "pypi_attestations-0.0.19.tar.gz"
-    serve_provenance(registry_server, "pypi-attestations", "0.0.19", filename,
-                     b'{"version": 1, "attestation_bundles": [{"publisher": {}}]}')
+    serve_provenance(
+        registry_server,
+        "pypi-attestations",
+        "0.0.19",
+        filename,
+        b'{"version": 1, "attestation_bundles": [{"publisher": {}}]}',
+    )
     results = verifier(registry_server, client).check(
-        node(registry_server, "pypi-attestations", "0.0.19", filename))
+        node(registry_server, "pypi-attestations", "0.0.19", filename)
+    )
 
     assert [(r.kind, r.state) for r in results] == [("pep740", ProvenanceState.INVALID)]
     assert "malformed" in results[0].reason
@@ -324,10 +421,16 @@ def test_missing_index_digest_is_not_verified(
     registry_server: RegistryServer, client: HttpClient
 ) -> None:
     filename = "pypi_attestations-0.0.19.tar.gz"
-    serve_provenance(registry_server, "pypi-attestations", "0.0.19", filename,
-                     (VECTORS / f"{filename}.provenance").read_bytes())
+    serve_provenance(
+        registry_server,
+        "pypi-attestations",
+        "0.0.19",
+        filename,
+        (VECTORS / f"{filename}.provenance").read_bytes(),
+    )
     results = verifier(registry_server, client).check(
-        node(registry_server, "pypi-attestations", "0.0.19", filename, sha256=""))
+        node(registry_server, "pypi-attestations", "0.0.19", filename, sha256="")
+    )
 
     assert [r.state for r in results] == [ProvenanceState.ABSENT]
     assert "no sha256" in results[0].reason
@@ -347,19 +450,23 @@ def test_unreachable_registry_raises_unavailable(
 def test_node_without_chosen_file_is_absent(
     registry_server: RegistryServer, client: HttpClient
 ) -> None:
-    pkg = ResolvedPackage(ecosystem="pypi", name="x", version="1", purl="pkg:pypi/x@1",
-                          decided_by=Decision.PINNED)
+    pkg = ResolvedPackage(
+        ecosystem="pypi", name="x", version="1", purl="pkg:pypi/x@1", decided_by=Decision.PINNED
+    )
     results = verifier(registry_server, client).check(pkg)
     assert results[0].state is ProvenanceState.ABSENT
     assert registry_server.requests == []
 
 
-@pytest.mark.parametrize(("index", "json_url", "expected"), [
-    ("https://pypi.org/simple", None, "https://pypi.org"),
-    ("https://mirror.example/pypi/simple/", None, "https://mirror.example/pypi"),
-    ("https://files.example/index", "https://files.example/pypi", "https://files.example"),
-    ("https://files.example/index", "", None),
-])
+@pytest.mark.parametrize(
+    ("index", "json_url", "expected"),
+    [
+        ("https://pypi.org/simple", None, "https://pypi.org"),
+        ("https://mirror.example/pypi/simple/", None, "https://mirror.example/pypi"),
+        ("https://files.example/index", "https://files.example/pypi", "https://files.example"),
+        ("https://files.example/index", "", None),
+    ],
+)
 def test_integrity_base_url(index: str, json_url: str | None, expected: str | None) -> None:
     registry = PypiRegistry(HttpClient(HttpConfig(cache_dir=None)), index, json_url)
     assert integrity_base_url(registry) == expected

@@ -63,7 +63,8 @@ def test_checks_run_concurrently_through_the_client() -> None:
     verifier = Recording()
     client = HttpClient(HttpConfig(cache_dir=None, max_workers=4))
     ProvenanceService({"npm": verifier}, client=client).check(
-        [graph(*(pkg(f"p{i}") for i in range(8)))])
+        [graph(*(pkg(f"p{i}") for i in range(8)))]
+    )
     assert len(verifier.calls) == 8
     assert all(name.startswith("mcpscan-http") for name in verifier.threads)
 
@@ -87,13 +88,15 @@ def test_unreachable_registry_is_unknown_and_incomplete(error: type[Exception]) 
     assert results is not None
     # Not checked is not "absent": nothing says the registry declared nothing.
     assert [(r.kind, r.state) for r in results] == [("npm-provenance", ProvenanceState.UNKNOWN)]
-    assert report.incomplete == ("provenance of a@1.0.0 not checked: cannot reach the "
-                                 "registry for a",)
+    assert report.incomplete == (
+        "provenance of a@1.0.0 not checked: cannot reach the registry for a",
+    )
 
 
 def test_only_failing_artifacts_make_the_report_incomplete() -> None:
     report = ProvenanceService({"npm": Recording(fail=frozenset({"b"}))}).check_report(
-        [graph(pkg("a"), pkg("b"))])
+        [graph(pkg("a"), pkg("b"))]
+    )
     assert len(report.incomplete) == 1
     assert "b@1.0.0" in report.incomplete[0]
     [results] = report.results
@@ -104,12 +107,18 @@ def test_real_pypi_verifier_fetches_once_for_two_connectors(
     registry_server: RegistryServer,
 ) -> None:
     filename = "pypi_attestations-0.0.19.tar.gz"
-    path = serve_provenance(registry_server, "pypi-attestations", "0.0.19", filename,
-                            (VECTORS / f"{filename}.provenance").read_bytes())
+    path = serve_provenance(
+        registry_server,
+        "pypi-attestations",
+        "0.0.19",
+        filename,
+        (VECTORS / f"{filename}.provenance").read_bytes(),
+    )
     shared = node(registry_server, "pypi-attestations", "0.0.19", filename)
     client = HttpClient(HttpConfig(cache_dir=None, retries=0))
-    service = ProvenanceService({"pypi": PypiProvenance(client, registry_server.url)},
-                                client=client)
+    service = ProvenanceService(
+        {"pypi": PypiProvenance(client, registry_server.url)}, client=client
+    )
 
     first, second = service.check([graph(shared), graph(pkg("other", "pypi"), shared)])
 
@@ -123,11 +132,17 @@ def test_built_service_reports_a_mirror_without_provenance_as_absent(
     registry_server: RegistryServer,
 ) -> None:
     filename = "pypi_attestations-0.0.19.tar.gz"
-    serve_provenance(registry_server, "pypi-attestations", "0.0.19", filename,
-                     (VECTORS / f"{filename}.provenance").read_bytes())
+    serve_provenance(
+        registry_server,
+        "pypi-attestations",
+        "0.0.19",
+        filename,
+        (VECTORS / f"{filename}.provenance").read_bytes(),
+    )
     client = HttpClient(HttpConfig(cache_dir=None, retries=0))
-    service = build_provenance_service(client, npm_registry_url=registry_server.url,
-                                       pypi_integrity_url=registry_server.url)
+    service = build_provenance_service(
+        client, npm_registry_url=registry_server.url, pypi_integrity_url=registry_server.url
+    )
     python = node(registry_server, "pypi-attestations", "0.0.19", filename)
 
     report = service.check_report([graph(pkg("left-pad"), python)])

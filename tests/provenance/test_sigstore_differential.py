@@ -77,12 +77,14 @@ def _signature(bundle: dict[str, Any], name: str) -> None:
 
 def _certificate(bundle: dict[str, Any], name: str) -> None:
     bundle["verificationMaterial"]["certificate"] = copy.deepcopy(
-        _other(name)["verificationMaterial"]["certificate"])
+        _other(name)["verificationMaterial"]["certificate"]
+    )
 
 
 def _tlog_entry(bundle: dict[str, Any], name: str) -> None:
     bundle["verificationMaterial"]["tlogEntries"] = copy.deepcopy(
-        _other(name)["verificationMaterial"]["tlogEntries"])
+        _other(name)["verificationMaterial"]["tlogEntries"]
+    )
 
 
 def _no_set(bundle: dict[str, Any], name: str) -> None:
@@ -101,13 +103,15 @@ def _no_checkpoint(bundle: dict[str, Any], name: str) -> None:
 def _fake_proof(bundle: dict[str, Any], name: str) -> None:
     entry = _tlog(bundle)
     leaf = hashlib.sha256(b"\x00" + base64.b64decode(entry["canonicalizedBody"])).digest()
-    entry["inclusionProof"].update(logIndex="0", treeSize="1", hashes=[],
-                                   rootHash=base64.b64encode(leaf).decode())
+    entry["inclusionProof"].update(
+        logIndex="0", treeSize="1", hashes=[], rootHash=base64.b64encode(leaf).decode()
+    )
 
 
 def _other_checkpoint(bundle: dict[str, Any], name: str) -> None:
     _tlog(bundle)["inclusionProof"]["checkpoint"] = copy.deepcopy(
-        _tlog(_other(name))["inclusionProof"]["checkpoint"])
+        _tlog(_other(name))["inclusionProof"]["checkpoint"]
+    )
 
 
 FORGERIES: dict[str, tuple[Callable[[dict[str, Any], str], None], str]] = {
@@ -148,16 +152,22 @@ def paths() -> dict[str, Callable[[dict[str, Any]], VerifiedDsse]]:
     }
 
 
-def _outcome(verify: Callable[[dict[str, Any]], VerifiedDsse],
-             bundle: dict[str, Any]) -> tuple[str, Any]:
+def _outcome(
+    verify: Callable[[dict[str, Any]], VerifiedDsse], bundle: dict[str, Any]
+) -> tuple[str, Any]:
     try:
         verified = verify(bundle)
     except BundleVerificationError as exc:
         return "invalid", reason_class(exc.message)
     assert verified.certificate is not None
-    return "verified", (verified.certificate.fingerprint(
-        verified.certificate.signature_hash_algorithm or _sha256()), verified.payload_type,
-        verified.payload, verified.integrated_time)
+    return "verified", (
+        verified.certificate.fingerprint(
+            verified.certificate.signature_hash_algorithm or _sha256()
+        ),
+        verified.payload_type,
+        verified.payload,
+        verified.integrated_time,
+    )
 
 
 def _sha256() -> Any:
@@ -168,7 +178,8 @@ def _sha256() -> Any:
 
 @pytest.mark.parametrize("name", BOTH)
 def test_both_paths_verify_the_genuine_bundle_with_the_same_identity(
-        paths: dict[str, Callable[[dict[str, Any]], VerifiedDsse]], name: str) -> None:
+    paths: dict[str, Callable[[dict[str, Any]], VerifiedDsse]], name: str
+) -> None:
     outcomes = {path: _outcome(verify, RECORDED[name]) for path, verify in paths.items()}
     assert outcomes["manual"][0] == "verified"
     assert outcomes["manual"] == outcomes["sigstore-python"]
@@ -177,14 +188,13 @@ def test_both_paths_verify_the_genuine_bundle_with_the_same_identity(
 @pytest.mark.parametrize("forgery", sorted(FORGERIES))
 @pytest.mark.parametrize("name", BOTH)
 def test_both_paths_reject_each_forgery_for_the_same_reason(
-        paths: dict[str, Callable[[dict[str, Any]], VerifiedDsse]], name: str,
-        forgery: str) -> None:
+    paths: dict[str, Callable[[dict[str, Any]], VerifiedDsse]], name: str, forgery: str
+) -> None:
     change, expected = FORGERIES[forgery]
     bundle = copy.deepcopy(RECORDED[name])
     change(bundle, name)
     outcomes = {path: _outcome(verify, bundle) for path, verify in paths.items()}
-    assert outcomes == {"manual": ("invalid", expected),
-                        "sigstore-python": ("invalid", expected)}
+    assert outcomes == {"manual": ("invalid", expected), "sigstore-python": ("invalid", expected)}
 
 
 def test_a_rekor_v2_entry_names_the_manual_verifiers_gap() -> None:

@@ -99,17 +99,31 @@ def test_no_identity_without_a_host() -> None:
 
 def _facts(declared: str, server_repo: str | None = None) -> ConnectorFacts:
     node = ResolvedPackage(
-        ecosystem="npm", name="@playwright/cli", version="0.1.1",
-        purl="pkg:npm/%40playwright/cli@0.1.1", decided_by=Decision.PINNED,
+        ecosystem="npm",
+        name="@playwright/cli",
+        version="0.1.1",
+        purl="pkg:npm/%40playwright/cli@0.1.1",
+        decided_by=Decision.PINNED,
         facts=PackageFacts(repository=declared),
     )
-    proof = ProvenanceResult(purl=node.purl, kind="npm-provenance",
-                             state=ProvenanceState.VERIFIED, source_repository=ATTESTED)
-    connector = Connector(name="pw", source=SourceLocation("x.json", 1, "claude-code"),
-                          transport="stdio", repository=server_repo)
-    return ConnectorFacts(connector=connector, launch=Launch(launcher="npx"),
-                          graph=Graph(roots=(node.purl,), nodes=(node,)),
-                          provenance=(proof,))
+    proof = ProvenanceResult(
+        purl=node.purl,
+        kind="npm-provenance",
+        state=ProvenanceState.VERIFIED,
+        source_repository=ATTESTED,
+    )
+    connector = Connector(
+        name="pw",
+        source=SourceLocation("x.json", 1, "claude-code"),
+        transport="stdio",
+        repository=server_repo,
+    )
+    return ConnectorFacts(
+        connector=connector,
+        launch=Launch(launcher="npx"),
+        graph=Graph(roots=(node.purl,), nodes=(node,)),
+        provenance=(proof,),
+    )
 
 
 @pytest.mark.parametrize("declared", SAME)
@@ -129,7 +143,8 @@ def test_sc04_dot_segments_in_the_server_json_repository() -> None:
     hits = list(source_mismatch(_facts(ATTESTED, server_repo=dotted), Policy()))
     assert [h.message for h in hits] == [
         f"@playwright/cli@0.1.1 was built from {ATTESTED}, not from the server.json "
-        f"repository {dotted}"]
+        f"repository {dotted}"
+    ]
 
 
 def test_sc14_owner_comes_from_the_repository_identity() -> None:
@@ -143,16 +158,24 @@ def test_sc14_owner_comes_from_the_repository_identity() -> None:
 
 
 def _locked(repository: str | None) -> LockedPackage:
-    return LockedPackage(purl="pkg:npm/%40playwright/cli@0.1.1", ecosystem="npm",
-                         name="@playwright/cli", version="0.1.1",
-                         provenance_repository=repository,
-                         provenance_workflow=".github/workflows/publish.yml")
+    return LockedPackage(
+        purl="pkg:npm/%40playwright/cli@0.1.1",
+        ecosystem="npm",
+        name="@playwright/cli",
+        version="0.1.1",
+        provenance_repository=repository,
+        provenance_workflow=".github/workflows/publish.yml",
+    )
 
 
-@pytest.mark.parametrize("approved", ["git+https://github.com/Microsoft/playwright-cli.git",
-                                      "https://www.github.com/microsoft/playwright-cli/"])
-def test_lock_reads_an_older_spelling_of_the_same_repository_as_no_drift(
-        approved: str) -> None:
+@pytest.mark.parametrize(
+    "approved",
+    [
+        "git+https://github.com/Microsoft/playwright-cli.git",
+        "https://www.github.com/microsoft/playwright-cli/",
+    ],
+)
+def test_lock_reads_an_older_spelling_of_the_same_repository_as_no_drift(approved: str) -> None:
     changes: list[Change] = []
     _diff_package(_locked(approved), _locked(ATTESTED), changes, [], True)
     assert changes == []

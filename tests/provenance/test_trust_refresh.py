@@ -48,8 +48,9 @@ class Repository:
 
 def build_repository(targets: dict[str, bytes], *, tamper: str | None = None) -> Repository:
     expires = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=7)
-    signers = {role: CryptoSigner.generate_ecdsa()
-               for role in ("root", "targets", "snapshot", "timestamp")}
+    signers = {
+        role: CryptoSigner.generate_ecdsa() for role in ("root", "targets", "snapshot", "timestamp")
+    }
     root = Metadata(Root(expires=expires, consistent_snapshot=False))
     for role, signer in signers.items():
         root.signed.add_key(signer.public_key, role)
@@ -63,8 +64,12 @@ def build_repository(targets: dict[str, bytes], *, tamper: str | None = None) ->
     timestamp = Metadata(Timestamp(expires=expires))
     timestamp.signed.snapshot_meta = MetaFile(version=snapshot.signed.version)
     serializer = JSONSerializer(compact=False)
-    for role, meta in (("root", root), ("targets", target_meta), ("snapshot", snapshot),
-                       ("timestamp", timestamp)):
+    for role, meta in (
+        ("root", root),
+        ("targets", target_meta),
+        ("snapshot", snapshot),
+        ("timestamp", timestamp),
+    ):
         meta.sign(signers[role])
         files[f"/{role}.json"] = meta.to_bytes(serializer)
     files["/1.root.json"] = files["/root.json"]
@@ -89,11 +94,11 @@ def client() -> Iterator[HttpClient]:
 
 
 def test_anchors_are_refreshed_through_tuf_and_cached(
-        registry_server: RegistryServer, client: HttpClient, tmp_path: Path) -> None:
+    registry_server: RegistryServer, client: HttpClient, tmp_path: Path
+) -> None:
     repo = build_repository({NPM_KEYS_TARGET: KEYS, TRUSTED_ROOT_TARGET: ROOT})
     serve(registry_server, repo)
-    store = TrustStore(client, tuf_url=registry_server.url, cache_dir=tmp_path,
-                       tuf_root=repo.root)
+    store = TrustStore(client, tuf_url=registry_server.url, cache_dir=tmp_path, tuf_root=repo.root)
     keys = store.anchor(NPM_KEYS_TARGET)
     assert keys.source.kind == "tuf"
     assert keys.source.fresh
@@ -106,17 +111,21 @@ def test_anchors_are_refreshed_through_tuf_and_cached(
     cached = offline.anchor(NPM_KEYS_TARGET)
     assert cached.source.kind == "tuf-cache"
     assert cached.source.refreshed == keys.source.refreshed
-    assert cached.source.note == "not refreshed: --offline; using the copy cached from an " \
-                                 "earlier TUF refresh"
+    assert (
+        cached.source.note == "not refreshed: --offline; using the copy cached from an "
+        "earlier TUF refresh"
+    )
     assert not cached.source.fresh
 
 
-def test_a_hand_edited_cache_is_not_used(registry_server: RegistryServer, client: HttpClient,
-                                         tmp_path: Path) -> None:
+def test_a_hand_edited_cache_is_not_used(
+    registry_server: RegistryServer, client: HttpClient, tmp_path: Path
+) -> None:
     repo = build_repository({NPM_KEYS_TARGET: KEYS, TRUSTED_ROOT_TARGET: ROOT})
     serve(registry_server, repo)
-    TrustStore(client, tuf_url=registry_server.url, cache_dir=tmp_path,
-               tuf_root=repo.root).anchor(NPM_KEYS_TARGET)
+    TrustStore(client, tuf_url=registry_server.url, cache_dir=tmp_path, tuf_root=repo.root).anchor(
+        NPM_KEYS_TARGET
+    )
     [copy] = [p for p in tmp_path.rglob("*keys.json") if "anchors" in p.parts]
     copy.write_bytes(KEYS.replace(b"npm:signatures", b"npm:attestations"))
     offline = TrustStore(None, tuf_url=registry_server.url, cache_dir=tmp_path, offline=True)
@@ -125,12 +134,13 @@ def test_a_hand_edited_cache_is_not_used(registry_server: RegistryServer, client
 
 @pytest.mark.parametrize("tamper", ["target", "targets-signature"])
 def test_a_refresh_that_does_not_verify_falls_back_to_the_pinned_copy(
-        registry_server: RegistryServer, client: HttpClient, tmp_path: Path,
-        tamper: str) -> None:
+    registry_server: RegistryServer, client: HttpClient, tmp_path: Path, tamper: str
+) -> None:
     repo = build_repository({NPM_KEYS_TARGET: KEYS, TRUSTED_ROOT_TARGET: ROOT}, tamper=tamper)
     serve(registry_server, repo)
-    anchor = TrustStore(client, tuf_url=registry_server.url, cache_dir=tmp_path,
-                        tuf_root=repo.root).anchor(NPM_KEYS_TARGET)
+    anchor = TrustStore(
+        client, tuf_url=registry_server.url, cache_dir=tmp_path, tuf_root=repo.root
+    ).anchor(NPM_KEYS_TARGET)
     assert anchor.source.kind == "pinned"
     assert anchor.content == pinned_anchor(NPM_KEYS_TARGET).content
     assert anchor.source.note.startswith(f"TUF refresh from {registry_server.url} failed")
@@ -144,11 +154,13 @@ def test_an_unreachable_tuf_repository_is_a_note_not_a_failure(client: HttpClien
 
 
 def test_metadata_signed_by_other_keys_than_the_pinned_root_is_refused(
-        registry_server: RegistryServer, client: HttpClient, tmp_path: Path) -> None:
+    registry_server: RegistryServer, client: HttpClient, tmp_path: Path
+) -> None:
     # The repository is genuine TUF, but its root is not the one the client pins.
     serve(registry_server, build_repository({NPM_KEYS_TARGET: KEYS, TRUSTED_ROOT_TARGET: ROOT}))
     pinned = build_repository({NPM_KEYS_TARGET: KEYS}).root
-    anchor = TrustStore(client, tuf_url=registry_server.url, cache_dir=tmp_path,
-                        tuf_root=pinned).anchor(NPM_KEYS_TARGET)
+    anchor = TrustStore(
+        client, tuf_url=registry_server.url, cache_dir=tmp_path, tuf_root=pinned
+    ).anchor(NPM_KEYS_TARGET)
     assert anchor.source.kind == "pinned"
     assert "failed" in anchor.source.note

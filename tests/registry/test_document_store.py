@@ -32,16 +32,16 @@ def fetch(client: HttpClient, url: str, *, shape: str = "test-1") -> Any:
         return value
 
     store = client.document_store("docs", shape=shape)
-    return client.get_reduced(url, store, reduce=reduce, encode=lambda n: {"n": n},
-                              restore=restore, missing=lambda: None)
+    return client.get_reduced(
+        url, store, reduce=reduce, encode=lambda n: {"n": n}, restore=restore, missing=lambda: None
+    )
 
 
 def headers_of(server: RegistryServer, path: str) -> list[dict[str, str]]:
     return [h for p, h in server.requests if p == path]
 
 
-def test_a_fresh_entry_answers_without_a_request(server: RegistryServer,
-                                                 tmp_path: Path) -> None:
+def test_a_fresh_entry_answers_without_a_request(server: RegistryServer, tmp_path: Path) -> None:
     server.add("/doc", Route(body=b'{"n": 1, "big": "ignored"}'))
     with HttpClient(config(tmp_path)) as client:
         assert fetch(client, server.url + "/doc") == 1
@@ -55,10 +55,13 @@ def test_a_fresh_entry_answers_without_a_request(server: RegistryServer,
     assert stored["payload"] == {"n": 1}  # the reduced form, not the body
 
 
-def test_a_stale_entry_is_revalidated_with_its_validators(server: RegistryServer,
-                                                          tmp_path: Path) -> None:
-    server.add("/doc", Route(body=b'{"n": 1}', headers={"ETag": '"v1"',
-                                                        "Last-Modified": "Tue, 01 Jan 2030"}))
+def test_a_stale_entry_is_revalidated_with_its_validators(
+    server: RegistryServer, tmp_path: Path
+) -> None:
+    server.add(
+        "/doc",
+        Route(body=b'{"n": 1}', headers={"ETag": '"v1"', "Last-Modified": "Tue, 01 Jan 2030"}),
+    )
     with HttpClient(config(tmp_path, ttl_seconds=0)) as client:
         assert fetch(client, server.url + "/doc") == 1
     time.sleep(0.01)
@@ -74,8 +77,7 @@ def test_a_stale_entry_is_revalidated_with_its_validators(server: RegistryServer
     assert server.count("/doc") == 2
 
 
-def test_a_changed_document_replaces_a_stale_entry(server: RegistryServer,
-                                                   tmp_path: Path) -> None:
+def test_a_changed_document_replaces_a_stale_entry(server: RegistryServer, tmp_path: Path) -> None:
     server.add("/doc", Route(body=b'{"n": 1}'))
     with HttpClient(config(tmp_path, ttl_seconds=0)) as client:
         assert fetch(client, server.url + "/doc") == 1
@@ -86,8 +88,9 @@ def test_a_changed_document_replaces_a_stale_entry(server: RegistryServer,
     assert "If-None-Match" not in headers_of(server, "/doc")[1]  # no validator was given
 
 
-def test_offline_serves_any_age_and_a_miss_opens_no_socket(server: RegistryServer,
-                                                           tmp_path: Path) -> None:
+def test_offline_serves_any_age_and_a_miss_opens_no_socket(
+    server: RegistryServer, tmp_path: Path
+) -> None:
     server.add("/doc", Route(body=b'{"n": 1}'))
     with HttpClient(config(tmp_path, ttl_seconds=0)) as client:
         fetch(client, server.url + "/doc")
@@ -110,12 +113,18 @@ def test_does_not_exist_is_cached_too(server: RegistryServer, tmp_path: Path) ->
 
 def test_without_missing_a_404_raises(server: RegistryServer, tmp_path: Path) -> None:
     with HttpClient(config(tmp_path)) as client, pytest.raises(NotFoundError):
-        client.get_reduced(server.url + "/gone", client.document_store("docs", shape="x"),
-                           reduce=lambda r: 1, encode=lambda v: v, restore=lambda p: p)
+        client.get_reduced(
+            server.url + "/gone",
+            client.document_store("docs", shape="x"),
+            reduce=lambda r: 1,
+            encode=lambda v: v,
+            restore=lambda p: p,
+        )
 
 
-def test_a_damaged_or_foreign_entry_is_fetched_again(server: RegistryServer,
-                                                     tmp_path: Path) -> None:
+def test_a_damaged_or_foreign_entry_is_fetched_again(
+    server: RegistryServer, tmp_path: Path
+) -> None:
     server.add("/doc", Route(body=b'{"n": 1}'))
     with HttpClient(config(tmp_path)) as client:
         fetch(client, server.url + "/doc")

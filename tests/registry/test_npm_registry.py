@@ -32,8 +32,7 @@ MEMORY_PATH = "/@modelcontextprotocol%2Fserver-memory"
 
 
 def fast(**overrides: Any) -> HttpConfig:
-    settings: dict[str, Any] = {"cache_dir": None, "retries": 1, "backoff": 0.0,
-                                "timeout": 5.0}
+    settings: dict[str, Any] = {"cache_dir": None, "retries": 1, "backoff": 0.0, "timeout": 5.0}
     settings.update(overrides)
     return HttpConfig(**settings)
 
@@ -61,8 +60,6 @@ def packument(name: str, *versions: dict[str, Any], **extra: Any) -> bytes:
     }
     doc.update(extra)
     return json.dumps(doc).encode()
-
-
 
 
 @pytest.fixture
@@ -98,10 +95,10 @@ def test_recorded_packument_is_parsed_and_trimmed(served: RegistryServer) -> Non
     assert served.requests[0][1]["Accept"] == "application/json"
 
 
-def test_abbreviated_document_is_requested_and_recognised(registry_server: RegistryServer
-                                                          ) -> None:
-    body = packument("corgi", manifest("corgi", "1.0.0"),
-                     manifest("corgi", "1.1.0", hasInstallScript=True))
+def test_abbreviated_document_is_requested_and_recognised(registry_server: RegistryServer) -> None:
+    body = packument(
+        "corgi", manifest("corgi", "1.0.0"), manifest("corgi", "1.1.0", hasInstallScript=True)
+    )
     registry_server.add("/corgi", Route(body=body, content_type=ABBREVIATED_MEDIA_TYPE))
     with HttpClient(fast()) as client:
         doc = NpmRegistry(client, registry_server.url).package("corgi", abbreviated=True)
@@ -114,29 +111,40 @@ def test_abbreviated_document_is_requested_and_recognised(registry_server: Regis
 def test_scoped_names_are_escaped_and_routed_to_their_scope_registry(
     registry_server: RegistryServer,
 ) -> None:
-    registry_server.add("/main/@a%2Fone",
-                        Route(body=packument("@a/one", manifest("@a/one", "1.0.0"))))
-    registry_server.add("/corp/@corp%2Ftwo",
-                        Route(body=packument("@corp/two", manifest("@corp/two", "2.0.0"))))
+    registry_server.add(
+        "/main/@a%2Fone", Route(body=packument("@a/one", manifest("@a/one", "1.0.0")))
+    )
+    registry_server.add(
+        "/corp/@corp%2Ftwo", Route(body=packument("@corp/two", manifest("@corp/two", "2.0.0")))
+    )
     with HttpClient(fast()) as client:
-        registry = NpmRegistry(client, registry_server.url + "/main",
-                               scope_registries={"@corp": registry_server.url + "/corp/"})
+        registry = NpmRegistry(
+            client,
+            registry_server.url + "/main",
+            scope_registries={"@corp": registry_server.url + "/corp/"},
+        )
         assert registry.package("@a/one").dist_tags["latest"] == "1.0.0"
         assert registry.package("@corp/two").dist_tags["latest"] == "2.0.0"
 
 
-@pytest.mark.parametrize("name", ["../etc/passwd", "a b", "", "@scope", "a/b", "x" * 215,
-                                  "@s/a/b", "name?x=1"])
-def test_invalid_names_never_reach_the_network(registry_server: RegistryServer, name: str
-                                               ) -> None:
+@pytest.mark.parametrize(
+    "name", ["../etc/passwd", "a b", "", "@scope", "a/b", "x" * 215, "@s/a/b", "name?x=1"]
+)
+def test_invalid_names_never_reach_the_network(registry_server: RegistryServer, name: str) -> None:
     with HttpClient(fast()) as client, pytest.raises(InvalidPackageName):
         NpmRegistry(client, registry_server.url).package(name)
     assert registry_server.requests == []
 
 
 def test_missing_and_unpublished_packages(registry_server: RegistryServer) -> None:
-    registry_server.add("/gone", Route(body=json.dumps(
-        {"name": "gone", "time": {"unpublished": {"time": "2024-01-01T00:00:00Z"}}}).encode()))
+    registry_server.add(
+        "/gone",
+        Route(
+            body=json.dumps(
+                {"name": "gone", "time": {"unpublished": {"time": "2024-01-01T00:00:00Z"}}}
+            ).encode()
+        ),
+    )
     with HttpClient(fast()) as client:
         registry = NpmRegistry(client, registry_server.url)
         with pytest.raises(PackageNotFound, match="does not exist"):
@@ -146,8 +154,10 @@ def test_missing_and_unpublished_packages(registry_server: RegistryServer) -> No
 
 
 def test_429_is_retried_then_succeeds(registry_server: RegistryServer) -> None:
-    registry_server.add("/busy", Route(body=packument("busy", manifest("busy", "1.0.0")),
-                                       fail_times=1, fail_status=429))
+    registry_server.add(
+        "/busy",
+        Route(body=packument("busy", manifest("busy", "1.0.0")), fail_times=1, fail_status=429),
+    )
     with HttpClient(fast(retries=2)) as client:
         doc = NpmRegistry(client, registry_server.url).package("busy")
     assert doc.dist_tags["latest"] == "1.0.0"
@@ -162,10 +172,13 @@ def test_persistent_500_is_a_network_error(registry_server: RegistryServer) -> N
 
 
 def test_timeout_is_a_network_error(registry_server: RegistryServer) -> None:
-    registry_server.add("/slow", Route(body=packument("slow", manifest("slow", "1.0.0")),
-                                       delay=0.6))
-    with HttpClient(fast(timeout=0.2, retries=0)) as client, \
-            pytest.raises(NetworkError, match="timed out"):
+    registry_server.add(
+        "/slow", Route(body=packument("slow", manifest("slow", "1.0.0")), delay=0.6)
+    )
+    with (
+        HttpClient(fast(timeout=0.2, retries=0)) as client,
+        pytest.raises(NetworkError, match="timed out"),
+    ):
         NpmRegistry(client, registry_server.url).package("slow")
 
 
@@ -176,14 +189,18 @@ def test_truncated_body_is_a_network_error(registry_server: RegistryServer) -> N
         NpmRegistry(client, registry_server.url).package("cut")
 
 
-@pytest.mark.parametrize(("route", "message"), [
-    (Route(body=b"<html>login</html>", content_type="text/html"), "expected a JSON packument"),
-    (Route(body=b"{not json"), "not valid JSON"),
-    (Route(body=b"[1, 2]"), "not a JSON object"),
-    (Route(body=b'{"name": "odd", "versions": "1.0.0"}'), "no usable 'versions'"),
-])
-def test_unusable_answers_are_registry_errors(registry_server: RegistryServer, route: Route,
-                                              message: str) -> None:
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        (Route(body=b"<html>login</html>", content_type="text/html"), "expected a JSON packument"),
+        (Route(body=b"{not json"), "not valid JSON"),
+        (Route(body=b"[1, 2]"), "not a JSON object"),
+        (Route(body=b'{"name": "odd", "versions": "1.0.0"}'), "no usable 'versions'"),
+    ],
+)
+def test_unusable_answers_are_registry_errors(
+    registry_server: RegistryServer, route: Route, message: str
+) -> None:
     registry_server.add("/odd", route)
     with HttpClient(fast()) as client, pytest.raises(RegistryError, match=message):
         NpmRegistry(client, registry_server.url).package("odd")
@@ -208,8 +225,9 @@ def test_cache_hit_makes_no_second_request_and_offline_uses_it(
     assert served.count("/mcp-remote") == 0
 
 
-def test_abbreviated_and_full_documents_are_cached_apart(served: RegistryServer,
-                                                         tmp_path: Path) -> None:
+def test_abbreviated_and_full_documents_are_cached_apart(
+    served: RegistryServer, tmp_path: Path
+) -> None:
     with HttpClient(fast(cache_dir=tmp_path)) as client:
         registry = NpmRegistry(client, served.url)
         registry.package(MEMORY, abbreviated=True)
@@ -224,17 +242,21 @@ def _big_packument(target_bytes: int) -> bytes:
     i = 0
     size = 0
     while size < target_bytes:
-        v = manifest("big", f"1.0.{i}", readme=readme, description="d" * 200,
-                     dependencies={f"dep{j}": f"^{j}.0.0" for j in range(10)},
-                     scripts={"test": "jest", "build": "tsc"})
+        v = manifest(
+            "big",
+            f"1.0.{i}",
+            readme=readme,
+            description="d" * 200,
+            dependencies={f"dep{j}": f"^{j}.0.0" for j in range(10)},
+            scripts={"test": "jest", "build": "tsc"},
+        )
         versions.append(v)
         size += len(json.dumps(v))
         i += 1
     return packument("big", *versions, readme=readme * 100)
 
 
-def test_20mb_packument_is_trimmed_without_blowing_memory(registry_server: RegistryServer
-                                                          ) -> None:
+def test_20mb_packument_is_trimmed_without_blowing_memory(registry_server: RegistryServer) -> None:
     body = _big_packument(20 * 1024 * 1024)
     registry_server.add("/big", Route(body=body))
     with HttpClient(fast(timeout=30.0)) as client:
@@ -260,14 +282,30 @@ def test_20mb_packument_is_trimmed_without_blowing_memory(registry_server: Regis
 def test_parse_packument_field_shapes() -> None:
     body = packument(
         "shapes",
-        manifest("shapes", "1.0.0", scripts={"postinstall": "node x.js", "prepare": "tsc"},
-                 deprecated="use other", license={"type": "MIT"},
-                 repository="github:owner/repo", maintainers=["Ann <a@x>", {"name": "bo"}],
-                 bundleDependencies=True, dependencies={"a": "1", "b": 2},
-                 peerDependencies={"p": "*"}, peerDependenciesMeta={"p": {"optional": True}},
-                 os="linux", cpu=["x64", "!arm"], engines={"node": ">=18"}),
-        manifest("shapes", "1.1.0", gypfile=True, licenses=[{"type": "MIT"}, {"type": "GPL"}],
-                 repository={"url": "owner2/repo2"}, deprecated=""),
+        manifest(
+            "shapes",
+            "1.0.0",
+            scripts={"postinstall": "node x.js", "prepare": "tsc"},
+            deprecated="use other",
+            license={"type": "MIT"},
+            repository="github:owner/repo",
+            maintainers=["Ann <a@x>", {"name": "bo"}],
+            bundleDependencies=True,
+            dependencies={"a": "1", "b": 2},
+            peerDependencies={"p": "*"},
+            peerDependenciesMeta={"p": {"optional": True}},
+            os="linux",
+            cpu=["x64", "!arm"],
+            engines={"node": ">=18"},
+        ),
+        manifest(
+            "shapes",
+            "1.1.0",
+            gypfile=True,
+            licenses=[{"type": "MIT"}, {"type": "GPL"}],
+            repository={"url": "owner2/repo2"},
+            deprecated="",
+        ),
         time={"1.0.0": "2020-01-01T00:00:00Z", "created": "2019-12-31T00:00:00Z"},
         maintainers=[{"name": "ann"}],
     )
@@ -297,10 +335,13 @@ def test_parse_packument_field_shapes() -> None:
 def test_digests_from_dist() -> None:
     sha512 = hashlib.sha512(b"x").digest()
     sha1 = hashlib.sha1(b"x").hexdigest()
-    sri = f"sha1-{base64.b64encode(bytes.fromhex(sha1)).decode()} " \
-          f"sha512-{base64.b64encode(sha512).decode()} md5-AAAA sha256-!!!"
+    sri = (
+        f"sha1-{base64.b64encode(bytes.fromhex(sha1)).decode()} "
+        f"sha512-{base64.b64encode(sha512).decode()} md5-AAAA sha256-!!!"
+    )
     assert digests_from_dist(sri, sha1.upper()) == (
-        Digest("sha512", sha512.hex()), Digest("sha1", sha1),
+        Digest("sha512", sha512.hex()),
+        Digest("sha1", sha1),
     )
     assert digests_from_dist(None, "not-hex") == ()
 

@@ -57,8 +57,7 @@ def test_npm_precedence_env_project_user_global(dirs: tuple[Path, Path], tmp_pat
     assert npm_registry_url(env, home, project / "sub") == "https://mcpscan.example"
 
 
-def test_npm_userconfig_env_and_variable_expansion(dirs: tuple[Path, Path], tmp_path: Path
-                                                   ) -> None:
+def test_npm_userconfig_env_and_variable_expansion(dirs: tuple[Path, Path], tmp_path: Path) -> None:
     home, project = dirs
     other = tmp_path / "custom-npmrc"
     other.write_text("registry=https://${MIRROR_HOST}/npm/\n//x/:_authToken=secret-value\n")
@@ -76,8 +75,9 @@ def test_npm_project_without_package_json_uses_cwd(dirs: tuple[Path, Path]) -> N
 
 def test_npm_scope_registries(dirs: tuple[Path, Path]) -> None:
     home, project = dirs
-    (home / ".npmrc").write_text("@corp:registry=https://corp.example/npm/\n"
-                                 "@other:registry=https://user-other.example\n")
+    (home / ".npmrc").write_text(
+        "@corp:registry=https://corp.example/npm/\n@other:registry=https://user-other.example\n"
+    )
     env = {"npm_config_@other:registry": "https://env-other.example"}
     assert npm_scope_registries(env, home, project) == {
         "@other": "https://env-other.example",
@@ -110,8 +110,10 @@ def test_pypi_config_files(dirs: tuple[Path, Path], tmp_path: Path) -> None:
         assert pypi_index_url(env, home) == "https://legacy.example/simple"
         xdg = home / ".config" / "pip" / "pip.conf"
         xdg.parent.mkdir(parents=True)
-        xdg.write_text("[global]\nindex-url = https://global.example/simple\n"
-                       "[install]\nindex-url = https://install.example/simple\n")
+        xdg.write_text(
+            "[global]\nindex-url = https://global.example/simple\n"
+            "[install]\nindex-url = https://install.example/simple\n"
+        )
         assert pypi_index_url(env, home) == "https://install.example/simple"
     venv = tmp_path / "venv"
     venv.mkdir()
@@ -134,7 +136,11 @@ def test_pypi_broken_config_is_ignored(dirs: tuple[Path, Path], tmp_path: Path) 
 
 def test_npmrc_reading_keeps_only_registry_keys(tmp_path: Path) -> None:
     rc = tmp_path / ".npmrc"
-    rc.write_text("registry=https://r.example\n//r.example/:_authToken=tok-123\n"
-                  "_auth=abc\n@s:registry=https://s.example\n")
-    assert settings._read_npmrc(rc, {}) == {"registry": "https://r.example",
-                                           "@s:registry": "https://s.example"}
+    rc.write_text(
+        "registry=https://r.example\n//r.example/:_authToken=tok-123\n"
+        "_auth=abc\n@s:registry=https://s.example\n"
+    )
+    assert settings._read_npmrc(rc, {}) == {
+        "registry": "https://r.example",
+        "@s:registry": "https://s.example",
+    }

@@ -34,15 +34,14 @@ from tests.support.registry_server import RegistryServer, Route
 TIME_WHEEL = "mcp_server_time-2026.10.19-py3-none-any.whl"
 
 
-
-
 def _client(tmp_path: Path | None = None, **kw: object) -> HttpClient:
     config = HttpConfig(cache_dir=tmp_path, retries=2, backoff=0, timeout=2, **kw)  # type: ignore[arg-type]
     return HttpClient(config)
 
 
-def _registry(server: RegistryServer, client: HttpClient | None = None,
-              json_url: str | None = None) -> PypiRegistry:
+def _registry(
+    server: RegistryServer, client: HttpClient | None = None, json_url: str | None = None
+) -> PypiRegistry:
     return PypiRegistry(client or _client(), f"{server.url}/simple", json_url)
 
 
@@ -51,8 +50,9 @@ def _file(registry: PypiRegistry, name: str, filename: str) -> DistFile:
 
 
 def _serve_page(server: RegistryServer, page: dict[str, Any]) -> None:
-    server.add(f"/simple/{page['name']}/",
-               Route(body=json.dumps(page).encode(), content_type=SIMPLE_JSON))
+    server.add(
+        f"/simple/{page['name']}/", Route(body=json.dumps(page).encode(), content_type=SIMPLE_JSON)
+    )
 
 
 # -- URLs ----------------------------------------------------------------------------------
@@ -60,12 +60,16 @@ def _serve_page(server: RegistryServer, page: dict[str, Any]) -> None:
 
 def test_json_url_is_derived_only_from_a_simple_index() -> None:
     assert derive_json_url("https://pypi.org/simple") == "https://pypi.org/pypi"
-    assert derive_json_url("https://mirror.example/repo/simple/") == "https://mirror.example/repo/pypi"
+    assert (
+        derive_json_url("https://mirror.example/repo/simple/") == "https://mirror.example/repo/pypi"
+    )
     assert derive_json_url("https://mirror.example/devpi/root/pypi/+simple") is None
 
 
 def test_display_url_drops_credentials() -> None:
-    assert display_url("https://user:s3cret@mirror.example/simple") == "https://mirror.example/simple"
+    assert (
+        display_url("https://user:s3cret@mirror.example/simple") == "https://mirror.example/simple"
+    )
     assert display_url("https://pypi.org/simple") == "https://pypi.org/simple"
     text = "https://tok3n@mirror.example/files/x.whl answered 404; see http://a:b@c/d"
     assert scrub_text(text) == "https://mirror.example/files/x.whl answered 404; see http://c/d"
@@ -92,8 +96,9 @@ def test_pep691_page_is_requested_and_parsed(registry_server: RegistryServer) ->
     index = registry.index("MCP_Server.Time")  # any spelling: the canonical name is fetched
     assert index.api == "json"
     assert index.name == "mcp-server-time"
-    accept = next(h["Accept"] for p, h in registry_server.requests
-                  if p == "/simple/mcp-server-time/")
+    accept = next(
+        h["Accept"] for p, h in registry_server.requests if p == "/simple/mcp-server-time/"
+    )
     assert accept.startswith(SIMPLE_JSON)
     wheel = next(f for f in index.files if f.filename == TIME_WHEEL)
     assert wheel.url == f"{registry_server.url}/files/{TIME_WHEEL}"  # relative URL resolved
@@ -112,13 +117,18 @@ def test_pep503_html_page_matches_the_json_page(
     registry_server: RegistryServer, project: str
 ) -> None:
     """The recorded HTML and JSON pages of one project describe the same files."""
-    registry_server.add(f"/simple/{project}/", Route(
-        body=(FIXTURES / "simple" / f"{project}.html").read_bytes(), content_type="text/html"))
+    registry_server.add(
+        f"/simple/{project}/",
+        Route(
+            body=(FIXTURES / "simple" / f"{project}.html").read_bytes(), content_type="text/html"
+        ),
+    )
     html_index = _registry(registry_server).index(project)
     assert html_index.api == "html"
     doc = json.loads((FIXTURES / "simple" / f"{project}.json").read_text())
-    expected = {(f["filename"], f["hashes"]["sha256"], f.get("requires-python"))
-                for f in doc["files"]}
+    expected = {
+        (f["filename"], f["hashes"]["sha256"], f.get("requires-python")) for f in doc["files"]
+    }
     got = {(f.filename, f.sha256, f.requires_python) for f in html_index.files}
     assert got == expected
     assert all(f.url.startswith(f"{registry_server.url}/files/") for f in html_index.files)
@@ -152,12 +162,26 @@ def test_html_page_attributes(registry_server: RegistryServer) -> None:
 
 
 def test_pep691_yanked_reason_and_metadata_flags(registry_server: RegistryServer) -> None:
-    page = {"meta": {"api-version": "1.1"}, "name": "demo", "files": [
-        {"filename": "demo-1.0-py3-none-any.whl", "url": "https://files.example/demo-1.0-py3-none-any.whl",
-         "hashes": {"sha256": "AA"}, "yanked": "CVE-2099-1", "core-metadata": {"sha256": "bb"}},
-        {"filename": "demo-2.0-py3-none-any.whl", "url": "/x/demo-2.0-py3-none-any.whl",
-         "hashes": {}, "yanked": True, "dist-info-metadata": True},
-    ]}
+    page = {
+        "meta": {"api-version": "1.1"},
+        "name": "demo",
+        "files": [
+            {
+                "filename": "demo-1.0-py3-none-any.whl",
+                "url": "https://files.example/demo-1.0-py3-none-any.whl",
+                "hashes": {"sha256": "AA"},
+                "yanked": "CVE-2099-1",
+                "core-metadata": {"sha256": "bb"},
+            },
+            {
+                "filename": "demo-2.0-py3-none-any.whl",
+                "url": "/x/demo-2.0-py3-none-any.whl",
+                "hashes": {},
+                "yanked": True,
+                "dist-info-metadata": True,
+            },
+        ],
+    }
     _serve_page(registry_server, page)
     first, second = _registry(registry_server).index("demo").files
     assert first.url == "https://files.example/demo-1.0-py3-none-any.whl"
@@ -189,16 +213,29 @@ def test_pep658_metadata_is_used_and_digest_checked(registry_server: RegistrySer
     registry = _registry(registry_server)
     meta = registry.metadata(_file(registry, "mcp-server-time", TIME_WHEEL))
     assert meta.source == "pep658"
-    assert meta.requires_dist == ("mcp<3,>=2.3", "pydantic>=2.0.0", "tzdata>=2024.2",
-                                  "tzlocal>=5.3.1")
+    assert meta.requires_dist == (
+        "mcp<3,>=2.3",
+        "pydantic>=2.0.0",
+        "tzdata>=2024.2",
+        "tzlocal>=5.3.1",
+    )
     assert registry_server.count(f"/files/{TIME_WHEEL}") == 0  # the wheel itself not fetched
 
 
 def test_pep658_digest_mismatch_is_an_integrity_error(registry_server: RegistryServer) -> None:
     body = metadata_text("demo", "1.0")
-    page = {"meta": {"api-version": "1.1"}, "name": "demo", "files": [
-        {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl",
-         "hashes": {"sha256": "00"}, "core-metadata": {"sha256": "0" * 64}}]}
+    page = {
+        "meta": {"api-version": "1.1"},
+        "name": "demo",
+        "files": [
+            {
+                "filename": "demo-1.0-py3-none-any.whl",
+                "url": "/files/demo-1.0-py3-none-any.whl",
+                "hashes": {"sha256": "00"},
+                "core-metadata": {"sha256": "0" * 64},
+            }
+        ],
+    }
     _serve_page(registry_server, page)
     registry_server.add("/files/demo-1.0-py3-none-any.whl.metadata", Route(body=body))
     registry = _registry(registry_server)
@@ -227,13 +264,23 @@ def test_range_reads_of_a_large_wheel_fetch_only_its_end(registry_server: Regist
 
     filler = {f"demo/mod{i:04d}/{'x' * 60}.py": b"" for i in range(1500)}
     filler["demo/blob.bin"] = os.urandom(1024 * 1024)  # incompressible
-    wheel = stand_in_wheel("demo-1.0-py3-none-any.whl", metadata_text("demo", "1.0", ["idna"]),
-                           extra=filler)
+    wheel = stand_in_wheel(
+        "demo-1.0-py3-none-any.whl", metadata_text("demo", "1.0", ["idna"]), extra=filler
+    )
     index = SyntheticIndex(registry_server)
     registry_server.add("/files/demo-1.0-py3-none-any.whl", Route(body=wheel))
-    page = {"meta": {"api-version": "1.1"}, "name": "demo", "files": [
-        {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl",
-         "hashes": {"sha256": hashlib.sha256(wheel).hexdigest()}, "size": len(wheel)}]}
+    page = {
+        "meta": {"api-version": "1.1"},
+        "name": "demo",
+        "files": [
+            {
+                "filename": "demo-1.0-py3-none-any.whl",
+                "url": "/files/demo-1.0-py3-none-any.whl",
+                "hashes": {"sha256": hashlib.sha256(wheel).hexdigest()},
+                "size": len(wheel),
+            }
+        ],
+    }
     _serve_page(registry_server, page)
     registry = PypiRegistry(_client(), index.url, "")
     meta = registry.metadata(registry.index("demo").files[0])
@@ -270,9 +317,18 @@ def test_server_ignoring_range_falls_back_to_the_download(registry_server: Regis
 def test_downloaded_wheel_must_match_the_index_digest(registry_server: RegistryServer) -> None:
     wheel = stand_in_wheel("demo-1.0-py3-none-any.whl", metadata_text("demo", "1.0"))
     registry_server.add("/files/demo-1.0-py3-none-any.whl", Route(body=wheel))
-    page = {"meta": {"api-version": "1.1"}, "name": "demo", "files": [
-        {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl",
-         "hashes": {"sha256": "1" * 64}, "size": len(wheel)}]}
+    page = {
+        "meta": {"api-version": "1.1"},
+        "name": "demo",
+        "files": [
+            {
+                "filename": "demo-1.0-py3-none-any.whl",
+                "url": "/files/demo-1.0-py3-none-any.whl",
+                "hashes": {"sha256": "1" * 64},
+                "size": len(wheel),
+            }
+        ],
+    }
     _serve_page(registry_server, page)
     registry = PypiRegistry(_client(), f"{registry_server.url}/simple", "")
     with pytest.raises(IntegrityError, match="does not match the index"):
@@ -280,8 +336,11 @@ def test_downloaded_wheel_must_match_the_index_digest(registry_server: RegistryS
 
 
 def test_sdist_pkg_info_is_read_as_data_when_static(registry_server: RegistryServer) -> None:
-    url = SyntheticIndex(registry_server).add(
-        "demo", "1.0", ["idna>=3"], tags=(), sdist="static").publish()
+    url = (
+        SyntheticIndex(registry_server)
+        .add("demo", "1.0", ["idna>=3"], tags=(), sdist="static")
+        .publish()
+    )
     registry = PypiRegistry(_client(), url, "")
     meta = registry.metadata(registry.index("demo").files[0])
     assert meta.source == "sdist"
@@ -289,19 +348,27 @@ def test_sdist_pkg_info_is_read_as_data_when_static(registry_server: RegistrySer
 
 
 def test_dynamic_sdist_metadata_is_unavailable_not_built(registry_server: RegistryServer) -> None:
-    url = SyntheticIndex(registry_server).add(
-        "demo", "1.0", ["idna>=3"], tags=(), sdist="dynamic").publish()
+    url = (
+        SyntheticIndex(registry_server)
+        .add("demo", "1.0", ["idna>=3"], tags=(), sdist="dynamic")
+        .publish()
+    )
     registry = PypiRegistry(_client(), url, "")
     with pytest.raises(MetadataUnavailable, match="never builds"):
         registry.metadata(registry.index("demo").files[0])
 
 
 def test_sdist_uses_the_json_api_before_downloading(registry_server: RegistryServer) -> None:
-    url = SyntheticIndex(registry_server).add(
-        "demo", "1.0", tags=(), sdist="dynamic").add(
-        "demo", "2.0", tags=(), sdist="dynamic").publish()
-    latest = {"info": {"name": "demo", "version": "2.0", "requires_dist": ["idna>=3"]},
-              "releases": {}}
+    url = (
+        SyntheticIndex(registry_server)
+        .add("demo", "1.0", tags=(), sdist="dynamic")
+        .add("demo", "2.0", tags=(), sdist="dynamic")
+        .publish()
+    )
+    latest = {
+        "info": {"name": "demo", "version": "2.0", "requires_dist": ["idna>=3"]},
+        "releases": {},
+    }
     older = {"info": {"name": "demo", "version": "1.0", "requires_dist": ["six"]}}
     registry_server.add("/pypi/demo/json", json.dumps(latest))
     registry_server.add("/pypi/demo/1.0/json", json.dumps(older))
@@ -319,13 +386,20 @@ def test_missing_per_version_json_is_remembered(registry_server: RegistryServer)
     for version in ("1.0", "1.1", "2.0"):
         index.add("demo", version, ["idna"], tags=(), sdist="static")
     url = index.publish()
-    registry_server.add("/pypi/demo/json", json.dumps(
-        {"info": {"name": "demo", "version": "2.0", "requires_dist": None}, "releases": {}}))
+    registry_server.add(
+        "/pypi/demo/json",
+        json.dumps(
+            {"info": {"name": "demo", "version": "2.0", "requires_dist": None}, "releases": {}}
+        ),
+    )
     registry = PypiRegistry(_client(), url)
     for file in registry.index("demo").files:
         assert registry.metadata(file).source == "sdist"
-    per_version = [p for p, _ in registry_server.requests if p.startswith("/pypi/demo/") and
-                   p != "/pypi/demo/json"]
+    per_version = [
+        p
+        for p, _ in registry_server.requests
+        if p.startswith("/pypi/demo/") and p != "/pypi/demo/json"
+    ]
     assert len(per_version) == 1  # the first 404 shows the mirror lacks the endpoint
 
 
@@ -370,8 +444,9 @@ def test_facts_without_json_api_are_unknown_not_empty(registry_server: RegistryS
 
 def test_malformed_json_api_answer_leaves_facts_unknown(registry_server: RegistryServer) -> None:
     serve_recorded(registry_server)
-    registry_server.add("/pypi/tzlocal/json", Route(body=b"<html>maintenance</html>",
-                                                    content_type="text/html"))
+    registry_server.add(
+        "/pypi/tzlocal/json", Route(body=b"<html>maintenance</html>", content_type="text/html")
+    )
     registry = _registry(registry_server)
     file = _file(registry, "tzlocal", "tzlocal-5.4.5-py3-none-any.whl")
     assert registry.project_json("tzlocal") is None
@@ -379,12 +454,14 @@ def test_malformed_json_api_answer_leaves_facts_unknown(registry_server: Registr
 
 
 def test_metadata_parsing_license_and_repository_fallbacks() -> None:
-    raw = (b"Metadata-Version: 2.1\nName: demo\nVersion: 1\n"
-           b"License: Copyright (c) 2020 someone\n  Permission is hereby granted...\n"
-           b"Classifier: License :: OSI Approved :: MIT License\n"
-           b"Project-URL: Documentation, https://docs.example\n"
-           b"Project-URL: Source Code, https://www.github.com/Org/Repo.git\n"
-           b"\n<!-- mcp-name: io.github.org/demo -->\n")
+    raw = (
+        b"Metadata-Version: 2.1\nName: demo\nVersion: 1\n"
+        b"License: Copyright (c) 2020 someone\n  Permission is hereby granted...\n"
+        b"Classifier: License :: OSI Approved :: MIT License\n"
+        b"Project-URL: Documentation, https://docs.example\n"
+        b"Project-URL: Source Code, https://www.github.com/Org/Repo.git\n"
+        b"\n<!-- mcp-name: io.github.org/demo -->\n"
+    )
     meta = parse_metadata(raw, source="range")
     assert meta.license == "MIT License"
     assert meta.mcp_name == "io.github.org/demo"
@@ -417,8 +494,9 @@ def test_timeout_is_a_network_error(registry_server: RegistryServer) -> None:
 
 def test_truncated_page_is_a_network_error(registry_server: RegistryServer) -> None:
     body = (FIXTURES / "simple" / "tzlocal.json").read_bytes()
-    registry_server.add("/simple/tzlocal/", Route(body=body, truncate_to=100,
-                                                  content_type=SIMPLE_JSON))
+    registry_server.add(
+        "/simple/tzlocal/", Route(body=body, truncate_to=100, content_type=SIMPLE_JSON)
+    )
     client = HttpClient(HttpConfig(cache_dir=None, retries=0, timeout=2))
     with pytest.raises(NetworkError):
         PypiRegistry(client, f"{registry_server.url}/simple").index("tzlocal")

@@ -22,13 +22,16 @@ from tests.support.registry_server import RegistryServer, Route
 META = metadata_text("litellm", "1.82.8", ["httpx"])
 
 
-
-
 def test_pth_in_archive_and_record_is_reported() -> None:
     """litellm 1.82.8 shipped litellm_init.pth: run by every Python start once installed."""
-    data = stand_in_wheel("litellm-1.82.8-py3-none-any.whl", META,
-                          extra={"litellm_init.pth": b"import os; os.system('curl ...')\n",
-                                 "litellm/__init__.py": b""})
+    data = stand_in_wheel(
+        "litellm-1.82.8-py3-none-any.whl",
+        META,
+        extra={
+            "litellm_init.pth": b"import os; os.system('curl ...')\n",
+            "litellm/__init__.py": b"",
+        },
+    )
     contents = read_wheel_bytes(data, project="litellm")
     assert contents.pth_files == ("litellm_init.pth",)
     assert contents.metadata == META
@@ -47,8 +50,11 @@ def test_pth_missing_from_record_is_still_found() -> None:
 
 
 def test_pth_listed_only_in_record_is_reported() -> None:
-    data = stand_in_wheel("demo-1.0-py3-none-any.whl", metadata_text("demo", "1.0"),
-                          record_only=["distutils-precedence.pth"])
+    data = stand_in_wheel(
+        "demo-1.0-py3-none-any.whl",
+        metadata_text("demo", "1.0"),
+        record_only=["distutils-precedence.pth"],
+    )
     assert read_wheel_bytes(data, project="demo").pth_files == ("distutils-precedence.pth",)
 
 
@@ -84,8 +90,9 @@ def test_corrupt_wheel_is_an_archive_error() -> None:
 
 def test_oversized_metadata_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(wheel_module, "MAX_MEMBER_BYTES", 1000)
-    data = stand_in_wheel("demo-1.0-py3-none-any.whl",
-                          metadata_text("demo", "1.0", description="x" * 5000))
+    data = stand_in_wheel(
+        "demo-1.0-py3-none-any.whl", metadata_text("demo", "1.0", description="x" * 5000)
+    )
     with pytest.raises(ArchiveError, match="limit 1000"):
         read_wheel_bytes(data, project="demo")
 
@@ -147,5 +154,6 @@ def test_size_disagreeing_with_the_index_is_refused(registry_server: RegistrySer
     registry_server.add("/w.whl", Route(body=data))
     client = HttpClient(HttpConfig(cache_dir=None, retries=0))
     with pytest.raises(ArchiveError, match="the index says"):
-        read_remote_wheel(client, f"{registry_server.url}/w.whl", project="tzlocal",
-                          size=len(data) + 10)
+        read_remote_wheel(
+            client, f"{registry_server.url}/w.whl", project="tzlocal", size=len(data) + 10
+        )

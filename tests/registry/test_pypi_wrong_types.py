@@ -30,8 +30,10 @@ def _registry(server: RegistryServer) -> PypiRegistry:
 def _broken(doc: dict[str, Any], keys: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """``doc`` with each field named in ``keys`` (a nested selection) replaced by each
     wrong-typed value, and deleted."""
-    def paths(node: dict[str, Any], select: dict[str, Any], prefix: tuple[str, ...]
-              ) -> Iterator[tuple[str, ...]]:
+
+    def paths(
+        node: dict[str, Any], select: dict[str, Any], prefix: tuple[str, ...]
+    ) -> Iterator[tuple[str, ...]]:
         for key, sub in select.items():
             yield (*prefix, key)
             if isinstance(sub, dict) and isinstance(node.get(key), dict):
@@ -79,8 +81,15 @@ def test_a_json_api_document_with_any_field_of_the_wrong_type_is_read_or_an_erro
     serve_recorded(registry_server)
     real = json.loads((FIXTURES / "pypi" / f"{PROJECT}.json").read_text())
     info = dict.fromkeys(real["info"], None)
-    for label, doc in _broken(real, {"info": info, "releases": None, "ownership":
-                                     {"roles": None, "organization": None}, "urls": None}):
+    for label, doc in _broken(
+        real,
+        {
+            "info": info,
+            "releases": None,
+            "ownership": {"roles": None, "organization": None},
+            "urls": None,
+        },
+    ):
         registry_server.add(f"/pypi/{PROJECT}/json", json.dumps(doc))
         problem = _problem(lambda: _facts(registry_server))
         assert problem is None or PROJECT in problem, label
@@ -96,8 +105,9 @@ def test_a_simple_page_whose_meta_is_not_an_object_is_an_error_naming_it(
     registry_server: RegistryServer, meta: object
 ) -> None:
     page = {**_simple_page(), "meta": meta}
-    registry_server.add(f"/simple/{PROJECT}/", Route(body=json.dumps(page).encode(),
-                                                    content_type=SIMPLE_JSON))
+    registry_server.add(
+        f"/simple/{PROJECT}/", Route(body=json.dumps(page).encode(), content_type=SIMPLE_JSON)
+    )
     with pytest.raises(RegistryError, match=rf"{PROJECT}.*'meta' is not an object"):
         _registry(registry_server).index(PROJECT)
 
@@ -113,12 +123,21 @@ def test_a_simple_page_with_any_field_of_the_wrong_type_is_read_or_an_error(
     cases = list(_broken(real, selection))
     for index in (0, 1):
         for label, changed in _broken(real["files"][index], entry):
-            cases.append((f"files[{index}].{label}",
-                          {**real, "files": [changed if i == index else f
-                                             for i, f in enumerate(real["files"])]}))
+            cases.append(
+                (
+                    f"files[{index}].{label}",
+                    {
+                        **real,
+                        "files": [
+                            changed if i == index else f for i, f in enumerate(real["files"])
+                        ],
+                    },
+                )
+            )
     for label, page in cases:
-        registry_server.add(f"/simple/{PROJECT}/", Route(body=json.dumps(page).encode(),
-                                                        content_type=SIMPLE_JSON))
+        registry_server.add(
+            f"/simple/{PROJECT}/", Route(body=json.dumps(page).encode(), content_type=SIMPLE_JSON)
+        )
         problem = _problem(lambda: _all_facts(registry_server))
         assert problem is None or PROJECT in problem, label
 
@@ -132,8 +151,9 @@ def test_json_api_info_read_as_sdist_metadata_takes_a_wrong_type_as_not_given(
     base = {**real, "name": "demo", "version": "2.0", "requires_dist": ["idna>=3"]}
     for key in sorted(set(base) - {"name", "version", "requires_dist"}):
         for value in WRONG:
-            registry_server.add("/pypi/demo/json", json.dumps(
-                {"info": {**base, key: value}, "releases": {}}))
+            registry_server.add(
+                "/pypi/demo/json", json.dumps({"info": {**base, key: value}, "releases": {}})
+            )
             registry = PypiRegistry(HttpClient(HttpConfig(cache_dir=None, retries=0)), url)
             (sdist,) = registry.index("demo").files
             metadata = registry.metadata(sdist)

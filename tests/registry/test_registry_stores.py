@@ -20,19 +20,17 @@ NPM_FIXTURES = Path(__file__).parent.parent / "fixtures" / "npm" / "registry"
 MEMORY = "@modelcontextprotocol/server-memory"
 
 
-
-
 def client(cache: Path, **extra: object) -> HttpClient:
-    return HttpClient(HttpConfig(cache_dir=cache, retries=0, backoff=0.0, timeout=5.0,
-                                 **extra))  # type: ignore[arg-type]
+    return HttpClient(HttpConfig(cache_dir=cache, retries=0, backoff=0.0, timeout=5.0, **extra))  # type: ignore[arg-type]
 
 
 # -- npm -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", [MEMORY, "express", "ajv", "iconv-lite"])
-def test_stored_packument_equals_the_fetched_one(server: RegistryServer, tmp_path: Path,
-                                                 name: str) -> None:
+def test_stored_packument_equals_the_fetched_one(
+    server: RegistryServer, tmp_path: Path, name: str
+) -> None:
     server.add_tree(NPM_FIXTURES, content_type="application/json")
     with client(tmp_path) as first:
         fetched = NpmRegistry(first, server.url).package(name)
@@ -42,18 +40,35 @@ def test_stored_packument_equals_the_fetched_one(server: RegistryServer, tmp_pat
         assert stored is not None
         assert registry.package(name).versions.keys() == fetched.versions.keys()
         assert second.network_requests == 0
-    assert (stored.name, stored.dist_tags, stored.times, stored.created, stored.maintainers,
-            stored.abbreviated) == (fetched.name, fetched.dist_tags, fetched.times,
-                                    fetched.created, fetched.maintainers, fetched.abbreviated)
+    assert (
+        stored.name,
+        stored.dist_tags,
+        stored.times,
+        stored.created,
+        stored.maintainers,
+        stored.abbreviated,
+    ) == (
+        fetched.name,
+        fetched.dist_tags,
+        fetched.times,
+        fetched.created,
+        fetched.maintainers,
+        fetched.abbreviated,
+    )
     assert list(stored.versions) == list(fetched.versions)  # order kept (npm picks by it)
     for version, manifest in fetched.versions.items():
         assert stored.versions[version] == manifest, version
 
 
-def test_unpublished_package_is_stored_as_missing(server: RegistryServer,
-                                                  tmp_path: Path) -> None:
-    server.add("/gone", Route(body=json.dumps(
-        {"name": "gone", "time": {"unpublished": {"time": "2026-01-01T00:00:00Z"}}}).encode()))
+def test_unpublished_package_is_stored_as_missing(server: RegistryServer, tmp_path: Path) -> None:
+    server.add(
+        "/gone",
+        Route(
+            body=json.dumps(
+                {"name": "gone", "time": {"unpublished": {"time": "2026-01-01T00:00:00Z"}}}
+            ).encode()
+        ),
+    )
     with client(tmp_path) as first, pytest.raises(PackageNotFound, match="unpublished"):
         NpmRegistry(first, server.url).package("gone")
     with client(tmp_path) as second:
@@ -81,14 +96,19 @@ def test_cached_is_none_when_stale_or_absent(server: RegistryServer, tmp_path: P
 
 
 @pytest.mark.parametrize("kind", ["json", "html"])
-def test_stored_index_equals_the_fetched_one(server: RegistryServer, tmp_path: Path,
-                                             kind: str) -> None:
+def test_stored_index_equals_the_fetched_one(
+    server: RegistryServer, tmp_path: Path, kind: str
+) -> None:
     if kind == "json":
         serve_recorded(server)
     else:
-        server.add("/simple/mcp-server-time/", Route(
-            body=(PYPI_FIXTURES / "simple" / "mcp-server-time.html").read_bytes(),
-            content_type="text/html"))
+        server.add(
+            "/simple/mcp-server-time/",
+            Route(
+                body=(PYPI_FIXTURES / "simple" / "mcp-server-time.html").read_bytes(),
+                content_type="text/html",
+            ),
+        )
     with client(tmp_path) as first:
         fetched = PypiRegistry(first, f"{server.url}/simple", "").index("mcp-server-time")
     with client(tmp_path, offline=True) as second:
@@ -109,8 +129,9 @@ def test_missing_project_is_stored_as_missing(server: RegistryServer, tmp_path: 
     assert server.count("/simple/nothing-here/") == 1
 
 
-def test_json_document_is_trimmed_stored_and_gives_the_same_facts(server: RegistryServer,
-                                                                   tmp_path: Path) -> None:
+def test_json_document_is_trimmed_stored_and_gives_the_same_facts(
+    server: RegistryServer, tmp_path: Path
+) -> None:
     serve_recorded(server)
     wheel = "mcp_server_time-2026.10.19-py3-none-any.whl"
     with client(tmp_path) as first:

@@ -56,8 +56,9 @@ MCP04 = Framework("OWASP-MCP", "MCP04", "Software Supply Chain Attacks", "2025-b
 
 
 def loc(file: str, line: int, client: str = "claude-code") -> SourceLocation:
-    return SourceLocation(file=file, line=line, client=client, key=f"/mcpServers/{line}",
-                          scope="project")
+    return SourceLocation(
+        file=file, line=line, client=client, key=f"/mcpServers/{line}", scope="project"
+    )
 
 
 def finding(
@@ -115,13 +116,21 @@ def github_connector() -> ConnectorResult:
         secret_args=(SecretArg("--token", 3, Sensitive(CANARY_ARG)),),
     )
     findings = (
-        finding("SC08", "fresh-release", Severity.MEDIUM, "github", where,
-                waived_by="waiver-7: vendor release reviewed", component=pkg.purl),
+        finding(
+            "SC08",
+            "fresh-release",
+            Severity.MEDIUM,
+            "github",
+            where,
+            waived_by="waiver-7: vendor release reviewed",
+            component=pkg.purl,
+        ),
         finding("ID01", "literal-secret", Severity.HIGH, "github", where),
         finding("SC01", "unpinned-launch", Severity.HIGH, "github", where, component=pkg.purl),
     )
-    ledger = ledger_for(launch, Stages(resolution=True, advisories=True, provenance=True),
-                        advisories=())
+    ledger = ledger_for(
+        launch, Stages(resolution=True, advisories=True, provenance=True), advisories=()
+    )
     return ConnectorResult(conn, launch, findings, score=50, verdict="fail", coverage=ledger)
 
 
@@ -152,33 +161,65 @@ def linear_connector() -> ConnectorResult:
         transport="stdio",
         command="npx",
         args=("-y", "mcp-remote@0.1.15", raw_url, "--header", f"Authorization:{CANARY_HEADER}"),
-        headers=(Setting("Authorization", Sensitive(CANARY_HEADER), ValueKind.LITERAL,
-                         origin="header", secret=True),),
+        headers=(
+            Setting(
+                "Authorization",
+                Sensitive(CANARY_HEADER),
+                ValueKind.LITERAL,
+                origin="header",
+                secret=True,
+            ),
+        ),
         url=Sensitive(raw_url),
     )
     launch = Launch(
         launcher="npx",
         packages=(proxy_pkg, tarball),
-        proxies=(ProxyHop(kind="mcp-remote", package=proxy_pkg, mode="client",
-                          flags=("--header",), token_store="~/.mcp-auth"),),
-        remotes=(Remote(display_url="https://mcp.linear.app/sse?token=***", scheme="https",
-                        host="mcp.linear.app", port=None, loopback=False, transport="sse",
-                        via="mcp-remote", has_userinfo=True, secret_query_keys=("token",)),),
+        proxies=(
+            ProxyHop(
+                kind="mcp-remote",
+                package=proxy_pkg,
+                mode="client",
+                flags=("--header",),
+                token_store="~/.mcp-auth",
+            ),
+        ),
+        remotes=(
+            Remote(
+                display_url="https://mcp.linear.app/sse?token=***",
+                scheme="https",
+                host="mcp.linear.app",
+                port=None,
+                loopback=False,
+                transport="sse",
+                via="mcp-remote",
+                has_userinfo=True,
+                secret_query_keys=("token",),
+            ),
+        ),
         auto_install=True,
         notes=(f"could not read {raw_url}",),
     )
     findings = (
-        finding("SC05", "known-vulnerability", Severity.CRITICAL, "linear", where,
-                component=proxy_pkg.purl),
+        finding(
+            "SC05",
+            "known-vulnerability",
+            Severity.CRITICAL,
+            "linear",
+            where,
+            component=proxy_pkg.purl,
+        ),
         finding("PX04", "proxy-token-store", Severity.LOW, "linear", where),
     )
     # The user turned advisories off: a gap every report must show.
-    ledger = CoverageLedger(tuple(
-        not_run(family, GapCause.DISABLED, "disabled by the user (--no-advisories)")
-        if family is CheckFamily.ADVISORIES
-        else done(family, "checked")
-        for family in CheckFamily
-    ))
+    ledger = CoverageLedger(
+        tuple(
+            not_run(family, GapCause.DISABLED, "disabled by the user (--no-advisories)")
+            if family is CheckFamily.ADVISORIES
+            else done(family, "checked")
+            for family in CheckFamily
+        )
+    )
     return ConnectorResult(conn, launch, findings, score=47, verdict="fail", coverage=ledger)
 
 
@@ -192,13 +233,24 @@ def docker_connector() -> ConnectorResult:
         purl="pkg:oci/github-mcp-server@sha256%3A" + "a" * 64,
         spec="ghcr.io/github/github-mcp-server@sha256:" + "a" * 64,
     )
-    conn = Connector(name="gh-docker", source=where, transport="stdio", command="docker",
-                     args=("run", "-i", "--rm", image.spec), enabled=False)
+    conn = Connector(
+        name="gh-docker",
+        source=where,
+        transport="stdio",
+        command="docker",
+        args=("run", "-i", "--rm", image.spec),
+        enabled=False,
+    )
     launch = Launch(
         launcher="docker",
         packages=(image,),
-        container=ContainerFacts(image=image.spec, privileged=True, mounts=("/",),
-                                 cap_add=("SYS_ADMIN",), env_literals=("GITHUB_TOKEN",)),
+        container=ContainerFacts(
+            image=image.spec,
+            privileged=True,
+            mounts=("/",),
+            cap_add=("SYS_ADMIN",),
+            env_literals=("GITHUB_TOKEN",),
+        ),
     )
     return ConnectorResult(conn, launch, (), score=100, verdict="pass")
 

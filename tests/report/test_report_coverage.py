@@ -13,6 +13,7 @@ from tests.report.conftest import fail_result
 def render(fmt: str, result: object) -> str:
     return get_renderer(fmt, width=200).render(result)  # type: ignore[arg-type]
 
+
 GAP = "advisories not run (disabled): disabled by the user (--no-advisories)"
 
 
@@ -20,7 +21,13 @@ def test_json_has_every_family_of_every_recorded_ledger() -> None:
     doc = json.loads(render("json", fail_result()))
     github, linear, docker = doc["connectors"]
     assert [c["family"] for c in github["coverage"]] == [
-        "launch", "resolution", "provenance", "advisories", "reputation", "scope", "approval",
+        "launch",
+        "resolution",
+        "provenance",
+        "advisories",
+        "reputation",
+        "scope",
+        "approval",
     ]
     assert all(c["state"] != "not-run" for c in github["coverage"])
     [gap] = [c for c in linear["coverage"] if c["state"] == "not-run"]

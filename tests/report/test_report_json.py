@@ -82,8 +82,12 @@ def test_failing_result_top_level(failing: ScanResult) -> None:
         "provenance (SC02, SC03): --offline and no cached attestations"
     ]
     assert doc["diagnostics"] == [
-        {"file": ".vscode/mcp.json", "line": 7,
-         "message": "entry 'broken' has neither command nor url", "fatal": False},
+        {
+            "file": ".vscode/mcp.json",
+            "line": 7,
+            "message": "entry 'broken' has neither command nor url",
+            "fatal": False,
+        },
         {"file": "bad.json", "line": None, "message": "not JSON", "fatal": True},
     ]
     assert doc["expired_waivers"] == ["waiver-3 (SC01 on slack, expired 2025-01-01)"]
@@ -92,8 +96,13 @@ def test_failing_result_top_level(failing: ScanResult) -> None:
 
 def test_failing_connector_details(failing: ScanResult) -> None:
     github, linear, _ = to_dict(failing)["connectors"]
-    assert github["source"] == {"file": ".mcp.json", "line": 3, "client": "claude-code",
-                                "key": "/mcpServers/3", "scope": "project"}
+    assert github["source"] == {
+        "file": ".mcp.json",
+        "line": 3,
+        "client": "claude-code",
+        "key": "/mcpServers/3",
+        "scope": "project",
+    }
     assert github["command"] == "npx"  # basename only: the directory may name the user
     assert (github["launcher"], github["auto_install"]) == ("npx", True)
     assert github["packages"][0]["version"] is None
@@ -108,11 +117,19 @@ def test_failing_connector_details(failing: ScanResult) -> None:
     ]
     assert github["env"][0]["fingerprint"].startswith("sha256:")
 
-    assert linear["proxies"] == [{
-        "kind": "mcp-remote", "mode": "client", "package": "pkg:npm/mcp-remote@0.1.15",
-        "flags": ["--header"], "listen_host": None, "port": None, "allow_origin": None,
-        "pass_environment": False, "token_store": "~/.mcp-auth",
-    }]
+    assert linear["proxies"] == [
+        {
+            "kind": "mcp-remote",
+            "mode": "client",
+            "package": "pkg:npm/mcp-remote@0.1.15",
+            "flags": ["--header"],
+            "listen_host": None,
+            "port": None,
+            "allow_origin": None,
+            "pass_environment": False,
+            "token_store": "~/.mcp-auth",
+        }
+    ]
     remote = linear["remotes"][0]
     assert remote["url"] == "https://mcp.linear.app/sse?token=***"
     assert (remote["has_userinfo"], remote["secret_query_keys"]) == (True, ["token"])
@@ -125,7 +142,9 @@ def test_failing_connector_details(failing: ScanResult) -> None:
 def test_findings_unwaived_first_then_by_severity(failing: ScanResult) -> None:
     github = to_dict(failing)["connectors"][0]
     assert [(f["rule_id"], f["waived_by"] is not None) for f in github["findings"]] == [
-        ("ID01", False), ("SC01", False), ("SC08", True)
+        ("ID01", False),
+        ("SC01", False),
+        ("SC08", True),
     ]
     sc01 = github["findings"][1]
     assert sc01 == {
@@ -136,10 +155,18 @@ def test_findings_unwaived_first_then_by_severity(failing: ScanResult) -> None:
         "evidence": "evidence for SC01",
         "component": "pkg:npm/%40modelcontextprotocol/server-github",
         "frameworks": [
-            {"framework": "OWASP-ASI", "id": "ASI04",
-             "title": "Agentic Supply Chain Vulnerabilities", "version": "2026"},
-            {"framework": "OWASP-MCP", "id": "MCP04",
-             "title": "Software Supply Chain Attacks", "version": "2025-beta"},
+            {
+                "framework": "OWASP-ASI",
+                "id": "ASI04",
+                "title": "Agentic Supply Chain Vulnerabilities",
+                "version": "2026",
+            },
+            {
+                "framework": "OWASP-MCP",
+                "id": "MCP04",
+                "title": "Software Supply Chain Attacks",
+                "version": "2025-beta",
+            },
         ],
         "remediation": "fix unpinned-launch",
         "waived_by": None,
@@ -168,14 +195,26 @@ def test_later_connector_sections_are_allowed(
 ) -> None:
     doc = to_dict(failing)
     doc["connectors"][0]["graph"] = {
-        "size": 0, "roots": [], "nodes": [], "edges": [], "problems": []
+        "size": 0,
+        "roots": [],
+        "nodes": [],
+        "edges": [],
+        "problems": [],
     }
     doc["connectors"][0]["provenance"] = [
         {
-            "purl": "pkg:npm/x@1.0.0", "kind": "npm-provenance", "state": "absent",
-            "reason": "the registry did not provide it", "source_repository": None,
-            "source_identity": None, "workflow": None, "ref": None, "commit": None,
-            "issuer": None, "signer": None, "predicate_type": None,
+            "purl": "pkg:npm/x@1.0.0",
+            "kind": "npm-provenance",
+            "state": "absent",
+            "reason": "the registry did not provide it",
+            "source_repository": None,
+            "source_identity": None,
+            "workflow": None,
+            "ref": None,
+            "commit": None,
+            "issuer": None,
+            "signer": None,
+            "predicate_type": None,
         }
     ]
     doc["connectors"][0]["advisories"] = []

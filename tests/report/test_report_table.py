@@ -46,10 +46,10 @@ def test_every_line_fits_the_width(failing: ScanResult) -> None:
 
 def test_waived_findings_come_last_and_are_marked(failing: ScanResult) -> None:
     text = render(failing)
-    findings = text[text.index("Findings (4 open, 1 waived)"):]
+    findings = text[text.index("Findings (4 open, 1 waived)") :]
     order = [findings.index(rule) for rule in ("SC05", "ID01", "SC01", "PX04", "SC08")]
     assert order == sorted(order)
-    waived_part = findings[findings.index("SC08") - 40:]
+    waived_part = findings[findings.index("SC08") - 40 :]
     assert "waived" in waived_part
     assert "waived by: waiver-7: vendor release reviewed" in text
 
@@ -58,7 +58,7 @@ def test_diagnostics_checks_not_run_and_waivers(failing: ScanResult) -> None:
     text = render(failing)
     assert ".vscode/mcp.json:7: entry 'broken' has neither command nor url" in text
     assert "bad.json: not JSON (fatal)" in text
-    section = text[text.index("Checks not run"):]
+    section = text[text.index("Checks not run") :]
     assert "provenance (SC02, SC03): --offline and no cached attestations" in section
     assert "Expired waivers" in text
     assert "waiver-3 (SC01 on slack, expired 2025-01-01)" in text

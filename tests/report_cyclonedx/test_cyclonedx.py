@@ -102,12 +102,26 @@ SERVER = node(
 LIB = node("left-pad", "1.3.0", license="Apache-2.0 OR MIT")
 ODD = node("odd-licence", "0.1.0", license="Some Custom Licence")
 PROXY = node("mcp-remote", "0.1.15", license="BSD-3-Clause")
-SERVER_REF = PackageRef("npm", "@acme/mcp-server", "^1.4", VersionKind.RANGE,
-                        "pkg:npm/%40acme/mcp-server", spec="@acme/mcp-server@^1.4")
-PROXY_REF = PackageRef("npm", "mcp-remote", "0.1.15", VersionKind.EXACT,
-                       "pkg:npm/mcp-remote@0.1.15", spec="mcp-remote@0.1.15", role="proxy")
-UNRESOLVED_PROXY = PackageRef("pypi", "mcp-proxy", None, VersionKind.UNSPECIFIED,
-                              "pkg:pypi/mcp-proxy", role="proxy")
+SERVER_REF = PackageRef(
+    "npm",
+    "@acme/mcp-server",
+    "^1.4",
+    VersionKind.RANGE,
+    "pkg:npm/%40acme/mcp-server",
+    spec="@acme/mcp-server@^1.4",
+)
+PROXY_REF = PackageRef(
+    "npm",
+    "mcp-remote",
+    "0.1.15",
+    VersionKind.EXACT,
+    "pkg:npm/mcp-remote@0.1.15",
+    spec="mcp-remote@0.1.15",
+    role="proxy",
+)
+UNRESOLVED_PROXY = PackageRef(
+    "pypi", "mcp-proxy", None, VersionKind.UNSPECIFIED, "pkg:pypi/mcp-proxy", role="proxy"
+)
 ADVISORY = Advisory(
     id="GHSA-aaaa-bbbb-cccc",
     aliases=("CVE-2025-0001", "GHSA-aaaa-bbbb-cccc"),
@@ -144,15 +158,29 @@ def graph_connector(name: str, line: int, *, advisories: bool = False) -> Connec
         packages=(SERVER_REF, PROXY_REF),
         proxies=(
             ProxyHop(kind="mcp-remote", package=PROXY_REF, mode="client"),
-            ProxyHop(kind="mcp-proxy", package=UNRESOLVED_PROXY, mode="client",
-                     flags=("--headers",)),
+            ProxyHop(
+                kind="mcp-proxy", package=UNRESOLVED_PROXY, mode="client", flags=("--headers",)
+            ),
         ),
         remotes=(
-            Remote(display_url="https://mcp.acme.dev/mcp?key=***", scheme="https",
-                   host="mcp.acme.dev", port=None, loopback=False, transport="http",
-                   via="mcp-remote", secret_query_keys=("key",)),
-            Remote(display_url="http://127.0.0.1:8080/sse", scheme="http", host="127.0.0.1",
-                   port=8080, loopback=True, transport="sse"),
+            Remote(
+                display_url="https://mcp.acme.dev/mcp?key=***",
+                scheme="https",
+                host="mcp.acme.dev",
+                port=None,
+                loopback=False,
+                transport="http",
+                via="mcp-remote",
+                secret_query_keys=("key",),
+            ),
+            Remote(
+                display_url="http://127.0.0.1:8080/sse",
+                scheme="http",
+                host="127.0.0.1",
+                port=8080,
+                loopback=True,
+                transport="sse",
+            ),
         ),
     )
     graph = Graph(
@@ -176,8 +204,10 @@ def graph_connector(name: str, line: int, *, advisories: bool = False) -> Connec
 def graph_result(*, advisories: bool = False) -> ScanResult:
     return ScanResult(
         targets=(".mcp.json",),
-        connectors=(graph_connector("acme", 3, advisories=advisories),
-                    graph_connector("acme-again", 9)),
+        connectors=(
+            graph_connector("acme", 3, advisories=advisories),
+            graph_connector("acme-again", 9),
+        ),
         diagnostics=(),
         checks_not_run=(),
         verdict="pass",
@@ -212,9 +242,11 @@ def test_every_example_gives_a_valid_sbom(target: str) -> None:
     apps = [c for c in doc.get("components", []) if c["type"] == "application"]
     expected = sorted(connector_ref(cr) for cr in result.connectors)
     assert sorted(c["bom-ref"] for c in apps) == expected
-    refs = {c["bom-ref"] for c in doc.get("components", [])} | {
-        s["bom-ref"] for s in doc.get("services", [])
-    } | {"mcpscan:scan"}
+    refs = (
+        {c["bom-ref"] for c in doc.get("components", [])}
+        | {s["bom-ref"] for s in doc.get("services", [])}
+        | {"mcpscan:scan"}
+    )
     for parent, children in deps(doc).items():
         assert parent in refs
         assert children <= refs
@@ -267,7 +299,8 @@ def test_resolved_packages_are_deduplicated_library_components() -> None:
     assert server["purl"] == SERVER.purl
     # Malformed digests are dropped rather than failing the schema.
     assert {(h["alg"], h["content"]) for h in server["hashes"]} == {
-        ("SHA-512", SHA512), ("SHA-1", SHA1)
+        ("SHA-512", SHA512),
+        ("SHA-1", SHA1),
     }
     assert server["licenses"] == [{"license": {"id": "MIT"}}]
     assert comps[LIB.purl]["licenses"] == [{"expression": "Apache-2.0 OR MIT"}]
@@ -326,9 +359,10 @@ def test_authenticated_only_with_credentials() -> None:
     result = replace(graph_result(), connectors=(replace(cr, connector=conn, launch=launch),))
     (service,) = validate(render_bom(result))["services"]
     assert service["authenticated"] is False
-    with_header = replace(conn, headers=(
-        Setting("Authorization", Sensitive(TOKEN), ValueKind.LITERAL, origin="header"),
-    ))
+    with_header = replace(
+        conn,
+        headers=(Setting("Authorization", Sensitive(TOKEN), ValueKind.LITERAL, origin="header"),),
+    )
     result = replace(result, connectors=(replace(cr, connector=with_header, launch=launch),))
     (service,) = validate(render_bom(result))["services"]
     assert service["authenticated"] is True
@@ -385,7 +419,9 @@ def test_default_output_has_serial_number_and_timestamp() -> None:
 
 def test_no_secret_reaches_the_sbom() -> None:
     builds: list[Callable[[], ScanResult]] = [
-        *RESULTS.values(), graph_result, lambda: graph_result(advisories=True)
+        *RESULTS.values(),
+        graph_result,
+        lambda: graph_result(advisories=True),
     ]
     for build in builds:
         text = render_bom(build())
@@ -406,10 +442,15 @@ def test_no_example_secret_reaches_the_sbom(target: str) -> None:
 
 def test_large_graph_is_complete() -> None:
     nodes = tuple(node(f"pkg{i}", "1.0.0") for i in range(400))
-    edges = tuple(Edge(nodes[i].purl, nodes[j].purl, "^1")
-                  for i in range(len(nodes)) for j in (2 * i + 1, 2 * i + 2) if j < len(nodes))
-    cr = replace(graph_connector("big", 3), graph=Graph(roots=(nodes[0].purl,), nodes=nodes,
-                                                       edges=edges))
+    edges = tuple(
+        Edge(nodes[i].purl, nodes[j].purl, "^1")
+        for i in range(len(nodes))
+        for j in (2 * i + 1, 2 * i + 2)
+        if j < len(nodes)
+    )
+    cr = replace(
+        graph_connector("big", 3), graph=Graph(roots=(nodes[0].purl,), nodes=nodes, edges=edges)
+    )
     doc = validate(render_bom(replace(graph_result(), connectors=(cr,))))
     graph = deps(doc)
     assert sum(len(children) for children in graph.values()) >= len(edges)
@@ -419,8 +460,9 @@ def test_large_graph_is_complete() -> None:
 
 def test_importing_the_renderer_loads_no_cyclonedx() -> None:
     code = "import sys, mcpscan.report.cyclonedx; print('cyclonedx' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=REPO, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -438,8 +480,9 @@ def test_the_fast_uniqueness_check_still_rejects_duplicates() -> None:
 def test_unparsable_endpoint_is_kept_as_a_property() -> None:
     cr = graph_connector("templated", 3)
     odd = replace(cr.launch.remotes[1], display_url="${API_BASE:-https://api.example.com}/mcp")
-    result = replace(graph_result(), connectors=(replace(cr, launch=replace(
-        cr.launch, remotes=(odd,))),))
+    result = replace(
+        graph_result(), connectors=(replace(cr, launch=replace(cr.launch, remotes=(odd,))),)
+    )
     (service,) = validate(render_bom(result))["services"]
     assert "endpoints" not in service
     assert props(service)["mcpscan:endpoint"] == ["${API_BASE:-https://api.example.com}/mcp"]

@@ -75,13 +75,18 @@ def graph_result() -> ScanResult:
     root = "pkg:npm/server@1.0.0"
     a, b = "pkg:npm/a@2.0.0", "pkg:npm/b@3.1.0"
     nodes = (
-        ResolvedPackage("npm", "server", "1.0.0", root, Decision.LATEST,
-                        digests=(Digest("sha512", "ab" * 32),)),
+        ResolvedPackage(
+            "npm", "server", "1.0.0", root, Decision.LATEST, digests=(Digest("sha512", "ab" * 32),)
+        ),
         ResolvedPackage("npm", "a", "2.0.0", a, Decision.RANGE, requested="^2"),
         ResolvedPackage("npm", "b", "3.1.0", b, Decision.LOCKFILE, requested="~3.1"),
     )
-    edges = (Edge(root, a, "^2"), Edge(root, b, "~3.1", kind="optional"), Edge(a, b, "^3"),
-             Edge(b, a, "^2"))
+    edges = (
+        Edge(root, a, "^2"),
+        Edge(root, b, "~3.1", kind="optional"),
+        Edge(a, b, "^3"),
+        Edge(b, a, "^2"),
+    )
     result = fail_result()
     first = dataclasses.replace(result.connectors[0], graph=Graph((root,), nodes, edges))
     return dataclasses.replace(result, connectors=(first, *result.connectors[1:]))
@@ -99,8 +104,11 @@ def test_registered() -> None:
 def test_page_is_self_contained_and_locked_down(build: Callable[[], ScanResult]) -> None:
     doc = render(build())
     page = Page(doc)
-    csp = next(a["content"] for t, a in page.attrs
-               if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
+    csp = next(
+        a["content"]
+        for t, a in page.attrs
+        if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"
+    )
     assert csp is not None
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["default-src"] == "'none'"
@@ -124,7 +132,7 @@ def test_summary_connectors_graph_and_provenance() -> None:
     assert "Score 47/100" in text
     assert "Incomplete scan:" in text
     for name in ("github", "linear", "gh-docker"):
-        assert f'<h3>{name}</h3>' in doc
+        assert f"<h3>{name}</h3>" in doc
     # Node table: version, how it was decided, digests.
     assert "<code>2.0.0</code></td><td>npm</td><td>range</td><td><code>^2</code>" in doc
     assert f"sha512:{'ab' * 32}" in doc
@@ -153,8 +161,10 @@ def test_config_text_is_escaped() -> None:
     bad = dataclasses.replace(
         first,
         connector=dataclasses.replace(first.connector, name=hostile),
-        findings=tuple(dataclasses.replace(f, message=hostile, evidence=hostile,
-                                           connector=hostile) for f in first.findings),
+        findings=tuple(
+            dataclasses.replace(f, message=hostile, evidence=hostile, connector=hostile)
+            for f in first.findings
+        ),
     )
     doc = render(dataclasses.replace(result, connectors=(bad, *result.connectors[1:])))
     assert "<script>alert" not in doc
@@ -169,7 +179,10 @@ def test_config_text_is_escaped() -> None:
 def test_findings_rows_carry_filter_attributes() -> None:
     rows = Page(render(fail_result())).rows
     assert [(r["data-severity"], r["data-waived"]) for r in rows] == [
-        ("critical", "false"), ("high", "false"), ("high", "false"), ("low", "false"),
+        ("critical", "false"),
+        ("high", "false"),
+        ("high", "false"),
+        ("low", "false"),
         ("medium", "true"),
     ]
 
@@ -211,8 +224,13 @@ def test_screenshot_of_the_claude_desktop_example(tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_text(render(result), encoding="utf-8")
     shot = SCREENSHOT if UPDATE else tmp_path / "shot.png"
-    chromium(page.as_uri(), tmp_path / "profile", f"--screenshot={shot}",
-             "--window-size=1280,1600", "--hide-scrollbars")
+    chromium(
+        page.as_uri(),
+        tmp_path / "profile",
+        f"--screenshot={shot}",
+        "--window-size=1280,1600",
+        "--hide-scrollbars",
+    )
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(data) > 20_000  # a rendered page, not a blank one

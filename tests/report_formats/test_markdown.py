@@ -45,15 +45,21 @@ def test_gate_findings_come_first_and_the_rest_is_collapsed() -> None:
     doc = render(fail_result())
     gate = section(doc, "#### Findings that fail the gate (3)", "<details>")
     assert [m.group(1) for m in re.finditer(r"^\| \w+ \| (\w\w\d\d) ", gate, re.M)] == [
-        "SC05", "ID01", "SC01",
+        "SC05",
+        "ID01",
+        "SC01",
     ]
     other = section(doc, "<summary>Other findings (1)</summary>", "</details>")
     assert "PX04" in other
     waived = section(doc, "<summary>Waived findings (1)</summary>", "</details>")
     assert "SC08" in waived
     assert "waiver-7: vendor release reviewed" in waived
-    for title in ("Checks not run (1)", "Diagnostics (2)", "Expired waivers (1)",
-                  "Unused waivers (1)"):
+    for title in (
+        "Checks not run (1)",
+        "Diagnostics (2)",
+        "Expired waivers (1)",
+        "Unused waivers (1)",
+    ):
         assert f"<summary>{title}</summary>" in doc
     assert "`bad.json` not JSON (fatal)" in doc
 

@@ -34,8 +34,15 @@ def single(file: str, line: int, *findings: Finding, incomplete: bool = False) -
     conn = Connector(name="srv", source=where, transport="stdio", command="npx")
     cr = ConnectorResult(conn, Launch(launcher="npx"), findings, score=50, verdict="fail")
     return ScanResult(
-        targets=(file,), connectors=(cr,), diagnostics=(), checks_not_run=(),
-        verdict="fail", score=50, fail_on=Severity.HIGH, min_score=0, incomplete=incomplete,
+        targets=(file,),
+        connectors=(cr,),
+        diagnostics=(),
+        checks_not_run=(),
+        verdict="fail",
+        score=50,
+        fail_on=Severity.HIGH,
+        min_score=0,
+        incomplete=incomplete,
     )
 
 
@@ -72,8 +79,11 @@ def test_one_rule_per_catalogue_entry_with_github_properties(tmp_path: Path) -> 
 
 def test_security_severity_falls_in_githubs_bands() -> None:
     assert {s: float(v) for s, v in SECURITY_SEVERITY.items()} == {
-        Severity.CRITICAL: 9.5, Severity.HIGH: 8.0, Severity.MEDIUM: 5.5,
-        Severity.LOW: 3.0, Severity.INFO: 0.0,
+        Severity.CRITICAL: 9.5,
+        Severity.HIGH: 8.0,
+        Severity.MEDIUM: 5.5,
+        Severity.LOW: 3.0,
+        Severity.INFO: 0.0,
     }
 
 
@@ -121,9 +131,7 @@ def test_absolute_path_inside_the_root_becomes_relative(tmp_path: Path) -> None:
 )
 def test_file_outside_the_root_keeps_only_its_basename(tmp_path: Path, file: str) -> None:
     doc = sarif(single(file, 2, sc01(file, 2)), tmp_path / "repo")
-    artifact = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"][
-        "artifactLocation"
-    ]
+    artifact = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert artifact["uri"] == ".claude.json"
     assert artifact["properties"] == {"mcpscan/outsideSourceRoot": True}
     text = json.dumps(doc)
@@ -143,9 +151,7 @@ def test_spec_target_gets_a_logical_location(tmp_path: Path) -> None:
 
 
 def fingerprint(result: ScanResult, root: Path) -> str:
-    value: str = sarif(result, root)["runs"][0]["results"][0]["partialFingerprints"][
-        "mcpscan/v1"
-    ]
+    value: str = sarif(result, root)["runs"][0]["results"][0]["partialFingerprints"]["mcpscan/v1"]
     return value
 
 
@@ -163,15 +169,23 @@ def test_waived_finding_is_an_external_suppression(tmp_path: Path) -> None:
     assert len(waived) == 1
     assert waived[0]["ruleId"] == "SC08"
     assert waived[0]["suppressions"] == [
-        {"kind": "external", "status": "accepted",
-         "justification": "waiver-7: vendor release reviewed"}
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": "waiver-7: vendor release reviewed",
+        }
     ]
 
 
 @pytest.mark.parametrize(
     ("severity", "level"),
-    [(Severity.CRITICAL, "error"), (Severity.HIGH, "error"), (Severity.MEDIUM, "warning"),
-     (Severity.LOW, "note"), (Severity.INFO, "note")],
+    [
+        (Severity.CRITICAL, "error"),
+        (Severity.HIGH, "error"),
+        (Severity.MEDIUM, "warning"),
+        (Severity.LOW, "note"),
+        (Severity.INFO, "note"),
+    ],
 )
 def test_level_follows_severity(tmp_path: Path, severity: Severity, level: str) -> None:
     f = dataclasses.replace(sc01("a.json", 1), severity=severity)

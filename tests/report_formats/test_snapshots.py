@@ -39,9 +39,7 @@ def test_every_example_is_covered() -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("target", EXAMPLE_FILES)
-def test_report_matches_snapshot(
-    target: str, fmt: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_report_matches_snapshot(target: str, fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
     result, _ = scan_example(target)
     actual = normalise(fmt, renderer(fmt).render(result))
     check_snapshot(snapshot_path(target, fmt), actual, capsys)

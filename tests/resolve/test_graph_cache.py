@@ -29,24 +29,37 @@ GRAPH = Graph(
     roots=("pkg:npm/top@1.0.0",),
     nodes=(
         ResolvedPackage(
-            "npm", "top", "1.0.0", "pkg:npm/top@1.0.0", Decision.LATEST, "latest",
+            "npm",
+            "top",
+            "1.0.0",
+            "pkg:npm/top@1.0.0",
+            Decision.LATEST,
+            "latest",
             (Digest("sha512", "ab" * 64), Digest("sha1", "cd" * 20)),
-            PackageFacts(published="2026-01-01T00:00:00Z", maintainers=("a", "b"),
-                         previous_maintainers=None, install_scripts=("postinstall",),
-                         has_install_script=True, pth_files=None, artifact_size=123,
-                         deprecated="use other"),
+            PackageFacts(
+                published="2026-01-01T00:00:00Z",
+                maintainers=("a", "b"),
+                previous_maintainers=None,
+                install_scripts=("postinstall",),
+                has_install_script=True,
+                pth_files=None,
+                artifact_size=123,
+                deprecated="use other",
+            ),
         ),
         ResolvedPackage("npm", "leaf", "2.0.0", "pkg:npm/leaf@2.0.0", Decision.RANGE, "^2"),
     ),
     edges=(Edge("pkg:npm/top@1.0.0", "pkg:npm/leaf@2.0.0", "^2"),),
-    problems=(ResolutionProblem("npm", "gone", "^1", "not-found", "gone does not exist",
-                                ("pkg:npm/top@1.0.0",)),),
+    problems=(
+        ResolutionProblem(
+            "npm", "gone", "^1", "not-found", "gone does not exist", ("pkg:npm/top@1.0.0",)
+        ),
+    ),
 )
 
 
 def http(cache: Path | None, **extra: object) -> HttpClient:
-    return HttpClient(HttpConfig(cache_dir=cache, retries=0, backoff=0.0,
-                                 **extra))  # type: ignore[arg-type]
+    return HttpClient(HttpConfig(cache_dir=cache, retries=0, backoff=0.0, **extra))  # type: ignore[arg-type]
 
 
 def test_a_graph_comes_back_equal(tmp_path: Path) -> None:
@@ -105,8 +118,13 @@ def test_no_cache_dir_no_graph_cache() -> None:
 def test_npm_rescan_reuses_the_graph_without_requests(
     server: RegistryServer, tmp_path: Path
 ) -> None:
-    body = {"name": "solo", "dist-tags": {"latest": "1.0.0"}, "versions": {
-    "1.0.0": {"name": "solo", "version": "1.0.0", "dist": {"tarball": "https://x/solo.tgz"}}}}
+    body = {
+        "name": "solo",
+        "dist-tags": {"latest": "1.0.0"},
+        "versions": {
+            "1.0.0": {"name": "solo", "version": "1.0.0", "dist": {"tarball": "https://x/solo.tgz"}}
+        },
+    }
     root = PackageRef("npm", "solo", None, VersionKind.UNSPECIFIED, purl="pkg:npm/solo")
     server.add("/solo", Route(body=json.dumps(body).encode()))
     with http(tmp_path) as client:
@@ -118,8 +136,9 @@ def test_npm_rescan_reuses_the_graph_without_requests(
         again = NpmResolver(NpmRegistry(client, server.url), platform=None).resolve([root])
         assert client.network_requests == 0
     with http(tmp_path) as client:
-        other_target = NpmResolver(NpmRegistry(client, server.url), platform="linux",
-                                   arch="x64", libc="glibc").resolve([root])
+        other_target = NpmResolver(
+            NpmRegistry(client, server.url), platform="linux", arch="x64", libc="glibc"
+        ).resolve([root])
         assert client.network_requests == 1
     assert again == first
     assert other_target.nodes == first.nodes
@@ -129,13 +148,16 @@ def test_npm_rescan_reuses_the_graph_without_requests(
 EMPTY: dict[str, list[object]] = {"roots": [], "nodes": [], "edges": [], "problems": []}
 
 
-@pytest.mark.parametrize("bad", [
-    {**EMPTY, "roots": "not a list"},
-    {**EMPTY, "roots": [1]},
-    {**EMPTY, "edges": [{"parent": "a", "child": "b"}]},  # a required field missing
-    {**EMPTY, "nodes": [{"ecosystem": "npm"}]},
-    [],
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {**EMPTY, "roots": "not a list"},
+        {**EMPTY, "roots": [1]},
+        {**EMPTY, "edges": [{"parent": "a", "child": "b"}]},  # a required field missing
+        {**EMPTY, "nodes": [{"ecosystem": "npm"}]},
+        [],
+    ],
+)
 def test_payloads_of_another_shape_do_not_decode(tmp_path: Path, bad: object) -> None:
     cache = GraphCache.for_roots(http(tmp_path), "npm", {"roots": []})
     assert cache is not None

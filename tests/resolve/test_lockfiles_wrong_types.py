@@ -26,8 +26,11 @@ DUMP: dict[str, Callable[[Any], str]] = {
 def _paths(doc: object, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     if len(prefix) >= 3:
         return
-    items = list(doc.items())[:3] if isinstance(doc, dict) else (
-        list(enumerate(doc[:1])) if isinstance(doc, list) else [])
+    items = (
+        list(doc.items())[:3]
+        if isinstance(doc, dict)
+        else (list(enumerate(doc[:1])) if isinstance(doc, list) else [])
+    )
     for key, value in items:
         yield (*prefix, key)
         yield from _paths(value, (*prefix, key))
@@ -37,8 +40,10 @@ def _read(path: Path) -> str | None:
     """The LockfileError message, or None when the file was read; anything else fails."""
     try:
         lock = read_lockfile(path)
-        roots = [PackageRef(lock.ecosystem, p.name, p.version, VersionKind.EXACT, "pkg:npm/x")
-                 for p in lock.packages[:2]]
+        roots = [
+            PackageRef(lock.ecosystem, p.name, p.version, VersionKind.EXACT, "pkg:npm/x")
+            for p in lock.packages[:2]
+        ]
         graph_from_lockfile(lock, roots)
     except LockfileError as exc:
         return str(exc)
@@ -46,8 +51,7 @@ def _read(path: Path) -> str | None:
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("fixture", ["npm-v1", "npm-v2", "npm-v3", "pnpm-v5", "pnpm-v6",
-                                     "pnpm-v9"])
+@pytest.mark.parametrize("fixture", ["npm-v1", "npm-v2", "npm-v3", "pnpm-v5", "pnpm-v6", "pnpm-v9"])
 def test_a_lockfile_with_a_field_of_the_wrong_type_is_its_error_or_is_read(
     tmp_path: Path, fixture: str
 ) -> None:

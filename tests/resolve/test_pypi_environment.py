@@ -66,8 +66,10 @@ def test_linux_tags_follow_packagings_order() -> None:
     ranks = env.tag_priority
     best = Tag("cp312", "cp312", "linux_x86_64")
     assert env.tags[0] == best
-    assert ranks[Tag("cp312", "cp312", "manylinux_2_39_x86_64")] < ranks[
-        Tag("cp312", "cp312", "manylinux_2_17_x86_64")]
+    assert (
+        ranks[Tag("cp312", "cp312", "manylinux_2_39_x86_64")]
+        < ranks[Tag("cp312", "cp312", "manylinux_2_17_x86_64")]
+    )
     assert Tag("cp312", "cp312", "manylinux2014_x86_64") in ranks
     assert Tag("cp312", "abi3", "manylinux_2_34_x86_64") in ranks
     assert Tag("cp39", "abi3", "manylinux_2_17_x86_64") in ranks  # abi3 of older minors

@@ -106,9 +106,19 @@ DESIGN_TABLE = {  # DESIGN §4: id -> (slug, default severity, framework ids)
     "GV05": ("approval-expired", "medium", {"GOVERN 6.1", "MCP09:2025", "ASI10"}),
     "GV06": ("self-approval", "medium", {"GOVERN 2.1", "MCP09:2025", "ASI03"}),
     # Issue 10: what a connector runs that no registry vouches for.
-    "EX01": ("download-and-execute", "critical", {
-        "ASI04", "ASI05", "MCP04:2025", "MCP05:2025", "LLM03:2025", "L4/T11",
-        "Pinned-Dependencies"}),
+    "EX01": (
+        "download-and-execute",
+        "critical",
+        {
+            "ASI04",
+            "ASI05",
+            "MCP04:2025",
+            "MCP05:2025",
+            "LLM03:2025",
+            "L4/T11",
+            "Pinned-Dependencies",
+        },
+    ),
     "EX02": ("opaque-launch", "high", {"ASI04", "MCP04:2025", "MAP 4.2"}),
     "EX03": ("local-code", "medium", {"ASI04", "MCP04:2025", "LLM03:2025", "MAP 4.2"}),
     "EX04": ("unchecked-artifact", "high", {"ASI04", "MCP04:2025", "LLM03:2025"}),

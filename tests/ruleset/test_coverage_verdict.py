@@ -28,8 +28,9 @@ def with_ledger(f: ConnectorFacts, stages: Stages) -> ConnectorFacts:
 
 
 def test_complete_coverage_and_no_finding_is_a_clean_100() -> None:
-    ev = engine().evaluate([with_ledger(pinned(), FULL)], today=TODAY,
-                           available=frozenset({"config"}))
+    ev = engine().evaluate(
+        [with_ledger(pinned(), FULL)], today=TODAY, available=frozenset({"config"})
+    )
     [c] = ev.connectors
     assert c.facts.coverage is not None
     assert c.facts.coverage.complete
@@ -44,8 +45,7 @@ def test_complete_coverage_and_no_finding_is_a_clean_100() -> None:
         (CheckFamily.PROVENANCE, "--no-provenance"),
     ],
 )
-def test_a_user_opt_out_caps_the_score_but_keeps_a_pass(family: CheckFamily,
-                                                       option: str) -> None:
+def test_a_user_opt_out_caps_the_score_but_keeps_a_pass(family: CheckFamily, option: str) -> None:
     stages = dataclasses.replace(FULL, disabled=((family, option),))
     ev = engine().evaluate([with_ledger(pinned(), stages)], today=TODAY)
     [c] = ev.connectors
@@ -76,8 +76,12 @@ def test_a_failed_source_gap_also_caps() -> None:
     f = pinned()
     from mcpscan.coverage import StageFailures
 
-    ledger = ledger_for(f.launch, FULL, advisories=(),
-                        failures=StageFailures(resolution=("npm resolution failed: 503",)))
+    ledger = ledger_for(
+        f.launch,
+        FULL,
+        advisories=(),
+        failures=StageFailures(resolution=("npm resolution failed: 503",)),
+    )
     assert ledger[CheckFamily.RESOLUTION].cause is GapCause.SOURCE_FAILED
     assert ledger[CheckFamily.PROVENANCE].reason.startswith("needs resolution, which failed")
     ev = engine().evaluate([dataclasses.replace(f, coverage=ledger)], today=TODAY)

@@ -217,8 +217,7 @@ def test_available_facts_without_an_implementation_are_still_not_evaluated() -> 
 
     shipped = load_catalogue()
     rules = tuple(
-        dataclasses.replace(r, check="not_written_yet") if r.id == "GV01" else r
-        for r in shipped
+        dataclasses.replace(r, check="not_written_yet") if r.id == "GV01" else r for r in shipped
     )
     ev = Engine(Catalogue(rules=rules, source="test"), Policy()).evaluate(
         [unpinned()], today=TODAY, available=frozenset({"config", "lock"})

@@ -222,11 +222,14 @@ def test_npm_keys_name_a_registrys_own_keys(tmp_path: Path) -> None:
     assert policy.npm_keys == (("https://npm.corp.example", tmp_path / "keys" / "corp.json"),)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('[npm]\nkeys = { "npm.corp.example" = "k.json" }\n', "is not an http(s) registry URL"),
-    ('[npm]\nkeys = ["k.json"]\n', "[npm] keys must be a table"),
-    ('[npm]\nkey = {}\n', "unknown key 'key' in [npm]"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[npm]\nkeys = { "npm.corp.example" = "k.json" }\n', "is not an http(s) registry URL"),
+        ('[npm]\nkeys = ["k.json"]\n', "[npm] keys must be a table"),
+        ("[npm]\nkey = {}\n", "unknown key 'key' in [npm]"),
+    ],
+)
 def test_npm_keys_errors_name_the_line(tmp_path: Path, text: str, message: str) -> None:
     err = error_for(tmp_path, text)
     assert message in err.message

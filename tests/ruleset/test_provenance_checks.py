@@ -29,27 +29,43 @@ V, A, BAD = ProvenanceState.VERIFIED, ProvenanceState.ABSENT, ProvenanceState.IN
 REPO = "https://github.com/acme/server"
 
 
-def pkg(name: str = "server", version: str = "1.0.0", *, eco: str = "npm",
-        repository: str | None = REPO) -> ResolvedPackage:
-    return ResolvedPackage(eco, name, version, f"pkg:{eco}/{name}@{version}", Decision.PINNED,
-                           facts=PackageFacts(repository=repository))
+def pkg(
+    name: str = "server", version: str = "1.0.0", *, eco: str = "npm", repository: str | None = REPO
+) -> ResolvedPackage:
+    return ResolvedPackage(
+        eco,
+        name,
+        version,
+        f"pkg:{eco}/{name}@{version}",
+        Decision.PINNED,
+        facts=PackageFacts(repository=repository),
+    )
 
 
-def result(node: ResolvedPackage, state: ProvenanceState = V, kind: str = "npm-provenance",
-           **kw: Any) -> ProvenanceResult:
+def result(
+    node: ResolvedPackage, state: ProvenanceState = V, kind: str = "npm-provenance", **kw: Any
+) -> ProvenanceResult:
     if state is V and kind in ("npm-provenance", "pep740"):
         kw.setdefault("source_repository", REPO)
         kw.setdefault("workflow", f"{REPO}/.github/workflows/release.yml@refs/tags/v1")
     return ProvenanceResult(node.purl, kind, state, kw.pop("reason", "why"), **kw)
 
 
-def make(nodes: list[ResolvedPackage], results: list[ProvenanceResult] | None,
-         *, roots: int = 1, server_repo: str | None = None,
-         launch: Launch | None = None) -> ConnectorFacts:
+def make(
+    nodes: list[ResolvedPackage],
+    results: list[ProvenanceResult] | None,
+    *,
+    roots: int = 1,
+    server_repo: str | None = None,
+    launch: Launch | None = None,
+) -> ConnectorFacts:
     graph = Graph(roots=tuple(n.purl for n in nodes[:roots]), nodes=tuple(nodes))
     return ConnectorFacts(
-        connector(repository=server_repo), launch or Launch("npx"), graph=graph,
-        provenance=None if results is None else tuple(results))
+        connector(repository=server_repo),
+        launch or Launch("npx"),
+        graph=graph,
+        provenance=None if results is None else tuple(results),
+    )
 
 
 # --- SC02 -----------------------------------------------------------------------------------
@@ -74,8 +90,7 @@ def test_missing_is_high_when_policy_requires_provenance() -> None:
 @pytest.mark.parametrize("kind", ["npm-provenance", "pep740"])
 def test_missing_quiet_when_root_has_verified_build_provenance(kind: str) -> None:
     root, dep = pkg(), pkg("dep")
-    f = make([root, dep], [result(root, A, "npm-publish"), result(root, V, kind),
-                           result(dep, A)])
+    f = make([root, dep], [result(root, A, "npm-publish"), result(root, V, kind), result(dep, A)])
     assert hits("provenance_missing", f) == []  # the dependency is not a launched package
 
 
@@ -100,8 +115,13 @@ def test_missing_quiet_when_provenance_was_not_checked() -> None:
 
 def test_invalid_fires_on_any_node_with_reason() -> None:
     root, dep = pkg(), pkg("dep")
-    f = make([root, dep], [result(root, V), result(dep, BAD, "npm-registry-signature",
-                                                    reason="signature does not verify")])
+    f = make(
+        [root, dep],
+        [
+            result(root, V),
+            result(dep, BAD, "npm-registry-signature", reason="signature does not verify"),
+        ],
+    )
     [hit] = hits("provenance_invalid", f)
     assert hit.component == dep.purl
     assert hit.evidence == "signature does not verify"
@@ -125,15 +145,18 @@ def test_integrity_quiet_on_other_invalid_kinds() -> None:
 # --- SC04 -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("declared", [
-    "git+https://github.com/acme/server.git",
-    "https://GitHub.com/Acme/Server",
-    "git@github.com:acme/server.git",
-    "github:acme/server",
-    "git://github.com/acme/server",
-    "https://github.com/acme/server/tree/main/packages/server#readme",
-    "github.com/acme/server/",
-])
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "git+https://github.com/acme/server.git",
+        "https://GitHub.com/Acme/Server",
+        "git@github.com:acme/server.git",
+        "github:acme/server",
+        "git://github.com/acme/server",
+        "https://github.com/acme/server/tree/main/packages/server#readme",
+        "github.com/acme/server/",
+    ],
+)
 def test_source_match_after_normalisation_is_quiet(declared: str) -> None:
     root = pkg(repository=declared)
     f = make([root], [result(root)], server_repo=declared)
@@ -149,8 +172,9 @@ def test_source_mismatch_against_declared_repository() -> None:
 
 def test_source_mismatch_against_server_json_only_for_roots() -> None:
     root, dep = pkg(), pkg("dep")
-    f = make([root, dep], [result(root), result(dep)],
-             server_repo="https://github.com/other/server")
+    f = make(
+        [root, dep], [result(root), result(dep)], server_repo="https://github.com/other/server"
+    )
     [hit] = hits("source_mismatch", f)
     assert hit.component == root.purl
     assert "server.json" in hit.message
@@ -164,17 +188,21 @@ def test_source_mismatch_ignores_unverified_results_and_unknown_repos() -> None:
     assert hits("source_mismatch", make([no_repo], [result(no_repo)])) == []
 
 
-@pytest.mark.parametrize(("patterns", "fires"), [
-    (("https://github.com/acme/*",), False),
-    (("github.com/acme/server",), False),
-    (("*/.github/workflows/release.yml@*",), False),
-    (("https://github.com/other/*",), True),
-    (("https://github.com/acme/serv",), True),
-])
+@pytest.mark.parametrize(
+    ("patterns", "fires"),
+    [
+        (("https://github.com/acme/*",), False),
+        (("github.com/acme/server",), False),
+        (("*/.github/workflows/release.yml@*",), False),
+        (("https://github.com/other/*",), True),
+        (("https://github.com/acme/serv",), True),
+    ],
+)
 def test_trusted_publishers(patterns: tuple[str, ...], fires: bool) -> None:
     root = pkg()
-    found = hits("source_mismatch", make([root], [result(root)]),
-                 Policy(trusted_publishers=patterns))
+    found = hits(
+        "source_mismatch", make([root], [result(root)]), Policy(trusted_publishers=patterns)
+    )
     assert bool(found) is fires
     if fires:
         assert "not a trusted publisher" in found[0].message
@@ -182,8 +210,14 @@ def test_trusted_publishers(patterns: tuple[str, ...], fires: bool) -> None:
 
 def test_trusted_publishers_match_a_signer_without_repository() -> None:
     root = pkg(eco="pypi", repository=None)
-    google = result(root, V, "pep740", source_repository=None, workflow=None,
-                    signer="919436158236-compute@developer.gserviceaccount.com")
+    google = result(
+        root,
+        V,
+        "pep740",
+        source_repository=None,
+        workflow=None,
+        signer="919436158236-compute@developer.gserviceaccount.com",
+    )
     f = make([root], [google])
     assert hits("source_mismatch", f, Policy(trusted_publishers=("*@developer.*",))) == []
     assert len(hits("source_mismatch", f, Policy(trusted_publishers=("github.com/*",)))) == 1
@@ -199,8 +233,11 @@ def _proxy_launch(requested: str = "0.1.16") -> Launch:
 
 def test_unverified_proxy_fires_without_verified_provenance() -> None:
     proxy = pkg("mcp-remote", "0.1.16")
-    f = make([proxy], [result(proxy, V, "npm-registry-signature"), result(proxy, A)],
-             launch=_proxy_launch())
+    f = make(
+        [proxy],
+        [result(proxy, V, "npm-registry-signature"), result(proxy, A)],
+        launch=_proxy_launch(),
+    )
     [hit] = hits("unverified_proxy", f)
     assert hit.component == proxy.purl
     assert "mcp-remote@0.1.16" in hit.message
@@ -229,11 +266,13 @@ def test_unresolved_and_binary_proxies_fire() -> None:
 
 def test_pypi_proxy_matched_by_normalised_name() -> None:
     proxy = pkg("mcp-proxy", "0.8.0", eco="pypi")
-    ref = dataclasses.replace(npm("x"), ecosystem="pypi", name="MCP_Proxy",
-                              purl="pkg:pypi/mcp-proxy")
+    ref = dataclasses.replace(
+        npm("x"), ecosystem="pypi", name="MCP_Proxy", purl="pkg:pypi/mcp-proxy"
+    )
     launch = Launch("uvx", packages=(ref,), proxies=(ProxyHop("mcp-proxy", ref, "client"),))
-    assert hits("unverified_proxy", make([proxy], [result(proxy, V, "pep740")],
-                                         launch=launch)) == []
+    assert (
+        hits("unverified_proxy", make([proxy], [result(proxy, V, "pep740")], launch=launch)) == []
+    )
 
 
 # --- through the engine ---------------------------------------------------------------------
@@ -241,10 +280,22 @@ def test_pypi_proxy_matched_by_normalised_name() -> None:
 
 def test_engine_runs_the_provenance_rules() -> None:
     root = pkg(repository="https://github.com/evil/server")
-    f = make([root], [result(root, V), result(root, BAD, "integrity", reason="sha mismatch"),
-                      result(root, BAD, "npm-registry-signature", reason="bad sig")])
-    evaluation = engine().evaluate([f], today=date(2026, 11, 25),
-                                   available=frozenset({"config", "provenance"}))
-    ids = sorted({x.rule_id for x in evaluation.findings if x.rule_id in
-                  ("SC02", "SC03", "SC04", "SC12", "PX01")})
+    f = make(
+        [root],
+        [
+            result(root, V),
+            result(root, BAD, "integrity", reason="sha mismatch"),
+            result(root, BAD, "npm-registry-signature", reason="bad sig"),
+        ],
+    )
+    evaluation = engine().evaluate(
+        [f], today=date(2026, 11, 25), available=frozenset({"config", "provenance"})
+    )
+    ids = sorted(
+        {
+            x.rule_id
+            for x in evaluation.findings
+            if x.rule_id in ("SC02", "SC03", "SC04", "SC12", "PX01")
+        }
+    )
     assert ids == ["SC03", "SC04", "SC12"]

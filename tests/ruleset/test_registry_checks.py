@@ -96,8 +96,7 @@ def a_clean_root(**fact_fields: Any) -> ResolvedPackage:
 
 @pytest.mark.parametrize(
     "check",
-    ["install_script", "fresh_release", "low_reputation", "deprecated_or_yanked",
-     "unresolvable"],
+    ["install_script", "fresh_release", "low_reputation", "deprecated_or_yanked", "unresolvable"],
 )
 def test_clean_graph_is_quiet(check: str) -> None:
     g = graph(a_clean_root(), node("dep-a"), node("dep-b", eco="pypi"))
@@ -106,8 +105,14 @@ def test_clean_graph_is_quiet(check: str) -> None:
 
 @pytest.mark.parametrize(
     "check",
-    ["install_script", "fresh_release", "low_reputation", "deprecated_or_yanked",
-     "unresolvable", "ownership_mismatch"],
+    [
+        "install_script",
+        "fresh_release",
+        "low_reputation",
+        "deprecated_or_yanked",
+        "unresolvable",
+        "ownership_mismatch",
+    ],
 )
 def test_no_graph_no_registry_hits(check: str) -> None:
     # Resolution did not run for this connector: nothing to judge (the scan reports that
@@ -142,8 +147,9 @@ def test_sc07_dependency_finding_is_medium_and_root_finding_high_through_the_eng
     evaluation = engine().evaluate(
         [scan_facts(graph(root, dep))], today=TODAY, available=frozenset({"config", "registry"})
     )
-    sc07 = {f.component: f.severity for f in evaluation.connectors[0].findings
-            if f.rule_id == "SC07"}
+    sc07 = {
+        f.component: f.severity for f in evaluation.connectors[0].findings if f.rule_id == "SC07"
+    }
     assert sc07 == {root.purl: Severity.HIGH, dep.purl: Severity.MEDIUM}
     assert evaluation.verdict == "fail"  # high on the launched package blocks
 
@@ -251,8 +257,14 @@ def test_sc08_respects_the_policy_cooldown() -> None:
     assert run("fresh_release", g) == []
     [hit] = run("fresh_release", g, Policy(cooldown_days=14))
     assert "within the 14-day cooldown" in hit.message
-    assert run("fresh_release", graph(a_clean_root(published="2026-11-25T06:00:00Z")),
-               Policy(cooldown_days=0)) == []
+    assert (
+        run(
+            "fresh_release",
+            graph(a_clean_root(published="2026-11-25T06:00:00Z")),
+            Policy(cooldown_days=0),
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize("published", [None, "", "last tuesday"])
@@ -291,8 +303,9 @@ def test_sc09_package_created_long_ago_is_not_young() -> None:
 
 
 def test_sc09_single_maintainer_fires_and_two_do_not() -> None:
-    [hit] = run("low_reputation", graph(a_clean_root(maintainers=("solo",),
-                                                     previous_maintainers=("solo",))))
+    [hit] = run(
+        "low_reputation", graph(a_clean_root(maintainers=("solo",), previous_maintainers=("solo",)))
+    )
     assert hit.evidence == "maintainers: 1"
     assert "single maintainer" in hit.message
     assert run("low_reputation", graph(a_clean_root())) == []
@@ -331,11 +344,12 @@ def test_sc09_unknown_maintainers_are_info_unknown_never_fine() -> None:
 def test_sc09_node_without_any_registry_facts_is_all_unknown() -> None:
     # A lockfile entry: the registry was not asked, so nothing is claimed about it, and
     # nothing is taken as fine either.
-    root = ResolvedPackage("npm", "locked", "1.0.0", "pkg:npm/locked@1.0.0",
-                           Decision.LOCKFILE)
+    root = ResolvedPackage("npm", "locked", "1.0.0", "pkg:npm/locked@1.0.0", Decision.LOCKFILE)
     found = run("low_reputation", graph(root))
     assert {h.evidence for h in found} == {
-        "created: unknown", "maintainers: unknown", "repository: unknown"
+        "created: unknown",
+        "maintainers: unknown",
+        "repository: unknown",
     }
     assert {h.severity for h in found} == {Severity.INFO}
 
@@ -368,19 +382,28 @@ def test_sc10_genuine_names_do_not_fire(eco: str, name: str) -> None:
         ("npm", "mcp_remote", "mcp-remote"),
         ("npm", "rncp-remote", "mcp-remote"),
         ("npm", "mcp-r\u0435mote", "mcp-remote"),  # Cyrillic ie
-        ("npm", "@m\u043edelcontextprotocol/server-filesystem",  # Cyrillic o in the scope
-         "@modelcontextprotocol/server-filesystem"),
+        (
+            "npm",
+            "@m\u043edelcontextprotocol/server-filesystem",  # Cyrillic o in the scope
+            "@modelcontextprotocol/server-filesystem",
+        ),
         ("pypi", "mcp-server-tim3", "mcp-server-time"),
         # scope confusion: the vendor's package name under another scope
-        ("npm", "@modelcontextprotcol/server-filesystem",
-         "@modelcontextprotocol/server-filesystem"),
+        (
+            "npm",
+            "@modelcontextprotcol/server-filesystem",
+            "@modelcontextprotocol/server-filesystem",
+        ),
         ("npm", "@mcp-official/server-filesystem", "@modelcontextprotocol/server-filesystem"),
         ("npm", "@mcp-official/server-fi1esystem", "@modelcontextprotocol/server-filesystem"),
         ("npm", "@sentri/mcp-server", "@sentry/mcp-server"),
         # dropped scope: the bare name, or the scope folded into the name
         ("npm", "server-filesystem", "@modelcontextprotocol/server-filesystem"),
-        ("npm", "modelcontextprotocol-server-filesystem",
-         "@modelcontextprotocol/server-filesystem"),
+        (
+            "npm",
+            "modelcontextprotocol-server-filesystem",
+            "@modelcontextprotocol/server-filesystem",
+        ),
         ("npm", "playwright-mcp", "@playwright/mcp"),
         ("npm", "sentry-mcp-server", "@sentry/mcp-server"),
     ],
@@ -426,12 +449,19 @@ def test_sc10_check_names_the_spec_role_and_purl() -> None:
 
 def test_sc10_an_alias_is_judged_by_the_package_it_installs() -> None:
     # "mcp-remote@npm:mcp-rem0te" installs mcp-rem0te under the genuine folder name.
-    disguised = PackageRef("npm", "mcp-remote", None, VersionKind.UNSPECIFIED,
-                           "pkg:npm/mcp-rem0te", alias_of="mcp-rem0te")
+    disguised = PackageRef(
+        "npm",
+        "mcp-remote",
+        None,
+        VersionKind.UNSPECIFIED,
+        "pkg:npm/mcp-rem0te",
+        alias_of="mcp-rem0te",
+    )
     [hit] = run("lookalike_name", None, packages=(disguised,))
     assert hit.evidence == "mcp-rem0te ~ mcp-remote"
-    honest = PackageRef("npm", "remote", None, VersionKind.UNSPECIFIED,
-                        "pkg:npm/mcp-remote", alias_of="mcp-remote")
+    honest = PackageRef(
+        "npm", "remote", None, VersionKind.UNSPECIFIED, "pkg:npm/mcp-remote", alias_of="mcp-remote"
+    )
     assert run("lookalike_name", None, packages=(honest,)) == []
 
 
@@ -473,17 +503,23 @@ ROOT = a_clean_root()
 
 
 def problem(reason: str, path: tuple[str, ...] = (ROOT.purl,), **kw: Any) -> ResolutionProblem:
-    fields: dict[str, Any] = {"ecosystem": "npm", "name": "ghost", "spec": "^1.0",
-                              "message": "npm package ghost does not exist on the registry"}
+    fields: dict[str, Any] = {
+        "ecosystem": "npm",
+        "name": "ghost",
+        "spec": "^1.0",
+        "message": "npm package ghost does not exist on the registry",
+    }
     fields.update(kw)
     return ResolutionProblem(reason=reason, path=path, **fields)
 
 
 @pytest.mark.parametrize(
     ("reason", "why"),
-    [("not-found", "does not exist on the registry"),
-     ("no-matching-version", "has no version matching the request"),
-     ("no-metadata", "has no metadata mcpscan could read without building it")],
+    [
+        ("not-found", "does not exist on the registry"),
+        ("no-matching-version", "has no version matching the request"),
+        ("no-metadata", "has no metadata mcpscan could read without building it"),
+    ],
 )
 def test_sc13_fires_fail_closed_with_the_path(reason: str, why: str) -> None:
     path = (ROOT.purl, "pkg:npm/mid@2.0.0")
@@ -526,8 +562,9 @@ def owned(**kw: Any) -> Connector:
 
 
 def test_sc14_mcp_name_mismatch_fires() -> None:
-    root = a_clean_root(mcp_name="io.github.mallory/weather",
-                        repository="https://github.com/acme/weather")
+    root = a_clean_root(
+        mcp_name="io.github.mallory/weather", repository="https://github.com/acme/weather"
+    )
     [hit] = run("ownership_mismatch", graph(root), conn=owned())
     assert hit.message == (
         f"clean-server@1.0.0 says it belongs to io.github.mallory/weather, not to {SERVER}"
@@ -543,8 +580,12 @@ def test_sc14_matching_marker_and_owner_are_quiet() -> None:
 
 
 def test_sc14_missing_marker_is_medium() -> None:
-    root = node("mcp-server-weather", eco="pypi", mcp_name=None,
-                repository="https://github.com/acme/weather")
+    root = node(
+        "mcp-server-weather",
+        eco="pypi",
+        mcp_name=None,
+        repository="https://github.com/acme/weather",
+    )
     [hit] = run("ownership_mismatch", graph(root), conn=owned())
     assert hit.severity is Severity.MEDIUM
     assert hit.evidence == "marker: missing"
@@ -567,16 +608,17 @@ def test_sc14_namespace_owner_vs_package_repository() -> None:
 
 
 def test_sc14_non_github_namespace_has_no_owner_to_compare() -> None:
-    root = a_clean_root(mcp_name="com.example/weather",
-                        repository="https://github.com/someone/weather")
-    conn = owned(server_name="com.example/weather",
-                 repository="https://github.com/other/weather")
+    root = a_clean_root(
+        mcp_name="com.example/weather", repository="https://github.com/someone/weather"
+    )
+    conn = owned(server_name="com.example/weather", repository="https://github.com/other/weather")
     assert run("ownership_mismatch", graph(root), conn=conn) == []
 
 
 def test_sc14_needs_a_server_name() -> None:
-    root = a_clean_root(mcp_name="io.github.mallory/weather",
-                        repository="https://github.com/mallory/weather")
+    root = a_clean_root(
+        mcp_name="io.github.mallory/weather", repository="https://github.com/mallory/weather"
+    )
     assert run("ownership_mismatch", graph(root)) == []
 
 

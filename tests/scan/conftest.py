@@ -46,19 +46,23 @@ def isolate(mp: pytest.MonkeyPatch, root: Path) -> Path:
     return cwd
 
 
-def run_scan(
-    server: RegistryServer | str, *args: str | Path, cache: Path | None = None
-) -> Run:
+def run_scan(server: RegistryServer | str, *args: str | Path, cache: Path | None = None) -> Run:
     """``mcpscan scan ARGS`` against ``server`` (or a base URL); ``cache=None`` means
     ``--no-cache``."""
     base = server if isinstance(server, str) else server.url
     where = ["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]
     argv = [
-        "scan", *(str(a) for a in args),
-        "--npm-registry", base,
-        "--pypi-url", f"{base}/simple",
+        "scan",
+        *(str(a) for a in args),
+        "--npm-registry",
+        base,
+        "--pypi-url",
+        f"{base}/simple",
         # The recorded PyPI tree was resolved for CPython 3.11 on x86_64 Linux.
-        "--python-version", "3.11", "--platform", "linux",
+        "--python-version",
+        "3.11",
+        "--platform",
+        "linux",
         *where,
     ]
     result = CliRunner().invoke(app, argv)
@@ -138,8 +142,6 @@ class Env:
     cwd: Path
     tmp: Path
     mp: pytest.MonkeyPatch
-
-
 
 
 @pytest.fixture

@@ -26,17 +26,21 @@ def _valid(report: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
-def _remote(server: RegistryServer, env: Env, version: str = "0.1.15",
-            **more: dict[str, Any]) -> Path:
+def _remote(
+    server: RegistryServer, env: Env, version: str = "0.1.15", **more: dict[str, Any]
+) -> Path:
     # mcp-remote without dependencies: only the launched package can match an advisory.
     publish(server, packument("mcp-remote", {"0.1.15": {}, "0.1.16": {}}))
-    return write_config(env.cwd / ".mcp.json", {
-        "remote": npx(f"mcp-remote@{version}", "https://mcp.example.com/sse"), **more})
+    return write_config(
+        env.cwd / ".mcp.json",
+        {"remote": npx(f"mcp-remote@{version}", "https://mcp.example.com/sse"), **more},
+    )
 
 
 def _npm_zip(root: Path) -> Path:
-    return build_zip(root / "npm" / "all.zip",
-                     [r for r in records().values() if "npm" in ecosystems_of(r)])
+    return build_zip(
+        root / "npm" / "all.zip", [r for r in records().values() if "npm" in ecosystems_of(r)]
+    )
 
 
 def _databases(kind: str, tmp: Path) -> Path:
@@ -45,11 +49,13 @@ def _databases(kind: str, tmp: Path) -> Path:
 
 @pytest.mark.parametrize("kind", ["directory", "zip"])
 def test_offline_database_reports_vulnerable_and_malicious_packages(
-        server: RegistryServer, env: Env, kind: str) -> None:
+    server: RegistryServer, env: Env, kind: str
+) -> None:
     # postmark-mcp was removed from npm: the registry answers 404 (the server's default).
     config = _remote(server, env, postmark=npx("postmark-mcp@1.0.16"))
-    run = run_scan(server, config, "-f", "json", "--advisories",
-                   "--advisory-db", _databases(kind, env.tmp))
+    run = run_scan(
+        server, config, "-f", "json", "--advisories", "--advisory-db", _databases(kind, env.tmp)
+    )
     assert run.code == 1, run.stderr
     report = _valid(run.json())
     assert (report["verdict"], report["incomplete"]) == ("fail", False)
@@ -140,14 +146,31 @@ def test_offline_without_database_is_incomplete(server: RegistryServer, env: Env
         assert "SC05" not in rules(report, "remote")
 
         # The verdict without advisory data is a pass: only --allow-incomplete exits with it.
-        allowed = run_scan(server, config, "-f", "json", "--offline", "--advisories",
-                           "--allow-incomplete", cache=cache)
+        allowed = run_scan(
+            server,
+            config,
+            "-f",
+            "json",
+            "--offline",
+            "--advisories",
+            "--allow-incomplete",
+            cache=cache,
+        )
         assert allowed.code == 0, allowed.stderr
         assert allowed.json()["incomplete"] is True
 
         # With a database the same offline scan is complete and finds the advisory.
-        found = run_scan(server, config, "-f", "json", "--offline", "--advisories",
-                         "--advisory-db", _npm_zip(env.tmp / "osv"), cache=cache)
+        found = run_scan(
+            server,
+            config,
+            "-f",
+            "json",
+            "--offline",
+            "--advisories",
+            "--advisory-db",
+            _npm_zip(env.tmp / "osv"),
+            cache=cache,
+        )
         assert found.code == 1, found.stderr
         assert _valid(found.json())["incomplete"] is False
         assert [f["severity"] for f in rules(found.json(), "remote")["SC05"]] == ["critical"]
@@ -185,8 +208,9 @@ def test_osv_api_failing_is_incomplete(server: RegistryServer, env: Env) -> None
     assert "scan incomplete" in run.stderr
     report = _valid(run.json())
     assert report["incomplete"] is True
-    assert any(d["file"] == "(advisories)" and "500" in d["message"]
-               for d in report["diagnostics"]), report["diagnostics"]
+    assert any(
+        d["file"] == "(advisories)" and "500" in d["message"] for d in report["diagnostics"]
+    ), report["diagnostics"]
     assert "SC05" not in rules(report, "remote")
     [remote] = report["connectors"]
     assert remote["advisories"] is None

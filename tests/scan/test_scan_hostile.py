@@ -35,8 +35,9 @@ def test_a_registry_asking_for_a_retry_in_a_day_ends_the_scan_incomplete(
 
 
 @pytest.mark.timeout(30)
-def test_a_dripping_registry_is_cut_by_timeout_and_named(hostile: hs.HostileServer,
-                                                         env: Env) -> None:
+def test_a_dripping_registry_is_cut_by_timeout_and_named(
+    hostile: hs.HostileServer, env: Env
+) -> None:
     hostile.routes["/drip-mcp"] = hs.drip_body(every=0.1)
     config = write_config(env.cwd / ".mcp.json", {"drip": npx("drip-mcp@1.0.0")})
     start = time.monotonic()
@@ -44,8 +45,10 @@ def test_a_dripping_registry_is_cut_by_timeout_and_named(hostile: hs.HostileServ
     elapsed = time.monotonic() - start
     assert 1.5 < elapsed < 6
     assert run.code == 3, run.stderr
-    assert f"scan's 2s time limit (--timeout) ran out while fetching {hostile.url}/drip-mcp" \
+    assert (
+        f"scan's 2s time limit (--timeout) ran out while fetching {hostile.url}/drip-mcp"
         in run.stderr
+    )
     assert run.json()["incomplete"] is True
 
 
@@ -63,8 +66,7 @@ def test_mcpscan_timeout_in_the_environment_is_the_same_limit(
     assert "1.5s time limit (--timeout)" in run.stderr
 
 
-def test_a_timeout_that_is_not_positive_is_a_usage_error(server: RegistryServer,
-                                                         env: Env) -> None:
+def test_a_timeout_that_is_not_positive_is_a_usage_error(server: RegistryServer, env: Env) -> None:
     config = write_config(env.cwd / ".mcp.json", {"x": npx("x-mcp@1.0.0")})
     run = run_scan(server, config, "--timeout", "0")
     assert run.code == 2
@@ -109,8 +111,7 @@ def test_a_registry_document_with_wrong_types_is_a_diagnostic_naming_it(
     from tests.support.registry_server import Route
 
     change, message = WRONG_TYPES[case]
-    doc: object = [1, 2] if change is None else {**packument("typed-mcp", {"1.0.0": {}}),
-                                                 **change}
+    doc: object = [1, 2] if change is None else {**packument("typed-mcp", {"1.0.0": {}}), **change}
     server.add("/typed-mcp", Route(body=json.dumps(doc).encode()))
     config = write_config(env.cwd / ".mcp.json", {"t": npx("typed-mcp@1.0.0")})
     run = run_scan(server, config, "-f", "json")

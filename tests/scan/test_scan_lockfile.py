@@ -39,8 +39,9 @@ def test_lockfile_decides_the_graph(server: RegistryServer, env: Env) -> None:
     [conn] = report["connectors"]
     graph = conn["graph"]
     root_purl = "pkg:npm/%40modelcontextprotocol/server-memory@2026.8.31"
-    assert graph["roots"] == [{"purl": root_purl, "name": MEMORY, "version": "2026.8.31",
-                               "decided_by": "lockfile"}]
+    assert graph["roots"] == [
+        {"purl": root_purl, "name": MEMORY, "version": "2026.8.31", "decided_by": "lockfile"}
+    ]
     assert {n["decided_by"] for n in graph["nodes"]} == {"lockfile"}
     assert {(n["name"], n["version"]) for n in graph["nodes"]} == _locked_set(lock)
     assert graph["size"] == 96  # the dev dependency is-odd (and is-number) left out
@@ -65,10 +66,16 @@ def test_lockfile_install_script_flag_reaches_sc07(server: RegistryServer, env: 
     project.mkdir()
     integrity = "sha512-" + "A" * 86 + "=="
     lock = {
-        "name": "project", "version": "1.0.0", "lockfileVersion": 3, "requires": True,
+        "name": "project",
+        "version": "1.0.0",
+        "lockfileVersion": 3,
+        "requires": True,
         "packages": {
-            "": {"name": "project", "version": "1.0.0",
-                 "dependencies": {"installer-mcp": "^1.0.0"}},
+            "": {
+                "name": "project",
+                "version": "1.0.0",
+                "dependencies": {"installer-mcp": "^1.0.0"},
+            },
             "node_modules/installer-mcp": {
                 "version": "1.0.0",
                 "resolved": "https://registry.npmjs.org/installer-mcp/-/installer-mcp-1.0.0.tgz",
@@ -84,4 +91,5 @@ def test_lockfile_install_script_flag_reaches_sc07(server: RegistryServer, env: 
     [conn] = report["connectors"]
     assert conn["graph"]["roots"][0]["decided_by"] == "lockfile"
     assert [(f["severity"], f["component"]) for f in rules(report, "installer")["SC07"]] == [
-        ("high", "pkg:npm/installer-mcp@1.0.0")]
+        ("high", "pkg:npm/installer-mcp@1.0.0")
+    ]

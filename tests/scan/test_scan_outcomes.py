@@ -18,17 +18,21 @@ REGISTRY_RULES = ("SC07", "SC08", "SC09", "SC10", "SC11", "SC13", "SC14")
 
 def test_missing_packages_fail_closed(server: RegistryServer, env: Env) -> None:
     # Nothing is published: the registry answers 404 for both (the server's default).
-    config = write_config(env.cwd / ".mcp.json", {
-        "ghost": npx("ghost-mcp-server@1.0.0"),
-        "pyghost": uvx("ghost-mcp-server-py==1.0"),
-    })
+    config = write_config(
+        env.cwd / ".mcp.json",
+        {
+            "ghost": npx("ghost-mcp-server@1.0.0"),
+            "pyghost": uvx("ghost-mcp-server-py==1.0"),
+        },
+    )
     run = run_scan(server, config, "-f", "json", cache=env.tmp / "cache")
     assert run.code == 1, run.stderr
     report = run.json()
     assert (report["verdict"], report["incomplete"]) == ("fail", False)
     npm_hit = rules(report, "ghost")["SC13"]
     assert [(f["severity"], f["message"]) for f in npm_hit] == [
-        ("high", "npm package ghost-mcp-server (1.0.0) does not exist on the registry")]
+        ("high", "npm package ghost-mcp-server (1.0.0) does not exist on the registry")
+    ]
     [py_hit] = rules(report, "pyghost")["SC13"]
     assert py_hit["severity"] == "high"
     assert "ghost-mcp-server-py" in py_hit["message"]
@@ -41,8 +45,7 @@ def test_missing_packages_fail_closed(server: RegistryServer, env: Env) -> None:
     assert server.count("/simple/ghost-mcp-server-py/") == 1
 
 
-def test_missing_dependency_fails_closed_naming_its_path(server: RegistryServer,
-                                                         env: Env) -> None:
+def test_missing_dependency_fails_closed_naming_its_path(server: RegistryServer, env: Env) -> None:
     publish(server, packument("host-mcp", {"1.0.0": {"dependencies": {"gone-dep": "^2.0.0"}}}))
     config = write_config(env.cwd / ".mcp.json", {"host": npx("host-mcp@1.0.0")})
     run = run_scan(server, config, "-f", "json")
@@ -53,15 +56,20 @@ def test_missing_dependency_fails_closed_naming_its_path(server: RegistryServer,
 
 
 @pytest.mark.usefixtures("fast_retries")
-def test_registry_answering_500_is_incomplete_never_a_pass(server: RegistryServer,
-                                                           env: Env) -> None:
-    server.fallback = lambda path: Route(status=500, body=b"upstream down",
-                                         content_type="text/plain")
+def test_registry_answering_500_is_incomplete_never_a_pass(
+    server: RegistryServer, env: Env
+) -> None:
+    server.fallback = lambda path: Route(
+        status=500, body=b"upstream down", content_type="text/plain"
+    )
     # Pinned: with the registry answering, these would pass; unanswered, they must not.
-    config = write_config(env.cwd / ".mcp.json", {
-        "remote": npx("mcp-remote@0.1.16"),
-        "time": uvx("mcp-server-time==2026.10.19"),
-    })
+    config = write_config(
+        env.cwd / ".mcp.json",
+        {
+            "remote": npx("mcp-remote@0.1.16"),
+            "time": uvx("mcp-server-time==2026.10.19"),
+        },
+    )
     run = run_scan(server, config, "-f", "json")
     assert run.code == 3
     assert "npm resolution failed" in run.stderr
@@ -83,8 +91,9 @@ def test_registry_answering_500_is_incomplete_never_a_pass(server: RegistryServe
 
 
 @pytest.mark.usefixtures("fast_retries")
-def test_500_with_allow_incomplete_keeps_a_failing_verdict(server: RegistryServer,
-                                                           env: Env) -> None:
+def test_500_with_allow_incomplete_keeps_a_failing_verdict(
+    server: RegistryServer, env: Env
+) -> None:
     server.fallback = lambda path: Route(status=503, body=b"", content_type="text/plain")
     config = write_config(env.cwd / ".mcp.json", {"remote": npx("mcp-remote")})  # SC01 high
     assert run_scan(server, config).code == 3  # incomplete outranks fail
@@ -94,10 +103,13 @@ def test_500_with_allow_incomplete_keeps_a_failing_verdict(server: RegistryServe
 def test_no_resolve_opens_no_socket_and_lists_registry_rules_not_run(
     server: RegistryServer, env: Env
 ) -> None:
-    config = write_config(env.cwd / ".mcp.json", {
-        "remote": npx("mcp-remote@0.1.16"),
-        "time": uvx("mcp-server-time==2026.10.19"),
-    })
+    config = write_config(
+        env.cwd / ".mcp.json",
+        {
+            "remote": npx("mcp-remote@0.1.16"),
+            "time": uvx("mcp-server-time==2026.10.19"),
+        },
+    )
     with no_sockets(env.mp) as attempts:
         run = run_scan(server, config, "-f", "json", "--no-resolve", cache=env.tmp / "cache")
     assert attempts == []
@@ -132,11 +144,17 @@ def test_no_resolve_from_the_environment(server: RegistryServer, env: Env) -> No
 
 
 def _installer(scripts: dict[str, str], **fields: Any) -> dict[str, Any]:
-    return packument("installer-mcp", {
-        "0.9.0": {},
-        "1.0.0": {"scripts": {"build": "tsc", **scripts},
-                  "dependencies": {"native-addon": "^3.1.0"}, **fields},
-    })
+    return packument(
+        "installer-mcp",
+        {
+            "0.9.0": {},
+            "1.0.0": {
+                "scripts": {"build": "tsc", **scripts},
+                "dependencies": {"native-addon": "^3.1.0"},
+                **fields,
+            },
+        },
+    )
 
 
 def test_install_script_of_the_launched_package_and_of_a_dependency(
@@ -159,12 +177,14 @@ def test_install_script_of_the_launched_package_and_of_a_dependency(
     assert (dep["severity"], dep["evidence"]) == ("medium", "scripts: install")
     assert report["verdict"] == "fail"
     # Only SC07 blocks: the rest of the packument is unremarkable.
-    assert {f["rule_id"] for c in report["connectors"] for f in c["findings"]
-            if f["severity"] == "high"} == {"SC07"}
+    assert {
+        f["rule_id"] for c in report["connectors"] for f in c["findings"] if f["severity"] == "high"
+    } == {"SC07"}
 
 
-def test_scripts_that_do_not_run_at_install_are_not_reported(server: RegistryServer,
-                                                             env: Env) -> None:
+def test_scripts_that_do_not_run_at_install_are_not_reported(
+    server: RegistryServer, env: Env
+) -> None:
     publish(
         server,
         _installer({"prepare": "tsc", "test": "vitest"}),

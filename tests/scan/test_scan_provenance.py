@@ -28,29 +28,42 @@ NOT_PROVIDED = "the registry did not provide it"
 
 # name, version, tarball the integrity is computed from, attestations file, repository
 Package = tuple[str, str, str, str, "str | None"]
-PLAYWRIGHT: Package = ("@playwright/cli", "0.1.1", "playwright-cli-0.1.1.tgz",
-              "@playwright__cli@0.1.1.attestations.json", PLAYWRIGHT_REPO)
-GUNDAM: Package = ("gundam-visor", "1.0.1", "gundam-visor-1.0.1.tgz",
-          "gundam-visor@1.0.1.attestations.json", None)
+PLAYWRIGHT: Package = (
+    "@playwright/cli",
+    "0.1.1",
+    "playwright-cli-0.1.1.tgz",
+    "@playwright__cli@0.1.1.attestations.json",
+    PLAYWRIGHT_REPO,
+)
+GUNDAM: Package = (
+    "gundam-visor",
+    "1.0.1",
+    "gundam-visor-1.0.1.tgz",
+    "gundam-visor@1.0.1.attestations.json",
+    None,
+)
 
 
 def _sri(tarball: str) -> str:
-    return "sha512-" + base64.b64encode(hashlib.sha512((ATT / tarball).read_bytes()).digest()
-                                        ).decode()
+    return (
+        "sha512-" + base64.b64encode(hashlib.sha512((ATT / tarball).read_bytes()).digest()).decode()
+    )
 
 
-def _serve(server: RegistryServer, pkg: Package,
-           attestations: bytes | None) -> None:
+def _serve(server: RegistryServer, pkg: Package, attestations: bytes | None) -> None:
     """The packument (what the resolver reads), the version document, the registry keys and,
     unless ``attestations`` is None, the attestations at the path npm serves them under."""
     name, version, tarball, _, repo = pkg
     doc = packument(name, {version: {}})
     manifest = doc["versions"][version]
-    manifest["dist"] = {"integrity": _sri(tarball),
-                        "tarball": f"https://registry.npmjs.org/{name}/-/{tarball}"}
+    manifest["dist"] = {
+        "integrity": _sri(tarball),
+        "tarball": f"https://registry.npmjs.org/{name}/-/{tarball}",
+    }
     if attestations is not None:  # declared, as npm declares them
         manifest["dist"]["attestations"] = {
-            "url": f"https://registry.npmjs.org/-/npm/v1/attestations/{name}@{version}"}
+            "url": f"https://registry.npmjs.org/-/npm/v1/attestations/{name}@{version}"
+        }
     if repo is not None:
         manifest["repository"] = {"type": "git", "url": f"git+{repo}.git"}
     publish(server, doc)
@@ -113,10 +126,12 @@ def test_genuine_attestations_verify(server: RegistryServer, env: Env) -> None:
     anchors = {a["name"]: a for a in report["trust_anchors"]}
     assert anchors["npm-registry-keys"]["source"] == "pinned"
     assert anchors["npm-registry-keys"]["sha256"] == (
-        "160677eb6e1c7083c89b166b20f8fe4e837fb71181506aff1991b80b89184f7d")
+        "160677eb6e1c7083c89b166b20f8fe4e837fb71181506aff1991b80b89184f7d"
+    )
     assert anchors["sigstore-trusted-root"]["source"] == "pinned"
     assert anchors["npm-registry-keys"]["note"] == (
-        "not refreshed: TUF refresh is disabled; using the pinned copy")
+        "not refreshed: TUF refresh is disabled; using the pinned copy"
+    )
     # The scoped name is requested with its slash escaped, the version after "@".
     assert server.count("/-/npm/v1/attestations/@playwright%2Fcli@0.1.1") == 1
     assert server.count("/@playwright%2Fcli/0.1.1") == 1
@@ -134,12 +149,16 @@ def _flip_provenance_signature(raw: bytes) -> bytes:
 
 # gundam-visor's bundle is checked by mcpscan's own verifier, playwright's (a DSSE bundle with
 # a checkpoint) by sigstore-python: each words the broken signature its own way.
-@pytest.mark.parametrize(("case", "reason"), [
-    ("gundam-visor tampered", "step 1: the DSSE signature does not verify"),
-    ("playwright flipped byte", "DSSE: invalid signature"),
-])
-def test_tampered_provenance_is_critical(server: RegistryServer, env: Env, case: str,
-                                         reason: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("gundam-visor tampered", "step 1: the DSSE signature does not verify"),
+        ("playwright flipped byte", "DSSE: invalid signature"),
+    ],
+)
+def test_tampered_provenance_is_critical(
+    server: RegistryServer, env: Env, case: str, reason: str
+) -> None:
     if case.startswith("gundam"):
         pkg = GUNDAM
         served = (ATT / "gundam-visor@1.0.1.attestations.INVALID-provenance-sig.json").read_bytes()
@@ -162,10 +181,12 @@ def test_tampered_provenance_is_critical(server: RegistryServer, env: Env, case:
     assert proofs["npm-publish"]["state"] == "verified"
 
 
-@pytest.mark.parametrize(("required", "severity", "exit_code"),
-                         [(False, "medium", 0), (True, "high", 1)])
-def test_registry_without_attestations(server: RegistryServer, env: Env, required: bool,
-                                       severity: str, exit_code: int) -> None:
+@pytest.mark.parametrize(
+    ("required", "severity", "exit_code"), [(False, "medium", 0), (True, "high", 1)]
+)
+def test_registry_without_attestations(
+    server: RegistryServer, env: Env, required: bool, severity: str, exit_code: int
+) -> None:
     if required:
         (env.cwd / "mcpscan.toml").write_text("require_provenance = true\n", encoding="utf-8")
     _serve(server, GUNDAM, attestations=None)  # no dist.attestations: nothing declared
@@ -177,7 +198,8 @@ def test_registry_without_attestations(server: RegistryServer, env: Env, require
     [missing] = found["SC02"]
     assert missing["severity"] == severity
     assert missing["message"] == (
-        "the launched package gundam-visor@1.0.1 has no verified build provenance")
+        "the launched package gundam-visor@1.0.1 has no verified build provenance"
+    )
     assert "SC03" not in found
     proofs = _by_kind(report)
     for kind in ("npm-provenance", "npm-publish"):
@@ -208,22 +230,29 @@ def _company_registry(server: RegistryServer, tmp: Path) -> Path:
     manifest = doc["versions"]["1.0.0"]
     integrity = manifest["dist"]["integrity"]
     keyid = "SHA256:corp-registry-key-2026"
-    manifest["dist"]["signatures"] = [{"keyid": keyid, "sig": base64.b64encode(key.sign(
-        f"corp-server@1.0.0:{integrity}".encode(), ec.ECDSA(hashes.SHA256()))).decode()}]
+    manifest["dist"]["signatures"] = [
+        {
+            "keyid": keyid,
+            "sig": base64.b64encode(
+                key.sign(f"corp-server@1.0.0:{integrity}".encode(), ec.ECDSA(hashes.SHA256()))
+            ).decode(),
+        }
+    ]
     publish(server, doc)
     server.add("/corp-server/1.0.0", json.dumps(manifest))
-    spki = key.public_key().public_bytes(serialization.Encoding.DER,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo)
-    keys = json.dumps({"keys": [{"keyid": keyid, "key": base64.b64encode(spki).decode(),
-                                 "expires": None}]})
+    spki = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    keys = json.dumps(
+        {"keys": [{"keyid": keyid, "key": base64.b64encode(spki).decode(), "expires": None}]}
+    )
     server.add("/-/npm/v1/keys", keys)
     path = tmp / "corp-keys.json"
     path.write_text(keys)
     return path
 
 
-def test_a_registrys_own_keys_are_trusted_only_when_named(server: RegistryServer,
-                                                          env: Env) -> None:
+def test_a_registrys_own_keys_are_trusted_only_when_named(server: RegistryServer, env: Env) -> None:
     keys = _company_registry(server, env.tmp)
     # Unnamed: the registry's keys endpoint is not an anchor, the signature is not verified.
     code, report = _scan(server, env, "corp-server@1.0.0")
@@ -232,8 +261,7 @@ def test_a_registrys_own_keys_are_trusted_only_when_named(server: RegistryServer
     assert "not among the trusted npm keys" in signature["reason"]
     assert code == 1
     # Named with --npm-keys: verified, and the report says whose keys they were.
-    code, report = _scan(server, env, "corp-server@1.0.0", "--npm-keys",
-                         f"{server.url}={keys}")
+    code, report = _scan(server, env, "corp-server@1.0.0", "--npm-keys", f"{server.url}={keys}")
     signature = _by_kind(report)["npm-registry-signature"]
     assert signature["state"] == "verified", signature["reason"]
     anchors = {a["name"]: a for a in report["trust_anchors"]}
@@ -248,16 +276,19 @@ def test_npm_keys_option_needs_registry_and_file(server: RegistryServer, env: En
     assert "expected REGISTRY_URL=FILE" in run.stderr
 
 
-def test_declared_attestations_unreachable_make_the_scan_incomplete(server: RegistryServer,
-                                                                    env: Env) -> None:
+def test_declared_attestations_unreachable_make_the_scan_incomplete(
+    server: RegistryServer, env: Env
+) -> None:
     _serve(server, PLAYWRIGHT, None)
     doc_path = "/@playwright%2Fcli/0.1.1"
     manifest = json.loads(server.routes[doc_path].body)
     manifest["dist"]["attestations"] = {
-        "url": "https://registry.npmjs.org/-/npm/v1/attestations/@playwright%2fcli@0.1.1"}
+        "url": "https://registry.npmjs.org/-/npm/v1/attestations/@playwright%2fcli@0.1.1"
+    }
     server.add(doc_path, json.dumps(manifest))
-    server.add("/-/npm/v1/attestations/@playwright%2Fcli@0.1.1",
-               Route(status=503, body=b"upstream"))
+    server.add(
+        "/-/npm/v1/attestations/@playwright%2Fcli@0.1.1", Route(status=503, body=b"upstream")
+    )
     code, report = _scan(server, env, "@playwright/cli@0.1.1")
     assert code == 3, report["diagnostics"]
     assert report["incomplete"] is True

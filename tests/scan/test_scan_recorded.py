@@ -73,10 +73,13 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
     with pytest.MonkeyPatch.context() as mp:
         _loopback_only(mp)
         cwd = isolate(mp, root)
-        config = write_config(cwd / ".mcp.json", {
-            "remote": npx("mcp-remote@0.1.16", "https://mcp.example.com/mcp"),  # pinned
-            "time": uvx("mcp-server-time"),  # latest
-        })
+        config = write_config(
+            cwd / ".mcp.json",
+            {
+                "remote": npx("mcp-remote@0.1.16", "https://mcp.example.com/mcp"),  # pinned
+                "time": uvx("mcp-server-time"),  # latest
+            },
+        )
         cold = run_scan(server, config, "-f", "json", cache=cache)
         after_cold = len(server.requests)
         table = run_scan(server, config, cache=cache)
@@ -106,8 +109,12 @@ def test_scan_is_complete_and_valid(recorded: Recorded) -> None:
     assert report["diagnostics"] == []
     assert not any("registry" in line for line in report["checks_not_run"])
     # The only blocking finding is the unpinned uvx launch; resolution adds none.
-    blocking = {(c["name"], f["rule_id"]) for c in report["connectors"] for f in c["findings"]
-                if f["severity"] in ("critical", "high")}
+    blocking = {
+        (c["name"], f["rule_id"])
+        for c in report["connectors"]
+        for f in c["findings"]
+        if f["severity"] in ("critical", "high")
+    }
     assert blocking == {("time", "SC01")}
     assert (run.code, report["verdict"]) == (1, "fail")
     assert "scan incomplete" not in run.stderr
@@ -116,10 +123,12 @@ def test_scan_is_complete_and_valid(recorded: Recorded) -> None:
 def test_graph_sizes_roots_and_versions(recorded: Recorded) -> None:
     report = recorded.report()
     remote, time = _connector(report, "remote")["graph"], _connector(report, "time")["graph"]
-    assert remote["roots"] == [{"purl": REMOTE, "name": "mcp-remote", "version": "0.1.16",
-                                "decided_by": "pinned"}]
-    assert time["roots"] == [{"purl": TIME, "name": "mcp-server-time",
-                              "version": "2026.10.19", "decided_by": "latest"}]
+    assert remote["roots"] == [
+        {"purl": REMOTE, "name": "mcp-remote", "version": "0.1.16", "decided_by": "pinned"}
+    ]
+    assert time["roots"] == [
+        {"purl": TIME, "name": "mcp-server-time", "version": "2026.10.19", "decided_by": "latest"}
+    ]
     # What npm and pip themselves installed when the fixtures were recorded.
     npm_set = NPM_EXPECTED["npm_sets"]["mcp-remote"]
     pip_set = pypi_expected()["install"]
@@ -150,8 +159,10 @@ def test_digests_from_the_registry(recorded: Recorded) -> None:
         {"algorithm": "sha512", "value": sha512_hex(dist["integrity"])},
         {"algorithm": "sha1", "value": dist["shasum"]},
     ]
-    assert all(n["digests"][0]["algorithm"] == "sha512" and len(n["digests"][0]["value"]) == 128
-               for n in remote.values())
+    assert all(
+        n["digests"][0]["algorithm"] == "sha512" and len(n["digests"][0]["value"]) == 128
+        for n in remote.values()
+    )
     time = _nodes(report, "time")
     assert time[TIME]["digests"] == [{"algorithm": "sha256", "value": TIME_SHA256}]
     assert all([d["algorithm"] for d in n["digests"]] == ["sha256"] for n in time.values())
@@ -166,12 +177,15 @@ def test_edges_join_resolved_nodes(recorded: Recorded) -> None:
         assert all(p in purls and c in purls for p, c, _ in edges)
         # Every package but the root is there because something depends on it.
         assert {c for _, c, _ in edges} == purls - {root}
-    remote_edges = {(e["parent"], e["child"], e["spec"], e["kind"])
-                    for e in _connector(report, "remote")["graph"]["edges"]}
+    remote_edges = {
+        (e["parent"], e["child"], e["spec"], e["kind"])
+        for e in _connector(report, "remote")["graph"]["edges"]
+    }
     assert (REMOTE, "pkg:npm/express@4.22.3", "^4.21.2", "prod") in remote_edges
     assert (REMOTE, "pkg:npm/open@10.2.0", "^10.1.0", "prod") in remote_edges
-    time_edges = {(e["parent"], e["child"], e["spec"])
-                  for e in _connector(report, "time")["graph"]["edges"]}
+    time_edges = {
+        (e["parent"], e["child"], e["spec"]) for e in _connector(report, "time")["graph"]["edges"]
+    }
     assert (TIME, "pkg:pypi/mcp@2.3.0", "mcp<3,>=2.3") in time_edges
 
 
@@ -212,8 +226,9 @@ def test_cache_then_offline_with_the_server_stopped(recorded: Recorded, env: Env
 
     recorded.stop()
     with no_sockets(env.mp) as attempts:
-        offline = run_scan(recorded.server, recorded.config, "-f", "json", "--offline",
-                           cache=recorded.cache)
+        offline = run_scan(
+            recorded.server, recorded.config, "-f", "json", "--offline", cache=recorded.cache
+        )
     assert attempts == []
     assert offline.code == recorded.cold.code, offline.stderr
     assert offline.json()["incomplete"] is False
@@ -222,15 +237,25 @@ def test_cache_then_offline_with_the_server_stopped(recorded: Recorded, env: Env
 
 def test_offline_with_an_empty_cache_names_what_is_missing(recorded: Recorded, env: Env) -> None:
     with no_sockets(env.mp) as attempts:
-        run = run_scan(recorded.server, recorded.config, "-f", "json", "--offline",
-                       cache=env.tmp / "empty-cache")
+        run = run_scan(
+            recorded.server,
+            recorded.config,
+            "-f",
+            "json",
+            "--offline",
+            cache=env.tmp / "empty-cache",
+        )
     assert attempts == []
     assert run.code == 3
     port = recorded.server.url.rsplit(":", 1)[1]
-    assert (f"remote: npm resolution failed: --offline: http://127.0.0.1:{port}/mcp-remote "
-            "is not in the cache") in run.stderr
-    assert (f"time: pypi resolution failed: --offline: http://127.0.0.1:{port}"
-            "/simple/mcp-server-time/ is not in the cache") in run.stderr
+    assert (
+        f"remote: npm resolution failed: --offline: http://127.0.0.1:{port}/mcp-remote "
+        "is not in the cache"
+    ) in run.stderr
+    assert (
+        f"time: pypi resolution failed: --offline: http://127.0.0.1:{port}"
+        "/simple/mcp-server-time/ is not in the cache"
+    ) in run.stderr
     assert "scan incomplete" in run.stderr
     report = run.json()
     assert report["incomplete"] is True

@@ -22,8 +22,11 @@ def _target(env: Env, **options: Any) -> tuple[NpmResolver, PypiResolver]:
     options.setdefault("python_version", None)
     options.setdefault("target_platform", None)
     settings = ScanSettings(
-        offline=True, cache_dir=env.tmp / "cache",
-        npm_registry="http://127.0.0.1:9", pypi_url="http://127.0.0.1:9/simple", **options,
+        offline=True,
+        cache_dir=env.tmp / "cache",
+        npm_registry="http://127.0.0.1:9",
+        pypi_url="http://127.0.0.1:9/simple",
+        **options,
     )
     chosen = resolvers(settings, registries(settings, http_client(settings), cwd=env.cwd))
     npm, pypi = chosen["npm"], chosen["pypi"]
@@ -68,8 +71,11 @@ def test_an_unusual_host_platform_still_scans(env: Env, monkeypatch: pytest.Monk
 def test_directory_targets_bring_their_lockfiles(env: Env) -> None:
     locks = Path(__file__).resolve().parents[1] / "fixtures" / "lockfiles"
     found, diagnostics = lockfiles(
-        [str(locks / "npm-v3"), str(locks / "malformed" / "npm"),
-         str(locks / "npm-v3" / "package.json")],
+        [
+            str(locks / "npm-v3"),
+            str(locks / "malformed" / "npm"),
+            str(locks / "npm-v3" / "package.json"),
+        ],
     )
     assert [lock.ecosystem for lock in found] == ["npm"]
     [diag] = diagnostics

@@ -90,27 +90,40 @@ class ForgingRegistry:
     def url(self) -> str:
         return self.server.url
 
-    def genuine(self, spec: str, *, dependencies: dict[str, str] | None = None,
-                time: str | None = None, with_attestations: bool = True) -> Version:
+    def genuine(
+        self,
+        spec: str,
+        *,
+        dependencies: dict[str, str] | None = None,
+        time: str | None = None,
+        with_attestations: bool = True,
+    ) -> Version:
         """Publish a recorded real version: its dist record, publish time and, where
         recorded, its attestations (declared in dist.attestations as npm does)."""
         name, _, version = spec.rpartition("@")
         record = copy.deepcopy(DISTS.get(spec, {}))
-        dist = {k: record[k] for k in ("integrity", "signatures", "shasum", "tarball")
-                if k in record}
+        dist = {
+            k: record[k] for k in ("integrity", "signatures", "shasum", "tarball") if k in record
+        }
         if spec in ATTESTATION_FILES and with_attestations:
             doc = attestations(spec)
             if "integrity" not in dist:
                 dist["integrity"] = hex_sri(_subject_sha512(doc))
-            slsa = next(e for e in doc["attestations"]
-                        if e["predicateType"].startswith("https://slsa.dev/"))
+            slsa = next(
+                e for e in doc["attestations"] if e["predicateType"].startswith("https://slsa.dev/")
+            )
             dist["attestations"] = {
                 "url": f"{self.url}/-/npm/v1/attestations/{encoded(name)}@{version}",
                 "provenance": {"predicateType": slsa["predicateType"]},
             }
             self.serve_attestations(name, version, doc)
-        entry = Version(name, version, dist, time if time is not None else PUBLISHED.get(spec),
-                        dict(dependencies or {}))
+        entry = Version(
+            name,
+            version,
+            dist,
+            time if time is not None else PUBLISHED.get(spec),
+            dict(dependencies or {}),
+        )
         self.put(entry)
         return entry
 
@@ -120,24 +133,43 @@ class ForgingRegistry:
         versions = self.packages[entry.name]
         latest = entry.version
         manifests = {
-            v.version: {"name": v.name, "version": v.version, "dist": v.dist,
-                        "dependencies": v.dependencies}
+            v.version: {
+                "name": v.name,
+                "version": v.version,
+                "dist": v.dist,
+                "dependencies": v.dependencies,
+            }
             for v in versions.values()
         }
-        full = {"name": entry.name, "dist-tags": {"latest": latest}, "versions": manifests,
-                "time": {v.version: v.time for v in versions.values() if v.time}}
-        corgi = {"name": entry.name, "dist-tags": {"latest": latest}, "versions": manifests,
-                 "modified": "2026-01-01T00:00:00.000Z"}
-        self.server.add(f"/{encoded(entry.name)}", Route(
-            body=json.dumps(full).encode(),
-            by_accept={CORGI: Route(body=json.dumps(corgi).encode(), content_type=CORGI)},
-        ))
-        self.server.add(f"/{encoded(entry.name)}/{entry.version}",
-                        json.dumps(manifests[entry.version]))
+        full = {
+            "name": entry.name,
+            "dist-tags": {"latest": latest},
+            "versions": manifests,
+            "time": {v.version: v.time for v in versions.values() if v.time},
+        }
+        corgi = {
+            "name": entry.name,
+            "dist-tags": {"latest": latest},
+            "versions": manifests,
+            "modified": "2026-01-01T00:00:00.000Z",
+        }
+        self.server.add(
+            f"/{encoded(entry.name)}",
+            Route(
+                body=json.dumps(full).encode(),
+                by_accept={CORGI: Route(body=json.dumps(corgi).encode(), content_type=CORGI)},
+            ),
+        )
+        self.server.add(
+            f"/{encoded(entry.name)}/{entry.version}", json.dumps(manifests[entry.version])
+        )
 
     def serve_attestations(self, name: str, version: str, body: Any) -> None:
-        route = body if isinstance(body, Route) else Route(
-            body=body if isinstance(body, bytes) else json.dumps(body).encode())
+        route = (
+            body
+            if isinstance(body, Route)
+            else Route(body=body if isinstance(body, bytes) else json.dumps(body).encode())
+        )
         self.server.add(f"/-/npm/v1/attestations/{encoded(name)}@{version}", route)
 
     def serve_keys(self, body: bytes | Route) -> None:

@@ -84,8 +84,9 @@ class HostileServer:
                 conn.close()
 
 
-def _response(status: str, body: bytes, headers: dict[str, str] | None = None,
-              *, length: bool = True) -> bytes:
+def _response(
+    status: str, body: bytes, headers: dict[str, str] | None = None, *, length: bool = True
+) -> bytes:
     lines = [f"HTTP/1.1 {status}", "Content-Type: application/json", "Connection: close"]
     if length:
         lines.append(f"Content-Length: {len(body)}")
@@ -97,10 +98,10 @@ def not_found(conn: socket.socket) -> None:
     conn.sendall(_response("404 Not Found", b'{"error":"Not found"}'))
 
 
-def answer(body: bytes, status: str = "200 OK", headers: dict[str, str] | None = None
-           ) -> Handler:
+def answer(body: bytes, status: str = "200 OK", headers: dict[str, str] | None = None) -> Handler:
     def handle(conn: socket.socket) -> None:
         conn.sendall(_response(status, body, headers))
+
     return handle
 
 
@@ -117,50 +118,65 @@ def sequence(*handlers: Handler) -> Handler:
         with lock:
             current = queue.pop(0) if len(queue) > 1 else queue[0]
         current(conn)
+
     return handle
 
 
 def drip_body(total: int = 10_000, every: float = 0.2) -> Handler:
     """Honest headers, then the body one byte every ``every`` seconds."""
+
     def handle(conn: socket.socket) -> None:
-        conn.sendall(_response("200 OK", b"", length=False).replace(
-            b"\r\n\r\n", f"\r\nContent-Length: {total}\r\n\r\n".encode(), 1))
+        conn.sendall(
+            _response("200 OK", b"", length=False).replace(
+                b"\r\n\r\n", f"\r\nContent-Length: {total}\r\n\r\n".encode(), 1
+            )
+        )
         for _ in range(total):
             conn.sendall(b" ")
             time.sleep(every)
+
     return handle
 
 
 def drip_headers(every: float = 0.2) -> Handler:
     """A status line, then header bytes one at a time, forever."""
+
     def handle(conn: socket.socket) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
         while True:
             conn.sendall(b"a")
             time.sleep(every)
+
     return handle
 
 
 def stall(seconds: float = 600) -> Handler:
     """Read the request, then say nothing."""
+
     def handle(conn: socket.socket) -> None:
         time.sleep(seconds)
+
     return handle
 
 
 def endless(chunk: int = 1 << 16, *, chunked: bool = True) -> Handler:
     """A body that never ends, as fast as the client reads it."""
+
     def handle(conn: socket.socket) -> None:
         if chunked:
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                         b"Transfer-Encoding: chunked\r\n\r\n")
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
             piece = f"{chunk:x}\r\n".encode() + b"[" * chunk + b"\r\n"
         else:
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                         b"Connection: close\r\n\r\n")
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+            )
             piece = b"[" * chunk
         while True:
             conn.sendall(piece)
+
     return handle
 
 

@@ -130,8 +130,14 @@ class RegistryServer:
             _send(h, 404, b'{"error":"Not found"}', "application/json", head=head)
             return
         accept = h.headers.get("Accept") or ""
-        route = next((alt for media, alt in route.by_accept.items()
-                      if media in accept.split(";", 1)[0] or accept.startswith(media)), route)
+        route = next(
+            (
+                alt
+                for media, alt in route.by_accept.items()
+                if media in accept.split(";", 1)[0] or accept.startswith(media)
+            ),
+            route,
+        )
         if route.delay:
             time.sleep(route.delay)
         if route.fail_times > 0:
@@ -156,8 +162,15 @@ class RegistryServer:
         if route.gzip:
             body = gzip.compress(body)
             extra["Content-Encoding"] = "gzip"
-        _send(h, status, body, route.content_type, head=head, extra=extra,
-              truncate_to=route.truncate_to)
+        _send(
+            h,
+            status,
+            body,
+            route.content_type,
+            head=head,
+            extra=extra,
+            truncate_to=route.truncate_to,
+        )
 
 
 def _send(

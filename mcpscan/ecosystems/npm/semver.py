@@ -393,9 +393,7 @@ def _test_set(comps: tuple[Comparator, ...], version: Version, inc_pre: bool) ->
         # A prerelease only matches when the range itself names a prerelease of the same
         # [major, minor, patch]: ^1.2.3-beta.1 admits 1.2.3-beta.2 but not 1.2.4-alpha.
         return any(
-            c.version is not None
-            and c.version.prerelease
-            and c.version._key() == version._key()
+            c.version is not None and c.version.prerelease and c.version._key() == version._key()
             for c in comps
         )
     return True
@@ -407,8 +405,9 @@ def parse_range(text: str, loose: bool = True, include_prerelease: bool = False)
     if not isinstance(text, str) or len(text) > MAX_LENGTH * 4:
         raise InvalidRange(f"invalid range {text!r}")
     raw = re.sub(r"\s+", " ", text.strip())
-    sets = [s for s in (_parse_set(p.strip(), loose, include_prerelease)
-                        for p in raw.split("||")) if s]
+    sets = [
+        s for s in (_parse_set(p.strip(), loose, include_prerelease) for p in raw.split("||")) if s
+    ]
     if not sets:
         raise InvalidRange(f"invalid range {text!r}")
     if len(sets) > 1:
@@ -444,9 +443,7 @@ def satisfies(
         return False
 
 
-def max_satisfying(
-    versions: Iterable[str], range_text: str, *, loose: bool = True
-) -> str | None:
+def max_satisfying(versions: Iterable[str], range_text: str, *, loose: bool = True) -> str | None:
     """The highest of ``versions`` inside ``range_text`` (prereleases per npm's rule)."""
     try:
         rng = parse_range(range_text, loose)

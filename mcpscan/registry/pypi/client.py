@@ -102,8 +102,9 @@ class PypiRegistry(RegistryClient):
         self._per_version_json = True  # cleared once the mirror shows it lacks the endpoint
         self._store = client.document_store(PYPI_DOCUMENTS, shape=_STORE_SHAPE)
         # What one artifact holds is named by its sha256, so it never goes stale.
-        self._artifacts = client.document_store(PYPI_ARTIFACTS, shape=_ARTIFACT_SHAPE,
-                                                immutable=True)
+        self._artifacts = client.document_store(
+            PYPI_ARTIFACTS, shape=_ARTIFACT_SHAPE, immutable=True
+        )
 
     # -- index -----------------------------------------------------------------------------
 
@@ -314,7 +315,9 @@ class PypiRegistry(RegistryClient):
     ) -> PackageFacts:
         """Registry facts about the chosen ``file``; ``None`` fields are unknown."""
         return package_facts(
-            file, metadata, self.project_json(file.project),
+            file,
+            metadata,
+            self.project_json(file.project),
             upload_times=lambda: self.index(file.project).upload_times(),
             pth_files=pth_files,
         )

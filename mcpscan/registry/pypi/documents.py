@@ -11,8 +11,18 @@ from mcpscan.registry.pypi.metadata import mcp_name
 
 # A project's JSON document lists every file of every release with its digests and URL, and
 # the README: 12 MB for pydantic-core, over 100 MB once decoded. Only these parts are read.
-_INFO_KEYS = ("name", "version", "requires_dist", "requires_python", "provides_extra",
-              "license", "license_expression", "classifiers", "project_urls", "home_page")
+_INFO_KEYS = (
+    "name",
+    "version",
+    "requires_dist",
+    "requires_python",
+    "provides_extra",
+    "license",
+    "license_expression",
+    "classifiers",
+    "project_urls",
+    "home_page",
+)
 
 
 class _ReleaseFile(NamedTuple):
@@ -57,8 +67,9 @@ def trim_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     info = doc["info"]
     trimmed = {k: info[k] for k in _INFO_KEYS if k in info}
     if isinstance(trimmed.get("classifiers"), list):
-        trimmed["classifiers"] = [c for c in trimmed["classifiers"]
-                                  if isinstance(c, str) and c.startswith("License ::")]
+        trimmed["classifiers"] = [
+            c for c in trimmed["classifiers"] if isinstance(c, str) and c.startswith("License ::")
+        ]
     marker = mcp_name(text_or_none(info.get("description")))
     trimmed["description"] = f"mcp-name: {marker}" if marker else None
     releases = doc.get("releases")
@@ -70,5 +81,4 @@ def trim_document(doc: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(f, _ReleaseFile)
     }
     created = earliest(t for _, t in files.values() if t)
-    return {"info": trimmed, "ownership": doc.get("ownership"), "created": created,
-            "files": files}
+    return {"info": trimmed, "ownership": doc.get("ownership"), "created": created, "files": files}

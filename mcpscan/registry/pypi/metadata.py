@@ -121,9 +121,7 @@ def _metadata_version(raw: Mapping[str, Any]) -> tuple[int, ...]:
         return (1, 0)
 
 
-def _license(
-    expression: str | None, text: str | None, classifiers: Iterable[str]
-) -> str | None:
+def _license(expression: str | None, text: str | None, classifiers: Iterable[str]) -> str | None:
     if expression:
         return expression
     # Some projects paste the whole license text into License: that is not a name.

@@ -23,9 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from packaging.version import Version
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
-SIMPLE_ACCEPT = (
-    f"{SIMPLE_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
-)
+SIMPLE_ACCEPT = f"{SIMPLE_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
 
 
@@ -119,8 +117,7 @@ class ProjectIndex:
         with self._lock:
             known = self._by_version.get(version)
         if known is None:
-            known = tuple(_dist_file(self.name, e) for e in self._listings
-                          if e.version == version)
+            known = tuple(_dist_file(self.name, e) for e in self._listings if e.version == version)
             with self._lock:
                 self._by_version[version] = known
         return known
@@ -140,23 +137,47 @@ def encode_index(found: ProjectIndex | PackageNotFound) -> dict[str, Any]:
     return {"api": found.api, "files": [list(e[1:]) for e in found.listings]}
 
 
-def restore_index(project: str, url: str, payload: Mapping[str, Any]
-                   ) -> ProjectIndex | PackageNotFound:
+def restore_index(
+    project: str, url: str, payload: Mapping[str, Any]
+) -> ProjectIndex | PackageNotFound:
     if "missing" in payload:
         return PackageNotFound(str(payload["missing"]))
     names = _NameCache(project)
     listings: list[Listing] = []
-    for (text, kind, filename, file_url, hashes, requires_python, yanked, yanked_reason, size,
-         upload_time, metadata_file, metadata_hashes) in payload["files"]:
+    for (
+        text,
+        kind,
+        filename,
+        file_url,
+        hashes,
+        requires_python,
+        yanked,
+        yanked_reason,
+        size,
+        upload_time,
+        metadata_file,
+        metadata_hashes,
+    ) in payload["files"]:
         version = names.version(text)
         if version is None:
             raise ValueError("not a stored index page")
-        listings.append(Listing(
-            version, names.text(text), names.text(kind), filename, file_url,
-            tuple((a, v) for a, v in hashes), names.text(requires_python), bool(yanked),
-            yanked_reason, size, upload_time, bool(metadata_file),
-            tuple((a, v) for a, v in metadata_hashes),
-        ))
+        listings.append(
+            Listing(
+                version,
+                names.text(text),
+                names.text(kind),
+                filename,
+                file_url,
+                tuple((a, v) for a, v in hashes),
+                names.text(requires_python),
+                bool(yanked),
+                yanked_reason,
+                size,
+                upload_time,
+                bool(metadata_file),
+                tuple((a, v) for a, v in metadata_hashes),
+            )
+        )
     return ProjectIndex(project, url, str(payload["api"]), listings)
 
 
@@ -175,10 +196,15 @@ def _simple_file_hook(names: _NameCache) -> Callable[[dict[str, Any]], Any]:
         yanked = obj.get("yanked", False)
         core = obj.get("core-metadata", obj.get("dist-info-metadata", False))
         return _PartialFile(
-            filename, url, names.hash_pairs(hashes if isinstance(hashes, dict) else {}),
-            names.text(text_or_none(obj.get("requires-python"))), bool(yanked),
+            filename,
+            url,
+            names.hash_pairs(hashes if isinstance(hashes, dict) else {}),
+            names.text(text_or_none(obj.get("requires-python"))),
+            bool(yanked),
             (yanked if isinstance(yanked, str) else "") if yanked else None,
-            int_or_none(obj.get("size")), text_or_none(obj.get("upload-time")), bool(core),
+            int_or_none(obj.get("size")),
+            text_or_none(obj.get("upload-time")),
+            bool(core),
             names.hash_pairs(core if isinstance(core, dict) else {}),
         )
 
@@ -203,8 +229,9 @@ def parse_simple_json(content: bytes, page_url: str, project: str) -> list[Listi
     try:
         doc = loads_json(content, object_hook=_simple_file_hook(names))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RegistryError(f"{display_url(page_url)}: invalid JSON ({exc.__class__.__name__})"
-                            ) from None
+        raise RegistryError(
+            f"{display_url(page_url)}: invalid JSON ({exc.__class__.__name__})"
+        ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise RegistryError(f"{display_url(page_url)}: not a PEP 691 project page")
     meta = doc.get("meta")
@@ -221,9 +248,9 @@ def parse_simple_json(content: bytes, page_url: str, project: str) -> list[Listi
         found = names.classify(entry.filename)
         if found is not None:
             version, text, kind, filename = found
-            listings.append(Listing(
-                version, text, kind, filename, _absolute(page_url, entry.url), *entry[2:]
-            ))
+            listings.append(
+                Listing(version, text, kind, filename, _absolute(page_url, entry.url), *entry[2:])
+            )
     return listings
 
 
@@ -245,17 +272,25 @@ def parse_simple_html(content: bytes, page_url: str, project: str) -> list[Listi
         version, version_text, kind, filename = found
         marker = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
         yanked = "data-yanked" in attrs
-        listings.append(Listing(
-            version, version_text, kind, filename, url,
-            names.hash_pairs(dict([_pair(fragment)]) if "=" in fragment else {}),
-            names.text(text_or_none(attrs.get("data-requires-python"))),
-            yanked,
-            (attrs.get("data-yanked") or "") if yanked else None,
-            None,
-            None,
-            marker is not None and str(marker).lower() != "false",
-            names.hash_pairs(dict([_pair(str(marker))]) if marker and "=" in str(marker) else {}),
-        ))
+        listings.append(
+            Listing(
+                version,
+                version_text,
+                kind,
+                filename,
+                url,
+                names.hash_pairs(dict([_pair(fragment)]) if "=" in fragment else {}),
+                names.text(text_or_none(attrs.get("data-requires-python"))),
+                yanked,
+                (attrs.get("data-yanked") or "") if yanked else None,
+                None,
+                None,
+                marker is not None and str(marker).lower() != "false",
+                names.hash_pairs(
+                    dict([_pair(str(marker))]) if marker and "=" in str(marker) else {}
+                ),
+            )
+        )
     return listings
 
 

@@ -164,8 +164,6 @@ def load_json(path: Path, text: str) -> dict[str, Any]:
     return data
 
 
-
-
 def load_toml(path: Path, text: str) -> dict[str, Any]:
     from mcpscan._internal.toml_lines import TomlSyntaxError, loads
 

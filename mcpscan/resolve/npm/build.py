@@ -21,8 +21,9 @@ MAX_NODES = 20000  # a graph larger than this is not a real install; stop instea
 class Build(Placement):
     """One simulated ``npm install`` of a set of roots into an empty project."""
 
-    def __init__(self, packuments: Packuments, target: Target,
-                 requests: Sequence[RootRequest]) -> None:
+    def __init__(
+        self, packuments: Packuments, target: Target, requests: Sequence[RootRequest]
+    ) -> None:
         self.packuments = packuments
         self.target = target
         self.requests = {r.name: r for r in requests}
@@ -37,18 +38,24 @@ class Build(Placement):
         self.created = 0
         self.truncated = False
 
-
-    def _new_node(self, name: str, pkg: NpmVersion, requester: TreeNode, requested: str
-                  ) -> TreeNode:
+    def _new_node(
+        self, name: str, pkg: NpmVersion, requester: TreeNode, requested: str
+    ) -> TreeNode:
         node = TreeNode(name, pkg, requester, requested)
-        node.add_edges([
-            ("peer", {k: v for k, v in pkg.peer_dependencies.items()
-                      if k not in pkg.peer_optional}),
-            ("peerOptional", {k: v for k, v in pkg.peer_dependencies.items()
-                              if k in pkg.peer_optional}),
-            ("prod", pkg.dependencies),
-            ("optional", pkg.optional_dependencies),
-        ])
+        node.add_edges(
+            [
+                (
+                    "peer",
+                    {k: v for k, v in pkg.peer_dependencies.items() if k not in pkg.peer_optional},
+                ),
+                (
+                    "peerOptional",
+                    {k: v for k, v in pkg.peer_dependencies.items() if k in pkg.peer_optional},
+                ),
+                ("prod", pkg.dependencies),
+                ("optional", pkg.optional_dependencies),
+            ]
+        )
         self._register(node)
         self.created += 1
         return node
@@ -59,8 +66,9 @@ class Build(Placement):
         if cached is None:
             try:
                 packument = self.packuments.packument(spec.package)
-                cached = pick_version(packument, spec, self.target.node_version,
-                                      self.packuments.ordered(packument))
+                cached = pick_version(
+                    packument, spec, self.target.node_version, self.packuments.ordered(packument)
+                )
             except PickFailure as failure:
                 cached = failure
             self._picks[key] = cached
@@ -111,8 +119,11 @@ class Build(Placement):
         specs: list[tuple[Spec, bool]] = [(e.spec, not e.peer) for e in edges]
         for queued in self.queue:
             bundled = queued.pkg.bundle_dependencies if queued.pkg is not None else ()
-            specs.extend((e.spec, not e.peer) for e in queued.edges.values()
-                         if e.failure is None and e.name not in bundled)
+            specs.extend(
+                (e.spec, not e.peer)
+                for e in queued.edges.values()
+                if e.failure is None and e.name not in bundled
+            )
         names: set[str] = set()
         done: set[tuple[Spec, bool]] = set()
         while specs:
@@ -129,8 +140,11 @@ class Build(Placement):
                 pkg = self._pick(spec)
             except PickFailure:
                 continue
-            for deps, follow in ((pkg.peer_dependencies, False), (pkg.dependencies, True),
-                                 (pkg.optional_dependencies, True)):
+            for deps, follow in (
+                (pkg.peer_dependencies, False),
+                (pkg.dependencies, True),
+                (pkg.optional_dependencies, True),
+            ):
                 for name, raw in deps.items():
                     dep_spec = parse_spec(name, raw)
                     if dep_spec.registry and name not in pkg.bundle_dependencies:
@@ -151,7 +165,9 @@ class Build(Placement):
                 continue
             tasks.append((edge, dep))
         self.packuments.prefetch(
-            e.spec.package for _, dep in tasks for e in dep.edges.values()
+            e.spec.package
+            for _, dep in tasks
+            for e in dep.edges.values()
             if e.peer and e.failure is None
         )
         for _, dep in tasks:
@@ -160,8 +176,7 @@ class Build(Placement):
         for edge, dep in tasks:
             for placed in self._place_dep(dep, edge):
                 for edge_in in self.edges_in(placed):
-                    if edge_in is not edge and not edge_in.peer_conflicted \
-                            and not edge_in.valid():
+                    if edge_in is not edge and not edge_in.peer_conflicted and not edge_in.valid():
                         self.seen.discard(id(edge_in.source))
                         self.queue.push(edge_in.source)
                 self.queue.push(placed)
@@ -195,8 +210,10 @@ class Build(Placement):
                     pkg = self._pick(edge.spec)
                     if current is entry or not all(
                         dep_valid(pkg.version, e.spec)
-                        for m in vset.values() if m is not current
-                        for e in (m.edges.get(edge.name),) if e is not None and e.peer
+                        for m in vset.values()
+                        if m is not current
+                        for e in (m.edges.get(edge.name),)
+                        if e is not None and e.peer
                     ):
                         continue
                 else:
@@ -220,7 +237,6 @@ class Build(Placement):
             if dep_valid(second.version, parent_edge.spec):
                 return second
         return pkg
-
 
     # -- the result ----------------------------------------------------------------------
 
@@ -253,22 +269,31 @@ class Build(Placement):
                 continue
             assert node.pkg is not None
             bundled = node.pkg.bundle_dependencies
-            failed = any(e.failure is not None and not e.optional and e.name not in bundled
-                         for e in node.edges.values())
+            failed = any(
+                e.failure is not None and not e.optional and e.name not in bundled
+                for e in node.edges.values()
+            )
             if not self.target.accepts(node.pkg) or failed:
                 inert |= {id(n) for n in self._optional_set(node)}
-        root_nodes = {id(e.to()): self.requests[e.name] for e in self.root.edges.values()
-                      if e.failure is None and e.to() is not None}
+        root_nodes = {
+            id(e.to()): self.requests[e.name]
+            for e in self.root.edges.values()
+            if e.failure is None and e.to() is not None
+        }
         for key, node in tree.items():
             if key in inert or node.is_root:
                 continue
             assert node.pkg is not None
             out.add_node(node, root_nodes.get(key))
             if not optional[key] and not self.target.accepts(node.pkg):
-                out.problem(node, "unsupported-platform",
-                            f"{node.pkg.name}@{node.pkg.version} does not support "
-                            f"{self.target.os}/{self.target.arch}", node.pkg.name,
-                            node.requested)
+                out.problem(
+                    node,
+                    "unsupported-platform",
+                    f"{node.pkg.name}@{node.pkg.version} does not support "
+                    f"{self.target.os}/{self.target.arch}",
+                    node.pkg.name,
+                    node.requested,
+                )
         for key, node in tree.items():
             if key in inert:
                 continue
@@ -280,20 +305,27 @@ class Build(Placement):
                     continue
                 if edge.failure is not None:
                     if not edge.optional and not optional[key]:
-                        out.problem(node, edge.failure.reason, edge.failure.message,
-                                    edge.spec.package, edge.raw)
+                        out.problem(
+                            node,
+                            edge.failure.reason,
+                            edge.failure.message,
+                            edge.spec.package,
+                            edge.raw,
+                        )
                     continue
                 target = edge.to()
-                if target is None or node.is_root or id(target) in inert \
-                        or id(target) not in tree:
+                if target is None or node.is_root or id(target) in inert or id(target) not in tree:
                     continue
-                kind = "optional" if edge.kind == "optional" else \
-                    "peer" if edge.peer else "prod"
+                kind = "optional" if edge.kind == "optional" else "peer" if edge.peer else "prod"
                 out.edge(node, target, edge.raw, kind)
         if self.truncated:
-            out.problem(self.root, "too-large",
-                        f"stopped after {MAX_NODES} packages: the graph is not a real install",
-                        "", "")
+            out.problem(
+                self.root,
+                "too-large",
+                f"stopped after {MAX_NODES} packages: the graph is not a real install",
+                "",
+                "",
+            )
 
     def _optional_set(self, node: TreeNode) -> set[TreeNode]:
         """arborist ``optionalSet``: the node, what requires it, and what only they need."""
@@ -302,10 +334,8 @@ class Build(Placement):
         while frontier:
             current = frontier.pop()
             for edge in self.edges_in(current):
-                if not edge.optional and id(edge.source) not in members \
-                        and not edge.source.is_root:
+                if not edge.optional and id(edge.source) not in members and not edge.source.is_root:
                     members[id(edge.source)] = edge.source
                     frontier.append(edge.source)
         member_ids = set(members)
-        return self._gather_dep_set(members.values(),
-                                    lambda e: id(e.to()) not in member_ids)
+        return self._gather_dep_set(members.values(), lambda e: id(e.to()) not in member_ids)

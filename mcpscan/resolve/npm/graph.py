@@ -58,24 +58,33 @@ class GraphBuilder:
     def bundled(self, parent: TreeNode, edge: TreeEdge) -> None:
         child = npm_purl(edge.spec.package, None)
         key = (self.purl(parent), child, edge.raw, "bundled")
-        self.edges.setdefault(key, Edge(parent=key[0], child=child, spec=edge.raw,
-                                        kind="bundled"))
+        self.edges.setdefault(key, Edge(parent=key[0], child=child, spec=edge.raw, kind="bundled"))
 
     def problem(self, node: TreeNode, reason: str, message: str, name: str, spec: str) -> None:
         path = _path_to(node)
         key = (name, spec, reason, path)
-        self.problems.setdefault(key, ResolutionProblem(
-            ecosystem="npm", name=name, spec=spec, reason=reason, message=message, path=path,
-        ))
+        self.problems.setdefault(
+            key,
+            ResolutionProblem(
+                ecosystem="npm",
+                name=name,
+                spec=spec,
+                reason=reason,
+                message=message,
+                path=path,
+            ),
+        )
 
     def graph(self) -> Graph:
-        nodes = sorted(self.nodes.values(), key=lambda p: (p.name, semver.valid(p.version)
-                                                            or p.version))
+        nodes = sorted(
+            self.nodes.values(), key=lambda p: (p.name, semver.valid(p.version) or p.version)
+        )
         return Graph(
             roots=tuple(self.roots),
             nodes=tuple(nodes),
-            edges=tuple(sorted(self.edges.values(),
-                               key=lambda e: (e.parent, e.child, e.kind, e.spec))),
+            edges=tuple(
+                sorted(self.edges.values(), key=lambda e: (e.parent, e.child, e.kind, e.spec))
+            ),
             problems=tuple(self.problems.values()),
         )
 

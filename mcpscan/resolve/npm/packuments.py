@@ -28,8 +28,9 @@ class Packuments:
 
     def prefetch(self, names: Iterable[str], *, full: bool = False) -> None:
         """Fetch every packument not yet cached, concurrently (one request per name)."""
-        wanted = sorted({n for n in names if n not in self._packuments
-                         or (full and n not in self._full)})
+        wanted = sorted(
+            {n for n in names if n not in self._packuments or (full and n not in self._full)}
+        )
         if not wanted:
             return
         # Fresh copies on disk are read here, in this thread: a warm scan then starts no

@@ -60,15 +60,17 @@ def pick_version(
     if spec.kind == "tag" and spec.fetch:
         chosen = versions.get(tags.get(spec.fetch, ""))
         if chosen is None:
-            raise PickFailure("no-matching-version",
-                           f"{packument.name} has no dist-tag {spec.fetch!r}")
+            raise PickFailure(
+                "no-matching-version", f"{packument.name} has no dist-tag {spec.fetch!r}"
+            )
         return chosen
     if spec.kind == "version":
         cleaned = semver.clean(spec.fetch) or ""
         chosen = versions.get(cleaned)
         if chosen is None:
-            raise PickFailure("no-matching-version",
-                           f"{packument.name} has no version {spec.fetch}")
+            raise PickFailure(
+                "no-matching-version", f"{packument.name} has no version {spec.fetch}"
+            )
         return chosen
     rng = spec.fetch if spec.kind == "range" and spec.fetch else "*"
 
@@ -97,6 +99,7 @@ def pick_version(
             if all(rank):
                 break
     if best is None:
-        raise PickFailure("no-matching-version",
-                       f"no version of {packument.name} matches {spec.raw or '*'}")
+        raise PickFailure(
+            "no-matching-version", f"no version of {packument.name} matches {spec.raw or '*'}"
+        )
     return best[1]

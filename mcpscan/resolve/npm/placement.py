@@ -36,10 +36,10 @@ class Placement:
 
     def edges_in(self, node: TreeNode) -> list[TreeEdge]:
         return [
-            e for e in self._edges_by_name.get(node.name, ())
+            e
+            for e in self._edges_by_name.get(node.name, ())
             if e.source.resolve(e.name) is node and self.attached(e.source)
         ]
-
 
     # -- placement (arborist PlaceDep / CanPlaceDep) ---------------------------------------
 
@@ -93,12 +93,18 @@ class Placement:
         if edge.peer and not edge.satisfied_by(dep):
             edge.peer_conflicted = True
         for other in list(self._nodes_by_name.get(edge.name, ())):
-            if other is not dep and other.parent is not None and self.attached(other) \
-                    and other.is_descendant_of(target) and other is not target:
+            if (
+                other is not dep
+                and other.parent is not None
+                and self.attached(other)
+                and other.is_descendant_of(target)
+                and other is not target
+            ):
                 self._prune_dedupable(other, descend=False)
                 if self.attached(other):
-                    for kid in sorted(other.children.values(), key=lambda k: locale_key(
-                            k.location)):
+                    for kid in sorted(
+                        other.children.values(), key=lambda k: locale_key(k.location)
+                    ):
                         self._prune_dedupable(kid, descend=False)
         placed = [dep]
         for peer_edge in list(dep.edges.values()):
@@ -125,28 +131,35 @@ class Placement:
         target_edge = target.edges.get(edge.name)
         if target_edge is not None and target_edge.peer and not target.is_root:
             return CONFLICT, CONFLICT
-        if current is None and target_edge is not None and target_edge is not edge \
-                and not target_edge.satisfied_by(dep):
+        if (
+            current is None
+            and target_edge is not None
+            and target_edge is not edge
+            and not target_edge.satisfied_by(dep)
+        ):
             return CONFLICT, CONFLICT
 
         def peers(state: str) -> tuple[str, str]:
-            return self._can_place_peers(dep, target, deepest, state, peer_path,
-                                         entry_edge), state
+            return self._can_place_peers(dep, target, deepest, state, peer_path, entry_edge), state
 
         if current is None:
             visible = target.resolve(edge.name) if target is not entry_edge.source else None
             if visible is not None:
                 for edge_in in self.edges_in(visible):
-                    if edge_in.source.is_descendant_of(target) and edge_in.valid() \
-                            and not edge_in.satisfied_by(dep):
+                    if (
+                        edge_in.source.is_descendant_of(target)
+                        and edge_in.valid()
+                        and not edge_in.satisfied_by(dep)
+                    ):
                         return CONFLICT, CONFLICT
             return peers(OK)
         assert current.pkg is not None
         assert dep.pkg is not None
         if dep.matches(current) and (edge.satisfied_by(current) or not edge.satisfied_by(dep)):
             return KEEP, KEEP
-        try_replace = semver.compare(semver.parse(dep.pkg.version),
-                                     semver.parse(current.pkg.version)) >= 0
+        try_replace = (
+            semver.compare(semver.parse(dep.pkg.version), semver.parse(current.pkg.version)) >= 0
+        )
         if try_replace and self._can_replace(current, dep):
             result = peers(REPLACE)
             if result[0] != CONFLICT:
@@ -167,8 +180,14 @@ class Placement:
             return peers(REPLACE)
         return CONFLICT, CONFLICT
 
-    def _can_replace_peer_group(self, current: TreeNode, dep: TreeNode, edge: TreeEdge,
-                                entry_edge: TreeEdge, target: TreeNode) -> bool:
+    def _can_replace_peer_group(
+        self,
+        current: TreeNode,
+        dep: TreeNode,
+        edge: TreeEdge,
+        entry_edge: TreeEdge,
+        target: TreeNode,
+    ) -> bool:
         """A peer may clobber ``current`` at its deepest target when every set that brought
         ``current`` in either accepts the replacement set or can be nested deeper."""
         for entry, members in self._peer_entry_sets(current):
@@ -237,8 +256,15 @@ class Placement:
                     entries.append((edge, list(sub.values())))
         return entries
 
-    def _can_place_peers(self, dep: TreeNode, target: TreeNode, deepest: TreeNode, state: str,
-                         peer_path: tuple[TreeNode, ...], entry_edge: TreeEdge) -> str:
+    def _can_place_peers(
+        self,
+        dep: TreeNode,
+        target: TreeNode,
+        deepest: TreeNode,
+        state: str,
+        peer_path: tuple[TreeNode, ...],
+        entry_edge: TreeEdge,
+    ) -> str:
         path = (*peer_path, dep)
         conflict = False
         for peer_edge in dep.edges.values():
@@ -248,24 +274,25 @@ class Placement:
             if peer is None or peer is dep or peer in path or peer.parent is not None:
                 continue
             peer_target = deepest_target(target, peer.name)
-            can, _ = self._can_place(peer, peer_edge, peer_target, deepest, True, path,
-                                     entry_edge)
+            can, _ = self._can_place(peer, peer_edge, peer_target, deepest, True, path, entry_edge)
             conflict = conflict or can == CONFLICT
         return CONFLICT if conflict else state
 
     def _can_replace(self, current: TreeNode, replacement: TreeNode) -> bool:
         """arborist ``canReplaceWith``: every dependent of ``current`` (outside its own
         dependency set) is satisfied by ``replacement``."""
-        if current.pkg is None or replacement.pkg is None \
-                or current.pkg.name != replacement.pkg.name:
+        if (
+            current.pkg is None
+            or replacement.pkg is None
+            or current.pkg.name != replacement.pkg.name
+        ):
             return False
         own = self._gather_dep_set([current], not_into(current, valid_only=True))
-        return all(
-            e.source in own or e.satisfied_by(replacement) for e in self.edges_in(current)
-        )
+        return all(e.source in own or e.satisfied_by(replacement) for e in self.edges_in(current))
 
-    def _gather_dep_set(self, start: Iterable[TreeNode], keep: Callable[[TreeEdge], bool]
-                        ) -> set[TreeNode]:
+    def _gather_dep_set(
+        self, start: Iterable[TreeNode], keep: Callable[[TreeEdge], bool]
+    ) -> set[TreeNode]:
         """arborist ``gatherDepSet``: ``start`` plus the dependencies only they need."""
         initial = list(start)
         deps: dict[int, TreeNode] = {id(n): n for n in initial}
@@ -340,5 +367,4 @@ class Placement:
             return True
         if not self._can_replace(node, other):
             return False
-        return semver.compare(semver.parse(other.pkg.version),
-                              semver.parse(node.pkg.version)) >= 0
+        return semver.compare(semver.parse(other.pkg.version), semver.parse(node.pkg.version)) >= 0

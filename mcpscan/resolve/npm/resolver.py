@@ -76,23 +76,25 @@ class NpmResolver(Resolver):
         )
         self.packuments = Packuments(registry)
 
-
     # -- Resolver ------------------------------------------------------------------------
 
     def resolve(self, roots: Sequence[PackageRef]) -> Graph:
         t = self.target
-        store = GraphCache.for_roots(self.registry.client, "npm", {
-            "registry": self.registry.base_url,
-            "scopes": self.registry.scope_registries,
-            "target": [t.os, t.arch, t.libc, t.node_version],
-            "roots": [[r.ecosystem, r.name, r.requested, r.spec, r.alias_of] for r in roots],
-        })
+        store = GraphCache.for_roots(
+            self.registry.client,
+            "npm",
+            {
+                "registry": self.registry.base_url,
+                "scopes": self.registry.scope_registries,
+                "target": [t.os, t.arch, t.libc, t.node_version],
+                "roots": [[r.ecosystem, r.name, r.requested, r.spec, r.alias_of] for r in roots],
+            },
+        )
         return cached(store, lambda: self._resolve(roots))
 
     def _resolve(self, roots: Sequence[PackageRef]) -> Graph:
         requests = [root_request(ref) for ref in roots if ref.ecosystem == "npm"]
-        self.packuments.prefetch([r.spec.package for r in requests if r.spec.registry],
-                                 full=True)
+        self.packuments.prefetch([r.spec.package for r in requests if r.spec.registry], full=True)
         # A project cannot depend on one name twice; each group is one install.
         groups: list[list[RootRequest]] = []
         for req in requests:

@@ -21,8 +21,11 @@ def root_request(ref: PackageRef) -> RootRequest:
     requested = (ref.requested or "").strip()
     if ref.alias_of:
         target, alias_spec = split_name(ref.alias_of)
-        raw = f"npm:{target}@{alias_spec or requested}" if (alias_spec or requested) \
+        raw = (
+            f"npm:{target}@{alias_spec or requested}"
+            if (alias_spec or requested)
             else f"npm:{target}"
+        )
     else:
         raw = requested
     spec = parse_spec(ref.name, raw)

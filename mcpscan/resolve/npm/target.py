@@ -14,12 +14,26 @@ if TYPE_CHECKING:  # pragma: no cover
 # -- target platform --------------------------------------------------------------------
 
 _ARCH = {
-    "x86_64": "x64", "amd64": "x64", "x64": "x64",
-    "aarch64": "arm64", "arm64": "arm64", "armv8l": "arm64",
-    "i386": "ia32", "i486": "ia32", "i586": "ia32", "i686": "ia32", "x86": "ia32",
-    "armv6l": "arm", "armv7l": "arm", "arm": "arm",
-    "ppc64le": "ppc64", "ppc64": "ppc64", "s390x": "s390x", "riscv64": "riscv64",
-    "loongarch64": "loong64", "mips64": "mips64el",
+    "x86_64": "x64",
+    "amd64": "x64",
+    "x64": "x64",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "armv8l": "arm64",
+    "i386": "ia32",
+    "i486": "ia32",
+    "i586": "ia32",
+    "i686": "ia32",
+    "x86": "ia32",
+    "armv6l": "arm",
+    "armv7l": "arm",
+    "arm": "arm",
+    "ppc64le": "ppc64",
+    "ppc64": "ppc64",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+    "loongarch64": "loong64",
+    "mips64": "mips64el",
 }
 
 

@@ -38,6 +38,7 @@ def locale_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 # -- the tree -------------------------------------------------------------------------------
 
+
 class TreeEdge:
     __slots__ = ("failure", "kind", "name", "peer_conflicted", "raw", "source", "spec")
 
@@ -67,8 +68,10 @@ class TreeEdge:
         return self.source.resolve(self.name)
 
     def satisfied_by(self, node: TreeNode) -> bool:
-        return node.name == self.name and node.pkg is not None and dep_valid(
-            node.pkg.version, self.spec
+        return (
+            node.name == self.name
+            and node.pkg is not None
+            and dep_valid(node.pkg.version, self.spec)
         )
 
     def valid(self) -> bool:
@@ -81,11 +84,25 @@ class TreeEdge:
 
 
 class TreeNode:
-    __slots__ = ("children", "edges", "is_root", "name", "parent", "peer_set", "pkg",
-                 "requested", "requester")
+    __slots__ = (
+        "children",
+        "edges",
+        "is_root",
+        "name",
+        "parent",
+        "peer_set",
+        "pkg",
+        "requested",
+        "requester",
+    )
 
-    def __init__(self, name: str, pkg: NpmVersion | None, requester: TreeNode | None = None,
-                 requested: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        pkg: NpmVersion | None,
+        requester: TreeNode | None = None,
+        requested: str = "",
+    ) -> None:
         self.name = name
         self.pkg = pkg
         self.parent: TreeNode | None = None
@@ -131,10 +148,12 @@ class TreeNode:
         return any(n is other for n in self.ancestry())
 
     def matches(self, other: TreeNode) -> bool:
-        return (
-            self is other
-            or (self.name == other.name and self.pkg is not None and other.pkg is not None
-                and self.pkg.name == other.pkg.name and self.pkg.version == other.pkg.version)
+        return self is other or (
+            self.name == other.name
+            and self.pkg is not None
+            and other.pkg is not None
+            and self.pkg.name == other.pkg.name
+            and self.pkg.version == other.pkg.version
         )
 
 
@@ -179,8 +198,7 @@ class DepsQueue:
         if id(node) not in self._members:
             self._members.add(id(node))
             self._pushed += 1
-            heapq.heappush(self._heap, (node.depth, locale_key(node.location), self._pushed,
-                                        node))
+            heapq.heappush(self._heap, (node.depth, locale_key(node.location), self._pushed, node))
 
     def pop(self) -> TreeNode:
         node = heapq.heappop(self._heap)[3]

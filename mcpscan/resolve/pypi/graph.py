@@ -51,9 +51,9 @@ class GraphBuilder:
 
     def build(self) -> Graph:
         edges = self._edges()
-        root_purls = tuple(sorted({
-            _purl(self.chosen[r.name]) for r in self.roots if r.name in self.chosen
-        }))
+        root_purls = tuple(
+            sorted({_purl(self.chosen[r.name]) for r in self.roots if r.name in self.chosen})
+        )
         self._walk(root_purls, edges)
         incoming: dict[str, list[Edge]] = {}
         for edge in edges:
@@ -66,8 +66,9 @@ class GraphBuilder:
             roots=root_purls,
             nodes=tuple(sorted(nodes, key=lambda n: (n.name, n.version))),
             edges=tuple(sorted(edges, key=lambda e: (e.parent, e.child, e.spec))),
-            problems=tuple(sorted(set(self.problems),
-                                  key=lambda p: (p.name, p.reason, p.spec, p.path))),
+            problems=tuple(
+                sorted(set(self.problems), key=lambda p: (p.name, p.reason, p.spec, p.path))
+            ),
         )
 
     def _edges(self) -> list[Edge]:
@@ -125,9 +126,11 @@ class GraphBuilder:
             purl=purl,
             decided_by=decided,
             requested=requested,
-            digests=tuple(Digest(algo, value) for algo, value in cand.file.hashes
-                          if algo in ("sha256", "sha384", "sha512")
-                          and re.fullmatch(r"[0-9a-f]+", value)),
+            digests=tuple(
+                Digest(algo, value)
+                for algo, value in cand.file.hashes
+                if algo in ("sha256", "sha384", "sha512") and re.fullmatch(r"[0-9a-f]+", value)
+            ),
             facts=self._facts(cand),
         )
 
@@ -142,11 +145,16 @@ class GraphBuilder:
             try:
                 pth = registry.wheel_contents(cand.file).pth_files
             except IntegrityError as exc:
-                self.problems.append(ResolutionProblem(
-                    ecosystem="pypi", name=cand.name, spec=f"=={cand.version}",
-                    reason="integrity-mismatch", message=scrub_text(exc.message),
-                    path=self._path(_purl(cand))[:-1],
-                ))
+                self.problems.append(
+                    ResolutionProblem(
+                        ecosystem="pypi",
+                        name=cand.name,
+                        spec=f"=={cand.version}",
+                        reason="integrity-mismatch",
+                        message=scrub_text(exc.message),
+                        path=self._path(_purl(cand))[:-1],
+                    )
+                )
             except RegistryError:
                 pth = None  # unreadable or missing: unknown, which is not "none"
         return registry.facts(cand.file, meta, pth_files=pth)
@@ -156,10 +164,16 @@ class GraphBuilder:
             path = self._path(_purl(cand))
             for issue in self.s.issues.get((cand.name, cand.version), []):
                 where = path if issue.about_dependency else path[:-1]
-                self.problems.append(ResolutionProblem(
-                    ecosystem="pypi", name=issue.name, spec=issue.spec, reason=issue.reason,
-                    message=f"{issue.message} (via {self._chain(path)})", path=where,
-                ))
+                self.problems.append(
+                    ResolutionProblem(
+                        ecosystem="pypi",
+                        name=issue.name,
+                        spec=issue.spec,
+                        reason=issue.reason,
+                        message=f"{issue.message} (via {self._chain(path)})",
+                        path=where,
+                    )
+                )
 
     def _dropped_problems(self) -> None:
         env = self.s.env
@@ -173,24 +187,36 @@ class GraphBuilder:
                 message = f"{name} does not exist on {index}{chain}"
             elif any(isinstance(c.requirement, PythonReq) for c in causes):
                 reason = "no-matching-version"
-                message = (f"every usable version of {name} requires Python "
-                           f"{' or '.join(specs)}; the target is {env.description}{chain}")
+                message = (
+                    f"every usable version of {name} requires Python "
+                    f"{' or '.join(specs)}; the target is {env.description}{chain}"
+                )
             else:
                 reason = "no-matching-version"
-                message = (f"no version of {name} satisfies {' and '.join(specs)} "
-                           f"for {env.description}{chain}")
-            self.problems.append(ResolutionProblem(
-                ecosystem="pypi", name=name, spec=", ".join(specs), reason=reason,
-                message=message, path=path,
-            ))
+                message = (
+                    f"no version of {name} satisfies {' and '.join(specs)} "
+                    f"for {env.description}{chain}"
+                )
+            self.problems.append(
+                ResolutionProblem(
+                    ecosystem="pypi",
+                    name=name,
+                    spec=", ".join(specs),
+                    reason=reason,
+                    message=message,
+                    path=path,
+                )
+            )
 
     def _requirer_path(
         self, name: str, causes: Sequence[RequirementInformation[Requirement, Candidate]]
     ) -> tuple[str, ...]:
         """Root-to-requirer path of the shortest chosen package that asked for ``name``."""
         requirers = [
-            cand for cand in [*self.chosen.values(), *self.extras]
-            if cand.name in self.chosen and any(
+            cand
+            for cand in [*self.chosen.values(), *self.extras]
+            if cand.name in self.chosen
+            and any(
                 isinstance(d, Req) and d.name == name and d.pin is None
                 for d in self.s.declared(cand)
             )
@@ -200,8 +226,9 @@ class GraphBuilder:
             return min(paths, key=lambda p: (len(p), p))
         if any(c.parent is None and isinstance(c.requirement, Req) for c in causes):
             return ()
-        parents = sorted(_purl(c.parent) for c in causes if isinstance(c.parent, Cand)
-                         and c.parent.name != name)
+        parents = sorted(
+            _purl(c.parent) for c in causes if isinstance(c.parent, Cand) and c.parent.name != name
+        )
         return (parents[0],) if parents else ()
 
 
@@ -217,7 +244,7 @@ def _root_decision(root: Req) -> Decision:
 def _spec_part(raw: str) -> str:
     """``mcp<3,>=2.3`` -> ``<3,>=2.3`` (the range a parent wrote, without the name)."""
     match = re.match(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*\(?\s*", raw)
-    rest = raw[match.end():] if match else raw
+    rest = raw[match.end() :] if match else raw
     return rest.rstrip(") ").strip()
 
 

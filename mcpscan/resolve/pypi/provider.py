@@ -50,8 +50,7 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
             for spec in info.requirement.specifier
         ]
         pinned = any(op in ("==", "===") and "*" not in ver for op, ver in operators)
-        upper = any(op in ("<", "<=", "~=") or (op == "==" and "*" in ver)
-                    for op, ver in operators)
+        upper = any(op in ("<", "<=", "~=") or (op == "==" and "*" in ver) for op, ver in operators)
         return (
             identifier != PYTHON,
             not pinned,
@@ -85,8 +84,9 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
     ) -> Callable[[], Iterator[Candidate]] | list[Candidate]:
         if identifier == PYTHON:
             python = self.s.env.python
-            ok = all(r.specifier.contains(python, prereleases=True)
-                     for r in requirements.get(PYTHON, ()))
+            ok = all(
+                r.specifier.contains(python, prereleases=True) for r in requirements.get(PYTHON, ())
+            )
             return [PythonCand(python)] if ok else []
         name, _, rest = identifier.partition("[")
         extras = frozenset(rest.rstrip("]").split(",")) if rest else frozenset()

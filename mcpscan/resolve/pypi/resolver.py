@@ -72,12 +72,16 @@ class PypiResolver(ResolverABC):
 
     def _graph_cache(self, roots: Sequence[PackageRef]) -> GraphCache | None:
         env = self.env
-        return GraphCache.for_roots(self.registry.client, "pypi", {
-            "index": self.registry.index_url,
-            "json": self.registry.json_url,
-            "env": [dict(env.markers), [str(t) for t in env.tags]],
-            "roots": [[r.ecosystem, r.name, r.requested, r.spec] for r in roots],
-        })
+        return GraphCache.for_roots(
+            self.registry.client,
+            "pypi",
+            {
+                "index": self.registry.index_url,
+                "json": self.registry.json_url,
+                "env": [dict(env.markers), [str(t) for t in env.tags]],
+                "roots": [[r.ecosystem, r.name, r.requested, r.spec] for r in roots],
+            },
+        )
 
     def _resolve_roots(self, roots: Sequence[PackageRef]) -> Graph:
         problems: list[ResolutionProblem] = []
@@ -119,10 +123,15 @@ class PypiResolver(ResolverABC):
                 continue
             except ResolutionTooDeep:
                 for req in active:
-                    problems.append(ResolutionProblem(
-                        ecosystem="pypi", name=req.name, spec=req.raw, reason="too-complex",
-                        message=f"resolving {req.raw} needed more than {MAX_ROUNDS} rounds",
-                    ))
+                    problems.append(
+                        ResolutionProblem(
+                            ecosystem="pypi",
+                            name=req.name,
+                            spec=req.raw,
+                            reason="too-complex",
+                            message=f"resolving {req.raw} needed more than {MAX_ROUNDS} rounds",
+                        )
+                    )
                 break
             mapping = dict(result.mapping)
             break
@@ -137,10 +146,16 @@ def _root_requirement(ref: PackageRef, problems: list[ResolutionProblem]) -> Req
     from packaging.version import InvalidVersion, Version
 
     def problem(reason: str, message: str) -> None:
-        problems.append(ResolutionProblem(
-            ecosystem="pypi", name=ref.name, spec=ref.spec or ref.name, reason=reason,
-            message=message, path=(),
-        ))
+        problems.append(
+            ResolutionProblem(
+                ecosystem="pypi",
+                name=ref.name,
+                spec=ref.spec or ref.name,
+                reason=reason,
+                message=message,
+                path=(),
+            )
+        )
 
     if ref.ecosystem != "pypi":
         problem("unsupported", f"{ref.name} is a {ref.ecosystem} package, not a PyPI one")

@@ -33,8 +33,9 @@ if TYPE_CHECKING:  # pragma: no cover
 class Session:
     """Fetched data and findings that stay valid across resolution attempts."""
 
-    def __init__(self, registry: PypiRegistry, env: TargetEnvironment, pool: ThreadPoolExecutor
-                 ) -> None:
+    def __init__(
+        self, registry: PypiRegistry, env: TargetEnvironment, pool: ThreadPoolExecutor
+    ) -> None:
         self.registry = registry
         self.env = env
         self.pool = pool
@@ -102,8 +103,15 @@ class Session:
         deps: list[Requirement] = []
         issues: list[Issue] = []
         if cand.extras:
-            deps.append(Req(cand.name, frozenset(), SpecifierSet(f"=={cand.version}"),
-                             raw=f"{cand.name}=={cand.version}", pin=cand.version))
+            deps.append(
+                Req(
+                    cand.name,
+                    frozenset(),
+                    SpecifierSet(f"=={cand.version}"),
+                    raw=f"{cand.name}=={cand.version}",
+                    pin=cand.version,
+                )
+            )
         meta = self._metadata(cand, issues)
         if meta is None:
             return deps, issues
@@ -114,10 +122,20 @@ class Session:
             # A project the index does not have cannot appear by backtracking: reporting it
             # here keeps the resolver from settling on old versions that merely lack the
             # dependency (or their metadata).
-            if isinstance(req, Req) and not self.versions(req.name) and (
-                    req.name in self.not_found):
-                issues.append(Issue(req.name, req.raw, "not-found",
-                                     f"{req.name} does not exist on {index}", True))
+            if (
+                isinstance(req, Req)
+                and not self.versions(req.name)
+                and (req.name in self.not_found)
+            ):
+                issues.append(
+                    Issue(
+                        req.name,
+                        req.raw,
+                        "not-found",
+                        f"{req.name} does not exist on {index}",
+                        True,
+                    )
+                )
                 continue
             deps.append(req)
         return deps, issues
@@ -130,24 +148,29 @@ class Session:
         try:
             meta = self.registry.metadata(cand.file)
         except IntegrityError as exc:
-            issues.append(Issue(cand.name, spec, "integrity-mismatch",
-                                 scrub_text(exc.message), False))
+            issues.append(
+                Issue(cand.name, spec, "integrity-mismatch", scrub_text(exc.message), False)
+            )
             return None
         except RegistryError as exc:
             # No static metadata, an unreadable archive, or a file the index lists but the
             # server does not have.
-            issues.append(Issue(cand.name, spec, "no-metadata", scrub_text(exc.message),
-                                 False))
+            issues.append(Issue(cand.name, spec, "no-metadata", scrub_text(exc.message), False))
             return None
         try:
             same_version = Version(meta.version) == cand.version
         except InvalidVersion:
             same_version = False
         if canonicalize_name(meta.name) != cand.name or not same_version:
-            issues.append(Issue(
-                cand.name, spec, "metadata-inconsistent",
-                f"{cand.file.filename} declares itself {meta.name} {meta.version}", False,
-            ))
+            issues.append(
+                Issue(
+                    cand.name,
+                    spec,
+                    "metadata-inconsistent",
+                    f"{cand.file.filename} declares itself {meta.name} {meta.version}",
+                    False,
+                )
+            )
             return None
         return meta
 
@@ -168,19 +191,30 @@ class Session:
             try:
                 parsed = Pep508(line)
             except InvalidRequirement:
-                issues.append(Issue(line.split(";")[0].strip(), line, "invalid-requirement",
-                                     f"{cand.label} declares an unparseable requirement", True))
+                issues.append(
+                    Issue(
+                        line.split(";")[0].strip(),
+                        line,
+                        "invalid-requirement",
+                        f"{cand.label} declares an unparseable requirement",
+                        True,
+                    )
+                )
                 continue
             if not _applies(parsed, env, cand.extras):
                 continue
             name = canonicalize_name(parsed.name)
             extras = frozenset(canonicalize_name(e) for e in parsed.extras)
             if parsed.url:
-                issues.append(Issue(
-                    name, line, "direct-reference",
-                    f"{cand.label} requires {name} from a URL, which mcpscan does not fetch",
-                    True,
-                ))
+                issues.append(
+                    Issue(
+                        name,
+                        line,
+                        "direct-reference",
+                        f"{cand.label} requires {name} from a URL, which mcpscan does not fetch",
+                        True,
+                    )
+                )
                 continue
             req = Req(name, extras, parsed.specifier, raw=line.split(";")[0].strip())
             if req.identifier == cand.identifier:

@@ -143,8 +143,11 @@ def _windows_split(command: str) -> list[str]:
     else:
         # An unquoted program path with spaces ("C:\Program Files\x.exe --flag"); only a
         # path: "curl -o x.cmd URL" is a command whose argument ends in .cmd.
-        exe = re.match(r"^((?:[A-Za-z]:)?[\\/].*?\.(?:exe|cmd|bat|com|ps1))(?:\s+(.*))?$", text,
-                       re.I | re.DOTALL)
+        exe = re.match(
+            r"^((?:[A-Za-z]:)?[\\/].*?\.(?:exe|cmd|bat|com|ps1))(?:\s+(.*))?$",
+            text,
+            re.I | re.DOTALL,
+        )
         if exe:
             head, rest = exe.group(1), exe.group(2) or ""
         else:

@@ -102,8 +102,11 @@ def _unwrap(connector: Connector) -> Launch:
         # The walk found nothing to check (``npx`` with no package, a proxy with no target):
         # that is a command mcpscan cannot vouch for, never a silent pass.
         given = [n for n in acc.notes if "was given no" in n or "no value" in n]
-        acc.cannot(given[0] if given else
-                   "the command line names no package, program or endpoint mcpscan can check")
+        acc.cannot(
+            given[0]
+            if given
+            else "the command line names no package, program or endpoint mcpscan can check"
+        )
     launch = Launch(
         launcher=launcher,
         packages=tuple(acc.packages),

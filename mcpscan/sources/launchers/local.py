@@ -20,8 +20,21 @@ from mcpscan.sources.launchers.facts import _Acc
 
 # Directories clients keep project configs in: the repository is the directory above.
 _CONFIG_DIRS = frozenset(
-    {".vscode", ".cursor", ".gemini", ".claude", ".continue", ".kiro", ".roo", ".windsurf",
-     ".codex", ".zed", ".amazonq", ".junie", ".github"}
+    {
+        ".vscode",
+        ".cursor",
+        ".gemini",
+        ".claude",
+        ".continue",
+        ".kiro",
+        ".roo",
+        ".windsurf",
+        ".codex",
+        ".zed",
+        ".amazonq",
+        ".junie",
+        ".github",
+    }
 )
 _ENV_RE = re.compile(r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\{env:[^}]+\}|%[A-Za-z_][^%]*%)")
 

@@ -206,8 +206,13 @@ def _package_manager(acc: _Acc, name: str, args: Sequence[_Tok], depth: int) -> 
         _npm_exec(acc, rest, depth, "bunx", frozenset({"-p", "--package"}), always_installs=True)
         return "bunx"
     acc.note(f"{name} is used with a subcommand mcpscan does not analyse (it runs local code)")
-    local.record(acc, "package script", f"{name} {sub}".strip(), name,
-                 how="the package.json of the working directory")
+    local.record(
+        acc,
+        "package script",
+        f"{name} {sub}".strip(),
+        name,
+        how="the package.json of the working directory",
+    )
     return name
 
 

@@ -98,9 +98,15 @@ def _npm_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
     if parsed.kind == "file":
         acc.note("runs an npm package from a local path; its provenance is not checked")
         kind = "file-spec" if spec.startswith("file:") else "directory"
-        record_local(acc, kind, spec, "npx",
-                     how="relative to the working directory" if not spec.startswith(
-                         ("/", "file:/")) else "absolute path")
+        record_local(
+            acc,
+            kind,
+            spec,
+            "npx",
+            how="relative to the working directory"
+            if not spec.startswith(("/", "file:/"))
+            else "absolute path",
+        )
         return None
     if parsed.kind == "git":
         return _git_package(acc, tok, parsed.name, parsed.version, spec=spec, role=role)

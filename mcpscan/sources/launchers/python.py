@@ -72,9 +72,13 @@ def _uv_run(acc: _Acc, args: Sequence[_Tok]) -> None:
                 acc.packages.append(ref)
     acc.note("uv run starts a local project or script; its own dependencies were not analysed")
     target = args[start].text if start < len(args) else "."
-    local.record(acc, "script" if target.endswith(".py") else "project", target, "uv run",
-                 how=None if target.endswith(".py") else "the uv project of the working "
-                 "directory")
+    local.record(
+        acc,
+        "script" if target.endswith(".py") else "project",
+        target,
+        "uv run",
+        how=None if target.endswith(".py") else "the uv project of the working directory",
+    )
     _server_args(acc, args[start + 1 :])
 
 
@@ -115,8 +119,7 @@ def _python(acc: _Acc, args: Sequence[_Tok]) -> None:
                 return
             acc.note("python runs a local module; its provenance is not checked")
             module = (args[i + 1].text if i + 1 < len(args) else "") if text == "-m" else text[2:]
-            local.record(acc, "module", module, "python -m",
-                         how="the Python module search path")
+            local.record(acc, "module", module, "python -m", how="the Python module search path")
             rest = args[i + 2 :] if text == "-m" else args[i + 1 :]
             _server_args(acc, rest)
             return

@@ -19,15 +19,52 @@ from dataclasses import dataclass, field
 
 # Longest first: the lexer returns runs of punctuation ("&&;") that are split greedily.
 _OPERATORS = (
-    "<<<", "&&", "||", ";;", "<(", ">(", ">>", "<<", "&>", ">&", "<&", "|&",
-    ";", "&", "|", "<", ">", "(", ")", "\n",
+    "<<<",
+    "&&",
+    "||",
+    ";;",
+    "<(",
+    ">(",
+    ">>",
+    "<<",
+    "&>",
+    ">&",
+    "<&",
+    "|&",
+    ";",
+    "&",
+    "|",
+    "<",
+    ">",
+    "(",
+    ")",
+    "\n",
 )
 _SEPARATORS = frozenset({";", "&&", "||", "&", "\n", ";;"})
 _PIPES = frozenset({"|", "|&"})
 _REDIRECTS = frozenset({">", ">>", "<", "&>", ">&", "<&"})
 _KEYWORDS = frozenset(
-    {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case",
-     "esac", "function", "select", "{", "}", "[[", "]]", "coproc"}
+    {
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "for",
+        "while",
+        "until",
+        "do",
+        "done",
+        "case",
+        "esac",
+        "function",
+        "select",
+        "{",
+        "}",
+        "[[",
+        "]]",
+        "coproc",
+    }
 )
 _ASSIGNMENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SUBST_MARK = "\x00subst{}\x00"
@@ -50,8 +87,11 @@ class Command:
 
     def substituted(self, word: str) -> tuple[Script, ...]:
         """The command substitutions a word holds."""
-        return tuple(self.substitutions[int(i)] for i in _SUBST_RE.findall(word)
-                     if int(i) < len(self.substitutions))
+        return tuple(
+            self.substitutions[int(i)]
+            for i in _SUBST_RE.findall(word)
+            if int(i) < len(self.substitutions)
+        )
 
 
 @dataclass(frozen=True)
@@ -263,8 +303,10 @@ class _Parser:
             cmd.assignments.append((name, value))
             return
         flow = "the script uses shell control flow"
-        if not cmd.words and token in _KEYWORDS and not any(
-            o.startswith(flow) for o in self.opaque
+        if (
+            not cmd.words
+            and token in _KEYWORDS
+            and not any(o.startswith(flow) for o in self.opaque)
         ):
             self.cannot(f"{flow} ({token})")
         cmd.words.append(token)
@@ -292,8 +334,10 @@ class _Parser:
         return Script()
 
     def _finish(self, cmd: _Building) -> Command:
-        used = sorted({int(i) for w in cmd.words for i in _SUBST_RE.findall(w)} | {
-            int(i) for _, v in cmd.assignments for i in _SUBST_RE.findall(v)})
+        used = sorted(
+            {int(i) for w in cmd.words for i in _SUBST_RE.findall(w)}
+            | {int(i) for _, v in cmd.assignments for i in _SUBST_RE.findall(v)}
+        )
         for index in used:
             self.opaque.extend(o for o in self.subs[index].opaque if o not in self.opaque)
         return Command(

@@ -28,20 +28,85 @@ from mcpscan.sources.launchers.facts import _Acc, _Launcher, _Tok
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "ash", "mksh"})
 _POWERSHELLS = frozenset({"powershell", "pwsh"})
 _DOWNLOADERS = frozenset(
-    {"curl", "wget", "wget2", "fetch", "aria2c", "http", "https", "xh", "iwr", "irm",
-     "invoke-webrequest", "invoke-restmethod", "lwp-request"}
+    {
+        "curl",
+        "wget",
+        "wget2",
+        "fetch",
+        "aria2c",
+        "http",
+        "https",
+        "xh",
+        "iwr",
+        "irm",
+        "invoke-webrequest",
+        "invoke-restmethod",
+        "lwp-request",
+    }
 )
 # Programs that run the code they are handed (on stdin, as a file or as a string).
-_RUNNERS = _SHELLS | _POWERSHELLS | frozenset(
-    {"python", "python3", "python2", "node", "perl", "ruby", "php", "deno", "bun", "source",
-     ".", "eval", "iex", "invoke-expression", "sudo", "doas"}
+_RUNNERS = (
+    _SHELLS
+    | _POWERSHELLS
+    | frozenset(
+        {
+            "python",
+            "python3",
+            "python2",
+            "node",
+            "perl",
+            "ruby",
+            "php",
+            "deno",
+            "bun",
+            "source",
+            ".",
+            "eval",
+            "iex",
+            "invoke-expression",
+            "sudo",
+            "doas",
+        }
+    )
 )
 # Commands that prepare the environment and run nothing of the server's.
 _SETUP = frozenset(
-    {"cd", "pushd", "popd", "set", "unset", "true", "false", ":", "echo", "printf",
-     "mkdir", "ulimit", "umask", "shopt", "trap", "wait", "sleep", "test", "[", "chmod",
-     "nvm", "read", "alias", "hash", "type", "which", "setlocal", "endlocal", "chcp", "title",
-     "set-location", "sl", "rem", "@echo"}
+    {
+        "cd",
+        "pushd",
+        "popd",
+        "set",
+        "unset",
+        "true",
+        "false",
+        ":",
+        "echo",
+        "printf",
+        "mkdir",
+        "ulimit",
+        "umask",
+        "shopt",
+        "trap",
+        "wait",
+        "sleep",
+        "test",
+        "[",
+        "chmod",
+        "nvm",
+        "read",
+        "alias",
+        "hash",
+        "type",
+        "which",
+        "setlocal",
+        "endlocal",
+        "chcp",
+        "title",
+        "set-location",
+        "sl",
+        "rem",
+        "@echo",
+    }
 )
 # Prefixes that run the rest of the command as given (and, when a script is only searched
 # for download-and-execute, the control-flow words a command may follow).
@@ -115,8 +180,15 @@ def _run_steps(acc: _Acc, script: scripts.Script, tok: _Tok, depth: int) -> str:
     return "shell"
 
 
-def _pipeline(acc: _Acc, commands: Sequence[scripts.Command], tok: _Tok,
-              saved: dict[str, str], depth: int, *, follow: bool = True) -> str:
+def _pipeline(
+    acc: _Acc,
+    commands: Sequence[scripts.Command],
+    tok: _Tok,
+    saved: dict[str, str],
+    depth: int,
+    *,
+    follow: bool = True,
+) -> str:
     """Analyse one pipeline; the launcher of its first program ("" for setup only)."""
     feeders: list[str] = []  # URLs downloaded onto the pipe so far
     launcher = ""
@@ -152,8 +224,9 @@ def _pipe_form(commands: Sequence[scripts.Command]) -> str:
     return " | ".join(names)
 
 
-def _command(acc: _Acc, cmd: scripts.Command, words: list[str], tok: _Tok,
-             saved: dict[str, str], depth: int) -> str:
+def _command(
+    acc: _Acc, cmd: scripts.Command, words: list[str], tok: _Tok, saved: dict[str, str], depth: int
+) -> str:
     program = _program(words)
     # A command substitution that downloads, handed to something that runs code (or run
     # as the command itself: `curl …`).
@@ -247,8 +320,9 @@ def _download_url(acc: _Acc, words: Sequence[str], tok: _Tok) -> str:
     return _COMPUTED_URL
 
 
-def _download_target(words: Sequence[str], redirects: Sequence[tuple[str, str]],
-                     url: str) -> str | None:
+def _download_target(
+    words: Sequence[str], redirects: Sequence[tuple[str, str]], url: str
+) -> str | None:
     """The file a downloader writes, or None when it writes to standard output."""
     for op, target in redirects:
         if op in (">", ">>", "&>"):
@@ -327,8 +401,19 @@ def _cmd_words(words: list[str]) -> list[str]:
 # PowerShell
 
 _PS_VALUES = frozenset(
-    {"-executionpolicy", "-ep", "-windowstyle", "-w", "-inputformat", "-outputformat",
-     "-configurationname", "-workingdirectory", "-wd", "-settingsfile", "-version"}
+    {
+        "-executionpolicy",
+        "-ep",
+        "-windowstyle",
+        "-w",
+        "-inputformat",
+        "-outputformat",
+        "-configurationname",
+        "-workingdirectory",
+        "-wd",
+        "-settingsfile",
+        "-version",
+    }
 )
 _PS_DOWNLOAD_RE = re.compile(
     r"\b(?:iwr|irm|invoke-webrequest|invoke-restmethod|curl|wget|start-bitstransfer)\b"
@@ -363,8 +448,7 @@ def _powershell(acc: _Acc, name: str, args: Sequence[_Tok], depth: int) -> str:
             if decoded is None:
                 acc.cannot(f"{name} -EncodedCommand is not base64 UTF-16 text")
                 return "shell"
-            return _run_powershell(acc, decoded, args[i + 1], depth,
-                                   via=f"{name} -EncodedCommand")
+            return _run_powershell(acc, decoded, args[i + 1], depth, via=f"{name} -EncodedCommand")
         if low in ("-file", "-f"):
             if i + 1 < len(args):
                 path = args[i + 1].text
@@ -409,8 +493,10 @@ def _run_powershell(acc: _Acc, body: str, tok: _Tok, depth: int, *, via: str) ->
     launcher = ""
     for statement in statements:
         if re.search(r"[|{}]|\$\(|^\(|\)\.", statement):
-            acc.cannot(f"{via}: the command uses a pipeline, script block or expression "
-                       "mcpscan does not follow")
+            acc.cannot(
+                f"{via}: the command uses a pipeline, script block or expression "
+                "mcpscan does not follow"
+            )
             continue
         env = re.match(r"^\$env:([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$", statement, re.I)
         if env:

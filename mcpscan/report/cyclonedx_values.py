@@ -1,0 +1,81 @@
+"""The value builders of the CycloneDX SBOM: properties, hashes, URIs, references.
+
+Each returns only what the CycloneDX 1.6 schema accepts (or nothing), so the document
+built from them validates; a value the schema would reject is dropped here, not later.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from mcpscan.models import Digest
+from mcpscan.redaction import scrub_text
+
+if TYPE_CHECKING:
+    from cyclonedx.model import ExternalReference, HashType, Property, XsUri
+    from jsonschema import FormatChecker
+
+NAMESPACE = "mcpscan"
+# Hex lengths per algorithm: a digest of another length would fail the schema's pattern.
+_HEX_LENGTHS = {"sha512": 128, "sha256": 64, "sha1": 40}
+_HEX_RE = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def prop(name: str, value: object) -> Property:
+    from cyclonedx.model import Property
+
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return Property(name=f"{NAMESPACE}:{name}", value=text)
+
+
+def hashes(digests: Iterable[Digest]) -> list[HashType]:
+    from cyclonedx.model import HashAlgorithm, HashType
+
+    algs = {
+        "sha512": HashAlgorithm.SHA_512,
+        "sha256": HashAlgorithm.SHA_256,
+        "sha1": HashAlgorithm.SHA_1,
+    }
+    out: list[HashType] = []
+    for d in digests:
+        alg = d.algorithm.lower().replace("-", "")
+        if alg in algs and len(d.value) == _HEX_LENGTHS[alg] and _HEX_RE.match(d.value):
+            out.append(HashType(alg=algs[alg], content=d.value.lower()))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def format_checker() -> FormatChecker:
+    # The checker cyclonedx-python-lib validates with, so what passes here passes there.
+    from jsonschema import Draft7Validator
+
+    checker: FormatChecker = Draft7Validator.FORMAT_CHECKER
+    return checker
+
+
+def uri(text: str) -> XsUri | None:
+    """``text`` as a URI the schema accepts (an IRI reference), or None.
+
+    Display URLs may still hold unexpanded placeholders (``${API_BASE:-https://...}``) that
+    no URI parser accepts; those are kept as properties instead.
+    """
+    from cyclonedx.exception.model import InvalidUriException
+    from cyclonedx.model import XsUri
+
+    try:
+        parsed = XsUri(text)
+    except InvalidUriException:
+        return None
+    return parsed if format_checker().conforms(str(parsed), "iri-reference") else None
+
+
+def external_ref(kind: str, url: str | None) -> list[ExternalReference]:
+    from cyclonedx.model import ExternalReference, ExternalReferenceType
+
+    found = uri(scrub_text(url)) if url else None
+    if found is None:
+        return []
+    return [ExternalReference(type=ExternalReferenceType(kind), url=found)]
