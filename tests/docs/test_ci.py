@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,13 +102,69 @@ def test_run_scripts_never_expand_expressions_inline() -> None:
             assert "${{" not in s["run"], s["name"]
 
 
-def test_install_step_installs_from_the_action_checkout(harness: Harness) -> None:
-    record = harness.stub("python")
+def test_install_step_installs_hashed_requirements_then_the_action_checkout(
+    harness: Harness,
+) -> None:
+    record = harness.tmp / "python.calls"
+    script = harness.bin / "python"
+    # One line per call, so both pip invocations are seen.
+    script.write_text(f'#!/bin/bash\necho "$*" >> "{record}"\n', encoding="utf-8")
+    script.chmod(0o755)
     code, _, _ = harness.run(step("Install mcpscan"))
     assert code == 0
-    args = record.read_text(encoding="utf-8").splitlines()
-    assert args[:3] == ["-m", "pip", "install"]
-    assert args[-1] == str(REPO)
+    deps, own = record.read_text(encoding="utf-8").splitlines()
+    assert deps.startswith("-m pip install ")
+    assert "--require-hashes" in deps.split()
+    assert "--no-deps" in deps.split()
+    assert deps.split()[-2:] == ["-r", str(REPO / "requirements" / "action.txt")]
+    # mcpscan itself: built from the checkout with the hashed build backend, fetching nothing.
+    assert {"--no-deps", "--no-build-isolation", "--no-index"} <= set(own.split())
+    assert own.split()[-1] == str(REPO)
+
+
+REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
+
+
+def _hashed_requirements() -> dict[str, list[str]]:
+    """Each pinned name of requirements/action.txt with its hashes."""
+    text = (REPO / "requirements" / "action.txt").read_text(encoding="utf-8")
+    found: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in text.splitlines():
+        match = REQUIREMENT.match(line)
+        if match:
+            current = found.setdefault(match.group(1).lower().replace("_", "-"), [])
+        current += re.findall(r"--hash=sha256:([0-9a-f]{64})", line)
+    return found
+
+
+def test_the_hashed_requirements_cover_every_dependency() -> None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pinned = _hashed_requirements()
+    assert pinned
+    assert all(pinned.values()), "every pinned requirement carries a hash"
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    wanted = [Requirement(r) for r in project["project"]["dependencies"]]
+    wanted += [Requirement(r) for r in project["build-system"]["requires"]]
+    for req in wanted:
+        assert str(canonicalize_name(req.name)) in pinned, f"{req.name} is not pinned"
+
+
+def test_every_action_is_pinned_by_commit_sha() -> None:
+    uses = [str(s["uses"]) for s in STEPS if "uses" in s]
+    assert uses
+    for ref in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), ref
+    # The tag each SHA was taken from is named beside it, for the next update.
+    text = (REPO / "action.yml").read_text(encoding="utf-8")
+    for ref in uses:
+        assert re.search(re.escape(ref) + r" # v\d+\.\d+\.\d+", text), ref
 
 
 def test_scan_step_passes_inputs_as_arguments(harness: Harness) -> None:
@@ -213,25 +270,59 @@ HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf
         ("sub/dir/.mcp.json", True),
         (".vscode/mcp.json", True),
         (".cursor/mcp.json", True),
+        (".kiro/settings/mcp.json", True),
         ("claude_desktop_config.json", True),
         ("x/cline_mcp_settings.json", True),
+        ("mcp_config.json", True),
+        (".copilot/mcp-config.json", True),
         ("server.json", True),
+        ("packages/api/server.json", True),
         (".codex/config.toml", True),
+        (".vscode/settings.json", True),
+        (".gemini/settings.json", True),
+        ("opencode.jsonc", True),
+        (".continue/config.yaml", True),
+        (".continue/mcpServers/sqlite.yaml", True),
         ("config.toml", False),
+        ("settings.json", False),
         ("package.json", False),
-        (".vscode/settings.json", False),
+        ("tsconfig.json", False),
         ("notmcp.json", False),
+        ("myserver.json", False),
+        ("server.json5", False),
         ("mcp.json.bak", False),
+        (".continue/mcpServers/a/b.yaml", False),
     ],
 )
-def test_pre_commit_hook_matches_mcp_configs_only(path: str, matched: bool) -> None:
+def test_pre_commit_hook_matches_mcp_config_names_only(path: str, matched: bool) -> None:
+    from mcpscan.cli.precommit import offered
+
     (hook,) = HOOKS
     assert (re.search(hook["files"], path) is not None) == matched
+    assert offered(path) == matched
+
+
+def test_pre_commit_pattern_is_the_entrys_pattern() -> None:
+    from mcpscan.cli.precommit import HOOK_FILES
+
+    (hook,) = HOOKS
+    assert hook["files"].strip() == HOOK_FILES.strip()
+
+
+def test_pre_commit_pattern_offers_every_project_config() -> None:
+    from mcpscan.sources.loader import CONTINUE_BLOCKS, PROJECT_FILES
+
+    (hook,) = HOOKS
+    for name, _shared in PROJECT_FILES:
+        assert re.search(hook["files"], f"repo/{name}"), name
+    assert re.search(hook["files"], f"{CONTINUE_BLOCKS}/db.json")
 
 
 def test_pre_commit_hook_definition() -> None:
     (hook,) = HOOKS
     assert hook["id"] == "mcpscan"
-    assert hook["entry"] == "mcpscan scan"
+    assert hook["entry"] == "mcpscan-pre-commit"
     assert hook["pass_filenames"] is True
     assert hook["language"] == "python"
+    project = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'mcpscan-pre-commit = "mcpscan.cli.precommit:main"' in project
