@@ -269,3 +269,55 @@ def test_scrub_text_with_known_values() -> None:
 def test_split_words_like_a_shell() -> None:
     assert split_words("A=1;npx -y 'a b' && x") == ["A=1", ";", "npx", "-y", "a b", "&&", "x"]
     assert split_words("unbalanced 'quote") == ["unbalanced", "'quote"]
+
+
+# --- placeholders ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "YOUR_GITHUB_TOKEN",
+        "your-api-key",
+        "<token>",
+        "<YOUR_KEY>",
+        "[api key]",
+        "{{API_KEY}}",
+        "xxx",
+        "XXXXXXXX",
+        "changeme",
+        "change-me",
+        "replace_me",
+        "REPLACE_WITH_YOUR_TOKEN",
+        "insert-your-api-key-here",
+        "paste your token here",
+        "api_key_here",
+        "ghp_xxxxxxxxxxxxxxxxxxxx",
+        "sk-XXXXXXXXXXXXXXXX",
+        "sk-****",
+    ],
+)
+def test_template_stand_ins_are_placeholders(value: str) -> None:
+    from mcpscan.redaction import classify, is_placeholder
+
+    assert is_placeholder(value)
+    assert classify(value, name="GITHUB_TOKEN") is None
+
+
+def test_a_real_token_is_never_a_placeholder() -> None:
+    from mcpscan.redaction import classify, is_placeholder
+
+    # Fresh random tokens of the common formats, and values that merely contain a word
+    # placeholders use: all are still credentials.
+    values = [
+        "ghp_" + _canary()[:36].ljust(36, "a"),
+        "sk-ant-api03-" + _canary(),
+        "github_pat_11" + _canary() + "_" + _canary(),
+        "xoxb-" + _canary(),
+        "abc1your2def" + _canary(),
+        "hunter2your",
+        "keyboard-" + _canary(),
+    ]
+    for value in values:
+        assert not is_placeholder(value), value
+        assert classify(value, name="API_TOKEN") is not None, value

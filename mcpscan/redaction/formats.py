@@ -54,11 +54,21 @@ _SECRET_NAME_RE = re.compile(
     r"private[_-]?key|credential|auth|bearer|session|cookie|signature|client[_-]?secret|pat$)"
 )
 
-# Literals that are obviously placeholders, not secrets a user pasted.
+# Literals that are obviously placeholders, not secrets a user pasted: the values that
+# READMEs and templates tell the user to replace.
 _PLACEHOLDER_RE = re.compile(
-    r"(?i)^(<[^>]*>|\[[^\]]*\]|your[_\- ].*|xxx+|\*+|changeme|replace[_\-]?me|todo|example|"
+    r"(?i)^(<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|your[_\- ].*|xxx+|\*+|changeme|change[_\-]me|"
+    r"replace[_\-]?me|todo|example|"
     r"placeholder|\.\.\.|none|null|true|false|on|off|yes|no|\d{1,6}|token|key|secret|"
-    r"password|api[_\-]?key|value|string|here|redacted)$"
+    r"password|api[_\-]?key|value|string|here|redacted|"
+    # "REPLACE_WITH_YOUR_TOKEN", "insert-your-api-key-here", "<paste your key>": a value
+    # that addresses the reader is an instruction, not a credential.
+    r"(?:.*[_\-\s<\[])?your(?:[_\-\s>\]].*)?|"
+    r"(?:replace|insert|paste|enter|put|add)[_\- ](?:with|your|the|a|an|token|key|secret|here)\b.*|"
+    r".*(?:token|key|secret|password|pat|value)[_\- ]here|"
+    # A token prefix followed only by x's, stars, zeros or dots: "ghp_xxxxxxxx", "sk-****".
+    r"[a-z]{1,12}[_\-](?:x{4,}|\*{4,}|0{8,}|\.{3,}|…)"
+    r")$"
 )
 
 AUTH_SCHEME_RE = re.compile(r"(?i)^(bearer|token|basic)\s+(\S+)$")

@@ -25,7 +25,7 @@ from mcpscan.models import (
     ValueKind,
     VersionKind,
 )
-from mcpscan.redaction import classify, credential_of, marker, scrub_text
+from mcpscan.redaction import classify, credential_of, is_placeholder, marker, scrub_text
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
 from mcpscan.ruleset.registry import check, fleet_check
@@ -270,6 +270,10 @@ def broad_credential(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             continue
         # A fine-grained GitHub token in the classic variable is scoped; not broad.
         if _literal_secret_kind(setting) == "GitHub fine-grained token":
+            continue
+        # A template's stand-in ("YOUR_GITHUB_TOKEN", "<token>") hands over nothing yet; the
+        # real value, once written, is judged (an indirection still is: it names the PAT).
+        if setting.kind is ValueKind.LITERAL and is_placeholder(setting.value.reveal()):
             continue
         named.add(setting.name)
         yield Hit(

@@ -289,6 +289,31 @@ def test_id02_one_hit_when_name_and_format_agree() -> None:
     assert len(hits("broad_credential", facts(conn))) == 1
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "YOUR_GITHUB_TOKEN",
+        "<token>",
+        "<YOUR_PERSONAL_ACCESS_TOKEN>",
+        "xxx",
+        "changeme",
+        "REPLACE_WITH_YOUR_TOKEN",
+        "insert-your-token-here",
+        "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    ],
+)
+def test_id02_and_id01_quiet_on_a_placeholder(value: str) -> None:
+    conn = connector(env=(setting("GITHUB_PERSONAL_ACCESS_TOKEN", value),))
+    assert hits("broad_credential", facts(conn)) == []
+    assert hits("literal_secret", facts(conn)) == []
+
+
+def test_id02_still_fires_on_the_real_token_the_placeholder_stood_for() -> None:
+    conn = connector(env=(setting("GITHUB_PERSONAL_ACCESS_TOKEN", GHP),))
+    assert len(hits("broad_credential", facts(conn))) == 1
+    assert len(hits("literal_secret", facts(conn))) == 1
+
+
 # --- ID03 --------------------------------------------------------------------------------
 
 
