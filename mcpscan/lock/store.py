@@ -173,7 +173,7 @@ class _Reader:
         return LockError(message, file=self.where, line=self.lines.line_of(path))
 
     def read(self) -> Lock:
-        self.reject_unknown(self.data, _TOP_KEYS, ())
+        self.check_keys(self.data, _TOP_KEYS, (), "the lock", ())
         version = self.data.get("version")
         if version != LOCK_VERSION:
             raise self.fail(
@@ -196,12 +196,22 @@ class _Reader:
             seen[entry.key] = entry.line
         return Lock(path=self.where, entries=tuple(read))
 
-    def reject_unknown(
-        self, table: Mapping[str, object], allowed: tuple[str, ...], path: tuple[str | int, ...]
+    def check_keys(
+        self,
+        table: Mapping[str, object],
+        allowed: tuple[str, ...],
+        required: tuple[str, ...],
+        what: str,
+        path: tuple[str | int, ...],
     ) -> None:
+        """A key the format does not have is an error (a typo would silently drop what it
+        says), and so is a missing required one."""
         for key in table:
             if key not in allowed:
                 raise self.fail(f"unknown key {key!r}", *path, key)
+        for key in required:
+            if key not in table:
+                raise self.fail(f"{what} is missing {key!r}", *path)
 
     def string(self, value: object, *path: str | int, empty: bool = False) -> str:
         if not isinstance(value, str) or (not empty and not value.strip()):
@@ -221,10 +231,7 @@ class _Reader:
     def entry(self, raw: object, index: int) -> LockEntry:
         path: tuple[str | int, ...] = ("connector", index)
         data = self.table(raw, *path)
-        self.reject_unknown(data, _ENTRY_KEYS, path)
-        for key in _ENTRY_REQUIRED:
-            if key not in data:
-                raise self.fail(f"connector entry #{index + 1} is missing {key!r}", *path)
+        self.check_keys(data, _ENTRY_KEYS, _ENTRY_REQUIRED, f"connector entry #{index + 1}", path)
         fp = self.string(data["fingerprint"], *path, "fingerprint")
         if not fp.startswith("sha256:") or len(fp) != 71:
             raise self.fail("fingerprint must be 'sha256:' and 64 hex digits", *path, "fingerprint")
@@ -267,10 +274,7 @@ class _Reader:
         path: tuple[str | int, ...] = ("connector", "cosignature", self.cosignature_index)
         self.cosignature_index += 1
         data = self.table(raw, *path)
-        self.reject_unknown(data, _COSIGNATURE_KEYS, path)
-        for key in _COSIGNATURE_REQUIRED:
-            if key not in data:
-                raise self.fail(f"cosignature is missing {key!r}", *path)
+        self.check_keys(data, _COSIGNATURE_KEYS, _COSIGNATURE_REQUIRED, "cosignature", path)
         return Approval(
             approver=self.string(data["approver"], *path, "approver"),
             approved=self.date(data["approved"], *path, "approved"),
@@ -281,9 +285,7 @@ class _Reader:
 
     def config(self, raw: object, path: tuple[str | int, ...]) -> ConfigRecord:
         data = self.table(raw, *path)
-        self.reject_unknown(data, _CONFIG_KEYS, path)
-        if "transport" not in data:
-            raise self.fail("config is missing 'transport'", *path)
+        self.check_keys(data, _CONFIG_KEYS, ("transport",), "config", path)
         return ConfigRecord(
             transport=self.string(data["transport"], *path, "transport"),
             command=self.string(data["command"], *path, "command") if "command" in data else None,
@@ -298,10 +300,7 @@ class _Reader:
         path: tuple[str | int, ...] = ("connector", "package", self.package_index)
         self.package_index += 1
         data = self.table(raw, *path)
-        self.reject_unknown(data, _PACKAGE_KEYS, path)
-        for key in _PACKAGE_REQUIRED:
-            if key not in data:
-                raise self.fail(f"package is missing {key!r}", *path)
+        self.check_keys(data, _PACKAGE_KEYS, _PACKAGE_REQUIRED, "package", path)
         digests = self.strings(data.get("digests", []), *path, "digests")
         for d in digests:
             alg, sep, value = d.partition(":")
