@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mcpscan._internal import toml_lines
 from mcpscan.fileio import atomic_write_text, read_text
@@ -25,6 +25,8 @@ from mcpscan.lock.model import (
     LockedPackage,
     LockEntry,
 )
+
+T = TypeVar("T")
 
 _TOP_KEYS = ("version", "connector")
 _ENTRY_KEYS = (
@@ -103,58 +105,81 @@ def _block(value: str) -> str:
     return "'''\n" + value + "'''"
 
 
-def _approval_lines(approval: Approval, out: list[str]) -> None:
-    if approval.approved is not None:
-        out.append(f"approved = {approval.approved.isoformat()}\n")
-    if approval.expires is not None:
-        out.append(f"expires = {approval.expires.isoformat()}\n")
-    if approval.signature is not None:
-        out.append(f"signature = {_block(approval.signature)}\n")
+def _opt(value: T | None, render: Callable[[T], str]) -> str | None:
+    return render(value) if value is not None else None
+
+
+def _table(out: list[str], header: str, fields: Iterable[tuple[str, str | None]]) -> None:
+    """``header`` and its ``key = value`` lines; a field whose value is None is left out."""
+    if header:
+        out.append(f"\n{header}\n")
+    out.extend(f"{key} = {value}\n" for key, value in fields if value is not None)
+
+
+def _iso(day: date) -> str:
+    return day.isoformat()
+
+
+def _approval_fields(approval: Approval) -> list[tuple[str, str | None]]:
+    return [
+        ("approved", _opt(approval.approved, _iso)),
+        ("expires", _opt(approval.expires, _iso)),
+        ("signature", _opt(approval.signature, _block)),
+    ]
 
 
 def dumps(lock: Lock) -> str:
     out = [HEADER, f"version = {LOCK_VERSION}\n"]
     for entry in sorted(lock.entries, key=lambda e: e.key):
-        out.append("\n[[connector]]\n")
-        out.append(f"client = {_str(entry.client)}\n")
-        out.append(f"file = {_str(entry.file)}\n")
-        out.append(f"name = {_str(entry.name)}\n")
-        out.append(f"fingerprint = {_str(entry.fingerprint)}\n")
-        out.append(f"owner = {_str(entry.owner)}\n")
-        out.append(f"approver = {_str(entry.approver)}\n")
-        if entry.note:
-            out.append(f"note = {_str(entry.note)}\n")
-        _approval_lines(entry.approvals[0], out)
+        _table(
+            out,
+            "[[connector]]",
+            [
+                ("client", _str(entry.client)),
+                ("file", _str(entry.file)),
+                ("name", _str(entry.name)),
+                ("fingerprint", _str(entry.fingerprint)),
+                ("owner", _str(entry.owner)),
+                ("approver", _str(entry.approver)),
+                ("note", _str(entry.note) if entry.note else None),
+                *_approval_fields(entry.approvals[0]),
+            ],
+        )
         c = entry.config
-        out.append("\n[connector.config]\n")
-        out.append(f"transport = {_str(c.transport)}\n")
-        if c.command is not None:
-            out.append(f"command = {_str(c.command)}\n")
-        out.append(f"args = {_list(c.args)}\n")
-        if c.url is not None:
-            out.append(f"url = {_str(c.url)}\n")
-        out.append(f"env = {_list(c.env)}\n")
-        out.append(f"headers = {_list(c.headers)}\n")
-        if c.secrets:
-            out.append(f"secrets = {_list(c.secrets)}\n")
+        _table(
+            out,
+            "[connector.config]",
+            [
+                ("transport", _str(c.transport)),
+                ("command", _opt(c.command, _str)),
+                ("args", _list(c.args)),
+                ("url", _opt(c.url, _str)),
+                ("env", _list(c.env)),
+                ("headers", _list(c.headers)),
+                ("secrets", _list(c.secrets) if c.secrets else None),
+            ],
+        )
         for p in entry.packages:
-            out.append("\n[[connector.package]]\n")
-            out.append(f"purl = {_str(p.purl)}\n")
-            out.append(f"ecosystem = {_str(p.ecosystem)}\n")
-            out.append(f"name = {_str(p.name)}\n")
-            if p.version is not None:
-                out.append(f"version = {_str(p.version)}\n")
-            out.append(f"digests = {_list(p.digests)}\n")
-            if p.maintainers is not None:
-                out.append(f"maintainers = {_list(p.maintainers)}\n")
-            if p.provenance_repository is not None:
-                out.append(f"provenance_repository = {_str(p.provenance_repository)}\n")
-            if p.provenance_workflow is not None:
-                out.append(f"provenance_workflow = {_str(p.provenance_workflow)}\n")
+            _table(
+                out,
+                "[[connector.package]]",
+                [
+                    ("purl", _str(p.purl)),
+                    ("ecosystem", _str(p.ecosystem)),
+                    ("name", _str(p.name)),
+                    ("version", _opt(p.version, _str)),
+                    ("digests", _list(p.digests)),
+                    ("maintainers", _opt(p.maintainers, _list)),
+                    ("provenance_repository", _opt(p.provenance_repository, _str)),
+                    ("provenance_workflow", _opt(p.provenance_workflow, _str)),
+                ],
+            )
         for cosignature in entry.cosignatures:
-            out.append("\n[[connector.cosignature]]\n")
-            out.append(f"approver = {_str(cosignature.approver)}\n")
-            _approval_lines(cosignature, out)
+            _table(
+                out,
+                "[[connector.cosignature]]",
+                [("approver", _str(cosignature.approver)), *_approval_fields(cosignature)],
+            )
     return "".join(out)
 
 
