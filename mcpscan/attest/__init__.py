@@ -21,6 +21,7 @@ from mcpscan.attest.interface import (
     Subject,
     VerificationFailure,
     VerifiedStatement,
+    json_object,
 )
 from mcpscan.attest.statement import SubjectCheck
 
@@ -48,12 +49,7 @@ def sign_report(report_json: str, files: Sequence[Path], key: Path, *, cwd: Path
     from mcpscan.attest.keys import load_signer
     from mcpscan.attest.statement import build_statement, subjects_for
 
-    try:
-        predicate = json.loads(report_json)
-    except ValueError:
-        raise AttestationError("the report to attest is not JSON") from None
-    if not isinstance(predicate, dict):
-        raise AttestationError("the report to attest is not a JSON object")
+    predicate = json_object(report_json, AttestationError, "the report to attest")
     subjects = subjects_for(files, cwd)
     if not subjects:
         raise AttestationError("nothing to attest: the scan read no config file")
@@ -71,11 +67,6 @@ def verify_envelope(
     from mcpscan.attest.keys import load_public_key
     from mcpscan.attest.statement import check_subjects
 
-    try:
-        doc = json.loads(envelope_text)
-    except ValueError:
-        raise AttestationInputError("not a DSSE envelope: the file is not JSON") from None
-    if not isinstance(doc, dict):
-        raise AttestationInputError("not a DSSE envelope: the file is not a JSON object")
+    doc = json_object(envelope_text, AttestationInputError, "not a DSSE envelope: the file")
     statement = DsseVerifier(load_public_key(key)).verify(doc)
     return statement, check_subjects(statement.subjects, files, cwd)

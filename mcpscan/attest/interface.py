@@ -8,6 +8,7 @@ signer would be another implementation of the same two classes.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,17 @@ class AttestationInputError(AttestationError):
 class VerificationFailure(AttestationError):
     """The attestation was read and does not hold: bad signature, wrong key, a subject
     that changed, or a statement mcpscan did not write (exit 1)."""
+
+
+def json_object(text: str | bytes, error: type[AttestationError], what: str) -> dict[str, Any]:
+    """``text`` as a JSON object, else ``error`` saying ``what`` is not one."""
+    try:
+        doc = json.loads(text)
+    except (UnicodeDecodeError, ValueError):
+        raise error(f"{what} is not JSON") from None
+    if not isinstance(doc, dict):
+        raise error(f"{what} is not a JSON object")
+    return doc
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from mcpscan.attest.interface import (
     AttestationInputError,
     Subject,
     VerificationFailure,
+    json_object,
 )
 
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -72,12 +73,7 @@ def serialize(statement: Mapping[str, Any]) -> bytes:
 
 def parse_statement(payload: bytes) -> tuple[tuple[Subject, ...], dict[str, Any]]:
     """The subjects and predicate of a signed payload that must be an mcpscan statement."""
-    try:
-        doc = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise VerificationFailure("the signed payload is not JSON") from None
-    if not isinstance(doc, dict):
-        raise VerificationFailure("the signed payload is not a JSON object")
+    doc = json_object(payload, VerificationFailure, "the signed payload")
     if doc.get("_type") != STATEMENT_TYPE:
         raise VerificationFailure(
             f"the statement type is {doc.get('_type')!r}, expected {STATEMENT_TYPE!r}"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mcpscan._internal import toml_lines
 from mcpscan.fileio import atomic_write_text, read_text
@@ -25,6 +25,8 @@ from mcpscan.lock.model import (
     LockedPackage,
     LockEntry,
 )
+
+T = TypeVar("T")
 
 _TOP_KEYS = ("version", "connector")
 _ENTRY_KEYS = (
@@ -103,58 +105,81 @@ def _block(value: str) -> str:
     return "'''\n" + value + "'''"
 
 
-def _approval_lines(approval: Approval, out: list[str]) -> None:
-    if approval.approved is not None:
-        out.append(f"approved = {approval.approved.isoformat()}\n")
-    if approval.expires is not None:
-        out.append(f"expires = {approval.expires.isoformat()}\n")
-    if approval.signature is not None:
-        out.append(f"signature = {_block(approval.signature)}\n")
+def _opt(value: T | None, render: Callable[[T], str]) -> str | None:
+    return render(value) if value is not None else None
+
+
+def _table(out: list[str], header: str, fields: Iterable[tuple[str, str | None]]) -> None:
+    """``header`` and its ``key = value`` lines; a field whose value is None is left out."""
+    if header:
+        out.append(f"\n{header}\n")
+    out.extend(f"{key} = {value}\n" for key, value in fields if value is not None)
+
+
+def _iso(day: date) -> str:
+    return day.isoformat()
+
+
+def _approval_fields(approval: Approval) -> list[tuple[str, str | None]]:
+    return [
+        ("approved", _opt(approval.approved, _iso)),
+        ("expires", _opt(approval.expires, _iso)),
+        ("signature", _opt(approval.signature, _block)),
+    ]
 
 
 def dumps(lock: Lock) -> str:
     out = [HEADER, f"version = {LOCK_VERSION}\n"]
     for entry in sorted(lock.entries, key=lambda e: e.key):
-        out.append("\n[[connector]]\n")
-        out.append(f"client = {_str(entry.client)}\n")
-        out.append(f"file = {_str(entry.file)}\n")
-        out.append(f"name = {_str(entry.name)}\n")
-        out.append(f"fingerprint = {_str(entry.fingerprint)}\n")
-        out.append(f"owner = {_str(entry.owner)}\n")
-        out.append(f"approver = {_str(entry.approver)}\n")
-        if entry.note:
-            out.append(f"note = {_str(entry.note)}\n")
-        _approval_lines(entry.approvals[0], out)
+        _table(
+            out,
+            "[[connector]]",
+            [
+                ("client", _str(entry.client)),
+                ("file", _str(entry.file)),
+                ("name", _str(entry.name)),
+                ("fingerprint", _str(entry.fingerprint)),
+                ("owner", _str(entry.owner)),
+                ("approver", _str(entry.approver)),
+                ("note", _str(entry.note) if entry.note else None),
+                *_approval_fields(entry.approvals[0]),
+            ],
+        )
         c = entry.config
-        out.append("\n[connector.config]\n")
-        out.append(f"transport = {_str(c.transport)}\n")
-        if c.command is not None:
-            out.append(f"command = {_str(c.command)}\n")
-        out.append(f"args = {_list(c.args)}\n")
-        if c.url is not None:
-            out.append(f"url = {_str(c.url)}\n")
-        out.append(f"env = {_list(c.env)}\n")
-        out.append(f"headers = {_list(c.headers)}\n")
-        if c.secrets:
-            out.append(f"secrets = {_list(c.secrets)}\n")
+        _table(
+            out,
+            "[connector.config]",
+            [
+                ("transport", _str(c.transport)),
+                ("command", _opt(c.command, _str)),
+                ("args", _list(c.args)),
+                ("url", _opt(c.url, _str)),
+                ("env", _list(c.env)),
+                ("headers", _list(c.headers)),
+                ("secrets", _list(c.secrets) if c.secrets else None),
+            ],
+        )
         for p in entry.packages:
-            out.append("\n[[connector.package]]\n")
-            out.append(f"purl = {_str(p.purl)}\n")
-            out.append(f"ecosystem = {_str(p.ecosystem)}\n")
-            out.append(f"name = {_str(p.name)}\n")
-            if p.version is not None:
-                out.append(f"version = {_str(p.version)}\n")
-            out.append(f"digests = {_list(p.digests)}\n")
-            if p.maintainers is not None:
-                out.append(f"maintainers = {_list(p.maintainers)}\n")
-            if p.provenance_repository is not None:
-                out.append(f"provenance_repository = {_str(p.provenance_repository)}\n")
-            if p.provenance_workflow is not None:
-                out.append(f"provenance_workflow = {_str(p.provenance_workflow)}\n")
+            _table(
+                out,
+                "[[connector.package]]",
+                [
+                    ("purl", _str(p.purl)),
+                    ("ecosystem", _str(p.ecosystem)),
+                    ("name", _str(p.name)),
+                    ("version", _opt(p.version, _str)),
+                    ("digests", _list(p.digests)),
+                    ("maintainers", _opt(p.maintainers, _list)),
+                    ("provenance_repository", _opt(p.provenance_repository, _str)),
+                    ("provenance_workflow", _opt(p.provenance_workflow, _str)),
+                ],
+            )
         for cosignature in entry.cosignatures:
-            out.append("\n[[connector.cosignature]]\n")
-            out.append(f"approver = {_str(cosignature.approver)}\n")
-            _approval_lines(cosignature, out)
+            _table(
+                out,
+                "[[connector.cosignature]]",
+                [("approver", _str(cosignature.approver)), *_approval_fields(cosignature)],
+            )
     return "".join(out)
 
 
@@ -173,7 +198,7 @@ class _Reader:
         return LockError(message, file=self.where, line=self.lines.line_of(path))
 
     def read(self) -> Lock:
-        self.reject_unknown(self.data, _TOP_KEYS, ())
+        self.check_keys(self.data, _TOP_KEYS, (), "the lock", ())
         version = self.data.get("version")
         if version != LOCK_VERSION:
             raise self.fail(
@@ -196,12 +221,22 @@ class _Reader:
             seen[entry.key] = entry.line
         return Lock(path=self.where, entries=tuple(read))
 
-    def reject_unknown(
-        self, table: Mapping[str, object], allowed: tuple[str, ...], path: tuple[str | int, ...]
+    def check_keys(
+        self,
+        table: Mapping[str, object],
+        allowed: tuple[str, ...],
+        required: tuple[str, ...],
+        what: str,
+        path: tuple[str | int, ...],
     ) -> None:
+        """A key the format does not have is an error (a typo would silently drop what it
+        says), and so is a missing required one."""
         for key in table:
             if key not in allowed:
                 raise self.fail(f"unknown key {key!r}", *path, key)
+        for key in required:
+            if key not in table:
+                raise self.fail(f"{what} is missing {key!r}", *path)
 
     def string(self, value: object, *path: str | int, empty: bool = False) -> str:
         if not isinstance(value, str) or (not empty and not value.strip()):
@@ -221,10 +256,7 @@ class _Reader:
     def entry(self, raw: object, index: int) -> LockEntry:
         path: tuple[str | int, ...] = ("connector", index)
         data = self.table(raw, *path)
-        self.reject_unknown(data, _ENTRY_KEYS, path)
-        for key in _ENTRY_REQUIRED:
-            if key not in data:
-                raise self.fail(f"connector entry #{index + 1} is missing {key!r}", *path)
+        self.check_keys(data, _ENTRY_KEYS, _ENTRY_REQUIRED, f"connector entry #{index + 1}", path)
         fp = self.string(data["fingerprint"], *path, "fingerprint")
         if not fp.startswith("sha256:") or len(fp) != 71:
             raise self.fail("fingerprint must be 'sha256:' and 64 hex digits", *path, "fingerprint")
@@ -267,10 +299,7 @@ class _Reader:
         path: tuple[str | int, ...] = ("connector", "cosignature", self.cosignature_index)
         self.cosignature_index += 1
         data = self.table(raw, *path)
-        self.reject_unknown(data, _COSIGNATURE_KEYS, path)
-        for key in _COSIGNATURE_REQUIRED:
-            if key not in data:
-                raise self.fail(f"cosignature is missing {key!r}", *path)
+        self.check_keys(data, _COSIGNATURE_KEYS, _COSIGNATURE_REQUIRED, "cosignature", path)
         return Approval(
             approver=self.string(data["approver"], *path, "approver"),
             approved=self.date(data["approved"], *path, "approved"),
@@ -281,9 +310,7 @@ class _Reader:
 
     def config(self, raw: object, path: tuple[str | int, ...]) -> ConfigRecord:
         data = self.table(raw, *path)
-        self.reject_unknown(data, _CONFIG_KEYS, path)
-        if "transport" not in data:
-            raise self.fail("config is missing 'transport'", *path)
+        self.check_keys(data, _CONFIG_KEYS, ("transport",), "config", path)
         return ConfigRecord(
             transport=self.string(data["transport"], *path, "transport"),
             command=self.string(data["command"], *path, "command") if "command" in data else None,
@@ -298,10 +325,7 @@ class _Reader:
         path: tuple[str | int, ...] = ("connector", "package", self.package_index)
         self.package_index += 1
         data = self.table(raw, *path)
-        self.reject_unknown(data, _PACKAGE_KEYS, path)
-        for key in _PACKAGE_REQUIRED:
-            if key not in data:
-                raise self.fail(f"package is missing {key!r}", *path)
+        self.check_keys(data, _PACKAGE_KEYS, _PACKAGE_REQUIRED, "package", path)
         digests = self.strings(data.get("digests", []), *path, "digests")
         for d in digests:
             alg, sep, value = d.partition(":")

@@ -16,15 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from mcpscan.models import Connector, Sensitive, ValueKind
-from mcpscan.redaction.formats import (
-    AUTH_SCHEME_RE,
-    check_value,
-    classify,
-    credential_of,
-    is_placeholder,
-    is_secret_name,
-    known_token,
-)
+from mcpscan.redaction import formats
 from mcpscan.redaction.text import Redactor, marker
 from mcpscan.redaction.urls import URL_RE, find_in_url
 
@@ -98,7 +90,7 @@ class _Finder:
 
     def value(self, text: str, name: str | None, form: str) -> bool:
         """Record ``text`` when it is a literal credential under ``name``; say whether it was."""
-        found = check_value(text, name, cautious=self.cautious)
+        found = formats.check_value(text, name, cautious=self.cautious)
         if found is not None:
             self.add(name or "", found[1], form, found[0])
         return found is not None
@@ -112,7 +104,7 @@ class _Finder:
         m = _HEADER_RE.match(text.strip())
         if m:
             self.value(m.group(2), m.group(1), "header")
-        elif _HEADER_NAME_RE.match(text) and not known_token(text):
+        elif _HEADER_NAME_RE.match(text) and not formats.known_token(text):
             return  # mcp-proxy "--headers NAME VALUE": the name; its value comes next
         elif not self.value(text, None, "header") and self.cautious:
             self.value(text, "authorization", "header")
@@ -137,7 +129,7 @@ class _Finder:
             return  # a URL: urls() has checked its parts
         if flag in HEADER_FLAGS or _HEADER_RE.match(text.strip()):
             self.header(text, flag)
-        elif AUTH_SCHEME_RE.match(text.strip()):
+        elif formats.AUTH_SCHEME_RE.match(text.strip()):
             self.value(text, flag, "flag")
         elif any(c.isspace() for c in text.strip()):
             self.inner(text)
@@ -223,13 +215,17 @@ def secrets_of(connector: Connector) -> Iterator[Sensitive]:
     bare credential of ``Bearer X``, and a URL password on its own), for :class:`Redactor`."""
     for setting in (*connector.env, *connector.headers):
         raw = setting.value.reveal()
-        if setting.kind is not ValueKind.LITERAL or is_placeholder(raw):
+        if setting.kind is not ValueKind.LITERAL or formats.is_placeholder(raw):
             # A placeholder under a secret name ("AUTH_ENABLED": "true") is not a secret;
             # scrubbing it would blank every "true" in the report and corrupt the JSON.
             continue
-        if setting.secret or is_secret_name(setting.name) or classify(raw, name=setting.name):
+        if (
+            setting.secret
+            or formats.is_secret_name(setting.name)
+            or formats.classify(raw, name=setting.name)
+        ):
             yield setting.value
-            yield Sensitive(credential_of(raw))
+            yield Sensitive(formats.credential_of(raw))
     argv = [connector.command] if connector.command else []
     argv += list(connector.args)
     if connector.url is not None:

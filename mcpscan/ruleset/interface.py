@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -18,6 +18,7 @@ from mcpscan.models import (
     Graph,
     Launch,
     ProvenanceResult,
+    ProvenanceState,
     Severity,
 )
 
@@ -57,6 +58,16 @@ class ConnectorFacts:
     # A connector with a gap never scores a clean 100 (mcpscan.coverage.cap).
     coverage: CoverageLedger | None = None
 
+    def label(self, purl: str) -> str:
+        """``name@version`` of a package of the graph, else the purl itself."""
+        return self.graph.label(purl) if self.graph is not None else purl
+
+    def invalid(self, *kinds: str) -> Iterator[ProvenanceResult]:
+        """The INVALID provenance results of ``kinds``: evidence that was there but bad."""
+        for result in self.provenance or ():
+            if result.state is ProvenanceState.INVALID and result.kind in kinds:
+                yield result
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -71,6 +82,22 @@ class Hit:
     component: str | None = None  # purl of the package concerned
     severity: Severity | None = None  # overrides the rule's default for this hit
     remediation: str = ""  # specific to this hit (e.g. the fixed version); else the rule's
+
+    @classmethod
+    def of_result(
+        cls,
+        facts: ConnectorFacts,
+        result: ProvenanceResult,
+        problem: str,
+        severity: Severity | None = None,
+    ) -> Hit:
+        """A hit about one provenance result, with the result's reason as its evidence."""
+        return cls(
+            f"{facts.label(result.purl)}: {problem}",
+            evidence=result.reason,
+            component=result.purl,
+            severity=severity,
+        )
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ from mcpscan.ruleset.policy import Policy
 from mcpscan.ruleset.registry import check
 
 _PYPI_SEPARATORS = re.compile(r"[-_.]+")
+# Invalid results that SC03 leaves to a rule of their own (SC12, SC15, SC16).
+_OWN_RULES = frozenset({INTEGRITY_KIND, *CONTENT_KINDS})
 
 
 def _by_purl(results: Sequence[ProvenanceResult]) -> dict[str, list[ProvenanceResult]]:
@@ -86,20 +88,9 @@ def provenance_missing(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
 
 @check("provenance_invalid")
 def provenance_invalid(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
-    graph = facts.graph or Graph()
     for result in facts.provenance or ():
-        # Digests and artifact contents have rules of their own (SC12, SC15, SC16).
-        if (
-            result.state is not ProvenanceState.INVALID
-            or result.kind == INTEGRITY_KIND
-            or (result.kind in CONTENT_KINDS)
-        ):
-            continue
-        yield Hit(
-            f"{graph.label(result.purl)}: {result.kind} does not verify",
-            evidence=result.reason,
-            component=result.purl,
-        )
+        if result.state is ProvenanceState.INVALID and result.kind not in _OWN_RULES:
+            yield Hit.of_result(facts, result, f"{result.kind} does not verify")
 
 
 # --- SC12 integrity-mismatch ----------------------------------------------------------------
@@ -107,14 +98,8 @@ def provenance_invalid(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
 
 @check("integrity_mismatch")
 def integrity_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
-    graph = facts.graph or Graph()
-    for result in facts.provenance or ():
-        if result.state is ProvenanceState.INVALID and result.kind == INTEGRITY_KIND:
-            yield Hit(
-                f"{graph.label(result.purl)}: the artifact digest does not match",
-                evidence=result.reason,
-                component=result.purl,
-            )
+    for result in facts.invalid(INTEGRITY_KIND):
+        yield Hit.of_result(facts, result, "the artifact digest does not match")
 
 
 # --- SC04 source-mismatch -------------------------------------------------------------------
