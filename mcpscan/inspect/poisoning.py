@@ -373,9 +373,15 @@ def _shadowing(
 
 
 def _own(name: str, own: frozenset[str]) -> bool:
-    lowered = {o.lower() for o in own}
-    candidates = {name.lower(), name.lower().replace("-", "_"), name.lower().split(".")[-1]}
-    return bool(candidates & lowered)
+    """``name`` is one of the artifact's own tools, as declared or as a client spells it
+    with the server's prefix (``jira_get_transitions`` for ``get_transitions``,
+    ``mcp__fs__read_file``)."""
+    wanted = re.sub(r"[-.]", "_", name.lower())
+    for declared in own:
+        mine = re.sub(r"[-.]", "_", declared.lower())
+        if wanted == mine or (len(mine) >= 4 and wanted.endswith("_" + mine)):
+            return True
+    return False
 
 
 # -- excerpts --------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ Shapes read (the MCP Python SDK's FastMCP, the standalone ``fastmcp``, the low-l
 
 Parameter descriptions (``Field(description=...)``, ``Annotated[..., "text"]``) are kept as
 the declaration's extra text. A value is literal when it is a string constant, an implicit or
-``+`` concatenation of them, an f-string without fields, or a module-level ``NAME = <literal>``.
+``+`` concatenation of them, an f-string without fields, or a module-level ``NAME = <literal>``
+(or a class attribute of one, ``Tools.READ`` and an Enum's ``Tools.READ.value``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ class _Reader(ast.NodeVisitor):
                 value = self.literal(node.value) if node.value is not None else None
                 if value is not None:
                     self.consts.setdefault(node.target.id, value)
+            elif isinstance(node, ast.ClassDef):
+                # class Tools(str, Enum): READ = "read_file" -> Tools.READ, Tools.READ.value
+                for item in node.body:
+                    if isinstance(item, ast.Assign) and len(item.targets) == 1:
+                        target = item.targets[0]
+                        value = self.literal(item.value)
+                        if isinstance(target, ast.Name) and value is not None:
+                            self.consts.setdefault(f"{node.name}.{target.id}", value)
             elif isinstance(node, ast.Import | ast.ImportFrom):
                 modules = [a.name for a in node.names]
                 if isinstance(node, ast.ImportFrom) and node.module:
@@ -83,6 +92,13 @@ class _Reader(ast.NodeVisitor):
             return node.value
         if isinstance(node, ast.Name):
             return self.consts.get(node.id)
+        if isinstance(node, ast.Attribute):
+            member, owner = node, node.value
+            if node.attr == "value" and isinstance(owner, ast.Attribute):
+                member, owner = owner, owner.value  # an Enum member's .value
+            if isinstance(owner, ast.Name):
+                return self.consts.get(f"{owner.id}.{member.attr}")
+            return None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.literal(node.left), self.literal(node.right)
             return left + right if left is not None and right is not None else None

@@ -217,3 +217,19 @@ def test_deeply_nested_python_is_its_own_problem() -> None:
     assert inventory.declarations == ()
     assert len(inventory.unread) == 1
     assert "deep.py" in inventory.unread[0]
+
+
+def test_python_enum_members_name_tools() -> None:
+    src = """
+from enum import Enum
+from mcp.server import Server
+
+class GitTools(str, Enum):
+    STATUS = "git_status"
+
+@server.tool(name=GitTools.STATUS.value, description="Shows the working tree status")
+def status(repo_path: str) -> str:
+    return ""
+"""
+    [decl] = extract([("server.py", src.encode())]).declarations
+    assert (decl.name, decl.description) == ("git_status", "Shows the working tree status")
