@@ -4,8 +4,8 @@ It is not a parser. It splits source into identifiers, punctuation, numbers and 
 literals (single, double and template quotes, with their escapes decoded), skips comments,
 and tells a regular-expression literal from a division by the token before it, so that a
 quote inside a comment or a regex is never taken for the start of a string. A template
-literal with a ``${...}`` substitution is a :data:`TEMPLATE` token whose ``value`` is
-``None``: its text is not known without running the code.
+literal with ``${...}`` substitutions is split into its literal pieces (:data:`TEMPLATE`,
+:data:`TEMPLATE_MIDDLE`, :data:`TEMPLATE_TAIL`) around the substitutions' own tokens.
 
 Bounded: one pass over the text (no backtracking), at most ``max_tokens`` tokens; the
 caller bounds the text itself. Malformed input (an unterminated string or comment) ends the
@@ -19,7 +19,12 @@ from dataclasses import dataclass
 
 IDENT = "ident"
 STRING = "string"  # a quoted or substitution-free template literal; value is its text
-TEMPLATE = "template"  # a template literal with substitutions; value is None
+# A template literal with substitutions is split as JavaScript's grammar splits it:
+# TEMPLATE (the text up to the first "${"), the substitution's tokens, TEMPLATE_MIDDLE
+# (text between "}" and the next "${") ..., TEMPLATE_TAIL (text after the last "}").
+TEMPLATE = "template"
+TEMPLATE_MIDDLE = "template-middle"
+TEMPLATE_TAIL = "template-tail"
 NUMBER = "number"
 PUNCT = "punct"
 STOP = "stop"  # the last token when the text could not be tokenized further; value says why
@@ -118,9 +123,9 @@ def tokenize(text: str, *, max_tokens: int = MAX_TOKENS) -> Iterator[Token]:
             if opens:
                 templates.append(depth)
             if resumed:
-                continue  # the rest of a template already announced by its TEMPLATE token
-            # A template with a substitution has no text known without running the code.
-            tok = Token(TEMPLATE, None, start_line) if opens else Token(STRING, piece, start_line)
+                tok = Token(TEMPLATE_MIDDLE if opens else TEMPLATE_TAIL, piece, start_line)
+            else:
+                tok = Token(TEMPLATE if opens else STRING, piece, start_line)
         elif ch.isalpha() or ch in "_$" or (ord(ch) > 127 and ch.isidentifier()):
             j = i + 1
             while j < n and (text[j].isalnum() or text[j] in "_$" or ord(text[j]) > 127):
@@ -161,7 +166,7 @@ def tokenize(text: str, *, max_tokens: int = MAX_TOKENS) -> Iterator[Token]:
 def _regex_allowed(prev: Token | None) -> bool:
     if prev is None:
         return True
-    if prev.kind in (STRING, TEMPLATE, NUMBER):
+    if prev.kind in (STRING, TEMPLATE_TAIL, NUMBER):
         return False
     if prev.kind == IDENT:
         return prev.value in _REGEX_AFTER_WORDS

@@ -20,7 +20,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcpscan.inspect.js_tokens import IDENT, PUNCT, STOP, STRING, TEMPLATE, Token, tokenize
+from mcpscan.inspect.js_tokens import (
+    IDENT,
+    PUNCT,
+    STOP,
+    STRING,
+    TEMPLATE,
+    TEMPLATE_MIDDLE,
+    TEMPLATE_TAIL,
+    Token,
+    tokenize,
+)
 from mcpscan.inspect.tools import PROMPT, RESOURCE, TOOL, Declaration
 
 _CALLS = {
@@ -60,6 +70,8 @@ _MCP_MARKERS = frozenset(
 )
 _MAX_EXTRA = 64  # parameter descriptions kept per declaration
 _MAX_PARTS = 256  # strings joined into one literal
+_MAX_DEPTH = 16  # nested parentheses and substitutions followed
+PLACEHOLDER = "${…}"  # a part of a text computed at run time
 
 
 @dataclass(frozen=True)
@@ -157,9 +169,17 @@ class _File:
     # -- literals ------------------------------------------------------------------------
 
     def literal(self, span: _Span) -> str | None:
-        """The text of the expression ``span`` when it is literal, else None."""
+        """The text of the expression ``span`` when it is wholly literal, else None."""
+        found = self.evaluate(span)
+        return found[0] if found is not None and not found[1] else None
+
+    def evaluate(self, span: _Span, depth: int = 0) -> tuple[str, bool] | None:
+        """The text of the expression ``span`` and whether part of it is computed at run
+        time (shown as ``${…}``); None when none of it is literal."""
         lo, hi = span.lo, span.hi
         t = self.t
+        if depth > _MAX_DEPTH:
+            return None
         while lo < hi and self.is_punct(lo, "(") and self.match.get(lo) == hi - 1:
             lo, hi = lo + 1, hi - 1
         # Trailing no-ops: "as const", ".trim()".
@@ -172,34 +192,115 @@ class _File:
             and self.is_punct(hi - 2, "(")
             and self.is_punct(hi - 1, ")")
         ):
-            return _strip(self.literal(_Span(lo, hi - 4)))
+            inner = self.evaluate(_Span(lo, hi - 4), depth + 1)
+            return (inner[0].strip(), inner[1]) if inner is not None else None
         if lo >= hi:
             return None
         joined = self._joined(lo, hi)
         if joined is not None:
-            return joined
-        # A tagged template without substitutions (dedent`...`, String.raw`...`).
-        tagged = hi - lo == 2 or (self.is_punct(lo + 1, ".") and t[lo + 2].kind == IDENT)
-        if t[hi - 1].kind == STRING and hi - lo in (2, 4) and t[lo].kind == IDENT and tagged:
-            return _dedent(t[hi - 1].value or "")
-        parts: list[str] = []
+            return joined, False
+        # A tagged template (dedent`...`, String.raw`...`): the template's text.
+        tag = 1 if t[lo].kind == IDENT else 0
+        if tag and self.is_punct(lo + 1, ".") and self.is_ident(lo + 2):
+            tag = 3
+        tagged = tag and lo + tag < hi and t[lo + tag].kind in (STRING, TEMPLATE)
+        if tagged and self._operand_end(lo + tag, hi) == hi:
+            inner = self._operand(lo + tag, hi, depth)
+            return (_dedent(inner[0]), inner[1]) if inner is not None else None
+        texts: list[str] = []
+        partial = False
+        literal = False
         i = lo
         while i < hi:
-            tok = t[i]
-            if tok.kind == STRING and tok.value is not None:
-                parts.append(tok.value)
-            elif tok.kind == IDENT and tok.value in self.consts:
-                parts.append(self.consts[tok.value or ""])
-            else:
+            end = self._operand_end(i, hi)
+            if end == i or len(texts) >= _MAX_PARTS:
                 return None
-            i += 1
+            found = self._operand(i, end, depth)
+            if found is None:
+                texts.append(PLACEHOLDER)
+                partial = True
+            else:
+                texts.append(found[0])
+                partial = partial or found[1]
+                literal = True
+            i = end
             if i < hi:
-                if not self.is_punct(i, "+") or len(parts) >= _MAX_PARTS:
+                if not self.is_punct(i, "+"):
                     return None
                 i += 1
                 if i >= hi:
                     return None
-        return "".join(parts)
+        return ("".join(texts), partial) if literal else None
+
+    def _operand_end(self, i: int, hi: int) -> int:
+        """The index after the operand of a "+" chain that starts at ``i``."""
+        t = self.t
+        while i < hi:
+            tok = t[i]
+            if tok.kind == PUNCT and tok.value == "+":
+                return i
+            if tok.kind == PUNCT and tok.value in ("(", "[", "{") and i in self.match:
+                i = self.match[i] + 1
+                continue
+            if tok.kind == TEMPLATE:
+                i = self._template_end(i, hi)
+                continue
+            i += 1
+        return hi
+
+    def _template_end(self, i: int, hi: int) -> int:
+        nesting = 0
+        j = i + 1
+        while j < hi:
+            kind = self.t[j].kind
+            if kind == TEMPLATE:
+                nesting += 1
+            elif kind == TEMPLATE_TAIL:
+                if not nesting:
+                    return j + 1
+                nesting -= 1
+            j += 1
+        return hi
+
+    def _operand(self, lo: int, hi: int, depth: int) -> tuple[str, bool] | None:
+        """One operand: a string, a constant, a template (its substitutions evaluated),
+        or any expression in parentheses."""
+        tok = self.t[lo]
+        if hi - lo == 1:
+            if tok.kind == STRING and tok.value is not None:
+                return tok.value, False
+            if tok.kind == IDENT and tok.value in self.consts:
+                return self.consts[tok.value or ""], False
+            return None
+        if tok.kind == TEMPLATE and self._template_end(lo, hi) == hi:
+            return self._template(lo, hi, depth)
+        if self.is_punct(lo, "(") and self.match.get(lo) == hi - 1:
+            return self.evaluate(_Span(lo + 1, hi - 1), depth + 1)
+        return None
+
+    def _template(self, lo: int, hi: int, depth: int) -> tuple[str, bool]:
+        texts = [self.t[lo].value or ""]
+        partial = False
+        nesting = 0
+        start = lo + 1
+        for j in range(lo + 1, hi):
+            kind = self.t[j].kind
+            if kind == TEMPLATE:
+                nesting += 1
+                continue
+            if kind == TEMPLATE_TAIL and nesting:
+                nesting -= 1
+                continue
+            if kind in (TEMPLATE_MIDDLE, TEMPLATE_TAIL) and not nesting:
+                sub = self.evaluate(_Span(start, j), depth + 1) if j > start else None
+                if sub is None or sub[1]:
+                    texts.append(PLACEHOLDER)
+                    partial = True
+                else:
+                    texts.append(sub[0])
+                texts.append(self.t[j].value or "")
+                start = j + 1
+        return "".join(texts), partial
 
     def _joined(self, lo: int, hi: int) -> str | None:
         """``[ "a", "b" ].join("\\n")``"""
@@ -222,6 +323,10 @@ class _File:
         if any(item is None for item in items) or len(items) > _MAX_PARTS:
             return None
         return sep.join(item or "" for item in items)
+
+    def _text(self, span: _Span) -> str | None:
+        found = self.evaluate(span)
+        return found[0] if found is not None else None
 
     def split(self, open_index: int, close_index: int) -> list[_Span]:
         """The comma-separated parts between a bracket and its match."""
@@ -294,14 +399,14 @@ class _File:
             ):
                 close = self.match.get(i + 1)
                 if close is not None:
-                    text = self.literal(_Span(i + 2, close))
+                    text = self._text(_Span(i + 2, close))
             elif (
                 t[i].kind in (IDENT, STRING)
                 and t[i].value == "description"
                 and self.is_punct(i + 1, ":")
                 and (self.is_punct(i - 1, "{") or self.is_punct(i - 1, ","))
             ):
-                text = self.literal(_Span(i + 2, self._expression_end(i + 2)))
+                text = self._text(_Span(i + 2, self._expression_end(i + 2)))
             if text:
                 found.append(("parameter description", text))
         return tuple(found)
@@ -360,6 +465,7 @@ def _call(f: _File, i: int, used: set[int]) -> Declaration | None:
     if name is None and not f.mcp:
         return None  # not literal, and nothing says this file is an MCP server
     description: str | None = ""
+    computed = False
     own: _Span | None = None
     title: list[tuple[str, str]] = []
     # Parameter descriptions are in the arguments before the callback (not in its body,
@@ -368,9 +474,9 @@ def _call(f: _File, i: int, used: set[int]) -> Declaration | None:
     if method in _POSITIONAL:
         if len(args) > 1:
             second = args[1]
-            text = f.literal(second)
-            if text is not None:
-                description, own = text, second
+            found = f.evaluate(second)
+            if found is not None:
+                (description, computed), own = found, second
             elif not _not_a_description(f, second):
                 description = None
     elif config_at is not None and len(args) > config_at:
@@ -379,8 +485,8 @@ def _call(f: _File, i: int, used: set[int]) -> Declaration | None:
         if obj is not None:
             used.add(obj)
             keys = f.fields(obj)
-            description, own = _field(f, keys, "description")
-            title_text, _ = _field(f, keys, "title")
+            description, own, computed = _field(f, keys, "description")
+            title_text, _, _ = _field(f, keys, "title")
             if title_text:
                 title.append(("title", title_text))
             params.extend(f.resolved(keys[k]) for k in ("inputSchema", "argsSchema") if k in keys)
@@ -388,7 +494,7 @@ def _call(f: _File, i: int, used: set[int]) -> Declaration | None:
         elif not _not_a_description(f, config):
             description = None
     extra = (*title, *dict.fromkeys(e for a in params for e in f.parameter_texts(a, own)))
-    return Declaration(kind, name, description, f.path, line, extra[:_MAX_EXTRA])
+    return Declaration(kind, name, description, f.path, line, extra[:_MAX_EXTRA], computed)
 
 
 def _object(f: _File, i: int) -> Declaration | None:
@@ -415,10 +521,8 @@ def _object(f: _File, i: int) -> Declaration | None:
 
 def _from_object(f: _File, i: int, kind: str, line: int) -> Declaration:
     keys = f.fields(i)
-    name, _ = _field(f, keys, "name")
-    description, own = _field(f, keys, "description")
-    if "name" not in keys:
-        name = None
+    name = f.literal(keys["name"]) if "name" in keys else None
+    description, own, computed = _field(f, keys, "description")
     close = f.match.get(i, i)
     texts = list(f.parameter_texts(_Span(i + 1, close), own))
     for key in ("inputSchema", "parameters", "arguments"):
@@ -426,15 +530,20 @@ def _from_object(f: _File, i: int, kind: str, line: int) -> Declaration:
             schema = f.resolved(keys[key])
             if schema is not keys[key]:  # a schema this file defines elsewhere
                 texts.extend(f.parameter_texts(schema))
-    return Declaration(kind, name, description, f.path, line, tuple(dict.fromkeys(texts)))
+    extra = tuple(dict.fromkeys(texts))
+    return Declaration(kind, name, description, f.path, line, extra, computed)
 
 
-def _field(f: _File, keys: dict[str, _Span], key: str) -> tuple[str | None, _Span | None]:
-    """The literal text of ``key`` ("" when absent, None when not literal)."""
+def _field(f: _File, keys: dict[str, _Span], key: str) -> tuple[str | None, _Span | None, bool]:
+    """The text of ``key`` ("" when absent, None when nothing of it is literal), its span,
+    and whether part of it is computed at run time."""
     span = keys.get(key)
     if span is None:
-        return "", None
-    return f.literal(span), span
+        return "", None, False
+    found = f.evaluate(span)
+    if found is None:
+        return None, span, False
+    return found[0], span, found[1]
 
 
 def _not_a_description(f: _File, span: _Span) -> bool:
@@ -474,6 +583,3 @@ def _dedent(text: str) -> str:
     import textwrap
 
     return textwrap.dedent(text).strip("\n")
-
-
-__all__ = ["TEMPLATE", "declarations"]

@@ -6,7 +6,8 @@ Shapes read (the MCP Python SDK's FastMCP, the standalone ``fastmcp``, the low-l
   the name is the argument or the function's name, the description the argument or the
   docstring (as ``inspect.cleandoc`` leaves it); likewise ``@x.prompt`` and
   ``@x.resource(uri, ...)``;
-* ``x.add_tool(fn, name=..., description=...)`` and ``Tool.from_function(fn, ...)``;
+* ``x.add_tool(fn, name=..., description=...)``, ``x.tool(fn, ...)`` and
+  ``Tool.from_function(fn, ...)`` (the function's name and docstring unless given);
 * ``Tool(name=..., description=...)``, ``types.Tool(...)``, ``Prompt(...)``,
   ``Resource(...)``, ``ResourceTemplate(...)`` (what a ``list_tools`` handler returns).
 
@@ -58,6 +59,20 @@ class _Reader(ast.NodeVisitor):
         self.consts: dict[str, str] = {}
         self.mcp = False
         self.decorated: set[int] = set()  # id() of calls read as decorators
+        # Docstrings of the functions this file defines (first definition of a name).
+        self.docs: dict[str, str] = {}
+        # Names bound to a Tool/Prompt object built in this file (x = Tool.from_function(...)).
+        self.built: set[str] = set()
+        for sub in ast.walk(tree):
+            if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef):
+                self.docs.setdefault(sub.name, ast.get_docstring(sub, clean=True) or "")
+            elif isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Call):
+                built = _callee(sub.value)
+                owner = sub.value.func
+                if built in _CONSTRUCTORS or (
+                    built == "from_function" and isinstance(owner, ast.Attribute)
+                ):
+                    self.built.update(t.id for t in sub.targets if isinstance(t, ast.Name))
         for node in tree.body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
@@ -169,8 +184,9 @@ class _Reader(ast.NodeVisitor):
         callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
         if not isinstance(callee, str):
             return
-        keywords = {k.arg: k.value for k in node.keywords if k.arg}
-        if callee in _CONSTRUCTORS and ("name" in keywords or "description" in keywords):
+        keywords: dict[str, ast.expr] = {k.arg: k.value for k in node.keywords if k.arg}
+        named = "name" in keywords or "description" in keywords
+        if callee in _CONSTRUCTORS and named:
             kind = _CONSTRUCTORS[callee]
             name = self.literal(keywords.get("name"))
             description = self.literal(keywords["description"]) if "description" in keywords else ""
@@ -183,15 +199,44 @@ class _Reader(ast.NodeVisitor):
             self.found.append(
                 Declaration(kind, name, description, self.path, node.lineno, extra[:_MAX_EXTRA])
             )
+            return
+        if not isinstance(func, ast.Attribute):
+            return
+        owner = _callee_name(func.value)
+        if callee == "from_function" and owner in _CONSTRUCTORS:
+            # Tool.from_function(fn, name=..., description=...): the function's own name
+            # and docstring unless given.
+            self._registered(_CONSTRUCTORS[owner], node, keywords)
+        elif callee in _ADDERS and node.args and self._function_arg(node.args[0]):
+            self._registered(_ADDERS[callee], node, keywords)  # mcp.add_tool(fn, ...)
         elif (
-            callee in _ADDERS
-            and isinstance(func, ast.Attribute)
-            and ("name" in keywords or "description" in keywords)
+            callee in _DECORATORS
+            and node.args
+            and self._function_arg(node.args[-1])
+            and (callee != "resource" or len(node.args) == 1 or named)
         ):
-            kind = _ADDERS[callee]
-            name = self.literal(keywords.get("name"))
-            description = self.literal(keywords["description"]) if "description" in keywords else ""
-            self.found.append(Declaration(kind, name, description, self.path, node.lineno))
+            self._registered(_DECORATORS[callee], node, keywords)  # mcp.tool(fn, ...)
+
+    def _function_arg(self, node: ast.expr) -> bool:
+        """A function handed over, not a Tool object built elsewhere in this file (that one
+        was read where it was built)."""
+        if isinstance(node, ast.Name):
+            return node.id not in self.built
+        return isinstance(node, ast.Attribute | ast.Lambda)
+
+    def _registered(self, kind: str, node: ast.Call, keywords: dict[str, ast.expr]) -> None:
+        fn = node.args[-1] if node.args else None
+        fn_name = fn.id if isinstance(fn, ast.Name) else None
+        if not (self.mcp or "name" in keywords or fn_name in self.docs):
+            return
+        name = self.literal(keywords["name"]) if "name" in keywords else fn_name
+        if "description" in keywords:
+            description = self.literal(keywords["description"])
+        else:
+            # A function this file defines says what its docstring says; any other is not
+            # known from here.
+            description = self.docs.get(fn_name or "") if fn_name in self.docs else None
+        self.found.append(Declaration(kind, name, description, self.path, node.lineno))
 
     def _parameters(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[str, str]]:
         """Descriptions of the function's parameters: ``Field(description=...)`` as a

@@ -11,12 +11,14 @@ change (one new hard-coded recipient beside a mail-sending call) is a finding (S
 * critical: a new e-mail address on a line that sends mail (``bcc``, ``cc``, ``to:``,
   ``sendMail``, ``smtp``), the postmark-mcp 1.0.16 pattern;
 * high: a new install hook, a new native binary, a new hard-coded e-mail address, a new raw
-  IP address or exfiltration-shaped host, a maintainer set replaced entirely;
-* medium: a new network host, a new encoded blob, a maintainer added;
+  IP address or exfiltration-shaped host;
+* medium: a new network host, a new encoded blob;
 * low: a new dependency or entry point (common in honest releases; listed so the diff is
   complete).
 
-Removals are listed as info only: what a release no longer does is not a risk.
+Removals and maintainer changes are info: what a release no longer does is not a risk, and a
+maintainer change has its own rules (SC09 against the previous release, GV02 against the
+approval); the diff still shows it.
 """
 
 from __future__ import annotations
@@ -109,13 +111,13 @@ class ReleaseDiff:
     def severity(self) -> Severity:
         return max((c.severity for c in self.changes), default=Severity.INFO)
 
-    def summary(self, limit: int = _SHOWN_ITEMS) -> str:
-        """The changes, most severe first, on one line."""
-        ordered = sorted(self.risky, key=lambda c: -c.severity)
+    def summary(self, limit: int = _SHOWN_ITEMS, *, everything: bool = False) -> str:
+        """The risky changes (``everything``: all of them), most severe first, on one line."""
+        ordered = sorted(self.changes if everything else self.risky, key=lambda c: -c.severity)
         parts = [c.describe() for c in ordered[:limit]]
         if len(ordered) > limit:
             parts.append(f"and {len(ordered) - limit} more")
-        text = "; ".join(parts) if parts else "no risky change"
+        text = "; ".join(parts) if parts else ("no change" if everything else "no risky change")
         if self.unknown:
             text += " (not compared: " + "; ".join(self.unknown[:3]) + ")"
         return text
@@ -231,8 +233,5 @@ def _maintainers(
     removed = sorted(set(before) - set(after))
     if not added and not removed:
         return None
-    # All of them replaced is a handover (or a takeover); one more is common.
-    replaced = bool(before) and not (set(before) & set(after))
-    severity = Severity.HIGH if replaced else Severity.MEDIUM if added else Severity.INFO
     value = " ".join([*(f"+{m}" for m in added), *(f"-{m}" for m in removed)])
-    return ReleaseChange("maintainers", value, severity)
+    return ReleaseChange("maintainers", value, Severity.INFO)

@@ -51,8 +51,11 @@ class Declaration:
     file: str  # path inside the artifact
     line: int
     # Other literal text the model is shown with it: parameter descriptions, a title.
-    # (where, text) pairs, e.g. ("parameter path", "The file to read").
+    # (what, text) pairs, e.g. ("parameter description", "The file to read").
     extra: tuple[tuple[str, str], ...] = ()
+    # Part of the description is computed at run time: its literal parts are checked, the
+    # rest is shown as "${…}" (JavaScript template substitutions, unknown identifiers).
+    computed: bool = False
 
     @property
     def literal(self) -> bool:
@@ -79,8 +82,13 @@ class ToolInventory:
     files_read: int = 0
     # Source files not read, each "path (why)": over a limit, not text, not parseable.
     unread: tuple[str, ...] = ()
-    # Declarations seen whose name or description is computed at run time.
+    # Declarations seen whose name or description is computed at run time (not checked).
     non_literal: tuple[Declaration, ...] = field(default=())
+
+    @property
+    def partial(self) -> tuple[Declaration, ...]:
+        """Declarations checked as far as their text is literal."""
+        return tuple(d for d in self.declarations if d.computed)
 
     @property
     def literal(self) -> tuple[Declaration, ...]:
@@ -88,8 +96,8 @@ class ToolInventory:
 
     @property
     def complete(self) -> bool:
-        """Every source file was read and every declaration seen was literal."""
-        return not self.unread and not self.non_literal
+        """Every source file was read and every declaration seen was wholly literal."""
+        return not self.unread and not self.non_literal and not self.partial
 
     def names(self) -> frozenset[str]:
         """The literal names this artifact declares (its own tools, prompts, resources)."""

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from mcpscan.inspect.js_tokens import IDENT, STOP, STRING, TEMPLATE, tokenize
+from mcpscan.inspect.js_tokens import (
+    IDENT,
+    PUNCT,
+    STOP,
+    STRING,
+    TEMPLATE,
+    TEMPLATE_MIDDLE,
+    TEMPLATE_TAIL,
+    tokenize,
+)
 
 
 def strings(text: str) -> list[str | None]:
-    return [t.value for t in tokenize(text) if t.kind in (STRING, TEMPLATE)]
+    return [t.value for t in tokenize(text) if t.kind == STRING]
 
 
 def test_escapes_are_decoded() -> None:
@@ -21,11 +30,29 @@ def test_quotes_in_comments_and_regexes_are_not_strings() -> None:
     assert strings(src) == ["real"]
 
 
-def test_a_template_with_a_substitution_has_no_known_text() -> None:
-    tokens = list(tokenize("t = `a ${b + `c ${d}`} e`; u = `plain`; v = 'after';"))
-    kinds = [(t.kind, t.value) for t in tokens if t.kind in (STRING, TEMPLATE)]
-    assert kinds == [(TEMPLATE, None), (TEMPLATE, None), (STRING, "plain"), (STRING, "after")]
-    assert (IDENT, "d") in [(t.kind, t.value) for t in tokens]
+def test_a_template_is_split_around_its_substitutions() -> None:
+    tokens = list(tokenize("t = `a ${b + `c ${d}`} e ${f} g`; u = `plain`; v = 'after';"))
+    kinds = [(t.kind, t.value) for t in tokens][2:]
+    assert kinds == [
+        (TEMPLATE, "a "),
+        (IDENT, "b"),
+        (PUNCT, "+"),
+        (TEMPLATE, "c "),
+        (IDENT, "d"),
+        (TEMPLATE_TAIL, ""),
+        (TEMPLATE_MIDDLE, " e "),
+        (IDENT, "f"),
+        (TEMPLATE_TAIL, " g"),
+        (PUNCT, ";"),
+        (IDENT, "u"),
+        (PUNCT, "="),
+        (STRING, "plain"),
+        (PUNCT, ";"),
+        (IDENT, "v"),
+        (PUNCT, "="),
+        (STRING, "after"),
+        (PUNCT, ";"),
+    ]
 
 
 def test_lines_are_counted_across_comments_and_literals() -> None:

@@ -101,14 +101,14 @@ def test_python_pth_and_entry_points() -> None:
     assert values["entry-point"] == "console_scripts pkg: pkg.cli:main"
 
 
-def test_maintainers_replaced_added_or_unknown() -> None:
+def test_maintainers_are_shown_not_scored_and_unknown_is_said() -> None:
     files = postmark("1.0.15")
     replaced = diff(files, files, maintainers_before=("alice",), maintainers_after=("mallory",))
     [change] = replaced.changes
-    assert change.severity is Severity.HIGH
+    assert change.severity is Severity.INFO  # SC09 and GV02 report maintainer changes
     assert change.value == "+mallory -alice"
-    added = diff(files, files, maintainers_before=("alice",), maintainers_after=("alice", "bob"))
-    assert added.changes[0].severity is Severity.MEDIUM
+    assert replaced.risky == ()
+    assert "+mallory -alice" in replaced.summary(everything=True)
     unknown = diff(files, files, maintainers_before=None, maintainers_after=("alice",))
     assert unknown.changes == ()
     assert "maintainers (the registry did not say)" in unknown.unknown

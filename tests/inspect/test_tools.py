@@ -38,7 +38,9 @@ const name = "echo";
 const config = { title: "Echo Tool", description: "Echoes back the input", inputSchema: Schema };
 export const register = (server) => {
   server.registerTool(name, config, async (args) => ({ content: [] }));
-  server.registerResource("readme", "file:///readme", { description: `The ${"readme"}` }, cb);
+  server.registerResource("readme", "file:///readme", { description: `The ${kind} file` }, cb);
+  server.registerPrompt("greet", { description: `Say ${"hello"}` }, cb);
+  server.registerPrompt("other", { description: describe("other") }, cb);
 };
 """
     inventory = extract([("tools/echo.js", src.encode())])
@@ -46,11 +48,20 @@ export const register = (server) => {
     assert (echo.name, echo.description) == ("echo", "Echoes back the input")
     assert ("title", "Echo Tool") in echo.extra
     assert ("parameter description", "Message to echo") in echo.extra
-    # A template literal with a substitution is not a literal: counted, not guessed.
-    [resource] = inventory.non_literal
-    assert resource.kind == RESOURCE
-    assert resource.name == "readme"
-    assert resource.description is None
+    # A substitution of a literal is literal; of anything else, a placeholder: the rest of
+    # the text is still checked, and the declaration counts as partly computed.
+    by_name = {d.name: d for d in inventory.declarations}
+    assert by_name["greet"].description == "Say hello"
+    assert not by_name["greet"].computed
+    assert by_name["readme"].kind == RESOURCE
+    assert by_name["readme"].description == "The ${…} file"
+    assert by_name["readme"].computed
+    assert inventory.partial == (by_name["readme"],)
+    # Nothing literal at all: counted, not guessed.
+    [other] = inventory.non_literal
+    assert other.kind == PROMPT
+    assert other.name == "other"
+    assert other.description is None
 
 
 def test_list_tools_arrays_joins_and_fastmcp_ts() -> None:
@@ -233,3 +244,33 @@ def status(repo_path: str) -> str:
 """
     [decl] = extract([("server.py", src.encode())]).declarations
     assert (decl.name, decl.description) == ("git_status", "Shows the working tree status")
+
+
+def test_python_registration_calls_take_the_functions_docstring() -> None:
+    src = '''
+from mcp.server.fastmcp import FastMCP
+from mcp.server.fastmcp.tools import Tool
+from elsewhere import imported_fn
+
+def run_query(sql: str) -> str:
+    """Execute SQL queries."""
+
+def settings() -> str:
+    """Show the settings."""
+
+built = Tool.from_function(run_query, name="run_query")
+mcp.add_tool(built)
+mcp.add_tool(Tool.from_function(settings))
+mcp.tool(run_query, name="query2", description="Run a query")
+mcp.add_tool(imported_fn)
+'''
+    inventory = extract([("server.py", src.encode())])
+    found = [(d.name, d.description) for d in inventory.declarations]
+    assert found == [
+        ("run_query", "Execute SQL queries."),
+        ("settings", "Show the settings."),
+        ("query2", "Run a query"),
+    ]
+    # A function of another module: its docstring is not resolved across files.
+    [imported] = inventory.non_literal
+    assert imported.name == "imported_fn"
