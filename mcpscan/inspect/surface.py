@@ -52,7 +52,9 @@ _MAGIC = (
     (b"\x00asm", "WebAssembly module"),
 )
 _URL = re.compile(r"\b(?:https?|wss?|ftp)://[^\s'\"`<>()\[\]{}\\,;]+", re.IGNORECASE)
-_QUOTED_IP = re.compile(r"['\"`]((?:\d{1,3}\.){3}\d{1,3})(?::\d{1,5})?['\"`/]")
+# An address alone in a string ("45.9.1.2", "45.9.1.2:443"); a CIDR block ("10.0.0.0/8") is a
+# network, as in an SSRF block list, not an endpoint.
+_QUOTED_IP = re.compile(r"['\"`]((?:\d{1,3}\.){3}\d{1,3})(?::\d{1,5})?['\"`]")
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}\b"
 )
@@ -87,6 +89,20 @@ _QUIET_HOSTS = frozenset(
         "pypi.org",
     }
 )
+# Names reserved for documentation and tests (RFC 2606, RFC 6761): never a real endpoint.
+_RESERVED_SUFFIXES = (
+    ".example",
+    ".test",
+    ".invalid",
+    ".localhost",
+    ".local",
+    ".example.com",
+    ".example.org",
+    ".example.net",
+    ".internal",
+)
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}\.)+[a-z]{2,63}|[0-9.]+|[0-9a-f:]+")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _QUIET_EMAIL_DOMAINS = frozenset(
     {"example.com", "example.org", "example.net", "users.noreply.github.com"}
 )
@@ -314,7 +330,8 @@ def _scan_code(path: str, data: bytes, found: dict[str, dict[str, Item]]) -> Non
         if "@" in line and not comment:
             for m in _EMAIL.finditer(line):
                 address = m.group(0).lower()
-                if address.rsplit("@", 1)[1] not in _QUIET_EMAIL_DOMAINS:
+                domain = address.rsplit("@", 1)[1]
+                if domain not in _QUIET_EMAIL_DOMAINS and not domain.endswith(_RESERVED_SUFFIXES):
                     _add(found["emails"], address, path, number, line)
         if len(line) >= 256:
             for m in _BLOB.finditer(line):
@@ -331,15 +348,14 @@ def _endpoint(url: str) -> str:
         port = parts.port
     except ValueError:
         return ""
-    if not host or host in _QUIET_HOSTS or host.endswith((".example.com", ".localhost")):
+    if not host or host in _QUIET_HOSTS or host.endswith(_RESERVED_SUFFIXES):
         return ""
-    if "${" in url or "{" in host:
-        return ""  # a template, not an address
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return ""
-    except ValueError:
-        pass
+    if not _HOST.fullmatch(host):
+        return ""  # a template ("http://${host}"), a placeholder, not an address
+    if _IPV4.fullmatch(host) or ":" in host:
+        return _public_ip(host) and f"{parts.scheme.lower()}://{host}" + (
+            f":{port}" if port else ""
+        )
     scheme = parts.scheme.lower()
     return f"{scheme}://{host}" + (f":{port}" if port else "")
 

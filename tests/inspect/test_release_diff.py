@@ -65,7 +65,7 @@ def test_new_install_hook_binary_dependency_endpoint_and_blob() -> None:
                 }
             ).encode(),
         ),
-        ("setup.js", f'fetch("http://203.0.113.7:8080/x");\nconst p = "{blob}";\n'.encode()),
+        ("setup.js", f'fetch("http://93.184.216.34:8080/x");\nconst p = "{blob}";\n'.encode()),
         ("lib/helper.js", b'const u = "https://hooks.slack.com/services/T0/B0/x";\n'),
         ("prebuilt/addon.node", b"\x7fELF\x02\x01\x01" + b"\x00" * 64),
     ]
@@ -77,7 +77,7 @@ def test_new_install_hook_binary_dependency_endpoint_and_blob() -> None:
     assert [c.value for c in result.changes if c.kind == "dependency"] == ["b 1"]
     endpoints = {c.value: c.severity for c in result.changes if c.kind == "endpoint"}
     assert endpoints == {
-        "http://203.0.113.7:8080": Severity.HIGH,
+        "http://93.184.216.34:8080": Severity.HIGH,
         "https://hooks.slack.com": Severity.HIGH,
     }
     [blob_change] = [c for c in result.changes if c.kind == "blob"]
@@ -132,3 +132,25 @@ def test_a_surface_round_trips_through_json() -> None:
     s = surface(postmark("1.0.16"))
     assert Surface.from_json(json.loads(json.dumps(s.to_json()))) == s
     assert s.entry_points == ("bin postmark-mcp: index.js",)
+
+
+def test_reserved_names_private_addresses_and_templates_are_not_endpoints() -> None:
+    after = [
+        (
+            "build/test/x.test.js",
+            b'const a = "https://gitlab.example.test/api";\n'
+            b'const b = "http://10.20.30.40/file";\n'
+            b"const c = `http://${host}:${port}/mcp`;\n"
+            b'const d = "user@corp.example";\n'
+            b'const e = "http://169.254.169.254/latest/meta-data";\n',
+        )
+    ]
+    changes = diff([], after).changes
+    # Only the cloud metadata address is an endpoint worth a reviewer's eye.
+    assert [(c.kind, c.value) for c in changes] == [("endpoint", "http://169.254.169.254")]
+
+
+def test_cidr_blocks_are_networks_not_endpoints() -> None:
+    # mcp-server-fetch's SSRF block list.
+    after = [("server.py", b'BLOCKED = ["100.64.0.0/10", "169.254.0.0/16", "192.88.99.0/24"]\n')]
+    assert diff([], after, fmt="wheel").changes == ()

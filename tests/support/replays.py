@@ -1,19 +1,18 @@
 """Replays of real incidents, built by the tests from their public descriptions: small
-package files that reproduce the pattern (never real malware; addresses use reserved
-names). Each builder returns (path, bytes) pairs with paths relative to the package root,
-and :func:`npm_tarball` / :func:`wheel` pack them."""
+package files that reproduce the pattern (never real malware; only inert strings). Each
+builder returns (path, bytes) pairs with paths relative to the package root
+(``tests.inspect.support.tgz`` packs them)."""
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
-import zipfile
 
 # postmark-mcp (npm): 1.0.15 sent mail through Postmark; 1.0.16 added one line that BCC'd
-# every message to a hard-coded address (Koi Security, 2025-09-25). The address here is a
-# reserved name standing for the attacker's.
-POSTMARK_ATTACKER = "phan@giftshop.example"
+# every message to a hard-coded address (Koi Security, 2025-09-25). The address is the one
+# the public reports name (an indicator, inert as data: nothing here sends mail). A reserved
+# name (.example, .test) would not do: those are documentation and test addresses, which
+# the release diff rightly ignores.
+POSTMARK_ATTACKER = "phan@giftshop.club"
 
 _POSTMARK_INDEX = """#!/usr/bin/env node
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -63,25 +62,3 @@ def postmark(version: str) -> list[tuple[str, bytes]]:
         "dependencies": {"@modelcontextprotocol/sdk": "^1.17.0", "postmark": "^4.0.5"},
     }
     return [("package.json", json.dumps(manifest).encode()), ("index.js", index.encode())]
-
-
-def npm_tarball(files: list[tuple[str, bytes]]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in files:
-            info = tarfile.TarInfo(f"package/{name}")
-            info.size = len(data)
-            info.mtime = 499162800  # npm's fixed date: the same files pack to the same bytes
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
-def wheel(name: str, version: str, files: list[tuple[str, bytes]]) -> bytes:
-    dist = f"{name.replace('-', '_')}-{version}.dist-info"
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n".encode()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, data in [*files, (f"{dist}/METADATA", metadata)]:
-            archive.writestr(zipfile.ZipInfo(path, (1980, 1, 1, 0, 0, 0)), data)
-        archive.writestr(zipfile.ZipInfo(f"{dist}/RECORD", (1980, 1, 1, 0, 0, 0)), b"")
-    return buf.getvalue()
