@@ -44,4 +44,5 @@ def test_pypi_pins(spec: str, pinned: str | None) -> None:
     assert pinned_requirement(spec, "1.2.3") == pinned
     if pinned is not None:
         req = parse_requirement(pinned)
-        assert req is not None and req.version_kind is VersionKind.EXACT
+        assert req is not None
+        assert req.version_kind is VersionKind.EXACT
