@@ -407,6 +407,7 @@ class Decision(str, enum.Enum):
     RANGE = "range"  # highest version satisfying a range
     DIST_TAG = "dist-tag"  # an npm dist-tag other than latest
     LATEST = "latest"  # no version given: the registry's latest
+    SBOM = "sbom"  # inside a container image, as its verified SBOM attestation lists it
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from mcpscan.models import (
     ScanResult,
     VersionKind,
 )
+from mcpscan.provenance.interface import BUILD_PROVENANCE_KINDS
 from mcpscan.redaction import scrub_text
 from mcpscan.report import cyclonedx_values as v
 from mcpscan.report._common import approval_owner, approval_rows
@@ -98,7 +99,7 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
     build-provenance state) plus one property per check and the attested identity."""
     if results is None:
         return [v.prop("provenance", PROVENANCE_NOT_CHECKED)]
-    states = {r.state.value for r in results if r.kind in ("npm-provenance", "pep740")}
+    states = {r.state.value for r in results if r.kind in BUILD_PROVENANCE_KINDS}
     overall = next(
         (s for s in ("invalid", "unknown", "verified", "absent") if s in states), "absent"
     )
