@@ -64,7 +64,6 @@ class ScanSettings:
     provenance: bool = True
     verify_artifacts: bool = False
     npm_keys: tuple[str, ...] = ()  # --npm-keys REGISTRY=FILE
-    cosign_keys: tuple[Path, ...] = ()  # --cosign-key FILE: keys of self-signed images
     timeout: float | None = None  # seconds for every network wait of the scan together
     recursive: bool = False  # directory targets: nested projects' configs too
 
