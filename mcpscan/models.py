@@ -436,8 +436,7 @@ class PackageFacts:
     mcp_name: str | None = None  # npm mcpName / PyPI "mcp-name:" marker
     artifact_url: str | None = None
     artifact_size: int | None = None
-    # Where the dependency list came from (PyPI: "pep658", "range", "download", "json",
-    # "sdist"); None when it could not be read.
+    # Where the PyPI dependency list came from (pep658/range/download/json/sdist); None: unread.
     metadata_source: str | None = None
 
 
