@@ -29,6 +29,8 @@ from mcpscan.models import (
 )
 
 PINNABLE = frozenset({"npm", "pypi", "oci"})
+# A content digest an image reference may carry (OCI image-spec: sha256 or sha512, hex).
+_DIGEST_RE = re.compile(r"^(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
 
 
 def launched(result: ConnectorResult) -> list[PackageRef]:
@@ -166,15 +168,15 @@ def _target(ref: PackageRef, result: ConnectorResult) -> tuple[str, str, str] | 
 
 def _digest_target(ref: PackageRef, result: ConnectorResult) -> tuple[str, str, str] | str:
     node = _root_node(ref, result)
-    digest = (
-        next((d.value for d in node.digests if d.algorithm == "sha256"), None) if node else None
-    )
+    found = [f"{d.algorithm}:{d.value}" for d in node.digests] if node is not None else []
+    digest = next((d for d in found if _DIGEST_RE.match(d)), None)
     if digest is None:
         return "not pinned: the scan did not resolve the image's digest"
     spec = ref.spec.partition("@")[0]
+    algorithm, _, value = digest.partition(":")
     return (
-        f"{spec}@sha256:{digest}",
-        f"pinned image {ref.name} to its digest sha256:{digest[:12]}…",
+        f"{spec}@{digest}",
+        f"pinned image {ref.name} to its digest {algorithm}:{value[:12]}…",
         "SC01",
     )
 
