@@ -66,21 +66,25 @@ def plan(
     the reason) per package that needs one and cannot get it here."""
     connector = result.connector
     line = connector.source.line
-    wanted = [r for r in launched(result) if _needs_pin(r, result)]
-    if not wanted:
+    incomplete = incomplete_reason(result)
+    if incomplete is not None:
+        # Nothing is pinned from a partial scan, and a package already pinned could not be
+        # checked for a version that fixes an advisory either: both are said.
+        for ref in launched(result):
+            if ref.ecosystem == "oci" and ref.pinned:
+                continue
+            done = "not checked for a fixed version" if ref.pinned else "not pinned"
+            rule = "SC05" if ref.pinned else "SC01"
+            yield Skipped(
+                connector.name, line, rule, f"{ref.name}: {done}: {incomplete}", incomplete=True
+            )
         return
-    blocked = incomplete_reason(result)
-    if blocked is None and where.args_problem is not None:
-        blocked = where.args_problem
+    wanted = [r for r in launched(result) if _needs_pin(r, result)]
     for ref in wanted:
         rule = "SC01" if not ref.pinned else "SC05"
-        if blocked is not None:
+        if where.args_problem is not None:
             yield Skipped(
-                connector.name,
-                line,
-                rule,
-                f"{ref.name}: not pinned: {blocked}",
-                incomplete=blocked.startswith("the scan of this connector"),
+                connector.name, line, rule, f"{ref.name}: not pinned: {where.args_problem}"
             )
             continue
         target = _target(ref, result)

@@ -224,3 +224,21 @@ def test_a_directory_target_fixes_its_project_configs(cwd: Path, registry: Regis
     assert config.read_text(encoding="utf-8") == json.dumps(UNPINNED).replace(
         '"acme-mcp"', '"acme-mcp@1.2.3"'
     )
+
+
+@pytest.mark.usefixtures("fast_retries")
+def test_an_unreachable_advisory_source_leaves_even_pinned_launches_unjudged(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    # The OSV API answers 503: whether acme-mcp@1.0.0 needs a newer version is not known.
+    text = json.dumps(
+        {"mcpServers": {"memory": {"command": "npx", "args": ["-y", "acme-mcp@1.0.0"]}}}
+    )
+    config = _write(cwd / ".mcp.json", text)
+    registry.fallback = lambda path: Route(status=503)
+    run = run_fix(registry, config, "--advisories", "--osv-url", registry.url)
+    assert run.code == 3, run.stderr
+    assert "memory: SC05: acme-mcp: not checked for a fixed version: the scan of this " in (
+        run.stderr
+    )
+    assert config.read_text(encoding="utf-8") == text
