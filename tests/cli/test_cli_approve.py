@@ -7,11 +7,11 @@ has no OSV route), so the real OSV client fails as it would.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tomllib
 from typer.testing import CliRunner
 
 from mcpscan.cli.app import app
@@ -27,7 +27,7 @@ OSV_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "osv"
 @pytest.fixture
 def pypi(registry_server: RegistryServer) -> Iterator[RegistryServer]:
     serve_recorded(registry_server)
-    yield registry_server
+    return registry_server
 
 
 @pytest.fixture
@@ -74,15 +74,18 @@ def test_approve_without_osv_says_why_and_writes_nothing(pypi: RegistryServer, c
     assert run.code == 3
     assert "see the diagnostics" not in run.stderr
     # The diagnostic itself: which source failed, and how.
-    assert "OSV" in run.stderr and "404" in run.stderr, run.stderr
-    assert "nothing written" in run.stderr and "--allow-incomplete" in run.stderr
+    assert "OSV" in run.stderr, run.stderr
+    assert "404" in run.stderr
+    assert "nothing written" in run.stderr
+    assert "--allow-incomplete" in run.stderr
     assert not (cwd / "mcpscan.lock").exists()
 
 
 def test_quiet_approve_still_says_why(pypi: RegistryServer, cwd: Path) -> None:
     run = approve(pypi, "-q")
     assert run.code == 3
-    assert "OSV" in run.stderr and "404" in run.stderr, run.stderr
+    assert "OSV" in run.stderr, run.stderr
+    assert "404" in run.stderr
 
 
 @pytest.mark.parametrize(
@@ -120,7 +123,8 @@ def test_allow_incomplete_records_what_was_established(
         how = []
     run = approve(pypi, *how)
     assert run.code == 0, run.stderr
-    assert "OSV" in run.stderr and "404" in run.stderr  # still said
+    assert "OSV" in run.stderr
+    assert "404" in run.stderr
     assert "approving from an incomplete scan" in run.stderr
     assert _versions(cwd / "mcpscan.lock") == [VERSION]
 
@@ -168,5 +172,6 @@ def test_diff_without_osv_says_why(pypi: RegistryServer, cwd: Path) -> None:
     assert approve(pypi, "--no-advisories").code == 0
     run = mcpscan(pypi, "diff", ".mcp.json")
     assert run.code == 3
-    assert "OSV" in run.stderr and "404" in run.stderr
+    assert "OSV" in run.stderr
+    assert "404" in run.stderr
     assert mcpscan(pypi, "diff", ".mcp.json", "--allow-incomplete").code == 0

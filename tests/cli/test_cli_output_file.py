@@ -81,7 +81,8 @@ def test_incomplete_scan_writes_no_report_file(cli: CliFn, workspace: Workspace)
     out, sarif, kept = (workspace.cwd / n for n in ("r.json", "r.sarif", "kept.json"))
     run = cli("scan", "broken.json", RISKY, "-f", "json", "-o", out, "--sarif", sarif)
     assert run.code == 3
-    assert not out.exists() and not sarif.exists()
+    assert not out.exists()
+    assert not sarif.exists()
     assert f"not written: {out}, {sarif}" in run.stderr
     assert "broken.json:3" in run.stderr  # and why
     write_text(kept, OLD)
