@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
 # The coverage ledger's types live in a module of their own (this one would pass the size
 # limit); they are facts like the rest and are imported from here.
@@ -184,18 +183,6 @@ class PackageRef:
     @property
     def pinned(self) -> bool:
         return self.version_kind in PINNED_KINDS
-
-    @property
-    def exact_version(self) -> str | None:
-        """The one version an exact pin names, as a resolver would report it ("0.6.2" for
-        "==0.6.2"; the purl's version); None for anything but an exact pin."""
-        if self.version_kind is not VersionKind.EXACT:
-            return None
-        base = self.purl.split("?", 1)[0].split("#", 1)[0]
-        _, at, version = base.rpartition("@")
-        if at and version:
-            return unquote(version)
-        return (self.requested or "").lstrip("=").strip() or None
 
 
 @dataclass(frozen=True)

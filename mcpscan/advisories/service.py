@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from mcpscan.advisories import matching
 from mcpscan.advisories.interface import AdvisorySource, AdvisorySourceError, Match, Query
 from mcpscan.advisories.osv_api import DEFAULT_OSV_URL
+from mcpscan.ecosystems.purl import pinned_version
 from mcpscan.models import AdvisoryHit, Graph, Launch, PackageRef
 
 if TYPE_CHECKING:
@@ -320,5 +321,5 @@ def _unresolved(graph: Graph | None, launch: Launch) -> list[tuple[PackageRef, s
             continue
         if (ref.ecosystem, matching.normalize_name(ref.ecosystem, _target(ref))) in roots:
             continue
-        out.append((ref, ref.exact_version))
+        out.append((ref, pinned_version(ref)))
     return out

@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from mcpscan.ecosystems.purl import pinned_version
 from mcpscan.lock.model import ConfigRecord, LockedPackage, LockEntry
 from mcpscan.models import (
     Connector,
@@ -156,7 +157,7 @@ def _from_ref(ref: PackageRef) -> LockedPackage:
         purl=ref.purl,
         ecosystem=ref.ecosystem,
         name=ref.name,
-        version=ref.exact_version or ref.requested if ref.pinned else None,
+        version=pinned_version(ref) or ref.requested if ref.pinned else None,
         digests=(f"sha256:{ref.sha256.lower()}",) if ref.sha256 else (),
     )
 
