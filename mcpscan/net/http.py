@@ -76,7 +76,18 @@ def loads_json(
 
 
 class NotFoundError(RegistryError):
-    """The registry answered 404/410: the package or version does not exist there."""
+    """The registry answered 404/410: the package or version does not exist there.
+
+    ``body`` is the start of the answer (at most :data:`NOT_FOUND_BODY_BYTES`): an API's own
+    "no such thing" (PyPI's Integrity API says which file has no provenance) tells it apart
+    from a server that has no such route at all."""
+
+    def __init__(self, message: str, *, body: bytes = b"") -> None:
+        super().__init__(message)
+        self.body = body[:NOT_FOUND_BODY_BYTES]
+
+
+NOT_FOUND_BODY_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -369,7 +380,7 @@ class HttpClient:
                 waited += pause
         status = answer.status
         if status in (404, 410):
-            raise NotFoundError(f"{shown} answered {status} (not found)")
+            raise NotFoundError(f"{shown} answered {status} (not found)", body=answer.content)
         if status == 429 or status >= 500:
             raise NetworkError(f"{shown} answered {status} after {policy.retries} retries")
         if status >= 400:
