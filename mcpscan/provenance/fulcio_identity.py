@@ -38,8 +38,9 @@ class HasIssuer:
             raise VerificationError("the certificate names no OIDC issuer")
 
 
-class SignerIdentity(TypedDict):
-    """The identity fields of a :class:`~mcpscan.models.ProvenanceResult`, by name."""
+class SignerIdentity(TypedDict, total=False):
+    """The identity fields of a :class:`~mcpscan.models.ProvenanceResult`, by name (a
+    certificate gives them all; a key the user named, only what the build claims)."""
 
     source_repository: str | None
     workflow: str | None
