@@ -35,6 +35,7 @@ from mcpscan.errors import (
     OfflineCacheMiss,
     RegistryError,
 )
+from mcpscan.errors import NotFoundError as NotFoundError  # the HTTP layer raises it
 from mcpscan.net.cache import CacheBusy, CachedSessions
 from mcpscan.net.deadline import Expired, bounded_adapter, watching
 from mcpscan.net.retry import RETRY_STATUSES, RetryPolicy
@@ -73,21 +74,6 @@ def loads_json(
         return json.loads(content, object_hook=object_hook)
     with _large_decodes:
         return json.loads(content, object_hook=object_hook)
-
-
-class NotFoundError(RegistryError):
-    """The registry answered 404/410: the package or version does not exist there.
-
-    ``body`` is the start of the answer (at most :data:`NOT_FOUND_BODY_BYTES`): an API's own
-    "no such thing" (PyPI's Integrity API says which file has no provenance) tells it apart
-    from a server that has no such route at all."""
-
-    def __init__(self, message: str, *, body: bytes = b"") -> None:
-        super().__init__(message)
-        self.body = body[:NOT_FOUND_BODY_BYTES]
-
-
-NOT_FOUND_BODY_BYTES = 4096
 
 
 @dataclass(frozen=True)
