@@ -16,6 +16,11 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+# So are the evidence types (provenance results, CVSS scores), for the same reason.
+from mcpscan.evidence import CvssScore as CvssScore
+from mcpscan.evidence import ProvenanceResult as ProvenanceResult
+from mcpscan.evidence import ProvenanceState as ProvenanceState
+
 # The coverage ledger's types live in a module of their own (this one would pass the size
 # limit); they are facts like the rest and are imported from here.
 from mcpscan.ledger import CheckFamily as CheckFamily
@@ -23,6 +28,7 @@ from mcpscan.ledger import Coverage as Coverage
 from mcpscan.ledger import CoverageLedger as CoverageLedger
 from mcpscan.ledger import CoverageState as CoverageState
 from mcpscan.ledger import GapCause as GapCause
+from mcpscan.ledger import RegistryGap as RegistryGap
 
 if TYPE_CHECKING:
     from mcpscan.lock.model import ApprovalFacts
@@ -407,6 +413,7 @@ class Decision(str, enum.Enum):
     RANGE = "range"  # highest version satisfying a range
     DIST_TAG = "dist-tag"  # an npm dist-tag other than latest
     LATEST = "latest"  # no version given: the registry's latest
+    SBOM = "sbom"  # inside a container image, as its verified SBOM attestation lists it
 
 
 @dataclass(frozen=True)
@@ -435,8 +442,7 @@ class PackageFacts:
     mcp_name: str | None = None  # npm mcpName / PyPI "mcp-name:" marker
     artifact_url: str | None = None
     artifact_size: int | None = None
-    # Where the dependency list came from (PyPI: "pep658", "range", "download", "json",
-    # "sdist"); None when it could not be read.
+    # Where the PyPI dependency list came from (pep658/range/download/json/sdist); None: unread.
     metadata_source: str | None = None
 
 
@@ -569,32 +575,3 @@ class AdvisoryHit:
     purl: str | None = None
     fixed: tuple[str, ...] = ()  # versions that fix it for this package, lowest first
     path: tuple[str, ...] = ()  # "name@version" from the connector's root to this package
-
-
-# --- Provenance ---------------------------------------------------------------------------
-
-
-class ProvenanceState(str, enum.Enum):
-    """Four states, fail closed: only VERIFIED is evidence, and it is never a pass alone."""
-
-    VERIFIED = "verified"
-    ABSENT = "absent"  # no material (or the registry did not provide any)
-    INVALID = "invalid"  # material present but it does not verify
-    UNKNOWN = "unknown"  # present or declared but not checkable (source unreachable, no time)
-
-
-@dataclass(frozen=True)
-class ProvenanceResult:
-    """One provenance check of one artifact (a graph node)."""
-
-    purl: str
-    kind: str  # "npm-registry-signature", "npm-publish", "npm-provenance", "pep740", "integrity"
-    state: ProvenanceState
-    reason: str = ""  # why absent or invalid; for verified, what was checked
-    source_repository: str | None = None  # attested source repository URL
-    workflow: str | None = None  # build workflow (path@ref or build signer URI)
-    ref: str | None = None  # git ref the build ran on
-    commit: str | None = None
-    issuer: str | None = None  # OIDC issuer of the signing identity
-    signer: str | None = None  # certificate SAN or registry key id
-    predicate_type: str | None = None

@@ -8,7 +8,7 @@ certificates lack.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from cryptography import x509
 
@@ -38,9 +38,19 @@ class HasIssuer:
             raise VerificationError("the certificate names no OIDC issuer")
 
 
-def certificate_identity(
-    cert: x509.Certificate, statement: Mapping[str, Any]
-) -> dict[str, str | None]:
+class SignerIdentity(TypedDict, total=False):
+    """The identity fields of a :class:`~mcpscan.models.ProvenanceResult`, by name (a
+    certificate gives them all; a key the user named, only what the build claims)."""
+
+    source_repository: str | None
+    workflow: str | None
+    ref: str | None
+    commit: str | None
+    issuer: str | None
+    signer: str | None
+
+
+def certificate_identity(cert: x509.Certificate, statement: Mapping[str, Any]) -> SignerIdentity:
     issuer = _extension(cert, _OID_ISSUER) or _extension(cert, _OID_ISSUER_V1)
     signer = _san(cert)
     repository = _extension(cert, _OID_SOURCE_REPOSITORY)
@@ -50,7 +60,7 @@ def certificate_identity(
     ref = _extension(cert, _OID_SOURCE_REF) or _extension(cert, _OID_GH_REF_V1)
     commit = _extension(cert, _OID_SOURCE_DIGEST) or _extension(cert, _OID_GH_SHA_V1)
     workflow = _extension(cert, _OID_BUILD_SIGNER) or signer
-    claimed = _predicate_identity(statement)
+    claimed = predicate_identity(statement)
     return {
         "source_repository": repository or claimed.get("repository"),
         "workflow": workflow or claimed.get("workflow"),
@@ -61,7 +71,7 @@ def certificate_identity(
     }
 
 
-def _predicate_identity(statement: Mapping[str, Any]) -> dict[str, str]:
+def predicate_identity(statement: Mapping[str, Any]) -> dict[str, str]:
     """What the build claims about itself (SLSA v1 or v0.2), for certificates too old to
     carry the source extensions."""
     predicate = _dict(statement.get("predicate"))

@@ -22,7 +22,9 @@ NOT_PROVIDED = "the registry did not provide it"
 
 # Kinds of result that attest a build (who built the artifact from which repository), as
 # opposed to a registry's own signature over what it stores.
-BUILD_PROVENANCE_KINDS = frozenset({"npm-provenance", "pep740"})
+# A verified image signature counts: its Fulcio identity (or the key the user named) says
+# who published the image, as a PEP 740 attestation does for a wheel.
+BUILD_PROVENANCE_KINDS = frozenset({"npm-provenance", "pep740", "oci-signature", "oci-provenance"})
 INTEGRITY_KIND = "integrity"
 
 
@@ -57,7 +59,20 @@ class ProvenanceVerifier(ABC):
 
 
 def absent(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:
+    """Nothing of ``kind`` was published for this artifact, on a registry that serves it."""
     return ProvenanceResult(purl=node.purl, kind=kind, state=ProvenanceState.ABSENT, reason=reason)
+
+
+def not_served(node: ResolvedPackage, kind: str, detail: str) -> ProvenanceResult:
+    """The registry serves no material of ``kind`` at all: ABSENT, and a registry gap
+    (:attr:`ProvenanceResult.registry_gap`), with the reason :data:`NOT_PROVIDED`."""
+    return ProvenanceResult(
+        purl=node.purl,
+        kind=kind,
+        state=ProvenanceState.ABSENT,
+        reason=f"{NOT_PROVIDED} ({detail})",
+        registry_gap=True,
+    )
 
 
 def unknown(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:

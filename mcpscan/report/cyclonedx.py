@@ -32,15 +32,17 @@ from mcpscan.models import (
     ScanResult,
     VersionKind,
 )
+from mcpscan.provenance.interface import BUILD_PROVENANCE_KINDS
 from mcpscan.redaction import scrub_text
 from mcpscan.report import cyclonedx_values as v
-from mcpscan.report._common import approval_owner, approval_rows
+from mcpscan.report._common import approval_owner, approval_rows, registry_gap_lines
 from mcpscan.report.interface import Renderer, RenderError
 
 if TYPE_CHECKING:
     from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component
+    from cyclonedx.model.license import License
     from cyclonedx.model.service import Service
     from cyclonedx.model.vulnerability import Vulnerability, VulnerabilityReference
     from jsonschema import ValidationError
@@ -98,7 +100,7 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
     build-provenance state) plus one property per check and the attested identity."""
     if results is None:
         return [v.prop("provenance", PROVENANCE_NOT_CHECKED)]
-    states = {r.state.value for r in results if r.kind in ("npm-provenance", "pep740")}
+    states = {r.state.value for r in results if r.kind in BUILD_PROVENANCE_KINDS}
     overall = next(
         (s for s in ("invalid", "unknown", "verified", "absent") if s in states), "absent"
     )
@@ -109,13 +111,59 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
             value = getattr(r, key)
             if value and r.state is ProvenanceState.VERIFIED:
                 props.append(v.prop(f"provenance:{r.kind}:{key.replace('_', '-')}", value))
+        if r.predicate_type and r.state is ProvenanceState.VERIFIED:
+            props.append(v.prop(f"provenance:{r.kind}:predicate-type", r.predicate_type))
     return props
+
+
+@functools.lru_cache(maxsize=512)
+def _license(text: str) -> License:
+    """A license expression or name as the library models it (an SPDX lookup each time
+    otherwise; the model objects are only read when the BOM is written)."""
+    from cyclonedx.contrib.license.factories import LicenseFactory
+
+    return LicenseFactory().make_from_string(text)
+
+
+def _attestation_evidence(results: Sequence[ProvenanceResult] | None) -> Any:
+    """An image's verified signatures and attestations as CycloneDX identity evidence
+    (technique ``attestation``): what vouches that this digest is the component."""
+    from decimal import Decimal
+
+    from cyclonedx.model.component_evidence import (
+        AnalysisTechnique,
+        ComponentEvidence,
+        Identity,
+        IdentityField,
+        Method,
+    )
+
+    methods = [
+        Method(
+            technique=AnalysisTechnique.ATTESTATION,
+            confidence=Decimal(1),
+            value=scrub_text(
+                " ".join(
+                    x
+                    for x in (r.kind, r.predicate_type, f"signed by {r.signer}" if r.signer else "")
+                    if x
+                )
+                + f": {r.reason}"
+            ),
+        )
+        for r in results or ()
+        if r.state is ProvenanceState.VERIFIED and r.kind.startswith("oci-")
+    ]
+    if not methods:
+        return None
+    return ComponentEvidence(
+        identity=[Identity(field=IdentityField.HASH, confidence=Decimal(1), methods=methods)]
+    )
 
 
 def _resolved_component(
     node: ResolvedPackage, provenance: Sequence[ProvenanceResult] | None = None
 ) -> Component:
-    from cyclonedx.contrib.license.factories import LicenseFactory
     from cyclonedx.model.component import Component, ComponentType
 
     facts = node.facts
@@ -139,7 +187,7 @@ def _resolved_component(
         props.append(v.prop("mcp-name", facts.mcp_name))
     if facts.published:
         props.append(v.prop("published", facts.published))
-    licenses = [LicenseFactory().make_from_string(facts.license)] if facts.license else []
+    licenses = [_license(facts.license)] if facts.license else []
     return Component(
         type=ComponentType.LIBRARY,
         bom_ref=node.purl,
@@ -155,6 +203,7 @@ def _resolved_component(
             *v.external_ref("website", facts.homepage),
         ],
         properties=props,
+        evidence=_attestation_evidence(provenance),
     )
 
 
@@ -323,6 +372,9 @@ def _add_connector(graph: _Graph, cr: ConnectorResult, ref: str) -> None:
             for r in cr.provenance:
                 checked.setdefault(r.purl, []).append(r)
         for node in cr.graph.nodes:
+            # Connectors share most of their packages: build each component once.
+            if node.purl in graph.components:
+                continue
             proofs = None if checked is None else checked.get(node.purl, [])
             graph.add_component(node.purl, _resolved_component(node, proofs))
         nodes = cr.graph.by_purl
@@ -448,6 +500,7 @@ def build_bom(result: ScanResult) -> Bom:
             v.prop("fail-on", result.fail_on.label),
             *(v.prop("target", scrub_text(t)) for t in result.targets),
             *(v.prop("check-not-run", c) for c in result.checks_not_run),
+            *(v.prop("registry-gap", line) for line in registry_gap_lines(result)),
         ],
     )
     bom = Bom(
@@ -516,7 +569,11 @@ def _unique_items(
 @functools.lru_cache(maxsize=1)
 def _schema_validator() -> Validator:
     """cyclonedx-python-lib's strict CycloneDX 1.6 validator (its schema, its registry of
-    referenced schemas, its format checker), with a linear ``uniqueItems``."""
+    referenced schemas, its format checks), with a linear ``uniqueItems`` and the compiled
+    ``iri-reference`` check of :func:`cyclonedx_values.format_checker`."""
+    from mcpscan.report.iri import load_jsonschema
+
+    load_jsonschema()
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
     from jsonschema import validators
@@ -528,7 +585,7 @@ def _schema_validator() -> Validator:
         return library
     extend: Any = validators.extend  # untyped in types-jsonschema
     fast = extend(type(base), {"uniqueItems": _unique_items})
-    checked: Validator = fast(base.schema, registry=registry, format_checker=base.format_checker)
+    checked: Validator = fast(base.schema, registry=registry, format_checker=v.format_checker())
     return checked
 
 

@@ -2,8 +2,10 @@
 integrity mismatches.
 
 Only VERIFIED build provenance (npm Sigstore provenance, PyPI PEP 740) counts as provenance;
-an ABSENT result, whatever its reason ("the registry did not provide it" included), is
-missing. A VERIFIED result is evidence, never a pass: it suppresses no other finding.
+an ABSENT result is missing. One whose registry serves no provenance at all (a registry
+gap, :attr:`ProvenanceResult.registry_gap`) is reported once in the coverage ledger instead,
+unless the policy requires provenance. A VERIFIED result is evidence, never a pass: it
+suppresses no other finding.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
 
+from mcpscan.coverage import provenance_not_served
 from mcpscan.inspect.npm_tarball import CONTENT_KINDS
 from mcpscan.models import (
     Graph,
@@ -71,9 +74,16 @@ def provenance_missing(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         return
     results = _by_purl(provenance)
     severity = Severity.HIGH if policy.require_provenance else None
+    # A proxy's package is PX01's (one finding, at the proxy's severity), unless the
+    # policy turned PX01 off.
+    proxies = set() if policy.turns_off("PX01") else _proxy_nodes(facts)
     for node in graph.root_nodes:
         found = results.get(node.purl, [])
-        if _verified_build(found):
+        if _verified_build(found) or node.purl in proxies:
+            continue
+        if not policy.require_provenance and provenance_not_served(found, BUILD_PROVENANCE_KINDS):
+            # The registry serves no provenance at all: a registry gap of the ledger, not a
+            # fact about this package; a policy that requires provenance still fails it.
             continue
         yield Hit(
             f"the launched package {node.label} has no verified build provenance",
@@ -197,6 +207,12 @@ def unverified_proxy(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
                 evidence=_describe(found),
                 component=node.purl,
             )
+
+
+def _proxy_nodes(facts: ConnectorFacts) -> set[str]:
+    """The purls of the graph nodes the connector's proxy hops resolved to."""
+    found = (_find(facts.graph, hop.package) for hop in facts.launch.proxies if hop.package)
+    return {node.purl for node in found if node is not None}
 
 
 def _find(graph: Graph | None, ref: PackageRef) -> ResolvedPackage | None:

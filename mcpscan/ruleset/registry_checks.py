@@ -1,8 +1,9 @@
 """Checks over registry facts: the resolved graph and each version's metadata.
 
 Every signal is judged only when the registry provided it. A missing fact (a mirror that
-omits maintainers, an abbreviated packument without publish times) is reported as an
-``info`` hit saying so: unknown is shown, never taken as fine.
+omits maintainers, an abbreviated packument without publish times) is a registry gap of
+the coverage ledger (:func:`mcpscan.coverage.registry_gaps`), reported once per scan and
+capping the score: unknown is shown, never taken as fine, and never a finding per package.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcpscan.models import PackageFacts, PackageRef, ResolvedPackage, Severity
+from mcpscan.coverage import registry_consulted, registry_time
+from mcpscan.models import PackageRef, Severity
 from mcpscan.provenance.source_identity import source_identity
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
@@ -29,18 +31,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 YOUNG_PACKAGE_DAYS = 90
 
 
-def _when(stamp: str | None) -> _dt.datetime | None:
-    if not stamp:
-        return None
-    try:
-        when = _dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
-
-
 def _age_days(stamp: str | None, today: _dt.date) -> float | None:
-    when = _when(stamp)
+    when = registry_time(stamp)
     if when is None:
         return None
     # Measured from the start of the day: ``today`` carries no time of day, and measuring
@@ -54,23 +46,6 @@ def _today(facts: ConnectorFacts) -> _dt.date:
     return facts.today or _dt.date.today()
 
 
-def _registry_consulted(f: PackageFacts) -> bool:
-    """Whether registry metadata reached this node: a lockfile entry or an abbreviated
-    document carries none of these, so an absent repository there is unknown, not absent."""
-    return any(
-        x is not None for x in (f.published, f.package_created, f.maintainers, f.metadata_source)
-    )
-
-
-def _install_code_unknown(node: ResolvedPackage) -> bool:
-    f = node.facts
-    if node.ecosystem == "npm":
-        return f.has_install_script is None and not f.install_scripts
-    if node.ecosystem == "pypi":
-        return f.pth_files is None and not f.sdist_only
-    return False
-
-
 # --- SC07 install-script --------------------------------------------------------------------
 
 
@@ -79,14 +54,11 @@ def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     graph = facts.graph
     if graph is None:
         return
-    unknown: list[str] = []
     for node in graph.nodes:
         launched = graph.is_root(node.purl)
         sev = Severity.HIGH if launched else None
         where = "the launched package" if launched else "a dependency"
         f = node.facts
-        if _install_code_unknown(node):
-            unknown.append(node.label)
         if f.install_scripts:
             yield Hit(
                 f"{where} {node.label} runs code at install time ({', '.join(f.install_scripts)})",
@@ -119,15 +91,6 @@ def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
                 component=node.purl,
                 severity=sev,
             )
-    if unknown:
-        # npm: no manifest was read (a lockfile entry); PyPI: the wheel's RECORD could not
-        # be read, so a .pth file would go unseen. Unknown is reported, never taken as none.
-        yield Hit(
-            f"whether {len(unknown)} of {len(graph.nodes)} packages run code at install time "
-            "is unknown: their install scripts or wheel contents could not be read",
-            evidence=_unknown_names(unknown),
-            severity=Severity.INFO,
-        )
 
 
 # --- SC08 fresh-release ---------------------------------------------------------------------
@@ -139,21 +102,10 @@ def fresh_release(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     if graph is None:
         return
     today = _today(facts)
-    unknown: list[str] = []
     for node in graph.nodes:
         age = _age_days(node.facts.published, today)
         if age is None:
-            if graph.is_root(node.purl):
-                yield Hit(
-                    f"publish time of {node.label} is unknown: the registry did not provide "
-                    "it, so the cooldown cannot be checked",
-                    evidence="published: unknown",
-                    component=node.purl,
-                    severity=Severity.INFO,
-                )
-            else:
-                unknown.append(node.name)
-            continue
+            continue  # a registry gap (a publish time), in the coverage ledger
         if max(age, 0) < policy.cooldown_days:  # cooldown_days = 0 turns the check off
             yield Hit(
                 f"{node.label} was published {max(age, 0):.1f} days ago, within the "
@@ -162,13 +114,6 @@ def fresh_release(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
                 evidence=f"published {node.facts.published}",
                 component=node.purl,
             )
-    if unknown:
-        yield Hit(
-            f"publish time unknown for {len(unknown)} of {len(graph.nodes)} packages in the "
-            "graph (the registry's abbreviated metadata omits it): their cooldown is unchecked",
-            evidence=_unknown_names(unknown),
-            severity=Severity.INFO,
-        )
 
 
 # --- SC09 low-reputation --------------------------------------------------------------------
@@ -182,28 +127,15 @@ def low_reputation(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     today = _today(facts)
     for node in graph.root_nodes:
         f = node.facts
+        # Unknown facts (age, maintainers, repository) are registry gaps of the ledger.
         age = _age_days(f.package_created, today)
-        if age is None:
-            yield Hit(
-                f"age of {node.name} is unknown: the registry did not say when it was created",
-                evidence="created: unknown",
-                component=node.purl,
-                severity=Severity.INFO,
-            )
-        elif age < YOUNG_PACKAGE_DAYS:
+        if age is not None and age < YOUNG_PACKAGE_DAYS:
             yield Hit(
                 f"{node.name} was first published {max(age, 0):.0f} days ago",
                 evidence=f"created {f.package_created}",
                 component=node.purl,
             )
-        if f.maintainers is None:
-            yield Hit(
-                f"maintainers of {node.name} are unknown: the registry did not list them",
-                evidence="maintainers: unknown",
-                component=node.purl,
-                severity=Severity.INFO,
-            )
-        else:
+        if f.maintainers is not None:
             if len(f.maintainers) == 1:
                 yield Hit(
                     f"{node.name} has a single maintainer: one stolen account publishes it",
@@ -221,15 +153,7 @@ def low_reputation(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
                     component=node.purl,
                     severity=Severity.MEDIUM,
                 )
-        if not f.repository and not _registry_consulted(f):
-            yield Hit(
-                f"source repository of {node.name} is unknown: no registry metadata was read "
-                "for it",
-                evidence="repository: unknown",
-                component=node.purl,
-                severity=Severity.INFO,
-            )
-        elif not f.repository:
+        if not f.repository and registry_consulted(f):
             yield Hit(
                 f"{node.name} declares no source repository: what was published cannot be "
                 "compared with any source",
@@ -332,9 +256,7 @@ def _split_scope(name: str) -> tuple[str | None, str]:
 def lookalike_of(ecosystem: str, name: str) -> str | None:
     """The well-known package ``name`` imitates, or None (also when it *is* that package)."""
     known = _known_names().get(ecosystem, ())
-    norm = name.lower()
-    if ecosystem == "pypi":
-        norm = re.sub(r"[-_.]+", "-", norm)
+    norm = _normalised(ecosystem, name)
     if any(k.name == norm for k in known):
         return None
     scope, bare = _split_scope(norm)
@@ -357,10 +279,19 @@ def lookalike_of(ecosystem: str, name: str) -> str | None:
             return k.name
         if _skeleton(norm) == _skeleton(k.name):
             return k.name
+    return _nearest(norm, (k for k in known if scope is None or scope != _split_scope(k.name)[0]))
+
+
+def _normalised(ecosystem: str, name: str) -> str:
+    norm = name.lower()
+    return re.sub(r"[-_.]+", "-", norm) if ecosystem == "pypi" else norm
+
+
+def _nearest(norm: str, known: Iterable[_KnownName]) -> str | None:
+    """The known name within a small edit distance of ``norm`` (1 for short names, 2 from
+    ten characters on; none under six, where one edit reaches too many real names)."""
     best: tuple[int, str] | None = None
     for k in known:
-        if scope is not None and scope == _split_scope(k.name)[0]:
-            continue
         limit = 1 if len(k.name) < 10 else 2
         if len(k.name) >= 6:
             d = _distance(norm, k.name, limit)
@@ -369,16 +300,55 @@ def lookalike_of(ecosystem: str, name: str) -> str | None:
     return best[1] if best else None
 
 
+def meant_name(ecosystem: str, name: str) -> str | None:
+    """The well-known package a name that does not exist was probably meant to be: the
+    look-alike match, else the nearest name within the edit bound, the vendor's own scope
+    included (``@modelcontextprotocol/server-filesystm``). None when ``name`` is known."""
+    known = _known_names().get(ecosystem, ())
+    norm = _normalised(ecosystem, name)
+    if any(k.name == norm for k in known):
+        return None
+    return lookalike_of(ecosystem, name) or _nearest(norm, known)
+
+
 def _launched(facts: ConnectorFacts) -> Iterator[PackageRef]:
     for ref in facts.launch.packages:
         if ref.ecosystem in ("npm", "pypi"):
             yield ref
 
 
+def _missing(facts: ConnectorFacts) -> set[tuple[str, str]]:
+    """(ecosystem, normalised name) of the packages the registry says do not exist."""
+    graph = facts.graph
+    if graph is None:
+        return set()
+    return {
+        (p.ecosystem, _normalised(p.ecosystem, p.name))
+        for p in graph.problems
+        if p.reason == "not-found"
+    }
+
+
 @check("lookalike_name")
 def lookalike_name(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    missing = _missing(facts)
     for ref in _launched(facts):
         target = ref.alias_of or ref.name
+        if (ref.ecosystem, _normalised(ref.ecosystem, target)) in missing:
+            # A name that does not exist is a typo (in the vendor's own scope, which no one
+            # else can publish to) or a name anyone may register tomorrow; either way the
+            # user needs the name they meant. SC13 still says it cannot be resolved.
+            meant = meant_name(ref.ecosystem, target)
+            if meant is not None:
+                yield Hit(
+                    f"{ref.role} package {target} does not exist on the registry: did you "
+                    f"mean {meant}?",
+                    evidence=f"{target} ~ {meant} (not on the registry)",
+                    component=ref.purl,
+                    remediation=f"Use {meant}, the well-known package this name is a near "
+                    "miss of, if that is the one meant.",
+                )
+            continue
         genuine = lookalike_of(ref.ecosystem, target)
         if genuine is not None:
             yield Hit(
@@ -410,12 +380,6 @@ def deprecated_or_yanked(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]
                 evidence=_one_line(node.facts.yanked) or "yanked (no reason given)",
                 component=node.purl,
             )
-
-
-def _unknown_names(names: Iterable[str]) -> str:
-    """Evidence naming the packages a fact is unknown for: the first ten, sorted."""
-    unique = sorted(set(names))
-    return "unknown: " + ", ".join(unique[:10]) + (" …" if len(unique) > 10 else "")
 
 
 def _one_line(text: str) -> str:
