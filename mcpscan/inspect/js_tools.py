@@ -31,7 +31,7 @@ from mcpscan.inspect.js_tokens import (
     Token,
     tokenize,
 )
-from mcpscan.inspect.tools import PROMPT, RESOURCE, TOOL, Declaration
+from mcpscan.inspect.tool_model import PROMPT, RESOURCE, TOOL, Declaration
 
 _CALLS = {
     "tool": TOOL,

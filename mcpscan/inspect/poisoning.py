@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mcpscan.inspect.tools import Declaration, ToolInventory
+from mcpscan.inspect.tool_model import Declaration, ToolInventory
 from mcpscan.models import Severity
 
 _EXCERPT = 160

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import inspect
 
-from mcpscan.inspect.tools import PROMPT, RESOURCE, TOOL, Declaration
+from mcpscan.inspect.tool_model import PROMPT, RESOURCE, TOOL, Declaration
 
 _DECORATORS = {"tool": TOOL, "prompt": PROMPT, "resource": RESOURCE}
 _CONSTRUCTORS = {

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-TOOL = "tool"
-PROMPT = "prompt"
-RESOURCE = "resource"
+from mcpscan.inspect import js_tools, py_tools
+from mcpscan.inspect.tool_model import PROMPT, RESOURCE, TOOL, Declaration, ToolInventory
 
 _JS_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx")
 _PY_SUFFIXES = (".py",)
@@ -41,69 +40,6 @@ class ToolLimits:
     deadline_s: float = 20.0
 
 
-@dataclass(frozen=True)
-class Declaration:
-    """One tool, prompt or resource as the code declares it."""
-
-    kind: str  # TOOL, PROMPT or RESOURCE
-    name: str | None  # None: not a literal
-    description: str | None  # None: not a literal; "" when none is declared
-    file: str  # path inside the artifact
-    line: int
-    # Other literal text the model is shown with it: parameter descriptions, a title.
-    # (what, text) pairs, e.g. ("parameter description", "The file to read").
-    extra: tuple[tuple[str, str], ...] = ()
-    # Part of the description is computed at run time: its literal parts are checked, the
-    # rest is shown as "${…}" (JavaScript template substitutions, unknown identifiers).
-    computed: bool = False
-
-    @property
-    def literal(self) -> bool:
-        return self.name is not None and self.description is not None
-
-    @property
-    def where(self) -> str:
-        return f"{self.file}:{self.line}"
-
-    def texts(self) -> Iterable[tuple[str, str]]:
-        """Every literal text of the declaration the model reads, with what it is."""
-        if self.name:
-            yield "name", self.name
-        if self.description:
-            yield "description", self.description
-        yield from self.extra
-
-
-@dataclass(frozen=True)
-class ToolInventory:
-    """What :func:`extract` found in one artifact, and what it could not read."""
-
-    declarations: tuple[Declaration, ...] = ()
-    files_read: int = 0
-    # Source files not read, each "path (why)": over a limit, not text, not parseable.
-    unread: tuple[str, ...] = ()
-    # Declarations seen whose name or description is computed at run time (not checked).
-    non_literal: tuple[Declaration, ...] = field(default=())
-
-    @property
-    def partial(self) -> tuple[Declaration, ...]:
-        """Declarations checked as far as their text is literal."""
-        return tuple(d for d in self.declarations if d.computed)
-
-    @property
-    def literal(self) -> tuple[Declaration, ...]:
-        return tuple(d for d in self.declarations if d.literal)
-
-    @property
-    def complete(self) -> bool:
-        """Every source file was read and every declaration seen was wholly literal."""
-        return not self.unread and not self.non_literal and not self.partial
-
-    def names(self) -> frozenset[str]:
-        """The literal names this artifact declares (its own tools, prompts, resources)."""
-        return frozenset(d.name for d in self.declarations if d.name)
-
-
 def is_source(name: str) -> bool:
     """A file :func:`extract` reads: the artifact's own JavaScript/TypeScript or Python."""
     lower = name.lower()
@@ -114,8 +50,6 @@ def extract(files: Iterable[tuple[str, bytes]], limits: ToolLimits | None = None
     """The declarations of every source file in ``files`` ((path, bytes) pairs, as read from
     an archive), deduplicated: the same tool in ``src/index.ts`` and ``dist/index.js`` is
     listed once, at its first place."""
-    from mcpscan.inspect import js_tools, py_tools
-
     limits = limits or ToolLimits()
     end = time.monotonic() + limits.deadline_s
     found: list[Declaration] = []
@@ -168,3 +102,15 @@ def _text(data: bytes) -> str | None:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
+
+
+__all__ = [
+    "PROMPT",
+    "RESOURCE",
+    "TOOL",
+    "Declaration",
+    "ToolInventory",
+    "ToolLimits",
+    "extract",
+    "is_source",
+]
