@@ -296,6 +296,29 @@ def _container(facts: ContainerFacts) -> str:
     )
 
 
+def _images(graph: Graph) -> str:
+    """Each container image as resolved: the exact pin, its platform and what its config
+    says (labels are the publisher's claims, shown as text)."""
+    rows = [
+        [
+            m.code(f"{image.repository}@{image.digest}"),
+            m.e(str(image.platform) if image.platform else "unknown"),
+            m.code(image.manifest_digest),
+            m.e(image.user or "(none: root)"),
+            m.e(image.created or "unknown"),
+            "<br>".join(m.code(f"{k}={scrub_text(value)}") for k, value in image.labels) or _NONE,
+        ]
+        for image in (n.facts.image for n in graph.nodes)
+        if image is not None
+    ]
+    if not rows:
+        return ""
+    table = m.table(
+        ["Resolved image", "Platform", "Platform manifest", "User", "Created", "Labels"], rows
+    )
+    return f"<h4>Container images</h4>{table}"
+
+
 def _graph(graph: Graph) -> str:
     nodes = m.table(
         ["Package", "Version", "Ecosystem", "Decided by", "Requested", "Digests"],
@@ -399,6 +422,7 @@ def _connector(index: int, cr: ConnectorResult) -> str:
     parts.append(_coverage(cr))
     parts.append(_approval(cr))
     if cr.graph is not None:
+        parts.append(_images(cr.graph))
         parts.append(_graph(cr.graph))
     else:
         parts.append('<p class="muted">Dependency graph: not resolved in this scan.</p>')
