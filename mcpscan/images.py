@@ -46,7 +46,7 @@ class Platform:
         """``OS/ARCH[/VARIANT]``; raises ValueError for anything else."""
         parts = text.strip().lower().split("/")
         if not 2 <= len(parts) <= 3 or not all(_PART.match(p) for p in parts):
-            raise ValueError(f"{text!r} is not OS/ARCH[/VARIANT] (e.g. linux/amd64)")
+            raise ValueError(f"{text!r} is not OS/ARCH or OS/ARCH/VARIANT (e.g. linux/amd64)")
         return cls(*parts)
 
     @classmethod

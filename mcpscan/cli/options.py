@@ -171,7 +171,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
                 "--platform",
                 envvar="MCPSCAN_PLATFORM",
                 help="Target machine: linux, darwin or win32 for markers and npm os "
-                "filters, or OS/ARCH[/VARIANT] (linux/arm64) to also choose the container "
+                "filters, or OS/ARCH or OS/ARCH/VARIANT (linux/arm64) to also choose the container "
                 "image platform (default: this machine; images: linux on this CPU).",
             ),
         ],
