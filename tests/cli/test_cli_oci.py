@@ -318,3 +318,34 @@ def test_stored_logins_are_used_and_appear_in_no_output(
             assert secret not in out.stdout
             assert secret not in out.stderr
         assert secret.encode() not in cached
+
+
+def test_offline_reads_the_cache_and_a_miss_is_incomplete(
+    cli: CliFn, resolving: Workspace, weather: dict[str, str]
+) -> None:
+    config = _config(resolving.cwd / ".mcp.json", "docker", "run", f"{weather['ref']}:1.2.0")
+    online = cli("scan", str(config), "-f", "json", "--platform", "linux/amd64").json()
+    offline = cli("scan", str(config), "-f", "json", "--platform", "linux/amd64", "--offline")
+    assert offline.code == 1  # the verdict (SC01), not incomplete
+    assert _image(offline.json()) == _image(online)
+    # The arm64 manifest and config were never fetched: offline, that is a cache miss.
+    miss = cli("scan", str(config), "-f", "json", "--platform", "linux/arm64", "--offline")
+    assert miss.code == 3
+    assert miss.json()["incomplete"] is True
+
+
+def test_platform_options_reach_markers_npm_and_images() -> None:
+    from mcpscan.errors import UsageError
+    from mcpscan.images import Platform
+    from mcpscan.wiring import ScanSettings, image_platform, target_environment
+
+    arm = ScanSettings(target_platform="linux/arm64")
+    assert image_platform(arm) == Platform("linux", "arm64")
+    env = target_environment(arm)
+    assert (env.platform, env.machine) == ("linux", "aarch64")
+    assert image_platform(ScanSettings(target_platform="linux")) == Platform.current()
+    assert image_platform(ScanSettings()).os == "linux"  # docker runs Linux images
+    with pytest.raises(UsageError, match="OS/ARCH"):
+        image_platform(ScanSettings(target_platform="linux/"))
+    with pytest.raises(UsageError, match="as the OS"):
+        target_environment(ScanSettings(target_platform="plan9/amd64"))
