@@ -252,7 +252,7 @@ class DistributionClient(OciRegistry):
         return resp.content
 
     def referrers(self, repository: str, digest: str) -> tuple[Descriptor, ...]:
-        raw = self.referrers_index(repository, digest)
+        raw = self._referrers_api(repository, digest)
         if raw is None:
             # No referrers API: the tag the OCI spec names as its fallback.
             algorithm, hexdigest = check_digest(digest)
@@ -265,7 +265,7 @@ class DistributionClient(OciRegistry):
             raw = fallback.content
         return _descriptors(raw, f"{repository}@{digest}")
 
-    def referrers_index(self, repository: str, digest: str) -> bytes | None:
+    def _referrers_api(self, repository: str, digest: str) -> bytes | None:
         """The referrers API's index for ``digest`` as sent (None: the registry has no
         referrers API). Kept for the TTL: referrers are added over time."""
         check_digest(digest)
@@ -287,32 +287,6 @@ class DistributionClient(OciRegistry):
             payload = {"index": None if content is None else base64.b64encode(content).decode()}
             self._tags.save(key, payload, variant="referrers")
         return content
-
-
-class RepositoryStore:
-    """One repository of :class:`DistributionClient`, in the shape the image signature
-    checks read (:class:`mcpscan.provenance.oci.material.ImageStore`): raw bytes, ``None``
-    for what does not exist. Everything is still verified against its digest."""
-
-    def __init__(self, client: OciRegistry, repository: str) -> None:
-        self.client = client
-        self.repository = repository
-
-    def manifest(self, reference: str) -> bytes | None:
-        try:
-            return self.client.manifest(self.repository, reference).content
-        except ImageNotFound:
-            return None
-
-    def blob(self, digest: str, max_bytes: int) -> bytes:
-        return self.client.blob(self.repository, digest, limit=max_bytes)
-
-    def referrers(self, digest: str) -> bytes | None:
-        index = getattr(self.client, "referrers_index", None)
-        if index is None:
-            return None
-        found: bytes | None = index(self.repository, digest)
-        return found
 
 
 def _hostname(host: str) -> str:
