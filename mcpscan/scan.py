@@ -107,6 +107,9 @@ class Scanner:
                 )
             graphs.append(graph)
             resolution_errors.append(errors)
+        if self.provenance is not None:
+            # The packages inside images (their verified SBOMs) are checked like any other.
+            graphs = self.provenance.image_contents(graphs)
         hits, notes = self._advisories(launches, graphs)
         failures.extend(Diagnostic("(advisories)", None, n) for n in notes.incomplete)
         proofs: list[tuple[ProvenanceResult, ...] | None] = [None] * len(graphs)
@@ -261,8 +264,20 @@ def _failed_proofs(
 
 def redactor_for(loaded: LoadResult, launches: Sequence[Launch] = ()) -> Redactor:
     """Every literal secret read from the inputs, so output can be scrubbed of them."""
+    return _redactor(loaded.connectors, launches)
+
+
+def result_redactor(result: ScanResult) -> Redactor:
+    """Every literal secret of a finished scan's connectors (for a command handed only the
+    result)."""
+    return _redactor(
+        [cr.connector for cr in result.connectors], [cr.launch for cr in result.connectors]
+    )
+
+
+def _redactor(connectors: Sequence[Connector], launches: Sequence[Launch]) -> Redactor:
     redactor = Redactor()
-    for c in loaded.connectors:
+    for c in connectors:
         for value in secrets_of(c):
             redactor.add(value)
     for launch in launches:
