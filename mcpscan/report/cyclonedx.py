@@ -24,7 +24,6 @@ from mcpscan.models import (
     AdvisoryHit,
     ConnectorResult,
     Digest,
-    ImageFacts,
     PackageRef,
     ProvenanceResult,
     ProvenanceState,
@@ -116,25 +115,6 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
     return props
 
 
-def _image_props(image: ImageFacts | None) -> list[Property]:
-    """A container image's platform, manifests and config, and its labels (the digest a
-    reference names is the component's version and hash)."""
-    if image is None:
-        return []
-    props = [
-        v.prop("oci:repository", image.repository),
-        v.prop("oci:media-type", image.media_type),
-        v.prop("oci:manifest-digest", image.manifest_digest),
-        v.prop("oci:config-digest", image.config_digest),
-        v.prop("oci:user", image.user or "(none: root)"),
-    ]
-    if image.platform is not None:
-        props.append(v.prop("oci:platform", str(image.platform)))
-    props.extend(v.prop("oci:available-platform", str(p)) for p in image.platforms)
-    props.extend(v.prop(f"oci:label:{k}", scrub_text(value)) for k, value in image.labels)
-    return props
-
-
 def _attestation_evidence(results: Sequence[ProvenanceResult] | None) -> Any:
     """An image's verified signatures and attestations as CycloneDX identity evidence
     (technique ``attestation``): what vouches that this digest is the component."""
@@ -198,7 +178,7 @@ def _resolved_component(
         props.append(v.prop("mcp-name", facts.mcp_name))
     if facts.published:
         props.append(v.prop("published", facts.published))
-    props.extend(_image_props(facts.image))
+    props.extend(v.image_props(facts.image))
     licenses = [LicenseFactory().make_from_string(facts.license)] if facts.license else []
     return Component(
         type=ComponentType.CONTAINER if node.ecosystem == "oci" else ComponentType.LIBRARY,
