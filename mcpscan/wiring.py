@@ -88,6 +88,9 @@ class ScanRun:
     redactor: Redactor  # every literal secret read, for scrubbing whatever is printed
     catalogue: Catalogue
     policy: Policy
+    # The registries the scan asked (None without resolution): `fix` checks with them that a
+    # version it would pin to is published.
+    registries: Registries | None = None
 
 
 # -- the components -----------------------------------------------------------------------
@@ -395,7 +398,7 @@ def run_scan(
     provenance = None
     _check(opts)
     client = None
-    regs = None
+    regs: Registries | None = None
     if opts.resolve or opts.advisory_db or _downloaded_advisories(opts):
         client = http_client(opts)
         regs = registries(opts, client, cwd=cwd)
@@ -435,7 +438,7 @@ def run_scan(
         # Registry logins and tokens read for the images: never in any output either.
         redactor.merge(regs.oci.redactor)
         result = _with_login_notes(result, regs.oci.credentials.notes)
-    return ScanRun(result, loaded, redactor, catalogue, policy)
+    return ScanRun(result, loaded, redactor, catalogue, policy, regs)
 
 
 def _with_login_notes(result: ScanResult, notes: Sequence[str]) -> ScanResult:
