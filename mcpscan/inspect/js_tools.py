@@ -18,6 +18,7 @@ keys) are kept as the declaration's extra text: the model reads them too.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from mcpscan.inspect.js_tokens import (
@@ -65,8 +66,14 @@ _ARRAY_KINDS = {
     "resources": RESOURCE,
     "resourceTemplates": RESOURCE,
 }
-_MCP_MARKERS = frozenset(
-    {"McpServer", "ListToolsRequestSchema", "FastMCP", "CallToolRequestSchema"}
+# Something that says a file is an MCP server (an import of the SDK, its classes).
+_MCP_TEXT = re.compile(
+    r"@modelcontextprotocol/sdk|\bMcpServer\b|\bListToolsRequestSchema\b|\bFastMCP\b"
+    r"|\bCallToolRequestSchema\b|[\"']fastmcp[\"']"
+)
+_TRIGGERS = re.compile(
+    r"description|\.(?:tool|prompt|resource|registerTool|registerPrompt|registerResource"
+    r"|addTool|addPrompt|addResource|addResourceTemplate)\s*\("
 )
 _MAX_EXTRA = 64  # parameter descriptions kept per declaration
 _MAX_PARTS = 256  # strings joined into one literal
@@ -81,7 +88,7 @@ class _Span:
 
 
 class _File:
-    def __init__(self, path: str, tokens: list[Token]) -> None:
+    def __init__(self, path: str, tokens: list[Token], *, mcp: bool) -> None:
         self.path = path
         self.t = tokens
         self.match: dict[int, int] = {}
@@ -100,15 +107,7 @@ class _File:
             # An unbalanced closer is ignored: the rest still pairs up.
         self.bindings: dict[str, _Span] = {}  # const NAME = <expression>, first binding
         self.consts = self._constants()
-        self.mcp = any(
-            (tok.kind == IDENT and tok.value in _MCP_MARKERS)
-            or (
-                tok.kind == STRING
-                and tok.value is not None
-                and (tok.value.startswith("@modelcontextprotocol/sdk") or tok.value == "fastmcp")
-            )
-            for tok in tokens
-        )
+        self.mcp = mcp
 
     def is_punct(self, i: int, value: str) -> bool:
         return 0 <= i < len(self.t) and self.t[i].kind == PUNCT and self.t[i].value == value
@@ -415,6 +414,10 @@ class _File:
 def declarations(path: str, text: str) -> tuple[list[Declaration], str]:
     """The declarations in one JavaScript/TypeScript file, and a problem ("" when the whole
     file was tokenized)."""
+    if not _TRIGGERS.search(text):
+        # Every shape read needs one of these words: nothing to tokenize (most of a bundle's
+        # library files).
+        return [], ""
     if text.startswith("#!"):  # a hashbang line is not JavaScript
         text = "//" + text[2:]
     tokens = list(tokenize(text))
@@ -422,7 +425,7 @@ def declarations(path: str, text: str) -> tuple[list[Declaration], str]:
     if tokens and tokens[-1].kind == STOP:
         problem = f"read up to line {tokens[-1].line} only: {tokens[-1].value}"
         tokens.pop()
-    f = _File(path, tokens)
+    f = _File(path, tokens, mcp=bool(_MCP_TEXT.search(text)))
     found: list[Declaration] = []
     used: set[int] = set()  # object literals already read as a call's config
     for i, tok in enumerate(tokens):

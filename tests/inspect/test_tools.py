@@ -274,3 +274,11 @@ mcp.add_tool(imported_fn)
     # A function of another module: its docstring is not resolved across files.
     [imported] = inventory.non_literal
     assert imported.name == "imported_fn"
+
+
+def test_a_file_without_any_declaration_word_is_not_tokenized() -> None:
+    # No "description" and no .tool(/.prompt(/... call: no shape can match, so the file is
+    # not tokenized at all (its broken string is never reached).
+    inventory = extract([("lib/vendor.js", b"var a = 'x; function f() { return 1 }")])
+    assert inventory.unread == ()
+    assert inventory.files_read == 1
