@@ -168,6 +168,12 @@ class Policy:
     def override_for(self, rule_id: str) -> RuleOverride | None:
         return next((o for o in self.rule_overrides if o.rule == rule_id), None)
 
+    def turns_off(self, rule_id: str) -> bool:
+        """Whether the policy disables ``rule_id`` (a check that leaves a case to that
+        rule takes it back then, so turning one rule off never silences another)."""
+        override = self.override_for(rule_id)
+        return override is not None and override.enabled is False
+
     def with_overrides(
         self, *, fail_on: Severity | None = None, min_score: int | None = None
     ) -> Policy:

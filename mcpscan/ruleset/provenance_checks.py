@@ -71,9 +71,12 @@ def provenance_missing(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         return
     results = _by_purl(provenance)
     severity = Severity.HIGH if policy.require_provenance else None
+    # A proxy's package is PX01's (one finding, at the proxy's severity), unless the
+    # policy turned PX01 off.
+    proxies = set() if policy.turns_off("PX01") else _proxy_nodes(facts)
     for node in graph.root_nodes:
         found = results.get(node.purl, [])
-        if _verified_build(found):
+        if _verified_build(found) or node.purl in proxies:
             continue
         yield Hit(
             f"the launched package {node.label} has no verified build provenance",
@@ -197,6 +200,12 @@ def unverified_proxy(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
                 evidence=_describe(found),
                 component=node.purl,
             )
+
+
+def _proxy_nodes(facts: ConnectorFacts) -> set[str]:
+    """The purls of the graph nodes the connector's proxy hops resolved to."""
+    found = (_find(facts.graph, hop.package) for hop in facts.launch.proxies if hop.package)
+    return {node.purl for node in found if node is not None}
 
 
 def _find(graph: Graph | None, ref: PackageRef) -> ResolvedPackage | None:

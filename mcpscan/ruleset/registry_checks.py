@@ -332,9 +332,7 @@ def _split_scope(name: str) -> tuple[str | None, str]:
 def lookalike_of(ecosystem: str, name: str) -> str | None:
     """The well-known package ``name`` imitates, or None (also when it *is* that package)."""
     known = _known_names().get(ecosystem, ())
-    norm = name.lower()
-    if ecosystem == "pypi":
-        norm = re.sub(r"[-_.]+", "-", norm)
+    norm = _normalised(ecosystem, name)
     if any(k.name == norm for k in known):
         return None
     scope, bare = _split_scope(norm)
@@ -357,10 +355,19 @@ def lookalike_of(ecosystem: str, name: str) -> str | None:
             return k.name
         if _skeleton(norm) == _skeleton(k.name):
             return k.name
+    return _nearest(norm, (k for k in known if scope is None or scope != _split_scope(k.name)[0]))
+
+
+def _normalised(ecosystem: str, name: str) -> str:
+    norm = name.lower()
+    return re.sub(r"[-_.]+", "-", norm) if ecosystem == "pypi" else norm
+
+
+def _nearest(norm: str, known: Iterable[_KnownName]) -> str | None:
+    """The known name within a small edit distance of ``norm`` (1 for short names, 2 from
+    ten characters on; none under six, where one edit reaches too many real names)."""
     best: tuple[int, str] | None = None
     for k in known:
-        if scope is not None and scope == _split_scope(k.name)[0]:
-            continue
         limit = 1 if len(k.name) < 10 else 2
         if len(k.name) >= 6:
             d = _distance(norm, k.name, limit)
@@ -369,16 +376,55 @@ def lookalike_of(ecosystem: str, name: str) -> str | None:
     return best[1] if best else None
 
 
+def meant_name(ecosystem: str, name: str) -> str | None:
+    """The well-known package a name that does not exist was probably meant to be: the
+    look-alike match, else the nearest name within the edit bound, the vendor's own scope
+    included (``@modelcontextprotocol/server-filesystm``). None when ``name`` is known."""
+    known = _known_names().get(ecosystem, ())
+    norm = _normalised(ecosystem, name)
+    if any(k.name == norm for k in known):
+        return None
+    return lookalike_of(ecosystem, name) or _nearest(norm, known)
+
+
 def _launched(facts: ConnectorFacts) -> Iterator[PackageRef]:
     for ref in facts.launch.packages:
         if ref.ecosystem in ("npm", "pypi"):
             yield ref
 
 
+def _missing(facts: ConnectorFacts) -> set[tuple[str, str]]:
+    """(ecosystem, normalised name) of the packages the registry says do not exist."""
+    graph = facts.graph
+    if graph is None:
+        return set()
+    return {
+        (p.ecosystem, _normalised(p.ecosystem, p.name))
+        for p in graph.problems
+        if p.reason == "not-found"
+    }
+
+
 @check("lookalike_name")
 def lookalike_name(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    missing = _missing(facts)
     for ref in _launched(facts):
         target = ref.alias_of or ref.name
+        if (ref.ecosystem, _normalised(ref.ecosystem, target)) in missing:
+            # A name that does not exist is a typo (in the vendor's own scope, which no one
+            # else can publish to) or a name anyone may register tomorrow; either way the
+            # user needs the name they meant. SC13 still says it cannot be resolved.
+            meant = meant_name(ref.ecosystem, target)
+            if meant is not None:
+                yield Hit(
+                    f"{ref.role} package {target} does not exist on the registry: did you "
+                    f"mean {meant}?",
+                    evidence=f"{target} ~ {meant} (not on the registry)",
+                    component=ref.purl,
+                    remediation=f"Use {meant}, the well-known package this name is a near "
+                    "miss of, if that is the one meant.",
+                )
+            continue
         genuine = lookalike_of(ref.ecosystem, target)
         if genuine is not None:
             yield Hit(

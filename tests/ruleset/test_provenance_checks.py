@@ -21,7 +21,7 @@ from mcpscan.models import (
     VersionKind,
 )
 from mcpscan.provenance.interface import NOT_PROVIDED
-from mcpscan.ruleset import ConnectorFacts, Policy
+from mcpscan.ruleset import ConnectorFacts, Policy, RuleOverride
 
 from .builders import connector, engine, hits, npm
 
@@ -299,3 +299,43 @@ def test_engine_runs_the_provenance_rules() -> None:
         }
     )
     assert ids == ["SC03", "SC04", "SC12"]
+
+
+def _proxy_findings(policy: Policy | None = None) -> dict[str, list[Any]]:
+    proxy = pkg("mcp-remote", "0.1.16")
+    f = make(
+        [proxy],
+        [result(proxy, V, "npm-registry-signature"), result(proxy, A)],
+        launch=_proxy_launch(),
+    )
+    evaluation = engine(policy).evaluate(
+        [f], today=date(2026, 11, 25), available=frozenset({"config", "provenance"})
+    )
+    found: dict[str, list[Any]] = {}
+    for x in evaluation.findings:
+        found.setdefault(x.rule_id, []).append(x)
+    return found
+
+
+def test_an_unverified_proxy_is_one_px01_finding_not_px01_and_sc02() -> None:
+    found = _proxy_findings()
+    [px01] = found["PX01"]
+    assert px01.severity is Severity.HIGH
+    assert "no verified build provenance; it sees every token" in px01.message
+    assert "SC02" not in found
+
+
+def test_sc02_takes_the_proxy_back_when_the_policy_turns_px01_off() -> None:
+    found = _proxy_findings(Policy(rule_overrides=(RuleOverride("PX01", enabled=False),)))
+    assert "PX01" not in found
+    [sc02] = found["SC02"]
+    assert sc02.component == "pkg:npm/mcp-remote@0.1.16"
+
+
+def test_sc02_still_fires_for_the_server_behind_a_proxy() -> None:
+    server, proxy = pkg("server"), pkg("mcp-remote", "0.1.16")
+    f = make(
+        [server, proxy], [result(server, A), result(proxy, A)], roots=2, launch=_proxy_launch()
+    )
+    [hit] = hits("provenance_missing", f)
+    assert hit.component == server.purl

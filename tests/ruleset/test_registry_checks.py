@@ -465,6 +465,78 @@ def test_sc10_an_alias_is_judged_by_the_package_it_installs() -> None:
     assert run("lookalike_name", None, packages=(honest,)) == []
 
 
+def _not_found(ref: PackageRef) -> Graph:
+    missing = ResolutionProblem(
+        ref.ecosystem, ref.alias_of or ref.name, "", "not-found", "not on the registry"
+    )
+    return Graph(problems=(missing,))
+
+
+@pytest.mark.parametrize(
+    ("eco", "name", "meant"),
+    [
+        # the vendor's own scope is not skipped when the name does not exist there
+        (
+            "npm",
+            "@modelcontextprotocol/server-filesystm",
+            "@modelcontextprotocol/server-filesystem",
+        ),
+        ("npm", "@modelcontextprotocol/server-githbu", "@modelcontextprotocol/server-github"),
+        ("npm", "@playwright/mcpp", "@playwright/mcp"),
+        # a name anyone could still register
+        ("npm", "mcp-remot", "mcp-remote"),
+        ("npm", "@mcp-official/server-filesystem", "@modelcontextprotocol/server-filesystem"),
+        ("pypi", "mcp-server-fecth", "mcp-server-fetch"),
+        ("pypi", "MCP_Server_Tme", "mcp-server-time"),
+    ],
+)
+def test_sc10_a_near_miss_that_does_not_exist_says_did_you_mean(
+    eco: str, name: str, meant: str
+) -> None:
+    ref = dataclasses.replace(npm(name), ecosystem=eco, purl=f"pkg:{eco}/{name}")
+    [hit] = run("lookalike_name", _not_found(ref), packages=(ref,))
+    assert hit.message == (
+        f"server package {name} does not exist on the registry: did you mean {meant}?"
+    )
+    assert hit.evidence == f"{name} ~ {meant} (not on the registry)"
+    assert hit.remediation.startswith(f"Use {meant},")
+    assert hit.component == ref.purl
+
+
+@pytest.mark.parametrize(
+    ("eco", "name"),
+    [
+        ("npm", "@modelcontextprotocol/server-brand-new-thing"),  # more than two edits away
+        ("npm", "ghost-mcp-server"),
+        ("npm", "@playwright/mcp-extra-tool"),
+        ("pypi", "mcpx"),  # too short to guess at
+    ],
+)
+def test_sc10_a_missing_name_far_from_every_known_one_gets_no_guess(eco: str, name: str) -> None:
+    ref = dataclasses.replace(npm(name), ecosystem=eco, purl=f"pkg:{eco}/{name}")
+    assert run("lookalike_name", _not_found(ref), packages=(ref,)) == []
+
+
+def test_sc10_a_vendor_scope_name_that_exists_is_still_the_vendors() -> None:
+    # Only a name the registry says does not exist gets the guess: one that resolved is
+    # whatever the vendor published under its own scope.
+    ref = npm("@modelcontextprotocol/server-filesystm")
+    assert run("lookalike_name", graph(a_clean_root()), packages=(ref,)) == []
+    assert run("lookalike_name", None, packages=(ref,)) == []
+
+
+def test_sc10_did_you_mean_and_sc13_through_the_engine() -> None:
+    ref = npm("@modelcontextprotocol/server-filesystm")
+    facts = scan_facts(_not_found(ref), packages=(ref,))
+    evaluation = engine().evaluate(
+        [facts], today=TODAY, available=frozenset({"config", "registry"})
+    )
+    by_rule = {f.rule_id: f for f in evaluation.connectors[0].findings}
+    assert "did you mean @modelcontextprotocol/server-filesystem?" in by_rule["SC10"].message
+    assert by_rule["SC10"].severity is Severity.HIGH
+    assert "does not exist" in by_rule["SC13"].message
+
+
 def test_sc10_ignores_other_ecosystems() -> None:
     image = PackageRef("oci", "mcp-rem0te", "1", VersionKind.TAG, "pkg:oci/mcp-rem0te")
     assert run("lookalike_name", None, packages=(image,)) == []

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support import hostile_server as hs
 from tests.support.registry_server import RegistryServer
+from tests.support.timing import budget
 
 from .conftest import Env, npx, packument, publish, run_scan, write_config
 
@@ -28,7 +29,7 @@ def test_a_registry_asking_for_a_retry_in_a_day_ends_the_scan_incomplete(
     config = write_config(env.cwd / ".mcp.json", {"slow": npx("slow-mcp@1.0.0")})
     start = time.monotonic()
     run = run_scan(hostile.url, config, "-f", "json")
-    assert time.monotonic() - start < 5
+    assert time.monotonic() - start < budget(5)
     assert run.code == 3, run.stderr
     assert "asked to be retried in 100000s" in run.stderr
     assert run.json()["incomplete"] is True
@@ -43,7 +44,7 @@ def test_a_dripping_registry_is_cut_by_timeout_and_named(
     start = time.monotonic()
     run = run_scan(hostile.url, config, "-f", "json", "--timeout", "2")
     elapsed = time.monotonic() - start
-    assert 1.5 < elapsed < 6
+    assert 1.5 < elapsed < budget(6)
     assert run.code == 3, run.stderr
     assert (
         f"scan's 2s time limit (--timeout) ran out while fetching {hostile.url}/drip-mcp"
@@ -61,7 +62,7 @@ def test_mcpscan_timeout_in_the_environment_is_the_same_limit(
     config = write_config(env.cwd / ".mcp.json", {"drip": npx("drip-mcp@1.0.0")})
     start = time.monotonic()
     run = run_scan(hostile.url, config)
-    assert time.monotonic() - start < 6
+    assert time.monotonic() - start < budget(6)
     assert run.code == 3
     assert "1.5s time limit (--timeout)" in run.stderr
 
@@ -88,7 +89,7 @@ def test_a_damaged_cache_is_rebuilt_with_a_warning_and_the_scan_goes_on(
         db.write_bytes(data[: len(data) // 3] if damage == "truncate" else b"\x00junk" * 999)
     start = time.monotonic()
     again = run_scan(server, config, "-f", "json", cache=cache)
-    assert time.monotonic() - start < 15
+    assert time.monotonic() - start < budget(15)
     assert again.code == first.code, again.stderr
     assert "internal error" not in again.stderr
     assert json.loads(again.stdout)["verdict"] == json.loads(first.stdout)["verdict"]

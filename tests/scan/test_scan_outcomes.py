@@ -45,6 +45,25 @@ def test_missing_packages_fail_closed(server: RegistryServer, env: Env) -> None:
     assert server.count("/simple/ghost-mcp-server-py/") == 1
 
 
+def test_a_misspelled_well_known_package_says_did_you_mean(
+    server: RegistryServer, env: Env
+) -> None:
+    # Nothing is published: the vendor's scope has no "server-filesystm" (404).
+    config = write_config(
+        env.cwd / ".mcp.json", {"fs": npx("@modelcontextprotocol/server-filesystm", "/tmp")}
+    )
+    run = run_scan(server, config, "-f", "json")
+    assert run.code == 1, run.stderr
+    found = rules(run.json(), "fs")
+    [hint] = found["SC10"]
+    assert hint["message"] == (
+        "server package @modelcontextprotocol/server-filesystm does not exist on the "
+        "registry: did you mean @modelcontextprotocol/server-filesystem?"
+    )
+    assert hint["severity"] == "high"
+    assert [f["severity"] for f in found["SC13"]] == ["high"]
+
+
 def test_missing_dependency_fails_closed_naming_its_path(server: RegistryServer, env: Env) -> None:
     publish(server, packument("host-mcp", {"1.0.0": {"dependencies": {"gone-dep": "^2.0.0"}}}))
     config = write_config(env.cwd / ".mcp.json", {"host": npx("host-mcp@1.0.0")})
