@@ -50,7 +50,7 @@ def certificate_identity(
     ref = _extension(cert, _OID_SOURCE_REF) or _extension(cert, _OID_GH_REF_V1)
     commit = _extension(cert, _OID_SOURCE_DIGEST) or _extension(cert, _OID_GH_SHA_V1)
     workflow = _extension(cert, _OID_BUILD_SIGNER) or signer
-    claimed = _predicate_identity(statement)
+    claimed = predicate_identity(statement)
     return {
         "source_repository": repository or claimed.get("repository"),
         "workflow": workflow or claimed.get("workflow"),
@@ -61,7 +61,7 @@ def certificate_identity(
     }
 
 
-def _predicate_identity(statement: Mapping[str, Any]) -> dict[str, str]:
+def predicate_identity(statement: Mapping[str, Any]) -> dict[str, str]:
     """What the build claims about itself (SLSA v1 or v0.2), for certificates too old to
     carry the source extensions."""
     predicate = _dict(statement.get("predicate"))

@@ -22,7 +22,9 @@ NOT_PROVIDED = "the registry did not provide it"
 
 # Kinds of result that attest a build (who built the artifact from which repository), as
 # opposed to a registry's own signature over what it stores.
-BUILD_PROVENANCE_KINDS = frozenset({"npm-provenance", "pep740"})
+# A verified image signature counts: its Fulcio identity (or the key the user named) says
+# who published the image, as a PEP 740 attestation does for a wheel.
+BUILD_PROVENANCE_KINDS = frozenset({"npm-provenance", "pep740", "oci-signature", "oci-provenance"})
 INTEGRITY_KIND = "integrity"
 
 

@@ -252,7 +252,7 @@ def _verify(
     if certificate is not None:
         # (2) Chain: the leaf must be issued by a Fulcio CA of the trusted root that was
         # valid when the entry was logged; CAs in the bundle itself are not trusted.
-        _check_chain(certificate, trust, integrated)
+        check_chain(certificate, trust, integrated)
         # (3) A Fulcio certificate lives ten minutes: the signature must have been logged
         # inside that window, which is what makes a short-lived key trustworthy at all.
         if not (certificate.not_valid_before_utc <= integrated <= certificate.not_valid_after_utc):
@@ -269,8 +269,8 @@ def _verify(
     # (4) The SET is Rekor's signature over the entry and its integrated time; without it
     # the integrated time above would be the bundle author's claim.
     body_b64 = str(entry["canonicalizedBody"])
-    log, log_id = _log_for(entry, trust, integrated)
-    _check_set(entry, body_b64, log, log_id, integrated)
+    log, log_id = log_for(entry, trust, integrated)
+    check_set(entry, body_b64, log, log_id, integrated)
 
     # (5) The logged body must describe this envelope, or the log vouches for another one.
     body = base64.b64decode(body_b64, validate=True)
@@ -313,7 +313,7 @@ def _leaf_certificate(material: Mapping[str, Any]) -> x509.Certificate | None:
     return x509.load_der_x509_certificate(base64.b64decode(raw, validate=True))
 
 
-def _check_chain(leaf: x509.Certificate, trust: TrustMaterial, when: datetime) -> None:
+def check_chain(leaf: x509.Certificate, trust: TrustMaterial, when: datetime) -> None:
     for ca in trust.fulcio:
         issuer = ca.certificates[0]
         try:
@@ -336,7 +336,7 @@ def _check_chain(leaf: x509.Certificate, trust: TrustMaterial, when: datetime) -
     )
 
 
-def _log_for(
+def log_for(
     entry: Mapping[str, Any], trust: TrustMaterial, integrated: datetime
 ) -> tuple[_LogKey, bytes]:
     log_id = base64.b64decode(entry["logId"]["keyId"], validate=True)
@@ -352,7 +352,7 @@ def _log_for(
     return log, log_id
 
 
-def _check_set(
+def check_set(
     entry: Mapping[str, Any], body_b64: str, log: _LogKey, log_id: bytes, integrated: datetime
 ) -> None:
     promise = entry.get("inclusionPromise") or {}
@@ -412,7 +412,7 @@ def _check_body_binding(
         raise BundleVerificationError("step 5: the logged payload hash is not the payload's")
     if logged_sig != signature:
         raise BundleVerificationError("step 5: the logged signature is not the envelope's")
-    if _spki(_pem_key(logged_key)) != _spki(key):
+    if spki(pem_key(logged_key)) != spki(key):
         raise BundleVerificationError("step 5: the logged verifier is not the signing key")
 
 
@@ -491,7 +491,7 @@ def root_from_inclusion_proof(
     return node if sn == 0 else None
 
 
-def _pem_key(pem: bytes) -> ec.EllipticCurvePublicKey:
+def pem_key(pem: bytes) -> ec.EllipticCurvePublicKey:
     try:
         key = (
             x509.load_pem_x509_certificate(pem).public_key()
@@ -505,7 +505,7 @@ def _pem_key(pem: bytes) -> ec.EllipticCurvePublicKey:
     return key
 
 
-def _spki(key: ec.EllipticCurvePublicKey) -> bytes:
+def spki(key: ec.EllipticCurvePublicKey) -> bytes:
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
