@@ -107,6 +107,10 @@ def exit_codes_page() -> str:
         "- `mcpscan approve`: 0 written, 2 unreadable lock or usage error, 3 the scan was "
         "incomplete (nothing is written), 4 nothing to scan.",
         "- `mcpscan policy check`: 0 valid, 2 one or more problems (each with file and line).",
+        "- `mcpscan fix`: 0 everything it handles fixed (or nothing to fix), 1 changes left "
+        "(`--dry-run`) or a fix refused, 2 usage error or nothing readable, 3 a connector "
+        "left alone because its scan was incomplete, 4 nothing to fix in "
+        "([fix.md](fix.md)).",
         "",
     ]
     return "\n".join(lines)
@@ -369,6 +373,7 @@ def index_page(catalogue: Catalogue) -> str:
             "- [Exit codes](exit-codes.md)",
             "- [Policy](policy.md): `mcpscan.toml`, thresholds, overrides and waivers",
             "- [Approval lock](lock.md): `mcpscan approve`, drift and `mcpscan diff`",
+            "- [Fix](fix.md): `mcpscan fix`, the remediations written into the configs",
             "- [JSON report](json-report.md): the schema of `mcpscan scan -f json`",
             "- [CI integration](ci.md): GitHub Action, pre-commit, GitLab CI",
             "- [Architecture](architecture.md): the code layout, the seams, how a scan flows",

@@ -13,7 +13,7 @@ import bisect
 import json
 import re
 
-from mcpscan._internal.nodes import ErrorFactory, Node
+from mcpscan._internal.nodes import DuplicateHook, ErrorFactory, Node
 from mcpscan.errors import InputError, McpscanError
 
 MAX_DEPTH = 128
@@ -26,10 +26,13 @@ _DECODER = json.JSONDecoder(strict=True)
 
 
 class _Parser:
-    def __init__(self, text: str, file: str, error: ErrorFactory) -> None:
+    def __init__(
+        self, text: str, file: str, error: ErrorFactory, on_duplicate: DuplicateHook | None
+    ) -> None:
         self.text = text
         self.file = file
         self.error = error
+        self.on_duplicate = on_duplicate
         self.pos = 0
         self._newlines = [i for i, ch in enumerate(text) if ch == "\n"]
 
@@ -87,19 +90,21 @@ class _Parser:
             raise self.fail(f"nesting deeper than {MAX_DEPTH} levels")
         ch = self.peek()
         start = self.pos
+        value: object
         if ch == "{":
-            return Node(self.obj(depth), self.line_of(start))
-        if ch == "[":
-            return Node(self.array(depth), self.line_of(start))
-        if ch == '"':
-            return Node(self.string(), self.line_of(start))
-        for word, literal in _LITERALS:
-            if self.text.startswith(word, self.pos):
-                self.pos += len(word)
-                return Node(literal, self.line_of(start))
-        if ch in _NUMBER_START:
-            return Node(self.number(), self.line_of(start))
-        raise self.fail(f"expected a value, found {self.describe_here()}")
+            value = self.obj(depth)
+        elif ch == "[":
+            value = self.array(depth)
+        elif ch == '"':
+            value = self.string()
+        elif literal := next((w for w in _LITERALS if self.text.startswith(w[0], start)), None):
+            self.pos += len(literal[0])
+            value = literal[1]
+        elif ch in _NUMBER_START:
+            value = self.number()
+        else:
+            raise self.fail(f"expected a value, found {self.describe_here()}")
+        return Node(value, self.line_of(start), start, self.pos)
 
     def string(self) -> str:
         try:
@@ -142,7 +147,9 @@ class _Parser:
             self.pos += 1
             self.skip_blank()
             value = self.value(depth + 1)
-            members[key] = Node(value.value, key_line)
+            if key in members and self.on_duplicate is not None:
+                self.on_duplicate(key_line, key)
+            members[key] = Node(value.value, key_line, value.start, value.end)
             self.skip_blank()
             ch = self.peek()
             if ch == ",":
@@ -190,7 +197,14 @@ def _short(message: str) -> str:
     return message
 
 
-def parse(text: str, *, file: str = "<text>", error: ErrorFactory = InputError) -> Node:
+def parse(
+    text: str,
+    *,
+    file: str = "<text>",
+    error: ErrorFactory = InputError,
+    on_duplicate: DuplicateHook | None = None,
+) -> Node:
     """Parse JSON with comments and trailing commas; raise ``error`` (message, file, line) with
-    line and column on anything else."""
-    return _Parser(text, file, error).document()
+    line and column on anything else. A repeated key keeps its last value (as JSON.parse
+    does) and is told to ``on_duplicate``."""
+    return _Parser(text, file, error, on_duplicate).document()

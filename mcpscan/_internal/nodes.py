@@ -4,6 +4,10 @@ JSON, YAML and TOML are all turned into the same tree so that the client formats
 shape. For a member of a mapping, :attr:`Node.line` is the line of its *key* (that is the
 line an editor or SARIF viewer should jump to); for a list item or the root it is the line
 where the value starts. Lines are 1-based.
+
+``start`` and ``end`` are the character offsets of the value itself in the parsed text (for a
+mapping member: its value, not its key), so that ``mcpscan fix`` can rewrite one value and
+leave every other character as it was; -1 where the reader does not know them (TOML).
 """
 
 from __future__ import annotations
@@ -16,12 +20,17 @@ from mcpscan.errors import McpscanError
 # The error a reader raises for a syntax error: ``error(message, file=..., line=...)``. Each
 # caller passes its seam's own error class.
 ErrorFactory = Callable[..., McpscanError]
+# Told of every key a mapping repeats (line of the repeated key, the key): the readers keep
+# the last one, as the clients' own parsers do, but a rewrite must not guess.
+DuplicateHook = Callable[[int, str], None]
 
 
 @dataclass(frozen=True, eq=False)
 class Node:
     value: object  # None, bool, int, float, str, list[Node] or dict[str, Node]
     line: int
+    start: int = -1
+    end: int = -1
 
     def mapping(self) -> dict[str, Node] | None:
         return self.value if isinstance(self.value, dict) else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mcpscan._internal.nodes import ErrorFactory, Node
+from mcpscan._internal.nodes import DuplicateHook, ErrorFactory, Node
 from mcpscan.errors import InputError, McpscanError
 
 if TYPE_CHECKING:
@@ -17,8 +17,15 @@ MAX_NODES = 200_000
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
-def parse(text: str, *, file: str = "<text>", error: ErrorFactory = InputError) -> Node:
-    """Parse one YAML document; a syntax error or a refused construct raises ``error``."""
+def parse(
+    text: str,
+    *,
+    file: str = "<text>",
+    error: ErrorFactory = InputError,
+    on_duplicate: DuplicateHook | None = None,
+) -> Node:
+    """Parse one YAML document; a syntax error or a refused construct raises ``error``. A
+    repeated key keeps its last value (as SafeLoader does) and is told to ``on_duplicate``."""
     import yaml
 
     loader: yaml.SafeLoader | None = None
@@ -27,7 +34,7 @@ def parse(text: str, *, file: str = "<text>", error: ErrorFactory = InputError) 
         root = loader.get_single_node()
         if root is None:
             raise error("empty document", file=file, line=1)
-        return _Converter(loader, file, error).convert(root, 0)
+        return _Converter(loader, file, error, on_duplicate).convert(root, 0)
     except yaml.MarkedYAMLError as err:
         raise _yaml_error(err, file, error) from None
     except yaml.reader.ReaderError as err:
@@ -50,16 +57,24 @@ def _yaml_error(err: yaml.MarkedYAMLError, file: str, error: ErrorFactory) -> Mc
 
 
 class _Converter:
-    def __init__(self, loader: yaml.SafeLoader, file: str, error: ErrorFactory) -> None:
+    def __init__(
+        self,
+        loader: yaml.SafeLoader,
+        file: str,
+        error: ErrorFactory,
+        on_duplicate: DuplicateHook | None,
+    ) -> None:
         self.loader = loader
         self.file = file
         self.error = error
+        self.on_duplicate = on_duplicate
         self.count = 0
 
     def convert(self, node: yaml.Node, depth: int) -> Node:
         import yaml
 
         line = node.start_mark.line + 1
+        start, end = node.start_mark.index, node.end_mark.index
         self.count += 1
         if depth > MAX_DEPTH:
             raise self.error(f"nesting deeper than {MAX_DEPTH} levels", file=self.file, line=line)
@@ -78,13 +93,17 @@ class _Converter:
             self.loader.flatten_mapping(node)  # resolve "<<" merge keys as SafeLoader does
             members: dict[str, Node] = {}
             for key_node, value_node in node.value:
-                key = self._scalar(key_node)
+                key = _key_text(self._scalar(key_node))
                 child = self.convert(value_node, depth + 1)
-                members[_key_text(key)] = Node(child.value, key_node.start_mark.line + 1)
-            return Node(members, line)
+                key_line = key_node.start_mark.line + 1
+                if key in members and self.on_duplicate is not None:
+                    self.on_duplicate(key_line, key)
+                members[key] = Node(child.value, key_line, child.start, child.end)
+            return Node(members, line, start, end)
         if isinstance(node, yaml.SequenceNode):
-            return Node([self.convert(item, depth + 1) for item in node.value], line)
-        return Node(self._scalar(node), line)
+            items = [self.convert(item, depth + 1) for item in node.value]
+            return Node(items, line, start, end)
+        return Node(self._scalar(node), line, start, end)
 
     def _scalar(self, node: yaml.Node) -> object:
         import yaml

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from mcpscan import __version__
-from mcpscan.cli import approvals_cmd, attest_cmd, discover_cmd, lock_cmd, scan_cmd
+from mcpscan.cli import approvals_cmd, attest_cmd, discover_cmd, fix_cmd, lock_cmd, scan_cmd
 from mcpscan.cli.db_cmd import db_app
 from mcpscan.cli.options import FORMATS, LIST_FORMATS
 from mcpscan.cli.policy_cmd import policy_app
@@ -49,6 +49,7 @@ def _root(
 
 scan_cmd.register(app)
 lock_cmd.register(app)
+fix_cmd.register(app)
 approvals_cmd.register(app)
 discover_cmd.register(app)
 app.add_typer(rules_app, name="rules")

@@ -81,6 +81,17 @@ def for_diff(result: ScanResult, *, drift: bool) -> ExitCode:
     return ExitCode.INCOMPLETE if result.incomplete else ExitCode.PASS
 
 
+def for_fix(result: ScanResult, *, pending: bool, left: bool, incomplete: bool) -> ExitCode:
+    """``fix``: what was read decides first (2 unreadable, 4 nothing to fix in); a connector
+    left alone because its scan was incomplete is 3; a fix that was refused or could not be
+    made, or (``--dry-run``) changes not yet written, is 1; everything fixable fixed is 0."""
+    if not result.connectors:
+        return for_result(result)
+    if incomplete:
+        return ExitCode.INCOMPLETE
+    return ExitCode.FAIL if pending or left else ExitCode.PASS
+
+
 def for_approvals(*, ok: bool) -> ExitCode:
     """``approvals``: any approval that does not hold (or too few) fails."""
     return ExitCode.PASS if ok else ExitCode.FAIL

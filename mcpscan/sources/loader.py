@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcpscan._internal import jsonc
-from mcpscan._internal.nodes import Node
+from mcpscan._internal.nodes import DuplicateHook, Node
 from mcpscan.fileio import FileReadError, file_problem, read_bounded
 from mcpscan.models import Connector, Diagnostic
 from mcpscan.sources import detect, specs
@@ -79,17 +79,32 @@ def read_text(path: Path, display: str) -> str:
 
 
 def load_document(path: Path, display: str) -> Node:
-    text = read_text(path, display)
+    return parse_text(read_text(path, display), path, display)
+
+
+def document_syntax(path: Path) -> str:
+    """How a config file is written, by its name: "toml", "yaml" or "jsonc"."""
     suffix = path.suffix.lower()
     if suffix == ".toml":
+        return "toml"
+    return "yaml" if suffix in (".yaml", ".yml") else "jsonc"
+
+
+def parse_text(
+    text: str, path: Path, display: str, *, on_duplicate: DuplicateHook | None = None
+) -> Node:
+    """The document ``text`` of the file ``path``, read in the syntax its name says.
+    ``on_duplicate`` hears of repeated keys (JSONC and YAML; TOML forbids them)."""
+    syntax = document_syntax(path)
+    if syntax == "toml":
         from mcpscan._internal import toml_lines
 
         return toml_lines.parse_nodes(text, file=display, error=SourceError)
-    if suffix in (".yaml", ".yml"):
+    if syntax == "yaml":
         from mcpscan._internal import yaml_nodes
 
-        return yaml_nodes.parse(text, file=display, error=SourceError)
-    return jsonc.parse(text, file=display, error=SourceError)
+        return yaml_nodes.parse(text, file=display, error=SourceError, on_duplicate=on_duplicate)
+    return jsonc.parse(text, file=display, error=SourceError, on_duplicate=on_duplicate)
 
 
 def choose_format(

@@ -17,7 +17,7 @@ from mcpscan.wiring import ScanSettings
 from tests.cli.conftest import EXAMPLES, REPO, CliFn
 
 SAFE = EXAMPLES / "safe" / ".mcp.json"
-SCANNING = ("scan", "sbom", "approve", "diff")
+SCANNING = ("scan", "sbom", "approve", "diff", "fix")
 
 
 def _command_options(name: str) -> dict[str, tuple[tuple[str, ...], str | None]]:

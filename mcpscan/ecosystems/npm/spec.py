@@ -14,7 +14,7 @@ Whether a version is exact, a range or a tag is decided by :mod:`.semver` (node-
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
@@ -259,3 +259,12 @@ def _registry_spec(name: str, text: str) -> Spec:
     if kind == "invalid":
         return Spec(text, "unsupported", name, text, why="invalid version, range or tag")
     return Spec(text, kind, name, text)
+
+
+def pinned_spec(spec: str, version: str) -> str | None:
+    """The npm package argument ``spec`` rewritten to fetch exactly ``version``, keeping an
+    ``npm:`` prefix or an alias as written. None for git, URL and file specs."""
+    parsed = parse_npm_spec(spec)
+    if parsed.kind not in ("registry", "alias"):
+        return None
+    return format_npm_spec(replace(parsed, version=version, version_kind=VersionKind.EXACT))

@@ -78,3 +78,20 @@ def parse_requirement(spec: str) -> PypiRequirement | None:
                 kind, pinned = VersionKind.EXACT, item.version
                 break
     return PypiRequirement(req.name, requested or None, kind, pinned=pinned)
+
+
+def pinned_requirement(spec: str, version: str) -> str | None:
+    """``spec`` rewritten to install exactly ``version``, spelt as it was written: uv's
+    ``name@1.2.3`` stays in that form, a PEP 508 requirement keeps its name, extras and
+    marker and gets ``==version``. None for a URL requirement (it names no version)."""
+    text = spec.strip()
+    uv_at = _UV_AT_RE.match(text)
+    if uv_at:
+        return f"{uv_at.group(1)}{uv_at.group(2) or ''}@{version}"
+    req = parse_requirement(text)
+    head = _HEAD_RE.match(text)
+    if req is None or req.url or head is None:
+        return None
+    _, semicolon, marker = text.partition(";")
+    pinned = f"{head.group(0).strip()}=={version}"
+    return f"{pinned}; {marker.strip()}" if semicolon else pinned

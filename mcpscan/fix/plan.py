@@ -1,0 +1,74 @@
+"""From a scan's result to what fix does to each config file it read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from mcpscan.fix import document, pins
+from mcpscan.fix.entries import fields
+from mcpscan.fix.interface import FilePlan, FixError, Remediation, Skipped
+from mcpscan.models import ConnectorResult, ScanResult
+
+# server.json describes a published server, not a client's configuration: not rewritten.
+_NOT_CONFIGS = frozenset({"server.json"})
+
+
+def plan_files(
+    result: ScanResult, files_read: Iterable[str], files_failed: Iterable[str], cwd: Path
+) -> list[tuple[FilePlan, document.Document | None]]:
+    """Per config file the scan read (in its order): the plan, and the document to rewrite
+    (None when the whole file is refused)."""
+    by_file: dict[str, list[ConnectorResult]] = {}
+    for cr in result.connectors:
+        by_file.setdefault(cr.connector.source.file, []).append(cr)
+    plans: list[tuple[FilePlan, document.Document | None]] = []
+    for shown in files_failed:
+        path = _path(shown, cwd)
+        plans.append((FilePlan(shown, path, refused="the scan could not read it"), None))
+    for shown in files_read:
+        results = by_file.get(shown, [])
+        if not results:
+            continue
+        path = _path(shown, cwd)
+        if results[0].connector.source.client in _NOT_CONFIGS or path.name == "server.json":
+            continue
+        try:
+            doc = document.read(path, shown)
+        except FixError as exc:
+            plans.append((FilePlan(shown, path, refused=_why(exc)), None))
+            continue
+        plans.append((_plan_document(doc, results), doc))
+    return plans
+
+
+def _path(shown: str, cwd: Path) -> Path:
+    path = Path(shown).expanduser()
+    return path if path.is_absolute() else cwd / path
+
+
+def _why(exc: FixError) -> str:
+    return f"line {exc.line}: {exc.message}" if exc.line else exc.message
+
+
+def _plan_document(doc: document.Document, results: list[ConnectorResult]) -> FilePlan:
+    remediations: list[Remediation] = []
+    skipped: list[Skipped] = []
+    for cr in results:
+        where = fields(doc.root, cr.connector)
+        if where is None:
+            skipped.append(
+                Skipped(
+                    cr.connector.name,
+                    cr.connector.source.line,
+                    "*",
+                    "its entry was not found again in the file; nothing changed",
+                )
+            )
+            continue
+        for item in pins.plan(cr, doc.root, where):
+            if isinstance(item, Remediation):
+                remediations.append(item)
+            else:
+                skipped.append(item)
+    return FilePlan(doc.file, doc.path, tuple(remediations), tuple(skipped))
