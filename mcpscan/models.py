@@ -407,6 +407,7 @@ class Decision(str, enum.Enum):
     RANGE = "range"  # highest version satisfying a range
     DIST_TAG = "dist-tag"  # an npm dist-tag other than latest
     LATEST = "latest"  # no version given: the registry's latest
+    SBOM = "sbom"  # inside a container image, as its verified SBOM attestation lists it
 
 
 @dataclass(frozen=True)
@@ -435,8 +436,7 @@ class PackageFacts:
     mcp_name: str | None = None  # npm mcpName / PyPI "mcp-name:" marker
     artifact_url: str | None = None
     artifact_size: int | None = None
-    # Where the dependency list came from (PyPI: "pep658", "range", "download", "json",
-    # "sdist"); None when it could not be read.
+    # Where the PyPI dependency list came from (pep658/range/download/json/sdist); None: unread.
     metadata_source: str | None = None
 
 

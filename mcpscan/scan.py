@@ -111,6 +111,9 @@ class Scanner:
                 )
             graphs.append(graph)
             resolution_errors.append(errors)
+        if self.provenance is not None:
+            # The packages inside images (their verified SBOMs) are checked like any other.
+            graphs = self.provenance.image_contents(graphs)
         hits, notes = self._advisories(launches, graphs)
         failures.extend(Diagnostic("(advisories)", None, n) for n in notes.incomplete)
         proofs: list[tuple[ProvenanceResult, ...] | None] = [None] * len(graphs)

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import oci_registry
+from tests.support.oci_registry import LocalRegistry, TokenServer
 from tests.support.registry_server import RegistryServer, serve
 
 
@@ -20,6 +22,41 @@ def registry_server(_registry_server_process: RegistryServer) -> RegistryServer:
     """The local registry server on 127.0.0.1 (tests/support/registry_server.py), as new:
     no routes, no request log. The only registry-server fixture; every test uses it."""
     return _registry_server_process.reset()
+
+
+@pytest.fixture(scope="session")
+def oci_registry_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    """A real distribution registry (Debian's docker-registry) on 127.0.0.1 for the whole
+    run, anonymous pull and push; skipped, saying why, when the binary is not installed."""
+    if oci_registry.find_registry() is None:
+        pytest.skip(oci_registry.MISSING)
+    yield from oci_registry.serve(tmp_path_factory.mktemp("oci-registry"))
+
+
+@pytest.fixture
+def oci_registry_server(oci_registry_process: LocalRegistry) -> LocalRegistry:
+    """The local OCI registry (tests/support/oci_registry.py); tests push what they need
+    under repository names of their own."""
+    return oci_registry_process
+
+
+@pytest.fixture(scope="session")
+def oci_token_registry(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[LocalRegistry, TokenServer]]:
+    """A second registry that wants bearer tokens from a loopback token server (user
+    ``alice``, password ``s3cr3t-registry-pw``; anonymous callers may pull)."""
+    binary = oci_registry.find_registry()
+    if binary is None:
+        pytest.skip(oci_registry.MISSING)
+    workdir = tmp_path_factory.mktemp("oci-token-registry")
+    tokens = TokenServer(workdir, {"alice": "s3cr3t-registry-pw"}, anonymous=True)
+    registry = oci_registry.start_registry(binary, workdir, token=tokens)
+    try:
+        yield registry, tokens
+    finally:
+        registry.stop()
+        tokens.close()
 
 
 @pytest.fixture

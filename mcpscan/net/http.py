@@ -337,10 +337,14 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         byte_range: tuple[int, int] | None = None,
         cache: bool = True,
+        limit: int | None = None,
+        answer_statuses: frozenset[int] = frozenset(),
     ) -> HttpResponse:
         """GET ``url``. Raises NetworkError for transport failures and 5xx/429 after retries
         (DeadlineExceeded past the request's or the scan's time limit), NotFoundError for
-        404/410, RegistryError for other non-2xx answers."""
+        404/410, RegistryError for other non-2xx answers, except ``answer_statuses``, which
+        are returned (a 401 whose challenge the caller answers). ``limit`` lowers the body
+        size limit for this request."""
         req_headers = dict(headers or {})
         if byte_range is not None:
             req_headers["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
@@ -350,7 +354,7 @@ class HttpClient:
         waited = 0.0
         with self.bounded(shown) as end:
             for attempt in range(policy.retries + 1):
-                answer = self._send(url, req_headers, use_cache, shown, end)
+                answer = self._send(url, req_headers, use_cache, shown, end, limit)
                 if (
                     answer.status not in RETRY_STATUSES
                     or answer.from_cache
@@ -368,6 +372,8 @@ class HttpClient:
                 time.sleep(pause)
                 waited += pause
         status = answer.status
+        if status in answer_statuses:
+            return answer
         if status in (404, 410):
             raise NotFoundError(f"{shown} answered {status} (not found)")
         if status == 429 or status >= 500:
@@ -377,7 +383,13 @@ class HttpClient:
         return answer
 
     def _send(
-        self, url: str, headers: Mapping[str, str], use_cache: bool, shown: str, end: float
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        use_cache: bool,
+        shown: str,
+        end: float,
+        limit: int | None = None,
     ) -> HttpResponse:
         """One attempt. A failure inside the cache replaces the cache and asks again (the
         second time through the new cache, or without one)."""
@@ -396,7 +408,7 @@ class HttpClient:
                 from_cache = bool(getattr(resp, "from_cache", False))
                 if self.config.offline and resp.status_code == 504 and not from_cache:
                     raise OfflineCacheMiss(f"--offline: {shown} is not in the cache")
-                content = resp.content or b"" if from_cache else self._read_body(resp, shown)
+                content = resp.content or b"" if from_cache else self._read_body(resp, shown, limit)
             except (OfflineCacheMiss, Expired):
                 raise
             except requests.exceptions.Timeout:
@@ -439,8 +451,8 @@ class HttpClient:
             )
         raise NetworkError(f"{shown}: the HTTP cache kept failing")
 
-    def _read_body(self, resp: requests.Response, url: str) -> bytes:
-        limit = self.config.max_body_bytes
+    def _read_body(self, resp: requests.Response, url: str, limit: int | None = None) -> bytes:
+        limit = min(limit, self.config.max_body_bytes) if limit else self.config.max_body_bytes
         declared = resp.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
             resp.close()

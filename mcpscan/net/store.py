@@ -8,6 +8,8 @@ directory unless ``--cache-dir``; none with ``--no-cache``), in these areas:
 ``npm-packuments``             trimmed npm packuments (a :class:`DocumentStore`)
 ``pypi-documents``             reduced PyPI project pages and JSON documents (a store)
 ``pypi-artifacts``             what was read from one wheel or sdist, by its sha256 (a store)
+``oci-content``                OCI manifests and config blobs by digest (a store, kept forever)
+``oci-tags``                   what OCI tags and referrers point to (a store, for the TTL)
 ``npm-resolutions`` …          finished graphs, keyed by all they depend on (a store)
 ``advisories/osv-querybatch``  OSV querybatch answers per package (a store)
 ``advisories/db``              the OSV exports ``db update`` downloads
@@ -35,6 +37,8 @@ HTTP_CACHE = "http-cache"
 NPM_PACKUMENTS = "npm-packuments"
 PYPI_DOCUMENTS = "pypi-documents"
 PYPI_ARTIFACTS = "pypi-artifacts"
+OCI_CONTENT = "oci-content"
+OCI_TAGS = "oci-tags"
 OSV_QUERYBATCH = "advisories/osv-querybatch"
 ADVISORY_DB = "advisories/db"
 ADVISORY_INDEX = "advisories/index"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mcpscan.errors import McpscanError
 from mcpscan.models import (
+    Decision,
     Graph,
     PackageRef,
     ProvenanceResult,
@@ -107,6 +108,32 @@ class ProvenanceService:
         self.integrity = integrity
         self._map: Callable[[Callable[[Any], _Outcome], Iterable[Any]], list[_Outcome]]
         self._map = client.map if client is not None else _serial_map
+        self._map_any: Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]]
+        self._map_any = client.map if client is not None else _serial_map
+
+    def image_contents(self, graphs: Sequence[Graph | None]) -> list[Graph | None]:
+        """The graphs with the packages inside their images, as the images' verified SBOM
+        attestations list them (checked here, before the advisory stage needs them; the
+        image verifier keeps what it found for :meth:`check_report`). An image whose
+        attachments cannot be read is left as it is: its check reports why."""
+        from mcpscan.provenance.oci.contents import with_image_contents
+
+        verifier = self.verifiers.get("oci")
+        examine = getattr(verifier, "examine", None)
+        if examine is None:
+            return list(graphs)
+        images = {
+            n.purl: n for g in graphs if g is not None for n in g.nodes if n.ecosystem == "oci"
+        }
+
+        def sbom(node: ResolvedPackage) -> tuple[str, ...]:
+            try:
+                return tuple(examine(node).sbom)
+            except McpscanError:
+                return ()
+
+        contents = dict(zip(images, self._map_any(sbom, images.values()), strict=True))
+        return [None if g is None else with_image_contents(g, contents) for g in graphs]
 
     def check(self, graphs: Sequence[Graph | None]) -> list[tuple[ProvenanceResult, ...] | None]:
         """The provenance results of each connector's graph, in the order given."""
@@ -175,6 +202,10 @@ class ProvenanceService:
         return tuple(found.values())
 
     def _check_one(self, node: ResolvedPackage, root: bool) -> _Outcome:
+        if node.decided_by is Decision.SBOM:
+            # Inside an image: nobody fetches it from a registry; the image's signature and
+            # SBOM attestation are its provenance.
+            return _Outcome(())
         verifier = self.verifiers.get(node.ecosystem)
         found: list[ProvenanceResult] = []
         failures: list[str] = []

@@ -32,6 +32,7 @@ from mcpscan.models import (
     ScanResult,
     VersionKind,
 )
+from mcpscan.provenance.interface import BUILD_PROVENANCE_KINDS
 from mcpscan.redaction import scrub_text
 from mcpscan.report import cyclonedx_values as v
 from mcpscan.report._common import approval_owner, approval_rows
@@ -98,7 +99,7 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
     build-provenance state) plus one property per check and the attested identity."""
     if results is None:
         return [v.prop("provenance", PROVENANCE_NOT_CHECKED)]
-    states = {r.state.value for r in results if r.kind in ("npm-provenance", "pep740")}
+    states = {r.state.value for r in results if r.kind in BUILD_PROVENANCE_KINDS}
     overall = next(
         (s for s in ("invalid", "unknown", "verified", "absent") if s in states), "absent"
     )
@@ -109,7 +110,45 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
             value = getattr(r, key)
             if value and r.state is ProvenanceState.VERIFIED:
                 props.append(v.prop(f"provenance:{r.kind}:{key.replace('_', '-')}", value))
+        if r.predicate_type and r.state is ProvenanceState.VERIFIED:
+            props.append(v.prop(f"provenance:{r.kind}:predicate-type", r.predicate_type))
     return props
+
+
+def _attestation_evidence(results: Sequence[ProvenanceResult] | None) -> Any:
+    """An image's verified signatures and attestations as CycloneDX identity evidence
+    (technique ``attestation``): what vouches that this digest is the component."""
+    from decimal import Decimal
+
+    from cyclonedx.model.component_evidence import (
+        AnalysisTechnique,
+        ComponentEvidence,
+        Identity,
+        IdentityField,
+        Method,
+    )
+
+    methods = [
+        Method(
+            technique=AnalysisTechnique.ATTESTATION,
+            confidence=Decimal(1),
+            value=scrub_text(
+                " ".join(
+                    x
+                    for x in (r.kind, r.predicate_type, f"signed by {r.signer}" if r.signer else "")
+                    if x
+                )
+                + f": {r.reason}"
+            ),
+        )
+        for r in results or ()
+        if r.state is ProvenanceState.VERIFIED and r.kind.startswith("oci-")
+    ]
+    if not methods:
+        return None
+    return ComponentEvidence(
+        identity=[Identity(field=IdentityField.HASH, confidence=Decimal(1), methods=methods)]
+    )
 
 
 def _resolved_component(
@@ -155,6 +194,7 @@ def _resolved_component(
             *v.external_ref("website", facts.homepage),
         ],
         properties=props,
+        evidence=_attestation_evidence(provenance),
     )
 
 

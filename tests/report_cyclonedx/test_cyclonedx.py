@@ -29,6 +29,8 @@ from mcpscan.models import (
     Launch,
     PackageFacts,
     PackageRef,
+    ProvenanceResult,
+    ProvenanceState,
     ProxyHop,
     Remote,
     ResolvedPackage,
@@ -486,3 +488,72 @@ def test_unparsable_endpoint_is_kept_as_a_property() -> None:
     (service,) = validate(render_bom(result))["services"]
     assert "endpoints" not in service
     assert props(service)["mcpscan:endpoint"] == ["${API_BASE:-https://api.example.com}/mcp"]
+
+
+def test_image_attestations_are_identity_evidence() -> None:
+    """A verified signature and SBOM attestation of an image are CycloneDX identity evidence
+    (technique "attestation"), with the predicate type and signer as properties; SBOM
+    children carry decided-by sbom."""
+    digest = "sha256:" + SHA256
+    image = ResolvedPackage(
+        "oci",
+        "ghcr.io/acme/server",
+        digest,
+        f"pkg:oci/server@sha256%3A{SHA256}?repository_url=ghcr.io/acme/server",
+        Decision.PINNED,
+    )
+    inside = ResolvedPackage(
+        "npm", "left-pad", "1.3.0", "pkg:npm/left-pad@1.3.0", Decision.SBOM, "listed by the SBOM"
+    )
+    proofs = (
+        ProvenanceResult(
+            image.purl,
+            "oci-signature",
+            ProvenanceState.VERIFIED,
+            "cosign signature verified",
+            signer="https://github.com/acme/server/.github/workflows/release.yml@refs/tags/v1",
+            issuer="https://token.actions.githubusercontent.com",
+        ),
+        ProvenanceResult(
+            image.purl,
+            "oci-sbom",
+            ProvenanceState.VERIFIED,
+            "SBOM verified",
+            signer="cosign key cosign.pub",
+            predicate_type="https://spdx.dev/Document",
+        ),
+        ProvenanceResult(image.purl, "oci-provenance", ProvenanceState.ABSENT, "none"),
+    )
+    conn = Connector(
+        name="img", source=SourceLocation(".mcp.json", 2, "claude-code"), transport="stdio"
+    )
+    result = replace(
+        graph_result(),
+        connectors=(
+            ConnectorResult(
+                conn,
+                Launch("docker"),
+                (),
+                100,
+                "pass",
+                graph=Graph(
+                    roots=(image.purl,),
+                    nodes=(image, inside),
+                    edges=(Edge(image.purl, inside.purl, "sbom"),),
+                ),
+                provenance=proofs,
+            ),
+        ),
+    )
+    doc = validate(render_bom(result))
+    components = by_ref(doc["components"])
+    methods = components[image.purl]["evidence"]["identity"][0]["methods"]
+    assert [m["technique"] for m in methods] == ["attestation", "attestation"]
+    values = sorted(m["value"] for m in methods)
+    assert values[0].startswith("oci-sbom https://spdx.dev/Document signed by cosign key")
+    assert values[1].startswith("oci-signature signed by https://github.com/acme/server/")
+    found = props(components[image.purl])
+    assert found["mcpscan:provenance"] == ["verified"]
+    assert found["mcpscan:provenance:oci-sbom:predicate-type"] == ["https://spdx.dev/Document"]
+    assert props(components[inside.purl])["mcpscan:decided-by"] == ["sbom"]
+    assert "evidence" not in components[inside.purl]

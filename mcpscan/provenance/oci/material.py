@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mcpscan.errors import ProvenanceError
+
 SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 DSSE_ENVELOPE = "application/vnd.dsse.envelope.v1+json"
 COSIGN_SIG_ARTIFACT = "application/vnd.dev.cosign.artifact.sig.v1+json"
@@ -46,12 +48,18 @@ MAX_ATTESTATION_BYTES = 16 * 1024 * 1024  # a DSSE envelope may hold a whole SBO
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
+class AttachmentInvalid(ProvenanceError):
+    """The registry served something that is not what was asked for (bytes that do not
+    match their digest, a listed blob it does not serve): present and bad."""
+
+
 class ImageStore(Protocol):
     """Read access to one repository of a registry (what discovery needs of a client).
 
-    ``manifest`` and ``referrers`` return None for a 404; every method raises
-    :class:`mcpscan.errors.NetworkError` when the registry cannot be reached, which makes
-    the scan incomplete rather than the image "unsigned".
+    ``manifest`` and ``referrers`` return None for a 404; :class:`AttachmentInvalid` says
+    the answer is bad; every method raises :class:`mcpscan.errors.NetworkError` when the
+    registry cannot be reached, which makes the scan incomplete rather than the image
+    "unsigned".
     """
 
     def manifest(self, reference: str) -> bytes | None:
@@ -127,17 +135,24 @@ def discover(store: ImageStore, digest: str) -> Material:
         return Material(digest, (Broken(digest, f"{digest!r} is not a sha256 digest"),))
     items: list[Item] = []
     notes: list[str] = []
-    raw = store.referrers(digest)
-    places = ["the referrers API"]
-    if raw is None:  # no referrers API: OCI 1.1's fallback tag holds the same index
-        places = [f"the referrers tag {tag_for(digest)}"]
-        raw = store.manifest(tag_for(digest))
+    places = [f"the referrers API (or its fallback tag {tag_for(digest)})"]
+    try:
+        raw = store.referrers(digest)
+        if raw is None:  # no referrers API: OCI 1.1's fallback tag holds the same index
+            raw = store.manifest(tag_for(digest))
+    except AttachmentInvalid as exc:
+        items.append(Broken("the referrers index", exc.message))
+        raw = None
     if raw is not None:
         _from_referrers(store, digest, raw, items, notes)
     for suffix, reader in ((".sig", _signature_layers), (".att", _attestation_layers)):
         tag = tag_for(digest, suffix)
         places.append(f"the tag {tag}")
-        raw_tag = store.manifest(tag)
+        try:
+            raw_tag = store.manifest(tag)
+        except AttachmentInvalid as exc:
+            items.append(Broken(tag, exc.message))
+            continue
         if raw_tag is not None:
             items.extend(reader(store, tag, _json(raw_tag)))
     return Material(digest, tuple(items), tuple(notes), tuple(places))
@@ -262,7 +277,10 @@ def _layers(manifest: Any, where: str) -> list[tuple[dict[str, Any], Broken | No
 def _by_digest(store: ImageStore, digest: str, where: str) -> dict[str, Any] | Broken:
     if not _DIGEST.match(digest):
         return Broken(where, f"{digest!r} is not a sha256 digest")
-    raw = store.manifest(digest)
+    try:
+        raw = store.manifest(digest)
+    except AttachmentInvalid as exc:
+        return Broken(where, exc.message)
     if raw is None:
         return Broken(where, "the registry lists it but does not serve it")
     if hashlib.sha256(raw).hexdigest() != digest.split(":", 1)[1]:
@@ -278,7 +296,10 @@ def _blob(store: ImageStore, layer: Mapping[str, Any], limit: int, where: str) -
     size = layer.get("size")
     if isinstance(size, int) and size > limit:
         return Broken(where, f"a layer of {size} bytes is over the {limit}-byte limit")
-    raw = store.blob(digest, limit)
+    try:
+        raw = store.blob(digest, limit)
+    except AttachmentInvalid as exc:
+        return Broken(where, exc.message)
     if hashlib.sha256(raw).hexdigest() != digest.split(":", 1)[1]:
         return Broken(where, f"the blob {digest[:19]} does not match its digest")
     return raw
