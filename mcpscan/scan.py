@@ -278,8 +278,20 @@ def _failed_proofs(
 
 def redactor_for(loaded: LoadResult, launches: Sequence[Launch] = ()) -> Redactor:
     """Every literal secret read from the inputs, so output can be scrubbed of them."""
+    return _redactor(loaded.connectors, launches)
+
+
+def result_redactor(result: ScanResult) -> Redactor:
+    """Every literal secret of a finished scan's connectors (for a command handed only the
+    result)."""
+    return _redactor(
+        [cr.connector for cr in result.connectors], [cr.launch for cr in result.connectors]
+    )
+
+
+def _redactor(connectors: Sequence[Connector], launches: Sequence[Launch]) -> Redactor:
     redactor = Redactor()
-    for c in loaded.connectors:
+    for c in connectors:
         for value in secrets_of(c):
             redactor.add(value)
     for launch in launches:

@@ -14,12 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
 from mcpscan.advisories import matching
 from mcpscan.advisories.interface import AdvisorySource, AdvisorySourceError, Match, Query
 from mcpscan.advisories.osv_api import DEFAULT_OSV_URL
-from mcpscan.models import AdvisoryHit, Graph, Launch, PackageRef, VersionKind
+from mcpscan.ecosystems.purl import pinned_version
+from mcpscan.models import AdvisoryHit, Graph, Launch, PackageRef
 
 if TYPE_CHECKING:
     from mcpscan.net.http import HttpClient
@@ -321,15 +321,5 @@ def _unresolved(graph: Graph | None, launch: Launch) -> list[tuple[PackageRef, s
             continue
         if (ref.ecosystem, matching.normalize_name(ref.ecosystem, _target(ref))) in roots:
             continue
-        out.append((ref, _pinned_version(ref)))
+        out.append((ref, pinned_version(ref)))
     return out
-
-
-def _pinned_version(ref: PackageRef) -> str | None:
-    if ref.version_kind is not VersionKind.EXACT:
-        return None
-    base = ref.purl.split("?", 1)[0].split("#", 1)[0]
-    _, at, version = base.rpartition("@")
-    if at and version:
-        return unquote(version)
-    return (ref.requested or "").lstrip("=").strip() or None

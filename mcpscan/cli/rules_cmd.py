@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mcpscan.cli import output
-from mcpscan.cli.options import LIST_FORMATS, RulesDirOpt
+from mcpscan.cli.options import LIST_FORMATS, ListFormatOpt, RulesDirOpt
 from mcpscan.errors import UsageError
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def _catalogue(rules_dir: Path | None) -> Catalogue:
 
 @rules_app.command("list")
 def rules_list(
-    fmt: Annotated[str, typer.Option("-f", "--format", help="table or json.")] = "table",
+    fmt: ListFormatOpt = "table",
     rules_dir: RulesDirOpt = None,
 ) -> None:
     """List every rule with its severity and framework mappings."""
@@ -64,7 +64,7 @@ def rules_list(
 
 @rules_app.command("show")
 def rules_show(
-    rule_id: Annotated[str, typer.Argument(help="Rule id (e.g. SC01) or slug.")],
+    rule_id: Annotated[str, typer.Argument(metavar="RULE", help="Rule id (e.g. SC01) or slug.")],
     rules_dir: RulesDirOpt = None,
 ) -> None:
     """Show one rule: what it tests, why, how to fix, and what it maps to."""

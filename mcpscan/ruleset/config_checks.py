@@ -181,7 +181,9 @@ def _origin(setting: Setting) -> str:
     return _ORIGIN_WORDS.get(setting.origin, setting.origin or "setting")
 
 
-def _literal_secret_kind(setting: Setting) -> str | None:
+def literal_secret_kind(setting: Setting) -> str | None:
+    """What kind of credential ``setting`` holds written out literally (ID01), or None.
+    Also asked by ``mcpscan fix``, so that it moves exactly what ID01 reports."""
     if setting.kind is not ValueKind.LITERAL:
         return None
     raw = setting.value.reveal()
@@ -204,7 +206,7 @@ class _Literal:
 def _literal_secrets(facts: ConnectorFacts) -> Iterator[_Literal]:
     connector = facts.connector
     for setting in (*connector.env, *connector.headers):
-        kind = _literal_secret_kind(setting)
+        kind = literal_secret_kind(setting)
         if kind:
             yield _Literal(setting.value, kind, f"{_origin(setting)} {setting.name}", setting.name)
     for arg in facts.launch.secret_args:
@@ -269,7 +271,7 @@ def broad_credential(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         if why is None:
             continue
         # A fine-grained GitHub token in the classic variable is scoped; not broad.
-        if _literal_secret_kind(setting) == "GitHub fine-grained token":
+        if literal_secret_kind(setting) == "GitHub fine-grained token":
             continue
         # A template's stand-in ("YOUR_GITHUB_TOKEN", "<token>") hands over nothing yet; the
         # real value, once written, is judged (an indirection still is: it names the PAT).
