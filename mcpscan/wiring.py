@@ -69,7 +69,7 @@ class ScanSettings:
     inspect: bool = True  # read the launched artifacts' files as data
     inspect_all: bool = False  # ... every package of the graph, not only the launched ones
     inspect_max_mb: float | None = None  # per artifact download (default 100)
-    inspect_max_entries: int | None = None  # per artifact (default 20,000)
+    inspect_entries: int | None = None  # per artifact (default 20,000)
     inspect_timeout: float | None = None  # seconds per artifact to read it (default 30)
     recursive: bool = False  # directory targets: nested projects' configs too
 
@@ -274,7 +274,7 @@ def inspection_service(settings: ScanSettings, client: HttpClient) -> Inspection
         max_bytes=int(settings.inspect_max_mb * MB)
         if settings.inspect_max_mb is not None
         else defaults.max_bytes,
-        max_entries=settings.inspect_max_entries or defaults.max_entries,
+        max_entries=settings.inspect_entries or defaults.max_entries,
         max_seconds=settings.inspect_timeout or defaults.max_seconds,
     )
     return build_inspection_service(client, limits=limits, everything=settings.inspect_all)
@@ -321,7 +321,7 @@ def _check(settings: ScanSettings) -> None:
         raise UsageError("--inspect-all and --no-inspect contradict each other: choose one")
     for name, value in (
         ("--inspect-max-mb", settings.inspect_max_mb),
-        ("--inspect-max-entries", settings.inspect_max_entries),
+        ("--inspect-entries", settings.inspect_entries),
         ("--inspect-timeout", settings.inspect_timeout),
     ):
         if value is not None and not value > 0:

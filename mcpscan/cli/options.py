@@ -266,6 +266,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--inspect/--no-inspect",
                 envvar="MCPSCAN_INSPECT",
+                metavar=FLAG,
                 help="Read the launched packages' files as data (never run or unpacked): "
                 "install hooks, start-up code, binaries. --no-inspect leaves a coverage gap.",
             ),
@@ -279,6 +280,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--inspect-all",
                 envvar="MCPSCAN_INSPECT_ALL",
+                metavar=FLAG,
                 help="Inspect every package of the dependency graph, not only the launched ones.",
             ),
         ],
@@ -291,6 +293,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--inspect-max-mb",
                 envvar="MCPSCAN_INSPECT_MAX_MB",
+                metavar="MB",
                 help="Largest artifact download inspected, in MB (default 100); a larger one "
                 "is not read, a finding and a coverage gap.",
             ),
@@ -298,12 +301,13 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
         None,
     ),
     _Shared(
-        "inspect_max_entries",
+        "inspect_entries",
         Annotated[
             int | None,
             _opt(
-                "--inspect-max-entries",
-                envvar="MCPSCAN_INSPECT_MAX_ENTRIES",
+                "--inspect-entries",
+                envvar="MCPSCAN_INSPECT_ENTRIES",
+                metavar="N",
                 help="Most archive entries read per artifact (default 20000).",
             ),
         ],
@@ -316,6 +320,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--inspect-timeout",
                 envvar="MCPSCAN_INSPECT_TIMEOUT",
+                metavar="SECONDS",
                 help="Seconds to read and analyse one artifact, after its download (default 30).",
             ),
         ],

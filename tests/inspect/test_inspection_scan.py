@@ -153,9 +153,7 @@ def test_100000_entries_stop_at_the_entry_limit(server: RegistryServer, cwd: Pat
 def test_the_entry_limit_is_an_option(server: RegistryServer, cwd: Path) -> None:
     served = tgz([("package.json", b'{"name":"few-mcp","version":"1.0.0"}'), ("a.js", b"1")])
     npm_package(server, "few-mcp", "1.0.0", {}, served=served)
-    _, report, _ = inspect_scan(
-        server, cwd, {"c": npx("few-mcp@1.0.0")}, "--inspect-max-entries", "1"
-    )
+    _, report, _ = inspect_scan(server, cwd, {"c": npx("few-mcp@1.0.0")}, "--inspect-entries", "1")
     assert "over 1 entries" in _limited(report, "c", severity="medium")
 
 
