@@ -29,6 +29,8 @@ from mcpscan.models import (
 )
 
 PINNABLE = frozenset({"npm", "pypi", "oci"})
+# A content digest an image reference may carry (OCI image-spec: sha256 or sha512, hex).
+_DIGEST_RE = re.compile(r"^(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
 
 
 def launched(result: ConnectorResult) -> list[PackageRef]:
@@ -64,21 +66,25 @@ def plan(
     the reason) per package that needs one and cannot get it here."""
     connector = result.connector
     line = connector.source.line
-    wanted = [r for r in launched(result) if _needs_pin(r, result)]
-    if not wanted:
+    incomplete = incomplete_reason(result)
+    if incomplete is not None:
+        # Nothing is pinned from a partial scan, and a package already pinned could not be
+        # checked for a version that fixes an advisory either: both are said.
+        for ref in launched(result):
+            if ref.ecosystem == "oci" and ref.pinned:
+                continue
+            done = "not checked for a fixed version" if ref.pinned else "not pinned"
+            rule = "SC05" if ref.pinned else "SC01"
+            yield Skipped(
+                connector.name, line, rule, f"{ref.name}: {done}: {incomplete}", incomplete=True
+            )
         return
-    blocked = incomplete_reason(result)
-    if blocked is None and where.args_problem is not None:
-        blocked = where.args_problem
+    wanted = [r for r in launched(result) if _needs_pin(r, result)]
     for ref in wanted:
         rule = "SC01" if not ref.pinned else "SC05"
-        if blocked is not None:
+        if where.args_problem is not None:
             yield Skipped(
-                connector.name,
-                line,
-                rule,
-                f"{ref.name}: not pinned: {blocked}",
-                incomplete=blocked.startswith("the scan of this connector"),
+                connector.name, line, rule, f"{ref.name}: not pinned: {where.args_problem}"
             )
             continue
         target = _target(ref, result)
@@ -166,15 +172,15 @@ def _target(ref: PackageRef, result: ConnectorResult) -> tuple[str, str, str] | 
 
 def _digest_target(ref: PackageRef, result: ConnectorResult) -> tuple[str, str, str] | str:
     node = _root_node(ref, result)
-    digest = (
-        next((d.value for d in node.digests if d.algorithm == "sha256"), None) if node else None
-    )
+    found = [f"{d.algorithm}:{d.value}" for d in node.digests] if node is not None else []
+    digest = next((d for d in found if _DIGEST_RE.match(d)), None)
     if digest is None:
         return "not pinned: the scan did not resolve the image's digest"
     spec = ref.spec.partition("@")[0]
+    algorithm, _, value = digest.partition(":")
     return (
-        f"{spec}@sha256:{digest}",
-        f"pinned image {ref.name} to its digest sha256:{digest[:12]}…",
+        f"{spec}@{digest}",
+        f"pinned image {ref.name} to its digest {algorithm}:{value[:12]}…",
         "SC01",
     )
 
