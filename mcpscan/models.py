@@ -16,6 +16,11 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+# So are the evidence types (provenance results, CVSS scores), for the same reason.
+from mcpscan.evidence import CvssScore as CvssScore
+from mcpscan.evidence import ProvenanceResult as ProvenanceResult
+from mcpscan.evidence import ProvenanceState as ProvenanceState
+
 # The coverage ledger's types live in a module of their own (this one would pass the size
 # limit); they are facts like the rest and are imported from here.
 from mcpscan.ledger import CheckFamily as CheckFamily
@@ -23,6 +28,7 @@ from mcpscan.ledger import Coverage as Coverage
 from mcpscan.ledger import CoverageLedger as CoverageLedger
 from mcpscan.ledger import CoverageState as CoverageState
 from mcpscan.ledger import GapCause as GapCause
+from mcpscan.ledger import RegistryGap as RegistryGap
 
 if TYPE_CHECKING:
     from mcpscan.lock.model import ApprovalFacts
@@ -569,32 +575,3 @@ class AdvisoryHit:
     purl: str | None = None
     fixed: tuple[str, ...] = ()  # versions that fix it for this package, lowest first
     path: tuple[str, ...] = ()  # "name@version" from the connector's root to this package
-
-
-# --- Provenance ---------------------------------------------------------------------------
-
-
-class ProvenanceState(str, enum.Enum):
-    """Four states, fail closed: only VERIFIED is evidence, and it is never a pass alone."""
-
-    VERIFIED = "verified"
-    ABSENT = "absent"  # no material (or the registry did not provide any)
-    INVALID = "invalid"  # material present but it does not verify
-    UNKNOWN = "unknown"  # present or declared but not checkable (source unreachable, no time)
-
-
-@dataclass(frozen=True)
-class ProvenanceResult:
-    """One provenance check of one artifact (a graph node)."""
-
-    purl: str
-    kind: str  # "npm-registry-signature", "npm-publish", "npm-provenance", "pep740", "integrity"
-    state: ProvenanceState
-    reason: str = ""  # why absent or invalid; for verified, what was checked
-    source_repository: str | None = None  # attested source repository URL
-    workflow: str | None = None  # build workflow (path@ref or build signer URI)
-    ref: str | None = None  # git ref the build ran on
-    commit: str | None = None
-    issuer: str | None = None  # OIDC issuer of the signing identity
-    signer: str | None = None  # certificate SAN or registry key id
-    predicate_type: str | None = None

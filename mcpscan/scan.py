@@ -144,6 +144,7 @@ class Scanner:
                 stages,
                 graph=graph,
                 advisories=adv,
+                provenance=proof,
                 failures=StageFailures(
                     resolution=errors,
                     provenance=_failed_proofs(proof, unproven),

@@ -35,7 +35,7 @@ from mcpscan.models import (
 from mcpscan.provenance.interface import BUILD_PROVENANCE_KINDS
 from mcpscan.redaction import scrub_text
 from mcpscan.report import cyclonedx_values as v
-from mcpscan.report._common import approval_owner, approval_rows
+from mcpscan.report._common import approval_owner, approval_rows, registry_gap_lines
 from mcpscan.report.interface import Renderer, RenderError
 
 if TYPE_CHECKING:
@@ -488,6 +488,7 @@ def build_bom(result: ScanResult) -> Bom:
             v.prop("fail-on", result.fail_on.label),
             *(v.prop("target", scrub_text(t)) for t in result.targets),
             *(v.prop("check-not-run", c) for c in result.checks_not_run),
+            *(v.prop("registry-gap", line) for line in registry_gap_lines(result)),
         ],
     )
     bom = Bom(

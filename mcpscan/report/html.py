@@ -31,6 +31,7 @@ from mcpscan.report._common import (
     approval_rows,
     command_basename,
     coverage_summary,
+    registry_gap_lines,
     sorted_findings,
 )
 from mcpscan.report.interface import Renderer
@@ -70,6 +71,9 @@ def _summary(result: ScanResult, rows: list[tuple[str, Finding]]) -> str:
         ),
         ("Targets", ", ".join(m.code(scrub_text(t)) for t in result.targets) or "none (discovery)"),
     ]
+    gaps = registry_gap_lines(result)
+    if gaps:
+        facts.append(("Registry gaps", "; ".join(m.e(g) for g in gaps)))
     severity_table = m.table(
         ["Severity", "Open findings"],
         [[m.sev(s), str(counts[s])] for s in _SEVERITIES] + [["waived", str(waived)]],
@@ -445,9 +449,24 @@ def _coverage(cr: ConnectorResult) -> str:
         ]
         for c in cr.coverage.entries
     ]
-    title = "Coverage" if cr.coverage.complete else "Coverage (gaps: never a clean 100)"
-    return f"<h4>{m.e(title)}</h4>" + m.table(
-        ["Check family", "State", "Cause", "Reason"], rows, cls="coverage"
+    title = "Coverage" if cr.coverage.fully_known else "Coverage (gaps: never a clean 100)"
+    unknown = m.table(
+        ["Check family", "Not provided by the registry", "Rule", "Packages"],
+        [
+            [
+                m.e(g.family.label),
+                m.e(g.fact),
+                m.e(g.check),
+                ", ".join(f'<code class="purl">{m.e(p)}</code>' for p in g.packages),
+            ]
+            for g in cr.coverage.registry_gaps
+        ],
+        cls="coverage",
+    )
+    return (
+        f"<h4>{m.e(title)}</h4>"
+        + m.table(["Check family", "State", "Cause", "Reason"], rows, cls="coverage")
+        + unknown
     )
 
 

@@ -25,7 +25,7 @@ from mcpscan.models import (
     Severity,
 )
 from mcpscan.redaction import scrub_text
-from mcpscan.report._common import all_findings, coverage_gaps
+from mcpscan.report._common import all_findings, coverage_gaps, registry_gap_lines
 from mcpscan.report.interface import Renderer
 
 if TYPE_CHECKING:
@@ -192,8 +192,10 @@ def _connector_table(connectors: tuple[ConnectorResult, ...], width: int) -> Ren
 def _coverage_line(cr: ConnectorResult) -> list[Text]:
     if cr.coverage is None:
         return []
-    if cr.coverage.complete:
+    if cr.coverage.fully_known:
         return [_text("coverage complete", "green")]
+    if cr.coverage.complete:
+        return [_text("registry gaps", "yellow")]
     return [_text("partial coverage", "yellow")]
 
 
@@ -321,6 +323,7 @@ class TableRenderer(Renderer):
         _section(console, "Diagnostics", diagnostics, "yellow")
         gaps = [f"{name}: {line}" for name, line in coverage_gaps(result)]
         _section(console, "Coverage gaps", gaps, "yellow")
+        _section(console, "Registry gaps", registry_gap_lines(result), "yellow")
         _section(console, "Checks not run", list(result.checks_not_run), "yellow")
         _section(console, "Expired waivers", list(result.expired_waivers), "yellow")
         _section(console, "Unused waivers", list(result.unused_waivers), "dim")
