@@ -90,6 +90,9 @@ class ScanRun:
     redactor: Redactor  # every literal secret read, for scrubbing whatever is printed
     catalogue: Catalogue
     policy: Policy
+    # The registries the scan asked (None without resolution): `fix` checks with them that a
+    # version it would pin to is published.
+    registries: Registries | None = None
 
 
 # -- the components -----------------------------------------------------------------------
@@ -382,6 +385,7 @@ def run_scan(
     inspection = None
     _check(opts)
     client = None
+    regs: Registries | None = None
     if opts.resolve or opts.advisory_db or _downloaded_advisories(opts):
         client = http_client(opts)
         regs = registries(opts, client, cwd=cwd)
@@ -421,7 +425,7 @@ def run_scan(
     for cr in result.connectors:
         for sa in cr.launch.secret_args:
             redactor.add(sa.value)
-    return ScanRun(result, loaded, redactor, catalogue, policy)
+    return ScanRun(result, loaded, redactor, catalogue, policy, regs)
 
 
 def _downloaded_advisories(opts: ScanSettings) -> bool:
