@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mcpscan.inspect.service import InspectionService
     from mcpscan.models import CheckFamily, ScanResult
     from mcpscan.net.http import HttpClient
+    from mcpscan.progress import Progress
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.redaction import Redactor
     from mcpscan.registry.npm import NpmRegistry
@@ -285,8 +286,10 @@ def inspection_service(settings: ScanSettings, client: HttpClient) -> Inspection
     return build_inspection_service(client, limits=limits, everything=settings.inspect_all)
 
 
-def renderer(fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool) -> Renderer:
-    """The renderer of report format ``fmt``."""
+def renderer(
+    fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool, width: int = 100
+) -> Renderer:
+    """The renderer of report format ``fmt`` (``color`` and ``width``: the table's)."""
     if fmt == "sarif":
         from mcpscan.report.sarif import SarifRenderer
 
@@ -297,7 +300,7 @@ def renderer(fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool)
         return CycloneDxRenderer(reproducible=reproducible)
     from mcpscan.report import get_renderer
 
-    return get_renderer(fmt, color=color)
+    return get_renderer(fmt, color=color, width=width)
 
 
 # -- one scan -----------------------------------------------------------------------------
@@ -352,12 +355,18 @@ def opt_outs(opts: ScanSettings) -> tuple[tuple[CheckFamily, str], ...]:
 
 
 def run_scan(
-    targets: Sequence[str], settings: ScanSettings | None = None, *, cwd: Path | None = None
+    targets: Sequence[str],
+    settings: ScanSettings | None = None,
+    *,
+    cwd: Path | None = None,
+    progress: Progress | None = None,
 ) -> ScanRun:
     """Read the targets (or discover configs), build the components the settings ask for,
-    and scan. Raises McpscanError for usage and input errors; renders nothing."""
+    and scan, telling ``progress`` how far it got. Raises McpscanError for usage and input
+    errors; renders nothing."""
     from mcpscan.lock import allowed_signers_for, find_lock, load_lock
     from mcpscan.models import Severity
+    from mcpscan.progress import SILENT
     from mcpscan.resolve.service import ResolutionService
     from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
     from mcpscan.scan import Scanner, ScanOptions, redactor_for
@@ -376,6 +385,8 @@ def run_scan(
     policy = load_policy(policy_file, rule_ids=catalogue.ids) if policy_file else Policy()
     if override is not None:
         policy = policy.with_overrides(fail_on=override)
+    shown = progress or SILENT
+    shown.stage("reading configs")
     wanted, loaded = load(targets, cwd, recursive=opts.recursive)
     redactor = redactor_for(loaded)
     engine = Engine(catalogue, policy)
@@ -390,7 +401,7 @@ def run_scan(
         client = http_client(opts)
         regs = registries(opts, client, cwd=cwd)
         locks, lock_diags = lockfiles(wanted)
-        resolution = ResolutionService(resolvers(opts, regs), locks)
+        resolution = ResolutionService(resolvers(opts, regs), locks, shown)
         if lock_diags:
             loaded = replace(loaded, diagnostics=(*loaded.diagnostics, *lock_diags))
         if opts.advisories:
@@ -416,6 +427,7 @@ def run_scan(
         allowed_signers=(allowed_signers_for(policy.allowed_signers) if lock is not None else None),
         disabled=opt_outs(opts),
         locate=locate_local_code,
+        progress=shown,
     )
     result = Scanner(engine, options, resolution, advisories, provenance, inspection).scan(
         wanted, loaded
