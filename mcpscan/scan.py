@@ -136,6 +136,7 @@ class Scanner:
             failures.extend(Diagnostic("(provenance)", None, n) for n in report.incomplete)
         contents: list[tuple[ArtifactReport, ...] | None] = [None] * len(graphs)
         if self.inspection is not None:
+            progress.stage("reading artifacts")
             inspected = self.inspection.inspect(graphs)
             contents = list(inspected.results)
             failures.extend(Diagnostic("(inspection)", None, n) for n in inspected.incomplete)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 INSPECTIONS = "inspections"  # the cache area (mcpscan.net.store)
 _SHAPE = "artifact-report-1"
 _ALGORITHMS = ("sha512", "sha384", "sha256", "sha1")
+INSPECTED = frozenset({"npm", "pypi"})
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class InspectionService:
         if graph is None:
             return []
         nodes = graph.nodes if self.everything else graph.root_nodes
-        return list({n.purl: n for n in nodes}.values())
+        # npm and PyPI artifacts; an image's contents are the OCI verifier's (its SBOM).
+        return list({n.purl: n for n in nodes if n.ecosystem in INSPECTED}.values())
 
     # -- one artifact -------------------------------------------------------------------
 
