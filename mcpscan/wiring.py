@@ -72,7 +72,7 @@ class ScanSettings:
     inspect: bool = True  # read the launched artifacts' files as data
     inspect_all: bool = False  # ... every package of the graph, not only the launched ones
     inspect_max_mb: float | None = None  # per artifact download (default 100)
-    inspect_entries: int | None = None  # per artifact (default 20,000)
+    inspect_entries: int | None = None  # per artifact (default 50,000)
     inspect_timeout: float | None = None  # seconds per artifact to read it (default 30)
     recursive: bool = False  # directory targets: nested projects' configs too
     insecure_registries: tuple[str, ...] = ()  # --insecure-registry: image hosts over HTTP

@@ -11,6 +11,10 @@ recorded packuments and index pages. Run from the repository root:
 ``npm:NAME@VERSION`` records an npm tarball into tests/fixtures/npm/tarballs/ (the packument
 must be recorded in tests/fixtures/npm/registry/); ``pypi:FILENAME`` a wheel or sdist named
 in a recorded tests/fixtures/pypi/simple page into tests/fixtures/pypi/files/.
+
+``honest:npm:NAME@VERSION`` and ``honest:pypi:NAME==VERSION`` record the artifact of an
+honest server of the benchmark set into tests/fixtures/inspect/honest/, with the registry's
+digest at recording time in ``index.json``: the offline false-positive subset.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import base64
 import hashlib
 import json
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NPM = ROOT / "tests" / "fixtures" / "npm"
 PYPI = ROOT / "tests" / "fixtures" / "pypi"
+HONEST = ROOT / "tests" / "fixtures" / "inspect" / "honest"
 LIMIT = 20 * 1024 * 1024  # fixtures stay small
 
 
@@ -70,6 +76,43 @@ def record_pypi(filename: str, index: str) -> Path:
     raise SystemExit(f"{filename} is on no recorded index page")
 
 
+def record_honest(spec: str, npm: str, pypi: str) -> Path:
+    kind, _, rest = spec.partition(":")
+    if kind == "npm":
+        name, _, version = rest.rpartition("@")
+        doc = json.loads(fetch(f"{npm.rstrip('/')}/{name.replace('/', '%2F')}/{version}"))
+        url = doc["dist"]["tarball"]
+        digest = (
+            "sha512",
+            base64.b64decode(doc["dist"]["integrity"].removeprefix("sha512-")).hex(),
+        )
+        purl_name = name.replace("@", "%40")
+        purl = f"pkg:npm/{purl_name}@{version}"
+    else:
+        name, _, version = rest.partition("==")
+        # The mirror serves the project document, not the per-version one.
+        where = f"{pypi.rstrip('/').removesuffix('/simple')}/pypi/{name}/json"
+        doc = json.loads(fetch(where))
+        files = doc["releases"][version]
+        [entry] = [u for u in files if u["packagetype"] == "bdist_wheel"][:1] or [
+            u for u in files if u["packagetype"] == "sdist"
+        ][:1]
+        url = urllib.parse.urljoin(where, entry["url"])  # a mirror's URLs may be relative
+        digest = ("sha256", entry["digests"]["sha256"])
+        purl = f"pkg:pypi/{name.lower()}@{version}"
+    body = fetch(url)
+    if hashlib.new(digest[0], body).hexdigest() != digest[1]:
+        raise SystemExit(f"{url}: digest differs from the registry's")
+    filename = url.rsplit("/", 1)[-1]
+    HONEST.mkdir(parents=True, exist_ok=True)
+    (HONEST / filename).write_bytes(body)
+    index_path = HONEST / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.exists() else {}
+    index[filename] = {"purl": purl, "label": f"{name}@{version}", "url": url, digest[0]: digest[1]}
+    index_path.write_text(json.dumps(dict(sorted(index.items())), indent=2) + "\n")
+    return HONEST / filename
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--npm", default="https://registry.npmjs.org")
@@ -78,7 +121,12 @@ def main() -> None:
     args = parser.parse_args()
     for spec in args.specs:
         kind, _, rest = spec.partition(":")
-        out = record_npm(rest, args.npm) if kind == "npm" else record_pypi(rest, args.pypi)
+        if kind == "honest":
+            out = record_honest(rest, args.npm, args.pypi)
+        elif kind == "npm":
+            out = record_npm(rest, args.npm)
+        else:
+            out = record_pypi(rest, args.pypi)
         print(f"{spec} -> {out.relative_to(ROOT)} ({out.stat().st_size} bytes)", file=sys.stderr)
 
 

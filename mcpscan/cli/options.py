@@ -309,7 +309,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
                 "--inspect-entries",
                 envvar="MCPSCAN_INSPECT_ENTRIES",
                 metavar="N",
-                help="Most archive entries read per artifact (default 20000).",
+                help="Most archive entries read per artifact (default 50000).",
             ),
         ],
         None,

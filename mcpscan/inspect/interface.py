@@ -20,6 +20,7 @@ from mcpscan.errors import McpscanError
 
 if TYPE_CHECKING:
     from mcpscan.inspect.archive import EntryIssue
+    from mcpscan.models import PackageFacts
 
 MB = 1024 * 1024
 
@@ -37,10 +38,10 @@ class InspectLimits:
     """Limits per artifact; each is an option (``--inspect-max-mb`` ...)."""
 
     max_bytes: int = 100 * MB  # the download, as served (compressed)
-    max_entries: int = 20_000
+    max_entries: int = 50_000  # an SDK with generated models has tens of thousands
     max_seconds: float = 30.0  # reading and analysing one artifact, after the download
     max_unpacked_bytes: int = 512 * MB  # all files together, uncompressed
-    max_file_bytes: int = 4 * MB  # one file's bytes handed to the analysers
+    max_file_bytes: int = 16 * MB  # one file's bytes handed to the analysers (a bundle)
     max_kept_bytes: int = 96 * MB  # the files' bytes held at once for one artifact
 
 
@@ -91,6 +92,8 @@ class ArtifactContents:
     unpacked_bytes: int = 0
     issues: tuple[EntryIssue, ...] = ()  # unsafe entries (SC16)
     deadline: float | None = None  # time.monotonic() past which analysers stop
+    # The registry's word about this version (its install scripts ...), None: not known.
+    facts: PackageFacts | None = None
 
     def __iter__(self) -> Iterator[ArtifactFile]:
         return iter(self.files)

@@ -17,8 +17,10 @@ rules report.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcpscan import __version__
 from mcpscan.errors import McpscanError
+from mcpscan.inspect.analysers import UNREAD_ENTRY
 from mcpscan.inspect.files import format_of, read_contents
 from mcpscan.inspect.interface import (
     Analyser,
@@ -46,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
 INSPECTIONS = "inspections"  # the cache area (mcpscan.net.store)
 _SHAPE = "artifact-report-1"
 _ALGORITHMS = ("sha512", "sha384", "sha256", "sha1")
+READING_AT_ONCE = 4
 INSPECTED = frozenset({"npm", "pypi"})
 
 
@@ -71,6 +75,8 @@ class InspectionService:
         self.analysers = tuple(analysers)
         self.limits = limits or InspectLimits()
         self.everything = everything  # --inspect-all: every node, not only the roots
+        # Artifacts held in memory at once (each up to the download limit).
+        self._reading = threading.BoundedSemaphore(READING_AT_ONCE)
         self._store: DocumentStore | None = client.document_store(
             INSPECTIONS, shape=_SHAPE, immutable=True
         )
@@ -122,7 +128,8 @@ class InspectionService:
         cached = self._load(key)
         if cached is not None:
             return cached
-        report = self._fresh(node, url, fmt)
+        with self._reading:
+            report = self._fresh(node, url, fmt)
         if key is not None and report.state is not ArtifactState.FAILED:
             self._save(key, report)
         return report
@@ -189,7 +196,7 @@ class InspectionService:
             return _report(node, ArtifactState.LIMIT, exc.message)
         except InspectError as exc:
             return _report(node, ArtifactState.UNSUPPORTED, exc.message)
-        return self.analyse(contents)
+        return self.analyse(dataclasses.replace(contents, facts=node.facts))
 
     def analyse(self, contents: ArtifactContents) -> ArtifactReport:
         """Every analyser over ``contents``; a time limit ends it with what was found."""
@@ -218,6 +225,18 @@ class InspectionService:
                     bytes_read=sum(f.size for f in read),
                     hits=tuple(hits),
                 )
+        unread = [h for h in hits if h.kind == UNREAD_ENTRY]
+        if unread:
+            # A file that runs at install or start and was not read: not a clean artifact.
+            return ArtifactReport(
+                contents.purl,
+                contents.label,
+                ArtifactState.LIMIT,
+                f"{contents.label}: " + "; ".join(f"{h.title}: {h.text}" for h in unread),
+                files=len(contents.files),
+                bytes_read=sum(f.size for f in read),
+                hits=tuple(h for h in dict.fromkeys(hits) if h.kind != UNREAD_ENTRY),
+            )
         return ArtifactReport(
             contents.purl,
             contents.label,
@@ -307,4 +326,6 @@ def build_inspection_service(
 
 def default_analysers() -> list[Analyser]:
     """The analysers every inspection runs (imported here: they load the pattern rules)."""
-    return []
+    from mcpscan.inspect.analysers import builtin
+
+    return builtin()

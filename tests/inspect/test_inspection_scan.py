@@ -147,7 +147,7 @@ def test_100000_entries_stop_at_the_entry_limit(server: RegistryServer, cwd: Pat
     started = time.monotonic()
     _, report, _ = inspect_scan(server, cwd, {"c": npx("many-mcp@1.0.0")})
     assert time.monotonic() - started < 60
-    assert "over 20000 entries" in _limited(report, "c", severity="medium")
+    assert "over 50000 entries" in _limited(report, "c", severity="medium")
 
 
 def test_the_entry_limit_is_an_option(server: RegistryServer, cwd: Path) -> None:
