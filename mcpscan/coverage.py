@@ -425,8 +425,17 @@ def _content(
         return not_run(family, GapCause.CANNOT_ANALYSE, "; ".join(r.reason for r in unread))
     if not reports:
         return not_applicable(family, "no artifact to read")
-    read = ", ".join(f"{r.label} ({r.files} files)" for r in reports)
+    read = ", ".join(_read(r) for r in reports)
     return done(family, f"read as data: {read}")
+
+
+def _read(report: ArtifactReport) -> str:
+    """``name@version (N files)``, with the tools it declares and any that could not be
+    extracted (a description computed at run time is named here, not made a gap)."""
+    from mcpscan.inspect.tool_analyser import tool_note
+
+    note = tool_note(report)
+    return f"{report.label} ({report.files} files{'; ' + note if note else ''})"
 
 
 def _stage(

@@ -37,6 +37,7 @@ from mcpscan.sources.interface import LoadResult
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService, ScanAdvisories
     from mcpscan.inspect.interface import ArtifactReport
+    from mcpscan.inspect.releases import ReleaseService
     from mcpscan.inspect.service import InspectionService
     from mcpscan.lock import Lock
     from mcpscan.lock.allowed_signers import AllowedSigners
@@ -73,6 +74,7 @@ class Scanner:
         advisories: AdvisoryService | None = None,
         provenance: ProvenanceService | None = None,
         inspection: InspectionService | None = None,
+        releases: ReleaseService | None = None,
     ) -> None:
         self.engine = engine
         self.options = options
@@ -80,6 +82,7 @@ class Scanner:
         self.advisories = advisories
         self.provenance = provenance
         self.inspection = inspection
+        self.releases = releases
 
     def _advisories(
         self, launches: Sequence[Launch], graphs: Sequence[Graph | None]
@@ -203,6 +206,25 @@ class Scanner:
                 )
                 for f in facts
             ]
+        # A baseline that could not be fetched is a note and an info finding (SC20), not an
+        # incomplete scan: the launched artifact itself was read and judged.
+        release_notes: tuple[str, ...] = ()
+        if self.releases is not None:
+            # After approval: the approved versions are baselines too.
+            progress.stage("comparing releases")
+            compared = self.releases.diffs(
+                graphs,
+                contents,
+                [
+                    f.approval.entry.packages if f.approval and f.approval.entry else ()
+                    for f in facts
+                ],
+            )
+            release_notes = compared.incomplete
+            facts = [
+                dataclasses.replace(f, releases=diffs)
+                for f, diffs in zip(facts, compared.results, strict=True)
+            ]
         available = {"config"}
         if self.options.check_approval:
             available.add("lock")
@@ -237,6 +259,7 @@ class Scanner:
             tuple(loaded.diagnostics)
             + tuple(failures)
             + tuple(Diagnostic("(advisories)", None, w) for w in notes.warnings)
+            + tuple(Diagnostic("(release diff)", None, n) for n in release_notes)
             # A trust anchor whose refresh failed: a note, not an incomplete scan.
             + tuple(
                 Diagnostic("(provenance)", None, f"{a.name}: {a.note}")

@@ -476,9 +476,14 @@ def run_scan(
         locate=locate_local_code,
         progress=shown,
     )
-    result = Scanner(engine, options, resolution, advisories, provenance, inspection).scan(
-        wanted, loaded
-    )
+    releases = None
+    if inspection is not None and regs is not None:
+        from mcpscan.inspect.releases import ReleaseService
+
+        releases = ReleaseService(inspection, npm=regs.npm, pypi=regs.pypi)
+    result = Scanner(
+        engine, options, resolution, advisories, provenance, inspection, releases
+    ).scan(wanted, loaded)
     if client is not None:
         result = _with_network_notes(result, client)
     for cr in result.connectors:

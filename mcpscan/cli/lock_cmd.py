@@ -24,7 +24,7 @@ from mcpscan.wiring import ScanSettings
 if TYPE_CHECKING:
     from mcpscan.lock import Lock
     from mcpscan.lock.signing import ApprovalVerifier
-    from mcpscan.models import ScanResult
+    from mcpscan.models import ConnectorResult, ScanResult
     from mcpscan.redaction import Redactor
     from mcpscan.ruleset import Policy
 
@@ -263,6 +263,18 @@ def _verifier(policy: Policy) -> ApprovalVerifier:
     )
 
 
+def _content_changes(result: ConnectorResult) -> list[str]:
+    """What the files of a package hold now that its approved version's did not: the SC20
+    findings against the approved version (when the scan inspected the artifacts)."""
+    from mcpscan.inspect.releases import APPROVED
+
+    return [
+        f"content: {f.message} ({f.evidence})"
+        for f in result.findings
+        if f.rule_id == "SC20" and APPROVED in f.message
+    ]
+
+
 def _drift_lines(
     lock: Lock, result: ScanResult, verifier: ApprovalVerifier, policy: Policy
 ) -> tuple[list[str], bool]:
@@ -289,6 +301,7 @@ def _drift_lines(
             drift = True
             lines.append(f"~ {r.connector.name} ({facts.key}):")
             lines += [f"    {c.describe()}" for c in facts.changes]
+            lines += [f"    {line}" for line in _content_changes(r)]
         lines += [f"  {r.connector.name}: not compared: {u}" for u in facts.unchecked]
         problems = approval_problems(r.connector, r.launch, facts, policy)
         drift = drift or bool(problems)

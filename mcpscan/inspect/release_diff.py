@@ -102,6 +102,9 @@ class ReleaseDiff:
     # What could not be compared: files of either release over a limit, maintainers the
     # registry did not give. Not a change, not a confirmation.
     unknown: tuple[str, ...] = ()
+    # False when no comparison happened at all (no baseline, or it could not be read):
+    # ``unknown`` says why.
+    compared: bool = True
 
     @property
     def risky(self) -> tuple[ReleaseChange, ...]:

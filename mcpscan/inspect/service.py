@@ -327,5 +327,6 @@ def build_inspection_service(
 def default_analysers() -> list[Analyser]:
     """The analysers every inspection runs (imported here: they load the pattern rules)."""
     from mcpscan.inspect.analysers import builtin
+    from mcpscan.inspect.tool_analyser import SurfaceAnalyser, ToolAnalyser
 
-    return builtin()
+    return [*builtin(), ToolAnalyser(), SurfaceAnalyser()]

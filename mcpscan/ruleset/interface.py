@@ -24,6 +24,7 @@ from mcpscan.models import (
 
 if TYPE_CHECKING:
     from mcpscan.inspect.interface import ArtifactReport
+    from mcpscan.inspect.release_diff import ReleaseDiff
     from mcpscan.lock.model import ApprovalFacts
 
 
@@ -60,6 +61,9 @@ class ConnectorFacts:
     coverage: CoverageLedger | None = None
     # What was read inside the inspected artifacts (None: inspection did not run).
     content: tuple[ArtifactReport, ...] | None = None
+    # The launched packages against their previous release and the approved version
+    # (None: inspection did not run, so no release was compared).
+    releases: tuple[ReleaseDiff, ...] | None = None
 
     def label(self, purl: str) -> str:
         """``name@version`` of a package of the graph, else the purl itself."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mcpscan.lock.model import ApprovalFacts, ApprovalStatus, SignatureState
+from mcpscan.lock.model import ApprovalFacts, ApprovalStatus, Change, SignatureState
 from mcpscan.models import Connector, Launch, Severity
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
@@ -60,10 +60,31 @@ def approval_drift(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     where = f"{approval.lock_file}:{entry.line}" if entry.line else str(approval.lock_file)
     lines = [f"approved by {entry.approver}{when} (owner {entry.owner}), {where}"]
     lines += [f"changed {c.describe()}" for c in changes]
+    lines += _content_diffs(facts, changes)
     yield Hit(
         f"{facts.connector.name} changed since it was approved: {kinds}",
         evidence="; ".join(lines),
     )
+
+
+def _content_diffs(facts: ConnectorFacts, changes: list[Change]) -> list[str]:
+    """What the files of each package whose version changed now hold that the approved
+    version's did not (the release diff against the lock, when inspection ran)."""
+    from mcpscan.inspect.releases import APPROVED
+
+    bumped = {c.subject for c in changes if c.kind == "version"}
+    lines = []
+    for diff in facts.releases or ():
+        if APPROVED not in diff.against:
+            continue
+        name = diff.label.rsplit("@", 1)[0].lower()
+        if not any(subject.lower().endswith("/" + name) for subject in bumped):
+            continue
+        lines.append(
+            f"content of {diff.label} against the approved {diff.baseline}: "
+            + diff.summary(everything=True)
+        )
+    return lines
 
 
 # -- approvals: GV04 approval-unverified, GV05 approval-expired, GV06 self-approval --------

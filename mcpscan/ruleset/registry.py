@@ -35,6 +35,8 @@ _BUILTIN_MODULES = (
     "mcpscan.ruleset.provenance_checks",
     "mcpscan.ruleset.launch_checks",
     "mcpscan.ruleset.content_checks",
+    "mcpscan.ruleset.tool_checks",
+    "mcpscan.ruleset.release_checks",
 )
 _loaded = False
 

@@ -30,6 +30,10 @@ CATALOGUE = {
     "SC17": "suspicious-install-hook",
     "SC18": "suspicious-start-code",
     "SC19": "binary-payload",
+    "SC20": "risky-release-change",
+    "TP01": "hidden-instructions",
+    "TP02": "invisible-text",
+    "TP03": "tool-shadowing",
     "PX01": "unverified-proxy",
     "PX02": "plaintext-transport",
     "PX03": "proxy-exposure",
@@ -57,7 +61,7 @@ def test_rules_list_json_has_every_rule(cli: CliFn) -> None:
     run = cli("rules", "list", "-f", "json")
     assert run.code == 0
     rules = run.json()
-    assert len(rules) == len(CATALOGUE) == 39
+    assert len(rules) == len(CATALOGUE) == 43
     assert {r["id"]: r["slug"] for r in rules} == CATALOGUE
     for r in rules:
         assert r["severity"] in ("critical", "high", "medium", "low", "info")

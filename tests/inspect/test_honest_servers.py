@@ -1,11 +1,11 @@
 """No false alarms on honest servers.
 
-Offline: real artifacts of twelve servers of the fifty-server benchmark set (recorded from
-the npm and PyPI mirrors with scripts/record_artifact_fixtures.py, digests in index.json)
-are read and analysed by the built-in analysers exactly as a scan would: none raises a high
-or critical content finding. Live (``MCPSCAN_LIVE=1``): the whole fifty-server config is
-scanned against the real registries with inspection on; benchmarks/README.md records the
-figures."""
+Offline: real artifacts of twelve servers of the fifty-server benchmark set, and three
+earlier releases (recorded from the npm and PyPI mirrors, digests in index.json), are read
+and analysed by the default analysers exactly as a scan would (content patterns, tool
+descriptions): none raises a high or critical content finding. Live (``MCPSCAN_LIVE=1``):
+the whole fifty-server config is scanned against the real registries with inspection on;
+benchmarks/README.md records the figures."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from mcpscan.inspect.analysers import builtin
 from mcpscan.inspect.files import format_of, read_contents
 from mcpscan.inspect.interface import ArtifactState
-from mcpscan.inspect.service import InspectionService
+from mcpscan.inspect.service import InspectionService, default_analysers
 
 HONEST = Path(__file__).resolve().parents[1] / "fixtures" / "inspect" / "honest"
 INDEX: dict[str, dict[str, str]] = json.loads((HONEST / "index.json").read_text())
@@ -51,7 +50,7 @@ def test_an_honest_server_raises_no_high_or_critical_content_finding(filename: s
     contents = read_contents(
         (HONEST / filename).read_bytes(), purl=entry["purl"], label=entry["label"], fmt=fmt
     )
-    service = InspectionService(_NoClient(), builtin())  # type: ignore[arg-type]
+    service = InspectionService(_NoClient(), default_analysers())  # type: ignore[arg-type]
     report = service.analyse(contents)
     assert report.state is ArtifactState.READ, report.reason
     blocking = [(h.pattern, h.evidence()) for h in report.hits if h.severity in BLOCKING]

@@ -242,5 +242,9 @@ def test_a_platform_package_binary_is_expected(server: RegistryServer, cwd: Path
 def test_the_report_names_what_was_read(server: RegistryServer, cwd: Path) -> None:
     _postmark(server, "1.0.15", "")
     _, report, _ = inspect_scan(server, cwd, {"mail": npx("postmark-mcp@1.0.15")})
-    assert content_of(report, "mail")["reason"] == "read as data: postmark-mcp@1.0.15 (2 files)"
+    # The ledger names the tools the package declares (read without running it).
+    assert (
+        content_of(report, "mail")["reason"]
+        == "read as data: postmark-mcp@1.0.15 (2 files; declared 1 tool)"
+    )
     assert json.dumps(report).count("phan@") == 0

@@ -38,12 +38,18 @@ ALLOWED = {
         "MCP03:2025": "Tool Poisoning",
         "MCP04:2025": "Software Supply Chain Attacks & Dependency Tampering",
         "MCP05:2025": "Command Injection & Execution",
+        # Two titles in the official repo (frameworks.md §4): tab_top10.md's is used.
+        "MCP06:2025": "Prompt Injection via Contextual Payloads",
         "MCP07:2025": "Insufficient Authentication & Authorization",
         "MCP08:2025": "Lack of Audit and Telemetry",
         "MCP09:2025": "Shadow MCP Servers",
         "MCP10:2025": "Context Injection & Over-Sharing",
     },
-    ("OWASP-LLM", "2025"): {"LLM03:2025": "Supply Chain", "LLM06:2025": "Excessive Agency"},
+    ("OWASP-LLM", "2025"): {
+        "LLM01:2025": "Prompt Injection",
+        "LLM03:2025": "Supply Chain",
+        "LLM06:2025": "Excessive Agency",
+    },
     ("MAESTRO", "v1 (7 layers)"): {
         "L7/T47": "Rogue Server",
         "L7/T37": "Agent Registry Poisoning",
@@ -92,6 +98,7 @@ DESIGN_TABLE = {  # DESIGN §4: id -> (slug, default severity, framework ids)
     "SC17": ("suspicious-install-hook", "high", {"ASI04", "ASI05", "MCP04:2025"}),
     "SC18": ("suspicious-start-code", "high", {"ASI04", "ASI05", "MCP04:2025"}),
     "SC19": ("binary-payload", "high", {"ASI04", "MCP04:2025"}),
+    "SC20": ("risky-release-change", "high", {"ASI04", "ASI10", "MCP04:2025", "MCP03:2025"}),
     "PX01": ("unverified-proxy", "high", {"ASI03", "ASI04"}),
     "PX02": ("plaintext-transport", "high", {"ASI07", "MCP07:2025"}),
     "PX03": ("proxy-exposure", "high", {"ASI03", "MCP07:2025"}),
@@ -126,12 +133,20 @@ DESIGN_TABLE = {  # DESIGN §4: id -> (slug, default severity, framework ids)
     "EX02": ("opaque-launch", "high", {"ASI04", "MCP04:2025", "MAP 4.2"}),
     "EX03": ("local-code", "medium", {"ASI04", "MCP04:2025", "LLM03:2025", "MAP 4.2"}),
     "EX04": ("unchecked-artifact", "high", {"ASI04", "MCP04:2025", "LLM03:2025"}),
+    # Issue 16: tool descriptions read from the artifact.
+    "TP01": (
+        "hidden-instructions",
+        "high",
+        {"MCP03:2025", "MCP06:2025", "ASI01", "ASI04", "LLM01:2025"},
+    ),
+    "TP02": ("invisible-text", "high", {"MCP03:2025", "ASI01", "ASI09", "LLM01:2025"}),
+    "TP03": ("tool-shadowing", "high", {"MCP03:2025", "ASI01", "ASI02", "LLM01:2025"}),
 }
 
 
 def test_catalogue_has_the_design_rules_sorted() -> None:
     assert [r.id for r in CATALOGUE] == sorted(DESIGN_TABLE)
-    assert len(CATALOGUE) == 39
+    assert len(CATALOGUE) == 43
     for rule in CATALOGUE:
         slug, severity, framework_ids = DESIGN_TABLE[rule.id]
         assert rule.slug == slug

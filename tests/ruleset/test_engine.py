@@ -202,8 +202,18 @@ def test_rules_needing_other_facts_are_listed_not_run() -> None:
     assert set(groups) == {"registry", "provenance", "advisories", "lock", "content"}
     # SC12 (integrity) is checked with the artifacts, by the provenance stage.
     assert groups["provenance"] == ("PX01", "SC02", "SC03", "SC04", "SC12", "SC16")
-    # What inspection reads in the artifacts (SC15 from their install scripts too).
-    assert groups["content"] == ("SC15", "SC17", "SC18", "SC19")
+    # What inspection reads in the artifacts (SC15 from their install scripts too), the
+    # tool descriptions declared in them (TP01-TP03) and the release diff (SC20).
+    assert groups["content"] == (
+        "SC15",
+        "SC17",
+        "SC18",
+        "SC19",
+        "SC20",
+        "TP01",
+        "TP02",
+        "TP03",
+    )
     assert groups["lock"] == ("GV01", "GV02", "GV04", "GV05", "GV06")
     assert "SC05" in groups["advisories"]
     assert "SC13" in groups["registry"]

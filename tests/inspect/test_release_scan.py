@@ -1,0 +1,153 @@
+"""SC20 and the GV02 content diff through whole scans: the launched version against its
+previous release on the (local) registry and against the version approved in the lock.
+postmark-mcp 1.0.15 -> 1.0.16 is replayed from its public description."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from mcpscan.cli.app import app
+from tests.inspect.support import inspect_scan, tgz
+from tests.scan.conftest import isolate, npx, packument, publish, rules, write_config
+from tests.support.registry_server import RegistryServer, Route
+from tests.support.replays import POSTMARK_ATTACKER, postmark
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return isolate(monkeypatch, tmp_path)
+
+
+def publish_versions(server: RegistryServer, name: str, versions: dict[str, bytes]) -> None:
+    """One packument listing every version of ``versions`` (version -> tarball bytes),
+    each tarball served under its own digest."""
+    doc = packument(name, {v: {} for v in versions})
+    for version, body in versions.items():
+        path = f"/{name}/-/{name}-{version}.tgz"
+        doc["versions"][version]["dist"] = {
+            "tarball": server.url + path,
+            "integrity": "sha512-" + base64.b64encode(hashlib.sha512(body).digest()).decode(),
+            "shasum": hashlib.sha1(body).hexdigest(),
+        }
+        server.add(path, Route(body=body, content_type="application/octet-stream"))
+        server.add(f"/{name}/{version}", json.dumps(doc["versions"][version]))
+    publish(server, doc)
+
+
+def postmark_registry(server: RegistryServer, *versions: str) -> None:
+    publish_versions(server, "postmark-mcp", {v: tgz(postmark(v)) for v in versions})
+
+
+def test_postmark_1_0_16_is_a_critical_release_change(server: RegistryServer, cwd: Path) -> None:
+    postmark_registry(server, "1.0.14", "1.0.15", "1.0.16")
+    _, report, _ = inspect_scan(server, cwd, {"c": npx("postmark-mcp@1.0.16")})
+    [hit] = rules(report, "c")["SC20"]
+    assert hit["severity"] == "critical"
+    assert hit["message"] == "postmark-mcp@1.0.16: email new since the previous release 1.0.15"
+    assert f"new e-mail address {POSTMARK_ATTACKER} at index.js:24" in hit["evidence"]
+    assert "Bcc:" in hit["evidence"]
+    assert report["connectors"][0]["verdict"] == "fail"
+    # The baseline was downloaded once; the launched version not twice.
+    assert server.count("/postmark-mcp/-/postmark-mcp-1.0.15.tgz") == 1
+    assert server.count("/postmark-mcp/-/postmark-mcp-1.0.16.tgz") == 1
+
+
+def test_an_unchanged_release_is_clean(server: RegistryServer, cwd: Path) -> None:
+    postmark_registry(server, "1.0.14", "1.0.15", "1.0.16")
+    _, report, _ = inspect_scan(server, cwd, {"c": npx("postmark-mcp@1.0.15")})
+    assert "SC20" not in rules(report, "c")
+
+
+def test_the_first_release_has_nothing_to_compare(server: RegistryServer, cwd: Path) -> None:
+    postmark_registry(server, "1.0.16")
+    _, report, _ = inspect_scan(server, cwd, {"c": npx("postmark-mcp@1.0.16")})
+    assert "SC20" not in rules(report, "c")
+
+
+def approve(server: RegistryServer, config: Path) -> None:
+    argv = [
+        "approve",
+        str(config),
+        "--owner",
+        "platform",
+        "--approver",
+        "security",
+        "--npm-registry",
+        server.url,
+        "--pypi-url",
+        f"{server.url}/simple",
+        "--no-cache",
+    ]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.output
+
+
+def test_against_the_lock_gv02_shows_the_content_diff(server: RegistryServer, cwd: Path) -> None:
+    # 1.0.14 was approved; 1.0.15 came and went; 1.0.16 is launched now.
+    postmark_registry(server, "1.0.14", "1.0.15", "1.0.16")
+    servers: dict[str, Any] = {"c": npx("postmark-mcp@1.0.14")}
+    approve(server, write_config(cwd / ".mcp.json", servers))
+    _, report, _ = inspect_scan(
+        server, cwd, {"c": npx("postmark-mcp@1.0.16")}, "--lock", str(cwd / "mcpscan.lock")
+    )
+    found = rules(report, "c")
+    [drift] = found["GV02"]
+    assert "changed version of npm/postmark-mcp: 1.0.14 -> 1.0.16" in drift["evidence"]
+    assert (
+        "content of postmark-mcp@1.0.16 against the approved 1.0.14: "
+        f"new e-mail address {POSTMARK_ATTACKER} at index.js:24"
+    ) in drift["evidence"]
+    against = sorted(h["message"] for h in found["SC20"])
+    assert against == [
+        "postmark-mcp@1.0.16: email new since the approved version 1.0.14",
+        "postmark-mcp@1.0.16: email new since the previous release 1.0.15",
+    ]
+
+
+def test_a_lock_on_the_previous_release_is_one_comparison(
+    server: RegistryServer, cwd: Path
+) -> None:
+    postmark_registry(server, "1.0.15", "1.0.16")
+    approve(server, write_config(cwd / ".mcp.json", {"c": npx("postmark-mcp@1.0.15")}))
+    _, report, _ = inspect_scan(
+        server, cwd, {"c": npx("postmark-mcp@1.0.16")}, "--lock", str(cwd / "mcpscan.lock")
+    )
+    [hit] = rules(report, "c")["SC20"]
+    assert "the previous release, the approved version 1.0.15" in hit["message"]
+    [drift] = rules(report, "c")["GV02"]
+    assert "against the approved 1.0.15" in drift["evidence"]
+
+
+def test_mcpscan_diff_prints_the_content_diff(server: RegistryServer, cwd: Path) -> None:
+    postmark_registry(server, "1.0.15", "1.0.16")
+    approve(server, write_config(cwd / ".mcp.json", {"c": npx("postmark-mcp@1.0.15")}))
+    config = write_config(cwd / ".mcp.json", {"c": npx("postmark-mcp@1.0.16")})
+    argv = ["diff", str(config), "--inspect", "--npm-registry", server.url, "--no-cache"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 1, result.output
+    assert (
+        "    content: postmark-mcp@1.0.16: email new since the previous release, the approved "
+        f"version 1.0.15 (new e-mail address {POSTMARK_ATTACKER} at index.js:24"
+    ) in result.stdout
+
+
+def test_a_baseline_that_cannot_be_downloaded_is_said_not_silent(
+    server: RegistryServer, cwd: Path
+) -> None:
+    postmark_registry(server, "1.0.15", "1.0.16")
+    server.add("/postmark-mcp/-/postmark-mcp-1.0.15.tgz", Route(status=404, body=b"gone"))
+    code, report, _ = inspect_scan(server, cwd, {"c": npx("postmark-mcp@1.0.16")})
+    [hit] = rules(report, "c")["SC20"]
+    assert hit["severity"] == "info"
+    assert hit["message"] == "postmark-mcp@1.0.16: not compared with the previous release"
+    assert "postmark-mcp@1.0.15 was not read" in hit["evidence"]
+    assert code != 3  # the launched artifact itself was read: a note, not an incomplete scan
