@@ -254,6 +254,31 @@ def _fix_observe(ctx: Ctx, run: Run) -> object:
 
 APPROVE = ["approve", str(SAFE), "--lock"]
 
+
+def _loopback_alias() -> str:
+    """A host name other than localhost that this machine resolves to 127.0.0.1 (its own
+    name, or another /etc/hosts alias): not loopback by name, so HTTPS unless named."""
+    import socket
+
+    for name in (socket.gethostname(), "vm", "runsc"):
+        try:
+            if name and name != "localhost" and socket.gethostbyname(name) == "127.0.0.1":
+                return name
+        except OSError:
+            continue
+    pytest.skip("no host name other than localhost resolves to 127.0.0.1 here")
+
+
+def _image_host(ctx: Ctx) -> str:
+    return f"{_loopback_alias()}:{ctx.server.url.rsplit(':', 1)[1]}"
+
+
+def _registry_asked(ctx: Ctx, run: Run) -> object:
+    asked = any(path.startswith("/v2/") for path, _ in ctx.server.requests)
+    ctx.server.requests.clear()
+    return (run.code, asked)
+
+
 CASES: dict[str, Case] = {
     "MCPSCAN_FORMAT": Case(
         lambda c: ["scan", str(SAFE)], lambda c: "json", lambda c: ["-f", "json"]
@@ -407,6 +432,21 @@ CASES: dict[str, Case] = {
         lambda c: "0",
         lambda c: ["--no-provenance"],
         observe=lambda c, r: (r.code, "--no-provenance" in r.stdout),
+    ),
+    "MCPSCAN_INSECURE_REGISTRY": Case(
+        lambda c: [
+            "scan",
+            "-f",
+            "json",
+            f"oci:{_image_host(c)}/acme/tool-mcp:1.0",
+            "--resolve",
+            "--no-cache",
+            "--no-advisories",
+            "--no-provenance",
+        ],
+        _image_host,
+        lambda c: ["--insecure-registry", _image_host(c)],
+        observe=_registry_asked,
     ),
     "MCPSCAN_VERIFY_ARTIFACTS": Case(
         lambda c: ["scan", str(SAFE)], lambda c: "1", lambda c: ["--verify-artifacts"]
