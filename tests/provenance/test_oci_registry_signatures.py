@@ -37,6 +37,7 @@ from tests.support.cosign_images import (
     statement,
 )
 from tests.support.oci_registry import LocalRegistry, build_image
+from tests.support.registry_server import RegistryServer, Route
 
 SPDX = {
     "spdxVersion": "SPDX-2.3",
@@ -163,3 +164,32 @@ def test_a_tampered_signature_blob_in_the_registry_is_invalid(
     [(state, reason)] = found["oci-signature"]
     assert state == "invalid"
     assert "digest" in reason
+
+
+def test_the_referrers_api_itself(registry_server: RegistryServer, tmp_path: Path) -> None:
+    """[sigstore-python] a registry with the OCI 1.1 referrers API (replayed on 127.0.0.1:
+    the docker-registry under test predates it): the recorded bundle is found through
+    ``GET /v2/<name>/referrers/<digest>``, and the fallback tag is not asked for."""
+    store = Blobs()
+    store.add_blob(fixture("referrer-bundle", "empty-image-config.json"))
+    digest = store.add_manifest(fixture("referrer-bundle", "empty-image-manifest.json"))
+    bundle_referrer(store, digest, fixture("referrer-bundle", "oci-attestation.sigstore.json"))
+    registry_server.add(
+        f"/v2/ocisign/api/referrers/{digest}",
+        Route(store.index_of(digest), content_type="application/vnd.oci.image.index.v1+json"),
+    )
+    for key, raw in store.manifests.items():
+        media = json.loads(raw).get("mediaType") or "application/vnd.oci.image.manifest.v1+json"
+        registry_server.add(f"/v2/ocisign/api/manifests/{key}", Route(raw, content_type=media))
+    for key, raw in store.blobs.items():
+        registry_server.add(
+            f"/v2/ocisign/api/blobs/{key}", Route(raw, content_type="application/octet-stream")
+        )
+    host = registry_server.url.split("://", 1)[1].rstrip("/")
+    with HttpClient(HttpConfig(cache_dir=tmp_path / "cache", retries=0)) as http:
+        found = examine(DistributionClient(http), f"{host}/ocisign/api", (digest,))
+    [(state, reason)] = found["oci-attestation"]
+    assert state == "verified", reason
+    asked = [path for path, _ in registry_server.requests]
+    assert f"/v2/ocisign/api/referrers/{digest}" in asked
+    assert not any(p.endswith(f"/manifests/sha256-{digest.split(':')[1]}") for p in asked)

@@ -81,7 +81,10 @@ class Blobs:
         for key, raw in self.manifests.items():
             if not key.startswith("sha256:"):
                 continue
-            doc = json.loads(raw)
+            try:
+                doc = json.loads(raw)
+            except (ValueError, RecursionError):
+                continue  # a hostile manifest names no subject
             if isinstance(doc, dict) and (doc.get("subject") or {}).get("digest") == digest:
                 found.append(
                     {

@@ -89,4 +89,3 @@ def registry_locator(registry: OciRegistry) -> Callable[[ResolvedPackage], Image
         return ImageSubject(RegistryStore(registry, image.repository), digests)
 
     return locate
-

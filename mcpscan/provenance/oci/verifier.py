@@ -240,7 +240,7 @@ class OciProvenance(ProvenanceVerifier):
     def _bundle(self, item: BundleItem) -> tuple[Signed, str]:
         try:
             bundle = json.loads(item.bundle)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BundleVerificationError("the Sigstore bundle is not JSON") from None
         if not isinstance(bundle, dict):
             raise BundleVerificationError("the Sigstore bundle is not a JSON object")
@@ -347,7 +347,7 @@ class OciProvenance(ProvenanceVerifier):
 def _payload_type(envelope: bytes) -> str:
     try:
         doc: Any = json.loads(envelope)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ""
     return str(doc.get("payloadType", "")) if isinstance(doc, dict) else ""
 
