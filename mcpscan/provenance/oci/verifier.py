@@ -313,11 +313,15 @@ class OciProvenance(ProvenanceVerifier):
                 commit=claimed.get("commit"),
             )
         gaps = f" (not checked: {'; '.join(signed.gaps)})" if signed.gaps else ""
+        # The trust root anchors a certificate or a log entry; a key-signed signature that
+        # was never logged is anchored in the named key alone (its reason names it).
+        logged = signed.certificate is not None or signed.integrated_time is not None
+        anchor = f", against {self._root()[1].description}" if logged else ""
         return ProvenanceResult(
             purl=node.purl,
             kind=kind,
             state=ProvenanceState.VERIFIED,
-            reason=f"{reason}, against {self._root()[1].description}{gaps}",
+            reason=f"{reason}{anchor}{gaps}",
             predicate_type=statement.predicate_type if statement is not None else None,
             **identity,
         )
