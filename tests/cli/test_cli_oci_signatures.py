@@ -193,3 +193,41 @@ def test_an_unreadable_cosign_key_is_a_usage_error(cli: CliFn, scanning: Workspa
     run = cli("scan", "oci:127.0.0.1:9/none@sha256:" + "0" * 64, "--cosign-key", str(bad))
     assert run.code == 2
     assert "not-a-key.pub is not a PEM public key" in run.stderr
+
+
+def test_a_vulnerable_package_inside_the_image_is_found_through_its_sbom(
+    cli: CliFn,
+    scanning: Workspace,
+    oci_registry_server: LocalRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """[key] the verified SPDX SBOM lists mcp-remote 0.1.15 (CVE-2025-6514): SC05 from the
+    recorded OSV record, the image's contents count as checked (no EX04, advisories done)."""
+    monkeypatch.setenv("MCPSCAN_ADVISORIES", "true")
+    ref = signed_weather(oci_registry_server, scanning.cwd)
+    key = str(scanning.cwd / "cosign.pub")
+    osv = str(Path(__file__).resolve().parents[1] / "fixtures" / "osv")
+    run = cli("scan", f"oci:{ref}", "-f", "json", "--cosign-key", key, "--advisory-db", osv)
+    report = run.json()
+    sc05 = [f for c in report["connectors"] for f in c["findings"] if f["rule_id"] == "SC05"]
+    assert [f["component"] for f in sc05] == ["pkg:npm/mcp-remote@0.1.15"], run.stderr
+    assert "EX04" not in rules(report)
+    coverage = {x["family"]: x["state"] for x in report["connectors"][0]["coverage"]}
+    assert coverage["advisories"] == "done"
+
+
+def test_without_a_verified_sbom_the_image_contents_are_a_gap(
+    cli: CliFn,
+    scanning: Workspace,
+    oci_registry_server: LocalRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MCPSCAN_ADVISORIES", "true")
+    ref = signed_weather(oci_registry_server, scanning.cwd)
+    osv = str(Path(__file__).resolve().parents[1] / "fixtures" / "osv")
+    report = cli("scan", f"oci:{ref}", "-f", "json", "--advisory-db", osv).json()  # no key
+    [ex04] = [f for c in report["connectors"] for f in c["findings"] if f["rule_id"] == "EX04"]
+    assert "no verified SBOM attestation" in ex04["message"]
+    [advisories] = [x for x in report["connectors"][0]["coverage"] if x["family"] == "advisories"]
+    assert advisories["state"] == "not-run"
+    assert "no verified SBOM attestation" in advisories["reason"]
