@@ -19,11 +19,22 @@ What a gap does to the outcome is decided by its :class:`~mcpscan.models.GapCaus
 Stages other seams establish feed the ledger through their existing failure channels
 (resolution errors, advisory and provenance "not checked" notes), collected per connector
 in :class:`StageFailures`; :meth:`CoverageLedger`-level tweaks go through :func:`with_gap`.
+
+A family can also run and still lack facts: the registry answered but did not provide
+maintainers, publish times, signatures or attestations (many mirrors omit them).
+:func:`registry_gaps` lists those **registry gaps** per fact, with the packages and the
+rule that could not judge them. They are not findings (one per package would bury the
+risks under the mirror's omissions) and not an incomplete scan (the registry answered);
+they are shown once per scan and per connector, and cap the score at :data:`GAP_CEILING`
+like a disabled family: unknown is never a clean pass. The policy can make one a finding
+again: with ``require_provenance`` a launched package whose registry gave no provenance is
+SC02, and a proxy hop without verified provenance is always PX01.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,20 +44,28 @@ from mcpscan.models import (
     Coverage,
     CoverageLedger,
     CoverageState,
+    Decision,
     GapCause,
     Launch,
+    PackageFacts,
     PackageRef,
+    RegistryGap,
 )
+from mcpscan.provenance.interface import BUILD_PROVENANCE_KINDS
+from mcpscan.provenance.oci.contents import contents_gap
 
 if TYPE_CHECKING:
-    from mcpscan.models import AdvisoryHit, Graph
+    from mcpscan.models import AdvisoryHit, Graph, ProvenanceResult, ResolvedPackage
 
 # The best score a connector with any coverage gap can have: 100 means "every family that
 # applies was checked and found nothing", which a partial scan cannot claim.
 GAP_CEILING = 99
 
 # Registry facts (resolution, reputation) exist only for these ecosystems.
-RESOLVABLE = frozenset({"npm", "pypi"})
+RESOLVABLE = frozenset({"npm", "pypi", "oci"})
+# Resolved, but what is inside is not read: a container image's packages are not checked
+# against advisories (EX04 says so).
+CONTENTS_UNCHECKED = frozenset({"oci"})
 
 _PACKAGE_FAMILIES = (
     CheckFamily.RESOLUTION,
@@ -95,14 +114,137 @@ def not_run(family: CheckFamily, cause: GapCause, reason: str) -> Coverage:
 
 def with_gap(ledger: CoverageLedger, entry: Coverage) -> CoverageLedger:
     """``ledger`` with ``entry`` replacing its family's entry (a later stage's finding)."""
-    return CoverageLedger(tuple(entry if c.family is entry.family else c for c in ledger.entries))
+    return dataclasses.replace(
+        ledger, entries=tuple(entry if c.family is entry.family else c for c in ledger.entries)
+    )
 
 
 def cap(score: int, ledger: CoverageLedger | None) -> int:
-    """The score a connector may show: never a clean 100 with a gap in its coverage."""
-    if ledger is not None and not ledger.complete:
+    """The score a connector may show: never a clean 100 with a gap in its coverage or a
+    fact the registry did not provide."""
+    if ledger is not None and not ledger.fully_known:
         return min(score, GAP_CEILING)
     return score
+
+
+# --- registry gaps ----------------------------------------------------------------------
+
+
+def registry_time(stamp: str | None) -> _dt.datetime | None:
+    """A registry's ISO 8601 time (UTC when it names no zone), or None when it gave none or
+    one that does not read: either way the age it would tell is unknown."""
+    if not stamp:
+        return None
+    try:
+        when = _dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
+
+
+def registry_consulted(f: PackageFacts) -> bool:
+    """Whether registry metadata reached this node: a lockfile entry or an abbreviated
+    document carries none of these, so an absent repository there is unknown, not absent."""
+    return any(
+        x is not None for x in (f.published, f.package_created, f.maintainers, f.metadata_source)
+    )
+
+
+def install_code_unknown(node: ResolvedPackage) -> bool:
+    """Whether the package's install-time code could not be read (npm: no manifest was
+    read, as for a lockfile entry; PyPI: the wheel's RECORD could not be read)."""
+    f = node.facts
+    if node.ecosystem == "npm":
+        return f.has_install_script is None and not f.install_scripts
+    if node.ecosystem == "pypi":
+        return f.pth_files is None and not f.sdist_only
+    return False
+
+
+def provenance_not_served(results: Iterable[ProvenanceResult], kinds: frozenset[str]) -> bool:
+    """Whether the results of ``kinds`` are all registry gaps (and there is one): nothing
+    of these kinds was verified, found invalid, or published-without on a registry that
+    serves it."""
+    wanted = [r for r in results if r.kind in kinds]
+    return bool(wanted) and all(r.registry_gap for r in wanted)
+
+
+SIGNATURE_KINDS = frozenset({"npm-registry-signature"})
+
+
+def registry_gaps(
+    graph: Graph | None, provenance: Sequence[ProvenanceResult] | None
+) -> tuple[RegistryGap, ...]:
+    """The facts the registry did not provide, each with the packages and the rule that
+    needed it (the launched packages where that rule judges only those)."""
+    if graph is None:
+        return ()
+    roots = graph.root_nodes
+    # Packages inside an image (as its SBOM lists them) come from no registry.
+    fetched = [n for n in graph.nodes if n.decided_by is not Decision.SBOM]
+    per_fact: list[tuple[CheckFamily, str, str, list[str]]] = [
+        (
+            CheckFamily.REPUTATION,
+            "maintainers",
+            "SC09",
+            [n.purl for n in roots if n.facts.maintainers is None],
+        ),
+        (
+            CheckFamily.REPUTATION,
+            "a creation date",
+            "SC09",
+            [n.purl for n in roots if registry_time(n.facts.package_created) is None],
+        ),
+        (
+            CheckFamily.REPUTATION,
+            "a source repository",
+            "SC09",
+            [n.purl for n in roots if not n.facts.repository and not registry_consulted(n.facts)],
+        ),
+        (
+            CheckFamily.REPUTATION,
+            "a publish time",
+            "SC08",
+            [n.purl for n in fetched if registry_time(n.facts.published) is None],
+        ),
+        (
+            CheckFamily.REPUTATION,
+            "install scripts",
+            "SC07",
+            [n.purl for n in fetched if install_code_unknown(n)],
+        ),
+    ]
+    if provenance is not None:
+        by_purl: dict[str, list[ProvenanceResult]] = {}
+        for result in provenance:
+            by_purl.setdefault(result.purl, []).append(result)
+        per_fact += [
+            (
+                CheckFamily.PROVENANCE,
+                "build provenance",
+                "SC02",
+                [
+                    n.purl
+                    for n in roots
+                    if provenance_not_served(by_purl.get(n.purl, ()), BUILD_PROVENANCE_KINDS)
+                ],
+            ),
+            (
+                CheckFamily.PROVENANCE,
+                "registry signatures",
+                "SC03",
+                [
+                    n.purl
+                    for n in fetched
+                    if provenance_not_served(by_purl.get(n.purl, ()), SIGNATURE_KINDS)
+                ],
+            ),
+        ]
+    return tuple(
+        RegistryGap(family, fact, rule, tuple(sorted(set(purls))))
+        for family, fact, rule, purls in per_fact
+        if purls
+    )
 
 
 def ledger_for(
@@ -111,10 +253,12 @@ def ledger_for(
     *,
     graph: Graph | None = None,
     advisories: tuple[AdvisoryHit, ...] | None = None,
+    provenance: Sequence[ProvenanceResult] | None = None,
     failures: StageFailures = StageFailures(),
 ) -> CoverageLedger:
     """The ledger of one connector from what the scan established about it: its launch,
-    its graph and advisories (None: not established) and what its sources failed to say."""
+    its graph, advisories and provenance (None: not established) and what its sources
+    failed to say."""
     entries: dict[CheckFamily, Coverage] = {}
     opaque = _opaque(launch)
     if opaque:
@@ -134,7 +278,7 @@ def ledger_for(
         entries[CheckFamily.APPROVAL] = not_applicable(
             CheckFamily.APPROVAL, "no approval lock, and the policy does not require approval"
         )
-    return CoverageLedger(tuple(entries[f] for f in CheckFamily))
+    return CoverageLedger(tuple(entries[f] for f in CheckFamily), registry_gaps(graph, provenance))
 
 
 def unexplained_gaps(
@@ -235,6 +379,18 @@ def _package_families(
     out[CheckFamily.ADVISORIES] = advisories or done(
         CheckFamily.ADVISORIES, "every resolved package checked"
     )
+    sealed = [
+        (p, gap)
+        for p in launch.packages
+        if p.ecosystem in CONTENTS_UNCHECKED and (gap := contents_gap(graph, p)) is not None
+    ]
+    if sealed and not out[CheckFamily.ADVISORIES].gap:
+        out[CheckFamily.ADVISORIES] = not_run(
+            CheckFamily.ADVISORIES,
+            GapCause.CANNOT_ANALYSE,
+            "the packages inside "
+            + "; ".join(f"{_describe(p)} are not all checked: {gap}" for p, gap in sealed),
+        )
     return out
 
 

@@ -100,12 +100,19 @@ def exit_codes_page() -> str:
         "`mcpscan/cli/exit_codes.py`, the one place that maps outcomes to codes).\n",
         *table,
         "",
+        "Report files (`-o`, `--sarif`, `--sbom`, `--attest`) are written only when the scan "
+        "succeeded: exit 0 or 1, which `--allow-incomplete` makes of an incomplete scan. On "
+        "exit 2, 3 and 4 none is written (an existing file is left as it was) and stderr "
+        "says which were not and why; the report on stdout is still shown, marked "
+        "incomplete, except for 2 and 4, which print only why.\n",
         "Other commands:\n",
         "- `mcpscan diff`: 0 no drift, 1 drift (a changed or unapproved connector), "
-        "2 unreadable lock or usage error, 3 the scan was incomplete and found no drift, "
+        "2 unreadable lock or input, or usage error, 3 the scan was incomplete and found no "
+        "drift (0 with `--allow-incomplete`), 4 nothing to scan.",
+        "- `mcpscan approve`: 0 written, 2 unreadable lock or input, or usage error, 3 the "
+        "scan was incomplete (nothing is written, and the diagnostics say why; "
+        "`--allow-incomplete` records what the scan established and exits 0), "
         "4 nothing to scan.",
-        "- `mcpscan approve`: 0 written, 2 unreadable lock or usage error, 3 the scan was "
-        "incomplete (nothing is written), 4 nothing to scan.",
         "- `mcpscan policy check`: 0 valid, 2 one or more problems (each with file and line).",
         "- `mcpscan fix`: 0 everything it handles fixed (or nothing to fix), 1 changes left "
         "(`--dry-run`) or a fix refused, 2 usage error or nothing readable, 3 a connector "

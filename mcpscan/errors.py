@@ -53,6 +53,21 @@ class RegistryError(McpscanError):
     """A registry answered, but the answer is unusable."""
 
 
+class NotFoundError(RegistryError):
+    """The registry answered 404/410: the package or version does not exist there.
+
+    ``body`` is the start of the answer (at most :data:`NOT_FOUND_BODY_BYTES`): an API's own
+    "no such thing" (PyPI's Integrity API says which file has no provenance) tells it apart
+    from a server that has no such route at all."""
+
+    def __init__(self, message: str, *, body: bytes = b"") -> None:
+        super().__init__(message)
+        self.body = body[:NOT_FOUND_BODY_BYTES]
+
+
+NOT_FOUND_BODY_BYTES = 4096
+
+
 class ResolutionError(McpscanError):
     """A dependency graph could not be resolved."""
 

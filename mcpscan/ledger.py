@@ -8,9 +8,19 @@ Pure data with no dependency inside the package, so :mod:`mcpscan.models` can re
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["CheckFamily", "Coverage", "CoverageLedger", "CoverageState", "GapCause"]
+__all__ = [
+    "CheckFamily",
+    "Coverage",
+    "CoverageLedger",
+    "CoverageState",
+    "GapCause",
+    "RegistryGap",
+    "describe_registry_gap",
+    "registry_gap_summary",
+]
 
 
 class CheckFamily(str, enum.Enum):
@@ -80,10 +90,31 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class RegistryGap:
+    """A fact the registry did not provide for some packages (a mirror that omits
+    maintainers, signatures or attestations; abbreviated metadata without publish times).
+
+    The family ran, but the check that needs this fact could not judge these packages: the
+    gap is reported once (per connector here, per scan by :func:`registry_gap_summary`),
+    not as a finding per package, and keeps the connector from a clean 100."""
+
+    family: CheckFamily
+    fact: str  # "maintainers", "build provenance", ... (fixed wording, never a value)
+    check: str  # the rule that could not judge them: "SC09"
+    packages: tuple[str, ...]  # purls, sorted and unique
+
+    def __post_init__(self) -> None:
+        if not self.packages:
+            raise ValueError("a registry gap names at least one package")
+
+
+@dataclass(frozen=True)
 class CoverageLedger:
-    """A connector's coverage: one entry per :class:`CheckFamily`, in that order."""
+    """A connector's coverage: one entry per :class:`CheckFamily`, in that order, and the
+    facts the registry did not provide."""
 
     entries: tuple[Coverage, ...]
+    registry_gaps: tuple[RegistryGap, ...] = ()
 
     def __post_init__(self) -> None:
         if tuple(c.family for c in self.entries) != tuple(CheckFamily):
@@ -98,5 +129,28 @@ class CoverageLedger:
 
     @property
     def complete(self) -> bool:
-        """Every family that applies ran: only then may the connector score a clean 100."""
+        """Every family that applies ran (whether the scan is complete depends on this)."""
         return not self.gaps
+
+    @property
+    def fully_known(self) -> bool:
+        """Every family that applies ran and the registry provided every fact its checks
+        need: only then may the connector score a clean 100."""
+        return self.complete and not self.registry_gaps
+
+
+def registry_gap_summary(ledgers: Iterable[CoverageLedger | None]) -> tuple[tuple[str, int], ...]:
+    """The scan's registry gaps, once each: (fact, number of distinct packages), in the
+    order the facts first appear ("the registry did not provide maintainers for 132
+    packages" is ``("maintainers", 132)``)."""
+    found: dict[str, set[str]] = {}
+    for ledger in ledgers:
+        for gap in ledger.registry_gaps if ledger is not None else ():
+            found.setdefault(gap.fact, set()).update(gap.packages)
+    return tuple((fact, len(purls)) for fact, purls in found.items())
+
+
+def describe_registry_gap(fact: str, count: int) -> str:
+    """The summary line of one registry gap."""
+    noun = "package" if count == 1 else "packages"
+    return f"the registry did not provide {fact} for {count} {noun}"

@@ -16,13 +16,20 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-# The coverage ledger's types live in a module of their own (this one would pass the size
-# limit); they are facts like the rest and are imported from here.
+# A container's and an image's facts, the evidence types (provenance results, CVSS
+# scores) and the coverage ledger's types live in modules of their own (this one would pass
+# the size limit); they are facts like the rest and are imported from here.
+from mcpscan.evidence import CvssScore as CvssScore
+from mcpscan.evidence import ProvenanceResult as ProvenanceResult
+from mcpscan.evidence import ProvenanceState as ProvenanceState
+from mcpscan.images import ContainerFacts as ContainerFacts
+from mcpscan.images import ImageFacts as ImageFacts
 from mcpscan.ledger import CheckFamily as CheckFamily
 from mcpscan.ledger import Coverage as Coverage
 from mcpscan.ledger import CoverageLedger as CoverageLedger
 from mcpscan.ledger import CoverageState as CoverageState
 from mcpscan.ledger import GapCause as GapCause
+from mcpscan.ledger import RegistryGap as RegistryGap
 
 if TYPE_CHECKING:
     from mcpscan.lock.model import ApprovalFacts
@@ -214,20 +221,6 @@ class ProxyHop:
     allow_origin: str | None = None
     pass_environment: bool = False
     token_store: str | None = None  # on-disk token cache the proxy uses
-
-
-@dataclass(frozen=True)
-class ContainerFacts:
-    """Security-relevant flags of a `docker|podman run`."""
-
-    image: str
-    privileged: bool = False
-    host_network: bool = False
-    host_pid: bool = False
-    cap_add: tuple[str, ...] = ()
-    mounts: tuple[str, ...] = ()  # host side of -v/--mount
-    security_opts: tuple[str, ...] = ()
-    env_literals: tuple[str, ...] = ()  # names passed as -e KEY=value
 
 
 @dataclass(frozen=True)
@@ -438,6 +431,7 @@ class PackageFacts:
     artifact_size: int | None = None
     # Where the PyPI dependency list came from (pep658/range/download/json/sdist); None: unread.
     metadata_source: str | None = None
+    image: ImageFacts | None = None  # a container image: what its registry and config say
 
 
 @dataclass(frozen=True)
@@ -569,32 +563,3 @@ class AdvisoryHit:
     purl: str | None = None
     fixed: tuple[str, ...] = ()  # versions that fix it for this package, lowest first
     path: tuple[str, ...] = ()  # "name@version" from the connector's root to this package
-
-
-# --- Provenance ---------------------------------------------------------------------------
-
-
-class ProvenanceState(str, enum.Enum):
-    """Four states, fail closed: only VERIFIED is evidence, and it is never a pass alone."""
-
-    VERIFIED = "verified"
-    ABSENT = "absent"  # no material (or the registry did not provide any)
-    INVALID = "invalid"  # material present but it does not verify
-    UNKNOWN = "unknown"  # present or declared but not checkable (source unreachable, no time)
-
-
-@dataclass(frozen=True)
-class ProvenanceResult:
-    """One provenance check of one artifact (a graph node)."""
-
-    purl: str
-    kind: str  # "npm-registry-signature", "npm-publish", "npm-provenance", "pep740", "integrity"
-    state: ProvenanceState
-    reason: str = ""  # why absent or invalid; for verified, what was checked
-    source_repository: str | None = None  # attested source repository URL
-    workflow: str | None = None  # build workflow (path@ref or build signer URI)
-    ref: str | None = None  # git ref the build ran on
-    commit: str | None = None
-    issuer: str | None = None  # OIDC issuer of the signing identity
-    signer: str | None = None  # certificate SAN or registry key id
-    predicate_type: str | None = None

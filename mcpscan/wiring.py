@@ -25,11 +25,14 @@ from mcpscan.models import Diagnostic
 
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
+    from mcpscan.images import Platform
     from mcpscan.models import CheckFamily, ScanResult
     from mcpscan.net.http import HttpClient
+    from mcpscan.progress import Progress
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.redaction import Redactor
     from mcpscan.registry.npm import NpmRegistry
+    from mcpscan.registry.oci.client import DistributionClient
     from mcpscan.registry.pypi import PypiRegistry
     from mcpscan.report.interface import Renderer
     from mcpscan.resolve.environment import TargetEnvironment
@@ -67,6 +70,7 @@ class ScanSettings:
     cosign_keys: tuple[Path, ...] = ()  # --cosign-key FILE: keys of self-signed images
     timeout: float | None = None  # seconds for every network wait of the scan together
     recursive: bool = False  # directory targets: nested projects' configs too
+    insecure_registries: tuple[str, ...] = ()  # --insecure-registry: image hosts over HTTP
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Registries:
 
     npm: NpmRegistry
     pypi: PypiRegistry
+    oci: DistributionClient
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,9 @@ class ScanRun:
     redactor: Redactor  # every literal secret read, for scrubbing whatever is printed
     catalogue: Catalogue
     policy: Policy
+    # The registries the scan asked (None without resolution): `fix` checks with them that a
+    # version it would pin to is published.
+    registries: Registries | None = None
 
 
 # -- the components -----------------------------------------------------------------------
@@ -127,8 +135,11 @@ def registries(
     home: Path | None = None,
 ) -> Registries:
     """The npm and PyPI clients: the options' URLs, else the user's own npm and pip
-    settings (companies use mirrors), else the public registries."""
+    settings (companies use mirrors), else the public registries; and the OCI client with
+    the user's stored docker/podman logins."""
     from mcpscan.registry.npm import NpmRegistry
+    from mcpscan.registry.oci.auth import Credentials, credential_files
+    from mcpscan.registry.oci.client import DistributionClient
     from mcpscan.registry.pypi import PypiRegistry
     from mcpscan.registry.settings import npm_registry_url, npm_scope_registries, pypi_index_url
 
@@ -140,28 +151,67 @@ def registries(
         scope_registries=npm_scope_registries(env, home, cwd),
     )
     pypi = PypiRegistry(client, settings.pypi_url or pypi_index_url(env, home))
-    return Registries(npm=npm, pypi=pypi)
+    oci = DistributionClient(
+        client,
+        credentials=Credentials(credential_files(env, home)),
+        insecure=settings.insecure_registries,
+    )
+    return Registries(npm=npm, pypi=pypi, oci=oci)
+
+
+# --platform OS/ARCH: the machine names Python's markers use for Go's architecture names.
+_MACHINES = {"amd64": "x86_64", "arm64": "aarch64", "arm": "armv7l", "386": "i686"}
+
+
+def _platform_parts(settings: ScanSettings) -> tuple[str | None, str | None]:
+    """``--platform`` as (OS for markers and npm, architecture or None)."""
+    chosen = settings.target_platform
+    if chosen is None or "/" not in chosen:
+        return chosen, None
+    image = image_platform(settings)
+    os_name = {"windows": "win32"}.get(image.os, image.os)
+    if os_name not in PLATFORMS:
+        raise UsageError(f"--platform {chosen!r}: choose linux, darwin or win32 as the OS")
+    return os_name, image.architecture
+
+
+def image_platform(settings: ScanSettings) -> Platform:
+    """The platform container images are resolved for: ``--platform OS/ARCH[/VARIANT]``,
+    else Linux on this machine's CPU (what ``docker run`` pulls here)."""
+    from mcpscan.images import Platform
+
+    chosen = settings.target_platform
+    if chosen is None or "/" not in chosen:
+        return Platform.current()
+    try:
+        return Platform.parse(chosen)
+    except ValueError as exc:
+        raise UsageError(f"--platform: {exc}") from None
 
 
 def target_environment(settings: ScanSettings) -> TargetEnvironment:
     """The machine the connectors would be installed on (PyPI markers and wheels)."""
     from mcpscan.resolve.environment import TargetEnvironment
 
-    chosen = settings.target_platform
+    chosen, arch = _platform_parts(settings)
     if chosen is not None and chosen not in PLATFORMS:
-        raise UsageError(f"--platform {chosen!r}: choose linux, darwin or win32")
+        raise UsageError(
+            f"--platform {chosen!r}: choose linux, darwin or win32 (or OS/ARCH, e.g. linux/amd64)"
+        )
     if not (settings.python_version or chosen):
         return TargetEnvironment.current()
     return TargetEnvironment(
         python_version=settings.python_version or f"{sys.version_info[0]}.{sys.version_info[1]}",
         platform=chosen or sys.platform,
-        # Another OS is another machine (its usual CPU); another Python alone is not.
-        machine="" if chosen else platform.machine(),
+        # Another OS is another machine (its usual CPU, unless named); another Python alone
+        # is not.
+        machine=_MACHINES.get(arch, arch) if arch else "" if chosen else platform.machine(),
     )
 
 
 def resolvers(settings: ScanSettings, regs: Registries) -> dict[str, Resolver]:
     from mcpscan.resolve.npm import NpmResolver, npm_arch
+    from mcpscan.resolve.oci import OciResolver
     from mcpscan.resolve.pypi import PypiResolver
 
     target = target_environment(settings)
@@ -169,10 +219,11 @@ def resolvers(settings: ScanSettings, regs: Registries) -> dict[str, Resolver]:
         # npm's os/cpu filters follow the same machine the PyPI wheels are chosen for.
         "npm": NpmResolver(
             regs.npm,
-            platform=settings.target_platform or sys.platform,
+            platform=_platform_parts(settings)[0] or sys.platform,
             arch=npm_arch(target.machine),
         ),
         "pypi": PypiResolver(regs.pypi, target),
+        "oci": OciResolver(regs.oci, image_platform(settings)),
     }
 
 
@@ -210,12 +261,14 @@ def advisory_service(
     return build_advisory_service(
         client,
         databases=list(settings.advisory_db),
-        offline=settings.offline,
+        # --no-resolve asks no registry: only local advisory data, if any.
+        offline=settings.offline or not settings.resolve,
         cache_dir=cache_dir(settings),
         osv_url=settings.osv_url or DEFAULT_OSV_URL,
         pypi=regs.pypi,
         npm_registry_url=regs.npm.base_url,
         max_age_days=max_age_days,
+        use_downloaded=settings.osv_url is None,
     )
 
 
@@ -266,8 +319,10 @@ def provenance_service(
     )
 
 
-def renderer(fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool) -> Renderer:
-    """The renderer of report format ``fmt``."""
+def renderer(
+    fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool, width: int = 100
+) -> Renderer:
+    """The renderer of report format ``fmt`` (``color`` and ``width``: the table's)."""
     if fmt == "sarif":
         from mcpscan.report.sarif import SarifRenderer
 
@@ -278,7 +333,7 @@ def renderer(fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool)
         return CycloneDxRenderer(reproducible=reproducible)
     from mcpscan.report import get_renderer
 
-    return get_renderer(fmt, color=color)
+    return get_renderer(fmt, color=color, width=width)
 
 
 # -- one scan -----------------------------------------------------------------------------
@@ -323,12 +378,18 @@ def opt_outs(opts: ScanSettings) -> tuple[tuple[CheckFamily, str], ...]:
 
 
 def run_scan(
-    targets: Sequence[str], settings: ScanSettings | None = None, *, cwd: Path | None = None
+    targets: Sequence[str],
+    settings: ScanSettings | None = None,
+    *,
+    cwd: Path | None = None,
+    progress: Progress | None = None,
 ) -> ScanRun:
     """Read the targets (or discover configs), build the components the settings ask for,
-    and scan. Raises McpscanError for usage and input errors; renders nothing."""
+    and scan, telling ``progress`` how far it got. Raises McpscanError for usage and input
+    errors; renders nothing."""
     from mcpscan.lock import allowed_signers_for, find_lock, load_lock
     from mcpscan.models import Severity
+    from mcpscan.progress import SILENT
     from mcpscan.resolve.service import ResolutionService
     from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
     from mcpscan.scan import Scanner, ScanOptions, redactor_for
@@ -347,6 +408,8 @@ def run_scan(
     policy = load_policy(policy_file, rule_ids=catalogue.ids) if policy_file else Policy()
     if override is not None:
         policy = policy.with_overrides(fail_on=override)
+    shown = progress or SILENT
+    shown.stage("reading configs")
     wanted, loaded = load(targets, cwd, recursive=opts.recursive)
     redactor = redactor_for(loaded)
     engine = Engine(catalogue, policy)
@@ -355,11 +418,12 @@ def run_scan(
     provenance = None
     _check(opts)
     client = None
-    if opts.resolve or opts.advisory_db:
+    regs: Registries | None = None
+    if opts.resolve or opts.advisory_db or _downloaded_advisories(opts):
         client = http_client(opts)
         regs = registries(opts, client, cwd=cwd)
         locks, lock_diags = lockfiles(wanted)
-        resolution = ResolutionService(resolvers(opts, regs), locks)
+        resolution = ResolutionService(resolvers(opts, regs), locks, shown)
         if lock_diags:
             loaded = replace(loaded, diagnostics=(*loaded.diagnostics, *lock_diags))
         if opts.advisories:
@@ -369,8 +433,8 @@ def run_scan(
         if opts.provenance and opts.resolve:
             provenance = provenance_service(opts, client, regs, policy.npm_keys)
         if not opts.resolve:
-            # --advisory-db with --no-resolve: the launched pinned packages are still
-            # checked, but nothing is resolved.
+            # --advisory-db (or the exports `db update` stored) with --no-resolve: the
+            # launched pinned packages are still checked, but nothing is resolved.
             resolution = None
     lock_file = opts.lock_path or find_lock(cwd, policy_file)
     if opts.lock_path is not None and not opts.lock_path.exists():
@@ -383,6 +447,7 @@ def run_scan(
         allowed_signers=(allowed_signers_for(policy.allowed_signers) if lock is not None else None),
         disabled=opt_outs(opts),
         locate=locate_local_code,
+        progress=shown,
     )
     result = Scanner(engine, options, resolution, advisories, provenance).scan(wanted, loaded)
     if client is not None:
@@ -390,7 +455,31 @@ def run_scan(
     for cr in result.connectors:
         for sa in cr.launch.secret_args:
             redactor.add(sa.value)
-    return ScanRun(result, loaded, redactor, catalogue, policy)
+    if regs is not None:
+        # Registry logins and tokens read for the images: never in any output either.
+        redactor.merge(regs.oci.redactor)
+        result = _with_login_notes(result, regs.oci.credentials.notes)
+    return ScanRun(result, loaded, redactor, catalogue, policy, regs)
+
+
+def _with_login_notes(result: ScanResult, notes: Sequence[str]) -> ScanResult:
+    """Registry credential files that could not be read (the images were then asked for
+    anonymously)."""
+    if not notes:
+        return result
+    found = tuple(Diagnostic("(registry logins)", None, n) for n in notes)
+    return replace(result, diagnostics=(*result.diagnostics, *found))
+
+
+def _downloaded_advisories(opts: ScanSettings) -> bool:
+    """Whether advisories are on, no OSV API was named, and `mcpscan db update` stored
+    exports in the cache (a --no-resolve scan then checks the launched pins against them)."""
+    from mcpscan.advisories.db import downloaded_databases
+
+    where = cache_dir(opts)
+    if not opts.advisories or opts.osv_url is not None or where is None:
+        return False
+    return bool(downloaded_databases(where))
 
 
 def _with_network_notes(result: ScanResult, client: HttpClient) -> ScanResult:

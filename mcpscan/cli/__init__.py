@@ -1,6 +1,6 @@
 """Command-line entry point.
 
-``mcpscan --version`` is answered before anything else is imported, so it stays fast.
+``mcpscan --version`` (``-V``) is answered before anything else is imported, so it stays fast.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    if args == ["--version"]:
+    if args in (["--version"], ["-V"]):
         from mcpscan import __version__
 
         sys.stdout.write(f"mcpscan {__version__}\n")

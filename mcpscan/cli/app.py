@@ -8,14 +8,16 @@ the components of a scan are built by :mod:`mcpscan.wiring`; exit codes are deci
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup
+from typer.models import TyperInfo
 
 from mcpscan import __version__
 from mcpscan.cli import approvals_cmd, attest_cmd, discover_cmd, fix_cmd, lock_cmd, scan_cmd
 from mcpscan.cli.db_cmd import db_app
-from mcpscan.cli.options import FORMATS, LIST_FORMATS
+from mcpscan.cli.options import FLAG, FORMATS, LIST_FORMATS
 from mcpscan.cli.policy_cmd import policy_app
 from mcpscan.cli.rules_cmd import rules_app
 
@@ -31,6 +33,51 @@ app = typer.Typer(
 )
 
 
+class _Argument(TyperArgument):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        # The metavar (TARGET) says what it takes; typer would add "<list[str]>".
+        return None if self.metavar else super().display_type_rich(ctx)
+
+
+class _Command(TyperCommand):
+    """A command listed in --help with metavars only: no typer type placeholder ("<bool>"
+    after -h/--help, "<list[str]>" after an argument with a metavar)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _Argument  # same object, help display only
+
+    def get_help_option(self, ctx: Any) -> typer.core.TyperOption | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = FLAG
+        return option
+
+
+class _Group(TyperGroup):
+    def get_help_option(self, ctx: Any) -> typer.core.TyperOption | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = FLAG
+        return option
+
+
+def _plain_help(typer_app: typer.Typer, info: TyperInfo | None = None) -> None:
+    """Every command and group of ``typer_app`` (recursively) with the classes above; done
+    once here, so a command added later cannot be missed."""
+    typer_app.info.cls = _Group
+    if info is not None:
+        info.cls = _Group
+    for command in typer_app.registered_commands:
+        if command.cls in (None, TyperCommand):
+            command.cls = _Command
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _plain_help(group.typer_instance, group)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"mcpscan {__version__}")
@@ -41,7 +88,14 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+        typer.Option(
+            "-V",
+            "--version",
+            callback=_version,
+            is_eager=True,
+            metavar=FLAG,
+            help="Print the version.",
+        ),
     ] = False,
 ) -> None:
     """mcpscan: what would this connector run, who built it, and who approved it?"""
@@ -56,3 +110,4 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(policy_app, name="policy")
 app.add_typer(db_app, name="db")
 attest_cmd.register(app)
+_plain_help(app)

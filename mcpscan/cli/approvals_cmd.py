@@ -17,7 +17,7 @@ import typer
 
 from mcpscan.cli import output
 from mcpscan.cli.exit_codes import for_approvals
-from mcpscan.cli.options import LIST_FORMATS, RulesDirOpt
+from mcpscan.cli.options import LIST_FORMATS, ListFormatOpt, PolicyOpt, RulesDirOpt
 from mcpscan.errors import UsageError
 
 if TYPE_CHECKING:
@@ -34,14 +34,16 @@ def register(app: typer.Typer) -> None:
 def approvals_cmd(
     lock_path: Annotated[
         Path | None,
-        typer.Option("--lock", help="Lock file (default: found beside the policy or here)."),
+        typer.Option(
+            "--lock",
+            envvar="MCPSCAN_LOCK",
+            metavar="FILE",
+            help="Lock file (default: found beside the policy or here).",
+        ),
     ] = None,
-    policy_path: Annotated[
-        Path | None,
-        typer.Option("--policy", envvar="MCPSCAN_POLICY", help="Policy file (mcpscan.toml)."),
-    ] = None,
+    policy_path: PolicyOpt = None,
     rules_dir: RulesDirOpt = None,
-    fmt: Annotated[str, typer.Option("-f", "--format", help="table or json.")] = "table",
+    fmt: ListFormatOpt = "table",
     message: Annotated[
         str | None,
         typer.Option(
@@ -58,12 +60,14 @@ def approvals_cmd(
     approver: Annotated[
         str | None,
         typer.Option(
-            "--approver", help="With --message/--signature: whose approval (default: the first)."
+            "--approver",
+            metavar="NAME",
+            help="With --message/--signature: whose approval (default: the first).",
         ),
     ] = None,
 ) -> None:
-    """List every approval in the lock: approver, date, expiry, signature state (exit 1
-    when any does not hold)."""
+    """List every approval in the lock: approver, date, expiry, signature state (exit 1 when
+    any does not hold)."""
     from mcpscan.lock import allowed_signers_for, find_lock, load_lock
     from mcpscan.lock.audit import all_hold, audit, to_json
     from mcpscan.lock.signing import ApprovalVerifier
@@ -157,6 +161,6 @@ def _table(lock: Lock, audits: tuple[EntryAudit, ...], policy: Policy) -> None:
             table.add_row(
                 "", "", "", "", "", "", f"{a.counted} of {a.needed} approvals by different people"
             )
-    Console(width=140, no_color=not sys.stdout.isatty()).print(table)
+    Console(width=output.terminal_width(), no_color=not sys.stdout.isatty()).print(table)
     if not audits:
         typer.echo("no approvals: the lock has no entries")

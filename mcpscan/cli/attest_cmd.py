@@ -16,6 +16,7 @@ import typer
 
 from mcpscan.cli import output
 from mcpscan.cli.exit_codes import for_error
+from mcpscan.cli.options import FLAG
 from mcpscan.fileio import atomic_write_text
 
 
@@ -46,9 +47,12 @@ def keygen(
         ),
     ],
     algorithm: Annotated[
-        str, typer.Option("--algorithm", help="Key type: ecdsa-p256 or ed25519.")
+        str,
+        typer.Option("--algorithm", metavar="ALGORITHM", help="Key type: ecdsa-p256 or ed25519."),
     ] = "ecdsa-p256",
-    force: Annotated[bool, typer.Option("--force", help="Replace existing key files.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", metavar=FLAG, help="Replace existing key files.")
+    ] = False,
 ) -> None:
     """Generate a key pair for signing attestations (scan --attest --attest-key PREFIX)."""
     from mcpscan.attest import AttestationError

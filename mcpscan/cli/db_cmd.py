@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from mcpscan.cli import output
 from mcpscan.cli.exit_codes import for_error
+from mcpscan.cli.options import CacheDirOpt
 from mcpscan.errors import McpscanError
 
 db_app = typer.Typer(help="Manage the offline advisory databases.", no_args_is_help=True)
@@ -25,27 +25,26 @@ def update(
         list[str] | None,
         typer.Option(
             "--ecosystem",
-            help="Ecosystem to download (repeatable): npm, PyPI. Default: both.",
+            envvar="MCPSCAN_DB_ECOSYSTEM",
+            metavar="NAME",
+            help="Ecosystem to download (repeatable; the variable takes a space-separated "
+            "list): npm, PyPI. Default: both.",
         ),
     ] = None,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--cache-dir",
-            envvar="MCPSCAN_CACHE_DIR",
-            help="Cache directory (default: the platform's user cache directory).",
-        ),
-    ] = None,
+    cache_dir: CacheDirOpt = None,
     url: Annotated[
         str | None,
         typer.Option(
             "--url",
             envvar="MCPSCAN_OSV_EXPORT_URL",
-            help="Base URL of the OSV exports (<url>/<Ecosystem>/all.zip).",
+            metavar="URL",
+            help="Base URL of the OSV exports (URL/ECOSYSTEM/all.zip).",
         ),
     ] = None,
 ) -> None:
-    """Download OSV's advisory exports for offline scans (--offline, --advisory-db)."""
+    """Download OSV's npm and PyPI advisory exports into the cache (CACHE/advisories/db/
+    ECOSYSTEM/all.zip, osv-scanner's layout). Later scans that name no other source use
+    them instead of the OSV API, --offline and --no-resolve scans included."""
     from mcpscan.advisories import db
     from mcpscan.net.http import HttpClient, HttpConfig
     from mcpscan.net.store import default_cache_dir

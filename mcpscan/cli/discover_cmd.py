@@ -13,7 +13,7 @@ import typer
 
 from mcpscan.cli import output
 from mcpscan.cli.exit_codes import for_discovery
-from mcpscan.cli.options import LIST_FORMATS
+from mcpscan.cli.options import LIST_FORMATS, ListFormatOpt
 from mcpscan.errors import UsageError
 from mcpscan.redaction import Redactor
 
@@ -21,9 +21,11 @@ from mcpscan.redaction import Redactor
 def discover(
     directory: Annotated[
         Path | None,
-        typer.Argument(help="Project directory to include (default: the current directory)."),
+        typer.Argument(
+            metavar="DIR", help="Project directory to include (default: the current directory)."
+        ),
     ] = None,
-    fmt: Annotated[str, typer.Option("-f", "--format", help="table or json.")] = "table",
+    fmt: ListFormatOpt = "table",
 ) -> None:
     """List the MCP client configs found on this machine and their connectors (no network)."""
     from mcpscan.scan import redactor_for
@@ -88,7 +90,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
             cell(names or (f"(unreadable: {errors})" if errors else "(none)")),
         )
     buf = StringIO()
-    Console(file=buf, width=120, force_terminal=False).print(table)
+    Console(file=buf, width=output.terminal_width(), force_terminal=False).print(table)
     return buf.getvalue()
 
 

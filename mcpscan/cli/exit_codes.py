@@ -56,29 +56,42 @@ def for_result(result: ScanResult, *, allow_incomplete: bool = False) -> ExitCod
     but declared no connector is "nothing to scan" (4). An incomplete scan is never a pass.
     """
     if not result.connectors:
-        if any(d.fatal for d in result.diagnostics):
-            return ExitCode.USAGE
-        return ExitCode.NOTHING_TO_SCAN
+        return _nothing(result)
     if result.incomplete and not allow_incomplete:
         return ExitCode.INCOMPLETE
     return ExitCode.FAIL if result.verdict == "fail" else ExitCode.PASS
 
 
-def for_approval(result: ScanResult) -> ExitCode:
-    """``approve`` records only what a complete scan established."""
-    if not result.connectors:
-        # Unlike scan (2 when an input was unreadable), approve and diff have always said 4.
-        return ExitCode.NOTHING_TO_SCAN
-    return ExitCode.INCOMPLETE if result.incomplete else ExitCode.PASS
+def _nothing(result: ScanResult) -> ExitCode:
+    """No connector: 2 when an input could not be read, else 4 (every command that scans)."""
+    if any(d.fatal for d in result.diagnostics):
+        return ExitCode.USAGE
+    return ExitCode.NOTHING_TO_SCAN
 
 
-def for_diff(result: ScanResult, *, drift: bool) -> ExitCode:
-    """``diff``: any drift fails; no drift from a partial comparison is incomplete."""
+def succeeded(code: ExitCode) -> bool:
+    """Whether a scan that ended with ``code`` succeeded, so its report files (``-o``,
+    ``--sarif``, ``--sbom``, ``--attest``) are written: it was complete (or
+    ``--allow-incomplete`` took it as it was) and reached a verdict, pass or fail."""
+    return code in (ExitCode.PASS, ExitCode.FAIL)
+
+
+def for_approval(result: ScanResult, *, allow_incomplete: bool = False) -> ExitCode:
+    """``approve`` records only what a complete scan established, unless
+    ``--allow-incomplete`` accepts what it could."""
     if not result.connectors:
-        return ExitCode.NOTHING_TO_SCAN
+        return _nothing(result)
+    return ExitCode.INCOMPLETE if result.incomplete and not allow_incomplete else ExitCode.PASS
+
+
+def for_diff(result: ScanResult, *, drift: bool, allow_incomplete: bool = False) -> ExitCode:
+    """``diff``: any drift fails; no drift from a partial comparison is incomplete (unless
+    ``--allow-incomplete``)."""
+    if not result.connectors:
+        return _nothing(result)
     if drift:
         return ExitCode.FAIL
-    return ExitCode.INCOMPLETE if result.incomplete else ExitCode.PASS
+    return ExitCode.INCOMPLETE if result.incomplete and not allow_incomplete else ExitCode.PASS
 
 
 def for_fix(result: ScanResult, *, pending: bool, left: bool, incomplete: bool) -> ExitCode:

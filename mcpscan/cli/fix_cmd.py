@@ -10,7 +10,7 @@ import typer
 
 from mcpscan.cli import output
 from mcpscan.cli.exit_codes import ExitCode, for_fix
-from mcpscan.cli.options import QuietOpt, scan_options
+from mcpscan.cli.options import FLAG, RunOptions, scan_options
 from mcpscan.errors import McpscanError
 from mcpscan.wiring import ScanSettings
 
@@ -18,11 +18,13 @@ if TYPE_CHECKING:
     from mcpscan.redaction import Redactor
 
 
-@scan_options()
+# An incomplete scan leaves its connectors unfixed: there is nothing to allow.
+@scan_options(without=("allow_incomplete",))
 def fix(
     targets: Annotated[
         list[str],
         typer.Argument(
+            metavar="TARGET",
             help="Client config files, or directories of project configs, to fix.",
             show_default=False,
         ),
@@ -32,13 +34,14 @@ def fix(
         typer.Option(
             "--dry-run",
             envvar="MCPSCAN_DRY_RUN",
+            metavar=FLAG,
             help="Print the changes as a unified diff and write nothing (exit 1 when there "
             "are changes to make).",
         ),
     ] = False,
-    quiet: QuietOpt = False,
     *,
     settings: ScanSettings,
+    run: RunOptions,
 ) -> None:
     """Scan, then fix what is mechanical in place: pin each unpinned launch to the version
     the scan resolved (or the version that fixes an advisory), pin images to their digest,
@@ -46,13 +49,15 @@ def fix(
     are kept; a file that cannot be rewritten faithfully is left alone, and says why."""
     from mcpscan.fix import document
     from mcpscan.fix.interface import FixError
+    from mcpscan.fix.pins import published_versions
     from mcpscan.fix.plan import plan_files
     from mcpscan.wiring import run_scan
 
     redactor: Redactor | None = None
+    quiet = run.quiet
     try:
-        run = run_scan(list(targets), settings)
-        result, redactor = run.result, run.redactor
+        scanned = run_scan(list(targets), settings)
+        result, redactor = scanned.result, scanned.redactor
         if not result.connectors:
             code = for_fix(result, pending=False, left=False, incomplete=False)
             for diag in result.diagnostics:
@@ -64,7 +69,13 @@ def fix(
         if not quiet:
             for diag in result.diagnostics:
                 output.note(str(diag), redactor)
-        plans = plan_files(result, run.loaded.files_read, run.loaded.files_failed, Path.cwd())
+        plans = plan_files(
+            result,
+            scanned.loaded.files_read,
+            scanned.loaded.files_failed,
+            Path.cwd(),
+            published_versions(scanned.registries),
+        )
         pending = left = incomplete = False
         verb = "would fix" if dry_run else "fixed"
         for plan, doc in plans:

@@ -17,7 +17,7 @@ import typer
 
 from mcpscan.cli import output
 from mcpscan.cli.exit_codes import ExitCode, for_approval, for_diff
-from mcpscan.cli.options import scan_options
+from mcpscan.cli.options import RunOptions, scan_options
 from mcpscan.errors import UsageError
 from mcpscan.wiring import ScanSettings
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mcpscan.lock import Lock
     from mcpscan.lock.signing import ApprovalVerifier
     from mcpscan.models import ScanResult
+    from mcpscan.redaction import Redactor
     from mcpscan.ruleset import Policy
 
 RunScan = Callable[[list[str], ScanSettings], "ScanResult"]
@@ -42,9 +43,35 @@ def _policy_path(policy: Path | None) -> Path | None:
     return policy if policy is not None else find_policy(Path.cwd())
 
 
-def _nothing_to_scan(targets: list[str], code: ExitCode) -> None:
-    where = ", ".join(targets) if targets else "any known client config location"
-    output.fail(f"nothing to scan: no MCP connector found in {where}", code)
+def _stop_unless_scanned(result: ScanResult, code: ExitCode, run: RunOptions) -> Redactor:
+    """End the command when there was nothing to scan or nothing could be read (as scan
+    does); print the diagnostics otherwise (unless -q). The redactor of the result."""
+    from mcpscan.scan import result_redactor
+
+    redactor = result_redactor(result)
+    if code is ExitCode.USAGE:
+        output.diagnostics(result, redactor, fatal_only=True)
+        raise typer.Exit(int(code))
+    if not run.quiet:
+        output.diagnostics(result, redactor)
+    if code is ExitCode.NOTHING_TO_SCAN:
+        output.nothing_to_scan(result.targets, redactor)
+        raise typer.Exit(int(code))
+    return redactor
+
+
+def _why_incomplete(result: ScanResult, run: RunOptions) -> str:
+    """Why a scan is incomplete, in one line: the diagnostics (unless already printed),
+    else the coverage gaps."""
+    if result.diagnostics and not run.quiet:
+        return "the diagnostics above say why"
+    reasons = [str(d) for d in result.diagnostics]
+    if not reasons:
+        from mcpscan.report._common import coverage_gaps
+
+        reasons = [f"{name}: {line}" for name, line in coverage_gaps(result)]
+    shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
+    return shown or "a source did not answer"
 
 
 def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
@@ -57,24 +84,41 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
     def approve_cmd(
         targets: Annotated[
             list[str],
-            typer.Argument(help="What to approve (as for `mcpscan scan`).", show_default=False),
+            typer.Argument(
+                metavar="TARGET",
+                help="What to approve (as for `mcpscan scan`).",
+                show_default=False,
+            ),
         ],
         approver: Annotated[
             str,
-            typer.Option("--approver", help="Who approves them (a principal of allowed_signers)."),
+            typer.Option(
+                "--approver",
+                envvar="MCPSCAN_APPROVER",
+                metavar="NAME",
+                help="Who approves them (a principal of allowed_signers).",
+            ),
         ],
         owner: Annotated[
             str | None,
             typer.Option(
                 "--owner",
+                envvar="MCPSCAN_OWNER",
+                metavar="NAME",
                 help="Who owns these connectors (default: the CODEOWNERS entry of each config).",
             ),
         ] = None,
-        note: Annotated[str, typer.Option("--note", help="Why, ticket, scope...")] = "",
+        note: Annotated[
+            str,
+            typer.Option(
+                "--note", envvar="MCPSCAN_NOTE", metavar="TEXT", help="Why, ticket, scope..."
+            ),
+        ] = "",
         sign: Annotated[
             str | None,
             typer.Option(
                 "--sign",
+                envvar="MCPSCAN_SIGN",
                 metavar="KEY",
                 help="Sign the approval with this SSH key: a private key file, or a .pub file "
                 "(or key::ssh-ed25519 AAAA...) of a key held by ssh-agent.",
@@ -84,6 +128,7 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             str | None,
             typer.Option(
                 "--add-signature",
+                envvar="MCPSCAN_ADD_SIGNATURE",
                 metavar="KEY",
                 help="Co-sign the existing, unchanged entries as --approver with this key "
                 "(for min_approvals).",
@@ -92,11 +137,15 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
         lock_path: Annotated[
             Path | None,
             typer.Option(
-                "--lock", help="Lock file (default: mcpscan.lock beside the policy, else here)."
+                "--lock",
+                envvar="MCPSCAN_LOCK",
+                metavar="FILE",
+                help="Lock file (default: mcpscan.lock beside the policy, else here).",
             ),
         ] = None,
         *,
         settings: ScanSettings,
+        run: RunOptions,
     ) -> None:
         """Record the scanned connectors in mcpscan.lock with their owner and approver,
         signed with --sign KEY; or co-sign existing entries with --add-signature KEY."""
@@ -116,14 +165,20 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             key = sign or add_signature
             signer = load_signer(key) if key else None
             result = scan(list(targets), settings)
-            code = for_approval(result)
-            if code is ExitCode.NOTHING_TO_SCAN:
-                _nothing_to_scan(list(targets), code)
-            if code is not ExitCode.PASS:
+            code = for_approval(result, allow_incomplete=run.allow_incomplete)
+            redactor = _stop_unless_scanned(result, code, run)
+            if code is ExitCode.INCOMPLETE:
                 output.fail(
-                    "the scan is incomplete (see the diagnostics); an approval must record "
-                    "what was fully established",
+                    f"the scan is incomplete ({_why_incomplete(result, run)}); an approval "
+                    "must record what was fully established: nothing written "
+                    "(--allow-incomplete records what the scan could establish)",
                     code,
+                    redactor,
+                )
+            if result.incomplete and not run.quiet:
+                output.note(
+                    "approving from an incomplete scan (--allow-incomplete): what it could "
+                    "not establish is not recorded and will show as not compared"
                 )
             request = Request(
                 approver=approver.strip(),
@@ -144,14 +199,24 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
     def diff_cmd(
         targets: Annotated[
             list[str] | None,
-            typer.Argument(help="What to compare (as for `mcpscan scan`).", show_default=False),
+            typer.Argument(
+                metavar="TARGET",
+                help="What to compare (as for `mcpscan scan`).",
+                show_default=False,
+            ),
         ] = None,
         lock_path: Annotated[
             Path | None,
-            typer.Option("--lock", help="Lock file (default: found beside the policy or here)."),
+            typer.Option(
+                "--lock",
+                envvar="MCPSCAN_LOCK",
+                metavar="FILE",
+                help="Lock file (default: found beside the policy or here).",
+            ),
         ] = None,
         *,
         settings: ScanSettings,
+        run: RunOptions,
     ) -> None:
         """Print what changed since approval and every approval that does not hold
         (unverified, expired, self-approved, too few): exit 1 on any, 0 when none."""
@@ -167,14 +232,16 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             verifier = _verifier(rules)
             result = scan(list(targets or []), settings)
         lines, drift = _drift_lines(lock, result, verifier, rules)
-        code = for_diff(result, drift=drift)
-        if code is ExitCode.NOTHING_TO_SCAN:
-            _nothing_to_scan(list(targets or []), code)
+        code = for_diff(result, drift=drift, allow_incomplete=run.allow_incomplete)
+        redactor = _stop_unless_scanned(result, code, run)
         if not drift:
             lines.append(f"no drift from {path}")
         sys.stdout.write("\n".join(lines) + "\n")
-        if code is ExitCode.INCOMPLETE:
-            output.note("scan incomplete: the comparison may be partial")
+        if result.incomplete:
+            output.note(
+                f"scan incomplete ({_why_incomplete(result, run)}): the comparison may be partial",
+                redactor,
+            )
         if code is not ExitCode.PASS:
             raise typer.Exit(int(code))
 

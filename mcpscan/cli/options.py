@@ -1,10 +1,12 @@
 """The one definition of the options shared by the commands that scan.
 
-``scan``, ``sbom``, ``approve`` and ``diff`` all take the scan options below; a command gets
-them with :func:`scan_options`, which appends them to its signature and hands the command
-one :class:`~mcpscan.wiring.ScanSettings`. The report options (format, output, quiet ...)
-are the ``…Opt`` aliases, used by every command that writes a report. Every option reads an
-``MCPSCAN_…`` environment variable, which ``--help`` lists.
+``scan``, ``sbom``, ``approve`` and ``diff`` all take the scan options below and the run
+options (``--allow-incomplete``, ``-q``); a command gets them with :func:`scan_options`,
+which appends them to its signature and hands the command one
+:class:`~mcpscan.wiring.ScanSettings` and one :class:`RunOptions`. The report options
+(format, output ...) are the ``…Opt`` aliases, used by every command that writes a report.
+Every option reads an ``MCPSCAN_…`` environment variable, which ``--help`` lists, and has a
+metavar naming what it takes (``FILE``, ``URL``; none for a flag).
 """
 
 from __future__ import annotations
@@ -32,20 +34,24 @@ _REPORT_PANEL = "Report options"
 
 @dataclass(frozen=True)
 class _Shared:
-    name: str  # the ScanSettings field it fills
+    name: str  # the ScanSettings (or RunOptions) field it fills
     annotation: Any  # Annotated[type, typer.Option(...)]
     default: Any
 
 
-def _opt(*decls: str, envvar: str, help: str) -> Any:
-    return typer.Option(*decls, envvar=envvar, help=help)
+# The metavar of an option that takes no value: typer would print "<bool>" for it.
+FLAG = ""
 
 
-def _in_panel(annotation: Any) -> Any:
-    """``annotation`` with its option listed under "Scan options" in --help."""
+def _opt(*decls: str, envvar: str, help: str, metavar: str) -> Any:
+    return typer.Option(*decls, envvar=envvar, help=help, metavar=metavar)
+
+
+def _in_panel(annotation: Any, panel: str) -> Any:
+    """``annotation`` with its option listed under ``panel`` in --help."""
     base, info = get_args(annotation)
     info = copy.copy(info)
-    info.rich_help_panel = _PANEL
+    info.rich_help_panel = panel
     return Annotated[base, info]
 
 
@@ -55,19 +61,32 @@ RulesDirOpt = Annotated[
     typer.Option(
         "--rules",
         envvar="MCPSCAN_RULES",
+        metavar="DIR",
         help="Use this rule catalogue directory (default: the bundled rules).",
     ),
 ]
+PolicyOpt = Annotated[
+    Path | None,
+    _opt("--policy", envvar="MCPSCAN_POLICY", metavar="FILE", help="Policy file (mcpscan.toml)."),
+]
+
+CacheDirOpt = Annotated[
+    Path | None,
+    _opt(
+        "--cache-dir",
+        envvar="MCPSCAN_CACHE_DIR",
+        metavar="DIR",
+        help="Cache directory (default: the platform's user cache directory).",
+    ),
+]
+# The listing commands (discover, rules list, approvals) print a table or JSON. They read no
+# variable: MCPSCAN_FORMAT names a report format (sarif, html...) these do not have.
+ListFormatOpt = Annotated[
+    str, typer.Option("-f", "--format", metavar="FORMAT", help="table or json.")
+]
 
 SCAN_OPTIONS: tuple[_Shared, ...] = (
-    _Shared(
-        "policy_path",
-        Annotated[
-            Path | None,
-            _opt("--policy", envvar="MCPSCAN_POLICY", help="Policy file (mcpscan.toml)."),
-        ],
-        None,
-    ),
+    _Shared("policy_path", PolicyOpt, None),
     _Shared(
         "fail_on",
         Annotated[
@@ -75,6 +94,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--fail-on",
                 envvar="MCPSCAN_FAIL_ON",
+                metavar="SEVERITY",
                 help="Fail when a finding is at or above this severity "
                 "(critical, high, medium, low, info). Overrides the policy.",
             ),
@@ -89,6 +109,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--resolve/--no-resolve",
                 envvar="MCPSCAN_RESOLVE",
+                metavar=FLAG,
                 help="Resolve what each launcher would install (needs the registries or the "
                 "cache). --no-resolve judges the configuration alone.",
             ),
@@ -102,28 +123,21 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--offline",
                 envvar="MCPSCAN_OFFLINE",
+                metavar=FLAG,
                 help="Open no socket: registry data comes from the cache only; a miss makes "
                 "the scan incomplete (exit 3).",
             ),
         ],
         False,
     ),
-    _Shared(
-        "cache_dir",
-        Annotated[
-            Path | None,
-            _opt(
-                "--cache-dir",
-                envvar="MCPSCAN_CACHE_DIR",
-                help="Cache directory (default: the platform's user cache directory).",
-            ),
-        ],
-        None,
-    ),
+    _Shared("cache_dir", CacheDirOpt, None),
     _Shared(
         "no_cache",
         Annotated[
-            bool, _opt("--no-cache", envvar="MCPSCAN_NO_CACHE", help="Do not use the cache.")
+            bool,
+            _opt(
+                "--no-cache", envvar="MCPSCAN_NO_CACHE", metavar=FLAG, help="Do not use the cache."
+            ),
         ],
         False,
     ),
@@ -134,6 +148,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--npm-registry",
                 envvar="MCPSCAN_NPM_REGISTRY",
+                metavar="URL",
                 help="npm registry URL (default: from .npmrc, else registry.npmjs.org).",
             ),
         ],
@@ -146,6 +161,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--pypi-url",
                 envvar="MCPSCAN_PYPI_URL",
+                metavar="URL",
                 help="PyPI simple index URL (default: PIP_INDEX_URL / pip config, else pypi.org).",
             ),
         ],
@@ -158,6 +174,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--python-version",
                 envvar="MCPSCAN_PYTHON_VERSION",
+                metavar="X.Y",
                 help="Target Python for PyPI markers and wheels (default: this interpreter).",
             ),
         ],
@@ -170,8 +187,10 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--platform",
                 envvar="MCPSCAN_PLATFORM",
-                help="Target OS for markers and npm os filters: linux, darwin or win32 "
-                "(default: this machine).",
+                metavar="PLATFORM",
+                help="Target machine: linux, darwin or win32 for markers and npm os "
+                "filters, or OS/ARCH or OS/ARCH/VARIANT (linux/arm64) to also choose the "
+                "container image platform (default: this machine; images: linux on this CPU).",
             ),
         ],
         None,
@@ -183,6 +202,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--advisories/--no-advisories",
                 envvar="MCPSCAN_ADVISORIES",
+                metavar=FLAG,
                 help="Check every package against advisory data (OSV, PyPI, npm).",
             ),
         ],
@@ -195,9 +215,11 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--advisory-db",
                 envvar="MCPSCAN_ADVISORY_DB",
-                help="Offline OSV data: a directory of OSV JSON files or an OSV ecosystem "
-                "all.zip (repeatable; the variable takes a path list). Only these are "
-                "consulted when given.",
+                metavar="PATH",
+                help="Offline OSV data: a directory of OSV JSON files, an OSV ecosystem "
+                "all.zip, or a directory of ECOSYSTEM/all.zip exports (osv-scanner's layout) "
+                "(repeatable; the variable takes a path list). Only these are consulted when "
+                "given.",
             ),
         ],
         None,
@@ -205,7 +227,8 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
     _Shared(
         "osv_url",
         Annotated[
-            str | None, _opt("--osv-url", envvar="MCPSCAN_OSV_URL", help="OSV API base URL.")
+            str | None,
+            _opt("--osv-url", envvar="MCPSCAN_OSV_URL", metavar="URL", help="OSV API base URL."),
         ],
         None,
     ),
@@ -216,6 +239,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--provenance/--no-provenance",
                 envvar="MCPSCAN_PROVENANCE",
+                metavar=FLAG,
                 help="Verify registry signatures and provenance attestations (npm, PEP 740).",
             ),
         ],
@@ -228,6 +252,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--verify-artifacts",
                 envvar="MCPSCAN_VERIFY_ARTIFACTS",
+                metavar=FLAG,
                 help="Download each launched artifact (up to 100 MB; never run or unpacked) "
                 "and check its digest against the registry, the lockfile and an MCPB "
                 "fileSha256.",
@@ -242,9 +267,26 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--npm-keys",
                 envvar="MCPSCAN_NPM_KEYS",
-                help="REGISTRY=FILE: trust the signing keys in FILE (npm keys.json or "
-                "/-/npm/v1/keys shape) for the npm registry REGISTRY (repeatable; adds to "
-                "the policy's [npm] keys). Without it only npm's pinned keys are trusted.",
+                metavar="REGISTRY=FILE",
+                # "\\[npm]": rich would read "[npm]" as markup and print nothing.
+                help="Trust the signing keys in FILE (npm keys.json or /-/npm/v1/keys "
+                "shape) for the npm registry REGISTRY (repeatable; adds to the policy's "
+                "\\[npm] keys). Without it only npm's pinned keys are trusted.",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
+        "insecure_registries",
+        Annotated[
+            list[str] | None,
+            _opt(
+                "--insecure-registry",
+                envvar="MCPSCAN_INSECURE_REGISTRY",
+                metavar="HOST",
+                help="HOST[:PORT]: reach this container registry over plain HTTP "
+                "(repeatable; the variable takes a space-separated list). Loopback "
+                "registries always are; no login is ever sent over plain HTTP to another host.",
             ),
         ],
         None,
@@ -256,10 +298,12 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--cosign-key",
                 envvar="MCPSCAN_COSIGN_KEY",
-                help="FILE: a cosign public key (cosign.pub, PEM) whose signatures and "
+                metavar="FILE",
+                help="A cosign public key (cosign.pub, PEM) whose signatures and "
                 "attestations of container images are trusted, for images signed with "
-                "`cosign sign --key` (repeatable). Keyless signatures need no key: they "
-                "are checked against the pinned Sigstore root.",
+                "`cosign sign --key` (repeatable; the variable takes a space-separated "
+                "list). Keyless signatures need no key: they are checked against the "
+                "pinned Sigstore root.",
             ),
         ],
         None,
@@ -271,6 +315,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--lock",
                 envvar="MCPSCAN_LOCK",
+                metavar="FILE",
                 help="Approval lock (default: mcpscan.lock beside the policy or in the "
                 "working directory). Unapproved connectors and drift are reported "
                 "(GV01, GV02).",
@@ -285,6 +330,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--timeout",
                 envvar="MCPSCAN_TIMEOUT",
+                metavar="SECONDS",
                 help="Seconds the scan may spend waiting on registries and advisory sources "
                 "in all; past it, what is left is not asked, the scan is incomplete (exit 3) "
                 "and the report names what was slow. Each request is also cut after 120 s.",
@@ -299,6 +345,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--recursive",
                 envvar="MCPSCAN_RECURSIVE",
+                metavar=FLAG,
                 help="In a directory target, also read the project configs of nested "
                 "projects (a monorepo's packages), skipping node_modules, .git and other "
                 "vendored or build directories.",
@@ -312,8 +359,10 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
 # -- report options -------------------------------------------------------------------------
 
 
-def _report(*decls: str, envvar: str, help: str) -> Any:
-    return typer.Option(*decls, envvar=envvar, help=help, rich_help_panel=_REPORT_PANEL)
+def _report(*decls: str, envvar: str, help: str, metavar: str) -> Any:
+    return typer.Option(
+        *decls, envvar=envvar, help=help, metavar=metavar, rich_help_panel=_REPORT_PANEL
+    )
 
 
 FormatOpt = Annotated[
@@ -322,6 +371,7 @@ FormatOpt = Annotated[
         "-f",
         "--format",
         envvar="MCPSCAN_FORMAT",
+        metavar="FORMAT",
         help=f"Report format: {', '.join(FORMATS)}.",
     ),
 ]
@@ -331,7 +381,9 @@ OutputOpt = Annotated[
         "-o",
         "--output",
         envvar="MCPSCAN_OUTPUT",
-        help="Write the report here (default stdout), only once the scan succeeded.",
+        metavar="FILE",
+        help="Write the report here (default stdout). Report files are written only when "
+        "the scan succeeded: complete (exit 0 or 1), or with --allow-incomplete.",
     ),
 ]
 ReproducibleOpt = Annotated[
@@ -339,24 +391,8 @@ ReproducibleOpt = Annotated[
     _report(
         "--reproducible",
         envvar="MCPSCAN_REPRODUCIBLE",
+        metavar=FLAG,
         help="CycloneDX without serial number and timestamp: equal scans, equal bytes.",
-    ),
-]
-AllowIncompleteOpt = Annotated[
-    bool,
-    _report(
-        "--allow-incomplete",
-        envvar="MCPSCAN_ALLOW_INCOMPLETE",
-        help="Exit with the verdict even when some data was missing.",
-    ),
-]
-QuietOpt = Annotated[
-    bool,
-    _report(
-        "-q",
-        "--quiet",
-        envvar="MCPSCAN_QUIET",
-        help="No diagnostics on stderr.",
     ),
 ]
 NoColorOpt = Annotated[
@@ -364,6 +400,7 @@ NoColorOpt = Annotated[
     _report(
         "--no-color",
         envvar="MCPSCAN_NO_COLOR",
+        metavar=FLAG,
         help="No colours in the table.",
     ),
 ]
@@ -372,6 +409,7 @@ SarifOpt = Annotated[
     _report(
         "--sarif",
         envvar="MCPSCAN_SARIF",
+        metavar="FILE",
         help="Also write a SARIF 2.1.0 report here (for code scanning).",
     ),
 ]
@@ -380,6 +418,7 @@ SbomOpt = Annotated[
     _report(
         "--sbom",
         envvar="MCPSCAN_SBOM",
+        metavar="FILE",
         help="Also write a CycloneDX 1.6 SBOM here.",
     ),
 ]
@@ -388,6 +427,7 @@ AttestOpt = Annotated[
     _report(
         "--attest",
         envvar="MCPSCAN_ATTEST",
+        metavar="FILE",
         help="Also write a signed in-toto attestation of the result (DSSE) here.",
     ),
 ]
@@ -396,18 +436,62 @@ AttestKeyOpt = Annotated[
     _report(
         "--attest-key",
         envvar="MCPSCAN_ATTEST_KEY",
+        metavar="KEY",
         help="Private key for --attest (from `mcpscan keygen`).",
     ),
 ]
 TargetsArg = Annotated[
     list[str] | None,
     typer.Argument(
+        metavar="TARGET",
         help="Config files, directories, server.json files or package specs "
         "(npm:name@1.2.3, pypi:name==1.0, oci:ref, pkg:npm/...). "
         "None: discover this user's client configs.",
         show_default=False,
     ),
 ]
+
+# -- how a command that scans ends ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What every command that scans does with an incomplete scan and with its notes."""
+
+    allow_incomplete: bool = False
+    quiet: bool = False
+
+
+RUN_OPTIONS: tuple[_Shared, ...] = (
+    _Shared(
+        "allow_incomplete",
+        Annotated[
+            bool,
+            _opt(
+                "--allow-incomplete",
+                envvar="MCPSCAN_ALLOW_INCOMPLETE",
+                metavar=FLAG,
+                help="Go on when some data was missing: exit with the verdict (approve: "
+                "record what was established), after saying what was missing.",
+            ),
+        ],
+        False,
+    ),
+    _Shared(
+        "quiet",
+        Annotated[
+            bool,
+            _opt(
+                "-q",
+                "--quiet",
+                envvar="MCPSCAN_QUIET",
+                metavar=FLAG,
+                help="No diagnostics, notes or progress on stderr (errors still are).",
+            ),
+        ],
+        False,
+    ),
+)
 
 
 # -- the decorator ----------------------------------------------------------------------------
@@ -416,27 +500,31 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def scan_options(*, without: tuple[str, ...] = ()) -> Callable[[F], F]:
-    """Give a typer command the shared scan options (all but those named in ``without``,
-    which the command defines itself with another meaning).
+    """Give a typer command the shared scan options and run options (all but those named in
+    ``without``, which the command defines itself with another meaning).
 
-    The command declares a ``settings: ScanSettings`` parameter instead of the options; the
-    wrapper typer sees has the options in its signature and builds the settings from them.
+    The command declares ``settings: ScanSettings`` and ``run: RunOptions`` parameters
+    instead of the options; the wrapper typer sees has the options in its signature and
+    builds those two objects from them.
     """
     shared = tuple(o for o in SCAN_OPTIONS if o.name not in without)
+    conduct = tuple(o for o in RUN_OPTIONS if o.name not in without)
 
     def decorate(command: F) -> F:
         own = inspect.signature(command, eval_str=True)
-        if "settings" not in own.parameters:
-            raise TypeError(f"{command.__name__} needs a `settings: ScanSettings` parameter")
-        params = [p for p in own.parameters.values() if p.name != "settings"]
+        for needed in ("settings", "run"):
+            if needed not in own.parameters:
+                raise TypeError(f"{command.__name__} needs a `{needed}` parameter")
+        params = [p for p in own.parameters.values() if p.name not in ("settings", "run")]
         params += [
             inspect.Parameter(
                 o.name,
                 inspect.Parameter.KEYWORD_ONLY,
-                annotation=_in_panel(o.annotation),
+                annotation=_in_panel(o.annotation, panel),
                 default=o.default,
             )
-            for o in shared
+            for panel, group in ((_REPORT_PANEL, conduct), (_PANEL, shared))
+            for o in group
         ]
 
         @functools.wraps(command)
@@ -445,7 +533,9 @@ def scan_options(*, without: tuple[str, ...] = ()) -> Callable[[F], F]:
             values["advisory_db"] = tuple(values.get("advisory_db") or ())
             values["npm_keys"] = tuple(values.get("npm_keys") or ())
             values["cosign_keys"] = tuple(values.get("cosign_keys") or ())
-            return command(*args, settings=ScanSettings(**values), **kwargs)
+            values["insecure_registries"] = tuple(values.get("insecure_registries") or ())
+            run = RunOptions(**{o.name: kwargs.pop(o.name, o.default) for o in conduct})
+            return command(*args, settings=ScanSettings(**values), run=run, **kwargs)
 
         # typer reads the signature and the annotations of what it is given.
         wrapper.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -21,6 +21,7 @@ from mcpscan.errors import McpscanError, UsageError
 from mcpscan.fileio import atomic_write_text
 
 if TYPE_CHECKING:
+    from mcpscan.models import ScanResult
     from mcpscan.redaction import Redactor
 
 
@@ -35,6 +36,23 @@ def note(message: str, redactor: Redactor | None = None) -> None:
     from mcpscan.redaction import scrub_text
 
     typer.echo(f"mcpscan: {scrub_text(message, redactor)}", err=True)
+
+
+def diagnostics(
+    result: ScanResult, redactor: Redactor | None = None, *, fatal_only: bool = False
+) -> None:
+    """Each diagnostic of a scan (why it is incomplete, what could not be read) on stderr:
+    for the commands that print no table, which would list them itself."""
+    for diag in result.diagnostics:
+        if fatal_only and diag.fatal:
+            error(str(diag), redactor)  # why nothing could be read: the command's error
+        elif not fatal_only:
+            note(str(diag), redactor)
+
+
+def nothing_to_scan(targets: Sequence[str], redactor: Redactor | None = None) -> None:
+    where = ", ".join(targets) or "any known client config location"
+    note(f"nothing to scan: no MCP connector found in {where}", redactor)
 
 
 def fail(message: str, code: ExitCode, redactor: Redactor | None = None) -> NoReturn:
@@ -88,6 +106,17 @@ def _scrub_values(doc: object, redactor: Redactor) -> object:
     if isinstance(doc, dict):
         return {key: _scrub_values(value, redactor) for key, value in doc.items()}
     return doc
+
+
+MIN_WIDTH = 40  # narrower, a table cannot show a name and its version side by side
+
+
+def terminal_width() -> int:
+    """The width tables are drawn for: ``COLUMNS`` when set, else the terminal's, else 100
+    (a pipe or a file); never under :data:`MIN_WIDTH`."""
+    import shutil
+
+    return max(shutil.get_terminal_size(fallback=(100, 24)).columns, MIN_WIDTH)
 
 
 def use_color(output: Path | None, no_color: bool) -> bool:

@@ -9,7 +9,7 @@ import typer
 
 from mcpscan.cli import output
 from mcpscan.cli.exit_codes import for_problems
-from mcpscan.cli.options import RulesDirOpt
+from mcpscan.cli.options import FLAG, RulesDirOpt
 from mcpscan.errors import UsageError
 
 policy_app = typer.Typer(help="Write or validate a policy file.", no_args_is_help=True)
@@ -96,8 +96,12 @@ min_approvals = 1
 
 @policy_app.command("init")
 def policy_init(
-    path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("mcpscan.toml"),
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write it.")] = Path(
+        "mcpscan.toml"
+    ),
+    force: Annotated[
+        bool, typer.Option("--force", metavar=FLAG, help="Replace an existing file.")
+    ] = False,
 ) -> None:
     """Write a commented mcpscan.toml with every key and its default."""
     with output.errors_exit():
@@ -112,7 +116,9 @@ def policy_init(
 
 @policy_app.command("check")
 def policy_check(
-    path: Annotated[Path, typer.Argument(help="The policy file.")] = Path("mcpscan.toml"),
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="The policy file.")] = Path(
+        "mcpscan.toml"
+    ),
     rules_dir: RulesDirOpt = None,
 ) -> None:
     """Validate a policy file: every problem with its file and line (exit 2), else 0."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mcpscan.cli import output
-from mcpscan.cli.options import LIST_FORMATS, RulesDirOpt
+from mcpscan.cli.options import LIST_FORMATS, ListFormatOpt, RulesDirOpt
 from mcpscan.errors import UsageError
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def _catalogue(rules_dir: Path | None) -> Catalogue:
 
 @rules_app.command("list")
 def rules_list(
-    fmt: Annotated[str, typer.Option("-f", "--format", help="table or json.")] = "table",
+    fmt: ListFormatOpt = "table",
     rules_dir: RulesDirOpt = None,
 ) -> None:
     """List every rule with its severity and framework mappings."""
@@ -59,12 +59,12 @@ def rules_list(
         table.add_row(
             r.id, r.slug, r.severity.label, r.requires, ", ".join(f.id for f in r.frameworks)
         )
-    Console(width=120, no_color=not sys.stdout.isatty()).print(table)
+    Console(width=output.terminal_width(), no_color=not sys.stdout.isatty()).print(table)
 
 
 @rules_app.command("show")
 def rules_show(
-    rule_id: Annotated[str, typer.Argument(help="Rule id (e.g. SC01) or slug.")],
+    rule_id: Annotated[str, typer.Argument(metavar="RULE", help="Rule id (e.g. SC01) or slug.")],
     rules_dir: RulesDirOpt = None,
 ) -> None:
     """Show one rule: what it tests, why, how to fix, and what it maps to."""

@@ -8,17 +8,16 @@ from pathlib import Path
 import typer
 
 from mcpscan.cli import output
-from mcpscan.cli.exit_codes import ExitCode, for_error, for_result
+from mcpscan.cli.exit_codes import ExitCode, for_error, for_result, succeeded
 from mcpscan.cli.options import (
     FORMATS,
-    AllowIncompleteOpt,
     AttestKeyOpt,
     AttestOpt,
     FormatOpt,
     NoColorOpt,
     OutputOpt,
-    QuietOpt,
     ReproducibleOpt,
+    RunOptions,
     SarifOpt,
     SbomOpt,
     TargetsArg,
@@ -34,9 +33,7 @@ def scan(
     targets: TargetsArg = None,
     fmt: FormatOpt = "table",
     output_path: OutputOpt = None,
-    allow_incomplete: AllowIncompleteOpt = False,
     no_color: NoColorOpt = False,
-    quiet: QuietOpt = False,
     sarif_path: SarifOpt = None,
     sbom_path: SbomOpt = None,
     reproducible: ReproducibleOpt = False,
@@ -44,6 +41,7 @@ def scan(
     attest_key: AttestKeyOpt = None,
     *,
     settings: ScanSettings,
+    run: RunOptions,
 ) -> None:
     """Scan MCP connectors and report a pass/fail verdict."""
     reports = [(fmt, output_path)]
@@ -54,8 +52,7 @@ def scan(
         settings,
         _Reporting(
             reports,
-            allow_incomplete,
-            quiet,
+            run,
             reproducible,
             color=output.use_color(output_path, no_color),
             attest_path=attest_path,
@@ -69,13 +66,12 @@ def sbom(
     targets: TargetsArg = None,
     output_path: OutputOpt = None,
     reproducible: ReproducibleOpt = False,
-    allow_incomplete: AllowIncompleteOpt = False,
-    quiet: QuietOpt = False,
     *,
     settings: ScanSettings,
+    run: RunOptions,
 ) -> None:
     """Short for `mcpscan scan -f cyclonedx`: a CycloneDX 1.6 SBOM of the connectors."""
-    reporting = _Reporting([("cyclonedx", output_path)], allow_incomplete, quiet, reproducible)
+    reporting = _Reporting([("cyclonedx", output_path)], run, reproducible)
     _scan_and_report(list(targets or []), settings, reporting)
 
 
@@ -84,8 +80,7 @@ class _Reporting:
     """What to do with a scan's result: which reports go where, and how to exit."""
 
     reports: list[tuple[str, Path | None]]  # (format, file or None for stdout)
-    allow_incomplete: bool
-    quiet: bool
+    run: RunOptions
     reproducible: bool
     color: bool = False
     attest_path: Path | None = None
@@ -97,50 +92,75 @@ def _scan_and_report(targets: list[str], settings: ScanSettings, how: _Reporting
 
     redactor: Redactor | None = None
     attest_path, attest_key = how.attest_path, how.attest_key
+    quiet = how.run.quiet
     try:
         for fmt, _ in how.reports:
             if fmt not in FORMATS:
                 raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
         if attest_path is not None and attest_key is None:
             raise UsageError("--attest needs --attest-key (create one with `mcpscan keygen`)")
-        run = run_scan(targets, settings)
+        from mcpscan.cli.progress import scan_progress
+
+        with scan_progress(quiet=quiet) as progress:
+            run = run_scan(targets, settings, progress=progress)
         result, redactor = run.result, run.redactor
-        code = for_result(result, allow_incomplete=how.allow_incomplete)
+        code = for_result(result, allow_incomplete=how.run.allow_incomplete)
         if code is ExitCode.USAGE:
             # Nothing could be read: no report (it would say "pass"), only why, even with -q.
-            for diag in result.diagnostics:
-                if diag.fatal:
-                    output.error(str(diag), redactor)
+            output.diagnostics(result, redactor, fatal_only=True)
+            raise typer.Exit(int(code))
+        if code is ExitCode.NOTHING_TO_SCAN:
+            # No report either: "PASS 100/100" of nothing would read as a clean result.
+            if not quiet:
+                output.diagnostics(result, redactor)
+            output.nothing_to_scan(result.targets, redactor)
             raise typer.Exit(int(code))
 
+        width = output.terminal_width()
+
         def text(fmt: str, *, color: bool, reproducible: bool) -> str:
-            r = renderer(fmt, catalogue=run.catalogue, reproducible=reproducible, color=color)
+            r = renderer(
+                fmt, catalogue=run.catalogue, reproducible=reproducible, color=color, width=width
+            )
             return output.scrub_report(r.render(result), fmt, redactor or Redactor())
 
+        # Report files only when the scan succeeded (README): an incomplete SARIF or SBOM
+        # taken for a complete one would close alerts and drop components unseen.
+        files = succeeded(code)
+        chosen = [(fmt, path) for fmt, path in how.reports if path is None or files]
         # Every report is rendered before any is written: a failure leaves no partial set.
         texts = [
             (text(fmt, color=how.color and path is None, reproducible=how.reproducible), path)
-            for fmt, path in how.reports
+            for fmt, path in chosen
         ]
         for body, path in texts:
             output.write(body, path)
-        if attest_path is not None and attest_key is not None:
+        if files and attest_path is not None and attest_key is not None:
             from mcpscan.cli.attest_cmd import write_attestation
 
             report = text("json", color=False, reproducible=True)
             subjects = [Path(f) for f in run.loaded.files_read]
             write_attestation(report, subjects, attest_key, attest_path)
-        if not how.quiet:
-            for diag in result.diagnostics:
-                output.note(str(diag), redactor)
-        if code is ExitCode.NOTHING_TO_SCAN and not how.quiet:
-            where = ", ".join(result.targets) or "any known client config location"
-            output.note(f"nothing to scan: no MCP connector found in {where}")
-        if code is ExitCode.INCOMPLETE and not how.quiet:
-            output.note(
-                "scan incomplete: some inputs or registry data could not be read "
-                "(use --allow-incomplete to exit with the verdict anyway)"
+        # Each diagnostic once: the table on stdout already lists them.
+        if not quiet and not any(fmt == "table" and path is None for fmt, path in chosen):
+            output.diagnostics(result, redactor)
+        if code is ExitCode.INCOMPLETE:
+            unwritten = [p for _, p in how.reports if p is not None] + (
+                [attest_path] if attest_path is not None else []
             )
+            if unwritten:
+                output.note(
+                    "scan incomplete: not written: "
+                    + ", ".join(str(p) for p in unwritten)
+                    + " (report files are written only for a complete scan; "
+                    "--allow-incomplete writes them anyway)",
+                    redactor,
+                )
+            elif not quiet:
+                output.note(
+                    "scan incomplete: some inputs or registry data could not be read "
+                    "(use --allow-incomplete to exit with the verdict anyway)"
+                )
         raise typer.Exit(int(code))
     except McpscanError as exc:
         output.fail(str(exc), for_error(exc), redactor)

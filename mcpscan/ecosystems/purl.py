@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from mcpscan.models import PackageRef
 
 
 def build(
@@ -29,3 +34,17 @@ def build(
         )
     except ValueError:
         return str(PackageURL(type="generic", name="unknown").to_string())
+
+
+def pinned_version(ref: PackageRef) -> str | None:
+    """The one version an exact pin names, as a resolver reports it: "0.6.2" for the PyPI
+    specifier "==0.6.2" (the purl's version). None for anything but an exact pin."""
+    from mcpscan.models import VersionKind
+
+    if ref.version_kind is not VersionKind.EXACT:
+        return None
+    base = ref.purl.split("?", 1)[0].split("#", 1)[0]
+    _, at, version = base.rpartition("@")
+    if at and version:
+        return unquote(version)
+    return (ref.requested or "").lstrip("=").strip() or None

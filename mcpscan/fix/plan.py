@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
-from mcpscan.fix import document, pins
+from mcpscan.fix import document, pins, secrets
 from mcpscan.fix.entries import fields
 from mcpscan.fix.interface import FilePlan, FixError, Remediation, Skipped
 from mcpscan.models import ConnectorResult, ScanResult
@@ -15,7 +16,11 @@ _NOT_CONFIGS = frozenset({"server.json"})
 
 
 def plan_files(
-    result: ScanResult, files_read: Iterable[str], files_failed: Iterable[str], cwd: Path
+    result: ScanResult,
+    files_read: Iterable[str],
+    files_failed: Iterable[str],
+    cwd: Path,
+    published: pins.Published = lambda ecosystem, name: None,
 ) -> list[tuple[FilePlan, document.Document | None]]:
     """Per config file the scan read (in its order): the plan, and the document to rewrite
     (None when the whole file is refused)."""
@@ -23,6 +28,7 @@ def plan_files(
     for cr in result.connectors:
         by_file.setdefault(cr.connector.source.file, []).append(cr)
     plans: list[tuple[FilePlan, document.Document | None]] = []
+    names = secrets.SecretNames()
     for shown in files_failed:
         path = _path(shown, cwd)
         plans.append((FilePlan(shown, path, refused="the scan could not read it"), None))
@@ -38,7 +44,7 @@ def plan_files(
         except FixError as exc:
             plans.append((FilePlan(shown, path, refused=_why(exc)), None))
             continue
-        plans.append((_plan_document(doc, results), doc))
+        plans.append((_plan_document(doc, results, names, published), doc))
     return plans
 
 
@@ -51,9 +57,15 @@ def _why(exc: FixError) -> str:
     return f"line {exc.line}: {exc.message}" if exc.line else exc.message
 
 
-def _plan_document(doc: document.Document, results: list[ConnectorResult]) -> FilePlan:
+def _plan_document(
+    doc: document.Document,
+    results: list[ConnectorResult],
+    names: secrets.SecretNames,
+    published: pins.Published,
+) -> FilePlan:
     remediations: list[Remediation] = []
     skipped: list[Skipped] = []
+    inputs: secrets.FileInputs | None = None
     for cr in results:
         where = fields(doc.root, cr.connector)
         if where is None:
@@ -66,9 +78,21 @@ def _plan_document(doc: document.Document, results: list[ConnectorResult]) -> Fi
                 )
             )
             continue
-        for item in pins.plan(cr, doc.root, where):
+        if inputs is None and cr.connector.source.client == "vscode":
+            inputs = secrets.vscode_inputs(doc.root, where)
+        found = [
+            *pins.plan(cr, doc.root, where, published),
+            *secrets.plan(cr, doc.root, where, names, inputs),
+        ]
+        for item in found:
             if isinstance(item, Remediation):
                 remediations.append(item)
             else:
                 skipped.append(item)
+    if inputs is not None and inputs.new:
+        # The new inputs entries are one edit of the file, made with the last secret moved.
+        last = max(i for i, r in enumerate(remediations) if r.rule_id == "ID01")
+        remediations[last] = dataclasses.replace(
+            remediations[last], edits=(*remediations[last].edits, *inputs.edits())
+        )
     return FilePlan(doc.file, doc.path, tuple(remediations), tuple(skipped))

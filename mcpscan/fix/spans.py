@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mcpscan._internal import jsonc, yaml_nodes
 from mcpscan._internal.nodes import Node
@@ -24,8 +24,9 @@ from mcpscan.fix.interface import DocumentEditor, Edit, FixError, KeyPath
 class _Splice:
     start: int
     end: int
-    order: int  # the edit's position: equal starts keep the edits' order
-    text: str
+    # (edit, splice of that edit): splices at one offset keep the order they were made in
+    order: tuple[int, int]
+    text: str = field(compare=False)
 
 
 def _at(root: Node, path: KeyPath, file: str) -> Node:
@@ -97,7 +98,7 @@ class JsoncEditor(DocumentEditor):
     def _splices(self, text: str, root: Node, edit: Edit, order: int, file: str) -> list[_Splice]:
         node = _at(root, edit.path, file)
         if edit.op == "replace":
-            return [_Splice(node.start, node.end, order, _json(edit.value))]
+            return [_Splice(node.start, node.end, (order, 0), _json(edit.value))]
         if edit.op == "add":
             mapping = node.mapping()
             if mapping is None or edit.key is None:
@@ -123,7 +124,7 @@ class JsoncEditor(DocumentEditor):
             inside = text[container.start + 1 : close]
             if inside.strip():
                 raise FixError("an empty object or list holds a comment; not edited", file=file)
-            return [_Splice(container.start + 1, close, order, entry)]
+            return [_Splice(container.start + 1, close, (order, 0), entry)]
         last = max(members, key=lambda n: n.end)
         after = last.end
         while after < close and text[after] in " \t":
@@ -132,19 +133,20 @@ class JsoncEditor(DocumentEditor):
         multiline = text.count("\n", container.start, last.start) > 0
         if not multiline:
             if comma:
-                return [_Splice(after + 1, after + 1, order, f" {entry},")]
-            return [_Splice(last.end, last.end, order, f", {entry}")]
+                return [_Splice(after + 1, after + 1, (order, 0), f" {entry},")]
+            return [_Splice(last.end, last.end, (order, 0), f", {entry}")]
         nl = _newline(text)
-        line_start, line_end = _line_bounds(text, last.start)
+        line_start, _ = _line_bounds(text, last.start)
         indent = _INDENT_RE.match(text, line_start)
         pad = indent.group(0) if indent else ""
         tail_from = after + 1 if comma else last.end
+        _, line_end = _line_bounds(text, tail_from)
         tail = _LINE_TAIL_RE.match(text, tail_from)
         at_line_end = tail is not None and tail.end() == line_end and line_end <= close
         where = line_end if at_line_end else tail_from
-        splices = [] if comma else [_Splice(last.end, last.end, order, ",")]
+        splices = [] if comma else [_Splice(last.end, last.end, (order, 0), ",")]
         suffix = "," if comma else ""
-        return [*splices, _Splice(where, where, order, f"{nl}{pad}{entry}{suffix}")]
+        return [*splices, _Splice(where, where, (order, 1), f"{nl}{pad}{entry}{suffix}")]
 
 
 def _json(value: object) -> str:
@@ -169,7 +171,9 @@ class YamlEditor(DocumentEditor):
                 )
             node = _at(root, edit.path, file)
             splices.append(
-                _Splice(node.start, node.end, order, _yaml_scalar(text, node, edit.value, file))
+                _Splice(
+                    node.start, node.end, (order, 0), _yaml_scalar(text, node, edit.value, file)
+                )
             )
         return _splice(text, splices, file)
 

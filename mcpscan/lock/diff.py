@@ -92,6 +92,15 @@ def diff_entries(
     return tuple(changes), tuple(unchecked)
 
 
+def _recorded_version(then: LockedPackage) -> str | None:
+    """The version an entry records. Earlier ``approve --no-resolve`` runs recorded a PyPI
+    pin as its specifier ("==0.6.2"): that is the version "0.6.2"."""
+    version = then.version
+    if version is not None and then.ecosystem == "pypi" and version.startswith("=="):
+        return version.lstrip("=").strip()
+    return version
+
+
 def _diff_package(
     then: LockedPackage,
     now: LockedPackage,
@@ -100,12 +109,13 @@ def _diff_package(
     provenance_checked: bool,
 ) -> None:
     who = then.identity
-    if then.version is not None and now.version is None:
+    recorded = _recorded_version(then)
+    if recorded is not None and now.version is None:
         unchecked.append(f"version of {who} (not resolved in this scan)")
-    elif then.version != now.version:
+    elif recorded != now.version:
         changes.append(Change("version", who, then.version or "", now.version or ""))
 
-    same_version = then.version is not None and then.version == now.version
+    same_version = recorded is not None and recorded == now.version
     if same_version and then.digests:
         before = dict(d.split(":", 1) for d in then.digests)
         after = dict(d.split(":", 1) for d in now.digests)

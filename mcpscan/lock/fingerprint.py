@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from mcpscan.ecosystems.purl import pinned_version
 from mcpscan.lock.model import ConfigRecord, LockedPackage, LockEntry
 from mcpscan.models import (
     Connector,
@@ -150,11 +151,13 @@ def _from_node(
 
 def _from_ref(ref: PackageRef) -> LockedPackage:
     # Not resolved: only a pinned request names a version; a declared digest still counts.
+    # An exact pin is recorded as the version a resolver reports ("0.6.2", never the
+    # specifier "==0.6.2"), so a later resolving scan of the same config shows no drift.
     return LockedPackage(
         purl=ref.purl,
         ecosystem=ref.ecosystem,
         name=ref.name,
-        version=ref.requested if ref.pinned else None,
+        version=pinned_version(ref) or ref.requested if ref.pinned else None,
         digests=(f"sha256:{ref.sha256.lower()}",) if ref.sha256 else (),
     )
 

@@ -35,6 +35,7 @@ from mcpscan.errors import (
     OfflineCacheMiss,
     RegistryError,
 )
+from mcpscan.errors import NotFoundError as NotFoundError  # the HTTP layer raises it
 from mcpscan.net.cache import CacheBusy, CachedSessions
 from mcpscan.net.deadline import Expired, bounded_adapter, watching
 from mcpscan.net.retry import RETRY_STATUSES, RetryPolicy
@@ -73,10 +74,6 @@ def loads_json(
         return json.loads(content, object_hook=object_hook)
     with _large_decodes:
         return json.loads(content, object_hook=object_hook)
-
-
-class NotFoundError(RegistryError):
-    """The registry answered 404/410: the package or version does not exist there."""
 
 
 @dataclass(frozen=True)
@@ -375,7 +372,7 @@ class HttpClient:
         if status in answer_statuses:
             return answer
         if status in (404, 410):
-            raise NotFoundError(f"{shown} answered {status} (not found)")
+            raise NotFoundError(f"{shown} answered {status} (not found)", body=answer.content)
         if status == 429 or status >= 500:
             raise NetworkError(f"{shown} answered {status} after {policy.retries} retries")
         if status >= 400:

@@ -8,7 +8,7 @@ certificates lack.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from cryptography import x509
 
@@ -38,9 +38,19 @@ class HasIssuer:
             raise VerificationError("the certificate names no OIDC issuer")
 
 
-def certificate_identity(
-    cert: x509.Certificate, statement: Mapping[str, Any]
-) -> dict[str, str | None]:
+class SignerIdentity(TypedDict, total=False):
+    """The identity fields of a :class:`~mcpscan.models.ProvenanceResult`, by name (a
+    certificate gives them all; a key the user named, only what the build claims)."""
+
+    source_repository: str | None
+    workflow: str | None
+    ref: str | None
+    commit: str | None
+    issuer: str | None
+    signer: str | None
+
+
+def certificate_identity(cert: x509.Certificate, statement: Mapping[str, Any]) -> SignerIdentity:
     issuer = _extension(cert, _OID_ISSUER) or _extension(cert, _OID_ISSUER_V1)
     signer = _san(cert)
     repository = _extension(cert, _OID_SOURCE_REPOSITORY)

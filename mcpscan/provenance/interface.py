@@ -59,7 +59,20 @@ class ProvenanceVerifier(ABC):
 
 
 def absent(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:
+    """Nothing of ``kind`` was published for this artifact, on a registry that serves it."""
     return ProvenanceResult(purl=node.purl, kind=kind, state=ProvenanceState.ABSENT, reason=reason)
+
+
+def not_served(node: ResolvedPackage, kind: str, detail: str) -> ProvenanceResult:
+    """The registry serves no material of ``kind`` at all: ABSENT, and a registry gap
+    (:attr:`ProvenanceResult.registry_gap`), with the reason :data:`NOT_PROVIDED`."""
+    return ProvenanceResult(
+        purl=node.purl,
+        kind=kind,
+        state=ProvenanceState.ABSENT,
+        reason=f"{NOT_PROVIDED} ({detail})",
+        registry_gap=True,
+    )
 
 
 def unknown(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:

@@ -39,12 +39,12 @@ from mcpscan.net.http import HttpClient, NotFoundError
 from mcpscan.provenance.fulcio_identity import certificate_identity
 from mcpscan.provenance.interface import (
     INTEGRITY_KIND,
-    NOT_PROVIDED,
     ProvenanceIncomplete,
     ProvenanceUnavailable,
     ProvenanceVerifier,
     absent,
     invalid,
+    not_served,
     unknown,
 )
 from mcpscan.provenance.npm_keys import (
@@ -140,9 +140,9 @@ class NpmProvenance(ProvenanceVerifier):
             return ()
         manifest = self._fetch_json(self._version_url(node), "the version document")
         if not isinstance(manifest, dict):
-            why = f"{NOT_PROVIDED} ({manifest})"
             return tuple(
-                absent(node, k, why) for k in (KIND_SIGNATURE, KIND_PUBLISH, KIND_PROVENANCE)
+                not_served(node, k, manifest)
+                for k in (KIND_SIGNATURE, KIND_PUBLISH, KIND_PROVENANCE)
             )
         dist = _dict(manifest.get("dist"))
         raw_integrity = dist.get("integrity")
@@ -172,7 +172,8 @@ class NpmProvenance(ProvenanceVerifier):
     ) -> ProvenanceResult:
         signatures = dist.get("signatures")
         if signatures is None:
-            return absent(node, KIND_SIGNATURE, f"{NOT_PROVIDED} (no dist.signatures)")
+            # npm signs every version it serves: no signature is the registry's gap.
+            return not_served(node, KIND_SIGNATURE, "no dist.signatures")
         if (
             not isinstance(signatures, list)
             or not signatures
@@ -303,7 +304,14 @@ class NpmProvenance(ProvenanceVerifier):
         """(publish, provenance) results and the publish attestation's integrated time."""
         declared = dist.get("attestations")
         if declared is None:
-            why = f"{NOT_PROVIDED} (no dist.attestations)"
+            if dist.get("signatures") is None:
+                # Neither signatures nor attestations: a registry (a mirror) that serves
+                # none of npm's security metadata, which says nothing about the package.
+                gap = "no dist.attestations"
+                return [not_served(node, k, gap) for k in (KIND_PUBLISH, KIND_PROVENANCE)], None
+            # The registry serves npm's signatures for this version, so it would serve its
+            # attestations too: none were published.
+            why = "none published (no dist.attestations beside the registry's signatures)"
             return [absent(node, KIND_PUBLISH, why), absent(node, KIND_PROVENANCE, why)], None
         both = (KIND_PUBLISH, KIND_PROVENANCE)
         problem = pointer_problem(node, declared)
@@ -343,7 +351,7 @@ class NpmProvenance(ProvenanceVerifier):
             result, logged = self._publish(node, publish[0], expected)
             results.append(result)
         else:
-            results.append(absent(node, KIND_PUBLISH, f"{NOT_PROVIDED} (no publish attestation)"))
+            results.append(absent(node, KIND_PUBLISH, "none published (no publish attestation)"))
         wanted = str(_dict(declared.get("provenance")).get("predicateType") or "")
         if slsa:
             results.append(self._provenance(node, slsa[0], expected))
@@ -357,7 +365,7 @@ class NpmProvenance(ProvenanceVerifier):
             )
         else:
             results.append(
-                absent(node, KIND_PROVENANCE, f"{NOT_PROVIDED} (no SLSA provenance attestation)")
+                absent(node, KIND_PROVENANCE, "none published (no SLSA provenance attestation)")
             )
         return results, logged
 

@@ -10,6 +10,7 @@ TUF refresh, no network). The attested subject must be the file's name and the i
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -22,12 +23,12 @@ from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
 from mcpscan.net.http import NotFoundError
 from mcpscan.provenance.interface import (
     INTEGRITY_KIND,
-    NOT_PROVIDED,
     ProvenanceUnavailable,
     ProvenanceVerificationError,
     ProvenanceVerifier,
     absent,
     invalid,
+    not_served,
 )
 from mcpscan.redaction import display_url
 
@@ -53,6 +54,21 @@ _SOURCE_REF, _REF_V1 = _OID + "14", _OID + "6"
 # write the first time it runs; one verification at a time keeps threads from reading a
 # half-written file. Verification is CPU-bound, so the lock costs no parallelism.
 _VERIFY_LOCK = threading.Lock()
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
+
+
+def _no_provenance_answer(body: bytes) -> bool:
+    """Whether a 404 is PyPI's Integrity API saying this file has no provenance: Warehouse
+    answers ``{"message": "No provenance available for <filename>"}``."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser (hostile)
+        return False
+    message = doc.get("message") if isinstance(doc, dict) else None
+    return isinstance(message, str) and "no provenance" in message.lower()
 
 
 def integrity_base_url(registry: PypiRegistry) -> str | None:
@@ -90,7 +106,7 @@ class PypiProvenance(ProvenanceVerifier):
         if filename is None:
             return (absent(node, KIND, "no distribution file was chosen for this version"),)
         if self.base_url is None:
-            return (absent(node, KIND, f"{NOT_PROVIDED} (the index has no Integrity API)"),)
+            return (not_served(node, KIND, "the index has no Integrity API"),)
         document = self._fetch(node, filename)
         if isinstance(document, ProvenanceResult):
             return (document,)
@@ -110,17 +126,21 @@ class PypiProvenance(ProvenanceVerifier):
         url = self.provenance_url(node, filename)
         try:
             resp = self.client.get(url, headers={"Accept": INTEGRITY_ACCEPT})
-        except NotFoundError:
-            return absent(node, KIND, f"{NOT_PROVIDED} (no PEP 740 provenance for {filename})")
+        except NotFoundError as exc:
+            if _no_provenance_answer(exc.body):
+                return absent(node, KIND, f"none published (no PEP 740 provenance for {filename})")
+            # Any other 404 (a mirror without the Integrity API route, a generic "not found")
+            # is no answer about the file.
+            return not_served(node, KIND, f"no PEP 740 provenance for {filename}")
         except NetworkError as exc:
             raise ProvenanceUnavailable(f"PEP 740 provenance of {filename}: {exc}") from None
         except RegistryError as exc:
             # A mirror that refuses the route (403, 405...) serves no attestations.
-            return absent(node, KIND, f"{NOT_PROVIDED} ({exc})")
-        ctype = resp.content_type.split(";")[0].strip().lower()
+            return not_served(node, KIND, str(exc))
+        ctype = _media_type(resp.content_type)
         if ctype and "json" not in ctype:
             # Mirrors answer unknown routes with their HTML index page.
-            return absent(node, KIND, f"{NOT_PROVIDED} ({display_url(url)} answered {ctype})")
+            return not_served(node, KIND, f"{display_url(url)} answered {ctype}")
         return resp.content
 
     def _verify_all(
@@ -267,8 +287,6 @@ def _publisher_label(publisher: Publisher) -> str:
 
 
 def _attested_sha256(attestation: Attestation) -> str | None:
-    import json
-
     try:
         statement = json.loads(attestation.envelope.statement)
         subjects: Sequence[Any] = statement["subject"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from mcpscan.ledger import describe_registry_gap, registry_gap_summary
 from mcpscan.models import ConnectorResult, Finding, ScanResult
 from mcpscan.redaction import scrub_text
 
@@ -45,15 +46,35 @@ def all_findings(result: ScanResult) -> list[tuple[str, Finding]]:
 
 
 def coverage_summary(cr: ConnectorResult) -> str:
-    """One line for a connector's coverage: "complete", or the families not run."""
+    """One line for a connector's coverage: "complete", or the families not run, and the
+    facts the registry did not provide."""
     if cr.coverage is None:
         return "not recorded"
     gaps = cr.coverage.gaps
-    if not gaps:
-        return "complete"
-    return "not run: " + ", ".join(
-        f"{g.family.label} ({g.cause.value if g.cause else ''})" for g in gaps
+    line = (
+        "not run: "
+        + ", ".join(f"{g.family.label} ({g.cause.value if g.cause else ''})" for g in gaps)
+        if gaps
+        else "complete"
     )
+    unknown = cr.coverage.registry_gaps
+    if unknown:
+        line += "; not provided by the registry: " + ", ".join(
+            f"{g.fact} ({len(g.packages)})" for g in unknown
+        )
+    return line
+
+
+def registry_gap_lines(result: ScanResult) -> list[str]:
+    """The scan's registry gaps, one line per fact ("the registry did not provide
+    maintainers for 7 packages")."""
+    return [describe_registry_gap(fact, count) for fact, count in registry_gaps(result)]
+
+
+def registry_gaps(result: ScanResult) -> tuple[tuple[str, int], ...]:
+    """Each fact the registries did not provide, once per scan, with the number of
+    distinct packages it is unknown for (from the connectors' coverage ledgers)."""
+    return registry_gap_summary(cr.coverage for cr in result.connectors)
 
 
 def coverage_gaps(result: ScanResult) -> list[tuple[str, str]]:

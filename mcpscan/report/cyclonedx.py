@@ -35,13 +35,14 @@ from mcpscan.models import (
 from mcpscan.provenance.interface import BUILD_PROVENANCE_KINDS
 from mcpscan.redaction import scrub_text
 from mcpscan.report import cyclonedx_values as v
-from mcpscan.report._common import approval_owner, approval_rows
+from mcpscan.report._common import approval_owner, approval_rows, registry_gap_lines
 from mcpscan.report.interface import Renderer, RenderError
 
 if TYPE_CHECKING:
     from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component
+    from cyclonedx.model.license import License
     from cyclonedx.model.service import Service
     from cyclonedx.model.vulnerability import Vulnerability, VulnerabilityReference
     from jsonschema import ValidationError
@@ -115,10 +116,18 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
     return props
 
 
+@functools.lru_cache(maxsize=512)
+def _license(text: str) -> License:
+    """A license expression or name as the library models it (an SPDX lookup each time
+    otherwise; the model objects are only read when the BOM is written)."""
+    from cyclonedx.contrib.license.factories import LicenseFactory
+
+    return LicenseFactory().make_from_string(text)
+
+
 def _resolved_component(
     node: ResolvedPackage, provenance: Sequence[ProvenanceResult] | None = None
 ) -> Component:
-    from cyclonedx.contrib.license.factories import LicenseFactory
     from cyclonedx.model.component import Component, ComponentType
 
     facts = node.facts
@@ -142,9 +151,10 @@ def _resolved_component(
         props.append(v.prop("mcp-name", facts.mcp_name))
     if facts.published:
         props.append(v.prop("published", facts.published))
-    licenses = [LicenseFactory().make_from_string(facts.license)] if facts.license else []
+    props.extend(v.image_props(facts.image))
+    licenses = [_license(facts.license)] if facts.license else []
     return Component(
-        type=ComponentType.LIBRARY,
+        type=ComponentType.CONTAINER if node.ecosystem == "oci" else ComponentType.LIBRARY,
         bom_ref=node.purl,
         group=group,
         name=name,
@@ -327,6 +337,9 @@ def _add_connector(graph: _Graph, cr: ConnectorResult, ref: str) -> None:
             for r in cr.provenance:
                 checked.setdefault(r.purl, []).append(r)
         for node in cr.graph.nodes:
+            # Connectors share most of their packages: build each component once.
+            if node.purl in graph.components:
+                continue
             proofs = None if checked is None else checked.get(node.purl, [])
             graph.add_component(node.purl, _resolved_component(node, proofs))
         nodes = cr.graph.by_purl
@@ -452,6 +465,7 @@ def build_bom(result: ScanResult) -> Bom:
             v.prop("fail-on", result.fail_on.label),
             *(v.prop("target", scrub_text(t)) for t in result.targets),
             *(v.prop("check-not-run", c) for c in result.checks_not_run),
+            *(v.prop("registry-gap", line) for line in registry_gap_lines(result)),
         ],
     )
     bom = Bom(
@@ -520,7 +534,11 @@ def _unique_items(
 @functools.lru_cache(maxsize=1)
 def _schema_validator() -> Validator:
     """cyclonedx-python-lib's strict CycloneDX 1.6 validator (its schema, its registry of
-    referenced schemas, its format checker), with a linear ``uniqueItems``."""
+    referenced schemas, its format checks), with a linear ``uniqueItems`` and the compiled
+    ``iri-reference`` check of :func:`cyclonedx_values.format_checker`."""
+    from mcpscan.report.iri import load_jsonschema
+
+    load_jsonschema()
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
     from jsonschema import validators
@@ -532,7 +550,7 @@ def _schema_validator() -> Validator:
         return library
     extend: Any = validators.extend  # untyped in types-jsonschema
     fast = extend(type(base), {"uniqueItems": _unique_items})
-    checked: Validator = fast(base.schema, registry=registry, format_checker=base.format_checker)
+    checked: Validator = fast(base.schema, registry=registry, format_checker=v.format_checker())
     return checked
 
 

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from mcpscan import __version__
+from mcpscan.ledger import describe_registry_gap
 from mcpscan.models import (
     AdvisoryHit,
     ConnectorResult,
@@ -18,6 +19,7 @@ from mcpscan.models import (
     Diagnostic,
     Finding,
     Graph,
+    ImageFacts,
     PackageFacts,
     PackageRef,
     ProvenanceResult,
@@ -32,7 +34,7 @@ from mcpscan.models import (
 )
 from mcpscan.provenance.source_identity import canonical_url
 from mcpscan.redaction import scrub_text
-from mcpscan.report._common import command_basename, sorted_findings
+from mcpscan.report._common import command_basename, registry_gaps, sorted_findings
 from mcpscan.report.interface import Renderer
 
 SCHEMA_VERSION = 1
@@ -117,6 +119,7 @@ def _container(facts: ContainerFacts | None) -> dict[str, Any] | None:
         "mounts": list(facts.mounts),
         "security_opts": list(facts.security_opts),
         "env_literals": list(facts.env_literals),
+        "user": facts.user,
     }
 
 
@@ -220,6 +223,7 @@ def _provenance(results: tuple[ProvenanceResult, ...] | None) -> list[dict[str, 
             "issuer": r.issuer,
             "signer": r.signer,
             "predicate_type": r.predicate_type,
+            "registry_gap": r.registry_gap,
         }
         for r in results
     ]
@@ -240,6 +244,27 @@ def _facts(f: PackageFacts) -> dict[str, Any]:
         "pth_files": None if f.pth_files is None else list(f.pth_files),
         "sdist_only": f.sdist_only,
         "mcp_name": f.mcp_name,
+        **({"image": _image(f.image)} if f.image is not None else {}),
+    }
+
+
+def _image(image: ImageFacts) -> dict[str, Any]:
+    """What the registry said about a container image, resolved for its platform."""
+    return {
+        "repository": image.repository,
+        "digest": image.digest,
+        "media_type": image.media_type,
+        "tag": image.tag,
+        "platform": None if image.platform is None else str(image.platform),
+        "platforms": [str(p) for p in image.platforms],
+        "manifest_digest": image.manifest_digest,
+        "config_digest": image.config_digest,
+        "created": image.created,
+        "user": image.user,
+        "entrypoint": [scrub_text(w) for w in image.entrypoint],
+        "cmd": [scrub_text(w) for w in image.cmd],
+        "exposed_ports": list(image.exposed_ports),
+        "labels": {k: scrub_text(v) for k, v in image.labels},
     }
 
 
@@ -291,6 +316,7 @@ def _connector(cr: ConnectorResult) -> dict[str, Any]:
         "advisories": _advisories(cr.advisories),
         "provenance": _provenance(cr.provenance),
         "coverage": _coverage(cr.coverage),
+        "registry_gaps": _registry_gaps(cr.coverage),
         **({"approval": _approval(cr)} if cr.approval is not None else {}),
     }
 
@@ -331,6 +357,20 @@ def _coverage(ledger: CoverageLedger | None) -> list[dict[str, Any]] | None:
             "reason": scrub_text(c.reason),
         }
         for c in ledger.entries
+    ]
+
+
+def _registry_gaps(ledger: CoverageLedger | None) -> list[dict[str, Any]] | None:
+    if ledger is None:
+        return None
+    return [
+        {
+            "family": g.family.value,
+            "fact": g.fact,
+            "rule": g.check,
+            "packages": list(g.packages),
+        }
+        for g in ledger.registry_gaps
     ]
 
 
@@ -378,6 +418,10 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "unused_waivers": list(result.unused_waivers),
         "scan_findings": [_finding(f) for f in sorted_findings(result.scan_findings)],
         "trust_anchors": [_anchor(a) for a in result.trust_anchors],
+        "registry_gaps": [
+            {"fact": fact, "packages": count, "message": describe_registry_gap(fact, count)}
+            for fact, count in registry_gaps(result)
+        ],
         "connectors": [_connector(cr) for cr in result.connectors],
     }
 

@@ -19,6 +19,7 @@ from mcpscan.report._common import (
     approval_rows,
     coverage_gaps,
     coverage_summary,
+    registry_gap_lines,
 )
 from mcpscan.report.interface import Renderer
 
@@ -233,6 +234,7 @@ class MarkdownRenderer(Renderer):
                 "Coverage gaps",
                 [code(name) + " " + text(f"{line}") for name, line in gaps],
             ),
+            ("Registry gaps", [text(i) for i in registry_gap_lines(result)]),
             ("Checks not run", [text(i) for i in result.checks_not_run]),
             (
                 "Diagnostics",

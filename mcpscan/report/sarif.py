@@ -19,7 +19,7 @@ from urllib.parse import quote
 from mcpscan import __version__
 from mcpscan.models import ConnectorResult, Finding, GapCause, Rule, ScanResult, Severity
 from mcpscan.redaction import scrub_text
-from mcpscan.report._common import all_findings
+from mcpscan.report._common import all_findings, registry_gap_lines
 from mcpscan.report.interface import Renderer
 
 if TYPE_CHECKING:
@@ -293,6 +293,11 @@ class SarifRenderer(Renderer):
             if cr.coverage is not None
             for gap in cr.coverage.gaps
         ]
+        # Once per scan, not a result per package: a registry's omissions are not risks.
+        notifications += [
+            {"level": "note", "message": {"text": f"registry gap: {line}"}}
+            for line in registry_gap_lines(result)
+        ]
         notifications += [
             {"level": "warning", "message": {"text": f"expired waiver: {text}"}}
             for text in result.expired_waivers
@@ -324,6 +329,10 @@ def _coverage(cr: ConnectorResult) -> dict[str, Any]:
             }
             for c in (ledger.entries if ledger is not None else ())
         },
+        "registryGaps": [
+            {"family": g.family.value, "fact": g.fact, "rule": g.check, "packages": len(g.packages)}
+            for g in (ledger.registry_gaps if ledger is not None else ())
+        ],
     }
 
 

@@ -16,6 +16,7 @@ from importlib import resources
 
 from mcpscan.models import (
     Connector,
+    ContainerFacts,
     PackageRef,
     ProxyHop,
     SecretArg,
@@ -63,6 +64,20 @@ def _spec_text(ref: PackageRef) -> str:
     return scrub_text(text)
 
 
+def _image_pin(facts: ConnectorFacts, ref: PackageRef) -> str:
+    """For an image resolved in this scan: the exact pin of what its tag names today."""
+    if ref.ecosystem != "oci" or facts.graph is None:
+        return ""
+    for node in facts.graph.root_nodes:
+        if node.ecosystem == "oci" and node.name == ref.name:
+            return (
+                f"Pin the image by its digest: {node.name}@{node.version} is what "
+                f"{scrub_text(ref.spec or ref.name)} names today. Check that it is the "
+                "release you mean before you pin it."
+            )
+    return ""
+
+
 @check("unpinned_launch")
 def unpinned_launch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     launch = facts.launch
@@ -82,6 +97,7 @@ def unpinned_launch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             message=f"{ref.role} package {ref.name} is not pinned: {why}",
             evidence=_spec_text(ref),
             component=ref.purl or None,
+            remediation=_image_pin(facts, ref),
         )
 
 
@@ -181,7 +197,9 @@ def _origin(setting: Setting) -> str:
     return _ORIGIN_WORDS.get(setting.origin, setting.origin or "setting")
 
 
-def _literal_secret_kind(setting: Setting) -> str | None:
+def literal_secret_kind(setting: Setting) -> str | None:
+    """What kind of credential ``setting`` holds written out literally (ID01), or None.
+    Also asked by ``mcpscan fix``, so that it moves exactly what ID01 reports."""
     if setting.kind is not ValueKind.LITERAL:
         return None
     raw = setting.value.reveal()
@@ -204,7 +222,7 @@ class _Literal:
 def _literal_secrets(facts: ConnectorFacts) -> Iterator[_Literal]:
     connector = facts.connector
     for setting in (*connector.env, *connector.headers):
-        kind = _literal_secret_kind(setting)
+        kind = literal_secret_kind(setting)
         if kind:
             yield _Literal(setting.value, kind, f"{_origin(setting)} {setting.name}", setting.name)
     for arg in facts.launch.secret_args:
@@ -269,7 +287,7 @@ def broad_credential(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         if why is None:
             continue
         # A fine-grained GitHub token in the classic variable is scoped; not broad.
-        if _literal_secret_kind(setting) == "GitHub fine-grained token":
+        if literal_secret_kind(setting) == "GitHub fine-grained token":
             continue
         # A template's stand-in ("YOUR_GITHUB_TOKEN", "<token>") hands over nothing yet; the
         # real value, once written, is judged (an indirection still is: it names the PAT).
@@ -493,6 +511,29 @@ def privileged_container(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]
                 message=f"--security-opt {opt} switches off a container confinement layer",
                 evidence=f"--security-opt {opt}",
             )
+    yield from _root_images(facts, c)
+
+
+def _root_images(facts: ConnectorFacts, c: ContainerFacts) -> Iterator[Hit]:
+    """The image's own user is root and the command line does not choose another."""
+    if c.user is not None and c.user.split(":", 1)[0].strip() not in ("", "root", "0"):
+        return
+    for node in facts.graph.root_nodes if facts.graph is not None else ():
+        image = node.facts.image
+        if image is None or not image.runs_as_root:
+            continue
+        said = f"User {image.user!r}" if image.user else "no User"
+        how = "-u root" if c.user is not None else "no -u/--user"
+        yield Hit(
+            message=f"the image {node.label} runs as root: its config sets {said}, and the "
+            f"command line gives {how}",
+            evidence=f"config User: {image.user or '(none)'}",
+            component=node.purl,
+            # Root inside a container is not the host's root: less than --privileged.
+            severity=Severity.MEDIUM,
+            remediation="Run it as an unprivileged user (docker run -u 1000:1000 ...), or "
+            "use an image whose config sets a non-root User.",
+        )
 
 
 # --- SP03 confirmation-bypass ---------------------------------------------------------------

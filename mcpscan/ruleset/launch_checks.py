@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from mcpscan.coverage import RESOLVABLE
+from mcpscan.coverage import CONTENTS_UNCHECKED, RESOLVABLE
 from mcpscan.models import LocalCode, PackageRef, Severity, VersionKind
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.registry import check
@@ -119,8 +119,8 @@ _KINDS = {
     "mcpb": "MCPB bundle",
 }
 _WHY = {
-    "oci": "mcpscan does not resolve or verify container images yet, so its contents, "
-    "signature and advisories are unknown",
+    "oci": "it was not resolved in this scan, so which image it is, who built it and "
+    "what is inside it are all unknown",
     "git": "no registry serves it, so there is no signature, provenance or advisory data",
     "jsr": "mcpscan does not resolve jsr packages, so nothing about it was checked",
     "url": "its digest pins the bytes, but nothing says what they are or who built them",
@@ -131,6 +131,11 @@ _WHY = {
 @check("unchecked_artifact")
 def unchecked_artifact(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     for ref in facts.launch.packages:
+        if ref.ecosystem in CONTENTS_UNCHECKED:
+            sealed = _sealed(facts, ref)
+            if sealed is not None:
+                yield sealed
+            continue
         if ref.ecosystem in RESOLVABLE or _unpinned_url(ref):
             continue  # resolved and verified, or download-and-execute (EX01)
         if ref.ecosystem == "mcpb" and ref.sha256:
@@ -143,3 +148,22 @@ def unchecked_artifact(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             evidence=shown,
             component=ref.purl,
         )
+
+
+def _sealed(facts: ConnectorFacts, ref: PackageRef) -> Hit | None:
+    """A container image: resolved to its digest when the scan could, but only read where
+    a verified SBOM attestation says what is inside it."""
+    from mcpscan.provenance.oci.contents import contents_gap, image_node
+
+    why = contents_gap(facts.graph, ref)
+    if why is None:
+        return None
+    node = image_node(facts.graph, ref)
+    shown = ref.spec or ref.name
+    if node is None:
+        why = _WHY["oci"]
+    return Hit(
+        message=f"the container image {shown} is launched unchecked: {why}",
+        evidence=node.label if node is not None else shown,
+        component=node.purl if node is not None else ref.purl,
+    )

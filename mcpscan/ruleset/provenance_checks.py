@@ -2,8 +2,10 @@
 integrity mismatches.
 
 Only VERIFIED build provenance (npm Sigstore provenance, PyPI PEP 740) counts as provenance;
-an ABSENT result, whatever its reason ("the registry did not provide it" included), is
-missing. A VERIFIED result is evidence, never a pass: it suppresses no other finding.
+an ABSENT result is missing. One whose registry serves no provenance at all (a registry
+gap, :attr:`ProvenanceResult.registry_gap`) is reported once in the coverage ledger instead,
+unless the policy requires provenance. A VERIFIED result is evidence, never a pass: it
+suppresses no other finding.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
 
+from mcpscan.coverage import provenance_not_served
 from mcpscan.inspect.npm_tarball import CONTENT_KINDS
 from mcpscan.models import (
     Graph,
@@ -77,6 +80,10 @@ def provenance_missing(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     for node in graph.root_nodes:
         found = results.get(node.purl, [])
         if _verified_build(found) or node.purl in proxies:
+            continue
+        if not policy.require_provenance and provenance_not_served(found, BUILD_PROVENANCE_KINDS):
+            # The registry serves no provenance at all: a registry gap of the ledger, not a
+            # fact about this package; a policy that requires provenance still fails it.
             continue
         yield Hit(
             f"the launched package {node.label} has no verified build provenance",

@@ -1,8 +1,9 @@
 """Checks over registry facts: the resolved graph and each version's metadata.
 
 Every signal is judged only when the registry provided it. A missing fact (a mirror that
-omits maintainers, an abbreviated packument without publish times) is reported as an
-``info`` hit saying so: unknown is shown, never taken as fine.
+omits maintainers, an abbreviated packument without publish times) is a registry gap of
+the coverage ledger (:func:`mcpscan.coverage.registry_gaps`), reported once per scan and
+capping the score: unknown is shown, never taken as fine, and never a finding per package.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcpscan.models import PackageFacts, PackageRef, ResolvedPackage, Severity
+from mcpscan.coverage import registry_consulted, registry_time
+from mcpscan.models import PackageRef, Severity
 from mcpscan.provenance.source_identity import source_identity
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
@@ -29,18 +31,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 YOUNG_PACKAGE_DAYS = 90
 
 
-def _when(stamp: str | None) -> _dt.datetime | None:
-    if not stamp:
-        return None
-    try:
-        when = _dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
-
-
 def _age_days(stamp: str | None, today: _dt.date) -> float | None:
-    when = _when(stamp)
+    when = registry_time(stamp)
     if when is None:
         return None
     # Measured from the start of the day: ``today`` carries no time of day, and measuring
@@ -54,23 +46,6 @@ def _today(facts: ConnectorFacts) -> _dt.date:
     return facts.today or _dt.date.today()
 
 
-def _registry_consulted(f: PackageFacts) -> bool:
-    """Whether registry metadata reached this node: a lockfile entry or an abbreviated
-    document carries none of these, so an absent repository there is unknown, not absent."""
-    return any(
-        x is not None for x in (f.published, f.package_created, f.maintainers, f.metadata_source)
-    )
-
-
-def _install_code_unknown(node: ResolvedPackage) -> bool:
-    f = node.facts
-    if node.ecosystem == "npm":
-        return f.has_install_script is None and not f.install_scripts
-    if node.ecosystem == "pypi":
-        return f.pth_files is None and not f.sdist_only
-    return False
-
-
 # --- SC07 install-script --------------------------------------------------------------------
 
 
@@ -79,14 +54,11 @@ def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     graph = facts.graph
     if graph is None:
         return
-    unknown: list[str] = []
     for node in graph.nodes:
         launched = graph.is_root(node.purl)
         sev = Severity.HIGH if launched else None
         where = "the launched package" if launched else "a dependency"
         f = node.facts
-        if _install_code_unknown(node):
-            unknown.append(node.label)
         if f.install_scripts:
             yield Hit(
                 f"{where} {node.label} runs code at install time ({', '.join(f.install_scripts)})",
@@ -119,15 +91,6 @@ def install_script(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
                 component=node.purl,
                 severity=sev,
             )
-    if unknown:
-        # npm: no manifest was read (a lockfile entry); PyPI: the wheel's RECORD could not
-        # be read, so a .pth file would go unseen. Unknown is reported, never taken as none.
-        yield Hit(
-            f"whether {len(unknown)} of {len(graph.nodes)} packages run code at install time "
-            "is unknown: their install scripts or wheel contents could not be read",
-            evidence=_unknown_names(unknown),
-            severity=Severity.INFO,
-        )
 
 
 # --- SC08 fresh-release ---------------------------------------------------------------------
@@ -139,36 +102,20 @@ def fresh_release(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     if graph is None:
         return
     today = _today(facts)
-    unknown: list[str] = []
     for node in graph.nodes:
         age = _age_days(node.facts.published, today)
         if age is None:
-            if graph.is_root(node.purl):
-                yield Hit(
-                    f"publish time of {node.label} is unknown: the registry did not provide "
-                    "it, so the cooldown cannot be checked",
-                    evidence="published: unknown",
-                    component=node.purl,
-                    severity=Severity.INFO,
-                )
-            else:
-                unknown.append(node.name)
-            continue
+            continue  # a registry gap (a publish time), in the coverage ledger
         if max(age, 0) < policy.cooldown_days:  # cooldown_days = 0 turns the check off
+            # An image has no publish time: its config's creation time is the builder's.
+            done = "was built" if node.ecosystem == "oci" else "was published"
             yield Hit(
-                f"{node.label} was published {max(age, 0):.1f} days ago, within the "
+                f"{node.label} {done} {max(age, 0):.1f} days ago, within the "
                 f"{policy.cooldown_days}-day cooldown: malicious releases are usually caught "
                 "and pulled within days",
                 evidence=f"published {node.facts.published}",
                 component=node.purl,
             )
-    if unknown:
-        yield Hit(
-            f"publish time unknown for {len(unknown)} of {len(graph.nodes)} packages in the "
-            "graph (the registry's abbreviated metadata omits it): their cooldown is unchecked",
-            evidence=_unknown_names(unknown),
-            severity=Severity.INFO,
-        )
 
 
 # --- SC09 low-reputation --------------------------------------------------------------------
@@ -182,28 +129,15 @@ def low_reputation(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     today = _today(facts)
     for node in graph.root_nodes:
         f = node.facts
+        # Unknown facts (age, maintainers, repository) are registry gaps of the ledger.
         age = _age_days(f.package_created, today)
-        if age is None:
-            yield Hit(
-                f"age of {node.name} is unknown: the registry did not say when it was created",
-                evidence="created: unknown",
-                component=node.purl,
-                severity=Severity.INFO,
-            )
-        elif age < YOUNG_PACKAGE_DAYS:
+        if age is not None and age < YOUNG_PACKAGE_DAYS:
             yield Hit(
                 f"{node.name} was first published {max(age, 0):.0f} days ago",
                 evidence=f"created {f.package_created}",
                 component=node.purl,
             )
-        if f.maintainers is None:
-            yield Hit(
-                f"maintainers of {node.name} are unknown: the registry did not list them",
-                evidence="maintainers: unknown",
-                component=node.purl,
-                severity=Severity.INFO,
-            )
-        else:
+        if f.maintainers is not None:
             if len(f.maintainers) == 1:
                 yield Hit(
                     f"{node.name} has a single maintainer: one stolen account publishes it",
@@ -221,15 +155,7 @@ def low_reputation(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
                     component=node.purl,
                     severity=Severity.MEDIUM,
                 )
-        if not f.repository and not _registry_consulted(f):
-            yield Hit(
-                f"source repository of {node.name} is unknown: no registry metadata was read "
-                "for it",
-                evidence="repository: unknown",
-                component=node.purl,
-                severity=Severity.INFO,
-            )
-        elif not f.repository:
+        if not f.repository and registry_consulted(f):
             yield Hit(
                 f"{node.name} declares no source repository: what was published cannot be "
                 "compared with any source",
@@ -458,12 +384,6 @@ def deprecated_or_yanked(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]
             )
 
 
-def _unknown_names(names: Iterable[str]) -> str:
-    """Evidence naming the packages a fact is unknown for: the first ten, sorted."""
-    unique = sorted(set(names))
-    return "unknown: " + ", ".join(unique[:10]) + (" …" if len(unique) > 10 else "")
-
-
 def _one_line(text: str) -> str:
     return " ".join(text.split())[:200]
 
@@ -474,6 +394,7 @@ _REASONS = {
     "not-found": "does not exist on the registry",
     "no-matching-version": "has no version matching the request",
     "no-metadata": "has no metadata mcpscan could read without building it",
+    "not-an-image": "is not a container image mcpscan can read",
 }
 
 
@@ -483,12 +404,13 @@ def unresolvable(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     if graph is None:
         return
     for problem in graph.problems:
-        if problem.reason == "unreachable":
-            continue  # the scan is incomplete instead (exit 3)
+        if problem.reason in ("unreachable", "integrity-mismatch"):
+            continue  # the scan is incomplete instead (exit 3), or SC12
         why = _REASONS.get(problem.reason, problem.reason)
         path = " > ".join(problem.path)
+        kind = "container image" if problem.ecosystem == "oci" else f"{problem.ecosystem} package"
         yield Hit(
-            f"{problem.ecosystem} package {problem.name} ({problem.spec or 'any version'}) {why}",
+            f"{kind} {problem.name} ({problem.spec or 'any version'}) {why}",
             evidence=(f"required via {path}" if path else problem.message)[:300],
         )
 
@@ -505,6 +427,12 @@ def _repo_owner(url: str | None) -> str | None:
     if identity is None or identity.host != "github.com":
         return None
     return identity.owner
+
+
+_MARKERS = {
+    "npm": "mcpName in package.json",
+    "oci": "image label io.modelcontextprotocol.server.name",
+}
 
 
 @check("ownership_mismatch")
@@ -525,7 +453,7 @@ def ownership_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         return
     for node in graph.root_nodes:
         marker = node.facts.mcp_name
-        kind = "mcpName in package.json" if node.ecosystem == "npm" else "mcp-name: in README"
+        kind = _MARKERS.get(node.ecosystem, "mcp-name: in README")
         if marker is None:
             yield Hit(
                 f"{node.label} carries no ownership marker ({kind}) binding it to {server}",
@@ -537,6 +465,16 @@ def ownership_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             yield Hit(
                 f"{node.label} says it belongs to {marker}, not to {server}",
                 evidence=f"{kind} = {marker}",
+                component=node.purl,
+            )
+        image = node.facts.image
+        ghcr = image.repository.split("/") if image is not None else []
+        if ns and len(ghcr) > 2 and ghcr[0] == "ghcr.io" and ghcr[1] != ns.group(1).lower():
+            # A GitHub owner's name space publishes its images under its own ghcr.io owner.
+            yield Hit(
+                f"{node.label} is published by the ghcr.io owner {ghcr[1]}, not by "
+                f"{ns.group(1)} named by {server}",
+                evidence=f"image repository {image.repository if image else ''}",
                 component=node.purl,
             )
         pkg_owner = _repo_owner(node.facts.repository)

@@ -196,7 +196,12 @@ def test_allow_incomplete_exits_with_the_verdict(
     write_json(workspace.cwd / "good.json", {"mcpServers": {"kept": connector}})
     run = cli("scan", "--allow-incomplete", "broken.json", "good.json")
     assert run.code == code
-    assert "broken.json:4" in run.stderr  # still reported, just not fatal to the exit code
+    # Still reported, just not fatal to the exit code; once, in the table's diagnostics.
+    assert "broken.json:4" in run.stdout
+    assert "broken.json:4" not in run.stderr
+    run = cli("scan", "--allow-incomplete", "-f", "json", "broken.json", "good.json")
+    assert run.code == code
+    assert "broken.json:4" in run.stderr  # no table: on stderr
 
 
 # -- 4: nothing to scan --------------------------------------------------------------------

@@ -73,12 +73,43 @@ def test_output_into_missing_directory_is_a_usage_error(cli: CliFn, workspace: W
     assert not (workspace.cwd / "no").exists()
 
 
-def test_incomplete_scan_still_writes_the_partial_report(cli: CliFn, workspace: Workspace) -> None:
+def test_incomplete_scan_writes_no_report_file(cli: CliFn, workspace: Workspace) -> None:
+    """README: -o is written only when the scan succeeded. An incomplete SARIF uploaded to
+    code scanning would close the alerts of what was not checked; an incomplete SBOM would
+    drop components unseen."""
+    write_text(workspace.cwd / "broken.json", MALFORMED)
+    out, sarif, kept = (workspace.cwd / n for n in ("r.json", "r.sarif", "kept.json"))
+    run = cli("scan", "broken.json", RISKY, "-f", "json", "-o", out, "--sarif", sarif)
+    assert run.code == 3
+    assert not out.exists()
+    assert not sarif.exists()
+    assert f"not written: {out}, {sarif}" in run.stderr
+    assert "broken.json:3" in run.stderr  # and why
+    write_text(kept, OLD)
+    assert cli("scan", "broken.json", RISKY, "-o", kept).code == 3
+    assert kept.read_text(encoding="utf-8") == OLD
+    # Shown on stdout all the same, marked incomplete.
+    assert '"incomplete": true' in cli("scan", "broken.json", RISKY, "-f", "json").stdout
+
+
+def test_allow_incomplete_writes_the_partial_report(cli: CliFn, workspace: Workspace) -> None:
     write_text(workspace.cwd / "broken.json", MALFORMED)
     out = workspace.cwd / "r.json"
-    run = cli("scan", "broken.json", RISKY, "-f", "json", "-o", out)
-    assert run.code == 3
+    run = cli("scan", "broken.json", RISKY, "-f", "json", "-o", out, "--allow-incomplete")
+    assert run.code == 1
     assert '"incomplete": true' in out.read_text(encoding="utf-8")
+
+
+def test_nothing_to_scan_writes_no_report(cli: CliFn, workspace: Workspace) -> None:
+    empty = write_text(workspace.cwd / ".mcp.json", '{"mcpServers": {}}\n')
+    out = workspace.cwd / "r.json"
+    run = cli("scan", empty, "-o", out)
+    assert run.code == 4
+    assert not out.exists()
+    run = cli("scan", empty)
+    assert run.code == 4
+    assert run.stdout == ""  # no "PASS 100/100" of nothing
+    assert "nothing to scan: no MCP connector found in" in run.stderr
 
 
 def test_output_file_in_a_real_process(workspace: Workspace) -> None:

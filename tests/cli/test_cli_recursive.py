@@ -69,6 +69,7 @@ def test_a_lockfile_that_is_a_fifo_does_not_hang_the_scan(
     write_json(project / ".mcp.json", server("fine-mcp"))
     os.mkfifo(project / "package-lock.json")
     monkeypatch.setenv("MCPSCAN_RESOLVE", "true")
-    run = cli("scan", project, "--offline", "--cache-dir", workspace.cwd / "cache")
+    # -f json: no table on stdout, so the diagnostics are on stderr.
+    run = cli("scan", project, "-f", "json", "--offline", "--cache-dir", workspace.cwd / "cache")
     assert "package-lock.json: cannot read lockfile: it is a FIFO (named pipe)" in run.stderr
     assert run.code == 3  # offline, nothing cached

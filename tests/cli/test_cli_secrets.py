@@ -338,10 +338,12 @@ def test_parse_error_after_a_secret_does_not_quote_it(
         write_text(workspace.cwd / name, text)
         alone = cli("scan", name)
         assert alone.code == 2, (name, alone.stderr)
-        with_good = cli("scan", name, good, "-f", "json", "-o", out)
+        with_good = cli("scan", name, good, "-f", "json")
         assert with_good.code == 3, (name, with_good.stderr)
         assert f"{name}:" in alone.stderr
         assert f"{name}:{line}" in with_good.stderr, (name, with_good.stderr)
+        # The report file of an incomplete scan, written with --allow-incomplete.
+        assert cli("scan", name, good, "-f", "json", "-o", out, "--allow-incomplete").code == 0
         assert_clean(
             canaries, *_outputs(alone), *_outputs(with_good), out.read_text(encoding="utf-8")
         )
@@ -373,10 +375,12 @@ def test_no_canary_in_a_real_process(
     out = workspace.cwd / "r.json"
     kw: dict[str, Any] = {"cwd": workspace.cwd, "home": workspace.home}
     table = run_subprocess("scan", **kw)
-    as_json = run_subprocess("scan", *planted, "broken.toml", "-f", "json", "-o", out, **kw)
+    as_json = run_subprocess(
+        "scan", *planted, "broken.toml", "-f", "json", "-o", out, "--allow-incomplete", **kw
+    )
     found = run_subprocess("discover", "-f", "json", **kw)
     assert table.code == 1, table.stderr
-    assert as_json.code == 3
+    assert as_json.code == 1  # incomplete, taken as it is (--allow-incomplete)
     assert "broken.toml:3" in as_json.stderr
     assert found.code == 0
     check_findings(json.loads(out.read_text(encoding="utf-8")), canaries)

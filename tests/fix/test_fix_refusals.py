@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scan.conftest import fast_retries  # noqa: F401  (fixture)
+from tests.scan.conftest import fast_retries, packument, publish  # noqa: F401  (fixture)
 from tests.support.registry_server import RegistryServer, Route
 
 from .conftest import run_fix
@@ -124,3 +124,121 @@ def test_a_file_that_is_not_utf8_is_refused(cwd: Path, registry: RegistryServer)
     assert run.code == 1
     assert "is UTF-16 text; fix only rewrites UTF-8 files" in run.stderr
     assert config.read_bytes() == raw
+
+
+def test_a_repeated_yaml_key_refuses_the_file(cwd: Path, registry: RegistryServer) -> None:
+    text = (
+        "extensions:\n"
+        "  memory:\n    type: stdio\n    cmd: npx\n    args: [-y, acme-mcp]\n"
+        "  memory:\n    type: stdio\n    cmd: npx\n    args: [-y, acme-mcp]\n"
+    )
+    config = _write(cwd / "goose" / "config.yaml", text)
+    run = run_fix(registry, config)
+    assert run.code == 1
+    assert "line 6: repeats a key" in run.stderr
+    assert config.read_text(encoding="utf-8") == text
+
+
+def test_crlf_line_endings_and_a_bom_are_kept(cwd: Path, registry: RegistryServer) -> None:
+    token = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    text = (
+        "{\r\n"
+        '  "servers": {\r\n'
+        '    "github": {\r\n'
+        '      "command": "npx",\r\n'
+        '      "args": ["-y", "acme-mcp"],\r\n'
+        f'      "env": {{"GITHUB_PERSONAL_ACCESS_TOKEN": "{token}"}}\r\n'
+        "    }\r\n"
+        "  }\r\n"
+        "}\r\n"
+    )
+    config = cwd / ".vscode" / "mcp.json"
+    config.parent.mkdir()
+    config.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    run = run_fix(registry, config)
+    assert run.code == 0, run.stderr
+    expected = (
+        text.replace('"acme-mcp"', '"acme-mcp@1.2.3"')
+        .replace(token, "${input:github-personal-access-token}")
+        .replace(
+            "    }\r\n  }\r\n}\r\n",
+            "    }\r\n  },\r\n"
+            '  "inputs": [{"type": "promptString", "id": "github-personal-access-token", '
+            '"description": "GITHUB_PERSONAL_ACCESS_TOKEN for github", "password": true}]\r\n'
+            "}\r\n",
+        )
+    )
+    assert config.read_bytes() == b"\xef\xbb\xbf" + expected.encode()
+
+
+def test_only_the_argument_that_names_the_package_is_pinned(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    # The server is given its own name as an argument: that one is data, not a package.
+    text = json.dumps(
+        {"mcpServers": {"memory": {"command": "npx", "args": ["-y", "acme-mcp", "acme-mcp"]}}}
+    )
+    config = _write(cwd / ".mcp.json", text)
+    run = run_fix(registry, config)
+    assert run.code == 0, run.stderr
+    assert config.read_text(encoding="utf-8") == text.replace(
+        '"acme-mcp", "acme-mcp"', '"acme-mcp@1.2.3", "acme-mcp"'
+    )
+
+
+def test_an_inner_command_line_gets_the_pin_in_its_one_word(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    text = json.dumps(
+        {
+            "mcpServers": {
+                "gw": {
+                    "command": "npx",
+                    "args": [
+                        "-y",
+                        "supergateway@3.4.0",
+                        "--stdio",
+                        "npx -y acme-mcp /data",
+                        "--port",
+                        "8000",
+                    ],
+                }
+            }
+        }
+    )
+    publish(registry, packument("supergateway", {"3.4.0": {}}))
+    config = _write(cwd / ".mcp.json", text)
+    run = run_fix(registry, config)
+    assert run.code == 0, run.stderr
+    assert config.read_text(encoding="utf-8") == text.replace(
+        "npx -y acme-mcp /data", "npx -y acme-mcp@1.2.3 /data"
+    )
+
+
+def test_a_directory_target_fixes_its_project_configs(cwd: Path, registry: RegistryServer) -> None:
+    repo = cwd / "repo"
+    config = _write(repo / ".mcp.json", json.dumps(UNPINNED))
+    run = run_fix(registry, repo)
+    assert run.code == 0, run.stderr
+    assert "repo/.mcp.json:1: memory: fixed SC01" in run.stderr
+    assert config.read_text(encoding="utf-8") == json.dumps(UNPINNED).replace(
+        '"acme-mcp"', '"acme-mcp@1.2.3"'
+    )
+
+
+@pytest.mark.usefixtures("fast_retries")
+def test_an_unreachable_advisory_source_leaves_even_pinned_launches_unjudged(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    # The OSV API answers 503: whether acme-mcp@1.0.0 needs a newer version is not known.
+    text = json.dumps(
+        {"mcpServers": {"memory": {"command": "npx", "args": ["-y", "acme-mcp@1.0.0"]}}}
+    )
+    config = _write(cwd / ".mcp.json", text)
+    registry.fallback = lambda path: Route(status=503)
+    run = run_fix(registry, config, "--advisories", "--osv-url", registry.url)
+    assert run.code == 3, run.stderr
+    assert "memory: SC05: acme-mcp: not checked for a fixed version: the scan of this " in (
+        run.stderr
+    )
+    assert config.read_text(encoding="utf-8") == text

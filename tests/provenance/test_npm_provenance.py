@@ -549,6 +549,21 @@ def test_mirror_without_signatures_or_attestations_is_absent(
     for result in results.values():
         assert result.state is ProvenanceState.ABSENT
         assert result.reason.startswith(NOT_PROVIDED)
+        assert result.registry_gap  # a mirror without npm's security metadata
+
+
+def test_signed_version_without_attestations_is_absent_not_a_registry_gap(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
+    # express@5.2.1 as npm serves it: real registry signatures, no dist.attestations. The
+    # registry serves npm's security metadata, so "no attestations" is a fact about it.
+    dist, node = _signed("express@5.2.1")
+    registry_server.add("/express/5.2.1", json.dumps({"name": "express", "dist": dist}))
+    results = by_kind(NpmProvenance(client, registry_server.url, ROOT).check(node))
+    assert results[KIND_SIGNATURE].state is ProvenanceState.VERIFIED
+    for kind in (KIND_PUBLISH, KIND_PROVENANCE):
+        assert (results[kind].state, results[kind].registry_gap) == (ProvenanceState.ABSENT, False)
+        assert results[kind].reason.startswith("none published")
 
 
 def test_mirror_without_keys_endpoint_verifies_with_the_pinned_keys(

@@ -363,6 +363,7 @@ def test_registry_without_integrity_api_is_absent(
 
     assert [(r.kind, r.state) for r in results] == [("pep740", ProvenanceState.ABSENT)]
     assert results[0].reason.startswith(NOT_PROVIDED)
+    assert results[0].registry_gap  # the index serves no provenance at all
 
 
 def test_mirror_answering_html_is_absent(
@@ -383,6 +384,7 @@ def test_mirror_answering_html_is_absent(
 
     assert results[0].state is ProvenanceState.ABSENT
     assert results[0].reason.startswith(NOT_PROVIDED)
+    assert results[0].registry_gap  # the index serves no provenance at all
 
 
 def test_index_without_integrity_api_is_absent_without_a_request(
@@ -395,6 +397,7 @@ def test_index_without_integrity_api_is_absent_without_a_request(
 
     assert results[0].state is ProvenanceState.ABSENT
     assert results[0].reason.startswith(NOT_PROVIDED)
+    assert results[0].registry_gap  # the index serves no provenance at all
     assert registry_server.requests == []
 
 
@@ -470,3 +473,34 @@ def test_node_without_chosen_file_is_absent(
 def test_integrity_base_url(index: str, json_url: str | None, expected: str | None) -> None:
     registry = PypiRegistry(HttpClient(HttpConfig(cache_dir=None)), index, json_url)
     assert integrity_base_url(registry) == expected
+
+
+def test_integrity_api_saying_no_provenance_is_absent_not_a_registry_gap(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
+    # PyPI's own answer for a file published without attestations (recorded from pypi.org
+    # for pydantic_core-2.41.3.tar.gz, pydantic/pydantic-core#1842), for this file.
+    filename = "pypi_attestations-0.0.19.tar.gz"
+    body = json.dumps({"message": f"No provenance available for {filename}"}).encode()
+    serve_provenance(registry_server, "pypi-attestations", "0.0.19", filename, body, status=404)
+    [result] = verifier(registry_server, client).check(
+        node(registry_server, "pypi-attestations", "0.0.19", filename)
+    )
+    assert (result.state, result.registry_gap) == (ProvenanceState.ABSENT, False)
+    assert result.reason == f"none published (no PEP 740 provenance for {filename})"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b'{"error":"Not found"}', b"<html>404</html>", b"[" * 5000, b'{"message": 3}'],
+)
+def test_any_other_404_of_the_integrity_api_is_a_registry_gap(
+    registry_server: RegistryServer, client: HttpClient, body: bytes
+) -> None:
+    filename = "pypi_attestations-0.0.19.tar.gz"
+    serve_provenance(registry_server, "pypi-attestations", "0.0.19", filename, body, status=404)
+    [result] = verifier(registry_server, client).check(
+        node(registry_server, "pypi-attestations", "0.0.19", filename)
+    )
+    assert (result.state, result.registry_gap) == (ProvenanceState.ABSENT, True)
+    assert result.reason.startswith(NOT_PROVIDED)

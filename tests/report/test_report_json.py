@@ -215,6 +215,7 @@ def test_later_connector_sections_are_allowed(
             "issuer": None,
             "signer": None,
             "predicate_type": None,
+            "registry_gap": True,
         }
     ]
     doc["connectors"][0]["advisories"] = []

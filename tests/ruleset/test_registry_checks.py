@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from mcpscan.coverage import Stages, ledger_for, registry_gaps
+from mcpscan.ledger import describe_registry_gap, registry_gap_summary
 from mcpscan.models import (
     Connector,
     Decision,
@@ -206,15 +208,18 @@ def test_sc07_sdist_only_root_is_high_and_dependency_medium() -> None:
     assert "builds from source" in found[root.purl].message
 
 
-def test_sc07_unread_install_facts_are_reported_unknown_not_fine() -> None:
+def gaps_of(g: Graph) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """The registry gaps of a graph: fact -> (rule, purls)."""
+    return {gap.fact: (gap.check, gap.packages) for gap in registry_gaps(g, None)}
+
+
+def test_sc07_unread_install_facts_are_a_registry_gap_not_a_finding() -> None:
     # A lockfile entry (npm: no manifest read) and a wheel whose RECORD could not be read.
     locked = node("locked-dep", has_install_script=None, decided_by=Decision.LOCKFILE)
     unread = node("unread-wheel", eco="pypi", pth_files=None)
-    [hit] = run("install_script", graph(a_clean_root(), locked, unread))
-    assert hit.severity is Severity.INFO
-    assert hit.message.startswith("whether 2 of 3 packages run code at install time is unknown")
-    assert hit.evidence == "unknown: locked-dep@1.0.0, unread-wheel@1.0.0"
-    assert hit.component is None
+    g = graph(a_clean_root(), locked, unread)
+    assert run("install_script", g) == []
+    assert gaps_of(g)["install scripts"] == ("SC07", (locked.purl, unread.purl))
 
 
 # --- SC08 fresh-release -------------------------------------------------------------------
@@ -268,23 +273,19 @@ def test_sc08_respects_the_policy_cooldown() -> None:
 
 
 @pytest.mark.parametrize("published", [None, "", "last tuesday"])
-def test_sc08_unknown_publish_time_of_the_root_is_info_unknown(published: str | None) -> None:
+def test_sc08_unknown_publish_time_is_a_registry_gap_not_a_finding(published: str | None) -> None:
+    # Missing or unreadable: the cooldown cannot be checked, which the ledger says.
     root = a_clean_root(published=published)
-    [hit] = run("fresh_release", graph(root))
-    assert hit.severity is Severity.INFO
-    assert "unknown" in hit.message
-    assert hit.evidence == "published: unknown"
-    assert hit.component == root.purl
+    assert run("fresh_release", graph(root)) == []
+    assert gaps_of(graph(root))["a publish time"] == ("SC08", (root.purl,))
 
 
-def test_sc08_unknown_publish_times_of_dependencies_are_one_info() -> None:
+def test_sc08_unknown_publish_times_of_dependencies_are_one_gap() -> None:
     deps = [node(f"dep-{i:02d}", published=None) for i in range(12)]
-    [hit] = run("fresh_release", graph(a_clean_root(), *deps))
-    assert hit.severity is Severity.INFO
-    assert hit.message.startswith("publish time unknown for 12 of 13 packages")
-    assert hit.evidence.startswith("unknown: dep-00, dep-01")
-    assert hit.evidence.endswith(" …")  # ten named, the rest elided
-    assert hit.component is None
+    g = graph(a_clean_root(), *deps)
+    assert run("fresh_release", g) == []
+    rule, purls = gaps_of(g)["a publish time"]
+    assert (rule, len(purls)) == ("SC08", 12)
 
 
 # --- SC09 low-reputation ------------------------------------------------------------------
@@ -333,25 +334,44 @@ def test_sc09_no_repository_fires() -> None:
     assert hit.severity is None
 
 
-def test_sc09_unknown_maintainers_are_info_unknown_never_fine() -> None:
+def test_sc09_unknown_maintainers_are_a_registry_gap_never_fine() -> None:
     root = a_clean_root(maintainers=None, previous_maintainers=None)
-    [hit] = run("low_reputation", graph(root))
-    assert hit.severity is Severity.INFO
-    assert hit.evidence == "maintainers: unknown"
-    assert "unknown" in hit.message
+    assert run("low_reputation", graph(root)) == []
+    assert gaps_of(graph(root)) == {"maintainers": ("SC09", (root.purl,))}
 
 
 def test_sc09_node_without_any_registry_facts_is_all_unknown() -> None:
     # A lockfile entry: the registry was not asked, so nothing is claimed about it, and
     # nothing is taken as fine either.
     root = ResolvedPackage("npm", "locked", "1.0.0", "pkg:npm/locked@1.0.0", Decision.LOCKFILE)
-    found = run("low_reputation", graph(root))
-    assert {h.evidence for h in found} == {
-        "created: unknown",
-        "maintainers: unknown",
-        "repository: unknown",
+    assert run("low_reputation", graph(root)) == []
+    assert {fact for fact, (rule, _) in gaps_of(graph(root)).items() if rule == "SC09"} == {
+        "a creation date",
+        "maintainers",
+        "a source repository",
     }
-    assert {h.severity for h in found} == {Severity.INFO}
+
+
+def test_registry_gaps_cap_the_score_but_are_no_findings_through_the_engine() -> None:
+    # Seven launched packages from a mirror that lists no maintainers: no finding per
+    # package, one gap naming all seven, and no clean 100 for any of them.
+    roots = [node(f"server-{i}", maintainers=None, previous_maintainers=None) for i in range(7)]
+    facts = []
+    for root in roots:
+        g = graph(root)
+        ledger = ledger_for(
+            Launch("npx", packages=(npm(root.name),)), Stages(resolution=True), graph=g
+        )
+        facts.append(dataclasses.replace(scan_facts(g), coverage=ledger))
+    evaluation = engine().evaluate(facts, today=TODAY, available=frozenset({"config", "registry"}))
+    assert evaluation.findings == ()
+    assert {c.score for c in evaluation.connectors} == {99}
+    assert evaluation.verdict == "pass"
+    ledgers = [f.coverage for f in facts]
+    assert registry_gap_summary(ledgers) == (("maintainers", 7),)
+    assert describe_registry_gap("maintainers", 7) == (
+        "the registry did not provide maintainers for 7 packages"
+    )
 
 
 def test_sc09_judges_the_launched_packages_only() -> None:

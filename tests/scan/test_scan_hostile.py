@@ -61,7 +61,7 @@ def test_mcpscan_timeout_in_the_environment_is_the_same_limit(
     env.mp.setenv("MCPSCAN_TIMEOUT", "1.5")
     config = write_config(env.cwd / ".mcp.json", {"drip": npx("drip-mcp@1.0.0")})
     start = time.monotonic()
-    run = run_scan(hostile.url, config)
+    run = run_scan(hostile.url, config, "-f", "json")  # no table: diagnostics on stderr
     assert time.monotonic() - start < budget(6)
     assert run.code == 3
     assert "1.5s time limit (--timeout)" in run.stderr

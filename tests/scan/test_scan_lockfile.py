@@ -53,9 +53,12 @@ def test_lockfile_decides_the_graph(server: RegistryServer, env: Env) -> None:
 
     found = rules(report, "memory")
     # The registry was not asked about locked packages: their facts are unknown, and the
-    # report says so instead of claiming anything about them.
-    assert all(f["evidence"] != "repository: none" for f in found.get("SC09", []))
-    assert "repository: unknown" in {f["evidence"] for f in found["SC09"]}
+    # report says so (a registry gap, once) instead of claiming anything about them.
+    assert "SC09" not in found
+    gaps = {g["fact"]: g for g in conn["registry_gaps"]}
+    assert gaps["a source repository"]["rule"] == "SC09"
+    assert gaps["a source repository"]["packages"] == [root_purl]
+    assert conn["score"] <= 99
     # package-lock v2+ records hasInstallScript on every package that has one, so its absence
     # is a fact, not an unknown: none of these locked packages runs code at install.
     assert "SC07" not in found

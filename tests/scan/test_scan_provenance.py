@@ -181,22 +181,53 @@ def test_tampered_provenance_is_critical(
     assert proofs["npm-publish"]["state"] == "verified"
 
 
-@pytest.mark.parametrize(
-    ("required", "severity", "exit_code"), [(False, "medium", 0), (True, "high", 1)]
-)
-def test_registry_without_attestations(
-    server: RegistryServer, env: Env, required: bool, severity: str, exit_code: int
+def test_registry_without_attestations_is_a_registry_gap_not_a_finding(
+    server: RegistryServer, env: Env
 ) -> None:
-    if required:
-        (env.cwd / "mcpscan.toml").write_text("require_provenance = true\n", encoding="utf-8")
+    # A mirror that serves neither signatures nor attestations says nothing about the
+    # package: one registry gap for the scan and the connector, no SC02, no clean 100.
+    _serve(server, GUNDAM, attestations=None)
+    code, report = _scan(server, env, "gundam-visor@1.0.1")
+    assert code == 0, report["diagnostics"]
+    assert report["incomplete"] is False
+    found = rules(report, "pkg")
+    assert "SC02" not in found
+    assert "SC03" not in found
+    [conn] = report["connectors"]
+    assert conn["score"] == 99
+    gaps = {g["fact"]: g for g in conn["registry_gaps"]}
+    assert gaps["build provenance"] == {
+        "family": "provenance",
+        "fact": "build provenance",
+        "rule": "SC02",
+        "packages": ["pkg:npm/gundam-visor@1.0.1"],
+    }
+    assert {
+        "fact": "build provenance",
+        "packages": 1,
+        "message": "the registry did not provide build provenance for 1 package",
+    } in report["registry_gaps"]
+    proofs = _by_kind(report)
+    for kind in ("npm-provenance", "npm-publish"):
+        assert proofs[kind]["state"] == "absent"
+        assert proofs[kind]["registry_gap"] is True
+        assert proofs[kind]["reason"].startswith(NOT_PROVIDED), proofs[kind]["reason"]
+    # Attestations are fetched only where the version document declares them.
+    assert server.count("/-/npm/v1/attestations/gundam-visor@1.0.1") == 0
+
+
+def test_require_provenance_keeps_a_registry_gap_a_finding(
+    server: RegistryServer, env: Env
+) -> None:
+    # The policy demands proof; a registry that gives none cannot supply it.
+    (env.cwd / "mcpscan.toml").write_text("require_provenance = true\n", encoding="utf-8")
     _serve(server, GUNDAM, attestations=None)  # no dist.attestations: nothing declared
     code, report = _scan(server, env, "gundam-visor@1.0.1")
-    assert code == exit_code, report["diagnostics"]
-    # A mirror that serves no attestations is a finding, not an incomplete scan.
+    assert code == 1, report["diagnostics"]
     assert report["incomplete"] is False
     found = rules(report, "pkg")
     [missing] = found["SC02"]
-    assert missing["severity"] == severity
+    assert missing["severity"] == "high"
     assert missing["message"] == (
         "the launched package gundam-visor@1.0.1 has no verified build provenance"
     )

@@ -29,7 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from mcpscan.errors import NetworkError, RegistryError
 from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
-from mcpscan.provenance.fulcio_identity import certificate_identity, predicate_identity
+from mcpscan.provenance.fulcio_identity import (
+    SignerIdentity,
+    certificate_identity,
+    predicate_identity,
+)
 from mcpscan.provenance.interface import (
     ProvenanceUnavailable,
     ProvenanceVerifier,
@@ -299,19 +303,17 @@ class OciProvenance(ProvenanceVerifier):
         reason: str,
     ) -> ProvenanceResult:
         predicate = {"predicate": statement.predicate} if statement is not None else {}
-        identity: dict[str, str | None] = {"signer": signed.signer or None}
+        identity: SignerIdentity = {"signer": signed.signer or None}
         if signed.certificate is not None:
             identity = certificate_identity(signed.certificate, predicate)
         elif statement is not None and statement.kind == KIND_PROVENANCE:
             # Signed by a key the user named: what the build says about itself is as good
             # as that key (there is no certificate to say it instead).
             claimed = predicate_identity(predicate)
-            identity.update(
-                source_repository=claimed.get("repository"),
-                workflow=claimed.get("workflow"),
-                ref=claimed.get("ref"),
-                commit=claimed.get("commit"),
-            )
+            identity["source_repository"] = claimed.get("repository")
+            identity["workflow"] = claimed.get("workflow")
+            identity["ref"] = claimed.get("ref")
+            identity["commit"] = claimed.get("commit")
         gaps = f" (not checked: {'; '.join(signed.gaps)})" if signed.gaps else ""
         # The trust root anchors a certificate or a log entry; a key-signed signature that
         # was never logged is anchored in the named key alone (its reason names it).

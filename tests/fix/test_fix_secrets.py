@@ -1,0 +1,277 @@
+"""Moving a literal secret into the client's own indirection (client-configs.md §2): the
+value leaves the file, is written nowhere else, never appears in any output, and the user is
+told which variable to set or which input to enter."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.registry_server import RegistryServer
+
+from .conftest import rule_ids, run_fix, run_scan_json
+
+TOKEN = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+STRIPE = "sk_live_51HxYzAbCdEfGhIjKlMnOpQr"
+OFFLINE = ("--no-resolve",)  # these tests are about the configuration alone
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _no_secret_anywhere(*texts: str) -> None:
+    for text in texts:
+        assert TOKEN not in text
+        assert STRIPE not in text
+
+
+VSCODE = f"""\
+{{
+  // workspace servers
+  "servers": {{
+    "github": {{
+      "command": "npx",
+      "args": ["-y", "acme-mcp@1.2.3"],
+      "env": {{ "GITHUB_PERSONAL_ACCESS_TOKEN": "{TOKEN}" }},
+    }},
+    "remote": {{
+      "type": "http",
+      "url": "https://mcp.example.com/mcp",
+      "headers": {{ "Authorization": "Bearer {STRIPE}" }}
+    }}
+  }}
+}}
+"""
+
+
+def test_vscode_secrets_become_password_inputs(cwd: Path, registry: RegistryServer) -> None:
+    config = _write(cwd / ".vscode" / "mcp.json", VSCODE)
+    assert "ID01" in rule_ids(run_scan_json(registry, config, *OFFLINE), "github")
+
+    dry = run_fix(registry, "--dry-run", config, *OFFLINE)
+    assert dry.code == 1, dry.stderr
+    assert dry.stdout.startswith("--- a/.vscode/mcp.json\n"), dry.stderr
+    assert '-      "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "<redacted' in dry.stdout
+    _no_secret_anywhere(dry.stdout, dry.stderr)
+    assert config.read_text(encoding="utf-8") == VSCODE
+
+    run = run_fix(registry, config, *OFFLINE)
+    assert run.code == 0, run.stderr
+    _no_secret_anywhere(run.stdout, run.stderr)
+    text = config.read_text(encoding="utf-8")
+    _no_secret_anywhere(text)
+    assert text == (
+        VSCODE.replace(TOKEN, "${input:github-personal-access-token}")
+        .replace(f"Bearer {STRIPE}", "Bearer ${input:remote-token}")
+        .replace(
+            "\n    }\n  }\n}\n",
+            "\n    }\n  },\n"
+            '  "inputs": [{"type": "promptString", "id": "github-personal-access-token", '
+            '"description": "GITHUB_PERSONAL_ACCESS_TOKEN for github", "password": true}, '
+            '{"type": "promptString", "id": "remote-token", '
+            '"description": "Authorization for remote", "password": true}]\n}\n',
+        )
+    )
+    assert "VS Code asks for the input 'github-personal-access-token'" in run.stderr
+    after = run_scan_json(registry, config, *OFFLINE)
+    assert "ID01" not in rule_ids(after, "github")
+    assert "ID01" not in rule_ids(after, "remote")
+    again = run_fix(registry, config, *OFFLINE)
+    assert again.code == 0, again.stderr
+    assert config.read_text(encoding="utf-8") == text
+
+
+def test_vscode_inputs_are_appended_to_the_existing_list(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    text = (
+        "{\n"
+        '  "inputs": [\n'
+        '    {"type": "promptString", "id": "other", "password": true}, // kept\n'
+        "  ],\n"
+        '  "servers": {"github": {"command": "npx", "args": ["-y", "acme-mcp@1.2.3"],\n'
+        f'    "env": {{"GITHUB_PERSONAL_ACCESS_TOKEN": "{TOKEN}"}}}}}}\n'
+        "}\n"
+    )
+    config = _write(cwd / ".vscode" / "mcp.json", text)
+    run = run_fix(registry, config, *OFFLINE)
+    assert run.code == 0, run.stderr
+    new = config.read_text(encoding="utf-8")
+    assert new == text.replace(TOKEN, "${input:github-personal-access-token}").replace(
+        "// kept\n",
+        "// kept\n"
+        '    {"type": "promptString", "id": "github-personal-access-token", '
+        '"description": "GITHUB_PERSONAL_ACCESS_TOKEN for github", "password": true},\n',
+    )
+    assert json.loads(run_scan_json(registry, config, *OFFLINE).stdout)["connectors"]
+
+
+@pytest.mark.parametrize(
+    ("where", "reference"),
+    [
+        (".cursor/mcp.json", "${env:GITHUB_PERSONAL_ACCESS_TOKEN}"),
+        (".windsurf/mcp.json", "${env:GITHUB_PERSONAL_ACCESS_TOKEN}"),
+        (".mcp.json", "${GITHUB_PERSONAL_ACCESS_TOKEN}"),  # Claude Code
+        (".gemini/settings.json", "${GITHUB_PERSONAL_ACCESS_TOKEN}"),
+    ],
+)
+def test_env_indirection_in_the_client_s_own_syntax(
+    cwd: Path, registry: RegistryServer, where: str, reference: str
+) -> None:
+    doc = {
+        "mcpServers": {
+            "github": {
+                "command": "npx",
+                "args": ["-y", "acme-mcp@1.2.3"],
+                "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": TOKEN, "LOG_LEVEL": "debug"},
+            }
+        }
+    }
+    text = json.dumps(doc, indent=2) + "\n"
+    config = _write(cwd / where, text)
+    run = run_fix(registry, config, *OFFLINE)
+    assert run.code == 0, run.stderr
+    _no_secret_anywhere(run.stdout, run.stderr, config.read_text(encoding="utf-8"))
+    assert config.read_text(encoding="utf-8") == text.replace(TOKEN, reference)
+    assert "set the environment variable GITHUB_PERSONAL_ACCESS_TOKEN" in run.stderr
+    assert "ID01" not in rule_ids(run_scan_json(registry, config, *OFFLINE), "github")
+
+
+CODEX = f"""\
+[mcp_servers.github]
+command = "npx"
+args = ["-y", "acme-mcp@1.2.3"]
+env = {{ "GITHUB_PERSONAL_ACCESS_TOKEN" = "{TOKEN}", "LOG_LEVEL" = "debug" }}  # literal!
+
+[mcp_servers.remote]
+url = "https://mcp.example.com/mcp"
+startup_timeout_sec = 20.0
+
+[mcp_servers.remote.http_headers]
+Authorization = "Bearer {STRIPE}"
+"""
+
+
+def test_codex_moves_secrets_to_env_vars_and_bearer_token_env_var(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    config = _write(cwd / ".codex" / "config.toml", CODEX)
+    before = run_scan_json(registry, config, *OFFLINE)
+    assert "ID01" in rule_ids(before, "github")
+    assert "ID01" in rule_ids(before, "remote")
+    run = run_fix(registry, config, *OFFLINE)
+    assert run.code == 0, run.stderr
+    text = config.read_text(encoding="utf-8")
+    _no_secret_anywhere(run.stdout, run.stderr, text)
+    assert text == (
+        "[mcp_servers.github]\n"
+        'command = "npx"\n'
+        'args = ["-y", "acme-mcp@1.2.3"]\n'
+        'env = {  "LOG_LEVEL" = "debug" }  # literal!\n'
+        'env_vars = ["GITHUB_PERSONAL_ACCESS_TOKEN"]\n'
+        "\n"
+        "[mcp_servers.remote]\n"
+        'url = "https://mcp.example.com/mcp"\n'
+        "startup_timeout_sec = 20.0\n"
+        'bearer_token_env_var = "REMOTE_TOKEN"\n'
+        "\n"
+        "[mcp_servers.remote.http_headers]\n"
+    )
+    assert "set the environment variable REMOTE_TOKEN where codex runs" in run.stderr
+    after = run_scan_json(registry, config, *OFFLINE)
+    assert "ID01" not in rule_ids(after, "github")
+    assert "ID01" not in rule_ids(after, "remote")
+
+
+def test_a_client_without_an_indirection_keeps_its_secret_and_says_why(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    doc = {
+        "mcpServers": {
+            "github": {
+                "command": "npx",
+                "args": ["-y", "acme-mcp@1.2.3"],
+                "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": TOKEN},
+            }
+        }
+    }
+    config = _write(cwd / "claude_desktop_config.json", json.dumps(doc))
+    run = run_fix(registry, config, *OFFLINE)
+    assert run.code == 1
+    _no_secret_anywhere(run.stdout, run.stderr)
+    assert "claude-desktop has no documented way to read a value from elsewhere" in run.stderr
+    assert config.read_text(encoding="utf-8") == json.dumps(doc)
+
+
+def test_a_secret_in_the_command_line_is_reported_not_moved(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    doc = {
+        "mcpServers": {
+            "gw": {
+                "command": "npx",
+                "args": ["-y", "acme-mcp@1.2.3", "--oauth2Bearer", TOKEN],
+            }
+        }
+    }
+    config = _write(cwd / ".cursor" / "mcp.json", json.dumps(doc))
+    run = run_fix(registry, config, *OFFLINE)
+    assert run.code == 1
+    _no_secret_anywhere(run.stdout, run.stderr)
+    assert "is not moved automatically" in run.stderr
+    assert config.read_text(encoding="utf-8") == json.dumps(doc)
+
+
+def test_a_container_variable_moves_from_the_command_line_into_env(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    doc = {
+        "mcpServers": {
+            "github": {
+                "command": "docker",
+                "args": [
+                    "run",
+                    "-i",
+                    "--rm",
+                    "-e",
+                    f"GITHUB_PERSONAL_ACCESS_TOKEN={TOKEN}",
+                    f"--env=STRIPE_KEY={STRIPE}",
+                    "ghcr.io/github/github-mcp-server@sha256:" + "a" * 64,
+                ],
+            }
+        }
+    }
+    text = json.dumps(doc, indent=2) + "\n"
+    config = _write(cwd / ".cursor" / "mcp.json", text)
+    assert "ID01" in rule_ids(run_scan_json(registry, config, *OFFLINE), "github")
+    run = run_fix(registry, config, *OFFLINE)
+    assert run.code == 0, run.stderr
+    new = config.read_text(encoding="utf-8")
+    _no_secret_anywhere(run.stdout, run.stderr, new)
+    assert json.loads(new) == {
+        "mcpServers": {
+            "github": {
+                "command": "docker",
+                "args": [
+                    "run",
+                    "-i",
+                    "--rm",
+                    "-e",
+                    "GITHUB_PERSONAL_ACCESS_TOKEN",
+                    "--env=STRIPE_KEY",
+                    "ghcr.io/github/github-mcp-server@sha256:" + "a" * 64,
+                ],
+                "env": {
+                    "GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_PERSONAL_ACCESS_TOKEN}",
+                    "STRIPE_KEY": "${env:STRIPE_KEY}",
+                },
+            }
+        }
+    }
+    assert "set the environment variable GITHUB_PERSONAL_ACCESS_TOKEN, STRIPE_KEY" in run.stderr
+    assert "ID01" not in rule_ids(run_scan_json(registry, config, *OFFLINE), "github")
