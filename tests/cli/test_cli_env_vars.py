@@ -86,9 +86,15 @@ def test_the_table_and_the_options_agree() -> None:
     for command, param in _options():
         names = {*param.opts, *param.secondary_opts}
         if param.envvar is None:
-            assert (command, param.opts[-1]) in NO_VARIABLE, (command, names)
+            assert (command, param.opts[-1]) in NO_VARIABLE, (
+                f"`{command} {param.opts[-1]}` reads no MCPSCAN_ variable: give it one (and a "
+                "row in the README's table), or list it among the README's exceptions"
+            )
             continue
-        assert param.envvar in table, (command, names, param.envvar)
+        assert param.envvar in table, (
+            f"`{command} {param.opts[-1]}` reads {param.envvar}, which the README's table of "
+            "environment variables does not list: add its row, and its scenario to CASES here"
+        )
         options, commands = table[param.envvar]
         assert options <= names, (param.envvar, options, names)
         assert command in commands, (param.envvar, command)
@@ -457,6 +463,12 @@ CASES: dict[str, Case] = {
         lambda c: ["--npm-keys", "not-a-pair"],
         observe=_stderr_has("expected REGISTRY_URL=FILE"),
     ),
+    "MCPSCAN_COSIGN_KEY": Case(
+        lambda c: [*_npm_resolving(c), "--no-advisories", "--npm-registry", c.server.url],
+        lambda c: str(c.path("no-such-cosign.pub")),
+        lambda c: ["--cosign-key", str(c.path("no-such-cosign.pub"))],
+        observe=_stderr_has("--cosign-key: cannot read the cosign key"),
+    ),
     "MCPSCAN_LOCK": Case(
         lambda c: ["scan", str(SAFE)],
         lambda c: str(c.path("missing.lock")),
@@ -559,7 +571,8 @@ def _run(ctx: Ctx, var: str, value: str | None, argv: list[str]) -> Run:
 
 @pytest.mark.parametrize("var", sorted(set(readme_table()) - {"MCPSCAN_NO_COLOR", "MCPSCAN_DEBUG"}))
 def test_each_documented_variable_is_honoured(ctx: Ctx, var: str) -> None:
-    case = CASES[var]  # a variable added to the README needs its scenario here
+    assert var in CASES, f"{var} is in the README's table: add its scenario to CASES"
+    case = CASES[var]
     case.setup(ctx)
     argv = case.argv(ctx)
     # The fixture's own MCPSCAN_RESOLVE=false would hide the one under test.
