@@ -11,11 +11,12 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from mcpscan.models import Digest
+from mcpscan.models import Advisory, Digest
 from mcpscan.redaction import scrub_text
 
 if TYPE_CHECKING:
     from cyclonedx.model import ExternalReference, HashType, Property, XsUri
+    from cyclonedx.model.vulnerability import VulnerabilityRating
     from jsonschema import FormatChecker
 
 NAMESPACE = "mcpscan"
@@ -79,3 +80,30 @@ def external_ref(kind: str, url: str | None) -> list[ExternalReference]:
     if found is None:
         return []
     return [ExternalReference(type=ExternalReferenceType(kind), url=found)]
+
+
+def ratings(advisory: Advisory) -> list[VulnerabilityRating]:
+    """The advisory's rating: with the CVSS method, base score and vector it was computed
+    from, when it has one; else the severity alone ("unknown" when the record gives none)."""
+    from decimal import Decimal
+
+    from cyclonedx.model.vulnerability import (
+        VulnerabilityRating,
+        VulnerabilityScoreSource,
+        VulnerabilitySeverity,
+    )
+
+    severity = VulnerabilitySeverity(
+        advisory.severity.label if advisory.severity is not None else "unknown"
+    )
+    rated = advisory.cvss
+    if rated is None:
+        return [VulnerabilityRating(severity=severity)]
+    return [
+        VulnerabilityRating(
+            score=Decimal(f"{rated.score:.1f}"),
+            severity=severity,
+            method=VulnerabilityScoreSource(rated.method),
+            vector=rated.vector,
+        )
+    ]
