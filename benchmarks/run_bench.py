@@ -1,14 +1,17 @@
-"""Benchmark and fidelity harness: mcpscan against npm and pip on real MCP servers.
+"""Benchmark harness: mcpscan with every stage on, against npm and pip, interleaved.
 
 Run from the repository root (the project importable: installed, or ``PYTHONPATH=.``):
 
-    python benchmarks/run_bench.py [--out benchmarks/results.json] [--repeat 3]
+    python benchmarks/run_bench.py --config benchmarks/configs/ten-servers.json --repeat 5
+    python benchmarks/run_bench.py --config benchmarks/configs/fifty-servers.json --repeat 5
+    python benchmarks/run_bench.py --fidelity @wonderwhy-er/desktop-commander@0.2.52
 
-It needs the registries (or the mirrors configured for npm/pip) and the reference package
-managers ``npm`` and ``pip``; mcpscan itself needs neither. Everything is measured in one
-session on one machine, and speeds are also reported as ratios against the package managers
-so that numbers from different machines stay comparable. See benchmarks/README.md for the
-method and the recorded results.
+The machine this runs on is shared, so absolute times mean little: every figure is a ratio
+against the real package managers measured in the same run, and the runs are interleaved
+(one round = a cold mcpscan scan, npm, pip, then the warm, offline and per-format rescans),
+so a burst of load from elsewhere hits every side alike. Each measure is reported as
+min/median/max over the rounds, with the 1-minute load average sampled before each run.
+See benchmarks/README.md for the method and the recorded runs.
 """
 
 from __future__ import annotations
@@ -18,30 +21,17 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-NPM_ROOTS = (
-    "@modelcontextprotocol/server-filesystem",
-    "@modelcontextprotocol/server-memory",
-    "@playwright/mcp",
-    "@upstash/context7-mcp",
-    "@supabase/mcp-server-supabase",
-    "mcp-remote",
-    "supergateway",
-)
-PYPI_ROOTS = ("mcp-server-fetch", "mcp-server-git", "mcp-server-time")
-# The proxies are launched as they are in real configs: with the endpoint they reach.
-EXTRA_ARGS = {
-    "mcp-remote": ["https://mcp.example.com/mcp"],
-    "supergateway": ["--sse", "https://mcp.example.com/sse"],
-}
+HERE = Path(__file__).resolve().parent
 PYPI_INDEX = "https://pypi.org/simple"
 # Node's names for this machine, as npm's os/cpu/libc checks see it.
 NODE_OS = {"linux": "linux", "darwin": "darwin", "win32": "win32"}.get(sys.platform, sys.platform)
@@ -60,6 +50,7 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+    load: float  # the 1-minute load average just before the run
 
 
 def run(
@@ -71,6 +62,7 @@ def run(
 ) -> Run:
     """Run ``cmd``; wall time and the peak RSS of that process (wait4, not the children's
     running maximum, which would mix in earlier npm/pip runs)."""
+    load = os.getloadavg()[0]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
@@ -87,6 +79,7 @@ def run(
             proc.returncode,
             out.read().decode(errors="replace"),
             err.read().decode(errors="replace"),
+            load,
         )
     if result.returncode not in ok:
         sys.stderr.write(result.stdout[-2000:] + result.stderr[-4000:])
@@ -94,13 +87,25 @@ def run(
     return result
 
 
-def median_of(repeat: int, once: Callable[[], Run]) -> tuple[Run, list[float]]:
-    """The run with the median time of ``repeat`` runs, and every time."""
-    runs = sorted((once() for _ in range(repeat)), key=lambda r: r.seconds)
-    return runs[len(runs) // 2], [round(r.seconds, 3) for r in runs]
+# -- the workload: the roots a config launches --------------------------------------------------
 
 
-# -- mcpscan ---------------------------------------------------------------------------------
+def roots_of(cfg: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The npm and PyPI packages the config's ``npx -y`` / ``uvx`` connectors launch (the
+    benchmark configs use only those two launchers, written plainly)."""
+    npm: list[str] = []
+    pypi: list[str] = []
+    for entry in cfg["mcpServers"].values():
+        args = [a for a in entry.get("args", []) if not a.startswith("-")]
+        if not args:
+            continue
+        target = npm if entry["command"] == "npx" else pypi if entry["command"] == "uvx" else None
+        if target is not None and args[0] not in target:
+            target.append(args[0])
+    return npm, pypi
+
+
+# -- the sides ------------------------------------------------------------------------------------
 
 
 def mcpscan_env() -> dict[str, str]:
@@ -112,99 +117,204 @@ def mcpscan_env() -> dict[str, str]:
     return env
 
 
-def config(n_connectors: int | None = None) -> dict[str, Any]:
-    """The 10 servers; with ``n_connectors``, that many connectors drawn round-robin from
-    them (so they share every dependency)."""
-    base: list[tuple[str, dict[str, Any]]] = []
-    for name in NPM_ROOTS:
-        base.append(
-            (
-                name.split("/")[-1],
-                {"command": "npx", "args": ["-y", name, *EXTRA_ARGS.get(name, [])]},
-            )
-        )
-    for name in PYPI_ROOTS:
-        base.append((name, {"command": "uvx", "args": [name]}))
-    if n_connectors is None:
-        return {"mcpServers": dict(base)}
-    servers = {}
-    for i in range(n_connectors):
-        key, entry = base[i % len(base)]
-        servers[f"{key}-{i}"] = entry
-    return {"mcpServers": servers}
-
-
-# Advisory lookups (OSV, npm and PyPI advisory endpoints) and provenance checks (registry
-# signatures, attestations) are stages that neither `npm install --package-lock-only
-# --no-audit` nor `pip install --dry-run` performs: the like-for-like runs leave them out, so
-# both sides do the same work. The default scan, with every stage, is timed separately.
-RESOLUTION_ONLY = ("--no-advisories", "--no-provenance")
-
-
-def mcpscan(cfg: Path, cache: Path, *extra: str, stages: Sequence[str] = RESOLUTION_ONLY) -> Run:
+def mcpscan(cfg: Path, cache: Path, advisory_db: Path, *extra: str, fmt: str = "json") -> Run:
+    """A default scan, every stage on: resolution, provenance, inspection, advisories from a
+    local OSV database (so the advisory stage is reproducible and opens no socket)."""
     return run(
         [
-            sys.executable,
-            "-m",
-            "mcpscan",
-            "scan",
-            str(cfg),
-            "-f",
-            "json",
-            "-q",
-            "--cache-dir",
-            str(cache),
-            "--allow-incomplete",
-            *stages,
+            *(sys.executable, "-m", "mcpscan", "scan", str(cfg), "-f", fmt, "-q"),
+            *("--cache-dir", str(cache), "--allow-incomplete", "--advisory-db", str(advisory_db)),
             *extra,
         ],
         env=mcpscan_env(),
     )
 
 
-def mcpscan_sets(report: Mapping[str, Any]) -> dict[str, set[tuple[str, str]]]:
-    """(name, version) of every graph node, per launched package (server or proxy)."""
-    sets: dict[str, set[tuple[str, str]]] = {}
-    for conn in report["connectors"]:
-        graph = conn.get("graph") or {}
-        nodes = {(n["ecosystem"], n["name"], n["version"]) for n in graph.get("nodes", [])}
-        for pkg in conn.get("packages", []):
-            if pkg["name"] in NPM_ROOTS or pkg["name"] in PYPI_ROOTS:
-                sets.setdefault(pkg["name"], set()).update(
-                    (_pep503(name) if eco == "pypi" else name, ver) for eco, name, ver in nodes
-                )
-    return sets
-
-
-def _pep503(name: str) -> str:
-    return "-".join(name.lower().replace("_", "-").replace(".", "-").split("-"))
-
-
-# -- the reference package managers ------------------------------------------------------------
-
-
 def npm_env(cache: Path) -> dict[str, str]:
     return {**os.environ, "npm_config_cache": str(cache), "npm_config_update_notifier": "false"}
 
 
-def npm_lock(roots: Sequence[str], workdir: Path, cache: Path) -> tuple[Run, dict[str, Any]]:
+def npm_lock(
+    roots: Sequence[str], workdir: Path, cache: Path, *extra: str
+) -> tuple[Run, dict[str, Any]]:
     workdir.mkdir(parents=True)
     (workdir / "package.json").write_text(json.dumps({"name": "bench", "version": "1.0.0"}))
     result = run(
         [
-            "npm",
-            "install",
-            "--package-lock-only",
-            "--ignore-scripts",
-            "--no-audit",
-            "--no-fund",
-            *roots,
+            *("npm", "install", "--package-lock-only", "--ignore-scripts", "--no-audit"),
+            *("--no-fund", *extra, *roots),
         ],
         cwd=workdir,
         env=npm_env(cache),
         ok=(0,),
     )
     return result, json.loads((workdir / "package-lock.json").read_text())
+
+
+def pip_env() -> dict[str, str]:
+    """pip reading no config file and no PIP_* variable of this machine: the same index
+    mcpscan uses, no extra local indexes, find-links or constraints, no cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_CACHE_DIR"] = "1"
+    if "PIP_CERT" in os.environ:
+        env["PIP_CERT"] = os.environ["PIP_CERT"]
+    return env
+
+
+def pip_report(roots: Sequence[str], report: Path, ok: Sequence[int] = (0,)) -> Run:
+    return run(
+        [
+            *(sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed"),
+            *("--quiet", "--index-url", PYPI_INDEX, "--report", str(report), *roots),
+        ],
+        env=pip_env(),
+        ok=ok,
+    )
+
+
+@dataclass
+class Pip:
+    """pip over the config's PyPI roots: in one resolution when they can be installed
+    together, else one resolution per root (summed), as mcpscan resolves each connector on
+    its own; the mode is recorded."""
+
+    roots: Sequence[str]
+    work: Path
+    joint: bool = True
+    counter: int = 0
+
+    def __call__(self) -> tuple[float, float]:
+        """(seconds, load before) of one pip side."""
+        self.counter += 1
+        if self.joint:
+            r = pip_report(self.roots, self.work / f"pip-{self.counter}.json", ok=(0, 1))
+            if r.returncode == 0:
+                return r.seconds, r.load
+            self.joint = False  # the roots conflict with one another
+        runs = [
+            pip_report([root], self.work / f"pip-{self.counter}-{i}.json")
+            for i, root in enumerate(self.roots)
+        ]
+        return sum(r.seconds for r in runs), runs[0].load
+
+
+# -- statistics -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Series:
+    values: list[float] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)
+
+    def add(self, value: float, load: float) -> None:
+        self.values.append(round(value, 3))
+        self.loads.append(round(load, 2))
+
+    def summary(self) -> dict[str, Any]:
+        v = self.values
+        return {
+            "min": min(v),
+            "median": round(statistics.median(v), 3),
+            "max": max(v),
+            "runs": v,
+            "load_1min": [min(self.loads), max(self.loads)] if self.loads else None,
+        }
+
+
+def ratio_series(num: Series, den: Series) -> Series:
+    out = Series()
+    for a, b, load in zip(num.values, den.values, num.loads, strict=True):
+        out.add(a / b, load)
+    return out
+
+
+# -- the benchmark --------------------------------------------------------------------------------
+
+
+def bench(cfg_path: Path, repeat: int, advisory_db: Path, work: Path) -> dict[str, Any]:
+    cfg = json.loads(cfg_path.read_text())
+    npm_roots, pypi_roots = roots_of(cfg)
+    scan_cfg = work / "mcp.json"
+    shutil.copyfile(cfg_path, scan_cfg)
+    pip = Pip(pypi_roots, work)
+    s: dict[str, Series] = {
+        k: Series()
+        for k in (
+            "cold",
+            "npm",
+            "pip",
+            "npm_plus_pip",
+            "warm",
+            "offline",
+            "json_warm",
+            "cyclonedx_warm",
+            "cold_rss_mb",
+            "warm_rss_mb",
+        )
+    }
+    same_offline: list[bool] = []
+    # One unmeasured round brings every document into the registry mirrors' own caches, so
+    # every measured run meets the same upstream state.
+    mcpscan(scan_cfg, work / "cache-prime", advisory_db)
+    npm_lock(npm_roots, work / "npm-prime", work / "npm-cache-prime")
+    pip()
+    for i in range(repeat):
+        cache = work / f"cache-{i}"
+        cold = mcpscan(scan_cfg, cache, advisory_db)
+        s["cold"].add(cold.seconds, cold.load)
+        s["cold_rss_mb"].add(cold.peak_rss_mb, cold.load)
+        npm = npm_lock(npm_roots, work / f"npm-{i}", work / f"npm-cache-{i}")[0]
+        s["npm"].add(npm.seconds, npm.load)
+        pip_s, pip_load = pip()
+        s["pip"].add(pip_s, pip_load)
+        s["npm_plus_pip"].add(npm.seconds + pip_s, npm.load)
+        warm = mcpscan(scan_cfg, cache, advisory_db)
+        s["warm"].add(warm.seconds, warm.load)
+        s["warm_rss_mb"].add(warm.peak_rss_mb, warm.load)
+        offline = mcpscan(scan_cfg, cache, advisory_db, "--offline")
+        s["offline"].add(offline.seconds, offline.load)
+        same_offline.append(_comparable(offline.stdout) == _comparable(warm.stdout))
+        as_json = mcpscan(scan_cfg, cache, advisory_db, "--reproducible")
+        s["json_warm"].add(as_json.seconds, as_json.load)
+        cdx = mcpscan(scan_cfg, cache, advisory_db, "--reproducible", fmt="cyclonedx")
+        s["cyclonedx_warm"].add(cdx.seconds, cdx.load)
+        shutil.rmtree(work / f"npm-cache-{i}", ignore_errors=True)
+    report = json.loads(warm.stdout)
+    nodes = {
+        n["purl"] for c in report["connectors"] for n in (c.get("graph") or {}).get("nodes", [])
+    }
+    version = Series()
+    for _ in range(repeat):
+        v = run([sys.executable, "-m", "mcpscan", "--version"], env=mcpscan_env(), ok=(0,))
+        version.add(v.seconds, v.load)
+    summaries = {k: v.summary() for k, v in s.items()}
+    summaries["cold_vs_npm_plus_pip"] = ratio_series(s["cold"], s["npm_plus_pip"]).summary()
+    summaries["cyclonedx_vs_json"] = ratio_series(s["cyclonedx_warm"], s["json_warm"]).summary()
+    summaries["version"] = version.summary()
+    return {
+        "config": str(
+            cfg_path.relative_to(HERE.parent) if cfg_path.is_relative_to(HERE.parent) else cfg_path
+        ),
+        "connectors": len(cfg["mcpServers"]),
+        "npm_roots": len(npm_roots),
+        "pypi_roots": len(pypi_roots),
+        "pip_mode": "joint" if pip.joint else "per-root (the roots conflict)",
+        "unique_packages": len(nodes),
+        "offline_report_equals_warm": all(same_offline),
+        "measures": summaries,
+    }
+
+
+def _comparable(stdout: str) -> Any:
+    """What a scan established (connectors, verdict, score), without the diagnostics and
+    trust-anchor notes, which say how the trust roots were (or were not) refreshed."""
+    data = json.loads(stdout)
+    return {k: data.get(k) for k in ("connectors", "verdict", "score", "summary")}
+
+
+# -- fidelity against npm -------------------------------------------------------------------------
 
 
 def _platform_ok(meta: Mapping[str, Any]) -> bool:
@@ -229,236 +339,149 @@ def _platform_ok(meta: Mapping[str, Any]) -> bool:
     )
 
 
-def npm_set(lock: Mapping[str, Any]) -> tuple[set[tuple[str, str]], list[str]]:
-    """The (name, version) pairs npm would put on disk here, and the lock entries left out
-    because they are optional packages for another platform (package-lock.json lists every
-    platform's; an install skips the others, and so does mcpscan's resolver)."""
+def npm_set(lock: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """The (name, version) pairs npm would put on disk here: package-lock.json lists the
+    optional packages of every platform; an install (and mcpscan) skips the others."""
     found: set[tuple[str, str]] = set()
-    skipped: list[str] = []
     packages = lock.get("packages", {})
-    dropped_paths = [
-        path
-        for path, meta in packages.items()
-        if path and meta.get("optional") and not _platform_ok(meta)
-    ]
+    dropped = [p for p, m in packages.items() if p and m.get("optional") and not _platform_ok(m)]
     for path, meta in packages.items():
         if not path or meta.get("dev") or "version" not in meta or meta.get("link"):
             continue
-        name = meta.get("name") or path.rsplit("node_modules/", 1)[-1]
-        if any(path == d or path.startswith(d + "/") for d in dropped_paths):
-            skipped.append(f"{name}@{meta['version']}")
+        if any(path == d or path.startswith(d + "/") for d in dropped):
             continue
-        found.add((name, meta["version"]))
-    return found, sorted(skipped)
+        found.add((meta.get("name") or path.rsplit("node_modules/", 1)[-1], meta["version"]))
+    return found
 
 
-def pip_env() -> dict[str, str]:
-    """pip reading no config file and no PIP_* variable of this machine: the same index
-    mcpscan uses, no extra local indexes, find-links or constraints."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    env["PIP_NO_CACHE_DIR"] = "1"
-    if "PIP_CERT" in os.environ:
-        env["PIP_CERT"] = os.environ["PIP_CERT"]
-    return env
-
-
-def pip_report(roots: Sequence[str], workdir: Path) -> tuple[Run, set[tuple[str, str]]]:
-    report = workdir / f"pip-{'-'.join(roots)[:80]}.json"
-    result = run(
+def fidelity(spec: str, node_version: str | None, work: Path) -> dict[str, Any]:
+    """mcpscan's graph of ``npm:SPEC`` against ``npm install --package-lock-only SPEC``:
+    the share of name@version pairs in both (|both| / |either|)."""
+    _, lock = npm_lock([spec], work / "npm-fidelity", work / "npm-cache-fidelity")
+    ref = npm_set(lock)
+    extra = ["--node-version", node_version] if node_version else []
+    scan = run(
         [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--dry-run",
-            "--ignore-installed",
-            "--quiet",
-            "--index-url",
-            PYPI_INDEX,
-            "--report",
-            str(report),
-            *roots,
+            *(sys.executable, "-m", "mcpscan", "scan", f"npm:{spec}", "-f", "json", "-q"),
+            *("--cache-dir", str(work / "cache-fidelity"), "--allow-incomplete"),
+            *("--no-advisories", "--no-provenance", *extra),
         ],
-        env=pip_env(),
-        ok=(0,),
+        env=mcpscan_env(),
     )
-    data = json.loads(report.read_text())
-    found = {
-        (_pep503(i["metadata"]["name"]), i["metadata"]["version"]) for i in data.get("install", [])
+    report = json.loads(scan.stdout)
+    ours = {
+        (n["name"], n["version"])
+        for c in report["connectors"]
+        for n in (c.get("graph") or {}).get("nodes", [])
     }
-    return result, found
-
-
-# -- comparison --------------------------------------------------------------------------------
-
-
-def compare(ours: set[tuple[str, str]], ref: set[tuple[str, str]]) -> dict[str, Any]:
-    same = ours & ref
-    union = ours | ref
+    both, either = ours & ref, ours | ref
     return {
-        "identical_nodes": len(same),
-        "reference_nodes": len(ref),
+        "spec": spec,
+        "node": node_version or run(["node", "--version"], ok=(0,)).stdout.strip(),
+        "npm_nodes": len(ref),
         "mcpscan_nodes": len(ours),
-        "identity_pct": round(100.0 * len(same) / len(union), 2) if union else 100.0,
-        "only_reference": sorted(f"{n}@{v}" for n, v in ref - ours),
+        "identity_pct": round(100.0 * len(both) / len(either), 2) if either else 100.0,
+        "only_npm": sorted(f"{n}@{v}" for n, v in ref - ours),
         "only_mcpscan": sorted(f"{n}@{v}" for n, v in ours - ref),
     }
 
 
-def unique_nodes(report: Mapping[str, Any]) -> int:
-    return len(
-        {n["purl"] for c in report["connectors"] for n in (c.get("graph") or {}).get("nodes", [])}
-    )
+# -- output ---------------------------------------------------------------------------------------
+
+
+ROWS = (
+    ("cold, all stages", "cold", "s"),
+    ("npm --package-lock-only", "npm", "s"),
+    ("pip --dry-run --report", "pip", "s"),
+    ("cold / (npm + pip)", "cold_vs_npm_plus_pip", "x"),
+    ("warm, all stages", "warm", "s"),
+    ("--offline, all stages", "offline", "s"),
+    ("-f json, warm", "json_warm", "s"),
+    ("-f cyclonedx, warm", "cyclonedx_warm", "s"),
+    ("cyclonedx / json", "cyclonedx_vs_json", "x"),
+    ("peak RSS, cold", "cold_rss_mb", "MB"),
+    ("peak RSS, warm", "warm_rss_mb", "MB"),
+    ("mcpscan --version", "version", "s"),
+)
+
+
+def table(result: Mapping[str, Any]) -> str:
+    m = result["measures"]
+    lines = [
+        f"{result['config']}: {result['connectors']} connectors, {result['npm_roots']} npm + "
+        f"{result['pypi_roots']} PyPI roots, {result['unique_packages']} distinct packages; "
+        f"pip {result['pip_mode']}; offline report equals warm: "
+        f"{result['offline_report_equals_warm']}",
+        "",
+        "| measure | min | median | max | load (1 min) |",
+        "|---|---|---|---|---|",
+    ]
+    for label, key, unit in ROWS:
+        row = m[key]
+        lo, hi = row["load_1min"]
+        cells = [f"{row[k]:.2f}{unit if unit != 'MB' else ' MB'}" for k in ("min", "median", "max")]
+        lines.append(f"| {label} | {' | '.join(cells)} | {lo:.1f}-{hi:.1f} |")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    def version(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> str:
+        return run(cmd, env=env, ok=(0,)).stdout.strip()
+
+    return {
+        "python": platform.python_version(),
+        "system": platform.platform(),
+        "cpus": os.cpu_count(),
+        "node": version(["node", "--version"]),
+        "npm": version(["npm", "--version"]),
+        "pip": version([sys.executable, "-m", "pip", "--version"], pip_env()).split()[1],
+        "target": f"{NODE_OS}/{NODE_CPU}/{NODE_LIBC}",
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("benchmarks/results.json"))
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs per measure (median)")
-    ap.add_argument("--skip-scaling", action="store_true")
+    ap.add_argument("--config", type=Path, action="append", help="a benchmark config (repeatable)")
+    ap.add_argument("--repeat", type=int, default=5, help="interleaved rounds (at least 5)")
+    ap.add_argument(
+        "--advisory-db",
+        type=Path,
+        default=HERE.parent / "tests" / "fixtures" / "osv",
+        help="the local OSV database the scans use (default: the recorded test records)",
+    )
+    ap.add_argument(
+        "--fidelity",
+        metavar="SPEC",
+        action="append",
+        default=[],
+        help="compare mcpscan's graph of npm:SPEC with npm's lockfile",
+    )
+    ap.add_argument("--node-version", help="for --fidelity: the node mcpscan resolves for")
+    ap.add_argument("--out", type=Path, help="write the results as JSON here")
     args = ap.parse_args()
-    repeat = max(1, args.repeat)
-    npm_version = run(["npm", "--version"], ok=(0,)).stdout.strip()
-    node_version = run(["node", "--version"], ok=(0,)).stdout.strip()
-    pip_version = run(
-        [sys.executable, "-m", "pip", "--version"], env=pip_env(), ok=(0,)
-    ).stdout.split()[1]
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "machine": {
-            "python": platform.python_version(),
-            "system": platform.platform(),
-            "cpus": os.cpu_count(),
-            "node": node_version,
-            "npm": npm_version,
-            "pip": pip_version,
-            "target": f"{NODE_OS}/{NODE_CPU}/{NODE_LIBC}",
-        },
-        "repeat": repeat,
+        "machine": machine(),
+        "repeat": args.repeat,
+        "runs": [],
+        "fidelity": [],
     }
     with tempfile.TemporaryDirectory(prefix="mcpscan-bench-") as tmp:
-        work = Path(tmp)
-        cfg = work / "mcp.json"
-        cfg.write_text(json.dumps(config(), indent=2))
-
-        # 1. Fidelity, one root at a time (mcpscan resolves each connector on its own).
-        # These runs also bring every document into the registry mirrors' own caches, so
-        # the timed runs below all start from the same upstream state.
-        fidelity: dict[str, Any] = {}
-        npm_skipped: dict[str, list[str]] = {}
-        for root in NPM_ROOTS:
-            _, lock = npm_lock(
-                [root], work / ("npm-" + root.replace("/", "__")), work / "npm-cache-fidelity"
-            )
-            ref, skipped = npm_set(lock)
-            fidelity[root] = {"reference": ref}
-            npm_skipped[root] = skipped
-        for root in PYPI_ROOTS:
-            _, ref = pip_report((root,), work)
-            fidelity[root] = {"reference": ref}
-
-        # 2. Cold: empty local caches on every side, all roots in one run.
-        counter = iter(range(10_000))
-
-        def cold_mcpscan() -> Run:
-            return mcpscan(cfg, work / f"cache-cold-{next(counter)}")
-
-        def cold_npm() -> Run:
-            n = next(counter)
-            return npm_lock(NPM_ROOTS, work / f"npm-all-{n}", work / f"npm-cache-{n}")[0]
-
-        def cold_pip() -> Run:
-            return pip_report(PYPI_ROOTS, work)[0]
-
-        cold, cold_times = median_of(repeat, cold_mcpscan)
-        npm_all, npm_times = median_of(repeat, cold_npm)
-        pip_all, pip_times = median_of(repeat, cold_pip)
-
-        # 3. Warm and offline rescans of one populated cache; --version.
-        cache = work / "cache"
-        first = mcpscan(cfg, cache)
-        report = json.loads(first.stdout)
-        warm, warm_times = median_of(repeat, lambda: mcpscan(cfg, cache))
-        offline, offline_times = median_of(repeat, lambda: mcpscan(cfg, cache, "--offline"))
-        version, version_times = median_of(
-            repeat,
-            lambda: run([sys.executable, "-m", "mcpscan", "--version"], env=mcpscan_env(), ok=(0,)),
-        )
-        same_offline = json.loads(offline.stdout) == report
-        # Every stage, as `mcpscan scan` runs by default, on the same (resolution-warm) cache.
-        mcpscan(cfg, cache, stages=())
-        all_warm, all_warm_times = median_of(repeat, lambda: mcpscan(cfg, cache, stages=()))
-        all_offline, all_offline_times = median_of(
-            repeat, lambda: mcpscan(cfg, cache, "--offline", stages=())
-        )
-
-        ours = mcpscan_sets(report)
-        total_same = total_union = 0
-        for root, entry in fidelity.items():
-            cmp = compare(ours.get(root, set()), entry.pop("reference"))
-            if root in npm_skipped:
-                cmp["reference_other_platform_skipped"] = npm_skipped[root]
-            entry.update(cmp)
-            total_same += cmp["identical_nodes"]
-            total_union += cmp["mcpscan_nodes"] + cmp["reference_nodes"] - cmp["identical_nodes"]
-
-        # 4. Growth: 1, 10 and 50 connectors sharing the same packages, each cold.
-        scaling: dict[str, Any] = {}
-        if not args.skip_scaling:
-            for n in (1, 10, 50):
-                cfg_n = work / f"mcp-{n}.json"
-                cfg_n.write_text(json.dumps(config(n)))
-                scan = mcpscan(cfg_n, work / f"cache-scale-{n}")
-                scaling[str(n)] = {
-                    "cold_s": round(scan.seconds, 2),
-                    "peak_rss_mb": round(scan.peak_rss_mb, 1),
-                    "unique_packages": unique_nodes(json.loads(scan.stdout)),
-                }
-
-        results.update(
-            {
-                "mcpscan_version_s": round(version.seconds, 3),
-                "cold_scan_s": round(cold.seconds, 2),
-                "warm_scan_s": round(warm.seconds, 3),
-                "offline_scan_s": round(offline.seconds, 3),
-                "offline_report_equals_warm": same_offline,
-                "peak_rss_mb_cold": round(cold.peak_rss_mb, 1),
-                "peak_rss_mb_warm": round(warm.peak_rss_mb, 1),
-                "npm_lock_only_s": round(npm_all.seconds, 2),
-                "pip_dry_run_s": round(pip_all.seconds, 2),
-                "cold_vs_package_managers": round(
-                    cold.seconds / (npm_all.seconds + pip_all.seconds), 3
-                ),
-                "all_stages_warm_scan_s": round(all_warm.seconds, 3),
-                "all_stages_offline_scan_s": round(all_offline.seconds, 3),
-                "times_s": {
-                    "cold": cold_times,
-                    "npm": npm_times,
-                    "pip": pip_times,
-                    "warm": warm_times,
-                    "offline": offline_times,
-                    "version": version_times,
-                    "all_stages_warm": all_warm_times,
-                    "all_stages_offline": all_offline_times,
-                },
-                "graph_nodes": sum(
-                    len((c.get("graph") or {}).get("nodes", [])) for c in report["connectors"]
-                ),
-                "unique_packages": unique_nodes(report),
-                "fidelity_overall_pct": round(100.0 * total_same / total_union, 2)
-                if total_union
-                else 100.0,
-                "fidelity": fidelity,
-                "scaling_cold": scaling,
-            }
-        )
-        shutil.rmtree(work, ignore_errors=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    summary = {k: v for k, v in results.items() if k != "fidelity"}
-    summary["fidelity_pct"] = {k: v["identity_pct"] for k, v in results["fidelity"].items()}
-    print(json.dumps(summary, indent=2))
+        for n, cfg in enumerate(args.config or []):
+            work = Path(tmp) / f"bench-{n}"
+            work.mkdir()
+            result = bench(cfg.resolve(), max(1, args.repeat), args.advisory_db.resolve(), work)
+            results["runs"].append(result)
+            print(table(result), end="\n\n", flush=True)
+            shutil.rmtree(work, ignore_errors=True)
+        for n, spec in enumerate(args.fidelity):
+            work = Path(tmp) / f"fidelity-{n}"
+            work.mkdir()
+            fid = fidelity(spec, args.node_version, work)
+            results["fidelity"].append(fid)
+            print(json.dumps(fid, indent=2), flush=True)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -209,12 +209,14 @@ def advisory_service(
     return build_advisory_service(
         client,
         databases=list(settings.advisory_db),
-        offline=settings.offline,
+        # --no-resolve asks no registry: only local advisory data, if any.
+        offline=settings.offline or not settings.resolve,
         cache_dir=cache_dir(settings),
         osv_url=settings.osv_url or DEFAULT_OSV_URL,
         pypi=regs.pypi,
         npm_registry_url=regs.npm.base_url,
         max_age_days=max_age_days,
+        use_downloaded=settings.osv_url is None,
     )
 
 
@@ -350,7 +352,7 @@ def run_scan(
     provenance = None
     _check(opts)
     client = None
-    if opts.resolve or opts.advisory_db:
+    if opts.resolve or opts.advisory_db or _downloaded_advisories(opts):
         client = http_client(opts)
         regs = registries(opts, client, cwd=cwd)
         locks, lock_diags = lockfiles(wanted)
@@ -364,8 +366,8 @@ def run_scan(
         if opts.provenance and opts.resolve:
             provenance = provenance_service(opts, client, regs, policy.npm_keys)
         if not opts.resolve:
-            # --advisory-db with --no-resolve: the launched pinned packages are still
-            # checked, but nothing is resolved.
+            # --advisory-db (or the exports `db update` stored) with --no-resolve: the
+            # launched pinned packages are still checked, but nothing is resolved.
             resolution = None
     lock_file = opts.lock_path or find_lock(cwd, policy_file)
     if opts.lock_path is not None and not opts.lock_path.exists():
@@ -387,6 +389,17 @@ def run_scan(
         for sa in cr.launch.secret_args:
             redactor.add(sa.value)
     return ScanRun(result, loaded, redactor, catalogue, policy)
+
+
+def _downloaded_advisories(opts: ScanSettings) -> bool:
+    """Whether advisories are on, no OSV API was named, and `mcpscan db update` stored
+    exports in the cache (a --no-resolve scan then checks the launched pins against them)."""
+    from mcpscan.advisories.db import downloaded_databases
+
+    where = cache_dir(opts)
+    if not opts.advisories or opts.osv_url is not None or where is None:
+        return False
+    return bool(downloaded_databases(where))
 
 
 def _with_network_notes(result: ScanResult, client: HttpClient) -> ScanResult:

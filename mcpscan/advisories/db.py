@@ -69,12 +69,34 @@ def read_manifest(cache_dir: Path) -> dict[str, dict[str, Any]]:
 
 def downloaded_databases(cache_dir: Path) -> list[Path]:
     """The exports ``db update`` stored, in ecosystem order."""
-    root = db_dir(cache_dir)
-    return [
-        root / eco / "all.zip"
-        for eco in EXPORT_ECOSYSTEMS.values()
-        if (root / eco / "all.zip").is_file()
-    ]
+    return export_layout(db_dir(cache_dir)) if db_dir(cache_dir).is_dir() else []
+
+
+def export_layout(root: Path) -> list[Path]:
+    """The ``<root>/<Ecosystem>/all.zip`` files of a directory in OSV's export layout (the
+    one osv-scanner keeps and ``db update`` writes), npm and PyPI first; empty when
+    ``root`` is not laid out so."""
+    found = [sub / "all.zip" for sub in sorted(root.iterdir()) if (sub / "all.zip").is_file()]
+    order = {eco.lower(): i for i, eco in enumerate(EXPORT_ECOSYSTEMS.values())}
+    return sorted(found, key=lambda p: (order.get(p.parent.name.lower(), len(order)), str(p)))
+
+
+def expand_databases(paths: Sequence[Path]) -> list[Path]:
+    """``--advisory-db`` paths as databases: a directory in the export layout stands for
+    its ``<Ecosystem>/all.zip`` files; any other directory (OSV JSON files) or a zip for
+    itself."""
+    out: list[Path] = []
+    for path in paths:
+        layout = export_layout(path) if path.is_dir() else []
+        out += layout or [path]
+    return list(dict.fromkeys(out))
+
+
+def covered_ecosystems(paths: Sequence[Path]) -> frozenset[str]:
+    """The ecosystems (``npm``, ``pypi``) that export-layout zips are named for."""
+    return frozenset(p.parent.name.lower() for p in paths if p.name == "all.zip") & frozenset(
+        EXPORT_ECOSYSTEMS
+    )
 
 
 def fetched_at(path: Path, cache_dir: Path | None) -> _dt.datetime:

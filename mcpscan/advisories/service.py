@@ -67,10 +67,12 @@ class AdvisoryService:
         *,
         stale: str | None = None,
         not_checked: str = NOT_CHECKED,
+        notes: Sequence[str] = (),
     ) -> None:
         self.sources = tuple(sources)
         self.stale = stale
         self.not_checked = not_checked
+        self.notes = tuple(notes)  # said in every report: which data answered
 
     def check(self, packages: Sequence[PackageKey]) -> AdvisoryReport:
         """Advisories for ``(ecosystem, name, version)`` triples (version None: every
@@ -134,7 +136,7 @@ class AdvisoryService:
             asked = [q for q in (matching.make_query(*k) for k in ks) if q.ecosystem in SUPPORTED]
             unchecked = bool(asked) and not any(q in report.checked for q in asked)
             hits.append(None if unchecked and not found else found)
-        warnings = tuple(report.warnings) + ((report.stale,) if report.stale else ())
+        warnings = self.notes + tuple(report.warnings) + ((report.stale,) if report.stale else ())
         return ScanAdvisories(tuple(hits), tuple(report.incomplete), warnings)
 
 
@@ -193,35 +195,69 @@ def build_advisory_service(
     npm_registry_url: str | None = None,
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
     now: Callable[[], _dt.datetime] | None = None,
+    use_downloaded: bool = True,
 ) -> AdvisoryService:
     """The sources for one scan.
 
-    ``databases`` (``--advisory-db``) given: only those, no advisory network call. Else
+    ``databases`` (``--advisory-db``) given: only those (a directory in OSV's export layout
+    stands for its ``<Ecosystem>/all.zip`` files), no advisory network call. Else
     ``offline``: the exports ``db update`` stored in ``cache_dir``, or nothing ("advisories
     not checked"). Else the OSV API, plus PyPI's JSON API (``pypi``, the resolver's client,
-    whose documents are reused) and npm's bulk endpoint (``npm_registry_url``) when given.
+    whose documents are reused) and npm's bulk endpoint (``npm_registry_url``) when given;
+    with ``use_downloaded`` (no ``--osv-url`` given), the exports ``db update`` stored
+    answer instead of the OSV API for the ecosystems they cover, and the report says so.
     """
+    from mcpscan.advisories import db
     from mcpscan.advisories.osv_offline import OsvOfflineSource
 
+    downloaded = db.downloaded_databases(cache_dir) if cache_dir is not None else []
     if databases or offline:
-        from mcpscan.advisories import db
-
-        paths = list(databases) or (db.downloaded_databases(cache_dir) if cache_dir else [])
+        paths = db.expand_databases(databases) if databases else downloaded
         if not paths:
             return AdvisoryService([])
         stale = _staleness(paths, cache_dir, max_age_days, now)
-        return AdvisoryService([OsvOfflineSource(paths, cache_dir)], stale=stale)
+        notes = () if databases else (_downloaded_note(downloaded, cache_dir),)
+        return AdvisoryService([OsvOfflineSource(paths, cache_dir)], stale=stale, notes=notes)
 
     from mcpscan.advisories.npm_audit import NpmBulkAdvisorySource
     from mcpscan.advisories.osv_api import OsvApiSource
     from mcpscan.advisories.pypi import PypiJsonSource
 
-    sources: list[AdvisorySource] = [OsvApiSource(client, osv_url, cache_dir=cache_dir)]
+    sources: list[AdvisorySource] = []
+    stale, notes = None, ()
+    rest = SUPPORTED
+    if use_downloaded and downloaded:
+        sources.append(OsvOfflineSource(downloaded, cache_dir))
+        rest = SUPPORTED - db.covered_ecosystems(downloaded)
+        stale = _staleness(downloaded, cache_dir, max_age_days, now)
+        notes = (_downloaded_note(downloaded, cache_dir),)
+    if rest:
+        osv = OsvApiSource(client, osv_url, cache_dir=cache_dir)
+        osv.ecosystems = frozenset(rest)  # those no downloaded export covers
+        sources.append(osv)
     if pypi is not None and pypi.json_url:
         sources.append(PypiJsonSource(client, pypi.json_url, pypi))
     if npm_registry_url:
         sources.append(NpmBulkAdvisorySource(client, npm_registry_url))
-    return AdvisoryService(sources)
+    return AdvisoryService(sources, stale=stale, notes=notes)
+
+
+def _downloaded_note(paths: Sequence[Path], cache_dir: Path | None) -> str:
+    from mcpscan.advisories.db import fetched_at
+
+    parts = []
+    for path in paths:
+        try:
+            when = fetched_at(path, cache_dir).date().isoformat()
+        except OSError:
+            when = "date unknown"
+        parts.append(f"{path.parent.name} of {when}")
+    where = paths[0].parent.parent if paths else ""
+    return (
+        f"advisory data from the OSV exports `mcpscan db update` stored in {where} "
+        f"({', '.join(parts)}), not the OSV API; --advisory-db or --osv-url chooses another "
+        "source"
+    )
 
 
 def _staleness(

@@ -42,7 +42,9 @@ def update(
         ),
     ] = None,
 ) -> None:
-    """Download OSV's advisory exports for offline scans (--offline, --advisory-db)."""
+    """Download OSV's npm and PyPI advisory exports into the cache (CACHE/advisories/db/
+    ECOSYSTEM/all.zip, osv-scanner's layout). Later scans that name no other source use
+    them instead of the OSV API, --offline and --no-resolve scans included."""
     from mcpscan.advisories import db
     from mcpscan.net.http import HttpClient, HttpConfig
     from mcpscan.net.store import default_cache_dir

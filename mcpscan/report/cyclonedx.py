@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component
+    from cyclonedx.model.license import License
     from cyclonedx.model.service import Service
     from cyclonedx.model.vulnerability import Vulnerability, VulnerabilityReference
     from jsonschema import ValidationError
@@ -115,6 +116,15 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
     return props
 
 
+@functools.lru_cache(maxsize=512)
+def _license(text: str) -> License:
+    """A license expression or name as the library models it (an SPDX lookup each time
+    otherwise; the model objects are only read when the BOM is written)."""
+    from cyclonedx.contrib.license.factories import LicenseFactory
+
+    return LicenseFactory().make_from_string(text)
+
+
 def _attestation_evidence(results: Sequence[ProvenanceResult] | None) -> Any:
     """An image's verified signatures and attestations as CycloneDX identity evidence
     (technique ``attestation``): what vouches that this digest is the component."""
@@ -154,7 +164,6 @@ def _attestation_evidence(results: Sequence[ProvenanceResult] | None) -> Any:
 def _resolved_component(
     node: ResolvedPackage, provenance: Sequence[ProvenanceResult] | None = None
 ) -> Component:
-    from cyclonedx.contrib.license.factories import LicenseFactory
     from cyclonedx.model.component import Component, ComponentType
 
     facts = node.facts
@@ -178,7 +187,7 @@ def _resolved_component(
         props.append(v.prop("mcp-name", facts.mcp_name))
     if facts.published:
         props.append(v.prop("published", facts.published))
-    licenses = [LicenseFactory().make_from_string(facts.license)] if facts.license else []
+    licenses = [_license(facts.license)] if facts.license else []
     return Component(
         type=ComponentType.LIBRARY,
         bom_ref=node.purl,
@@ -363,6 +372,9 @@ def _add_connector(graph: _Graph, cr: ConnectorResult, ref: str) -> None:
             for r in cr.provenance:
                 checked.setdefault(r.purl, []).append(r)
         for node in cr.graph.nodes:
+            # Connectors share most of their packages: build each component once.
+            if node.purl in graph.components:
+                continue
             proofs = None if checked is None else checked.get(node.purl, [])
             graph.add_component(node.purl, _resolved_component(node, proofs))
         nodes = cr.graph.by_purl
@@ -554,7 +566,11 @@ def _unique_items(
 @functools.lru_cache(maxsize=1)
 def _schema_validator() -> Validator:
     """cyclonedx-python-lib's strict CycloneDX 1.6 validator (its schema, its registry of
-    referenced schemas, its format checker), with a linear ``uniqueItems``."""
+    referenced schemas, its format checks), with a linear ``uniqueItems`` and the compiled
+    ``iri-reference`` check of :func:`cyclonedx_values.format_checker`."""
+    from mcpscan.report.iri import load_jsonschema
+
+    load_jsonschema()
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
     from jsonschema import validators
@@ -566,7 +582,7 @@ def _schema_validator() -> Validator:
         return library
     extend: Any = validators.extend  # untyped in types-jsonschema
     fast = extend(type(base), {"uniqueItems": _unique_items})
-    checked: Validator = fast(base.schema, registry=registry, format_checker=base.format_checker)
+    checked: Validator = fast(base.schema, registry=registry, format_checker=v.format_checker())
     return checked
 
 

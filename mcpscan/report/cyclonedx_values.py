@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from mcpscan.models import Advisory, Digest
 from mcpscan.redaction import scrub_text
+from mcpscan.report.iri import is_iri_reference, load_jsonschema
 
 if TYPE_CHECKING:
     from cyclonedx.model import ExternalReference, HashType, Property, XsUri
@@ -50,10 +51,15 @@ def hashes(digests: Iterable[Digest]) -> list[HashType]:
 
 @functools.lru_cache(maxsize=1)
 def format_checker() -> FormatChecker:
-    # The checker cyclonedx-python-lib validates with, so what passes here passes there.
-    from jsonschema import Draft7Validator
+    """The checker cyclonedx-python-lib validates with (so what passes here passes there),
+    with ``iri-reference`` checked by :mod:`mcpscan.report.iri`: the same grammar, compiled
+    to one regular expression instead of parsed with an Earley parser per value."""
+    load_jsonschema()
+    from jsonschema import Draft7Validator, FormatChecker
 
-    checker: FormatChecker = Draft7Validator.FORMAT_CHECKER
+    checker = FormatChecker(formats=())
+    checker.checkers.update(Draft7Validator.FORMAT_CHECKER.checkers)
+    checker.checks("iri-reference")(is_iri_reference)
     return checker
 
 
@@ -70,7 +76,7 @@ def uri(text: str) -> XsUri | None:
         parsed = XsUri(text)
     except InvalidUriException:
         return None
-    return parsed if format_checker().conforms(str(parsed), "iri-reference") else None
+    return parsed if is_iri_reference(str(parsed)) else None
 
 
 def external_ref(kind: str, url: str | None) -> list[ExternalReference]:
