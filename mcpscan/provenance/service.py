@@ -24,6 +24,7 @@ from mcpscan.models import (
     ResolvedPackage,
     TrustAnchor,
 )
+from mcpscan.progress import SILENT, Progress
 from mcpscan.provenance.integrity import IntegrityVerifier, problem_results
 from mcpscan.provenance.interface import INTEGRITY_KIND, ProvenanceIncomplete, absent, unknown
 
@@ -143,6 +144,7 @@ class ProvenanceService:
         self,
         graphs: Sequence[Graph | None],
         packages: Sequence[Sequence[PackageRef]] | None = None,
+        progress: Progress = SILENT,
     ) -> ProvenanceReport:
         """:meth:`check`, with the list of artifacts that could not be checked.
 
@@ -155,13 +157,14 @@ class ProvenanceService:
             for node in graph.nodes if graph is not None else ():
                 unique.setdefault(node.purl, node)
             roots.update(graph.roots if graph is not None else ())
-        outcomes = dict(
-            zip(
-                unique,
-                self._map(lambda n: self._check_one(n, n.purl in roots), unique.values()),
-                strict=True,
-            )
-        )
+        progress.stage("verifying provenance", total=len(unique))
+
+        def check(node: ResolvedPackage) -> _Outcome:
+            outcome = self._check_one(node, node.purl in roots)
+            progress.advance()
+            return outcome
+
+        outcomes = dict(zip(unique, self._map(check, unique.values()), strict=True))
         per_connector = [
             [p for p in refs if p.ecosystem == "mcpb"] if self.integrity is not None else []
             for refs in packages or [()] * len(graphs)
