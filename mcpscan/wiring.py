@@ -68,6 +68,7 @@ class ScanSettings:
     provenance: bool = True
     verify_artifacts: bool = False
     npm_keys: tuple[str, ...] = ()  # --npm-keys REGISTRY=FILE
+    cosign_keys: tuple[Path, ...] = ()  # --cosign-key FILE: keys of self-signed images
     timeout: float | None = None  # seconds for every network wait of the scan together
     inspect: bool = True  # read the launched artifacts' files as data
     inspect_all: bool = False  # ... every package of the graph, not only the launched ones
@@ -298,6 +299,12 @@ def provenance_service(
         if not sep or not url.startswith(("http://", "https://")) or not file:
             raise UsageError(f"--npm-keys {value!r}: expected REGISTRY_URL=FILE")
         named[url] = Path(file)
+    from mcpscan.provenance.oci.cosign import CosignKeyError, load_cosign_key
+
+    try:
+        cosign_keys = [load_cosign_key(path) for path in settings.cosign_keys]
+    except CosignKeyError as exc:
+        raise UsageError(f"--cosign-key: {exc.message}") from None
     trust = TrustStore(
         client,
         tuf_url=os.environ.get("MCPSCAN_TUF_URL", PUBLIC_GOOD_TUF_URL),
@@ -313,6 +320,8 @@ def provenance_service(
         trust=trust,
         npm_keys=named,
         npm_registry=regs.npm,
+        oci_registry=regs.oci,
+        cosign_keys=cosign_keys,
     )
 
 
@@ -345,6 +354,10 @@ def renderer(
         from mcpscan.report.cyclonedx import CycloneDxRenderer
 
         return CycloneDxRenderer(reproducible=reproducible)
+    if fmt == "html":
+        from mcpscan.report.html import HtmlRenderer
+
+        return HtmlRenderer(reproducible=reproducible)
     from mcpscan.report import get_renderer
 
     return get_renderer(fmt, color=color, width=width)
@@ -474,6 +487,7 @@ def run_scan(
         allowed_signers=(allowed_signers_for(policy.allowed_signers) if lock is not None else None),
         disabled=opt_outs(opts),
         locate=locate_local_code,
+        started=_dt.datetime.now(_dt.timezone.utc),
         progress=shown,
     )
     releases = None

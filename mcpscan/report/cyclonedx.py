@@ -125,42 +125,6 @@ def _license(text: str) -> License:
     return LicenseFactory().make_from_string(text)
 
 
-def _attestation_evidence(results: Sequence[ProvenanceResult] | None) -> Any:
-    """An image's verified signatures and attestations as CycloneDX identity evidence
-    (technique ``attestation``): what vouches that this digest is the component."""
-    from decimal import Decimal
-
-    from cyclonedx.model.component_evidence import (
-        AnalysisTechnique,
-        ComponentEvidence,
-        Identity,
-        IdentityField,
-        Method,
-    )
-
-    methods = [
-        Method(
-            technique=AnalysisTechnique.ATTESTATION,
-            confidence=Decimal(1),
-            value=scrub_text(
-                " ".join(
-                    x
-                    for x in (r.kind, r.predicate_type, f"signed by {r.signer}" if r.signer else "")
-                    if x
-                )
-                + f": {r.reason}"
-            ),
-        )
-        for r in results or ()
-        if r.state is ProvenanceState.VERIFIED and r.kind.startswith("oci-")
-    ]
-    if not methods:
-        return None
-    return ComponentEvidence(
-        identity=[Identity(field=IdentityField.HASH, confidence=Decimal(1), methods=methods)]
-    )
-
-
 def _resolved_component(
     node: ResolvedPackage, provenance: Sequence[ProvenanceResult] | None = None
 ) -> Component:
@@ -204,7 +168,7 @@ def _resolved_component(
             *v.external_ref("website", facts.homepage),
         ],
         properties=props,
-        evidence=_attestation_evidence(provenance),
+        evidence=v.attestation_evidence(provenance),
     )
 
 
@@ -422,14 +386,11 @@ def _vulnerability(hits: Sequence[AdvisoryHit], affects: Iterable[str]) -> Vulne
     from cyclonedx.model.vulnerability import (
         BomTarget,
         Vulnerability,
-        VulnerabilityRating,
-        VulnerabilitySeverity,
         VulnerabilitySource,
     )
 
     advisory = hits[0].advisory
     url = v.uri(scrub_text(advisory.url)) if advisory.url else None
-    severity = advisory.severity.label if advisory.severity is not None else "unknown"
     props = [v.prop("severity-basis", advisory.severity_basis)] if advisory.severity_basis else []
     if advisory.malicious:
         props.append(v.prop("malicious", True))
@@ -439,7 +400,7 @@ def _vulnerability(hits: Sequence[AdvisoryHit], affects: Iterable[str]) -> Vulne
         id=advisory.id,
         source=VulnerabilitySource(name=", ".join(advisory.sources) or None, url=url),
         references=[_alias_reference(a) for a in advisory.aliases if a != advisory.id],
-        ratings=[VulnerabilityRating(severity=VulnerabilitySeverity(severity))],
+        ratings=v.ratings(advisory),
         # CWE-506, Embedded Malicious Code: the whole package is the problem.
         cwes=[506] if advisory.malicious else [],
         description=scrub_text(advisory.summary) or None,
