@@ -188,6 +188,9 @@ class ReleaseService:
         doc = self.npm.package(node.name).versions.get(version)
         if doc is None or not doc.tarball:
             return _Baseline(None, why=f"the registry lists no tarball for {node.name}@{version}")
+        elsewhere = _elsewhere(node, doc.tarball)
+        if elsewhere:
+            return _Baseline(None, why=elsewhere)
         return _Baseline(
             _node(node, version, npm_purl(node.name, version), digests or doc.digests, doc.tarball),
             maintainers=doc.maintainers,
@@ -239,6 +242,9 @@ class ReleaseService:
                     why=f"no file of {node.name} {version} has the digest the lock recorded",
                 )
             chosen, listed = match[0], digests
+        elsewhere = _elsewhere(node, chosen.url)
+        if elsewhere:
+            return _Baseline(None, why=elsewhere)
         # PyPI records owners per project, not per release: a maintainer change between
         # two releases cannot be told from the registry.
         return _Baseline(_node(node, version, pypi_purl(node.name, version), listed, chosen.url))
@@ -287,6 +293,20 @@ def _node(
         digests=digests,
         facts=PackageFacts(artifact_url=url),
     )
+
+
+def _elsewhere(node: ResolvedPackage, url: str) -> str:
+    """Why a baseline at ``url`` is not downloaded: it is not on the host the launched
+    artifact came from (a registry document could otherwise steer downloads anywhere)."""
+    from urllib.parse import urlsplit
+
+    from mcpscan.redaction import display_url
+
+    here = urlsplit(node.facts.artifact_url or "").netloc.lower()
+    there = urlsplit(url).netloc.lower()
+    if here and there != here:
+        return f"its artifact is on another host than {node.label}'s ({display_url(url)})"
+    return ""
 
 
 def _same_kind(url: str, files: Sequence[DistFile]) -> DistFile | None:

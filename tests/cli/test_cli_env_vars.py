@@ -454,6 +454,27 @@ CASES: dict[str, Case] = {
         lambda c: ["--insecure-registry", _image_host(c)],
         observe=_registry_asked,
     ),
+    # The inspection options: each one's usage check (a contradiction, a limit that is not
+    # a positive number) is what tells whether the variable was read.
+    "MCPSCAN_INSPECT": Case(
+        lambda c: ["scan", str(SAFE), "--inspect-all"],
+        lambda c: "0",
+        lambda c: ["--no-inspect"],
+    ),
+    "MCPSCAN_INSPECT_ALL": Case(
+        lambda c: ["scan", str(SAFE), "--no-inspect"],
+        lambda c: "1",
+        lambda c: ["--inspect-all"],
+    ),
+    "MCPSCAN_INSPECT_MAX_MB": Case(
+        lambda c: ["scan", str(SAFE)], lambda c: "0", lambda c: ["--inspect-max-mb", "0"]
+    ),
+    "MCPSCAN_INSPECT_ENTRIES": Case(
+        lambda c: ["scan", str(SAFE)], lambda c: "0", lambda c: ["--inspect-entries", "0"]
+    ),
+    "MCPSCAN_INSPECT_TIMEOUT": Case(
+        lambda c: ["scan", str(SAFE)], lambda c: "0", lambda c: ["--inspect-timeout", "0"]
+    ),
     "MCPSCAN_VERIFY_ARTIFACTS": Case(
         lambda c: ["scan", str(SAFE)], lambda c: "1", lambda c: ["--verify-artifacts"]
     ),
@@ -554,6 +575,8 @@ def ctx(
 ) -> Ctx:
     registry_server.add_tree(NPM_REGISTRY, content_type="application/json")
     serve_recorded(registry_server)
+    # The recorded documents' artifacts are not all served: these scans are about options.
+    monkeypatch.setenv("MCPSCAN_INSPECT", "false")
     # The OSV API, the PyPI JSON API and npm's advisories are not served: asked, they fail.
     return Ctx(workspace.cwd, registry_server, cli, monkeypatch)
 
