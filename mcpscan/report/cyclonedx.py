@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcpscan import __version__
+from mcpscan._internal import jsontext
 from mcpscan.models import (
     AdvisoryHit,
     ConnectorResult,
@@ -544,7 +545,7 @@ def render_bom(result: ScanResult, *, reproducible: bool = False) -> str:
     # The library writes the identifying keys last; readers expect them first.
     head = [k for k in _KEY_ORDER if k in doc]
     doc = {k: doc[k] for k in (*head, *(k for k in doc if k not in _KEY_ORDER))}
-    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    text = jsontext.dumps(doc, ensure_ascii=False) + "\n"
     error = next(_schema_validator().iter_errors(json.loads(text)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(document)"

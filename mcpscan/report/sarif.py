@@ -9,7 +9,6 @@ report uploaded from CI does not carry the runner's home or workspace path.
 from __future__ import annotations
 
 import hashlib
-import json
 import posixpath
 import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mcpscan import __version__
+from mcpscan._internal import jsontext
 from mcpscan.models import ConnectorResult, Finding, GapCause, Rule, ScanResult, Severity
 from mcpscan.redaction import scrub_text
 from mcpscan.report._common import all_findings, registry_gap_lines
@@ -158,7 +158,7 @@ class SarifRenderer(Renderer):
         return self._catalogue
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(self.to_dict(result), indent=2) + "\n"
+        return jsontext.dumps(self.to_dict(result)) + "\n"
 
     def to_dict(self, result: ScanResult) -> dict[str, Any]:
         locator = _Locator((self._root or Path.cwd()).resolve())
