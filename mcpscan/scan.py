@@ -27,6 +27,7 @@ from mcpscan.models import (
     Severity,
     TrustAnchor,
 )
+from mcpscan.progress import SILENT, Progress
 from mcpscan.provenance.trust import REFRESH_FAILED
 from mcpscan.redaction import Redactor, remember, secrets_of
 from mcpscan.ruleset import ConnectorFacts, Engine
@@ -57,6 +58,8 @@ class ScanOptions:
     # Looks local code up on this machine (exists? inside the repository? on PATH?); the
     # composition root hands in the filesystem one. None: locations stay "unknown".
     locate: Callable[[Connector, Launch], Launch] | None = None
+    # Told which stage runs and how far it got (a display on a terminal; else silent).
+    progress: Progress = SILENT
 
 
 class Scanner:
@@ -91,7 +94,9 @@ class Scanner:
                 self.options.locate(c, la)
                 for c, la in zip(loaded.connectors, launches, strict=True)
             ]
+        progress = self.options.progress
         if self.resolution is not None:
+            progress.stage("resolving", total=self.resolution.root_sets(launches))
             self.resolution.prepare(launches)
         graphs: list[Graph | None] = []
         failures: list[Diagnostic] = []
@@ -110,13 +115,17 @@ class Scanner:
         if self.provenance is not None:
             # The packages inside images (their verified SBOMs) are checked like any other.
             graphs = self.provenance.image_contents(graphs)
+        if self.advisories is not None:
+            progress.stage("checking advisories")
         hits, notes = self._advisories(launches, graphs)
         failures.extend(Diagnostic("(advisories)", None, n) for n in notes.incomplete)
         proofs: list[tuple[ProvenanceResult, ...] | None] = [None] * len(graphs)
         anchors: tuple[TrustAnchor, ...] = ()
         unproven: tuple[str, ...] = ()
         if self.provenance is not None:
-            report = self.provenance.check_report(graphs, [launch.packages for launch in launches])
+            report = self.provenance.check_report(
+                graphs, [launch.packages for launch in launches], progress
+            )
             proofs = list(report.results)
             anchors = report.trust
             unproven = tuple(report.incomplete)
@@ -190,6 +199,7 @@ class Scanner:
             available.add("advisories")
         if self.provenance is not None:
             available.add("provenance")
+        progress.stage("evaluating rules")
         evaluation = self.engine.evaluate(
             facts, today=self.options.today, available=frozenset(available)
         )

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
     from mcpscan.models import CheckFamily, ScanResult
     from mcpscan.net.http import HttpClient
+    from mcpscan.progress import Progress
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.redaction import Redactor
     from mcpscan.registry.npm import NpmRegistry
@@ -84,6 +85,9 @@ class ScanRun:
     redactor: Redactor  # every literal secret read, for scrubbing whatever is printed
     catalogue: Catalogue
     policy: Policy
+    # The registries the scan asked (None without resolution): `fix` checks with them that a
+    # version it would pin to is published.
+    registries: Registries | None = None
 
 
 # -- the components -----------------------------------------------------------------------
@@ -259,8 +263,10 @@ def provenance_service(
     )
 
 
-def renderer(fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool) -> Renderer:
-    """The renderer of report format ``fmt``."""
+def renderer(
+    fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool, width: int = 100
+) -> Renderer:
+    """The renderer of report format ``fmt`` (``color`` and ``width``: the table's)."""
     if fmt == "sarif":
         from mcpscan.report.sarif import SarifRenderer
 
@@ -271,7 +277,7 @@ def renderer(fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool)
         return CycloneDxRenderer(reproducible=reproducible)
     from mcpscan.report import get_renderer
 
-    return get_renderer(fmt, color=color)
+    return get_renderer(fmt, color=color, width=width)
 
 
 # -- one scan -----------------------------------------------------------------------------
@@ -316,12 +322,18 @@ def opt_outs(opts: ScanSettings) -> tuple[tuple[CheckFamily, str], ...]:
 
 
 def run_scan(
-    targets: Sequence[str], settings: ScanSettings | None = None, *, cwd: Path | None = None
+    targets: Sequence[str],
+    settings: ScanSettings | None = None,
+    *,
+    cwd: Path | None = None,
+    progress: Progress | None = None,
 ) -> ScanRun:
     """Read the targets (or discover configs), build the components the settings ask for,
-    and scan. Raises McpscanError for usage and input errors; renders nothing."""
+    and scan, telling ``progress`` how far it got. Raises McpscanError for usage and input
+    errors; renders nothing."""
     from mcpscan.lock import allowed_signers_for, find_lock, load_lock
     from mcpscan.models import Severity
+    from mcpscan.progress import SILENT
     from mcpscan.resolve.service import ResolutionService
     from mcpscan.ruleset import Engine, Policy, find_policy, load_catalogue, load_policy
     from mcpscan.scan import Scanner, ScanOptions, redactor_for
@@ -340,6 +352,8 @@ def run_scan(
     policy = load_policy(policy_file, rule_ids=catalogue.ids) if policy_file else Policy()
     if override is not None:
         policy = policy.with_overrides(fail_on=override)
+    shown = progress or SILENT
+    shown.stage("reading configs")
     wanted, loaded = load(targets, cwd, recursive=opts.recursive)
     redactor = redactor_for(loaded)
     engine = Engine(catalogue, policy)
@@ -348,11 +362,12 @@ def run_scan(
     provenance = None
     _check(opts)
     client = None
+    regs: Registries | None = None
     if opts.resolve or opts.advisory_db or _downloaded_advisories(opts):
         client = http_client(opts)
         regs = registries(opts, client, cwd=cwd)
         locks, lock_diags = lockfiles(wanted)
-        resolution = ResolutionService(resolvers(opts, regs), locks)
+        resolution = ResolutionService(resolvers(opts, regs), locks, shown)
         if lock_diags:
             loaded = replace(loaded, diagnostics=(*loaded.diagnostics, *lock_diags))
         if opts.advisories:
@@ -376,6 +391,7 @@ def run_scan(
         allowed_signers=(allowed_signers_for(policy.allowed_signers) if lock is not None else None),
         disabled=opt_outs(opts),
         locate=locate_local_code,
+        progress=shown,
     )
     result = Scanner(engine, options, resolution, advisories, provenance).scan(wanted, loaded)
     if client is not None:
@@ -383,7 +399,7 @@ def run_scan(
     for cr in result.connectors:
         for sa in cr.launch.secret_args:
             redactor.add(sa.value)
-    return ScanRun(result, loaded, redactor, catalogue, policy)
+    return ScanRun(result, loaded, redactor, catalogue, policy, regs)
 
 
 def _downloaded_advisories(opts: ScanSettings) -> bool:

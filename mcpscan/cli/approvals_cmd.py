@@ -161,6 +161,6 @@ def _table(lock: Lock, audits: tuple[EntryAudit, ...], policy: Policy) -> None:
             table.add_row(
                 "", "", "", "", "", "", f"{a.counted} of {a.needed} approvals by different people"
             )
-    Console(width=140, no_color=not sys.stdout.isatty()).print(table)
+    Console(width=output.terminal_width(), no_color=not sys.stdout.isatty()).print(table)
     if not audits:
         typer.echo("no approvals: the lock has no entries")

@@ -90,7 +90,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
             cell(names or (f"(unreadable: {errors})" if errors else "(none)")),
         )
     buf = StringIO()
-    Console(file=buf, width=120, force_terminal=False).print(table)
+    Console(file=buf, width=output.terminal_width(), force_terminal=False).print(table)
     return buf.getvalue()
 
 

@@ -49,6 +49,7 @@ def fix(
     are kept; a file that cannot be rewritten faithfully is left alone, and says why."""
     from mcpscan.fix import document
     from mcpscan.fix.interface import FixError
+    from mcpscan.fix.pins import published_versions
     from mcpscan.fix.plan import plan_files
     from mcpscan.wiring import run_scan
 
@@ -69,7 +70,11 @@ def fix(
             for diag in result.diagnostics:
                 output.note(str(diag), redactor)
         plans = plan_files(
-            result, scanned.loaded.files_read, scanned.loaded.files_failed, Path.cwd()
+            result,
+            scanned.loaded.files_read,
+            scanned.loaded.files_failed,
+            Path.cwd(),
+            published_versions(scanned.registries),
         )
         pending = left = incomplete = False
         verb = "would fix" if dry_run else "fixed"

@@ -109,5 +109,16 @@ def _scrub_values(doc: object, redactor: Redactor) -> object:
     return doc
 
 
+MIN_WIDTH = 40  # narrower, a table cannot show a name and its version side by side
+
+
+def terminal_width() -> int:
+    """The width tables are drawn for: ``COLUMNS`` when set, else the terminal's, else 100
+    (a pipe or a file); never under :data:`MIN_WIDTH`."""
+    import shutil
+
+    return max(shutil.get_terminal_size(fallback=(100, 24)).columns, MIN_WIDTH)
+
+
 def use_color(output: Path | None, no_color: bool) -> bool:
     return output is None and not no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ

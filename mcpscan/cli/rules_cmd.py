@@ -59,7 +59,7 @@ def rules_list(
         table.add_row(
             r.id, r.slug, r.severity.label, r.requires, ", ".join(f.id for f in r.frameworks)
         )
-    Console(width=120, no_color=not sys.stdout.isatty()).print(table)
+    Console(width=output.terminal_width(), no_color=not sys.stdout.isatty()).print(table)
 
 
 @rules_app.command("show")

@@ -99,7 +99,10 @@ def _scan_and_report(targets: list[str], settings: ScanSettings, how: _Reporting
                 raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
         if attest_path is not None and attest_key is None:
             raise UsageError("--attest needs --attest-key (create one with `mcpscan keygen`)")
-        run = run_scan(targets, settings)
+        from mcpscan.cli.progress import scan_progress
+
+        with scan_progress(quiet=quiet) as progress:
+            run = run_scan(targets, settings, progress=progress)
         result, redactor = run.result, run.redactor
         code = for_result(result, allow_incomplete=how.run.allow_incomplete)
         if code is ExitCode.USAGE:
@@ -113,8 +116,12 @@ def _scan_and_report(targets: list[str], settings: ScanSettings, how: _Reporting
             output.nothing_to_scan(result.targets, redactor)
             raise typer.Exit(int(code))
 
+        width = output.terminal_width()
+
         def text(fmt: str, *, color: bool, reproducible: bool) -> str:
-            r = renderer(fmt, catalogue=run.catalogue, reproducible=reproducible, color=color)
+            r = renderer(
+                fmt, catalogue=run.catalogue, reproducible=reproducible, color=color, width=width
+            )
             return output.scrub_report(r.render(result), fmt, redactor or Redactor())
 
         # Report files only when the scan succeeded (README): an incomplete SARIF or SBOM

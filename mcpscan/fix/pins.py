@@ -12,7 +12,8 @@ in an inner command string (``supergateway --stdio "npx -y pkg"``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from mcpscan._internal.nodes import Node
 from mcpscan.fix.entries import EntryFields, node_at
@@ -28,7 +29,12 @@ from mcpscan.models import (
     VersionKind,
 )
 
+if TYPE_CHECKING:
+    from mcpscan.wiring import Registries
+
 PINNABLE = frozenset({"npm", "pypi", "oci"})
+# (ecosystem, name) -> the versions the registry publishes, None when not known.
+Published = Callable[[str, str], "frozenset[str] | None"]
 # A content digest an image reference may carry (OCI image-spec: sha256 or sha512, hex).
 _DIGEST_RE = re.compile(r"^(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
 
@@ -60,7 +66,7 @@ def incomplete_reason(result: ConnectorResult) -> str | None:
 
 
 def plan(
-    result: ConnectorResult, root: Node, where: EntryFields
+    result: ConnectorResult, root: Node, where: EntryFields, published: Published
 ) -> Iterator[Remediation | Skipped]:
     """The pins of one connector: a remediation per package that gets one, a skip (with
     the reason) per package that needs one and cannot get it here."""
@@ -87,7 +93,7 @@ def plan(
                 connector.name, line, rule, f"{ref.name}: not pinned: {where.args_problem}"
             )
             continue
-        target = _target(ref, result)
+        target = _target(ref, result, published)
         if isinstance(target, str):
             yield Skipped(connector.name, line, rule, f"{ref.name}: {target}")
             continue
@@ -144,7 +150,9 @@ def _fixes(ref: PackageRef, result: ConnectorResult, version: str) -> list[Advis
     ]
 
 
-def _target(ref: PackageRef, result: ConnectorResult) -> tuple[str, str, str] | str:
+def _target(
+    ref: PackageRef, result: ConnectorResult, published: Published
+) -> tuple[str, str, str] | str:
     """(new spec, summary, rule) of the pin, or why there is none."""
     if ref.ecosystem == "oci":
         return _digest_target(ref, result)
@@ -154,15 +162,22 @@ def _target(ref: PackageRef, result: ConnectorResult) -> tuple[str, str, str] | 
     version, rule, why = node.version, "SC01", "the version the scan resolved"
     hits = _fixes(ref, result, version)
     if hits:
-        fixed = _fix_version(ref.ecosystem, version, hits)
-        if fixed is None:
-            ids = ", ".join(sorted({h.advisory.id for h in hits}))
+        ids = ", ".join(sorted({h.advisory.id for h in hits}))
+        required = _fix_version(ref.ecosystem, version, hits)
+        available = published(ref.ecosystem, ref.alias_of or ref.name) if required else None
+        chosen = _lowest_published(ref.ecosystem, required, available) if required else None
+        if chosen is None:
+            if required is None:
+                problem = "no fixed version is known"
+            elif available is None:
+                problem = f"whether {required}, which fixes it, is published could not be checked"
+            else:
+                problem = f"no version from {required} on, which fixes it, is published"
             if ref.pinned:
-                return f"not changed: no fixed version is known for {ids}"
-            why = f"the version the scan resolved (still affected by {ids}: no fix is known)"
+                return f"not changed: {ids}: {problem}"
+            why = f"the version the scan resolved (still affected by {ids}: {problem})"
         else:
-            ids = ", ".join(sorted({h.advisory.id for h in hits}))
-            version, why = fixed, f"the first version that fixes {ids}"
+            version, why = chosen, f"the first published version that fixes {ids}"
             rule = "SC05" if ref.pinned else "SC01"
     new_spec = _pinned(ref, version)
     if new_spec is None:
@@ -213,6 +228,69 @@ def _fix_version(ecosystem: str, current: str, hits: list[AdvisoryHit]) -> str |
         if best is None or _compare(ecosystem, lowest, best) > 0:
             best = lowest
     return best
+
+
+def _lowest_published(
+    ecosystem: str, required: str, available: frozenset[str] | None
+) -> str | None:
+    """The lowest published version from ``required`` on (a pre-release only when the fix
+    itself is one), or None."""
+    if available is None:
+        return None
+    pre = _is_prerelease(ecosystem, required)
+    later = [
+        v
+        for v in available
+        if _compare(ecosystem, v, required) >= 0 and (pre or not _is_prerelease(ecosystem, v))
+    ]
+    best: str | None = None
+    for v in later:
+        if best is None or _compare(ecosystem, v, best) < 0:
+            best = v
+    return best
+
+
+def _is_prerelease(ecosystem: str, version: str) -> bool:
+    try:
+        if ecosystem == "npm":
+            from mcpscan.ecosystems.npm import semver
+
+            return bool(semver.parse(version).prerelease)
+        from packaging.version import Version
+
+        return Version(version).is_prerelease
+    except ValueError:
+        return True  # not a version: never chosen on its own
+
+
+def published_versions(registries: Registries | None) -> Published:
+    """(ecosystem, name) -> the versions its registry publishes, or None when that cannot
+    be known here (no registries, or the registry failed). Answers come from the documents
+    the scan already fetched (the registry clients keep them)."""
+    memo: dict[tuple[str, str], frozenset[str] | None] = {}
+
+    def lookup(ecosystem: str, name: str) -> frozenset[str] | None:
+        key = (ecosystem, name)
+        if key not in memo:
+            memo[key] = _versions(registries, ecosystem, name)
+        return memo[key]
+
+    return lookup
+
+
+def _versions(registries: Registries | None, ecosystem: str, name: str) -> frozenset[str] | None:
+    from mcpscan.errors import McpscanError
+
+    if registries is None:
+        return None
+    try:
+        if ecosystem == "npm":
+            return frozenset(registries.npm.package(name).versions)
+        if ecosystem == "pypi":
+            return frozenset(str(v) for v in registries.pypi.index(name).versions)
+    except McpscanError:
+        return None
+    return None
 
 
 def _compare(ecosystem: str, a: str, b: str) -> int:

@@ -16,7 +16,11 @@ _NOT_CONFIGS = frozenset({"server.json"})
 
 
 def plan_files(
-    result: ScanResult, files_read: Iterable[str], files_failed: Iterable[str], cwd: Path
+    result: ScanResult,
+    files_read: Iterable[str],
+    files_failed: Iterable[str],
+    cwd: Path,
+    published: pins.Published = lambda ecosystem, name: None,
 ) -> list[tuple[FilePlan, document.Document | None]]:
     """Per config file the scan read (in its order): the plan, and the document to rewrite
     (None when the whole file is refused)."""
@@ -40,7 +44,7 @@ def plan_files(
         except FixError as exc:
             plans.append((FilePlan(shown, path, refused=_why(exc)), None))
             continue
-        plans.append((_plan_document(doc, results, names), doc))
+        plans.append((_plan_document(doc, results, names, published), doc))
     return plans
 
 
@@ -54,7 +58,10 @@ def _why(exc: FixError) -> str:
 
 
 def _plan_document(
-    doc: document.Document, results: list[ConnectorResult], names: secrets.SecretNames
+    doc: document.Document,
+    results: list[ConnectorResult],
+    names: secrets.SecretNames,
+    published: pins.Published,
 ) -> FilePlan:
     remediations: list[Remediation] = []
     skipped: list[Skipped] = []
@@ -74,7 +81,7 @@ def _plan_document(
         if inputs is None and cr.connector.source.client == "vscode":
             inputs = secrets.vscode_inputs(doc.root, where)
         found = [
-            *pins.plan(cr, doc.root, where),
+            *pins.plan(cr, doc.root, where, published),
             *secrets.plan(cr, doc.root, where, names, inputs),
         ]
         for item in found:

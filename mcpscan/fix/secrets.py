@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from mcpscan._internal.nodes import Node
 from mcpscan.fix.entries import EntryFields, node_at
 from mcpscan.fix.interface import Edit, KeyPath, Remediation, Skipped
-from mcpscan.models import ConnectorResult, Setting
+from mcpscan.models import ConnectorResult, SecretArg, Setting
 
 _ENV_STYLE = {
     "cursor": "${{env:{}}}",
@@ -93,8 +93,13 @@ def plan(
         for s in (*connector.env, *connector.headers)
         if s.origin in ("env", "header") and literal_secret_kind(s) is not None
     ]
+    container_env: dict[str, str] = {}  # KEY -> its reference, for `docker run -e KEY`
+    moved_args: list[Edit] = []
     for arg in result.launch.secret_args:
-        if not arg.in_url:
+        if arg.in_url:
+            continue
+        moved = _container_arg(result, root, where, arg, client, names, inputs)
+        if moved is None:
             yield Skipped(
                 connector.name,
                 line,
@@ -102,6 +107,14 @@ def plan(
                 f"the secret in {arg.flag or 'an argument'} of the command line is not moved "
                 "automatically: pass it through an environment variable",
             )
+            continue
+        edit, key, reference = moved
+        moved_args.append(edit)
+        container_env[key] = reference
+    if container_env:
+        yield _container_remediation(
+            connector.name, line, root, where, client, container_env, moved_args
+        )
     for setting in literal:
         what = f"{'environment variable' if setting.origin == 'env' else 'header'} {setting.name}"
         if client == "codex":
@@ -154,6 +167,107 @@ def plan(
             (Edit("replace", (*container, setting.name), value),),
             action=action,
         )
+
+
+_ENV_FLAG_RE = re.compile(r"^(--env=|-e)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def _container_arg(
+    result: ConnectorResult,
+    root: Node,
+    where: EntryFields,
+    arg: SecretArg,
+    client: str,
+    names: SecretNames,
+    inputs: FileInputs | None,
+) -> tuple[Edit, str, str] | None:
+    """``docker run -e KEY=secret`` -> ``-e KEY``, the value then coming from the entry's own
+    env, which gets KEY in the client's indirection. None when that cannot be done."""
+    connector = result.connector
+    if (
+        result.launch.container is None
+        or arg.flag not in ("-e", "--env")
+        or where.args_problem is not None
+        or where.args is None
+        or (client not in _ENV_STYLE and client not in ("vscode", "codex"))
+    ):
+        return None
+    index = arg.index - 1 + where.args_offset  # SecretArg.index counts the command as 0
+    path = (*where.args, index)
+    written = node_at(root, path)
+    text = written.text() if written is not None else None
+    found = _ENV_FLAG_RE.match(text or "")
+    if text is None or found is None or found.group(3) != arg.value.reveal():
+        return None
+    key = found.group(2)
+    if node_at(root, (*where.env, key)) is not None:
+        return None  # the entry sets KEY already: which value wins is not fix's to decide
+    if client == "codex":
+        if names.claim(key, key, arg.value.fingerprint) != key:
+            return None
+        reference = key
+    else:
+        name = names.claim(key, f"{connector.name}_{key}".upper(), arg.value.fingerprint)
+        if client == "vscode" and inputs is not None:
+            ident = _input_id(name, inputs.ids)
+            inputs.ids.add(ident)
+            inputs.new.append(
+                {
+                    "type": "promptString",
+                    "id": ident,
+                    "description": f"{key} for {connector.name}",
+                    "password": True,
+                }
+            )
+            reference = f"${{input:{ident}}}"
+        elif client == "vscode":
+            return None
+        else:
+            reference = _ENV_STYLE[client].format(name)
+    return Edit("replace", path, f"{found.group(1) or ''}{key}"), key, reference
+
+
+def _container_remediation(
+    connector: str,
+    line: int,
+    root: Node,
+    where: EntryFields,
+    client: str,
+    env: dict[str, str],
+    moved: list[Edit],
+) -> Remediation:
+    """The args edits plus the entry's env (Codex: env_vars) that now supplies each KEY."""
+    edits = list(moved)
+    keys = ", ".join(env)
+    if client == "codex":
+        listed = node_at(root, (*where.entry, "env_vars"))
+        if listed is None:
+            edits.append(Edit("add", where.entry, list(env), key="env_vars"))
+        else:
+            edits += [Edit("append", (*where.entry, "env_vars"), k) for k in env]
+        action = _set_variable(keys, "codex")
+    else:
+        mapping = node_at(root, where.env)
+        if mapping is None:
+            edits.append(Edit("add", where.env[:-1], dict(env), key=str(where.env[-1])))
+        else:
+            edits += [Edit("add", where.env, ref, key=k) for k, ref in env.items()]
+        refs = ", ".join(env.values())
+        if client == "vscode":
+            action = f"VS Code asks for {refs} when it starts the server"
+        else:
+            action = _set_variable(
+                ", ".join(r.strip("${}").removeprefix("env:") for r in env.values()), client
+            )
+    return Remediation(
+        connector,
+        line,
+        "ID01",
+        f"moved the literal value of container variable {keys} out of the command line "
+        f"(-e {keys}) into the entry's env",
+        tuple(edits),
+        action=action,
+    )
 
 
 def _codex(

@@ -26,6 +26,7 @@ from mcpscan.models import (
     ResolvedPackage,
     TrustAnchor,
 )
+from mcpscan.progress import SILENT, Progress
 from mcpscan.provenance.integrity import IntegrityVerifier, problem_results
 from mcpscan.provenance.interface import INTEGRITY_KIND, ProvenanceIncomplete, absent, unknown
 from mcpscan.provenance.verdicts import VerdictStore
@@ -157,6 +158,7 @@ class ProvenanceService:
         self,
         graphs: Sequence[Graph | None],
         packages: Sequence[Sequence[PackageRef]] | None = None,
+        progress: Progress = SILENT,
     ) -> ProvenanceReport:
         """:meth:`check`, with the list of artifacts that could not be checked.
 
@@ -169,6 +171,7 @@ class ProvenanceService:
             for node in graph.nodes if graph is not None else ():
                 unique.setdefault(node.purl, node)
             roots.update(graph.roots if graph is not None else ())
+        progress.stage("verifying provenance", total=len(unique))
         # Verdicts kept from an earlier scan first (no request, no verification), then the
         # rest concurrently.
         done: dict[str, _Outcome] = {}
@@ -180,13 +183,15 @@ class ProvenanceService:
                 done[purl] = _Outcome(kept)
             else:
                 pending.append((node, key))
-        done.update(
-            zip(
-                (n.purl for n, _ in pending),
-                self._map(lambda item: self._check_one(item[0], item[1], roots), pending),
-                strict=True,
-            )
-        )
+        if done:
+            progress.advance(len(done))
+
+        def check(item: tuple[ResolvedPackage, str | None]) -> _Outcome:
+            outcome = self._check_one(item[0], item[1], roots)
+            progress.advance()
+            return outcome
+
+        done.update(zip((n.purl for n, _ in pending), self._map(check, pending), strict=True))
         outcomes = {purl: done[purl] for purl in unique}
         per_connector = [
             [p for p in refs if p.ecosystem == "mcpb"] if self.integrity is not None else []

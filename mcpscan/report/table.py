@@ -27,11 +27,13 @@ from mcpscan.models import (
 from mcpscan.redaction import scrub_text
 from mcpscan.report._common import all_findings, coverage_gaps, registry_gap_lines
 from mcpscan.report.interface import Renderer
+from mcpscan.report.table_fit import Fit, fit
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.text import Text
 
+NARROW = 100  # columns: below, the findings table folds the connector under the rule
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DIGEST_RE = re.compile(r"\b(sha(?:256|384|512):)([0-9a-f]{13,})")
 
@@ -70,22 +72,26 @@ def _short_digest(version: str) -> str:
     return _DIGEST_RE.sub(lambda m: m.group(1) + m.group(2)[:12] + "...", version)
 
 
-def _package_line(ref: PackageRef) -> Text:
+def _package_line(ref: PackageRef) -> Fit:
+    """``npm:@scope/name@1.2.3 pinned``: too long for its cell, the name loses its middle;
+    the ecosystem, the scope, the version and the pin state stay."""
     from rich.text import Text
 
-    label = f"{ref.ecosystem}:{ref.name}"
+    scope, slash, rest = ref.name.partition("/")
+    head, name = (f"{scope}/", rest) if slash and scope.startswith("@") else ("", ref.name)
+    tail, after = Text(), Text()
     if ref.requested:
         # PEP 440 specifiers read naturally glued to the name ("fetch==1.0", "x>=2").
         sep = "" if ref.requested[0] in "=<>!~" else "@"
-        label += f"{sep}{_short_digest(ref.requested)}"
-    line = Text.assemble(_text(scrub_text(label)))
+        tail.append_text(_text(scrub_text(f"{sep}{_short_digest(ref.requested)}")))
     if ref.pinned:
-        line.append_text(_text(" pinned", "green"))
+        after.append_text(_text(" pinned", "green"))
     else:
-        line.append_text(_text(f" unpinned ({ref.version_kind.value})", "yellow"))
+        after.append_text(_text(f" unpinned ({ref.version_kind.value})", "yellow"))
     if ref.role != "server":
-        line.append_text(_text(f" [{ref.role}]", "dim"))
-    return line
+        after.append_text(_text(f" [{ref.role}]", "dim"))
+    head_text = _text(scrub_text(f"{ref.ecosystem}:{head}"))
+    return Fit(head_text, _text(scrub_text(name)), tail, after)
 
 
 def _proxy_line(hop: ProxyHop) -> Text:
@@ -138,16 +144,16 @@ def _container_line(facts: ContainerFacts, packages: tuple[PackageRef, ...]) -> 
     return _text("container" + (f" ({', '.join(details)})" if details else ""))
 
 
-def _launch_cell(launch: Launch) -> Text:
+def _launch_cell(launch: Launch) -> list[RenderableType]:
     head = launch.launcher + (" (auto-install)" if launch.auto_install else "")
-    parts = [_text(head, "bold")]
+    parts: list[RenderableType] = [_text(head, "bold")]
     parts += [_package_line(p) for p in launch.packages]
     parts += [_proxy_line(h) for h in launch.proxies]
     parts += [_remote_line(r) for r in launch.remotes]
     if launch.container:
         parts.append(_container_line(launch.container, launch.packages))
     parts += [_text(f"note: {scrub_text(n)}", "dim italic") for n in launch.notes]
-    return _lines(*parts)
+    return parts
 
 
 def _source(conn: Connector) -> str:
@@ -165,25 +171,30 @@ def _connector_table(connectors: tuple[ConnectorResult, ...], width: int) -> Ren
         for cr in connectors
         for text in (cr.connector.name, _source(cr.connector), cr.connector.source.client)
     )
+    from rich.console import Group
+
     table = Table(box=box.SIMPLE_HEAD, show_lines=True, expand=True, pad_edge=False)
-    table.add_column("Connector", overflow="fold", width=max(min(first_width, width * 2 // 5), 9))
+    # Under 80 columns the launch details keep most of the width, and the result wraps.
+    share = width * 2 // 5 if width >= 80 else width // 4
+    table.add_column("Connector", overflow="fold", width=max(min(first_width, share), 9))
     table.add_column("Launch", overflow="fold", ratio=1)
-    table.add_column("Result", no_wrap=True)
+    table.add_column("Result", no_wrap=width >= 80, min_width=8)
     for cr in connectors:
         conn = cr.connector
-        about = [
-            _text(conn.name, "bold"),
-            _text(_source(conn)),
+        # Name and file:line lose their middle, never their end, in a narrow column.
+        about: list[RenderableType] = [
+            fit(_text(conn.name, "bold")),
+            fit(_text(_source(conn))),
             _text(f"{conn.source.client} {conn.source.scope}".strip(), "dim"),
         ]
         if not conn.enabled:
             about.append(_text("disabled", "dim"))
         launch = _launch_cell(cr.launch)
         if cr.graph is not None:
-            launch = _lines(launch, _graph_line(cr.graph))
+            launch.append(_graph_line(cr.graph))
         table.add_row(
-            _lines(*about),
-            launch,
+            Group(*about),
+            Group(*launch),
             _lines(_verdict(cr.verdict), _text(f"score {cr.score}"), *_coverage_line(cr)),
         )
     return table
@@ -208,32 +219,46 @@ def _graph_line(graph: Graph) -> Text:
     return _text(text, "cyan")
 
 
-def _findings_table(result: ScanResult) -> RenderableType:
+def _component_line(purl: str) -> Fit:
+    """``component: pkg:npm/%40scope/name@1.2.3``, its version kept when shortened."""
+    from rich.text import Text
+
+    base, at, version = purl.rpartition("@")
+    if not at or "/" in version:
+        base, version = purl, ""
+    return Fit(
+        Text(), _text(base, "dim"), _text(at + version, "dim"), lead=_text("component: ", "dim")
+    )
+
+
+def _findings_table(result: ScanResult, width: int) -> RenderableType:
     from rich import box
+    from rich.console import Group
     from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, show_lines=True, expand=True, pad_edge=False)
+    # Narrow terminals: the connector goes under the rule, so the finding keeps its room.
+    narrow = width < NARROW
     table.add_column("Severity", no_wrap=True)
-    table.add_column("Rule", overflow="fold", max_width=24)
-    table.add_column("Connector", overflow="fold", max_width=20)
+    table.add_column("Rule / connector" if narrow else "Rule", overflow="fold", max_width=24)
+    if not narrow:
+        table.add_column("Connector", overflow="fold", max_width=max(20, width // 5))
     table.add_column("Finding", overflow="fold", ratio=1)
     for connector, f in all_findings(result):
         dim = " dim" if f.waived else ""
         severity = _text(f.severity.label, _SEVERITY_STYLE[f.severity] + dim)
-        detail = [_text(scrub_text(f.message), dim.strip())]
+        detail: list[RenderableType] = [_text(scrub_text(f.message), dim.strip())]
         if f.evidence:
             detail.append(_text(f"evidence: {scrub_text(f.evidence)}", "dim"))
         if f.component:
-            detail.append(_text(f"component: {f.component}", "dim"))
+            detail.append(_component_line(f.component))
         if f.waived:
             severity = _lines(severity, _text("waived", "italic"))
             detail.append(_text(f"waived by: {f.waived_by}", "italic"))
-        table.add_row(
-            severity,
-            _lines(_text(f.rule_id, "bold" + dim), _text(f.slug, "dim")),
-            _text(connector),
-            _lines(*detail),
-        )
+        rule = [_text(f.rule_id, "bold" + dim), _text(f.slug, "dim")]
+        who = fit(_text(connector, "italic" if narrow else ""))
+        cells = [Group(*rule, who)] if narrow else [_lines(*rule), who]
+        table.add_row(severity, *cells, Group(*detail))
     return table
 
 
@@ -313,7 +338,7 @@ class TableRenderer(Renderer):
             _text(f"Findings ({len(rows) - waived} open, {waived} waived)", "bold underline")
         )
         if rows:
-            console.print(_findings_table(result))
+            console.print(_findings_table(result, self.width))
         else:
             console.print(_text("  none", "green"))
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from mcpscan.errors import McpscanError, NetworkError, RegistryError, ResolutionError
 from mcpscan.models import Graph, Launch, PackageRef, ResolvedPackage
+from mcpscan.progress import SILENT, Progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from mcpscan.resolve.interface import Resolver
@@ -27,10 +28,14 @@ class ResolutionService:
     """
 
     def __init__(
-        self, resolvers: Mapping[str, Resolver], lockfiles: Sequence[Lockfile] = ()
+        self,
+        resolvers: Mapping[str, Resolver],
+        lockfiles: Sequence[Lockfile] = (),
+        progress: Progress = SILENT,
     ) -> None:
         self.resolvers = dict(resolvers)
         self.lockfiles = tuple(lockfiles)
+        self.progress = progress
         self._memo: dict[tuple[str, tuple[PackageRef, ...]], Graph | McpscanError] = {}
 
     def prepare(self, launches: Sequence[Launch]) -> None:
@@ -101,12 +106,19 @@ class ResolutionService:
         key = (eco, refs)
         if key not in self._memo:
             try:
-                self._memo[key] = self.resolvers[eco].resolve(list(refs))
+                graph = self.resolvers[eco].resolve(list(refs))
+                self._memo[key] = graph
+                self.progress.advance(packages=len(graph.nodes))
             except McpscanError as exc:
                 if not isinstance(exc, NetworkError | RegistryError | ResolutionError):
                     raise
                 self._memo[key] = exc
+                self.progress.advance()
         return self._memo[key]
+
+    def root_sets(self, launches: Sequence[Launch]) -> int:
+        """How many root sets the registries will be asked to resolve (a progress total)."""
+        return len({work for launch in launches for work in self._registry_roots(launch, [])})
 
 
 def _merge(graphs: Sequence[Graph]) -> Graph:

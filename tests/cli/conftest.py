@@ -70,6 +70,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("MCPSCAN_TUF_URL", "")  # the pinned trust anchors, no TUF refresh
     monkeypatch.setenv("MCPSCAN_RESOLVE", NO_RESOLVE["MCPSCAN_RESOLVE"])
+    # Tables are drawn at the terminal's width: the same width on every machine.
+    monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.chdir(cwd)
     return Workspace(home=home, cwd=cwd)
 

@@ -139,7 +139,36 @@ def test_a_vulnerable_pin_moves_to_the_version_that_fixes_the_advisory(
     assert run.code == 0, run.stderr
     assert config.read_text(encoding="utf-8") == VSCODE.replace("@0.1.15", "@0.1.16")
     assert (
-        "fixed SC05: pinned npm package mcp-remote to 0.1.16 (the first version that fixes "
-        "GHSA-6xpm-ggf7-wc3p)" in run.stderr
+        "fixed SC05: pinned npm package mcp-remote to 0.1.16 (the first published version "
+        "that fixes GHSA-6xpm-ggf7-wc3p)" in run.stderr
     )
     assert "SC05" not in rule_ids(run_scan_json(registry_server, config, *db), "remote")
+
+
+def test_the_fix_version_is_one_the_registry_publishes(
+    cwd: Path, registry_server: RegistryServer
+) -> None:
+    # OSV names 0.1.16 as the fix, but this registry has no 0.1.16: the next release it has.
+    publish(registry_server, packument("mcp-remote", {"0.1.15": {}, "0.2.0-rc.1": {}, "0.2.1": {}}))
+    config = cwd / ".vscode" / "mcp.json"
+    config.parent.mkdir()
+    config.write_text(VSCODE, encoding="utf-8")
+    run = run_fix(registry_server, config, "--advisories", "--advisory-db", OSV)
+    assert run.code == 0, run.stderr
+    assert config.read_text(encoding="utf-8") == VSCODE.replace("@0.1.15", "@0.2.1")
+
+
+def test_no_published_fix_leaves_the_pin_and_says_why(
+    cwd: Path, registry_server: RegistryServer
+) -> None:
+    publish(registry_server, packument("mcp-remote", {"0.1.14": {}, "0.1.15": {}}))
+    config = cwd / ".vscode" / "mcp.json"
+    config.parent.mkdir()
+    config.write_text(VSCODE, encoding="utf-8")
+    run = run_fix(registry_server, config, "--advisories", "--advisory-db", OSV)
+    assert run.code == 1, run.stderr
+    assert (
+        "remote: SC05: mcp-remote: not changed: GHSA-6xpm-ggf7-wc3p: no version from 0.1.16 "
+        "on, which fixes it, is published" in run.stderr
+    )
+    assert config.read_text(encoding="utf-8") == VSCODE

@@ -225,3 +225,53 @@ def test_a_secret_in_the_command_line_is_reported_not_moved(
     _no_secret_anywhere(run.stdout, run.stderr)
     assert "is not moved automatically" in run.stderr
     assert config.read_text(encoding="utf-8") == json.dumps(doc)
+
+
+def test_a_container_variable_moves_from_the_command_line_into_env(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    doc = {
+        "mcpServers": {
+            "github": {
+                "command": "docker",
+                "args": [
+                    "run",
+                    "-i",
+                    "--rm",
+                    "-e",
+                    f"GITHUB_PERSONAL_ACCESS_TOKEN={TOKEN}",
+                    f"--env=STRIPE_KEY={STRIPE}",
+                    "ghcr.io/github/github-mcp-server@sha256:" + "a" * 64,
+                ],
+            }
+        }
+    }
+    text = json.dumps(doc, indent=2) + "\n"
+    config = _write(cwd / ".cursor" / "mcp.json", text)
+    assert "ID01" in rule_ids(run_scan_json(registry, config, *OFFLINE), "github")
+    run = run_fix(registry, config, *OFFLINE)
+    assert run.code == 0, run.stderr
+    new = config.read_text(encoding="utf-8")
+    _no_secret_anywhere(run.stdout, run.stderr, new)
+    assert json.loads(new) == {
+        "mcpServers": {
+            "github": {
+                "command": "docker",
+                "args": [
+                    "run",
+                    "-i",
+                    "--rm",
+                    "-e",
+                    "GITHUB_PERSONAL_ACCESS_TOKEN",
+                    "--env=STRIPE_KEY",
+                    "ghcr.io/github/github-mcp-server@sha256:" + "a" * 64,
+                ],
+                "env": {
+                    "GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_PERSONAL_ACCESS_TOKEN}",
+                    "STRIPE_KEY": "${env:STRIPE_KEY}",
+                },
+            }
+        }
+    }
+    assert "set the environment variable GITHUB_PERSONAL_ACCESS_TOKEN, STRIPE_KEY" in run.stderr
+    assert "ID01" not in rule_ids(run_scan_json(registry, config, *OFFLINE), "github")

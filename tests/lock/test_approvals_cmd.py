@@ -23,7 +23,10 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
 
 
 def approvals(*args: str) -> Result:
-    return CliRunner().invoke(app, ["approvals", *args], catch_exceptions=False)
+    # The table is drawn at the terminal's width: a wide one, so no note wraps.
+    return CliRunner().invoke(
+        app, ["approvals", *args], catch_exceptions=False, env={"COLUMNS": "160"}
+    )
 
 
 def test_the_list_says_who_until_when_and_whether_it_verifies(world: World) -> None:

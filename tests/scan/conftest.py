@@ -39,6 +39,7 @@ def isolate(mp: pytest.MonkeyPatch, root: Path) -> Path:
     cwd.mkdir(parents=True, exist_ok=True)
     mp.setenv("HOME", str(home))
     mp.setenv("MCPSCAN_TUF_URL", "")  # the pinned trust anchors, no TUF refresh
+    mp.setenv("COLUMNS", "100")  # tables at the same width on every machine
     # These scans are about resolution; advisories and provenance have tests of their own.
     mp.setenv("MCPSCAN_ADVISORIES", "false")
     mp.setenv("MCPSCAN_PROVENANCE", "false")
