@@ -60,7 +60,10 @@ if TYPE_CHECKING:
 GAP_CEILING = 99
 
 # Registry facts (resolution, reputation) exist only for these ecosystems.
-RESOLVABLE = frozenset({"npm", "pypi"})
+RESOLVABLE = frozenset({"npm", "pypi", "oci"})
+# Resolved, but what is inside is not read: a container image's packages are not checked
+# against advisories (EX04 says so).
+CONTENTS_UNCHECKED = frozenset({"oci"})
 
 _PACKAGE_FAMILIES = (
     CheckFamily.RESOLUTION,
@@ -372,6 +375,14 @@ def _package_families(
     out[CheckFamily.ADVISORIES] = advisories or done(
         CheckFamily.ADVISORIES, "every resolved package checked"
     )
+    sealed = [p for p in launch.packages if p.ecosystem in CONTENTS_UNCHECKED]
+    if sealed and not out[CheckFamily.ADVISORIES].gap:
+        out[CheckFamily.ADVISORIES] = not_run(
+            CheckFamily.ADVISORIES,
+            GapCause.CANNOT_ANALYSE,
+            "the packages inside " + ", ".join(_describe(p) for p in sealed) + " are not "
+            "checked against advisories (mcpscan does not read image contents)",
+        )
     return out
 
 

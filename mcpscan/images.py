@@ -1,5 +1,6 @@
-"""The facts of a resolved container image, as the rules, reports and lock read them
-(re-exported by :mod:`mcpscan.models`; a module of its own because that one is full).
+"""The facts of a container launch and of the image it runs, as the rules, reports and
+lock read them (re-exported by :mod:`mcpscan.models`; a module of its own because that one
+is full).
 
 :mod:`mcpscan.registry.oci` fills them from the registry: the digest a tag points to, the
 platform manifest chosen from an image index, and what the image's config blob says.
@@ -45,7 +46,7 @@ class Platform:
         """``OS/ARCH[/VARIANT]``; raises ValueError for anything else."""
         parts = text.strip().lower().split("/")
         if not 2 <= len(parts) <= 3 or not all(_PART.match(p) for p in parts):
-            raise ValueError(f"{text!r} is not OS/ARCH[/VARIANT] (e.g. linux/amd64)")
+            raise ValueError(f"{text!r} is not OS/ARCH or OS/ARCH/VARIANT (e.g. linux/amd64)")
         return cls(*parts)
 
     @classmethod
@@ -101,3 +102,18 @@ class ImageFacts:
         """The image's own user is root: none set, ``root``, or uid 0 (``0:0``, ``root:x``)."""
         user = (self.user or "").split(":", 1)[0].strip()
         return user in ("", "root", "0")
+
+
+@dataclass(frozen=True)
+class ContainerFacts:
+    """Security-relevant flags of a `docker|podman run`."""
+
+    image: str
+    privileged: bool = False
+    host_network: bool = False
+    host_pid: bool = False
+    cap_add: tuple[str, ...] = ()
+    mounts: tuple[str, ...] = ()  # host side of -v/--mount
+    security_opts: tuple[str, ...] = ()
+    env_literals: tuple[str, ...] = ()  # names passed as -e KEY=value
+    user: str | None = None  # -u/--user: overrides the image's own user

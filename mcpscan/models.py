@@ -16,13 +16,14 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-# So are the evidence types (provenance results, CVSS scores), for the same reason.
+# A container's and an image's facts, the evidence types (provenance results, CVSS
+# scores) and the coverage ledger's types live in modules of their own (this one would pass
+# the size limit); they are facts like the rest and are imported from here.
 from mcpscan.evidence import CvssScore as CvssScore
 from mcpscan.evidence import ProvenanceResult as ProvenanceResult
 from mcpscan.evidence import ProvenanceState as ProvenanceState
-
-# The coverage ledger's types live in a module of their own (this one would pass the size
-# limit); they are facts like the rest and are imported from here.
+from mcpscan.images import ContainerFacts as ContainerFacts
+from mcpscan.images import ImageFacts as ImageFacts
 from mcpscan.ledger import CheckFamily as CheckFamily
 from mcpscan.ledger import Coverage as Coverage
 from mcpscan.ledger import CoverageLedger as CoverageLedger
@@ -220,20 +221,6 @@ class ProxyHop:
     allow_origin: str | None = None
     pass_environment: bool = False
     token_store: str | None = None  # on-disk token cache the proxy uses
-
-
-@dataclass(frozen=True)
-class ContainerFacts:
-    """Security-relevant flags of a `docker|podman run`."""
-
-    image: str
-    privileged: bool = False
-    host_network: bool = False
-    host_pid: bool = False
-    cap_add: tuple[str, ...] = ()
-    mounts: tuple[str, ...] = ()  # host side of -v/--mount
-    security_opts: tuple[str, ...] = ()
-    env_literals: tuple[str, ...] = ()  # names passed as -e KEY=value
 
 
 @dataclass(frozen=True)
@@ -444,6 +431,7 @@ class PackageFacts:
     artifact_size: int | None = None
     # Where the PyPI dependency list came from (pep658/range/download/json/sdist); None: unread.
     metadata_source: str | None = None
+    image: ImageFacts | None = None  # a container image: what its registry and config say
 
 
 @dataclass(frozen=True)

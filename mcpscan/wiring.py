@@ -25,12 +25,14 @@ from mcpscan.models import Diagnostic
 
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
+    from mcpscan.images import Platform
     from mcpscan.models import CheckFamily, ScanResult
     from mcpscan.net.http import HttpClient
     from mcpscan.progress import Progress
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.redaction import Redactor
     from mcpscan.registry.npm import NpmRegistry
+    from mcpscan.registry.oci.client import DistributionClient
     from mcpscan.registry.pypi import PypiRegistry
     from mcpscan.report.interface import Renderer
     from mcpscan.resolve.environment import TargetEnvironment
@@ -67,6 +69,7 @@ class ScanSettings:
     npm_keys: tuple[str, ...] = ()  # --npm-keys REGISTRY=FILE
     timeout: float | None = None  # seconds for every network wait of the scan together
     recursive: bool = False  # directory targets: nested projects' configs too
+    insecure_registries: tuple[str, ...] = ()  # --insecure-registry: image hosts over HTTP
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class Registries:
 
     npm: NpmRegistry
     pypi: PypiRegistry
+    oci: DistributionClient
 
 
 @dataclass(frozen=True)
@@ -130,8 +134,11 @@ def registries(
     home: Path | None = None,
 ) -> Registries:
     """The npm and PyPI clients: the options' URLs, else the user's own npm and pip
-    settings (companies use mirrors), else the public registries."""
+    settings (companies use mirrors), else the public registries; and the OCI client with
+    the user's stored docker/podman logins."""
     from mcpscan.registry.npm import NpmRegistry
+    from mcpscan.registry.oci.auth import Credentials, credential_files
+    from mcpscan.registry.oci.client import DistributionClient
     from mcpscan.registry.pypi import PypiRegistry
     from mcpscan.registry.settings import npm_registry_url, npm_scope_registries, pypi_index_url
 
@@ -143,28 +150,67 @@ def registries(
         scope_registries=npm_scope_registries(env, home, cwd),
     )
     pypi = PypiRegistry(client, settings.pypi_url or pypi_index_url(env, home))
-    return Registries(npm=npm, pypi=pypi)
+    oci = DistributionClient(
+        client,
+        credentials=Credentials(credential_files(env, home)),
+        insecure=settings.insecure_registries,
+    )
+    return Registries(npm=npm, pypi=pypi, oci=oci)
+
+
+# --platform OS/ARCH: the machine names Python's markers use for Go's architecture names.
+_MACHINES = {"amd64": "x86_64", "arm64": "aarch64", "arm": "armv7l", "386": "i686"}
+
+
+def _platform_parts(settings: ScanSettings) -> tuple[str | None, str | None]:
+    """``--platform`` as (OS for markers and npm, architecture or None)."""
+    chosen = settings.target_platform
+    if chosen is None or "/" not in chosen:
+        return chosen, None
+    image = image_platform(settings)
+    os_name = {"windows": "win32"}.get(image.os, image.os)
+    if os_name not in PLATFORMS:
+        raise UsageError(f"--platform {chosen!r}: choose linux, darwin or win32 as the OS")
+    return os_name, image.architecture
+
+
+def image_platform(settings: ScanSettings) -> Platform:
+    """The platform container images are resolved for: ``--platform OS/ARCH[/VARIANT]``,
+    else Linux on this machine's CPU (what ``docker run`` pulls here)."""
+    from mcpscan.images import Platform
+
+    chosen = settings.target_platform
+    if chosen is None or "/" not in chosen:
+        return Platform.current()
+    try:
+        return Platform.parse(chosen)
+    except ValueError as exc:
+        raise UsageError(f"--platform: {exc}") from None
 
 
 def target_environment(settings: ScanSettings) -> TargetEnvironment:
     """The machine the connectors would be installed on (PyPI markers and wheels)."""
     from mcpscan.resolve.environment import TargetEnvironment
 
-    chosen = settings.target_platform
+    chosen, arch = _platform_parts(settings)
     if chosen is not None and chosen not in PLATFORMS:
-        raise UsageError(f"--platform {chosen!r}: choose linux, darwin or win32")
+        raise UsageError(
+            f"--platform {chosen!r}: choose linux, darwin or win32 (or OS/ARCH, e.g. linux/amd64)"
+        )
     if not (settings.python_version or chosen):
         return TargetEnvironment.current()
     return TargetEnvironment(
         python_version=settings.python_version or f"{sys.version_info[0]}.{sys.version_info[1]}",
         platform=chosen or sys.platform,
-        # Another OS is another machine (its usual CPU); another Python alone is not.
-        machine="" if chosen else platform.machine(),
+        # Another OS is another machine (its usual CPU, unless named); another Python alone
+        # is not.
+        machine=_MACHINES.get(arch, arch) if arch else "" if chosen else platform.machine(),
     )
 
 
 def resolvers(settings: ScanSettings, regs: Registries) -> dict[str, Resolver]:
     from mcpscan.resolve.npm import NpmResolver, npm_arch
+    from mcpscan.resolve.oci import OciResolver
     from mcpscan.resolve.pypi import PypiResolver
 
     target = target_environment(settings)
@@ -172,10 +218,11 @@ def resolvers(settings: ScanSettings, regs: Registries) -> dict[str, Resolver]:
         # npm's os/cpu filters follow the same machine the PyPI wheels are chosen for.
         "npm": NpmResolver(
             regs.npm,
-            platform=settings.target_platform or sys.platform,
+            platform=_platform_parts(settings)[0] or sys.platform,
             arch=npm_arch(target.machine),
         ),
         "pypi": PypiResolver(regs.pypi, target),
+        "oci": OciResolver(regs.oci, image_platform(settings)),
     }
 
 
@@ -399,7 +446,20 @@ def run_scan(
     for cr in result.connectors:
         for sa in cr.launch.secret_args:
             redactor.add(sa.value)
+    if regs is not None:
+        # Registry logins and tokens read for the images: never in any output either.
+        redactor.merge(regs.oci.redactor)
+        result = _with_login_notes(result, regs.oci.credentials.notes)
     return ScanRun(result, loaded, redactor, catalogue, policy, regs)
+
+
+def _with_login_notes(result: ScanResult, notes: Sequence[str]) -> ScanResult:
+    """Registry credential files that could not be read (the images were then asked for
+    anonymously)."""
+    if not notes:
+        return result
+    found = tuple(Diagnostic("(registry logins)", None, n) for n in notes)
+    return replace(result, diagnostics=(*result.diagnostics, *found))
 
 
 def _downloaded_advisories(opts: ScanSettings) -> bool:

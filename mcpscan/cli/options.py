@@ -187,9 +187,10 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
             _opt(
                 "--platform",
                 envvar="MCPSCAN_PLATFORM",
-                metavar="OS",
-                help="Target OS for markers and npm os filters: linux, darwin or win32 "
-                "(default: this machine).",
+                metavar="PLATFORM",
+                help="Target machine: linux, darwin or win32 for markers and npm os "
+                "filters, or OS/ARCH or OS/ARCH/VARIANT (linux/arm64) to also choose the "
+                "container image platform (default: this machine; images: linux on this CPU).",
             ),
         ],
         None,
@@ -271,6 +272,21 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
                 help="Trust the signing keys in FILE (npm keys.json or /-/npm/v1/keys "
                 "shape) for the npm registry REGISTRY (repeatable; adds to the policy's "
                 "\\[npm] keys). Without it only npm's pinned keys are trusted.",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
+        "insecure_registries",
+        Annotated[
+            list[str] | None,
+            _opt(
+                "--insecure-registry",
+                envvar="MCPSCAN_INSECURE_REGISTRY",
+                metavar="HOST",
+                help="HOST[:PORT]: reach this container registry over plain HTTP "
+                "(repeatable; the variable takes a space-separated list). Loopback "
+                "registries always are; no login is ever sent over plain HTTP to another host.",
             ),
         ],
         None,
@@ -499,6 +515,7 @@ def scan_options(*, without: tuple[str, ...] = ()) -> Callable[[F], F]:
             values = {o.name: kwargs.pop(o.name, o.default) for o in shared}
             values["advisory_db"] = tuple(values.get("advisory_db") or ())
             values["npm_keys"] = tuple(values.get("npm_keys") or ())
+            values["insecure_registries"] = tuple(values.get("insecure_registries") or ())
             run = RunOptions(**{o.name: kwargs.pop(o.name, o.default) for o in conduct})
             return command(*args, settings=ScanSettings(**values), run=run, **kwargs)
 

@@ -188,9 +188,10 @@ def _resolved_component(
         props.append(v.prop("mcp-name", facts.mcp_name))
     if facts.published:
         props.append(v.prop("published", facts.published))
+    props.extend(v.image_props(facts.image))
     licenses = [_license(facts.license)] if facts.license else []
     return Component(
-        type=ComponentType.LIBRARY,
+        type=ComponentType.CONTAINER if node.ecosystem == "oci" else ComponentType.LIBRARY,
         bom_ref=node.purl,
         group=group,
         name=name,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from mcpscan.models import Digest
+from mcpscan.models import Digest, ImageFacts
 from mcpscan.redaction import scrub_text
 from mcpscan.report.iri import is_iri_reference, load_jsonschema
 
@@ -85,3 +85,22 @@ def external_ref(kind: str, url: str | None) -> list[ExternalReference]:
     if found is None:
         return []
     return [ExternalReference(type=ExternalReferenceType(kind), url=found)]
+
+
+def image_props(image: ImageFacts | None) -> list[Property]:
+    """A container image's platform, manifests and config, and its labels (the digest a
+    reference names is the component's version and hash)."""
+    if image is None:
+        return []
+    props = [
+        prop("oci:repository", image.repository),
+        prop("oci:media-type", image.media_type),
+        prop("oci:manifest-digest", image.manifest_digest),
+        prop("oci:config-digest", image.config_digest),
+        prop("oci:user", image.user or "(none: root)"),
+    ]
+    if image.platform is not None:
+        props.append(prop("oci:platform", str(image.platform)))
+    props.extend(prop("oci:available-platform", str(p)) for p in image.platforms)
+    props.extend(prop(f"oci:label:{k}", scrub_text(value)) for k, value in image.labels)
+    return props

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from mcpscan import __version__
 from mcpscan.models import (
     ConnectorResult,
-    ContainerFacts,
     Edge,
     Finding,
     Graph,
@@ -34,13 +33,14 @@ from mcpscan.report._common import (
     registry_gap_lines,
     sorted_findings,
 )
+from mcpscan.report.html_images import container_facts, images_table
 from mcpscan.report.interface import Renderer
 
 _SEVERITIES = sorted(Severity, reverse=True)
 # A graph deeper than this is cut in the tree view; the node and edge tables stay complete.
 _TREE_DEPTH = 12
 _PROVENANCE_RULES = ("SC02", "SC03", "SC04", "SC12", "PX01")
-_NONE = '<span class="muted">none</span>'
+_NONE = m.NONE
 
 
 def _anchor(index: int) -> str:
@@ -269,7 +269,7 @@ def _launch(launch: Launch) -> str:
     if remotes:
         out.append(f"<h4>Remotes</h4>{remotes}")
     if launch.container is not None:
-        out.append("<h4>Container</h4>" + _container(launch.container))
+        out.append("<h4>Container</h4>" + container_facts(launch.container))
     secret_args = m.table(
         ["Flag", "Argument index", "Fingerprint"],
         [
@@ -283,21 +283,6 @@ def _launch(launch: Launch) -> str:
         notes = "".join(f"<li>{m.e(scrub_text(n))}</li>" for n in launch.notes)
         out.append(f"<h4>Notes</h4><ul>{notes}</ul>")
     return "".join(out)
-
-
-def _container(facts: ContainerFacts) -> str:
-    return m.facts(
-        [
-            ("Image", m.code(scrub_text(facts.image))),
-            ("Privileged", m.yes(facts.privileged)),
-            ("Host network", m.yes(facts.host_network)),
-            ("Host PID", m.yes(facts.host_pid)),
-            ("Added capabilities", m.e(", ".join(facts.cap_add)) or "none"),
-            ("Mounts", ", ".join(m.code(mount) for mount in facts.mounts) or "none"),
-            ("Security options", m.e(", ".join(facts.security_opts)) or "none"),
-            ("Literal env", m.e(", ".join(facts.env_literals)) or "none"),
-        ]
-    )
 
 
 def _graph(graph: Graph) -> str:
@@ -403,6 +388,7 @@ def _connector(index: int, cr: ConnectorResult) -> str:
     parts.append(_coverage(cr))
     parts.append(_approval(cr))
     if cr.graph is not None:
+        parts.append(images_table(cr.graph))
         parts.append(_graph(cr.graph))
     else:
         parts.append('<p class="muted">Dependency graph: not resolved in this scan.</p>')

@@ -18,6 +18,9 @@ from mcpscan.models import Severity
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
+# What an empty cell says.
+NONE = '<span class="muted">none</span>'
+
 
 def e(value: object) -> str:
     """Escaped text for an element or a quoted attribute."""

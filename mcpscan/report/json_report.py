@@ -19,6 +19,7 @@ from mcpscan.models import (
     Diagnostic,
     Finding,
     Graph,
+    ImageFacts,
     PackageFacts,
     PackageRef,
     ProvenanceResult,
@@ -118,6 +119,7 @@ def _container(facts: ContainerFacts | None) -> dict[str, Any] | None:
         "mounts": list(facts.mounts),
         "security_opts": list(facts.security_opts),
         "env_literals": list(facts.env_literals),
+        "user": facts.user,
     }
 
 
@@ -242,6 +244,27 @@ def _facts(f: PackageFacts) -> dict[str, Any]:
         "pth_files": None if f.pth_files is None else list(f.pth_files),
         "sdist_only": f.sdist_only,
         "mcp_name": f.mcp_name,
+        **({"image": _image(f.image)} if f.image is not None else {}),
+    }
+
+
+def _image(image: ImageFacts) -> dict[str, Any]:
+    """What the registry said about a container image, resolved for its platform."""
+    return {
+        "repository": image.repository,
+        "digest": image.digest,
+        "media_type": image.media_type,
+        "tag": image.tag,
+        "platform": None if image.platform is None else str(image.platform),
+        "platforms": [str(p) for p in image.platforms],
+        "manifest_digest": image.manifest_digest,
+        "config_digest": image.config_digest,
+        "created": image.created,
+        "user": image.user,
+        "entrypoint": [scrub_text(w) for w in image.entrypoint],
+        "cmd": [scrub_text(w) for w in image.cmd],
+        "exposed_ports": list(image.exposed_ports),
+        "labels": {k: scrub_text(v) for k, v in image.labels},
     }
 
 

@@ -83,6 +83,8 @@ def _package_line(ref: PackageRef) -> Fit:
     if ref.requested:
         # PEP 440 specifiers read naturally glued to the name ("fetch==1.0", "x>=2").
         sep = "" if ref.requested[0] in "=<>!~" else "@"
+        if ref.ecosystem == "oci" and not ref.requested.startswith(("sha256:", "sha512:")):
+            sep = ":"  # an image tag, as docker writes it
         tail.append_text(_text(scrub_text(f"{sep}{_short_digest(ref.requested)}")))
     if ref.pinned:
         after.append_text(_text(" pinned", "green"))
@@ -212,7 +214,7 @@ def _coverage_line(cr: ConnectorResult) -> list[Text]:
 
 def _graph_line(graph: Graph) -> Text:
     """The resolved root versions and how many packages the install would bring."""
-    resolved = ", ".join(n.label for n in graph.root_nodes)
+    resolved = ", ".join(_short_digest(n.label) for n in graph.root_nodes)
     text = f"resolved: {resolved or 'nothing'}; graph {len(graph.nodes)} packages"
     if graph.problems:
         text += f", {len(graph.problems)} unresolved"

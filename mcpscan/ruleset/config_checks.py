@@ -16,6 +16,7 @@ from importlib import resources
 
 from mcpscan.models import (
     Connector,
+    ContainerFacts,
     PackageRef,
     ProxyHop,
     SecretArg,
@@ -63,6 +64,20 @@ def _spec_text(ref: PackageRef) -> str:
     return scrub_text(text)
 
 
+def _image_pin(facts: ConnectorFacts, ref: PackageRef) -> str:
+    """For an image resolved in this scan: the exact pin of what its tag names today."""
+    if ref.ecosystem != "oci" or facts.graph is None:
+        return ""
+    for node in facts.graph.root_nodes:
+        if node.ecosystem == "oci" and node.name == ref.name:
+            return (
+                f"Pin the image by its digest: {node.name}@{node.version} is what "
+                f"{scrub_text(ref.spec or ref.name)} names today. Check that it is the "
+                "release you mean before you pin it."
+            )
+    return ""
+
+
 @check("unpinned_launch")
 def unpinned_launch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     launch = facts.launch
@@ -82,6 +97,7 @@ def unpinned_launch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             message=f"{ref.role} package {ref.name} is not pinned: {why}",
             evidence=_spec_text(ref),
             component=ref.purl or None,
+            remediation=_image_pin(facts, ref),
         )
 
 
@@ -495,6 +511,29 @@ def privileged_container(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]
                 message=f"--security-opt {opt} switches off a container confinement layer",
                 evidence=f"--security-opt {opt}",
             )
+    yield from _root_images(facts, c)
+
+
+def _root_images(facts: ConnectorFacts, c: ContainerFacts) -> Iterator[Hit]:
+    """The image's own user is root and the command line does not choose another."""
+    if c.user is not None and c.user.split(":", 1)[0].strip() not in ("", "root", "0"):
+        return
+    for node in facts.graph.root_nodes if facts.graph is not None else ():
+        image = node.facts.image
+        if image is None or not image.runs_as_root:
+            continue
+        said = f"User {image.user!r}" if image.user else "no User"
+        how = "-u root" if c.user is not None else "no -u/--user"
+        yield Hit(
+            message=f"the image {node.label} runs as root: its config sets {said}, and the "
+            f"command line gives {how}",
+            evidence=f"config User: {image.user or '(none)'}",
+            component=node.purl,
+            # Root inside a container is not the host's root: less than --privileged.
+            severity=Severity.MEDIUM,
+            remediation="Run it as an unprivileged user (docker run -u 1000:1000 ...), or "
+            "use an image whose config sets a non-root User.",
+        )
 
 
 # --- SP03 confirmation-bypass ---------------------------------------------------------------

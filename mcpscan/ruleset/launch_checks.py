@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from mcpscan.coverage import RESOLVABLE
-from mcpscan.models import LocalCode, PackageRef, Severity, VersionKind
+from mcpscan.coverage import CONTENTS_UNCHECKED, RESOLVABLE
+from mcpscan.models import LocalCode, PackageRef, ResolvedPackage, Severity, VersionKind
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.registry import check
 
@@ -119,8 +119,8 @@ _KINDS = {
     "mcpb": "MCPB bundle",
 }
 _WHY = {
-    "oci": "mcpscan does not resolve or verify container images yet, so its contents, "
-    "signature and advisories are unknown",
+    "oci": "it was not resolved in this scan, so which image it is, who built it and "
+    "what is inside it are all unknown",
     "git": "no registry serves it, so there is no signature, provenance or advisory data",
     "jsr": "mcpscan does not resolve jsr packages, so nothing about it was checked",
     "url": "its digest pins the bytes, but nothing says what they are or who built them",
@@ -131,6 +131,9 @@ _WHY = {
 @check("unchecked_artifact")
 def unchecked_artifact(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     for ref in facts.launch.packages:
+        if ref.ecosystem in CONTENTS_UNCHECKED:
+            yield _sealed(facts, ref)
+            continue
         if ref.ecosystem in RESOLVABLE or _unpinned_url(ref):
             continue  # resolved and verified, or download-and-execute (EX01)
         if ref.ecosystem == "mcpb" and ref.sha256:
@@ -143,3 +146,32 @@ def unchecked_artifact(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             evidence=shown,
             component=ref.purl,
         )
+
+
+def _sealed(facts: ConnectorFacts, ref: PackageRef) -> Hit:
+    """A container image: resolved to its digest when the scan could, but never opened."""
+    node = _image_node(facts, ref)
+    shown = ref.spec or ref.name
+    if node is None:
+        why = _WHY["oci"]
+    else:
+        why = (
+            f"mcpscan resolved it to {node.version} and verified those bytes, but does not "
+            "read the image's contents, so the packages inside it are not checked against "
+            "advisories"
+        )
+    return Hit(
+        message=f"the container image {shown} is launched unchecked: {why}",
+        evidence=node.label if node is not None else shown,
+        component=node.purl if node is not None else ref.purl,
+    )
+
+
+def _image_node(facts: ConnectorFacts, ref: PackageRef) -> ResolvedPackage | None:
+    graph = facts.graph
+    if graph is None:
+        return None
+    return next(
+        (n for n in graph.root_nodes if n.ecosystem == ref.ecosystem and n.name == ref.name),
+        None,
+    )

@@ -107,8 +107,10 @@ def fresh_release(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         if age is None:
             continue  # a registry gap (a publish time), in the coverage ledger
         if max(age, 0) < policy.cooldown_days:  # cooldown_days = 0 turns the check off
+            # An image has no publish time: its config's creation time is the builder's.
+            done = "was built" if node.ecosystem == "oci" else "was published"
             yield Hit(
-                f"{node.label} was published {max(age, 0):.1f} days ago, within the "
+                f"{node.label} {done} {max(age, 0):.1f} days ago, within the "
                 f"{policy.cooldown_days}-day cooldown: malicious releases are usually caught "
                 "and pulled within days",
                 evidence=f"published {node.facts.published}",
@@ -392,6 +394,7 @@ _REASONS = {
     "not-found": "does not exist on the registry",
     "no-matching-version": "has no version matching the request",
     "no-metadata": "has no metadata mcpscan could read without building it",
+    "not-an-image": "is not a container image mcpscan can read",
 }
 
 
@@ -401,12 +404,13 @@ def unresolvable(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     if graph is None:
         return
     for problem in graph.problems:
-        if problem.reason == "unreachable":
-            continue  # the scan is incomplete instead (exit 3)
+        if problem.reason in ("unreachable", "integrity-mismatch"):
+            continue  # the scan is incomplete instead (exit 3), or SC12
         why = _REASONS.get(problem.reason, problem.reason)
         path = " > ".join(problem.path)
+        kind = "container image" if problem.ecosystem == "oci" else f"{problem.ecosystem} package"
         yield Hit(
-            f"{problem.ecosystem} package {problem.name} ({problem.spec or 'any version'}) {why}",
+            f"{kind} {problem.name} ({problem.spec or 'any version'}) {why}",
             evidence=(f"required via {path}" if path else problem.message)[:300],
         )
 
@@ -423,6 +427,12 @@ def _repo_owner(url: str | None) -> str | None:
     if identity is None or identity.host != "github.com":
         return None
     return identity.owner
+
+
+_MARKERS = {
+    "npm": "mcpName in package.json",
+    "oci": "image label io.modelcontextprotocol.server.name",
+}
 
 
 @check("ownership_mismatch")
@@ -443,7 +453,7 @@ def ownership_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         return
     for node in graph.root_nodes:
         marker = node.facts.mcp_name
-        kind = "mcpName in package.json" if node.ecosystem == "npm" else "mcp-name: in README"
+        kind = _MARKERS.get(node.ecosystem, "mcp-name: in README")
         if marker is None:
             yield Hit(
                 f"{node.label} carries no ownership marker ({kind}) binding it to {server}",
@@ -455,6 +465,16 @@ def ownership_mismatch(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             yield Hit(
                 f"{node.label} says it belongs to {marker}, not to {server}",
                 evidence=f"{kind} = {marker}",
+                component=node.purl,
+            )
+        image = node.facts.image
+        ghcr = image.repository.split("/") if image is not None else []
+        if ns and len(ghcr) > 2 and ghcr[0] == "ghcr.io" and ghcr[1] != ns.group(1).lower():
+            # A GitHub owner's name space publishes its images under its own ghcr.io owner.
+            yield Hit(
+                f"{node.label} is published by the ghcr.io owner {ghcr[1]}, not by "
+                f"{ns.group(1)} named by {server}",
+                evidence=f"image repository {image.repository if image else ''}",
                 component=node.purl,
             )
         pkg_owner = _repo_owner(node.facts.repository)

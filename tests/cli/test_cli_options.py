@@ -63,7 +63,10 @@ def test_every_scan_and_sbom_option_has_its_environment_variable() -> None:
         assert len(set(envvars)) == len(envvars)
 
 
-def test_help_lists_the_variables(cli: CliFn) -> None:
+def test_help_lists_the_variables(cli: CliFn, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Wide enough that no variable name is cut with an ellipsis (at 80 columns the longest,
+    # MCPSCAN_VERIFY_ARTIFACTS, does not fit the description column).
+    monkeypatch.setenv("COLUMNS", "160")
     run = cli("scan", "--help")
     assert run.code == 0
     flat = "".join(run.stdout.split())

@@ -79,6 +79,11 @@ class DistributionClient(OciRegistry):
         self._content = client.document_store(OCI_CONTENT, shape="oci-content-1", immutable=True)
         self._tags = client.document_store(OCI_TAGS, shape="oci-tag-1")
 
+    @property
+    def redactor(self) -> Redactor:
+        """Every login and token this client has read or been given."""
+        return self._redactor
+
     # -- addresses -------------------------------------------------------------------------
 
     def plain_http(self, host: str) -> bool:
@@ -247,35 +252,41 @@ class DistributionClient(OciRegistry):
         return resp.content
 
     def referrers(self, repository: str, digest: str) -> tuple[Descriptor, ...]:
-        check_digest(digest)
-        key = f"{repository}@{digest}"
-        stored = self._tags.load(key, "referrers") if self._tags else None
-        if stored is not None and stored.fresh:
-            try:
-                return _descriptors(base64.b64decode(stored.payload, validate=True), key)
-            except (TypeError, ValueError, OciError):
-                pass
-        url = self._url(repository, "referrers", digest)
-        try:
-            resp = self._get(repository, url, accept=OCI_INDEX, limit=MAX_MANIFEST_BYTES)
-            content = resp.content
-        except NotFoundError:
+        raw = self._referrers_api(repository, digest)
+        if raw is None:
             # No referrers API: the tag the OCI spec names as its fallback.
             algorithm, hexdigest = check_digest(digest)
             try:
                 fallback = self.manifest(repository, f"{algorithm}-{hexdigest}")
             except ImageNotFound:
-                content = b'{"schemaVersion": 2, "manifests": []}'
-            else:
-                if not fallback.is_index:
-                    raise InvalidContent(
-                        f"{repository}: the referrers tag of {digest} is not an index"
-                    ) from None
-                content = fallback.content
-        found = _descriptors(content, key)
+                return ()
+            if not fallback.is_index:
+                raise InvalidContent(f"{repository}: the referrers tag of {digest} is not an index")
+            raw = fallback.content
+        return _descriptors(raw, f"{repository}@{digest}")
+
+    def _referrers_api(self, repository: str, digest: str) -> bytes | None:
+        """The referrers API's index for ``digest`` as sent (None: the registry has no
+        referrers API). Kept for the TTL: referrers are added over time."""
+        check_digest(digest)
+        key = f"{repository}@{digest}"
+        stored = self._tags.load(key, "referrers") if self._tags else None
+        if stored is not None and stored.fresh and isinstance(stored.payload, dict):
+            try:
+                found = stored.payload.get("index")
+                return None if found is None else base64.b64decode(found, validate=True)
+            except (TypeError, ValueError):
+                pass
+        url = self._url(repository, "referrers", digest)
+        content: bytes | None
+        try:
+            content = self._get(repository, url, accept=OCI_INDEX, limit=MAX_MANIFEST_BYTES).content
+        except NotFoundError:
+            content = None
         if self._tags is not None:
-            self._tags.save(key, base64.b64encode(content).decode(), variant="referrers")
-        return found
+            payload = {"index": None if content is None else base64.b64encode(content).decode()}
+            self._tags.save(key, payload, variant="referrers")
+        return content
 
 
 def _hostname(host: str) -> str:

@@ -131,6 +131,7 @@ def _container(acc: _Acc, args: Sequence[_Tok], where: str) -> None:
     security: list[str] = []
     env_literals: list[str] = []
     pulls = True
+    user: str | None = None
     for opt in opts:
         flag, value = opt.flag, opt.value
         if flag == "--privileged":
@@ -162,6 +163,8 @@ def _container(acc: _Acc, args: Sequence[_Tok], where: str) -> None:
             security.append(value)
         elif flag == "--pull":
             pulls = value != "never"
+        elif flag in ("-u", "--user"):
+            user = value
         elif flag == "--entrypoint":
             acc.note(f"{where} overrides the image's entrypoint")
         elif flag in ("--env-file", "--label-file"):
@@ -185,6 +188,7 @@ def _container(acc: _Acc, args: Sequence[_Tok], where: str) -> None:
         mounts=tuple(mounts),
         security_opts=tuple(security),
         env_literals=tuple(dict.fromkeys(env_literals)),
+        user=user,
     )
     if acc.container is None:
         acc.container = facts

@@ -1,0 +1,237 @@
+"""Two releases compared: what the newer one adds that a reviewer would want to see.
+
+:func:`compare` takes the :class:`~mcpscan.inspect.surface.Surface` of a baseline (the
+previous release on the registry, or the version approved in ``mcpscan.lock``) and of the
+launched version, plus the maintainers each registry document names, and lists every
+:class:`ReleaseChange`: new install hooks, new native binaries, new dependencies and entry
+points, new network endpoints, new e-mail addresses, new encoded blobs, changed maintainers.
+Each change has a severity, so that a change that is harmless file by file but risky as a
+change (one new hard-coded recipient beside a mail-sending call) is a finding (SC20):
+
+* critical: a new e-mail address on a line that sends mail (``bcc``, ``cc``, ``to:``,
+  ``sendMail``, ``smtp``), the postmark-mcp 1.0.16 pattern;
+* high: a new install hook, a new native binary, a new hard-coded e-mail address, a new raw
+  IP address or exfiltration-shaped host;
+* medium: a new network host, a new encoded blob;
+* low: a new dependency or entry point (common in honest releases; listed so the diff is
+  complete).
+
+Removals and maintainer changes are info: what a release no longer does is not a risk, and a
+maintainer change has its own rules (SC09 against the previous release, GV02 against the
+approval); the diff still shows it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mcpscan.inspect.surface import Item, Surface
+from mcpscan.models import Severity
+
+_MAIL_CONTEXT = re.compile(
+    r"\b(bcc|cc|to|from|reply-?to|recipients?)\b\s*[:=]|\b(send_?mail|sendEmail|smtp|nodemailer"
+    r"|mailto|createTransport|send_message|email\.send|messages\.send)\b",
+    re.IGNORECASE,
+)
+_EXFIL_HOSTS = (
+    "webhook.site",
+    "pipedream.net",
+    "requestbin",
+    "ngrok",
+    "pastebin.com",
+    "paste.ee",
+    "hastebin",
+    "transfer.sh",
+    "interact.sh",
+    "oast.",
+    "burpcollaborator",
+    "discord.com",
+    "discordapp.com",
+    "api.telegram.org",
+    "hooks.slack.com",
+    "bit.ly",
+    "tinyurl.com",
+    "is.gd",
+    "t.ly",
+)
+_SHOWN_ITEMS = 5
+
+
+@dataclass(frozen=True)
+class ReleaseChange:
+    kind: str  # "install-hook", "binary", "dependency", "entry-point", "endpoint", "email",
+    # "blob", "maintainers"; a removal is "<kind>-removed"
+    value: str
+    severity: Severity
+    where: str = ""  # file:line in the newer release, when it is in a file
+    text: str = ""  # that line, shortened (never a secret: scrubbed when read)
+
+    def describe(self) -> str:
+        what = _KIND_TITLES.get(self.kind, self.kind)
+        place = f" at {self.where}" if self.where else ""
+        line = f": {self.text}" if self.text else ""
+        return f"{what} {self.value}{place}{line}"
+
+
+_KIND_TITLES = {
+    "install-hook": "new install hook",
+    "binary": "new native binary",
+    "dependency": "new dependency",
+    "entry-point": "new entry point",
+    "endpoint": "new network endpoint",
+    "email": "new e-mail address",
+    "blob": "new encoded blob",
+    "maintainers": "maintainers changed:",
+    "install-hook-removed": "install hook removed",
+    "dependency-removed": "dependency removed",
+}
+
+
+@dataclass(frozen=True)
+class ReleaseDiff:
+    """The changes from ``baseline`` to ``version`` of one package."""
+
+    purl: str  # the launched package
+    label: str  # name@version
+    baseline: str  # the version compared against
+    against: str  # "previous release" or "approved version"
+    changes: tuple[ReleaseChange, ...] = ()
+    # What could not be compared: files of either release over a limit, maintainers the
+    # registry did not give. Not a change, not a confirmation.
+    unknown: tuple[str, ...] = ()
+
+    @property
+    def risky(self) -> tuple[ReleaseChange, ...]:
+        return tuple(c for c in self.changes if c.severity > Severity.INFO)
+
+    @property
+    def severity(self) -> Severity:
+        return max((c.severity for c in self.changes), default=Severity.INFO)
+
+    def summary(self, limit: int = _SHOWN_ITEMS, *, everything: bool = False) -> str:
+        """The risky changes (``everything``: all of them), most severe first, on one line."""
+        ordered = sorted(self.changes if everything else self.risky, key=lambda c: -c.severity)
+        parts = [c.describe() for c in ordered[:limit]]
+        if len(ordered) > limit:
+            parts.append(f"and {len(ordered) - limit} more")
+        text = "; ".join(parts) if parts else ("no change" if everything else "no risky change")
+        if self.unknown:
+            text += " (not compared: " + "; ".join(self.unknown[:3]) + ")"
+        return text
+
+
+def compare(
+    before: Surface,
+    after: Surface,
+    *,
+    purl: str,
+    label: str,
+    baseline: str,
+    against: str,
+    maintainers_before: tuple[str, ...] | None = None,
+    maintainers_after: tuple[str, ...] | None = None,
+) -> ReleaseDiff:
+    changes: list[ReleaseChange] = []
+    changes += [
+        ReleaseChange("install-hook", h, Severity.HIGH)
+        for h in _new(before.install_hooks, after.install_hooks, key=_hook_key)
+    ]
+    changes += [
+        ReleaseChange("install-hook-removed", h, Severity.INFO)
+        for h in _new(after.install_hooks, before.install_hooks, key=_hook_key)
+    ]
+    changes += [
+        ReleaseChange("binary", b, Severity.HIGH)
+        for b in _new(before.binaries, after.binaries, key=_path_key)
+    ]
+    changes += [
+        ReleaseChange("dependency", d, Severity.LOW)
+        for d in _new(before.dependencies, after.dependencies, key=_dep_key)
+    ]
+    changes += [
+        ReleaseChange("dependency-removed", d, Severity.INFO)
+        for d in _new(after.dependencies, before.dependencies, key=_dep_key)
+    ]
+    changes += [
+        ReleaseChange("entry-point", e, Severity.LOW)
+        for e in _new(before.entry_points, after.entry_points, key=lambda s: s)
+    ]
+    old_endpoints = {i.value for i in before.endpoints}
+    for item in after.endpoints:
+        if item.value not in old_endpoints:
+            changes.append(_item("endpoint", item, _endpoint_severity(item.value)))
+    old_emails = {i.value for i in before.emails}
+    for item in after.emails:
+        if item.value not in old_emails:
+            mail = bool(_MAIL_CONTEXT.search(item.text))
+            changes.append(_item("email", item, Severity.CRITICAL if mail else Severity.HIGH))
+    old_blobs = {i.value for i in before.blobs}
+    for item in after.blobs:
+        if item.value not in old_blobs:
+            changes.append(_item("blob", item, Severity.MEDIUM))
+    unknown: list[str] = []
+    if before.unread or after.unread:
+        count = len(before.unread) + len(after.unread)
+        unknown.append(f"{count} files over the inspection limits")
+    for kind in sorted(set(before.truncated) | set(after.truncated)):
+        unknown.append(f"more {kind} than are listed")
+    maintainers = _maintainers(maintainers_before, maintainers_after, unknown)
+    if maintainers is not None:
+        changes.append(maintainers)
+    return ReleaseDiff(purl, label, baseline, against, tuple(changes), tuple(unknown))
+
+
+def _item(kind: str, item: Item, severity: Severity) -> ReleaseChange:
+    return ReleaseChange(kind, item.value, severity, item.where, item.text)
+
+
+def _new(
+    before: tuple[str, ...], after: tuple[str, ...], *, key: Callable[[str], str]
+) -> list[str]:
+    old = {key(v) for v in before}
+    return [v for v in after if key(v) not in old]
+
+
+def _hook_key(hook: str) -> str:
+    return hook  # a changed script text is a new hook: what runs at install changed
+
+
+def _path_key(entry: str) -> str:
+    return entry.rsplit(" (", 1)[0]
+
+
+def _dep_key(dep: str) -> str:
+    """The dependency's name: a version bump of an existing dependency is not new."""
+    match = re.match(r"\s*(@?[A-Za-z0-9._/-]+)", dep)
+    name = match.group(1) if match else dep
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _endpoint_severity(value: str) -> Severity:
+    rest = value.split("://", 1)[-1]
+    host = rest[1:].split("]", 1)[0] if rest.startswith("[") else rest.split(":", 1)[0]
+    try:
+        ipaddress.ip_address(host)
+        return Severity.HIGH  # a raw IP address: no name to review, typical of a payload
+    except ValueError:
+        pass
+    if any(marker in host for marker in _EXFIL_HOSTS):
+        return Severity.HIGH
+    return Severity.MEDIUM
+
+
+def _maintainers(
+    before: tuple[str, ...] | None, after: tuple[str, ...] | None, unknown: list[str]
+) -> ReleaseChange | None:
+    if before is None or after is None:
+        unknown.append("maintainers (the registry did not say)")
+        return None
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    if not added and not removed:
+        return None
+    value = " ".join([*(f"+{m}" for m in added), *(f"-{m}" for m in removed)])
+    return ReleaseChange("maintainers", value, Severity.INFO)
