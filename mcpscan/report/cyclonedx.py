@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component
-    from cyclonedx.model.license import License
     from cyclonedx.model.service import Service
     from cyclonedx.model.vulnerability import Vulnerability, VulnerabilityReference
     from jsonschema import ValidationError
@@ -117,15 +116,6 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
     return props
 
 
-@functools.lru_cache(maxsize=512)
-def _license(text: str) -> License:
-    """A license expression or name as the library models it (an SPDX lookup each time
-    otherwise; the model objects are only read when the BOM is written)."""
-    from cyclonedx.contrib.license.factories import LicenseFactory
-
-    return LicenseFactory().make_from_string(text)
-
-
 def _attestation_evidence(results: Sequence[ProvenanceResult] | None) -> Any:
     """An image's verified signatures and attestations as CycloneDX identity evidence
     (technique ``attestation``): what vouches that this digest is the component."""
@@ -189,7 +179,7 @@ def _resolved_component(
     if facts.published:
         props.append(v.prop("published", facts.published))
     props.extend(v.image_props(facts.image))
-    licenses = [_license(facts.license)] if facts.license else []
+    licenses = [v.license_of(facts.license)] if facts.license else []
     return Component(
         type=ComponentType.CONTAINER if node.ecosystem == "oci" else ComponentType.LIBRARY,
         bom_ref=node.purl,
