@@ -44,6 +44,7 @@ from mcpscan.models import (
     Coverage,
     CoverageLedger,
     CoverageState,
+    Decision,
     GapCause,
     Launch,
     PackageFacts,
@@ -51,6 +52,7 @@ from mcpscan.models import (
     RegistryGap,
 )
 from mcpscan.provenance.interface import BUILD_PROVENANCE_KINDS
+from mcpscan.provenance.oci.contents import contents_gap
 
 if TYPE_CHECKING:
     from mcpscan.models import AdvisoryHit, Graph, ProvenanceResult, ResolvedPackage
@@ -178,6 +180,8 @@ def registry_gaps(
     if graph is None:
         return ()
     roots = graph.root_nodes
+    # Packages inside an image (as its SBOM lists them) come from no registry.
+    fetched = [n for n in graph.nodes if n.decided_by is not Decision.SBOM]
     per_fact: list[tuple[CheckFamily, str, str, list[str]]] = [
         (
             CheckFamily.REPUTATION,
@@ -201,13 +205,13 @@ def registry_gaps(
             CheckFamily.REPUTATION,
             "a publish time",
             "SC08",
-            [n.purl for n in graph.nodes if registry_time(n.facts.published) is None],
+            [n.purl for n in fetched if registry_time(n.facts.published) is None],
         ),
         (
             CheckFamily.REPUTATION,
             "install scripts",
             "SC07",
-            [n.purl for n in graph.nodes if install_code_unknown(n)],
+            [n.purl for n in fetched if install_code_unknown(n)],
         ),
     ]
     if provenance is not None:
@@ -231,7 +235,7 @@ def registry_gaps(
                 "SC03",
                 [
                     n.purl
-                    for n in graph.nodes
+                    for n in fetched
                     if provenance_not_served(by_purl.get(n.purl, ()), SIGNATURE_KINDS)
                 ],
             ),
@@ -375,13 +379,17 @@ def _package_families(
     out[CheckFamily.ADVISORIES] = advisories or done(
         CheckFamily.ADVISORIES, "every resolved package checked"
     )
-    sealed = [p for p in launch.packages if p.ecosystem in CONTENTS_UNCHECKED]
+    sealed = [
+        (p, gap)
+        for p in launch.packages
+        if p.ecosystem in CONTENTS_UNCHECKED and (gap := contents_gap(graph, p)) is not None
+    ]
     if sealed and not out[CheckFamily.ADVISORIES].gap:
         out[CheckFamily.ADVISORIES] = not_run(
             CheckFamily.ADVISORIES,
             GapCause.CANNOT_ANALYSE,
-            "the packages inside " + ", ".join(_describe(p) for p in sealed) + " are not "
-            "checked against advisories (mcpscan does not read image contents)",
+            "the packages inside "
+            + "; ".join(f"{_describe(p)} are not all checked: {gap}" for p, gap in sealed),
         )
     return out
 

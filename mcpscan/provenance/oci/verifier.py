@@ -244,7 +244,7 @@ class OciProvenance(ProvenanceVerifier):
     def _bundle(self, item: BundleItem) -> tuple[Signed, str]:
         try:
             bundle = json.loads(item.bundle)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BundleVerificationError("the Sigstore bundle is not JSON") from None
         if not isinstance(bundle, dict):
             raise BundleVerificationError("the Sigstore bundle is not a JSON object")
@@ -315,11 +315,15 @@ class OciProvenance(ProvenanceVerifier):
             identity["ref"] = claimed.get("ref")
             identity["commit"] = claimed.get("commit")
         gaps = f" (not checked: {'; '.join(signed.gaps)})" if signed.gaps else ""
+        # The trust root anchors a certificate or a log entry; a key-signed signature that
+        # was never logged is anchored in the named key alone (its reason names it).
+        logged = signed.certificate is not None or signed.integrated_time is not None
+        anchor = f", against {self._root()[1].description}" if logged else ""
         return ProvenanceResult(
             purl=node.purl,
             kind=kind,
             state=ProvenanceState.VERIFIED,
-            reason=f"{reason}, against {self._root()[1].description}{gaps}",
+            reason=f"{reason}{anchor}{gaps}",
             predicate_type=statement.predicate_type if statement is not None else None,
             **identity,
         )
@@ -349,7 +353,7 @@ class OciProvenance(ProvenanceVerifier):
 def _payload_type(envelope: bytes) -> str:
     try:
         doc: Any = json.loads(envelope)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ""
     return str(doc.get("payloadType", "")) if isinstance(doc, dict) else ""
 
