@@ -357,7 +357,7 @@ class _Outcome:
 
 
 # The kind of the UNKNOWN result standing in for the checks that could not run.
-_KINDS = {"pypi": "pep740", "npm": "npm-provenance"}
+_KINDS = {"pypi": "pep740", "npm": "npm-provenance", "oci": "oci-signature"}
 
 
 def _publish_times(registry: NpmRegistry) -> Callable[[str, str], str | None]:

@@ -36,7 +36,7 @@ from tests.support.cosign_images import (
     referrers_index,
     statement,
 )
-from tests.support.oci_registry import LocalRegistry, build_image
+from tests.support.oci_registry import LocalRegistry, build_image, free_port
 from tests.support.registry_server import RegistryServer, Route
 
 SPDX = {
@@ -193,3 +193,27 @@ def test_the_referrers_api_itself(registry_server: RegistryServer, tmp_path: Pat
     asked = [path for path, _ in registry_server.requests]
     assert f"/v2/ocisign/api/referrers/{digest}" in asked
     assert not any(p.endswith(f"/manifests/sha256-{digest.split(':')[1]}") for p in asked)
+
+
+def test_an_unreachable_registry_leaves_the_image_signature_unknown(tmp_path: Path) -> None:
+    """The provenance stage: attachments that cannot be read are an UNKNOWN image signature
+    and an incomplete scan, never ABSENT."""
+    from mcpscan.models import Graph
+    from mcpscan.provenance.service import ProvenanceService
+
+    port = free_port()  # nothing listens there
+    repository = f"127.0.0.1:{port}/ocisign/down"
+    digest = "sha256:" + "ef" * 32
+    node = ResolvedPackage("oci", repository, digest, f"pkg:oci/down@{digest}", Decision.PINNED)
+    with HttpClient(HttpConfig(cache_dir=None, retries=0)) as http:
+        verifier = OciProvenance(
+            lambda n: ImageSubject(RegistryStore(DistributionClient(http), repository), (digest,)),
+            trust=TrustStore(None, tuf_url=None),
+        )
+        report = ProvenanceService({"oci": verifier}).check_report(
+            [Graph(roots=(node.purl,), nodes=(node,))]
+        )
+    [results] = report.results
+    assert results is not None
+    assert [(r.kind, r.state.value) for r in results] == [("oci-signature", "unknown")]
+    assert report.incomplete

@@ -403,3 +403,29 @@ def test_a_bundle_that_is_not_an_object_is_invalid() -> None:
     ((state, reason),) = results(store, OTHER)["oci-attestation"]
     assert state == "invalid"
     assert "not a JSON object" in reason
+
+
+def test_a_public_key_bundle_without_a_log_entry_verifies_with_the_named_key() -> None:
+    """[key] cosign sign --key --new-bundle-format --tlog-upload=false: a v0.3 public-key
+    bundle whose DSSE statement (cosign's sign predicate) is checked with the named key."""
+    key = new_key()
+    digest = "sha256:" + "ce" * 32
+    envelope = json.loads(
+        dsse_envelope(key, statement(digest, "https://sigstore.dev/cosign/sign/v1", {}))
+    )
+    bundle = {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"publicKey": {"hint": "test"}, "tlogEntries": []},
+        "dsseEnvelope": envelope,
+    }
+    store = Blobs()
+    bundle_referrer(store, digest, json.dumps(bundle).encode())
+    named = NamedKey("cosign.pub", key.public_key())
+    ((state, reason),) = results(store, digest, keys=[named])["oci-signature"]
+    assert state == "verified"
+    assert "not logged" in reason
+    other = NamedKey("other.pub", new_key().public_key())
+    ((state, _),) = results(store, digest, keys=[other])["oci-attestation"]
+    assert state == "invalid"
+    ((state, _),) = results(store, digest)["oci-attestation"]
+    assert state == "unknown"

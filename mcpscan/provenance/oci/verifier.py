@@ -258,28 +258,7 @@ class OciProvenance(ProvenanceVerifier):
         elif not keyed:
             verified = verify_dsse_bundle(bundle, self._trust_material())
         else:
-            if not self.keys:
-                raise UnnamedKey("a public-key bundle, and no cosign key was named (--cosign-key)")
-            error = "no named key"
-            for named in self.keys:
-                try:
-                    verified = verify_dsse_bundle(
-                        bundle, self._trust_material(), public_key=named.key
-                    )
-                except BundleVerificationError as exc:
-                    error = exc.message
-                    continue
-                return (
-                    Signed(
-                        verified.payload,
-                        f"cosign key {named.label}",
-                        None,
-                        verified.integrated_time,
-                        verified.gaps,
-                    ),
-                    verified.payload_type,
-                )
-            raise BundleVerificationError(f"the bundle does not verify with a named key: {error}")
+            return self._keyed_bundle(bundle, item.where)
         signer = ""
         if verified.certificate is not None:
             signer = certificate_identity(verified.certificate, {}).get("signer") or ""
@@ -293,6 +272,34 @@ class OciProvenance(ProvenanceVerifier):
             ),
             verified.payload_type,
         )
+
+    def _keyed_bundle(self, bundle: dict[str, Any], where: str) -> tuple[Signed, str]:
+        """A public-key bundle (``cosign sign/attest --key`` in the new bundle format),
+        checked with the named keys only; without a log entry (``--tlog-upload=false``)
+        the DSSE signature alone, which the result says was not logged."""
+        if not self.keys:
+            raise UnnamedKey("a public-key bundle, and no cosign key was named (--cosign-key)")
+        material = bundle.get("verificationMaterial")
+        if not _d(material).get("tlogEntries"):
+            envelope = json.dumps(bundle.get("dsseEnvelope")).encode()
+            signed = verify_envelope(Envelope(where, envelope), self._trust_material(), self.keys)
+            return signed, _payload_type(envelope)
+        error = "no named key"
+        for named in self.keys:
+            try:
+                verified = verify_dsse_bundle(bundle, self._trust_material(), public_key=named.key)
+            except BundleVerificationError as exc:
+                error = exc.message
+                continue
+            signed = Signed(
+                verified.payload,
+                f"cosign key {named.label}",
+                None,
+                verified.integrated_time,
+                verified.gaps,
+            )
+            return signed, verified.payload_type
+        raise BundleVerificationError(f"the bundle does not verify with a named key: {error}")
 
     def _verified(
         self,
@@ -348,6 +355,10 @@ class OciProvenance(ProvenanceVerifier):
             if self._verifier is None:
                 self._verifier = sigstore_verifier(self._root()[0])
             return self._verifier
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _payload_type(envelope: bytes) -> str:
