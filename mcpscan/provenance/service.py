@@ -137,7 +137,7 @@ class ProvenanceService:
         self._record: Callable[[], contextlib.AbstractContextManager[Evidence | None]]
         self._record = client.recording if client is not None else _no_recording
         self._verdicts = verdicts
-        self._inputs: dict[str, Mapping[str, Any] | None] | None = None
+        self._inputs: dict[str, Mapping[str, Any] | None] = {}
         self._inputs_lock = threading.Lock()
         self._map_any: Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]]
         self._map_any = client.map if client is not None else _serial_map
@@ -253,24 +253,25 @@ class ProvenanceService:
         if self._verdicts is None:
             return None
         with self._inputs_lock:
-            if self._inputs is None:
-                self._inputs = self._scan_inputs()
-            inputs = self._inputs.get(node.ecosystem)
+            if node.ecosystem not in self._inputs:
+                self._inputs[node.ecosystem] = self._scan_inputs(node.ecosystem)
+            inputs = self._inputs[node.ecosystem]
         return None if inputs is None else VerdictStore.key(inputs, node, root=root)
 
-    def _scan_inputs(self) -> dict[str, Mapping[str, Any] | None]:
-        """Per ecosystem, what its verdicts depend on besides the artifact (None: not
-        kept, as for a verifier that does not say, or whose anchors cannot be read)."""
-        found: dict[str, Mapping[str, Any] | None] = {}
+    def _scan_inputs(self, ecosystem: str) -> Mapping[str, Any] | None:
+        """What the verdicts of ``ecosystem`` depend on besides the artifact, asked once
+        per scan and only for ecosystems the graphs hold (None: not kept, as for a verifier
+        that does not say, or whose anchors cannot be read)."""
+        verifier = self.verifiers.get(ecosystem)
+        ask = getattr(verifier, "verdict_inputs", None)
+        try:
+            mine = ask() if ask is not None else None
+        except McpscanError:
+            return None
+        if mine is None:
+            return None
         integrity = self.integrity.verdict_inputs() if self.integrity is not None else None
-        for ecosystem, verifier in self.verifiers.items():
-            ask = getattr(verifier, "verdict_inputs", None)
-            try:
-                mine = ask() if ask is not None else None
-            except McpscanError:
-                mine = None
-            found[ecosystem] = None if mine is None else {"check": mine, "integrity": integrity}
-        return found
+        return {"check": mine, "integrity": integrity}
 
     def _check_one(
         self, node: ResolvedPackage, key: str | None, roots: Iterable[str] = ()
