@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar, get_args
 
 import typer
 
+from mcpscan.resolve.npm.node import LTS_NODE
 from mcpscan.wiring import ScanSettings
 
 # Kept literal so --help needs no import of the report package; tests/cli/test_cli_options.py
@@ -176,6 +177,21 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
                 envvar="MCPSCAN_PYTHON_VERSION",
                 metavar="X.Y",
                 help="Target Python for PyPI markers and wheels (default: this interpreter).",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
+        "node_version",
+        Annotated[
+            str | None,
+            _opt(
+                "--node-version",
+                envvar="MCPSCAN_NODE_VERSION",
+                metavar="X.Y.Z",
+                help="Node.js that would run npx launches: npm prefers versions whose "
+                "engines accept it (default: the node on PATH, else the current LTS, "
+                f"{LTS_NODE}).",
             ),
         ],
         None,

@@ -249,8 +249,9 @@ class ProvenanceService:
         return tuple(found.values())
 
     def _verdict_key(self, node: ResolvedPackage, root: bool) -> str | None:
-        """The key of ``node``'s kept verdict; None when its verdicts are not kept."""
-        if self._verdicts is None:
+        """The key of ``node``'s kept verdict; None when its verdicts are not kept (and for
+        a package inside an image, which is not checked on its own)."""
+        if self._verdicts is None or node.decided_by is Decision.SBOM:
             return None
         with self._inputs_lock:
             if node.ecosystem not in self._inputs:

@@ -426,6 +426,15 @@ CASES: dict[str, Case] = {
         lambda c: ["--python-version", "3.11"],
         other=lambda c: "2.7",
     ),
+    "MCPSCAN_NODE_VERSION": Case(
+        lambda c: [
+            *_npm_resolving(c),
+            *("--npm-registry", c.server.url, "--no-advisories", "--no-provenance"),
+        ],
+        lambda c: "20.20.2",
+        lambda c: ["--node-version", "20.20.2"],
+        other=lambda c: "not-a-version",  # a usage error, so the variable was read
+    ),
     "MCPSCAN_PLATFORM": Case(
         lambda c: _pypi_resolving(c, platform=False),
         lambda c: "linux",
