@@ -594,4 +594,8 @@ def _short_reason(exc: BaseException) -> str:
     for marker in ("Caused by ", "Failed to establish a new connection: "):
         if marker in text:
             text = text.split(marker, 1)[1]
-    return text.strip("()' ")[:200] or exc.__class__.__name__
+    # Drop the unbalanced closers and quotes of urllib3's nesting, not the reason's own.
+    text = text.strip("\"' ")
+    while text.endswith(")") and text.count(")") > text.count("("):
+        text = text[:-1].rstrip("\"' ")
+    return text.lstrip("(")[:200] or exc.__class__.__name__
