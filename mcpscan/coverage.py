@@ -44,6 +44,7 @@ from mcpscan.models import (
     Coverage,
     CoverageLedger,
     CoverageState,
+    Decision,
     GapCause,
     Launch,
     PackageFacts,
@@ -51,6 +52,7 @@ from mcpscan.models import (
     RegistryGap,
 )
 from mcpscan.provenance.interface import BUILD_PROVENANCE_KINDS
+from mcpscan.provenance.oci.contents import contents_gap
 
 if TYPE_CHECKING:
     from mcpscan.inspect.interface import ArtifactReport
@@ -181,6 +183,8 @@ def registry_gaps(
     if graph is None:
         return ()
     roots = graph.root_nodes
+    # Packages inside an image (as its SBOM lists them) come from no registry.
+    fetched = [n for n in graph.nodes if n.decided_by is not Decision.SBOM]
     per_fact: list[tuple[CheckFamily, str, str, list[str]]] = [
         (
             CheckFamily.REPUTATION,
@@ -204,13 +208,13 @@ def registry_gaps(
             CheckFamily.REPUTATION,
             "a publish time",
             "SC08",
-            [n.purl for n in graph.nodes if registry_time(n.facts.published) is None],
+            [n.purl for n in fetched if registry_time(n.facts.published) is None],
         ),
         (
             CheckFamily.REPUTATION,
             "install scripts",
             "SC07",
-            [n.purl for n in graph.nodes if install_code_unknown(n)],
+            [n.purl for n in fetched if install_code_unknown(n)],
         ),
     ]
     if provenance is not None:
@@ -234,7 +238,7 @@ def registry_gaps(
                 "SC03",
                 [
                     n.purl
-                    for n in graph.nodes
+                    for n in fetched
                     if provenance_not_served(by_purl.get(n.purl, ()), SIGNATURE_KINDS)
                 ],
             ),
@@ -382,13 +386,17 @@ def _package_families(
     out[CheckFamily.ADVISORIES] = advisories or done(
         CheckFamily.ADVISORIES, "every resolved package checked"
     )
-    sealed = [p for p in launch.packages if p.ecosystem in CONTENTS_UNCHECKED]
+    sealed = [
+        (p, gap)
+        for p in launch.packages
+        if p.ecosystem in CONTENTS_UNCHECKED and (gap := contents_gap(graph, p)) is not None
+    ]
     if sealed and not out[CheckFamily.ADVISORIES].gap:
         out[CheckFamily.ADVISORIES] = not_run(
             CheckFamily.ADVISORIES,
             GapCause.CANNOT_ANALYSE,
-            "the packages inside " + ", ".join(_describe(p) for p in sealed) + " are not "
-            "checked against advisories (mcpscan does not read image contents)",
+            "the packages inside "
+            + "; ".join(f"{_describe(p)} are not all checked: {gap}" for p, gap in sealed),
         )
     out[CheckFamily.CONTENT] = _content(stages, resolution, content)
     if sealed and not out[CheckFamily.CONTENT].gap:

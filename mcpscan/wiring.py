@@ -68,6 +68,7 @@ class ScanSettings:
     provenance: bool = True
     verify_artifacts: bool = False
     npm_keys: tuple[str, ...] = ()  # --npm-keys REGISTRY=FILE
+    cosign_keys: tuple[Path, ...] = ()  # --cosign-key FILE: keys of self-signed images
     timeout: float | None = None  # seconds for every network wait of the scan together
     inspect: bool = True  # read the launched artifacts' files as data
     inspect_all: bool = False  # ... every package of the graph, not only the launched ones
@@ -298,6 +299,12 @@ def provenance_service(
         if not sep or not url.startswith(("http://", "https://")) or not file:
             raise UsageError(f"--npm-keys {value!r}: expected REGISTRY_URL=FILE")
         named[url] = Path(file)
+    from mcpscan.provenance.oci.cosign import CosignKeyError, load_cosign_key
+
+    try:
+        cosign_keys = [load_cosign_key(path) for path in settings.cosign_keys]
+    except CosignKeyError as exc:
+        raise UsageError(f"--cosign-key: {exc.message}") from None
     trust = TrustStore(
         client,
         tuf_url=os.environ.get("MCPSCAN_TUF_URL", PUBLIC_GOOD_TUF_URL),
@@ -313,6 +320,8 @@ def provenance_service(
         trust=trust,
         npm_keys=named,
         npm_registry=regs.npm,
+        oci_registry=regs.oci,
+        cosign_keys=cosign_keys,
     )
 
 

@@ -76,7 +76,7 @@ def fix(
             Path.cwd(),
             published_versions(scanned.registries),
         )
-        pending = left = incomplete = False
+        pending = left = incomplete = changed = False
         verb = "would fix" if dry_run else "fixed"
         for plan, doc in plans:
             if plan.refused is not None or doc is None:
@@ -100,6 +100,7 @@ def fix(
                 continue
             if new == doc.text:
                 continue
+            changed = True
             if dry_run:
                 pending = True
                 sys.stdout.write(redactor.scrub(document.unified_diff(doc, new)))
@@ -112,6 +113,12 @@ def fix(
                     )
                 if fixed.action:
                     output.note(f"{plan.file}: {fixed.connector}: {fixed.action}", redactor)
+        if changed and any(r.approval is not None and r.approval.entry for r in result.connectors):
+            # The lock fingerprints each connector's command line and versions.
+            output.note(
+                "the approval lock records these connectors as they were: after the fix, "
+                "`mcpscan approve` records them again (until then a scan reports GV02 drift)"
+            )
         if incomplete:
             output.note(
                 "scan incomplete: connectors whose scan could not be completed were not fixed"

@@ -359,6 +359,23 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
         None,
     ),
     _Shared(
+        "cosign_keys",
+        Annotated[
+            list[Path] | None,
+            _opt(
+                "--cosign-key",
+                envvar="MCPSCAN_COSIGN_KEY",
+                metavar="FILE",
+                help="A cosign public key (cosign.pub, PEM) whose signatures and "
+                "attestations of container images are trusted, for images signed with "
+                "`cosign sign --key` (repeatable; the variable takes a space-separated "
+                "list). Keyless signatures need no key: they are checked against the "
+                "pinned Sigstore root.",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
         "lock_path",
         Annotated[
             Path | None,
@@ -582,6 +599,7 @@ def scan_options(*, without: tuple[str, ...] = ()) -> Callable[[F], F]:
             values = {o.name: kwargs.pop(o.name, o.default) for o in shared}
             values["advisory_db"] = tuple(values.get("advisory_db") or ())
             values["npm_keys"] = tuple(values.get("npm_keys") or ())
+            values["cosign_keys"] = tuple(values.get("cosign_keys") or ())
             values["insecure_registries"] = tuple(values.get("insecure_registries") or ())
             run = RunOptions(**{o.name: kwargs.pop(o.name, o.default) for o in conduct})
             return command(*args, settings=ScanSettings(**values), run=run, **kwargs)

@@ -12,7 +12,7 @@ from mcpscan.fix.interface import FilePlan, FixError, Remediation, Skipped
 from mcpscan.models import ConnectorResult, ScanResult
 
 # server.json describes a published server, not a client's configuration: not rewritten.
-_NOT_CONFIGS = frozenset({"server.json"})
+_NOT_CONFIGS = frozenset({"mcp-registry"})
 
 
 def plan_files(
@@ -38,6 +38,8 @@ def plan_files(
             continue
         path = _path(shown, cwd)
         if results[0].connector.source.client in _NOT_CONFIGS or path.name == "server.json":
+            why = "is an MCP registry server.json, not a client config; fix does not rewrite it"
+            plans.append((FilePlan(shown, path, refused=why), None))
             continue
         try:
             doc = document.read(path, shown)

@@ -30,8 +30,10 @@ from mcpscan.provenance.interface import INTEGRITY_KIND, ProvenanceIncomplete, a
 
 if TYPE_CHECKING:  # pragma: no cover
     from mcpscan.net.http import HttpClient
+    from mcpscan.provenance.oci.cosign import NamedKey
     from mcpscan.provenance.trust import TrustStore
     from mcpscan.registry.npm import NpmRegistry
+    from mcpscan.registry.oci.interface import OciRegistry
     from mcpscan.registry.pypi import PypiRegistry
 
 T = TypeVar("T")
@@ -63,6 +65,8 @@ def build_provenance_service(
     trust: TrustStore | None = None,
     npm_keys: Mapping[str, Path] | None = None,
     npm_registry: NpmRegistry | None = None,
+    oci_registry: OciRegistry | None = None,
+    cosign_keys: Sequence[NamedKey] = (),
 ) -> ProvenanceService:
     """The service for a scan: npm through ``npm_registry_url`` (``NpmRegistry.base_url``),
     PyPI through the Integrity API at ``pypi_integrity_url``
@@ -72,7 +76,9 @@ def build_provenance_service(
     ``pypi_registry`` lets lockfile digests be compared with the index. ``trust`` holds the
     pinned anchors (refreshed through TUF when it may), ``npm_keys`` the keys the user named
     for registries of their own, and ``npm_registry`` gives the full documents' publish
-    times for versions resolved from abbreviated ones."""
+    times for versions resolved from abbreviated ones. ``oci_registry`` reads the
+    signatures and attestations of images (keyless against the same trust root, or with
+    the ``cosign_keys`` the user named)."""
     from mcpscan.provenance.npm import NpmProvenance
     from mcpscan.provenance.pypi import PypiProvenance
 
@@ -87,6 +93,16 @@ def build_provenance_service(
             trust=trust,
             user_keys=npm_keys,
             publish_time=_publish_times(npm_registry) if npm_registry is not None else None,
+        )
+    if oci_registry is not None:
+        from mcpscan.provenance.oci.store import registry_locator
+        from mcpscan.provenance.oci.verifier import OciProvenance
+
+        verifiers["oci"] = OciProvenance(
+            registry_locator(oci_registry),
+            trust=trust,
+            trusted_root_path=trusted_root_path,
+            keys=cosign_keys,
         )
     integrity = IntegrityVerifier(
         client,
@@ -277,7 +293,7 @@ class _Outcome:
 
 
 # The kind of the UNKNOWN result standing in for the checks that could not run.
-_KINDS = {"pypi": "pep740", "npm": "npm-provenance"}
+_KINDS = {"pypi": "pep740", "npm": "npm-provenance", "oci": "oci-signature"}
 
 
 def _publish_times(registry: NpmRegistry) -> Callable[[str, str], str | None]:

@@ -125,42 +125,6 @@ def _license(text: str) -> License:
     return LicenseFactory().make_from_string(text)
 
 
-def _attestation_evidence(results: Sequence[ProvenanceResult] | None) -> Any:
-    """An image's verified signatures and attestations as CycloneDX identity evidence
-    (technique ``attestation``): what vouches that this digest is the component."""
-    from decimal import Decimal
-
-    from cyclonedx.model.component_evidence import (
-        AnalysisTechnique,
-        ComponentEvidence,
-        Identity,
-        IdentityField,
-        Method,
-    )
-
-    methods = [
-        Method(
-            technique=AnalysisTechnique.ATTESTATION,
-            confidence=Decimal(1),
-            value=scrub_text(
-                " ".join(
-                    x
-                    for x in (r.kind, r.predicate_type, f"signed by {r.signer}" if r.signer else "")
-                    if x
-                )
-                + f": {r.reason}"
-            ),
-        )
-        for r in results or ()
-        if r.state is ProvenanceState.VERIFIED and r.kind.startswith("oci-")
-    ]
-    if not methods:
-        return None
-    return ComponentEvidence(
-        identity=[Identity(field=IdentityField.HASH, confidence=Decimal(1), methods=methods)]
-    )
-
-
 def _resolved_component(
     node: ResolvedPackage, provenance: Sequence[ProvenanceResult] | None = None
 ) -> Component:
@@ -204,7 +168,7 @@ def _resolved_component(
             *v.external_ref("website", facts.homepage),
         ],
         properties=props,
-        evidence=_attestation_evidence(provenance),
+        evidence=v.attestation_evidence(provenance),
     )
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from mcpscan.models import Digest, ImageFacts
+from mcpscan.models import Digest, ImageFacts, ProvenanceResult, ProvenanceState
 from mcpscan.redaction import scrub_text
 from mcpscan.report.iri import is_iri_reference, load_jsonschema
 
@@ -85,6 +85,42 @@ def external_ref(kind: str, url: str | None) -> list[ExternalReference]:
     if found is None:
         return []
     return [ExternalReference(type=ExternalReferenceType(kind), url=found)]
+
+
+def attestation_evidence(results: Sequence[ProvenanceResult] | None) -> Any:
+    """An image's verified signatures and attestations as CycloneDX identity evidence
+    (technique ``attestation``): what vouches that this digest is the component."""
+    from decimal import Decimal
+
+    from cyclonedx.model.component_evidence import (
+        AnalysisTechnique,
+        ComponentEvidence,
+        Identity,
+        IdentityField,
+        Method,
+    )
+
+    methods = [
+        Method(
+            technique=AnalysisTechnique.ATTESTATION,
+            confidence=Decimal(1),
+            value=scrub_text(
+                " ".join(
+                    x
+                    for x in (r.kind, r.predicate_type, f"signed by {r.signer}" if r.signer else "")
+                    if x
+                )
+                + f": {r.reason}"
+            ),
+        )
+        for r in results or ()
+        if r.state is ProvenanceState.VERIFIED and r.kind.startswith("oci-")
+    ]
+    if not methods:
+        return None
+    return ComponentEvidence(
+        identity=[Identity(field=IdentityField.HASH, confidence=Decimal(1), methods=methods)]
+    )
 
 
 def image_props(image: ImageFacts | None) -> list[Property]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from mcpscan.coverage import CONTENTS_UNCHECKED, RESOLVABLE
-from mcpscan.models import LocalCode, PackageRef, ResolvedPackage, Severity, VersionKind
+from mcpscan.models import LocalCode, PackageRef, Severity, VersionKind
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.registry import check
 
@@ -132,7 +132,9 @@ _WHY = {
 def unchecked_artifact(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     for ref in facts.launch.packages:
         if ref.ecosystem in CONTENTS_UNCHECKED:
-            yield _sealed(facts, ref)
+            sealed = _sealed(facts, ref)
+            if sealed is not None:
+                yield sealed
             continue
         if ref.ecosystem in RESOLVABLE or _unpinned_url(ref):
             continue  # resolved and verified, or download-and-execute (EX01)
@@ -178,30 +180,20 @@ def _unread_artifacts(facts: ConnectorFacts) -> Iterator[Hit]:
             )
 
 
-def _sealed(facts: ConnectorFacts, ref: PackageRef) -> Hit:
-    """A container image: resolved to its digest when the scan could, but never opened."""
-    node = _image_node(facts, ref)
+def _sealed(facts: ConnectorFacts, ref: PackageRef) -> Hit | None:
+    """A container image: resolved to its digest when the scan could, but only read where
+    a verified SBOM attestation says what is inside it."""
+    from mcpscan.provenance.oci.contents import contents_gap, image_node
+
+    why = contents_gap(facts.graph, ref)
+    if why is None:
+        return None
+    node = image_node(facts.graph, ref)
     shown = ref.spec or ref.name
     if node is None:
         why = _WHY["oci"]
-    else:
-        why = (
-            f"mcpscan resolved it to {node.version} and verified those bytes, but does not "
-            "read the image's contents, so the packages inside it are not checked against "
-            "advisories"
-        )
     return Hit(
         message=f"the container image {shown} is launched unchecked: {why}",
         evidence=node.label if node is not None else shown,
         component=node.purl if node is not None else ref.purl,
-    )
-
-
-def _image_node(facts: ConnectorFacts, ref: PackageRef) -> ResolvedPackage | None:
-    graph = facts.graph
-    if graph is None:
-        return None
-    return next(
-        (n for n in graph.root_nodes if n.ecosystem == ref.ecosystem and n.name == ref.name),
-        None,
     )

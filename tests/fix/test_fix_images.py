@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from mcpscan.fix import document
 from mcpscan.fix.plan import plan_files
@@ -20,6 +21,9 @@ from mcpscan.models import (
 )
 from mcpscan.sources import parse_file
 from mcpscan.sources.launchers import unwrap
+from tests.support.oci_registry import LocalRegistry, build_image
+
+from .conftest import rule_ids, run_fix, run_scan_json
 
 DIGEST = "4f1cd6ea0d7c0e6b1b2a4bd6bbdf0e0a3c3c1d4ee0f1b7c3a59e4a1f0b2c3d4e"
 CONFIG = {
@@ -101,3 +105,31 @@ def test_an_image_is_pinned_to_the_digest_the_scan_resolved(tmp_path: Path) -> N
     again = _scan(config, {"ghcr.io/github/github-mcp-server": f"sha256:{DIGEST}"})
     [(plan, _)] = plan_files(again, [config.name], [], tmp_path / ".cursor")
     assert plan.remediations == ()
+
+
+def test_fix_pins_a_docker_image_resolved_from_a_real_registry(
+    cwd: Path, registry: Any, oci_registry_server: LocalRegistry
+) -> None:
+    image = build_image(labels={"org.opencontainers.image.source": "https://github.com/acme/w"})
+    digest = oci_registry_server.push_image("acme/fixme", image, tag="1.2.0")
+    ref = f"{oci_registry_server.host}/acme/fixme"
+    doc = {
+        "mcpServers": {
+            "weather": {"command": "docker", "args": ["run", "-i", "--rm", f"{ref}:1.2.0"]}
+        }
+    }
+    text = json.dumps(doc, indent=2) + "\n"
+    config = cwd / ".cursor" / "mcp.json"
+    config.parent.mkdir()
+    config.write_text(text, encoding="utf-8")
+    assert "SC01" in rule_ids(run_scan_json(registry, config), "weather")
+
+    run = run_fix(registry, config)
+
+    assert run.code == 0, run.stderr
+    assert digest.startswith("sha256:")
+    assert config.read_text(encoding="utf-8") == text.replace(
+        f'"{ref}:1.2.0"', f'"{ref}:1.2.0@{digest}"'
+    )
+    assert f"fixed SC01: pinned image {ref} to its digest {digest[:19]}…" in run.stderr
+    assert "SC01" not in rule_ids(run_scan_json(registry, config), "weather")

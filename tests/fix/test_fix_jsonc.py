@@ -172,3 +172,19 @@ def test_no_published_fix_leaves_the_pin_and_says_why(
         "on, which fixes it, is published" in run.stderr
     )
     assert config.read_text(encoding="utf-8") == VSCODE
+
+
+def test_an_approved_connector_is_fixed_and_the_user_told_to_approve_again(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    from .conftest import invoke, registry_args
+
+    config = _config(cwd)
+    approved = invoke(
+        "approve", config, "--owner", "alice", "--approver", "bob", *registry_args(registry)
+    )
+    assert approved.code == 0, approved.stderr
+    run = run_fix(registry, config)
+    assert run.code == 0, run.stderr
+    assert config.read_text(encoding="utf-8") == FIXED
+    assert "`mcpscan approve` records them again" in run.stderr

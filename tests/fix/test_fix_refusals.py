@@ -242,3 +242,22 @@ def test_an_unreachable_advisory_source_leaves_even_pinned_launches_unjudged(
         run.stderr
     )
     assert config.read_text(encoding="utf-8") == text
+
+
+def test_a_server_json_is_not_rewritten(cwd: Path, registry: RegistryServer) -> None:
+    doc = {
+        "$schema": "https://static.modelcontextprotocol.io/schemas/2025-10-17/server.schema.json",
+        "name": "io.github.acme/memory",
+        "description": "memory",
+        "version": "1.0.0",
+        "packages": [
+            {"registryType": "npm", "identifier": "acme-mcp", "transport": {"type": "stdio"}}
+        ],
+    }
+    config = _write(cwd / "server.json", json.dumps(doc))
+    run = run_fix(registry, config)
+    assert run.code == 1, run.stderr
+    assert "server.json: not fixed: is an MCP registry server.json, not a client config" in (
+        run.stderr
+    )
+    assert config.read_text(encoding="utf-8") == json.dumps(doc)

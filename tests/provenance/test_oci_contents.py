@@ -114,3 +114,27 @@ def test_graphs_without_images_are_left_alone() -> None:
     store, keys = signed_sbom()
     assert service(store, keys).image_contents([graph, None]) == [graph, None]
     assert with_image_contents(graph, {}) is graph
+
+
+def test_contents_gap_says_what_inside_an_image_was_not_checked() -> None:
+    from mcpscan.models import PackageRef, VersionKind
+    from mcpscan.provenance.oci.contents import contents_gap
+
+    ref = PackageRef("oci", "ghcr.io/acme/server", DIGEST, VersionKind.DIGEST, IMAGE.purl)
+    bare = Graph(roots=(IMAGE.purl,), nodes=(IMAGE,))
+    assert "no verified SBOM attestation" in (contents_gap(bare, ref) or "")
+    assert "not resolved" in (contents_gap(None, ref) or "")
+    store, keys = signed_sbom()
+    [inside] = service(store, keys).image_contents([bare])
+    # The CycloneDX SBOM lists an npm, a PyPI and a Debian package: OSV data for the first
+    # two is what mcpscan checks; the Debian one is named as not checked.
+    assert contents_gap(inside, ref) == (
+        "its verified SBOM lists 3 packages; 1 of them (deb) are of ecosystems mcpscan "
+        "has no advisories for"
+    )
+    only_npm = Graph(
+        roots=inside.roots,  # type: ignore[union-attr]
+        nodes=tuple(n for n in inside.nodes if n.ecosystem != "deb"),  # type: ignore[union-attr]
+        edges=tuple(e for e in inside.edges if "deb" not in e.child),  # type: ignore[union-attr]
+    )
+    assert contents_gap(only_npm, ref) is None

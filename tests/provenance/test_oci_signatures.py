@@ -371,3 +371,61 @@ def test_an_unreachable_registry_is_unavailable_not_absent() -> None:
 
     with pytest.raises(ProvenanceUnavailable, match="connection refused"):
         verifier(Down(), (OTHER,)).check(node(OTHER))
+
+
+# --- hostile registries -------------------------------------------------------------------
+
+
+def test_deeply_nested_json_is_invalid_not_a_crash() -> None:
+    bomb = b"[" * 100_000 + b"]" * 100_000
+    store = Blobs()
+    store.add_manifest(bomb, tag_for(OTHER, ".sig"))
+    attach_attestations(store, OTHER, [bomb])
+    found = results(store, OTHER)
+    assert found["oci-signature"][0][0] == "invalid"
+    assert found["oci-attestation"][0][0] == "invalid"
+
+
+def test_a_log_time_out_of_range_is_invalid() -> None:
+    digest, payload, annotations = recorded_keyless_signature()
+    rekor = json.loads(annotations[ANNOTATION_BUNDLE])
+    rekor["Payload"]["integratedTime"] = 10**30
+    store = Blobs()
+    attach_signature(store, digest, payload, {**annotations, ANNOTATION_BUNDLE: json.dumps(rekor)})
+    ((state, reason),) = results(store, digest)["oci-signature"]
+    assert state == "invalid"
+    assert "Rekor bundle annotation is malformed" in reason
+
+
+def test_a_bundle_that_is_not_an_object_is_invalid() -> None:
+    store = Blobs()
+    bundle_referrer(store, OTHER, b'["not", "a", "bundle"]')
+    ((state, reason),) = results(store, OTHER)["oci-attestation"]
+    assert state == "invalid"
+    assert "not a JSON object" in reason
+
+
+def test_a_public_key_bundle_without_a_log_entry_verifies_with_the_named_key() -> None:
+    """[key] cosign sign --key --new-bundle-format --tlog-upload=false: a v0.3 public-key
+    bundle whose DSSE statement (cosign's sign predicate) is checked with the named key."""
+    key = new_key()
+    digest = "sha256:" + "ce" * 32
+    envelope = json.loads(
+        dsse_envelope(key, statement(digest, "https://sigstore.dev/cosign/sign/v1", {}))
+    )
+    bundle = {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"publicKey": {"hint": "test"}, "tlogEntries": []},
+        "dsseEnvelope": envelope,
+    }
+    store = Blobs()
+    bundle_referrer(store, digest, json.dumps(bundle).encode())
+    named = NamedKey("cosign.pub", key.public_key())
+    ((state, reason),) = results(store, digest, keys=[named])["oci-signature"]
+    assert state == "verified"
+    assert "not logged" in reason
+    other = NamedKey("other.pub", new_key().public_key())
+    ((state, _),) = results(store, digest, keys=[other])["oci-attestation"]
+    assert state == "invalid"
+    ((state, _),) = results(store, digest)["oci-attestation"]
+    assert state == "unknown"

@@ -205,3 +205,16 @@ def test_plain_http_only_to_loopback_or_named_insecure_registries() -> None:
     assert token_url(secure, "o/img", client.plain_http) == (
         "https://auth.example/token?service=reg&scope=x"
     )
+
+
+def test_an_unreadable_login_file_is_a_note_and_the_pull_is_anonymous(tmp_path: Path) -> None:
+    broken = tmp_path / "config.json"
+    broken.write_text('{"auths": {"ghcr.io": {"auth": "not base64!"}}, ')
+    fifo = tmp_path / "auth.json"
+    os.mkfifo(fifo)
+    creds = Credentials((broken, fifo, tmp_path / "missing.json"))
+    assert creds.for_repository("ghcr.io/o/img") is None
+    assert creds.notes == [
+        f"registry credentials in {broken} not read: not valid JSON",
+        f"registry credentials in {fifo} not read: it is a FIFO (named pipe)",
+    ]

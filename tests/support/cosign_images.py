@@ -81,7 +81,10 @@ class Blobs:
         for key, raw in self.manifests.items():
             if not key.startswith("sha256:"):
                 continue
-            doc = json.loads(raw)
+            try:
+                doc = json.loads(raw)
+            except (ValueError, RecursionError):
+                continue  # a hostile manifest names no subject
             if isinstance(doc, dict) and (doc.get("subject") or {}).get("digest") == digest:
                 found.append(
                     {
@@ -242,3 +245,14 @@ def recorded_keyless_signature() -> tuple[str, bytes, dict[str, str]]:
     }
     digest = json.loads(payload)["critical"]["image"]["docker-manifest-digest"]
     return digest, payload, annotations
+
+
+def publish(registry: Any, repository: str, store: Blobs) -> None:
+    """Push everything ``store`` holds to a real registry (``tests.support.oci_registry``
+    LocalRegistry): blobs first, then manifests by digest, then the tags."""
+    for blob in store.blobs.values():
+        registry.push_blob(repository, blob)
+    ordered = sorted(store.manifests.items(), key=lambda kv: not kv[0].startswith("sha256:"))
+    for reference, raw in ordered:
+        media = json.loads(raw).get("mediaType") or OCI_MANIFEST
+        registry.push_manifest(repository, reference, raw, media)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from mcpscan.models import Decision, Edge, Graph, ResolvedPackage
+from mcpscan.models import Decision, Edge, Graph, PackageRef, ResolvedPackage
 
 # Package types whose purl maps to an ecosystem mcpscan resolves and checks.
 _ECOSYSTEMS = {"npm": "npm", "pypi": "pypi"}
 MAX_IMAGE_PACKAGES = 20_000
+SBOM_EDGE = "sbom"  # the spec of an edge from an image to a package its SBOM lists
 
 
 def sbom_node(purl: str) -> ResolvedPackage | None:
@@ -74,7 +75,7 @@ def with_image_contents(graph: Graph, contents: Mapping[str, Sequence[str]]) -> 
                 known.add(node.purl)
                 nodes.append(node)
                 added += 1
-            edges.append(Edge(parent=image.purl, child=node.purl, spec="sbom"))
+            edges.append(Edge(parent=image.purl, child=node.purl, spec=SBOM_EDGE))
     if not added and len(edges) == len(graph.edges):
         return graph
     return Graph(roots=graph.roots, nodes=tuple(nodes), edges=tuple(edges), problems=graph.problems)
@@ -85,3 +86,43 @@ def _nodes(purls: Iterable[str]) -> Iterable[ResolvedPackage]:
         node = sbom_node(purl)
         if node is not None:
             yield node
+
+
+def contents_gap(graph: Graph | None, image: PackageRef) -> str | None:
+    """Why the packages inside the launched image ``image`` were not all checked against
+    advisories; None when its verified SBOM attestation listed them and every one is of an
+    ecosystem the advisory stage checks. (EX04 and the coverage ledger both ask this.)"""
+    from mcpscan.advisories.service import SUPPORTED
+
+    node = image_node(graph, image)
+    if graph is None or node is None:
+        return "the image was not resolved, so nothing inside it is known"
+    inside = [
+        graph.by_purl[e.child]
+        for e in graph.edges_from.get(node.purl, ())
+        if e.spec == SBOM_EDGE and e.child in graph.by_purl
+    ]
+    if not inside:
+        return (
+            f"mcpscan resolved it to {node.version} and verified those bytes, but no verified "
+            "SBOM attestation lists what is inside it, so the packages inside it are not "
+            "checked against advisories"
+        )
+    unchecked = sorted({n.ecosystem for n in inside if n.ecosystem not in SUPPORTED})
+    if not unchecked:
+        return None
+    count = sum(1 for n in inside if n.ecosystem not in SUPPORTED)
+    return (
+        f"its verified SBOM lists {len(inside)} packages; {count} of them "
+        f"({', '.join(unchecked)}) are of ecosystems mcpscan has no advisories for"
+    )
+
+
+def image_node(graph: Graph | None, ref: PackageRef) -> ResolvedPackage | None:
+    """The graph root the launched image ``ref`` resolved to."""
+    if graph is None:
+        return None
+    return next(
+        (n for n in graph.root_nodes if n.ecosystem == ref.ecosystem and n.name == ref.name),
+        None,
+    )

@@ -148,7 +148,7 @@ def verify_envelope(item: Envelope, trust: TrustMaterial, keys: Sequence[NamedKe
         if not isinstance(signatures, list) or len(signatures) != 1:
             raise BundleVerificationError("the DSSE envelope must hold exactly one signature")
         signature = base64.b64decode(signatures[0]["sig"], validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise BundleVerificationError("the DSSE envelope is malformed") from None
     if item.rekor_bundle is None:
         if item.certificate is not None:
@@ -198,7 +198,7 @@ def signed_digest(payload: bytes) -> str:
         critical = doc["critical"]
         kind = str(critical["type"])
         digest = critical["image"]["docker-manifest-digest"]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
         raise BundleVerificationError(
             "the signed payload is not a cosign simple-signing document"
         ) from None
@@ -276,15 +276,16 @@ def _rekor_entry(raw: str) -> tuple[dict[str, Any], str, datetime]:
             "integratedTime": str(integrated),
             "inclusionPromise": {"signedEntryTimestamp": str(doc["SignedEntryTimestamp"])},
         }
-    except (ValueError, KeyError, TypeError, OverflowError):
+        when = datetime.fromtimestamp(integrated, tz=timezone.utc)
+    except (ValueError, KeyError, TypeError, OverflowError, OSError, RecursionError):
         raise BundleVerificationError("the Rekor bundle annotation is malformed") from None
-    return entry, body_b64, datetime.fromtimestamp(integrated, tz=timezone.utc)
+    return entry, body_b64, when
 
 
 def _body(body_b64: str) -> dict[str, Any]:
     try:
         body = json.loads(base64.b64decode(body_b64, validate=True))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise BundleVerificationError("step 5: the log body is not base64 JSON") from None
     if not isinstance(body, dict):
         raise BundleVerificationError("step 5: the log body is not a JSON object")

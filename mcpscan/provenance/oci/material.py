@@ -315,5 +315,5 @@ def _annotations(layer: Mapping[str, Any]) -> dict[str, str]:
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None

@@ -61,7 +61,7 @@ def read_statement(payload_type: str, payload: bytes, digest: str) -> Statement:
         )
     try:
         doc = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BundleVerificationError("the statement is not JSON") from None
     if not isinstance(doc, dict) or doc.get("_type") not in STATEMENT_TYPES:
         raise BundleVerificationError("the payload is not an in-toto statement")

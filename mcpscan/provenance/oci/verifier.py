@@ -244,7 +244,7 @@ class OciProvenance(ProvenanceVerifier):
     def _bundle(self, item: BundleItem) -> tuple[Signed, str]:
         try:
             bundle = json.loads(item.bundle)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BundleVerificationError("the Sigstore bundle is not JSON") from None
         if not isinstance(bundle, dict):
             raise BundleVerificationError("the Sigstore bundle is not a JSON object")
@@ -258,28 +258,7 @@ class OciProvenance(ProvenanceVerifier):
         elif not keyed:
             verified = verify_dsse_bundle(bundle, self._trust_material())
         else:
-            if not self.keys:
-                raise UnnamedKey("a public-key bundle, and no cosign key was named (--cosign-key)")
-            error = "no named key"
-            for named in self.keys:
-                try:
-                    verified = verify_dsse_bundle(
-                        bundle, self._trust_material(), public_key=named.key
-                    )
-                except BundleVerificationError as exc:
-                    error = exc.message
-                    continue
-                return (
-                    Signed(
-                        verified.payload,
-                        f"cosign key {named.label}",
-                        None,
-                        verified.integrated_time,
-                        verified.gaps,
-                    ),
-                    verified.payload_type,
-                )
-            raise BundleVerificationError(f"the bundle does not verify with a named key: {error}")
+            return self._keyed_bundle(bundle, item.where)
         signer = ""
         if verified.certificate is not None:
             signer = certificate_identity(verified.certificate, {}).get("signer") or ""
@@ -293,6 +272,34 @@ class OciProvenance(ProvenanceVerifier):
             ),
             verified.payload_type,
         )
+
+    def _keyed_bundle(self, bundle: dict[str, Any], where: str) -> tuple[Signed, str]:
+        """A public-key bundle (``cosign sign/attest --key`` in the new bundle format),
+        checked with the named keys only; without a log entry (``--tlog-upload=false``)
+        the DSSE signature alone, which the result says was not logged."""
+        if not self.keys:
+            raise UnnamedKey("a public-key bundle, and no cosign key was named (--cosign-key)")
+        material = bundle.get("verificationMaterial")
+        if not _d(material).get("tlogEntries"):
+            envelope = json.dumps(bundle.get("dsseEnvelope")).encode()
+            signed = verify_envelope(Envelope(where, envelope), self._trust_material(), self.keys)
+            return signed, _payload_type(envelope)
+        error = "no named key"
+        for named in self.keys:
+            try:
+                verified = verify_dsse_bundle(bundle, self._trust_material(), public_key=named.key)
+            except BundleVerificationError as exc:
+                error = exc.message
+                continue
+            signed = Signed(
+                verified.payload,
+                f"cosign key {named.label}",
+                None,
+                verified.integrated_time,
+                verified.gaps,
+            )
+            return signed, verified.payload_type
+        raise BundleVerificationError(f"the bundle does not verify with a named key: {error}")
 
     def _verified(
         self,
@@ -315,11 +322,15 @@ class OciProvenance(ProvenanceVerifier):
             identity["ref"] = claimed.get("ref")
             identity["commit"] = claimed.get("commit")
         gaps = f" (not checked: {'; '.join(signed.gaps)})" if signed.gaps else ""
+        # The trust root anchors a certificate or a log entry; a key-signed signature that
+        # was never logged is anchored in the named key alone (its reason names it).
+        logged = signed.certificate is not None or signed.integrated_time is not None
+        anchor = f", against {self._root()[1].description}" if logged else ""
         return ProvenanceResult(
             purl=node.purl,
             kind=kind,
             state=ProvenanceState.VERIFIED,
-            reason=f"{reason}, against {self._root()[1].description}{gaps}",
+            reason=f"{reason}{anchor}{gaps}",
             predicate_type=statement.predicate_type if statement is not None else None,
             **identity,
         )
@@ -346,10 +357,14 @@ class OciProvenance(ProvenanceVerifier):
             return self._verifier
 
 
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _payload_type(envelope: bytes) -> str:
     try:
         doc: Any = json.loads(envelope)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ""
     return str(doc.get("payloadType", "")) if isinstance(doc, dict) else ""
 

@@ -51,6 +51,7 @@ _CHALLENGE = frozenset({401})
 _MAX_REFERRERS = 1000
 _MAX_TOKEN_ANSWER = 64 * 1024
 _MAX_CACHED_BLOB = 1024 * 1024
+_ABSENT = "-"  # a tag the registry answered 404 for (no digest is spelled like this)
 
 
 def _split(repository: str) -> tuple[str, str]:
@@ -182,17 +183,25 @@ class DistributionClient(OciRegistry):
             cached = self._cached_manifest(repository, reference)
             if cached is not None:
                 return cached
-        else:
+        shown = f"{repository}@{reference}" if by_digest else f"{repository}:{reference}"
+        missing = f"{shown} does not exist on {_split(repository)[0]}"
+        if not by_digest:
             digest = self._cached_tag(repository, reference)
+            if digest == _ABSENT:
+                raise ImageNotFound(missing)
             cached = self._cached_manifest(repository, digest) if digest else None
             if cached is not None:
                 return cached
         url = self._url(repository, "manifests", reference)
-        shown = f"{repository}@{reference}" if by_digest else f"{repository}:{reference}"
         try:
             resp = self._get(repository, url, accept=MANIFEST_ACCEPT, limit=MAX_MANIFEST_BYTES)
         except NotFoundError:
-            raise ImageNotFound(f"{shown} does not exist on {_split(repository)[0]}") from None
+            # A tag's absence is kept for the tag TTL too: cosign's sha256-<hex>.sig/.att
+            # tags are asked for every image, and an offline rescan must know they were not
+            # there rather than miss the cache.
+            if not by_digest and self._tags is not None:
+                self._tags.save(f"{repository}:{reference}", {"digest": _ABSENT})
+            raise ImageNotFound(missing) from None
         content = resp.content
         claimed = {k.lower(): v for k, v in resp.headers.items()}.get(_DIGEST_HEADER, "").strip()
         if by_digest:
@@ -223,6 +232,8 @@ class DistributionClient(OciRegistry):
             return None  # a damaged entry is a miss
 
     def _cached_tag(self, repository: str, tag: str) -> str | None:
+        """The digest the tag pointed to when last asked, :data:`_ABSENT` when it did not
+        exist, None when that is not known (or no longer fresh)."""
         stored = self._tags.load(f"{repository}:{tag}") if self._tags else None
         if stored is None or not stored.fresh or not isinstance(stored.payload, dict):
             return None
