@@ -403,7 +403,7 @@ def _package_families(
         out[CheckFamily.CONTENT] = not_run(
             CheckFamily.CONTENT,
             GapCause.CANNOT_ANALYSE,
-            "mcpscan does not read the files of " + ", ".join(_describe(p) for p in sealed),
+            "mcpscan does not read the files of " + ", ".join(_describe(p) for p, _ in sealed),
         )
     return out
 
