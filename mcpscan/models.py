@@ -324,6 +324,7 @@ class Finding:
     frameworks: tuple[Framework, ...] = ()
     remediation: str = ""
     waived_by: str | None = None  # waiver id/reason when waived
+    cvss: CvssScore | None = None  # the advisory's CVSS score, for a finding about one
 
     @property
     def waived(self) -> bool:
@@ -387,6 +388,8 @@ class ScanResult:
     # that names no scanned connector). They count for the verdict, not for any score.
     scan_findings: tuple[Finding, ...] = ()
     trust_anchors: tuple[TrustAnchor, ...] = ()  # what provenance verification relied on
+    advisory_sources: tuple[str, ...] = ()  # the advisory sources consulted, by name
+    scanned_at: str | None = None  # ISO 8601 UTC time the scan ran (None: not recorded)
 
 
 # --- Resolution (what a launcher would install) -------------------------------------------
@@ -545,6 +548,7 @@ class Advisory:
     summary: str = ""
     severity: Severity | None = None  # from CVSS or the database; None: the record gives none
     severity_basis: str = ""  # how it was decided: "CVSS:3.1 9.6", "database severity HIGH"
+    cvss: CvssScore | None = None  # the CVSS vector the severity was computed from, if any
     malicious: bool = False  # a malicious-package record (MAL-..., "Malware in ..."), not a bug
     url: str | None = None
     sources: tuple[str, ...] = ()  # the advisory sources that reported it

@@ -60,6 +60,8 @@ class ScanOptions:
     # Looks local code up on this machine (exists? inside the repository? on PATH?); the
     # composition root hands in the filesystem one. None: locations stay "unknown".
     locate: Callable[[Connector, Launch], Launch] | None = None
+    # When the scan ran (UTC), for the reports that state it; None: not recorded.
+    started: _dt.datetime | None = None
     # Told which stage runs and how far it got (a display on a terminal; else silent).
     progress: Progress = SILENT
 
@@ -274,6 +276,14 @@ class Scanner:
             incomplete=incomplete,
             scan_findings=evaluation.scan_findings,
             trust_anchors=anchors,
+            advisory_sources=(
+                tuple(s.name for s in self.advisories.sources) if self.advisories else ()
+            ),
+            scanned_at=(
+                self.options.started.astimezone(_dt.timezone.utc).isoformat(timespec="seconds")
+                if self.options.started is not None
+                else None
+            ),
         )
 
 

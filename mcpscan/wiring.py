@@ -354,6 +354,10 @@ def renderer(
         from mcpscan.report.cyclonedx import CycloneDxRenderer
 
         return CycloneDxRenderer(reproducible=reproducible)
+    if fmt == "html":
+        from mcpscan.report.html import HtmlRenderer
+
+        return HtmlRenderer(reproducible=reproducible)
     from mcpscan.report import get_renderer
 
     return get_renderer(fmt, color=color, width=width)
@@ -483,6 +487,7 @@ def run_scan(
         allowed_signers=(allowed_signers_for(policy.allowed_signers) if lock is not None else None),
         disabled=opt_outs(opts),
         locate=locate_local_code,
+        started=_dt.datetime.now(_dt.timezone.utc),
         progress=shown,
     )
     result = Scanner(engine, options, resolution, advisories, provenance, inspection).scan(

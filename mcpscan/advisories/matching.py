@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from mcpscan.advisories.interface import Match, Query
-from mcpscan.models import Advisory, Severity
+from mcpscan.models import Advisory, CvssScore, Severity
 
 # Our ecosystem names and OSV's.
 OSV_ECOSYSTEMS = {"npm": "npm", "pypi": "PyPI"}
@@ -238,13 +238,14 @@ def advisory(record: Record, *, source: str) -> Advisory:
         details = record.get("details")
         lines = details.strip().splitlines() if isinstance(details, str) else []
         summary = lines[0] if lines else ""
-    severity, basis = severity_of(record)
+    severity, basis, rated = severity_of(record)
     return Advisory(
         id=ident,
         aliases=aliases,
         summary=" ".join(summary.split())[:300],
         severity=severity,
         severity_basis=basis,
+        cvss=rated,
         malicious=is_malicious(record),
         url=_advisory_url(record, ident),
         sources=(source,),
@@ -271,8 +272,10 @@ def _advisory_url(record: Record, ident: str) -> str | None:
     return f"https://osv.dev/vulnerability/{ident}" if ident else None
 
 
-def severity_from_vector(vector: str) -> tuple[Severity, float] | None:
-    """Severity and base score of a CVSS v3.x or v4.0 vector (None if unreadable)."""
+def cvss_of(vector: str) -> CvssScore | None:
+    """The base score of a CVSS v3.x or v4.0 vector, computed by the ``cvss`` library
+    (RedHatProductSecurity/cvss: FIRST's formulas for v3.0, v3.1 and v4.0, which no
+    advisory's own number is trusted over); None if the vector does not read."""
     from cvss import CVSS3, CVSS4  # type: ignore[import-untyped]
     from cvss.exceptions import CVSSError  # type: ignore[import-untyped]
 
@@ -285,7 +288,8 @@ def severity_from_vector(vector: str) -> tuple[Severity, float] | None:
             return None
     except (CVSSError, ValueError, KeyError, IndexError):
         return None
-    return score_severity(score), score
+    version = vector.split("/", 1)[0].removeprefix("CVSS:")
+    return CvssScore(version=version, score=score, vector=vector)
 
 
 def score_severity(score: float) -> Severity:
@@ -303,8 +307,9 @@ def severity_word(word: object) -> Severity | None:
     return _SEVERITY_WORDS.get(word.strip().upper()) if isinstance(word, str) else None
 
 
-def severity_of(record: Record) -> tuple[Severity | None, str]:
-    """From the newest CVSS vector the record carries, else its database's own rating."""
+def severity_of(record: Record) -> tuple[Severity | None, str, CvssScore | None]:
+    """From the newest CVSS vector the record carries (with it), else its database's own
+    rating."""
     entries = [s for s in _list(record.get("severity")) if isinstance(s, Mapping)]
     for entry in _list(record.get("affected")):
         if isinstance(entry, Mapping):
@@ -313,14 +318,18 @@ def severity_of(record: Record) -> tuple[Severity | None, str]:
         for entry in entries:
             vector = entry.get("score")
             if entry.get("type") == kind and isinstance(vector, str):
-                rated = severity_from_vector(vector)
+                rated = cvss_of(vector)
                 if rated is not None:
-                    version = vector.split("/", 1)[0]
-                    return rated[0], f"{version} {rated[1]:.1f}"
+                    return score_severity(rated.score), basis_of(rated), rated
     specific = record.get("database_specific")
     if isinstance(specific, Mapping):
         word = specific.get("severity")
         found = severity_word(word)
         if found is not None:
-            return found, f"database severity {str(word).upper()}"
-    return None, ""
+            return found, f"database severity {str(word).upper()}", None
+    return None, "", None
+
+
+def basis_of(rated: CvssScore) -> str:
+    """How a severity was decided from a CVSS score: "CVSS:3.1 9.6"."""
+    return f"CVSS:{rated.version} {rated.score:.1f}"

@@ -92,9 +92,9 @@ class NpmBulkAdvisorySource(AdvisorySource):
         severity, basis = None, ""
         cvss = adv.get("cvss")
         vector = cvss.get("vectorString") if isinstance(cvss, Mapping) else None
-        rated = matching.severity_from_vector(vector) if isinstance(vector, str) else None
+        rated = matching.cvss_of(vector) if isinstance(vector, str) else None
         if rated is not None:
-            severity, basis = rated[0], f"{str(vector).split('/', 1)[0]} {rated[1]:.1f}"
+            severity, basis = matching.score_severity(rated.score), matching.basis_of(rated)
         else:
             severity = matching.severity_word(adv.get("severity"))
             if severity is not None:
@@ -104,6 +104,7 @@ class NpmBulkAdvisorySource(AdvisorySource):
             summary=title[:300],
             severity=severity,
             severity_basis=basis,
+            cvss=rated,
             malicious=matching.is_malicious({"id": ident, "summary": title}),
             url=url,
             sources=(self.name,),

@@ -172,6 +172,7 @@ def _combine(ids: set[str], matches: list[Match]) -> Match:
         summary=lead.summary or next((m.advisory.summary for m in matches), ""),
         severity=severity.severity,
         severity_basis=severity.severity_basis,
+        cvss=severity.cvss,
         malicious=any(m.advisory.malicious for m in matches),
         url=lead.url or next((m.advisory.url for m in matches if m.advisory.url), None),
         sources=tuple(dict.fromkeys(s for m in matches for s in m.advisory.sources)),

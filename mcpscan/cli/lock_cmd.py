@@ -25,16 +25,27 @@ if TYPE_CHECKING:
     from mcpscan.lock import Lock
     from mcpscan.lock.signing import ApprovalVerifier
     from mcpscan.models import ScanResult
+    from mcpscan.progress import Progress
     from mcpscan.redaction import Redactor
     from mcpscan.ruleset import Policy
 
-RunScan = Callable[[list[str], ScanSettings], "ScanResult"]
+RunScan = Callable[[list[str], ScanSettings, "Progress"], "ScanResult"]
 
 
-def _default_run_scan(targets: list[str], settings: ScanSettings) -> ScanResult:
+def _default_run_scan(targets: list[str], settings: ScanSettings, progress: Progress) -> ScanResult:
     from mcpscan.wiring import run_scan
 
-    return run_scan(targets, settings).result
+    return run_scan(targets, settings, progress=progress).result
+
+
+def _scan(
+    run_scan: RunScan, targets: list[str], settings: ScanSettings, run: RunOptions
+) -> ScanResult:
+    """The scan, with the transient progress display on a terminal (not with -q)."""
+    from mcpscan.cli.progress import scan_progress
+
+    with scan_progress(quiet=run.quiet) as progress:
+        return run_scan(targets, settings, progress)
 
 
 def _policy_path(policy: Path | None) -> Path | None:
@@ -164,7 +175,7 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             lock = load_lock(path) if path.exists() else Lock(path=str(path))
             key = sign or add_signature
             signer = load_signer(key) if key else None
-            result = scan(list(targets), settings)
+            result = _scan(scan, list(targets), settings, run)
             code = for_approval(result, allow_incomplete=run.allow_incomplete)
             redactor = _stop_unless_scanned(result, code, run)
             if code is ExitCode.INCOMPLETE:
@@ -230,7 +241,7 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
                 raise UsageError("no approval lock: pass --lock or run `mcpscan approve` first")
             lock = load_lock(path)
             verifier = _verifier(rules)
-            result = scan(list(targets or []), settings)
+            result = _scan(scan, list(targets or []), settings, run)
         lines, drift = _drift_lines(lock, result, verifier, rules)
         code = for_diff(result, drift=drift, allow_incomplete=run.allow_incomplete)
         redactor = _stop_unless_scanned(result, code, run)

@@ -386,14 +386,11 @@ def _vulnerability(hits: Sequence[AdvisoryHit], affects: Iterable[str]) -> Vulne
     from cyclonedx.model.vulnerability import (
         BomTarget,
         Vulnerability,
-        VulnerabilityRating,
-        VulnerabilitySeverity,
         VulnerabilitySource,
     )
 
     advisory = hits[0].advisory
     url = v.uri(scrub_text(advisory.url)) if advisory.url else None
-    severity = advisory.severity.label if advisory.severity is not None else "unknown"
     props = [v.prop("severity-basis", advisory.severity_basis)] if advisory.severity_basis else []
     if advisory.malicious:
         props.append(v.prop("malicious", True))
@@ -403,7 +400,7 @@ def _vulnerability(hits: Sequence[AdvisoryHit], affects: Iterable[str]) -> Vulne
         id=advisory.id,
         source=VulnerabilitySource(name=", ".join(advisory.sources) or None, url=url),
         references=[_alias_reference(a) for a in advisory.aliases if a != advisory.id],
-        ratings=[VulnerabilityRating(severity=VulnerabilitySeverity(severity))],
+        ratings=v.ratings(advisory),
         # CWE-506, Embedded Malicious Code: the whole package is the problem.
         cwes=[506] if advisory.malicious else [],
         description=scrub_text(advisory.summary) or None,

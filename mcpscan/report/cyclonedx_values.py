@@ -11,12 +11,13 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mcpscan.models import Digest, ImageFacts, ProvenanceResult, ProvenanceState
+from mcpscan.models import Advisory, Digest, ImageFacts, ProvenanceResult, ProvenanceState
 from mcpscan.redaction import scrub_text
 from mcpscan.report.iri import is_iri_reference, load_jsonschema
 
 if TYPE_CHECKING:
     from cyclonedx.model import ExternalReference, HashType, Property, XsUri
+    from cyclonedx.model.vulnerability import VulnerabilityRating
     from jsonschema import FormatChecker
 
 NAMESPACE = "mcpscan"
@@ -85,6 +86,33 @@ def external_ref(kind: str, url: str | None) -> list[ExternalReference]:
     if found is None:
         return []
     return [ExternalReference(type=ExternalReferenceType(kind), url=found)]
+
+
+def ratings(advisory: Advisory) -> list[VulnerabilityRating]:
+    """The advisory's rating: with the CVSS method, base score and vector it was computed
+    from, when it has one; else the severity alone ("unknown" when the record gives none)."""
+    from decimal import Decimal
+
+    from cyclonedx.model.vulnerability import (
+        VulnerabilityRating,
+        VulnerabilityScoreSource,
+        VulnerabilitySeverity,
+    )
+
+    severity = VulnerabilitySeverity(
+        advisory.severity.label if advisory.severity is not None else "unknown"
+    )
+    rated = advisory.cvss
+    if rated is None:
+        return [VulnerabilityRating(severity=severity)]
+    return [
+        VulnerabilityRating(
+            score=Decimal(f"{rated.score:.1f}"),
+            severity=severity,
+            method=VulnerabilityScoreSource(rated.method),
+            vector=rated.vector,
+        )
+    ]
 
 
 def attestation_evidence(results: Sequence[ProvenanceResult] | None) -> Any:

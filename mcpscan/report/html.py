@@ -33,13 +33,13 @@ from mcpscan.report._common import (
     registry_gap_lines,
     sorted_findings,
 )
+from mcpscan.report.html_evidence import provenance_section, scan_facts
 from mcpscan.report.html_images import container_facts, images_table
 from mcpscan.report.interface import Renderer
 
 _SEVERITIES = sorted(Severity, reverse=True)
 # A graph deeper than this is cut in the tree view; the node and edge tables stay complete.
 _TREE_DEPTH = 12
-_PROVENANCE_RULES = ("SC02", "SC03", "SC04", "SC12", "PX01")
 _NONE = m.NONE
 
 
@@ -50,7 +50,7 @@ def _anchor(index: int) -> str:
 # -- sections --------------------------------------------------------------------------
 
 
-def _summary(result: ScanResult, rows: list[tuple[str, Finding]]) -> str:
+def _summary(result: ScanResult, rows: list[tuple[str, Finding]], *, reproducible: bool) -> str:
     counts = dict.fromkeys(_SEVERITIES, 0)
     waived = 0
     for _, f in rows:
@@ -74,6 +74,7 @@ def _summary(result: ScanResult, rows: list[tuple[str, Finding]]) -> str:
     gaps = registry_gap_lines(result)
     if gaps:
         facts.append(("Registry gaps", "; ".join(m.e(g) for g in gaps)))
+    facts += scan_facts(result, reproducible=reproducible)
     severity_table = m.table(
         ["Severity", "Open findings"],
         [[m.sev(s), str(counts[s])] for s in _SEVERITIES] + [["waived", str(waived)]],
@@ -456,52 +457,6 @@ def _coverage(cr: ConnectorResult) -> str:
     )
 
 
-def _provenance(result: ScanResult) -> str:
-    # Every checked artifact with its state; when the check did not run, every launched
-    # package is shown as not checked, so nobody reads silence as "verified".
-    reason = next(
-        (t for t in result.checks_not_run if any(r in t for r in _PROVENANCE_RULES)),
-        "provenance verification did not run in this scan",
-    )
-    rows: list[list[str]] = []
-    for cr in result.connectors:
-        if cr.provenance is None:
-            rows += [
-                [
-                    m.e(cr.connector.name),
-                    f'<code class="purl">{m.e(p.purl)}</code>',
-                    "",
-                    '<span class="sev sev-medium">not checked</span>',
-                    m.e(reason),
-                ]
-                for p in cr.launch.packages
-            ]
-            continue
-        for r in cr.provenance:
-            style = {
-                "verified": "sev-info",
-                "absent": "sev-medium",
-                "unknown": "sev-medium",
-                "invalid": "sev-critical",
-            }
-            who = ", ".join(x for x in (r.source_repository, r.workflow, r.issuer, r.signer) if x)
-            rows.append(
-                [
-                    m.e(cr.connector.name),
-                    f'<code class="purl">{m.e(r.purl)}</code>',
-                    m.e(r.kind),
-                    f'<span class="sev {style[r.state.value]}">{m.e(r.state.value)}</span>',
-                    m.e(scrub_text(r.reason + (f" ({who})" if who else ""))),
-                ]
-            )
-    table = m.table(["Connector", "Package", "Check", "Status", "Evidence"], rows)
-    return (
-        '<section id="provenance"><h2>Provenance evidence</h2>'
-        + (table or "<p>No package to check.</p>")
-        + "</section>"
-    )
-
-
 def _escaped(items: Iterable[str]) -> list[str]:
     return [m.e(scrub_text(i)) for i in items]
 
@@ -515,6 +470,10 @@ def _list_section(ident: str, title: str, items: list[str]) -> str:
 
 class HtmlRenderer(Renderer):
     name = "html"
+
+    def __init__(self, *, reproducible: bool = False) -> None:
+        # --reproducible: the same result renders to the same bytes (no scan time).
+        self.reproducible = reproducible
 
     def render(self, result: ScanResult) -> str:
         style, script = m.asset("report.css"), m.asset("report.js")
@@ -544,12 +503,12 @@ class HtmlRenderer(Renderer):
             + "</h1>",
             f"<nav>{''.join(nav)}</nav></header>",
             "<main>",
-            _summary(result, rows),
+            _summary(result, rows, reproducible=self.reproducible),
             _findings(rows, anchors),
             f'<section id="connectors"><h2>Connectors ({len(result.connectors)})</h2>'
             + (connectors or "<p>No connector found.</p>")
             + "</section>",
-            _provenance(result),
+            provenance_section(result),
             _list_section("checks-not-run", "Checks not run", _escaped(result.checks_not_run)),
             _list_section("diagnostics", "Diagnostics", diagnostics),
             _list_section("expired-waivers", "Expired waivers", _escaped(result.expired_waivers)),

@@ -16,6 +16,7 @@ from mcpscan.models import (
     ConnectorResult,
     ContainerFacts,
     CoverageLedger,
+    CvssScore,
     Diagnostic,
     Finding,
     Graph,
@@ -181,6 +182,12 @@ def _graph(graph: Graph | None) -> dict[str, Any] | None:
     }
 
 
+def _cvss(rated: CvssScore | None) -> dict[str, Any] | None:
+    if rated is None:
+        return None
+    return {"version": rated.version, "score": rated.score, "vector": rated.vector}
+
+
 def _advisories(hits: tuple[AdvisoryHit, ...] | None) -> list[dict[str, Any]] | None:
     if hits is None:
         return None
@@ -191,6 +198,7 @@ def _advisories(hits: tuple[AdvisoryHit, ...] | None) -> list[dict[str, Any]] | 
             "summary": h.advisory.summary,
             "severity": h.advisory.severity.label if h.advisory.severity else None,
             "severity_basis": h.advisory.severity_basis,
+            "cvss": _cvss(h.advisory.cvss),
             "malicious": h.advisory.malicious,
             "url": h.advisory.url,
             "sources": list(h.advisory.sources),
@@ -418,6 +426,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "unused_waivers": list(result.unused_waivers),
         "scan_findings": [_finding(f) for f in sorted_findings(result.scan_findings)],
         "trust_anchors": [_anchor(a) for a in result.trust_anchors],
+        "advisory_sources": list(result.advisory_sources),
         "registry_gaps": [
             {"fact": fact, "packages": count, "message": describe_registry_gap(fact, count)}
             for fact, count in registry_gaps(result)

@@ -4,10 +4,21 @@ Every rule of the catalogue is described once in ``tool.driver.rules``; each fin
 result located at the config file and line of its connector. Paths are written relative to
 ``%SRCROOT%`` (the directory mcpscan ran in) and the root itself is never spelled out, so a
 report uploaded from CI does not carry the runner's home or workspace path.
+
+Severity. Each result carries its own ``properties.security-severity``: the CVSS base score
+of its advisory where its severity came from one (CVE-2025-6514, CVSS 9.6, is "9.6"), else
+the middle of its severity's band. GitHub code scanning reads security-severity only from
+the rule a result names, not from the result, so a result whose severity is not its rule's
+default (SC05 from CVSS, SC07 on the launched package, a policy override) names a variant
+of the rule, ``SC05/critical``, described after the catalogue with that severity and a
+relationship to its rule; the fingerprint keeps the catalogue id. Info findings are facts,
+not problems: they are not results (GitHub would raise each as a "note" alert) but
+notifications of the run, with their rule and location.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import posixpath
@@ -17,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mcpscan import __version__
+from mcpscan.advisories.matching import score_severity
 from mcpscan.models import ConnectorResult, Finding, GapCause, Rule, ScanResult, Severity
 from mcpscan.redaction import scrub_text
 from mcpscan.report._common import all_findings, registry_gap_lines
@@ -96,6 +108,32 @@ def _rule_descriptor(rule: Rule) -> dict[str, Any]:
     }
 
 
+def _variant_descriptor(rule: Rule, severity: Severity, index: int) -> dict[str, Any]:
+    """The rule at another severity (``SC05/critical``), so code scanning, which reads
+    security-severity from the rule alone, ranks the result right."""
+    described = _rule_descriptor(dataclasses.replace(rule, severity=severity))
+    described["id"] = _variant_id(rule.id, severity)
+    described["shortDescription"] = {"text": f"{rule.title} ({severity.label})"}
+    described["relationships"] = [
+        {"target": {"id": rule.id, "index": index}, "kinds": ["relevant"]}
+    ]
+    return described
+
+
+def _variant_id(rule_id: str, severity: Severity) -> str:
+    return f"{rule_id}/{severity.label}"
+
+
+def security_severity(finding: Finding) -> str:
+    """What code scanning ranks a result by: the advisory's CVSS base score where the
+    finding's severity came from it (a policy override wins over it), else the middle of
+    the band of the finding's severity."""
+    rated = finding.cvss
+    if rated is not None and score_severity(rated.score) is finding.severity:
+        return f"{rated.score:.1f}"
+    return SECURITY_SEVERITY[finding.severity]
+
+
 def _rule_from_finding(finding: Finding) -> Rule:
     """A stand-in for a rule the catalogue in hand does not know (a custom rules directory),
     so every result still points at a described rule."""
@@ -169,10 +207,22 @@ class SarifRenderer(Renderer):
                 known.add(f.rule_id)
                 rules.append(_rule_from_finding(f))
         index = {r.id: i for i, r in enumerate(rules)}
-        results = [
-            self._result(connector, f, index[f.rule_id], locator)
-            for connector, f in all_findings(result)
-        ]
+        by_id = {r.id: r for r in rules}
+        descriptors = [_rule_descriptor(r) for r in rules]
+        results, facts = [], []
+        for connector, f in all_findings(result):
+            if f.severity is Severity.INFO:
+                facts.append((connector, f))
+                continue
+            rule_id = f.rule_id
+            if f.severity is not by_id[f.rule_id].severity:
+                rule_id = _variant_id(f.rule_id, f.severity)
+                if rule_id not in index:
+                    index[rule_id] = len(descriptors)
+                    descriptors.append(
+                        _variant_descriptor(by_id[f.rule_id], f.severity, index[f.rule_id])
+                    )
+            results.append(self._result(connector, f, rule_id, index[rule_id], locator))
         run: dict[str, Any] = {
             "tool": {
                 "driver": {
@@ -180,7 +230,7 @@ class SarifRenderer(Renderer):
                     "version": __version__,
                     "semanticVersion": __version__,
                     "informationUri": INFORMATION_URI,
-                    "rules": [_rule_descriptor(r) for r in rules],
+                    "rules": descriptors,
                 }
             },
             "originalUriBaseIds": {
@@ -190,7 +240,7 @@ class SarifRenderer(Renderer):
                     }
                 }
             },
-            "invocations": [self._invocation(result, locator)],
+            "invocations": [self._invocation(result, locator, facts, index)],
             "artifacts": self._artifacts(result, locator),
             "results": results,
             "columnKind": "unicodeCodePoints",
@@ -217,10 +267,10 @@ class SarifRenderer(Renderer):
         return [{"location": loc} for loc in seen.values()]
 
     def _result(
-        self, connector: str, f: Finding, rule_index: int, locator: _Locator
+        self, connector: str, f: Finding, rule_id: str, rule_index: int, locator: _Locator
     ) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "ruleId": f.rule_id,
+            "ruleId": rule_id,
             "ruleIndex": rule_index,
             "level": _LEVEL[f.severity],
             "message": {"text": scrub_text(f.message)},
@@ -244,6 +294,7 @@ class SarifRenderer(Renderer):
             FINGERPRINT_KEY: _fingerprint(f.rule_id, anchor, connector, scrub_text(f.evidence))
         }
         properties: dict[str, Any] = {
+            "security-severity": security_severity(f),
             "severity": f.severity.label,
             "connector": connector,
             "frameworks": [f"{fw.framework}:{fw.id}" for fw in f.frameworks],
@@ -254,6 +305,14 @@ class SarifRenderer(Renderer):
             properties["component"] = f.component
         if f.remediation:
             properties["remediation"] = f.remediation
+        if f.cvss is not None:
+            properties["cvss"] = {
+                "version": f.cvss.version,
+                "score": f.cvss.score,
+                "vector": f.cvss.vector,
+            }
+        if rule_id != f.rule_id:
+            properties["mcpscan/rule"] = f.rule_id
         out["properties"] = properties
         if f.waived:
             out["suppressions"] = [
@@ -261,7 +320,13 @@ class SarifRenderer(Renderer):
             ]
         return out
 
-    def _invocation(self, result: ScanResult, locator: _Locator) -> dict[str, Any]:
+    def _invocation(
+        self,
+        result: ScanResult,
+        locator: _Locator,
+        facts: list[tuple[str, Finding]],
+        index: dict[str, int],
+    ) -> dict[str, Any]:
         notifications: list[dict[str, Any]] = []
         for d in result.diagnostics:
             note: dict[str, Any] = {
@@ -279,6 +344,7 @@ class SarifRenderer(Renderer):
             {"level": "note", "message": {"text": f"check not run: {text}"}}
             for text in result.checks_not_run
         ]
+        notifications += [self._fact(connector, f, index, locator) for connector, f in facts]
         notifications += [
             {
                 "level": "note" if gap.cause is GapCause.DISABLED else "warning",
@@ -311,6 +377,28 @@ class SarifRenderer(Renderer):
             "executionSuccessful": not result.incomplete,
             "toolExecutionNotifications": notifications,
         }
+
+    @staticmethod
+    def _fact(
+        connector: str, f: Finding, index: dict[str, int], locator: _Locator
+    ) -> dict[str, Any]:
+        """An info finding as a notification: shown by SARIF viewers, not an alert."""
+        note: dict[str, Any] = {
+            "level": "note",
+            "message": {"text": scrub_text(f"{connector}: {f.message}")},
+            "associatedRule": {"id": f.rule_id, "index": index[f.rule_id]},
+        }
+        if f.location.line > 0:
+            uri, inside = locator.uri(f.location.file)
+            note["locations"] = [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": _artifact_location(uri, inside),
+                        "region": {"startLine": f.location.line},
+                    }
+                }
+            ]
+        return note
 
 
 def _coverage(cr: ConnectorResult) -> dict[str, Any]:

@@ -51,6 +51,7 @@ def known_vulnerability(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             component=hit.purl,
             severity=adv.severity,
             remediation=_fix(hit).capitalize() + ".",
+            cvss=adv.cvss,
         )
 
 

@@ -160,6 +160,7 @@ class Engine(RuleEngine):
             component=hit.component,
             frameworks=rule.frameworks,
             remediation=hit.remediation or rule.remediation,
+            cvss=hit.cvss,
         )
 
     @staticmethod

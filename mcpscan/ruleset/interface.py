@@ -14,6 +14,7 @@ from mcpscan.models import (
     Connector,
     ConnectorResult,
     CoverageLedger,
+    CvssScore,
     Finding,
     Graph,
     Launch,
@@ -85,6 +86,7 @@ class Hit:
     component: str | None = None  # purl of the package concerned
     severity: Severity | None = None  # overrides the rule's default for this hit
     remediation: str = ""  # specific to this hit (e.g. the fixed version); else the rule's
+    cvss: CvssScore | None = None  # the advisory's CVSS score this hit's severity came from
 
     @classmethod
     def of_result(

@@ -6,7 +6,7 @@ import pytest
 
 from mcpscan.advisories import matching
 from mcpscan.advisories.interface import Query
-from mcpscan.models import Severity
+from mcpscan.models import CvssScore, Severity
 
 from .osv_support import records
 
@@ -161,21 +161,33 @@ def test_fixed_version_is_the_next_fix_above_the_version() -> None:
 
 
 def test_cvss_v3_and_v4_severities_are_computed() -> None:
+    mcp_remote = "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:H"
     assert matching.severity_of(RECORDS["GHSA-6xpm-ggf7-wc3p"]) == (
         Severity.CRITICAL,
         "CVSS:3.1 9.6",
+        CvssScore("3.1", 9.6, mcp_remote),
     )
-    assert matching.severity_of(RECORDS["GHSA-j975-95f5-7wqh"]) == (Severity.HIGH, "CVSS:4.0 8.7")
+    severity, basis, rated = matching.severity_of(RECORDS["GHSA-j975-95f5-7wqh"])
+    assert (severity, basis) == (Severity.HIGH, "CVSS:4.0 8.7")
+    assert rated is not None
+    assert (rated.version, rated.score, rated.method) == ("4.0", 8.7, "CVSSv4")
+    assert rated.vector.startswith("CVSS:4.0/AV:N/AC:L/AT:N/")
     # AV:N/AC:H/PR:N/UI:R/S:C/C:H/I:N/A:N scores 6.1: medium, as GitHub's MODERATE says.
-    assert matching.severity_of(RECORDS["GHSA-j8r2-6x86-q33q"]) == (Severity.MEDIUM, "CVSS:3.1 6.1")
-    assert matching.severity_of(RECORDS["MAL-2025-47604"]) == (None, "")
+    assert matching.severity_of(RECORDS["GHSA-j8r2-6x86-q33q"])[:2] == (
+        Severity.MEDIUM,
+        "CVSS:3.1 6.1",
+    )
+    assert matching.severity_of(RECORDS["MAL-2025-47604"]) == (None, "", None)
+    advisory = matching.advisory(RECORDS["GHSA-6xpm-ggf7-wc3p"], source="t")
+    assert advisory.cvss == CvssScore("3.1", 9.6, mcp_remote)
+    assert advisory.cvss.method == "CVSSv31"
 
 
 def test_database_severity_when_the_vector_is_unreadable() -> None:
     rec = dict(
         RECORDS["GHSA-35jh-r3h4-6jhm"], severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/junk"}]
     )
-    assert matching.severity_of(rec) == (Severity.HIGH, "database severity HIGH")
+    assert matching.severity_of(rec) == (Severity.HIGH, "database severity HIGH", None)
 
 
 def test_malicious_records() -> None:

@@ -193,3 +193,14 @@ def test_no_progress_with_quiet_or_without_a_terminal(
     assert "\x1b[" not in piped.stderr + piped.stdout
     # Not a terminal and no COLUMNS: the table is 100 columns wide.
     assert max(len(line) for line in piped.stdout.splitlines()) <= 100
+
+
+def test_approve_shows_progress_too(recorded: RegistryServer, tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    argv = _argv(recorded, config, "--approver", "bob", "--owner", "alice")
+    argv[argv.index("scan")] = "approve"
+    plain = ANSI.sub("", _on_a_terminal(argv, _env(tmp_path), config.parent, 80))
+    assert "resolving" in plain
+    assert "verifying provenance" in plain
+    quiet = ANSI.sub("", _on_a_terminal([*argv, "-q"], _env(tmp_path), config.parent, 80))
+    assert "resolving" not in quiet

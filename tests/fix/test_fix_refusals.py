@@ -261,3 +261,36 @@ def test_a_server_json_is_not_rewritten(cwd: Path, registry: RegistryServer) -> 
         run.stderr
     )
     assert config.read_text(encoding="utf-8") == json.dumps(doc)
+
+
+def test_exit_codes_of_nothing_to_fix_and_of_an_unreadable_file(
+    cwd: Path, registry: RegistryServer
+) -> None:
+    empty = _write(cwd / ".mcp.json", '{"mcpServers": {}}')
+    nothing = run_fix(registry, empty)
+    assert nothing.code == 4, nothing.stderr
+    assert "nothing to fix: no MCP connector found" in nothing.stderr
+    broken = _write(cwd / "broken" / ".mcp.json", '{"mcpServers": {"a": ')
+    unreadable = run_fix(registry, broken)
+    assert unreadable.code == 2, unreadable.stderr
+    assert "broken/.mcp.json:1:" in unreadable.stderr
+    assert broken.read_text(encoding="utf-8") == '{"mcpServers": {"a": '
+
+
+def test_quiet_keeps_what_the_user_must_do(cwd: Path, registry: RegistryServer) -> None:
+    token = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    doc = {
+        "mcpServers": {
+            "memory": {
+                "command": "npx",
+                "args": ["-y", "acme-mcp"],
+                "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": token},
+            }
+        }
+    }
+    config = _write(cwd / ".cursor" / "mcp.json", json.dumps(doc))
+    run = run_fix(registry, "-q", config)
+    assert run.code == 0, run.stderr
+    assert "fixed SC01" not in run.stderr
+    assert "set the environment variable GITHUB_PERSONAL_ACCESS_TOKEN" in run.stderr
+    assert token not in run.stderr

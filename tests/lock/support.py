@@ -20,6 +20,7 @@ from mcpscan.models import (
     ResolvedPackage,
     ScanResult,
 )
+from mcpscan.progress import SILENT, Progress
 from mcpscan.wiring import ScanSettings
 
 TODAY = _dt.date(2026, 11, 25)
@@ -84,14 +85,14 @@ def provenance(
 Enrich = Callable[[ConnectorResult], ConnectorResult]
 
 
-def fake_run_scan(
-    cwd: Path, enrich: Enrich | None = None
-) -> Callable[[list[str], ScanSettings | None], ScanResult]:
+def fake_run_scan(cwd: Path, enrich: Enrich | None = None) -> Callable[..., ScanResult]:
     """A real config-only scan, with resolution and provenance facts added by ``enrich``
     (standing in for the registry stages, which need the network). The settings are
     those of the command line; this scan ignores them."""
 
-    def run(targets: list[str], settings: ScanSettings | None = None) -> ScanResult:
+    def run(
+        targets: list[str], settings: ScanSettings | None = None, progress: Progress = SILENT
+    ) -> ScanResult:
         from mcpscan.ruleset import Engine, Policy, load_catalogue
         from mcpscan.scan import Scanner, ScanOptions
         from mcpscan.sources import load_targets

@@ -17,6 +17,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
 from mcpscan import __version__
+from mcpscan.advisories import matching
 from mcpscan.models import (
     Advisory,
     AdvisoryHit,
@@ -47,6 +48,7 @@ from mcpscan.report.cyclonedx import CycloneDxRenderer, connector_ref, render_bo
 from mcpscan.ruleset import Engine, Policy, load_catalogue
 from mcpscan.scan import Scanner, ScanOptions
 from mcpscan.sources import load_targets
+from tests.advisories.osv_support import records
 from tests.report.conftest import CANARIES, RESULTS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -557,3 +559,32 @@ def test_image_attestations_are_identity_evidence() -> None:
     assert found["mcpscan:provenance:oci-sbom:predicate-type"] == ["https://spdx.dev/Document"]
     assert props(components[inside.purl])["mcpscan:decided-by"] == ["sbom"]
     assert "evidence" not in components[inside.purl]
+
+
+def test_ratings_carry_the_cvss_method_score_and_vector_of_real_records() -> None:
+    # Real recorded OSV records: CVE-2025-6514 (CVSS 3.1, 9.6) and CVE-2025-53365 (CVSS 4.0).
+    recorded = records()
+    real = [
+        matching.advisory(recorded[ident], source="OSV (offline)")
+        for ident in ("GHSA-6xpm-ggf7-wc3p", "GHSA-j975-95f5-7wqh")
+    ]
+    result = graph_result(advisories=True)
+    [index] = [i for i, cr in enumerate(result.connectors) if getattr(cr, "advisories", None)]
+    hits = tuple(AdvisoryHit(a, "npm", "left-pad", "1.3.0", purl=LIB.purl) for a in real)
+    connectors = list(result.connectors)
+    connectors[index] = replace(connectors[index], advisories=hits)
+    doc = validate(render_bom(replace(result, connectors=tuple(connectors))))
+    vulns = {v["id"]: v for v in doc["vulnerabilities"]}
+    assert vulns["GHSA-6xpm-ggf7-wc3p"]["ratings"] == [
+        {
+            "score": 9.6,
+            "severity": "critical",
+            "method": "CVSSv31",
+            # cyclonedx-python-lib writes the vector without its "CVSS:3.1/" prefix: the
+            # method names the version.
+            "vector": "AV:N/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:H",
+        }
+    ]
+    [v4] = vulns["GHSA-j975-95f5-7wqh"]["ratings"]
+    assert (v4["score"], v4["severity"], v4["method"]) == (8.7, "high", "CVSSv4")
+    assert "CVSS:4.0/" + v4["vector"] == recorded["GHSA-j975-95f5-7wqh"]["severity"][0]["score"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mcpscan import __version__
 from mcpscan.models import (
     Decision,
     Digest,
@@ -17,6 +18,7 @@ from mcpscan.models import (
     Graph,
     ResolvedPackage,
     ScanResult,
+    TrustAnchor,
 )
 from mcpscan.report import get_renderer
 from mcpscan.report.html import HtmlRenderer
@@ -234,3 +236,52 @@ def test_screenshot_of_the_claude_desktop_example(tmp_path: Path) -> None:
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(data) > 20_000  # a rendered page, not a blank one
+
+
+def _with_scan_facts() -> ScanResult:
+    anchor = TrustAnchor(
+        "sigstore-trusted-root",
+        "pinned",
+        "Sigstore public-good trusted root (embedded in sigstore-python)",
+        "ab" * 32,
+    )
+    return dataclasses.replace(
+        fail_result(),
+        scanned_at="2026-12-02T15:40:00+00:00",
+        trust_anchors=(anchor,),
+        advisory_sources=(
+            "offline OSV (tests/fixtures/osv)",
+            "PyPI JSON API (https://pypi.org/pypi)",
+        ),
+    )
+
+
+def _summary_facts(doc: str) -> dict[str, str]:
+    """The summary's definition list, as text: term -> value."""
+    section = doc.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    terms = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", section, re.S)
+    return {t: re.sub(r"<[^>]+>", "", d) for t, d in terms}
+
+
+def test_summary_names_the_scan_time_tool_trust_root_and_advisory_sources() -> None:
+    facts = _summary_facts(render(_with_scan_facts()))
+    assert facts["Scanned at"] == "2026-12-02T15:40:00+00:00"
+    assert facts["Tool"] == f"mcpscan {__version__}"
+    assert facts["Trust root"] == (
+        "Sigstore public-good trusted root (embedded in sigstore-python) (pinned) sha256:"
+        + "ab" * 32
+    )
+    assert facts["Advisory sources"] == (
+        "offline OSV (tests/fixtures/osv)PyPI JSON API (https://pypi.org/pypi)"
+    )
+
+
+def test_summary_says_what_was_not_used_and_reproducible_leaves_out_the_time() -> None:
+    bare = _summary_facts(render(pass_result()))
+    assert bare["Trust root"] == "none: provenance was not verified in this scan"
+    assert bare["Advisory sources"] == "none: advisories were not checked in this scan"
+    assert bare["Scanned at"] == "not recorded"
+    result = _with_scan_facts()
+    same = HtmlRenderer(reproducible=True)
+    assert _summary_facts(same.render(result))["Scanned at"] == "left out (--reproducible)"
+    assert "2026-12-02T15:40" not in same.render(result)

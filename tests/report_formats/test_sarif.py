@@ -184,12 +184,57 @@ def test_waived_finding_is_an_external_suppression(tmp_path: Path) -> None:
         (Severity.HIGH, "error"),
         (Severity.MEDIUM, "warning"),
         (Severity.LOW, "note"),
-        (Severity.INFO, "note"),
     ],
 )
 def test_level_follows_severity(tmp_path: Path, severity: Severity, level: str) -> None:
     f = dataclasses.replace(sc01("a.json", 1), severity=severity)
     assert sarif(single("a.json", 1, f), tmp_path)["runs"][0]["results"][0]["level"] == level
+
+
+def test_each_result_carries_its_own_security_severity(tmp_path: Path) -> None:
+    # SC01's default is high: a high hit names the rule itself, a medium one (a policy
+    # override, a per-hit severity) a variant of it described at medium, because code
+    # scanning reads security-severity from the rule alone.
+    high = sc01("a.json", 1, "pkg@latest")
+    medium = dataclasses.replace(sc01("a.json", 1, "other@latest"), severity=Severity.MEDIUM)
+    run = sarif(single("a.json", 1, high, medium), tmp_path)["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    by_evidence = {r["properties"]["evidence"]: r for r in run["results"]}
+    plain, variant = by_evidence["pkg@latest"], by_evidence["other@latest"]
+    assert (plain["ruleId"], plain["properties"]["security-severity"]) == ("SC01", "8.0")
+    assert rules[plain["ruleIndex"]]["id"] == "SC01"
+    assert (variant["ruleId"], variant["properties"]["security-severity"]) == ("SC01/medium", "5.5")
+    assert variant["properties"]["mcpscan/rule"] == "SC01"
+    described = rules[variant["ruleIndex"]]
+    assert described["id"] == "SC01/medium"
+    assert described["properties"]["security-severity"] == "5.5"
+    assert described["defaultConfiguration"]["level"] == "warning"
+    assert described["relationships"] == [
+        {"target": {"id": "SC01", "index": plain["ruleIndex"]}, "kinds": ["relevant"]}
+    ]
+    # The catalogue comes first and once; a variant is described once, after it.
+    assert [r["id"] for r in rules].count("SC01/medium") == 1
+    assert rules.index(described) >= len(load_catalogue().rules)
+    # The fingerprint keeps the catalogue id, so a rescored finding stays one alert.
+    again = sarif(
+        single("a.json", 1, dataclasses.replace(medium, severity=Severity.HIGH)), tmp_path
+    )
+    assert again["runs"][0]["results"][0]["partialFingerprints"] == variant["partialFingerprints"]
+
+
+def test_an_info_finding_is_a_notification_not_an_alert(tmp_path: Path) -> None:
+    # GitHub raises every result as an alert ("note" ones too); an info finding is a fact
+    # (an entry the client will not start, say), so it goes to the run's notifications.
+    info = dataclasses.replace(sc01("a.json", 7), severity=Severity.INFO, message="disabled")
+    run = sarif(single("a.json", 7, info), tmp_path)["runs"][0]
+    assert run["results"] == []
+    [note] = [
+        n for n in run["invocations"][0]["toolExecutionNotifications"] if "associatedRule" in n
+    ]
+    assert note["level"] == "note"
+    assert note["message"]["text"] == "srv: disabled"
+    assert run["tool"]["driver"]["rules"][note["associatedRule"]["index"]]["id"] == "SC01"
+    assert note["locations"][0]["physicalLocation"]["region"] == {"startLine": 7}
 
 
 def test_incomplete_scan_is_not_a_successful_execution(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ which make the scan incomplete (exit 3), never a pass."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,13 @@ def test_offline_database_reports_vulnerable_and_malicious_packages(
     assert (entry["id"], entry["version"], entry["fixed"]) == (GHSA, "0.1.15", ["0.1.16"])
     assert entry["sources"] == ["OSV (offline)"]
     assert entry["path"] == ["mcp-remote@0.1.15"]
+    assert entry["cvss"] == {
+        "version": "3.1",
+        "score": 9.6,
+        "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:H",
+    }
+    [source] = report["advisory_sources"]
+    assert source.startswith("offline OSV (")
 
     postmark = rules(report, "postmark")
     [malicious] = postmark["SC06"]
@@ -214,3 +222,37 @@ def test_osv_api_failing_is_incomplete(server: RegistryServer, env: Env) -> None
     assert "SC05" not in rules(report, "remote")
     [remote] = report["connectors"]
     assert remote["advisories"] is None
+
+
+def test_a_cvss_9_6_advisory_is_critical_in_sarif_and_rated_in_the_sbom(
+    server: RegistryServer, env: Env
+) -> None:
+    # The recorded OSV record of CVE-2025-6514 carries CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:H.
+    config = _remote(server, env)
+    sbom = env.tmp / "mcpscan.cdx.json"
+    run = run_scan(
+        server, config, "-f", "sarif", "--sbom", sbom, "--advisories", "--advisory-db", FIXTURES
+    )
+    assert run.code == 1, run.stderr
+    sarif_run = run.json()["runs"][0]
+    [vuln] = [r for r in sarif_run["results"] if r["ruleId"].startswith("SC05")]
+    assert vuln["ruleId"] == "SC05/critical"  # SC05's default is high
+    assert vuln["properties"]["security-severity"] == "9.6"
+    assert vuln["properties"]["cvss"] == {
+        "version": "3.1",
+        "score": 9.6,
+        "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:H",
+    }
+    descriptor = sarif_run["tool"]["driver"]["rules"][vuln["ruleIndex"]]
+    assert descriptor["id"] == "SC05/critical"
+    assert float(descriptor["properties"]["security-severity"]) >= 9.0  # GitHub: Critical
+    bom = json.loads(sbom.read_text(encoding="utf-8"))
+    [rated] = [v for v in bom["vulnerabilities"] if v["id"] == GHSA]
+    assert rated["ratings"] == [
+        {
+            "score": 9.6,
+            "severity": "critical",
+            "method": "CVSSv31",
+            "vector": "AV:N/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:H",
+        }
+    ]
