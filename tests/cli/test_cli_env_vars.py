@@ -457,6 +457,28 @@ CASES: dict[str, Case] = {
     "MCPSCAN_VERIFY_ARTIFACTS": Case(
         lambda c: ["scan", str(SAFE)], lambda c: "1", lambda c: ["--verify-artifacts"]
     ),
+    # The recorded mcp-server-time wheel is served here: inspection reads it.
+    "MCPSCAN_INSPECT": Case(
+        _pypi_resolving,
+        lambda c: "0",
+        lambda c: ["--no-inspect"],
+        observe=lambda c, r: (r.code, "--no-inspect" in r.stdout),
+    ),
+    "MCPSCAN_INSPECT_ALL": Case(
+        lambda c: ["scan", str(SAFE), "--no-inspect"],
+        lambda c: "1",
+        lambda c: ["--inspect-all"],
+        observe=_stderr_has("contradict"),
+    ),
+    "MCPSCAN_INSPECT_MAX_MB": Case(
+        lambda c: ["scan", str(SAFE)], lambda c: "-1", lambda c: ["--inspect-max-mb", "-1"]
+    ),
+    "MCPSCAN_INSPECT_ENTRIES": Case(
+        lambda c: ["scan", str(SAFE)], lambda c: "-1", lambda c: ["--inspect-entries", "-1"]
+    ),
+    "MCPSCAN_INSPECT_TIMEOUT": Case(
+        lambda c: ["scan", str(SAFE)], lambda c: "-1", lambda c: ["--inspect-timeout", "-1"]
+    ),
     "MCPSCAN_NPM_KEYS": Case(
         lambda c: [*_npm_resolving(c), "--no-advisories", "--npm-registry", c.server.url],
         lambda c: "not-a-pair",
