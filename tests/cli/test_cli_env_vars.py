@@ -27,13 +27,13 @@ from mcpscan.cli.app import app
 from tests.advisories.osv_support import FIXTURES as OSV_FIXTURES
 from tests.advisories.osv_support import build_exports
 from tests.cli.conftest import EXAMPLES, REPO, CliFn, Run, Workspace, write_json
+from tests.fixtures.npm.server import serve_recorded as serve_recorded_npm
 from tests.fixtures.pypi.server import serve_recorded
 from tests.support.registry_server import RegistryServer, Route
 
 README = REPO / "README.md"
 SAFE = EXAMPLES / "safe" / ".mcp.json"
 RISKY = EXAMPLES / "claude_desktop_config.json"
-NPM_REGISTRY = REPO / "tests" / "fixtures" / "npm" / "registry"
 # Options that read no variable, as the README says below its table.
 NO_VARIABLE = {
     ("", "--version"),
@@ -574,7 +574,8 @@ def ctx(
     registry_server: RegistryServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Ctx:
-    registry_server.add_tree(NPM_REGISTRY, content_type="application/json")
+    # The recorded packuments with their tarballs served here (inspection reads them).
+    serve_recorded_npm(registry_server)
     serve_recorded(registry_server)
     # The OSV API, the PyPI JSON API and npm's advisories are not served: asked, they fail.
     return Ctx(workspace.cwd, registry_server, cli, monkeypatch)
