@@ -55,6 +55,7 @@ from mcpscan.provenance.interface import BUILD_PROVENANCE_KINDS
 from mcpscan.provenance.oci.contents import contents_gap
 
 if TYPE_CHECKING:
+    from mcpscan.inspect.interface import ArtifactReport
     from mcpscan.models import AdvisoryHit, Graph, ProvenanceResult, ResolvedPackage
 
 # The best score a connector with any coverage gap can have: 100 means "every family that
@@ -72,6 +73,7 @@ _PACKAGE_FAMILIES = (
     CheckFamily.PROVENANCE,
     CheckFamily.ADVISORIES,
     CheckFamily.REPUTATION,
+    CheckFamily.CONTENT,
 )
 
 
@@ -84,6 +86,7 @@ class Stages:
     advisories: bool = False
     provenance: bool = False
     approval: bool = False
+    inspection: bool = False  # the launched artifacts were read (mcpscan.inspect)
     disabled: tuple[tuple[CheckFamily, str], ...] = ()
     resolvable: frozenset[str] = RESOLVABLE
 
@@ -258,10 +261,11 @@ def ledger_for(
     advisories: tuple[AdvisoryHit, ...] | None = None,
     provenance: Sequence[ProvenanceResult] | None = None,
     failures: StageFailures = StageFailures(),
+    content: tuple[ArtifactReport, ...] | None = None,
 ) -> CoverageLedger:
     """The ledger of one connector from what the scan established about it: its launch,
-    its graph, advisories and provenance (None: not established) and what its sources
-    failed to say."""
+    its graph, advisories, provenance and inspected artifacts (None: not established) and
+    what its sources failed to say."""
     entries: dict[CheckFamily, Coverage] = {}
     opaque = _opaque(launch)
     if opaque:
@@ -274,7 +278,9 @@ def ledger_for(
     else:
         entries[CheckFamily.LAUNCH] = done(CheckFamily.LAUNCH, f"launches {launch.launcher}")
         entries[CheckFamily.SCOPE] = done(CheckFamily.SCOPE, "configuration checks ran")
-    entries.update(_package_families(launch, graph, advisories, stages, failures, bool(opaque)))
+    entries.update(
+        _package_families(launch, graph, advisories, stages, failures, bool(opaque), content)
+    )
     if stages.approval:
         entries[CheckFamily.APPROVAL] = done(CheckFamily.APPROVAL, "checked against the lock")
     else:
@@ -323,6 +329,7 @@ def _package_families(
     stages: Stages,
     failures: StageFailures,
     opaque: bool,
+    content: tuple[ArtifactReport, ...] | None = None,
 ) -> dict[CheckFamily, Coverage]:
     if opaque and not launch.packages:
         why = "the command line was not understood, so what it installs is unknown"
@@ -394,7 +401,43 @@ def _package_families(
             "the packages inside "
             + "; ".join(f"{_describe(p)} are not all checked: {gap}" for p, gap in sealed),
         )
+    out[CheckFamily.CONTENT] = _content(stages, resolution, content)
+    if sealed and not out[CheckFamily.CONTENT].gap:
+        out[CheckFamily.CONTENT] = not_run(
+            CheckFamily.CONTENT,
+            GapCause.CANNOT_ANALYSE,
+            "mcpscan does not read the files of " + ", ".join(_describe(p) for p, _ in sealed),
+        )
     return out
+
+
+def _content(
+    stages: Stages, resolution: Coverage, reports: tuple[ArtifactReport, ...] | None
+) -> Coverage:
+    """Artifact contents: done when every artifact that should be read was read within
+    the limits (nothing found is then a fact, not a gap); a gap only for what was not read:
+    inspection turned off, a download that failed, a limit, a format mcpscan does not
+    read, bytes that are not the registry's."""
+    from mcpscan.inspect.interface import ArtifactState
+
+    family = CheckFamily.CONTENT
+    option = stages.disabled_by(family)
+    if option is not None:
+        return not_run(family, GapCause.DISABLED, f"disabled by the user ({option})")
+    if resolution.gap:
+        return _after(family, resolution)
+    if not stages.inspection or reports is None:
+        return not_run(family, GapCause.DISABLED, "not run in this scan")
+    failed = [r for r in reports if r.state is ArtifactState.FAILED]
+    if failed:
+        return not_run(family, GapCause.SOURCE_FAILED, failed[0].reason)
+    unread = [r for r in reports if not r.complete]
+    if unread:
+        return not_run(family, GapCause.CANNOT_ANALYSE, "; ".join(r.reason for r in unread))
+    if not reports:
+        return not_applicable(family, "no artifact to read")
+    read = ", ".join(f"{r.label} ({r.files} files)" for r in reports)
+    return done(family, f"read as data: {read}")
 
 
 def _stage(

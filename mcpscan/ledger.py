@@ -31,6 +31,7 @@ class CheckFamily(str, enum.Enum):
     PROVENANCE = "provenance"  # integrity and provenance
     ADVISORIES = "advisories"
     REPUTATION = "reputation"
+    CONTENT = "content"  # the launched artifacts' files, read as data
     SCOPE = "scope"  # configuration scope
     APPROVAL = "approval"
 
@@ -46,6 +47,7 @@ _FAMILY_TITLES = {
     CheckFamily.PROVENANCE: "integrity and provenance",
     CheckFamily.ADVISORIES: "advisories",
     CheckFamily.REPUTATION: "reputation",
+    CheckFamily.CONTENT: "artifact contents",
     CheckFamily.SCOPE: "configuration scope",
     CheckFamily.APPROVAL: "approval",
 }
@@ -60,8 +62,9 @@ class CoverageState(str, enum.Enum):
 class GapCause(str, enum.Enum):
     """Why a family that applies did not run; it decides what the gap does to the outcome."""
 
-    # The user turned it off (--no-resolve, --no-advisories, --no-provenance): shown in
-    # every report and caps the score below 100, but the exit code follows the verdict.
+    # The user turned it off (--no-resolve, --no-advisories, --no-provenance, --no-inspect):
+    # shown in every report and caps the score below 100, but the exit code follows the
+    # verdict.
     DISABLED = "disabled"
     # A registry, advisory or provenance source failed or was missing offline: the scan is
     # incomplete (exit 3 unless --allow-incomplete).

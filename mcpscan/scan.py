@@ -36,6 +36,8 @@ from mcpscan.sources.interface import LoadResult
 
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService, ScanAdvisories
+    from mcpscan.inspect.interface import ArtifactReport
+    from mcpscan.inspect.service import InspectionService
     from mcpscan.lock import Lock
     from mcpscan.lock.allowed_signers import AllowedSigners
     from mcpscan.provenance.service import ProvenanceService
@@ -72,12 +74,14 @@ class Scanner:
         resolution: ResolutionService | None = None,
         advisories: AdvisoryService | None = None,
         provenance: ProvenanceService | None = None,
+        inspection: InspectionService | None = None,
     ) -> None:
         self.engine = engine
         self.options = options
         self.resolution = resolution
         self.advisories = advisories
         self.provenance = provenance
+        self.inspection = inspection
 
     def _advisories(
         self, launches: Sequence[Launch], graphs: Sequence[Graph | None]
@@ -132,11 +136,18 @@ class Scanner:
             anchors = report.trust
             unproven = tuple(report.incomplete)
             failures.extend(Diagnostic("(provenance)", None, n) for n in report.incomplete)
+        contents: list[tuple[ArtifactReport, ...] | None] = [None] * len(graphs)
+        if self.inspection is not None:
+            progress.stage("reading artifacts")
+            inspected = self.inspection.inspect(graphs)
+            contents = list(inspected.results)
+            failures.extend(Diagnostic("(inspection)", None, n) for n in inspected.incomplete)
         stages = Stages(
             resolution=self.resolution is not None,
             advisories=self.advisories is not None,
             provenance=self.provenance is not None,
             approval=self.options.check_approval,
+            inspection=self.inspection is not None,
             disabled=self.options.disabled,
         )
         ledgers = [
@@ -150,9 +161,10 @@ class Scanner:
                     resolution=errors,
                     provenance=_failed_proofs(proof, unproven),
                 ),
+                content=content,
             )
-            for launch, graph, adv, proof, errors in zip(
-                launches, graphs, hits, proofs, resolution_errors, strict=True
+            for launch, graph, adv, proof, errors, content in zip(
+                launches, graphs, hits, proofs, resolution_errors, contents, strict=True
             )
         ]
         facts = [
@@ -164,9 +176,10 @@ class Scanner:
                 advisories=adv,
                 provenance=proof,
                 coverage=ledger,
+                content=content,
             )
-            for c, launch, graph, adv, proof, ledger in zip(
-                loaded.connectors, launches, graphs, hits, proofs, ledgers, strict=True
+            for c, launch, graph, adv, proof, ledger, content in zip(
+                loaded.connectors, launches, graphs, hits, proofs, ledgers, contents, strict=True
             )
         ]
         if self.options.check_approval:
@@ -201,6 +214,8 @@ class Scanner:
             available.add("advisories")
         if self.provenance is not None:
             available.add("provenance")
+        if self.inspection is not None:
+            available.add("content")
         progress.stage("evaluating rules")
         evaluation = self.engine.evaluate(
             facts, today=self.options.today, available=frozenset(available)

@@ -26,6 +26,7 @@ from mcpscan.models import Diagnostic
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
     from mcpscan.images import Platform
+    from mcpscan.inspect.service import InspectionService
     from mcpscan.models import CheckFamily, ScanResult
     from mcpscan.net.http import HttpClient
     from mcpscan.progress import Progress
@@ -71,6 +72,11 @@ class ScanSettings:
     npm_keys: tuple[str, ...] = ()  # --npm-keys REGISTRY=FILE
     cosign_keys: tuple[Path, ...] = ()  # --cosign-key FILE: keys of self-signed images
     timeout: float | None = None  # seconds for every network wait of the scan together
+    inspect: bool = True  # read the launched artifacts' files as data
+    inspect_all: bool = False  # ... every package of the graph, not only the launched ones
+    inspect_max_mb: float | None = None  # per artifact download (default 100)
+    inspect_entries: int | None = None  # per artifact (default 50,000)
+    inspect_timeout: float | None = None  # seconds per artifact to read it (default 30)
     recursive: bool = False  # directory targets: nested projects' configs too
     insecure_registries: tuple[str, ...] = ()  # --insecure-registry: image hosts over HTTP
 
@@ -335,6 +341,23 @@ def provenance_service(
     )
 
 
+def inspection_service(settings: ScanSettings, client: HttpClient) -> InspectionService:
+    """Reads the launched artifacts (every package with ``--inspect-all``) as data, within
+    the per-artifact limits of the options."""
+    from mcpscan.inspect.interface import MB, InspectLimits
+    from mcpscan.inspect.service import build_inspection_service
+
+    defaults = InspectLimits()
+    limits = InspectLimits(
+        max_bytes=int(settings.inspect_max_mb * MB)
+        if settings.inspect_max_mb is not None
+        else defaults.max_bytes,
+        max_entries=settings.inspect_entries or defaults.max_entries,
+        max_seconds=settings.inspect_timeout or defaults.max_seconds,
+    )
+    return build_inspection_service(client, limits=limits, everything=settings.inspect_all)
+
+
 def renderer(
     fmt: str, *, catalogue: Catalogue, reproducible: bool, color: bool, width: int = 100
 ) -> Renderer:
@@ -378,6 +401,15 @@ def _check(settings: ScanSettings) -> None:
         raise UsageError("--timeout must be a positive number of seconds")
     if settings.no_cache and settings.offline:
         raise UsageError("--offline needs the cache: drop --no-cache")
+    if settings.inspect_all and not settings.inspect:
+        raise UsageError("--inspect-all and --no-inspect contradict each other: choose one")
+    for name, value in (
+        ("--inspect-max-mb", settings.inspect_max_mb),
+        ("--inspect-entries", settings.inspect_entries),
+        ("--inspect-timeout", settings.inspect_timeout),
+    ):
+        if value is not None and not value > 0:
+            raise UsageError(f"{name} must be a positive number")
     if settings.verify_artifacts and not (settings.provenance and settings.resolve):
         raise UsageError(
             "--verify-artifacts needs resolution and provenance checks: drop "
@@ -393,6 +425,7 @@ def opt_outs(opts: ScanSettings) -> tuple[tuple[CheckFamily, str], ...]:
         (opts.resolve, CheckFamily.RESOLUTION, "--no-resolve"),
         (opts.advisories, CheckFamily.ADVISORIES, "--no-advisories"),
         (opts.provenance, CheckFamily.PROVENANCE, "--no-provenance"),
+        (opts.inspect, CheckFamily.CONTENT, "--no-inspect"),
     )
     return tuple((family, option) for on, family, option in chosen if not on)
 
@@ -436,6 +469,7 @@ def run_scan(
     resolution = None
     advisories = None
     provenance = None
+    inspection = None
     _check(opts)
     client = None
     regs: Registries | None = None
@@ -452,6 +486,8 @@ def run_scan(
             )
         if opts.provenance and opts.resolve:
             provenance = provenance_service(opts, client, regs, policy.npm_keys)
+        if opts.inspect and opts.resolve:
+            inspection = inspection_service(opts, client)
         if not opts.resolve:
             # --advisory-db (or the exports `db update` stored) with --no-resolve: the
             # launched pinned packages are still checked, but nothing is resolved.
@@ -470,7 +506,9 @@ def run_scan(
         started=_dt.datetime.now(_dt.timezone.utc),
         progress=shown,
     )
-    result = Scanner(engine, options, resolution, advisories, provenance).scan(wanted, loaded)
+    result = Scanner(engine, options, resolution, advisories, provenance, inspection).scan(
+        wanted, loaded
+    )
     if client is not None:
         result = _with_network_notes(result, client)
     for cr in result.connectors:

@@ -86,6 +86,31 @@ ListFormatOpt = Annotated[
     str, typer.Option("-f", "--format", metavar="FORMAT", help="table or json.")
 ]
 
+# The inspection options, one row each (so this module stays under the size limit).
+# fmt: off
+_INSPECT_OPTIONS: tuple[_Shared, ...] = (
+    _Shared("inspect", Annotated[bool, _opt(
+        "--inspect/--no-inspect", envvar="MCPSCAN_INSPECT", metavar=FLAG,
+        help="Read the launched packages' files as data (never run or unpacked): install "
+        "hooks, start-up code, binaries. --no-inspect leaves a coverage gap.")], True),
+    _Shared("inspect_all", Annotated[bool, _opt(
+        "--inspect-all", envvar="MCPSCAN_INSPECT_ALL", metavar=FLAG,
+        help="Inspect every package of the dependency graph, not only the launched ones.")],
+        False),
+    _Shared("inspect_max_mb", Annotated[float | None, _opt(
+        "--inspect-max-mb", envvar="MCPSCAN_INSPECT_MAX_MB", metavar="MB",
+        help="Largest artifact download inspected, in MB (default 100); a larger one is not "
+        "read, a finding and a coverage gap.")], None),
+    _Shared("inspect_entries", Annotated[int | None, _opt(
+        "--inspect-entries", envvar="MCPSCAN_INSPECT_ENTRIES", metavar="N",
+        help="Most archive entries read per artifact (default 50000).")], None),
+    _Shared("inspect_timeout", Annotated[float | None, _opt(
+        "--inspect-timeout", envvar="MCPSCAN_INSPECT_TIMEOUT", metavar="SECONDS",
+        help="Seconds to read and analyse one artifact, after its download (default 30)."
+    )], None),
+)
+# fmt: on
+
 SCAN_OPTIONS: tuple[_Shared, ...] = (
     _Shared("policy_path", PolicyOpt, None),
     _Shared(
@@ -276,6 +301,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
         ],
         False,
     ),
+    *_INSPECT_OPTIONS,
     _Shared(
         "npm_keys",
         Annotated[

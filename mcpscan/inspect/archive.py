@@ -17,6 +17,7 @@ import lzma
 import posixpath
 import stat
 import tarfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -71,20 +72,38 @@ class ArchiveListing:
     members: dict[str, bytes] = field(default_factory=dict, repr=False)  # wanted name -> bytes
 
 
+# Called once per regular file with its name, size and a reader of at most that many
+# bytes: how a caller sees every file without the archive being unpacked twice.
+Visitor = Callable[[str, int, IO[bytes]], None]
+
+
 def read_archive(
     data: bytes,
     *,
     wanted: Callable[[str], bool] = lambda _: False,
     limits: ArchiveLimits | None = None,
+    visit: Visitor | None = None,
+    deadline: float | None = None,
 ) -> ArchiveListing:
     """Every entry of the tar (plain, gzip, bzip2, xz) or zip archive ``data``; the bytes
     of the regular-file members for which ``wanted(name)`` is true (the last copy of a name
-    that appears twice, as an unpacker would leave it). Raises ArchiveError/
-    ArchiveLimitError."""
+    that appears twice, as an unpacker would leave it). ``visit`` sees every regular file
+    (not only the wanted ones) while the archive is read; ``deadline`` (``time.monotonic``)
+    stops the reading with ArchiveLimitError. Raises ArchiveError/ArchiveLimitError."""
     limits = limits or ArchiveLimits()
+    clock = _Clock(deadline)
     if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return _read_zip(data, wanted, limits)
-    return _read_tar(data, wanted, limits)
+        return _read_zip(data, wanted, limits, visit, clock)
+    return _read_tar(data, wanted, limits, visit, clock)
+
+
+@dataclass(frozen=True)
+class _Clock:
+    deadline: float | None
+
+    def check(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise ArchiveLimitError("reading the archive took longer than its time limit")
 
 
 def safe_name(name: str) -> str:
@@ -146,7 +165,13 @@ def _decompressed(data: bytes, limits: ArchiveLimits) -> _Counted:
     return _Counted(raw, len(data), limits)
 
 
-def _read_tar(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits) -> ArchiveListing:
+def _read_tar(
+    data: bytes,
+    wanted: Callable[[str], bool],
+    limits: ArchiveLimits,
+    visit: Visitor | None,
+    clock: _Clock,
+) -> ArchiveListing:
     stream = io.BufferedReader(_decompressed(data, limits), buffer_size=1 << 16)
     issues: list[EntryIssue] = []
     members: dict[str, bytes] = {}
@@ -158,6 +183,7 @@ def _read_tar(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits)
         with tarfile.open(fileobj=stream, mode="r|") as archive:
             for member in archive:
                 entries += 1
+                clock.check()
                 if entries > limits.max_entries:
                     raise ArchiveLimitError(f"archive has over {limits.max_entries} entries")
                 name = member.name
@@ -183,6 +209,10 @@ def _read_tar(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits)
                         members[name] = _member(
                             archive.extractfile(member), member.size, name, limits
                         )
+                    elif visit is not None:
+                        handle = archive.extractfile(member)
+                        if handle is not None:
+                            visit(name, member.size, handle)
     except ArchiveError:
         raise
     except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
@@ -198,7 +228,13 @@ def _member(handle: IO[bytes] | None, size: int, name: str, limits: ArchiveLimit
     return handle.read(limits.max_member_bytes + 1)[: limits.max_member_bytes]
 
 
-def _read_zip(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits) -> ArchiveListing:
+def _read_zip(
+    data: bytes,
+    wanted: Callable[[str], bool],
+    limits: ArchiveLimits,
+    visit: Visitor | None,
+    clock: _Clock,
+) -> ArchiveListing:
     issues: list[EntryIssue] = []
     members: dict[str, bytes] = {}
     try:
@@ -216,6 +252,7 @@ def _read_zip(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits)
                 )
             seen: set[str] = set()
             for info in infos:
+                clock.check()
                 issue = path_issue(info.filename)
                 if issue is not None:
                     issues.append(issue)
@@ -239,6 +276,9 @@ def _read_zip(data: bytes, wanted: Callable[[str], bool], limits: ArchiveLimits)
                         members[info.filename] = handle.read(limits.max_member_bytes + 1)[
                             : limits.max_member_bytes
                         ]
+                elif visit is not None and not info.is_dir() and not stat.S_ISLNK(mode):
+                    with archive.open(info) as handle:
+                        visit(info.filename, info.file_size, handle)
     except ArchiveError:
         raise
     except (

@@ -581,10 +581,13 @@ def _retry_class() -> type[Retry]:
 
 
 def _short_reason(exc: BaseException) -> str:
-    """The innermost, shortest explanation of a transport failure (no URLs with secrets:
-    registry URLs are configuration, not config-file values)."""
+    """The innermost explanation of a transport failure (registry URLs are configuration,
+    not config-file values: no secret is in them), without urllib3's nesting."""
     text = str(exc)
     for marker in ("Caused by ", "Failed to establish a new connection: "):
         if marker in text:
             text = text.split(marker, 1)[1]
-    return text.strip("()' ")[:200] or exc.__class__.__name__
+    text = text.strip("\"' ")
+    while text.endswith(")") and text.count(")") > text.count("("):
+        text = text[:-1].rstrip("\"' ")
+    return text.lstrip("(")[:200] or exc.__class__.__name__

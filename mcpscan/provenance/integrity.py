@@ -55,6 +55,11 @@ class ArtifactDownloadError(ProvenanceVerificationError):
     """An artifact could not be downloaded for hashing (too large, missing, unreachable)."""
 
 
+class ArtifactTooLarge(ArtifactDownloadError):
+    """The artifact is over the download limit (declared or counted): a limit, not a fault
+    of the registry."""
+
+
 def hash_download(
     client: HttpClient,
     url: str,
@@ -99,14 +104,14 @@ def download(
                     raise ArtifactDownloadError(f"{shown} answered {resp.status_code}")
                 declared = resp.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
-                    raise ArtifactDownloadError(
+                    raise ArtifactTooLarge(
                         f"{shown} is {int(declared)} bytes, over the {limit_mb:g} MB artifact limit"
                     )
                 size = 0
                 for chunk in resp.iter_content(chunk_size=_CHUNK):
                     size += len(chunk)
                     if size > max_bytes:
-                        raise ArtifactDownloadError(
+                        raise ArtifactTooLarge(
                             f"{shown} is over the {limit_mb:g} MB artifact limit"
                         )
                     for hasher in hashers.values():
@@ -325,6 +330,7 @@ def _canonical(ecosystem: str, name: str) -> str:
 __all__ = [
     "MAX_ARTIFACT_BYTES",
     "ArtifactDownloadError",
+    "ArtifactTooLarge",
     "IntegrityVerifier",
     "hash_download",
     "problem_results",

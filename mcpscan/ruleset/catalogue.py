@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 _Fail = Callable[..., RulesetError]
 
-REQUIRES = ("config", "registry", "provenance", "advisories", "lock")
+REQUIRES = ("config", "registry", "provenance", "advisories", "lock", "content")
 
 _REQUIRED_KEYS = (
     "id",

@@ -1,15 +1,20 @@
-"""Checks over what was read inside the launched artifacts (``--verify-artifacts``).
+"""Checks over what was read inside the launched artifacts (inspection, ``--verify-artifacts``).
 
 SC15 manifest-confusion: the tarball's ``package.json`` is not the one the registry shows;
 an install-time script the registry hides is critical, any other difference high.
 SC16 unsafe-archive-entry: an entry an unpacker would write outside the package, a link, a
 device file or a FIFO, or an archive that cannot be read at all.
+SC17 suspicious-install-hook, SC18 suspicious-start-code, SC19 binary-payload: what the
+inspection stage's analysers found (:mod:`mcpscan.inspect.analysers`), with the pattern's
+severity and its evidence (file, line, redacted text).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mcpscan.inspect.analysers import BINARY_PAYLOAD, HIDDEN_INSTALL, INSTALL_HOOK, START_CODE
+from mcpscan.inspect.interface import ArtifactReport, ContentHit
 from mcpscan.inspect.npm_tarball import ARCHIVE_KIND, HIDDEN_INSTALL_KIND, MANIFEST_KIND
 from mcpscan.models import Severity
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
@@ -26,9 +31,52 @@ def manifest_confusion(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
         else:
             problem = "the tarball's package.json differs from the registry document"
             yield Hit.of_result(facts, result, problem)
+    # Found by default inspection without --verify-artifacts (the registry's scripts as the
+    # resolver read them); once only when the tarball comparison said it too.
+    compared = {r.purl for r in facts.invalid(HIDDEN_INSTALL_KIND)}
+    for report, hit in _content_hits(facts, HIDDEN_INSTALL):
+        if report.purl not in compared:
+            yield _hit(report, hit, "hidden install script")
 
 
 @check("unsafe_archive")
 def unsafe_archive(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     for result in facts.invalid(ARCHIVE_KIND):
         yield Hit.of_result(facts, result, "unsafe archive content")
+
+
+# -- what was read by the inspection stage (mcpscan.inspect) --------------------------------
+
+
+def _content_hits(facts: ConnectorFacts, kind: str) -> Iterator[tuple[ArtifactReport, ContentHit]]:
+    for report in facts.content or ():
+        for hit in report.hits:
+            if hit.kind == kind:
+                yield report, hit
+
+
+def _hit(report: ArtifactReport, hit: ContentHit, problem: str) -> Hit:
+    return Hit(
+        f"{report.label}: {problem}: {hit.title}",
+        evidence=hit.evidence(),
+        component=report.purl,
+        severity=Severity.parse(hit.severity) if hit.severity else None,
+    )
+
+
+@check("suspicious_install_hook")
+def suspicious_install_hook(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    for report, hit in _content_hits(facts, INSTALL_HOOK):
+        yield _hit(report, hit, "runs at install")
+
+
+@check("suspicious_start_code")
+def suspicious_start_code(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    for report, hit in _content_hits(facts, START_CODE):
+        yield _hit(report, hit, "runs at start")
+
+
+@check("binary_payload")
+def binary_payload(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
+    for report, hit in _content_hits(facts, BINARY_PAYLOAD):
+        yield _hit(report, hit, "carries a binary")

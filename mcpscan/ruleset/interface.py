@@ -24,6 +24,7 @@ from mcpscan.models import (
 )
 
 if TYPE_CHECKING:
+    from mcpscan.inspect.interface import ArtifactReport
     from mcpscan.lock.model import ApprovalFacts
 
 
@@ -58,6 +59,8 @@ class ConnectorFacts:
     # What was and was not checked (None: not recorded, as in unit tests of single checks).
     # A connector with a gap never scores a clean 100 (mcpscan.coverage.cap).
     coverage: CoverageLedger | None = None
+    # What was read inside the inspected artifacts (None: inspection did not run).
+    content: tuple[ArtifactReport, ...] | None = None
 
     def label(self, purl: str) -> str:
         """``name@version`` of a package of the graph, else the purl itself."""

@@ -148,6 +148,36 @@ def unchecked_artifact(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
             evidence=shown,
             component=ref.purl,
         )
+    yield from _unread_artifacts(facts)
+
+
+def _unread_artifacts(facts: ConnectorFacts) -> Iterator[Hit]:
+    """A launched artifact whose files were not read (over an inspection limit, in a
+    format mcpscan does not read, or bytes that are not the registry's): what it would run
+    is unknown, which is not a pass. A download that failed is a source failure instead
+    (the scan is incomplete), not a finding about the package."""
+    from mcpscan.inspect.interface import ArtifactState
+
+    for report in facts.content or ():
+        if report.state is ArtifactState.MISMATCH:
+            yield Hit(
+                message=f"{report.label}: the artifact downloaded for inspection is not the "
+                "one the registry's digest names",
+                evidence=report.reason,
+                component=report.purl,
+                severity=Severity.CRITICAL,
+            )
+        elif report.state in (ArtifactState.LIMIT, ArtifactState.UNSUPPORTED):
+            # Medium: a limit is the user's to raise, and only a very large or strange
+            # artifact meets it; high when it is a decompression bomb.
+            bomb = "decompression bomb" in report.reason
+            yield Hit(
+                message=f"{report.label}: its files were not read, so what it runs at "
+                "install and start is unknown",
+                evidence=report.reason,
+                component=report.purl,
+                severity=Severity.HIGH if bomb else Severity.MEDIUM,
+            )
 
 
 def _sealed(facts: ConnectorFacts, ref: PackageRef) -> Hit | None:

@@ -27,13 +27,13 @@ from mcpscan.cli.app import app
 from tests.advisories.osv_support import FIXTURES as OSV_FIXTURES
 from tests.advisories.osv_support import build_exports
 from tests.cli.conftest import EXAMPLES, REPO, CliFn, Run, Workspace, write_json
+from tests.fixtures.npm.server import serve_recorded as serve_recorded_npm
 from tests.fixtures.pypi.server import serve_recorded
 from tests.support.registry_server import RegistryServer, Route
 
 README = REPO / "README.md"
 SAFE = EXAMPLES / "safe" / ".mcp.json"
 RISKY = EXAMPLES / "claude_desktop_config.json"
-NPM_REGISTRY = REPO / "tests" / "fixtures" / "npm" / "registry"
 # Options that read no variable, as the README says below its table.
 NO_VARIABLE = {
     ("", "--version"),
@@ -466,6 +466,28 @@ CASES: dict[str, Case] = {
     "MCPSCAN_VERIFY_ARTIFACTS": Case(
         lambda c: ["scan", str(SAFE)], lambda c: "1", lambda c: ["--verify-artifacts"]
     ),
+    # The recorded mcp-server-time wheel is served here: inspection reads it.
+    "MCPSCAN_INSPECT": Case(
+        _pypi_resolving,
+        lambda c: "0",
+        lambda c: ["--no-inspect"],
+        observe=lambda c, r: (r.code, "--no-inspect" in r.stdout),
+    ),
+    "MCPSCAN_INSPECT_ALL": Case(
+        lambda c: ["scan", str(SAFE), "--no-inspect"],
+        lambda c: "1",
+        lambda c: ["--inspect-all"],
+        observe=_stderr_has("contradict"),
+    ),
+    "MCPSCAN_INSPECT_MAX_MB": Case(
+        lambda c: ["scan", str(SAFE)], lambda c: "-1", lambda c: ["--inspect-max-mb", "-1"]
+    ),
+    "MCPSCAN_INSPECT_ENTRIES": Case(
+        lambda c: ["scan", str(SAFE)], lambda c: "-1", lambda c: ["--inspect-entries", "-1"]
+    ),
+    "MCPSCAN_INSPECT_TIMEOUT": Case(
+        lambda c: ["scan", str(SAFE)], lambda c: "-1", lambda c: ["--inspect-timeout", "-1"]
+    ),
     "MCPSCAN_NPM_KEYS": Case(
         lambda c: [*_npm_resolving(c), "--no-advisories", "--npm-registry", c.server.url],
         lambda c: "not-a-pair",
@@ -561,7 +583,8 @@ def ctx(
     registry_server: RegistryServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Ctx:
-    registry_server.add_tree(NPM_REGISTRY, content_type="application/json")
+    # The recorded packuments with their tarballs served here (inspection reads them).
+    serve_recorded_npm(registry_server)
     serve_recorded(registry_server)
     # The OSV API, the PyPI JSON API and npm's advisories are not served: asked, they fail.
     return Ctx(workspace.cwd, registry_server, cli, monkeypatch)

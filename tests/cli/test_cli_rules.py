@@ -27,6 +27,9 @@ CATALOGUE = {
     "SC14": "ownership-mismatch",
     "SC15": "manifest-confusion",
     "SC16": "unsafe-archive-entry",
+    "SC17": "suspicious-install-hook",
+    "SC18": "suspicious-start-code",
+    "SC19": "binary-payload",
     "PX01": "unverified-proxy",
     "PX02": "plaintext-transport",
     "PX03": "proxy-exposure",
@@ -54,7 +57,7 @@ def test_rules_list_json_has_every_rule(cli: CliFn) -> None:
     run = cli("rules", "list", "-f", "json")
     assert run.code == 0
     rules = run.json()
-    assert len(rules) == len(CATALOGUE) == 36
+    assert len(rules) == len(CATALOGUE) == 39
     assert {r["id"]: r["slug"] for r in rules} == CATALOGUE
     for r in rules:
         assert r["severity"] in ("critical", "high", "medium", "low", "info")

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import EXAMPLES, REPO, CliFn
+from tests.fixtures.npm.server import serve_recorded as serve_recorded_npm
 from tests.fixtures.pypi.server import serve_recorded
 from tests.scan.conftest import npx, uvx, write_config
 from tests.support.registry_server import RegistryServer
@@ -29,7 +30,6 @@ CONFIGS = [
     EXAMPLES / "server-json-registry-api" / "servers.json",
     EXAMPLES / "cline" / "cline_mcp_settings.json",
 ]
-NPM_REGISTRY = Path(__file__).resolve().parents[1] / "fixtures" / "npm" / "registry"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 STAGES = ("reading configs", "resolving", "verifying provenance", "evaluating rules")
 
@@ -79,7 +79,8 @@ def test_findings_name_long_connectors_whole_at_200_columns(
 
 @pytest.fixture
 def recorded(registry_server: RegistryServer) -> RegistryServer:
-    registry_server.add_tree(NPM_REGISTRY, content_type="application/json")
+    # The recorded packuments, with the recorded tarballs served here (inspection reads them).
+    serve_recorded_npm(registry_server)
     serve_recorded(registry_server)
     return registry_server
 

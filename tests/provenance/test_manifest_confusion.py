@@ -26,6 +26,8 @@ VERSION = "1.0.0"
 def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work = isolate(monkeypatch, tmp_path)
     monkeypatch.setenv("MCPSCAN_PROVENANCE", "true")
+    # SC15 needs content data: inspection reads the tarball too (one finding, not two).
+    monkeypatch.setenv("MCPSCAN_INSPECT", "true")
     return work
 
 

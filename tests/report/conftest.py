@@ -129,7 +129,10 @@ def github_connector() -> ConnectorResult:
         finding("SC01", "unpinned-launch", Severity.HIGH, "github", where, component=pkg.purl),
     )
     ledger = ledger_for(
-        launch, Stages(resolution=True, advisories=True, provenance=True), advisories=()
+        launch,
+        Stages(resolution=True, advisories=True, provenance=True, inspection=True),
+        advisories=(),
+        content=(),
     )
     return ConnectorResult(conn, launch, findings, score=50, verdict="fail", coverage=ledger)
 

@@ -84,10 +84,11 @@ def test_a_gap_caps_the_score_through_the_ledger() -> None:
     )
     ledger = ledger_for(
         fail_result().connectors[0].launch,
-        Stages(resolution=True, advisories=True, provenance=True),
+        Stages(resolution=True, advisories=True, provenance=True, inspection=True),
         graph=Graph(roots=(root.purl,), nodes=(root,)),
         advisories=(),
         provenance=(),
+        content=(),
     )
     assert ledger.complete  # every family that applies ran...
     assert not ledger.fully_known  # ...but the registry left facts out: never a clean 100

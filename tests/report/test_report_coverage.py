@@ -26,6 +26,7 @@ def test_json_has_every_family_of_every_recorded_ledger() -> None:
         "provenance",
         "advisories",
         "reputation",
+        "content",
         "scope",
         "approval",
     ]

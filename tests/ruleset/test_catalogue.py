@@ -88,6 +88,10 @@ DESIGN_TABLE = {  # DESIGN §4: id -> (slug, default severity, framework ids)
     # Issue 10: what --verify-artifacts reads inside the tarball.
     "SC15": ("manifest-confusion", "high", {"ASI04", "ASI05", "MCP04:2025"}),
     "SC16": ("unsafe-archive-entry", "high", {"ASI04", "MCP04:2025"}),
+    # Issue 16: what inspection reads in the files that run at install and at start.
+    "SC17": ("suspicious-install-hook", "high", {"ASI04", "ASI05", "MCP04:2025"}),
+    "SC18": ("suspicious-start-code", "high", {"ASI04", "ASI05", "MCP04:2025"}),
+    "SC19": ("binary-payload", "high", {"ASI04", "MCP04:2025"}),
     "PX01": ("unverified-proxy", "high", {"ASI03", "ASI04"}),
     "PX02": ("plaintext-transport", "high", {"ASI07", "MCP07:2025"}),
     "PX03": ("proxy-exposure", "high", {"ASI03", "MCP07:2025"}),
@@ -127,7 +131,7 @@ DESIGN_TABLE = {  # DESIGN §4: id -> (slug, default severity, framework ids)
 
 def test_catalogue_has_the_design_rules_sorted() -> None:
     assert [r.id for r in CATALOGUE] == sorted(DESIGN_TABLE)
-    assert len(CATALOGUE) == 36
+    assert len(CATALOGUE) == 39
     for rule in CATALOGUE:
         slug, severity, framework_ids = DESIGN_TABLE[rule.id]
         assert rule.slug == slug

@@ -15,7 +15,7 @@ from mcpscan.ruleset.engine import DISABLED, FAIL, PASS
 from .builders import VersionKind, connector, engine, facts, npm
 
 TODAY = date(2026, 11, 25)
-FULL = Stages(resolution=True, advisories=True, provenance=True)
+FULL = Stages(resolution=True, advisories=True, provenance=True, inspection=True)
 
 
 def pinned(name: str = "ok", **kw: object) -> ConnectorFacts:
@@ -23,7 +23,7 @@ def pinned(name: str = "ok", **kw: object) -> ConnectorFacts:
 
 
 def with_ledger(f: ConnectorFacts, stages: Stages) -> ConnectorFacts:
-    ledger = ledger_for(f.launch, stages, advisories=())
+    ledger = ledger_for(f.launch, stages, advisories=(), content=())
     return dataclasses.replace(f, coverage=ledger)
 
 
@@ -43,6 +43,7 @@ def test_complete_coverage_and_no_finding_is_a_clean_100() -> None:
         (CheckFamily.RESOLUTION, "--no-resolve"),
         (CheckFamily.ADVISORIES, "--no-advisories"),
         (CheckFamily.PROVENANCE, "--no-provenance"),
+        (CheckFamily.CONTENT, "--no-inspect"),
     ],
 )
 def test_a_user_opt_out_caps_the_score_but_keeps_a_pass(family: CheckFamily, option: str) -> None:
@@ -109,3 +110,50 @@ def test_a_scan_of_only_disabled_entries_passes() -> None:
     off = facts(connector("off", enabled=False), packages=(npm("off-pkg"),))
     ev = engine().evaluate([off], today=TODAY)
     assert (ev.connectors[0].verdict, ev.verdict) == (DISABLED, PASS)
+
+
+def _report(state: str, reason: str = "") -> object:
+    from mcpscan.inspect.interface import ArtifactReport, ArtifactState
+
+    return ArtifactReport("pkg:npm/ok-pkg@1.0.0", "ok-pkg@1.0.0", ArtifactState(state), reason, 3)
+
+
+def test_artifacts_read_within_the_limits_are_complete_content_coverage() -> None:
+    # Reading everything and finding nothing is a fact, not a gap: a clean 100.
+    f = pinned()
+    ledger = ledger_for(f.launch, FULL, advisories=(), content=(_report("read"),))  # type: ignore[arg-type]
+    entry = ledger[CheckFamily.CONTENT]
+    assert (entry.state.value, entry.reason) == ("done", "read as data: ok-pkg@1.0.0 (3 files)")
+    ev = engine().evaluate([dataclasses.replace(f, coverage=ledger)], today=TODAY)
+    assert ev.connectors[0].score == 100
+
+
+@pytest.mark.parametrize(
+    ("state", "cause"),
+    [
+        ("failed", GapCause.SOURCE_FAILED),
+        ("limit", GapCause.CANNOT_ANALYSE),
+        ("unsupported", GapCause.CANNOT_ANALYSE),
+        ("mismatch", GapCause.CANNOT_ANALYSE),
+    ],
+)
+def test_an_artifact_not_read_is_a_content_gap(state: str, cause: GapCause) -> None:
+    f = pinned()
+    ledger = ledger_for(
+        f.launch,
+        FULL,
+        advisories=(),
+        content=(_report(state, "why it was not read"),),  # type: ignore[arg-type]
+    )
+    entry = ledger[CheckFamily.CONTENT]
+    assert (entry.cause, entry.reason) == (cause, "why it was not read")
+    ev = engine().evaluate([dataclasses.replace(f, coverage=ledger)], today=TODAY)
+    assert ev.connectors[0].score <= GAP_CEILING
+
+
+def test_content_follows_a_resolution_gap() -> None:
+    stages = dataclasses.replace(FULL, disabled=((CheckFamily.RESOLUTION, "--no-resolve"),))
+    ledger = ledger_for(pinned().launch, stages, advisories=())
+    assert ledger[CheckFamily.CONTENT].reason == (
+        "needs resolution, which was disabled by the user (--no-resolve)"
+    )

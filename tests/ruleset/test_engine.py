@@ -199,13 +199,21 @@ def test_disabled_rule_does_not_run() -> None:
 def test_rules_needing_other_facts_are_listed_not_run() -> None:
     ev = engine().evaluate([unpinned()], today=TODAY)
     groups = dict(ev.not_evaluated)
-    assert set(groups) == {"registry", "provenance", "advisories", "lock"}
+    assert set(groups) == {"registry", "provenance", "advisories", "lock", "content"}
     # SC12 (integrity) is checked with the artifacts, by the provenance stage.
-    assert groups["provenance"] == ("PX01", "SC02", "SC03", "SC04", "SC12", "SC15", "SC16")
+    assert groups["provenance"] == ("PX01", "SC02", "SC03", "SC04", "SC12", "SC16")
+    # What inspection reads in the artifacts (SC15 from their install scripts too).
+    assert groups["content"] == ("SC15", "SC17", "SC18", "SC19")
     assert groups["lock"] == ("GV01", "GV02", "GV04", "GV05", "GV06")
     assert "SC05" in groups["advisories"]
     assert "SC13" in groups["registry"]
-    assert [k for k, _ in ev.not_evaluated] == ["registry", "provenance", "advisories", "lock"]
+    assert [k for k, _ in ev.not_evaluated] == [
+        "registry",
+        "provenance",
+        "advisories",
+        "lock",
+        "content",
+    ]
 
 
 def test_available_facts_without_an_implementation_are_still_not_evaluated() -> None:

@@ -40,9 +40,11 @@ def isolate(mp: pytest.MonkeyPatch, root: Path) -> Path:
     mp.setenv("HOME", str(home))
     mp.setenv("MCPSCAN_TUF_URL", "")  # the pinned trust anchors, no TUF refresh
     mp.setenv("COLUMNS", "100")  # tables at the same width on every machine
-    # These scans are about resolution; advisories and provenance have tests of their own.
+    # These scans are about resolution; advisories, provenance and inspection (which
+    # downloads the launched artifacts) have tests of their own.
     mp.setenv("MCPSCAN_ADVISORIES", "false")
     mp.setenv("MCPSCAN_PROVENANCE", "false")
+    mp.setenv("MCPSCAN_INSPECT", "false")
     mp.chdir(cwd)
     return cwd
 

@@ -15,6 +15,7 @@ import pytest
 
 from mcpscan.report import schema
 from tests.cli.conftest import Run
+from tests.fixtures.npm.server import serve_recorded as serve_recorded_npm
 from tests.fixtures.pypi.server import expected as pypi_expected
 from tests.fixtures.pypi.server import serve_recorded
 from tests.support.registry_server import RegistryServer
@@ -66,13 +67,15 @@ def _loopback_only(mp: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
     server = RegistryServer().start()
-    server.add_tree(NPM_FIXTURES / "registry", content_type="application/json")
+    serve_recorded_npm(server)
     serve_recorded(server)
     root = tmp_path_factory.mktemp("recorded")
     cache = root / "cache"
     with pytest.MonkeyPatch.context() as mp:
         _loopback_only(mp)
         cwd = isolate(mp, root)
+        # The roots' real artifacts are recorded: these scans read them as data.
+        mp.setenv("MCPSCAN_INSPECT", "true")
         config = write_config(
             cwd / ".mcp.json",
             {
@@ -302,8 +305,9 @@ def test_offline_needs_the_cache(recorded: Recorded, env: Env) -> None:
 
 
 def test_ledger_shows_the_stages_this_scan_left_out(recorded: Recorded) -> None:
-    """These scans run resolution only (the environment turns advisories and provenance
-    off): resolution and reputation are done, the two opt-outs are listed as such."""
+    """These scans run resolution and inspection (the environment turns advisories and
+    provenance off): resolution, reputation and content are done, the two opt-outs are
+    listed as such."""
     report = recorded.report()
     for conn in report["connectors"]:
         coverage = {c["family"]: c for c in conn["coverage"]}
@@ -317,3 +321,21 @@ def test_ledger_shows_the_stages_this_scan_left_out(recorded: Recorded) -> None:
         }
         assert conn["score"] <= 99
     assert report["summary"]["coverage_gaps"] == 2
+
+
+def test_the_launched_artifacts_are_read_as_data(recorded: Recorded) -> None:
+    """The real mcp-remote tarball and mcp-server-time wheel (recorded from the registries)
+    are downloaded, checked against their digests and read: content coverage is done, and
+    the honest packages raise no content finding."""
+    report = recorded.report()
+    reasons = {}
+    for conn in report["connectors"]:
+        [content] = [c for c in conn["coverage"] if c["family"] == "content"]
+        assert content["state"] == "done", content
+        reasons[conn["name"]] = content["reason"]
+        found = {f["rule_id"] for f in conn["findings"]}
+        assert not found & {"SC17", "SC18", "SC19", "EX04"}, found
+    assert reasons["remote"].startswith("read as data: mcp-remote@0.1.16 (")
+    assert reasons["time"].startswith("read as data: mcp-server-time@2026.10.19 (")
+    # Read from the local server, once: the second scan's reports came from the cache.
+    assert recorded.server.count("/mcp-remote/-/mcp-remote-0.1.16.tgz") == 1

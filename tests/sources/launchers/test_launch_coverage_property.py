@@ -20,7 +20,7 @@ from mcpscan.ruleset import ConnectorFacts, Engine, Policy, load_catalogue
 from mcpscan.sources.launchers import unwrap
 
 ENGINE = Engine(load_catalogue(), Policy())
-FULL = Stages(resolution=True, advisories=True, provenance=True)
+FULL = Stages(resolution=True, advisories=True, provenance=True, inspection=True)
 EX = {"EX01", "EX02", "EX03", "EX04"}
 WORDS = [
     "npx",
@@ -130,7 +130,7 @@ def _check(command: str, args: list[str]) -> None:
         args=tuple(args),
     )
     launch = unwrap(conn)
-    ledger = ledger_for(launch, FULL, advisories=())
+    ledger = ledger_for(launch, FULL, advisories=(), content=())
     facts = ConnectorFacts(conn, launch, coverage=ledger)
     [result] = ENGINE.evaluate([facts], today=date(2026, 12, 1)).connectors
     ids = {f.rule_id for f in result.findings}
