@@ -182,7 +182,10 @@ def registry_gaps(
     needed it (the launched packages where that rule judges only those)."""
     if graph is None:
         return ()
-    roots = graph.root_nodes
+    # The OCI distribution API has no maintainers, creation date or source repository to
+    # omit: for an image these are not gaps of its registry (its signer identity is what
+    # SC04 judges instead).
+    roots = [n for n in graph.root_nodes if n.ecosystem != "oci"]
     # Packages inside an image (as its SBOM lists them) come from no registry.
     fetched = [n for n in graph.nodes if n.decided_by is not Decision.SBOM]
     per_fact: list[tuple[CheckFamily, str, str, list[str]]] = [

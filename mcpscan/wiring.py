@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from mcpscan.resolve.environment import TargetEnvironment
     from mcpscan.resolve.interface import Resolver
     from mcpscan.resolve.lockfiles import Lockfile
+    from mcpscan.resolve.npm.node import NodeRuntime
     from mcpscan.ruleset import Catalogue, Policy
     from mcpscan.sources.interface import LoadResult
 
@@ -60,6 +61,7 @@ class ScanSettings:
     npm_registry: str | None = None
     pypi_url: str | None = None
     python_version: str | None = None
+    node_version: str | None = None  # --node-version (default: the node on PATH, else LTS)
     target_platform: str | None = None
     advisories: bool = True
     advisory_db: tuple[Path, ...] = ()
@@ -215,18 +217,32 @@ def target_environment(settings: ScanSettings) -> TargetEnvironment:
     )
 
 
+def node(settings: ScanSettings) -> NodeRuntime:
+    """The node and npm whose ``engines`` npm's choice respects (``--node-version``, else
+    the node on PATH, else the current LTS)."""
+    from mcpscan.resolve.npm.node import node_runtime
+
+    try:
+        return node_runtime(settings.node_version, cache_dir=cache_dir(settings))
+    except ValueError as exc:
+        raise UsageError(f"--node-version: {exc}") from None
+
+
 def resolvers(settings: ScanSettings, regs: Registries) -> dict[str, Resolver]:
     from mcpscan.resolve.npm import NpmResolver, npm_arch
     from mcpscan.resolve.oci import OciResolver
     from mcpscan.resolve.pypi import PypiResolver
 
     target = target_environment(settings)
+    runtime = node(settings)
     return {
         # npm's os/cpu filters follow the same machine the PyPI wheels are chosen for.
         "npm": NpmResolver(
             regs.npm,
             platform=_platform_parts(settings)[0] or sys.platform,
             arch=npm_arch(target.machine),
+            node_version=runtime.node,
+            npm_version=runtime.npm,
         ),
         "pypi": PypiResolver(regs.pypi, target),
         "oci": OciResolver(regs.oci, image_platform(settings)),

@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar, get_args
 
 import typer
 
+from mcpscan.resolve.npm.node import LTS_NODE
 from mcpscan.wiring import ScanSettings
 
 # Kept literal so --help needs no import of the report package; tests/cli/test_cli_options.py
@@ -84,6 +85,31 @@ CacheDirOpt = Annotated[
 ListFormatOpt = Annotated[
     str, typer.Option("-f", "--format", metavar="FORMAT", help="table or json.")
 ]
+
+# The inspection options, one row each (so this module stays under the size limit).
+# fmt: off
+_INSPECT_OPTIONS: tuple[_Shared, ...] = (
+    _Shared("inspect", Annotated[bool, _opt(
+        "--inspect/--no-inspect", envvar="MCPSCAN_INSPECT", metavar=FLAG,
+        help="Read the launched packages' files as data (never run or unpacked): install "
+        "hooks, start-up code, binaries. --no-inspect leaves a coverage gap.")], True),
+    _Shared("inspect_all", Annotated[bool, _opt(
+        "--inspect-all", envvar="MCPSCAN_INSPECT_ALL", metavar=FLAG,
+        help="Inspect every package of the dependency graph, not only the launched ones.")],
+        False),
+    _Shared("inspect_max_mb", Annotated[float | None, _opt(
+        "--inspect-max-mb", envvar="MCPSCAN_INSPECT_MAX_MB", metavar="MB",
+        help="Largest artifact download inspected, in MB (default 100); a larger one is not "
+        "read, a finding and a coverage gap.")], None),
+    _Shared("inspect_entries", Annotated[int | None, _opt(
+        "--inspect-entries", envvar="MCPSCAN_INSPECT_ENTRIES", metavar="N",
+        help="Most archive entries read per artifact (default 50000).")], None),
+    _Shared("inspect_timeout", Annotated[float | None, _opt(
+        "--inspect-timeout", envvar="MCPSCAN_INSPECT_TIMEOUT", metavar="SECONDS",
+        help="Seconds to read and analyse one artifact, after its download (default 30)."
+    )], None),
+)
+# fmt: on
 
 SCAN_OPTIONS: tuple[_Shared, ...] = (
     _Shared("policy_path", PolicyOpt, None),
@@ -181,6 +207,21 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
         None,
     ),
     _Shared(
+        "node_version",
+        Annotated[
+            str | None,
+            _opt(
+                "--node-version",
+                envvar="MCPSCAN_NODE_VERSION",
+                metavar="X.Y.Z",
+                help="Node.js that would run npx launches: npm prefers versions whose "
+                "engines accept it (default: the node on PATH, else the current LTS, "
+                f"{LTS_NODE}).",
+            ),
+        ],
+        None,
+    ),
+    _Shared(
         "target_platform",
         Annotated[
             str | None,
@@ -260,73 +301,7 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
         ],
         False,
     ),
-    _Shared(
-        "inspect",
-        Annotated[
-            bool,
-            _opt(
-                "--inspect/--no-inspect",
-                envvar="MCPSCAN_INSPECT",
-                metavar=FLAG,
-                help="Read the launched packages' files as data (never run or unpacked): "
-                "install hooks, start-up code, binaries. --no-inspect leaves a coverage gap.",
-            ),
-        ],
-        True,
-    ),
-    _Shared(
-        "inspect_all",
-        Annotated[
-            bool,
-            _opt(
-                "--inspect-all",
-                envvar="MCPSCAN_INSPECT_ALL",
-                metavar=FLAG,
-                help="Inspect every package of the dependency graph, not only the launched ones.",
-            ),
-        ],
-        False,
-    ),
-    _Shared(
-        "inspect_max_mb",
-        Annotated[
-            float | None,
-            _opt(
-                "--inspect-max-mb",
-                envvar="MCPSCAN_INSPECT_MAX_MB",
-                metavar="MB",
-                help="Largest artifact download inspected, in MB (default 100); a larger one "
-                "is not read, a finding and a coverage gap.",
-            ),
-        ],
-        None,
-    ),
-    _Shared(
-        "inspect_entries",
-        Annotated[
-            int | None,
-            _opt(
-                "--inspect-entries",
-                envvar="MCPSCAN_INSPECT_ENTRIES",
-                metavar="N",
-                help="Most archive entries read per artifact (default 50000).",
-            ),
-        ],
-        None,
-    ),
-    _Shared(
-        "inspect_timeout",
-        Annotated[
-            float | None,
-            _opt(
-                "--inspect-timeout",
-                envvar="MCPSCAN_INSPECT_TIMEOUT",
-                metavar="SECONDS",
-                help="Seconds to read and analyse one artifact, after its download (default 30).",
-            ),
-        ],
-        None,
-    ),
+    *_INSPECT_OPTIONS,
     _Shared(
         "npm_keys",
         Annotated[

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
+from mcpscan._internal import jsontext
 from mcpscan.cli.exit_codes import ExitCode, for_error
 from mcpscan.errors import McpscanError, UsageError
 from mcpscan.fileio import atomic_write_text
@@ -95,7 +96,7 @@ def scrub_report(text: str, fmt: str, redactor: Redactor) -> str:
     """
     if fmt not in ("json", "sarif", "cyclonedx") or not len(redactor):
         return redactor.scrub(text)
-    return json.dumps(_scrub_values(json.loads(text), redactor), indent=2) + "\n"
+    return jsontext.dumps(_scrub_values(json.loads(text), redactor)) + "\n"
 
 
 def _scrub_values(doc: object, redactor: Redactor) -> object:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -38,6 +39,8 @@ from mcpscan.errors import (
 from mcpscan.errors import NotFoundError as NotFoundError  # the HTTP layer raises it
 from mcpscan.net.cache import CacheBusy, CachedSessions
 from mcpscan.net.deadline import Expired, bounded_adapter, watching
+from mcpscan.net.evidence import Evidence, Recorder, kept_until
+from mcpscan.net.reduced import reduced
 from mcpscan.net.retry import RETRY_STATUSES, RetryPolicy
 from mcpscan.net.store import DocumentStore
 from mcpscan.redaction import CREDENTIAL_PARAMETERS, display_url, split_userinfo
@@ -148,6 +151,7 @@ class HttpClient:
             else None
         )
         self._slow: list[str] = []
+        self._recorder = Recorder()
 
     # -- sessions ----------------------------------------------------------------------
 
@@ -274,6 +278,11 @@ class HttpClient:
             return None
         max_age = None if cfg.offline or immutable else float(cfg.ttl_seconds)
         return DocumentStore(cfg.cache_dir / name, shape=shape, max_age=max_age)
+
+    def recording(self) -> contextlib.AbstractContextManager[Evidence]:
+        """Collect what this thread reads while the block runs, and until when the cache
+        keeps serving it unchanged (:mod:`mcpscan.net.evidence`)."""
+        return self._recorder.recording()
 
     # -- time limits -------------------------------------------------------------------
 
@@ -439,6 +448,11 @@ class HttpClient:
             if not from_cache:
                 with self._lock:
                     self._network_requests += 1
+            stored = use_cache and resp.status_code in (200, 404) and self._cacheable(resp)
+            until = kept_until(
+                resp, from_cache, stored, self.config.ttl_seconds, self.config.offline
+            )
+            self._recorder.add(url, resp.status_code, content, until)
             return HttpResponse(
                 url=url,
                 status=resp.status_code,
@@ -512,34 +526,13 @@ class HttpClient:
         validators. Online, the raw body is kept out of the HTTP cache; offline, that cache
         is still read (it may hold answers from before the store existed).
         """
-        damaged = (KeyError, TypeError, ValueError)
-        stored = store.load(url, variant) if store is not None else None
-        if stored is not None and stored.fresh:
-            try:
-                return restore(stored.payload)
-            except damaged:
-                stored = None
-        ask = dict(headers or {})
-        if stored is not None:
-            ask.update(stored.validators())
-        try:
-            resp = self.get(url, headers=ask, cache=store is None or self.config.offline)
-            if resp.status == 304 and stored is not None and store is not None:
-                try:
-                    value = restore(stored.payload)
-                except damaged:
-                    resp = self.get(url, headers=headers, cache=self.config.offline)
-                else:
-                    store.renew(url, stored, variant=variant)
-                    return value
-        except NotFoundError:
-            if missing is None:
-                raise
-            value, resp_headers = missing(), {}
-        else:
-            value, resp_headers = reduce(resp), dict(resp.headers)
+        # What the store serves is the evidence: the answers behind it are not kept.
+        with self._recorder.paused():
+            args = (url, store, reduce, encode, restore, missing, headers, variant)
+            value, stored_at = reduced(self.get, self.config.offline, *args)
         if store is not None:
-            store.save(url, encode(value), variant=variant, headers=resp_headers)
+            kept = math.inf if store.max_age is None else stored_at + store.max_age
+            self._recorder.add(url, 200, repr(stored_at).encode(), kept)
         return value
 
     # -- concurrency -------------------------------------------------------------------
@@ -588,10 +581,13 @@ def _retry_class() -> type[Retry]:
 
 
 def _short_reason(exc: BaseException) -> str:
-    """The innermost, shortest explanation of a transport failure (no URLs with secrets:
-    registry URLs are configuration, not config-file values)."""
+    """The innermost explanation of a transport failure (registry URLs are configuration,
+    not config-file values: no secret is in them), without urllib3's nesting."""
     text = str(exc)
     for marker in ("Caused by ", "Failed to establish a new connection: "):
         if marker in text:
             text = text.split(marker, 1)[1]
-    return text.strip("()' ")[:200] or exc.__class__.__name__
+    text = text.strip("\"' ")
+    while text.endswith(")") and text.count(")") > text.count("("):
+        text = text[:-1].rstrip("\"' ")
+    return text.lstrip("(")[:200] or exc.__class__.__name__

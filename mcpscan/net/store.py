@@ -11,6 +11,10 @@ directory unless ``--cache-dir``; none with ``--no-cache``), in these areas:
 ``oci-content``                OCI manifests and config blobs by digest (a store, kept forever)
 ``oci-tags``                   what OCI tags and referrers point to (a store, for the TTL)
 ``npm-resolutions`` …          finished graphs, keyed by all they depend on (a store)
+``npm-keys-endpoint``          what a registry's ``/-/npm/v1/keys`` serves (a store; only
+                               compared with the trusted keys, never trusted)
+``provenance-verdicts``        finished provenance verdicts, keyed by all they depend on
+                               (:mod:`mcpscan.provenance.verdicts`)
 ``advisories/osv-querybatch``  OSV querybatch answers per package (a store)
 ``advisories/db``              the OSV exports ``db update`` downloads
 ``advisories/index``           SQLite indexes built from those exports
@@ -39,6 +43,8 @@ PYPI_DOCUMENTS = "pypi-documents"
 PYPI_ARTIFACTS = "pypi-artifacts"
 OCI_CONTENT = "oci-content"
 OCI_TAGS = "oci-tags"
+NPM_KEYS_ENDPOINT = "npm-keys-endpoint"
+PROVENANCE_VERDICTS = "provenance-verdicts"
 OSV_QUERYBATCH = "advisories/osv-querybatch"
 ADVISORY_DB = "advisories/db"
 ADVISORY_INDEX = "advisories/index"

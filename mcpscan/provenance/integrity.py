@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packageurl import PackageURL
 
@@ -151,6 +151,15 @@ class IntegrityVerifier:
         # registry's version document there (manifest confusion).
         self.npm_registry_url = npm_registry_url
         self.max_bytes = max_bytes
+
+    def verdict_inputs(self) -> dict[str, Any]:
+        """What the integrity results depend on besides the artifact."""
+        return {
+            "verify_artifacts": self.verify_artifacts,
+            "max_bytes": self.max_bytes,
+            "npm_registry": self.npm_registry_url,
+            "pypi_index": self.pypi_registry.index_url if self.pypi_registry else None,
+        }
 
     def check(self, node: ResolvedPackage, *, root: bool) -> tuple[ProvenanceResult, ...]:
         """Lockfile-versus-index digests (PyPI, no download) and, with ``verify_artifacts``,

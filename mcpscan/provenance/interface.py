@@ -13,6 +13,8 @@ than "absent"). When the registry cannot be reached at all, a verifier raises
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
 
 from mcpscan.errors import ProvenanceError
 from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
@@ -56,6 +58,13 @@ class ProvenanceVerifier(ABC):
 
         Raises :class:`ProvenanceUnavailable` when the registry cannot be asked.
         """
+
+    def verdict_inputs(self) -> Mapping[str, Any] | None:
+        """Everything besides the artifact that this verifier's results depend on, as JSON
+        values (its registry, the digests of the trust anchors and keys it uses...), so
+        that its verdicts can be kept between scans (:mod:`mcpscan.provenance.verdicts`).
+        None, the default: its verdicts are never kept. Called once per scan."""
+        return None
 
 
 def absent(node: ResolvedPackage, kind: str, reason: str) -> ProvenanceResult:

@@ -54,6 +54,7 @@ from mcpscan.provenance.npm_keys import (
     contradictions,
     keyring_for,
     parse_registry_keys,
+    served_keys,
 )
 from mcpscan.provenance.npm_statement import (
     Timed,
@@ -129,6 +130,18 @@ class NpmProvenance(ProvenanceVerifier):
 
     def trusted_root_source(self) -> AnchorSource:
         return self._root_anchor()[1]
+
+    def verdict_inputs(self) -> dict[str, Any]:
+        """The registry, the digests of the trust root and of the registry keys in use
+        (pinned, refreshed through TUF, or named by the user) and what the registry's own
+        keys endpoint contradicts. Raises McpscanError when an anchor cannot be read."""
+        return {
+            "verifier": "npm",
+            "registry": self.base_url,
+            "trusted_root": self._root_anchor()[1].sha256,
+            "keys": self._keys().source.sha256,
+            "served_keys": self._served_contradictions(),
+        }
 
     # -- entry point -------------------------------------------------------------------
 
@@ -284,8 +297,9 @@ class NpmProvenance(ProvenanceVerifier):
                 return self._served
         found: list[str] = []
         try:
-            doc = self.client.get_json(f"{self.base_url}/-/npm/v1/keys")
-            found = contradictions(self._keys(), parse_registry_keys(doc))
+            doc = served_keys(self.client, self.base_url)
+            if doc is not None:
+                found = contradictions(self._keys(), parse_registry_keys(doc))
         except (McpscanError, ValueError):
             pass
         with self._lock:

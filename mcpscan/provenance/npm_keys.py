@@ -19,12 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from mcpscan.net.http import loads_json
+from mcpscan.net.store import NPM_KEYS_ENDPOINT
 from mcpscan.provenance.sigstore_manual import parse_time
 from mcpscan.provenance.trust import (
     NPM_KEYS_TARGET,
@@ -33,6 +35,9 @@ from mcpscan.provenance.trust import (
     TrustStore,
     user_anchor,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mcpscan.net.http import HttpClient, HttpResponse
 
 USAGE_SIGNATURES = "npm:signatures"
 USAGE_ATTESTATIONS = "npm:attestations"
@@ -151,3 +156,32 @@ def contradictions(trusted: NpmKeyring, served: Sequence[RegistryKey]) -> list[s
                 f"({trusted.source.description})"
             )
     return sorted(set(found))
+
+
+def served_keys(client: HttpClient, registry_url: str) -> Any:
+    """What ``registry_url``'s own ``/-/npm/v1/keys`` serves (None: nothing, or not JSON),
+    to be compared with the trusted keys, never used. A small document read every scan:
+    kept in the document store, so a warm or offline scan reads a file instead of opening
+    the HTTP cache. Raises McpscanError when the registry cannot be asked."""
+    return client.get_reduced(
+        f"{registry_url}/-/npm/v1/keys",
+        client.document_store(NPM_KEYS_ENDPOINT, shape="npm-keys-endpoint-1"),
+        reduce=_json_or_none,
+        encode=_same,
+        restore=_same,
+        missing=lambda: None,
+    )
+
+
+def _json_or_none(resp: HttpResponse) -> Any:
+    """A JSON answer decoded; anything else (a mirror's HTML page) is None."""
+    if "json" not in resp.content_type.lower():
+        return None
+    try:
+        return loads_json(resp.content)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def _same(value: Any) -> Any:
+    return value

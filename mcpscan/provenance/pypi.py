@@ -101,6 +101,11 @@ class PypiProvenance(ProvenanceVerifier):
         # An offline trust root is the point here; sigstore warns about it on every call.
         logging.getLogger("sigstore._internal.tuf").setLevel(logging.ERROR)
 
+    def verdict_inputs(self) -> dict[str, Any]:
+        """The Integrity API; the trust root is sigstore's own (its version is part of
+        every verdict's key)."""
+        return {"verifier": "pep740", "integrity": self.base_url}
+
     def check(self, node: ResolvedPackage) -> tuple[ProvenanceResult, ...]:
         filename = _filename(node)
         if filename is None:

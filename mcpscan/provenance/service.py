@@ -9,7 +9,9 @@ the scan can say its verdict is not a pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -27,8 +29,10 @@ from mcpscan.models import (
 from mcpscan.progress import SILENT, Progress
 from mcpscan.provenance.integrity import IntegrityVerifier, problem_results
 from mcpscan.provenance.interface import INTEGRITY_KIND, ProvenanceIncomplete, absent, unknown
+from mcpscan.provenance.verdicts import VerdictStore
 
 if TYPE_CHECKING:  # pragma: no cover
+    from mcpscan.net.evidence import Evidence
     from mcpscan.net.http import HttpClient
     from mcpscan.provenance.oci.cosign import NamedKey
     from mcpscan.provenance.trust import TrustStore
@@ -110,7 +114,9 @@ def build_provenance_service(
         pypi_registry=pypi_registry,
         npm_registry_url=npm_registry_url,
     )
-    return ProvenanceService(verifiers, client=client, integrity=integrity)
+    return ProvenanceService(
+        verifiers, client=client, integrity=integrity, verdicts=VerdictStore.open(client)
+    )
 
 
 class ProvenanceService:
@@ -120,11 +126,19 @@ class ProvenanceService:
         *,
         client: HttpClient | None = None,
         integrity: IntegrityVerifier | None = None,
+        verdicts: VerdictStore | None = None,
     ) -> None:
+        """``verdicts`` keeps finished verdicts between scans (None: every artifact is
+        checked in every scan)."""
         self.verifiers = dict(verifiers)
         self.integrity = integrity
         self._map: Callable[[Callable[[Any], _Outcome], Iterable[Any]], list[_Outcome]]
         self._map = client.map if client is not None else _serial_map
+        self._record: Callable[[], contextlib.AbstractContextManager[Evidence | None]]
+        self._record = client.recording if client is not None else _no_recording
+        self._verdicts = verdicts
+        self._inputs: dict[str, Mapping[str, Any] | None] = {}
+        self._inputs_lock = threading.Lock()
         self._map_any: Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]]
         self._map_any = client.map if client is not None else _serial_map
 
@@ -174,13 +188,27 @@ class ProvenanceService:
                 unique.setdefault(node.purl, node)
             roots.update(graph.roots if graph is not None else ())
         progress.stage("verifying provenance", total=len(unique))
+        # Verdicts kept from an earlier scan first (no request, no verification), then the
+        # rest concurrently.
+        done: dict[str, _Outcome] = {}
+        pending: list[tuple[ResolvedPackage, str | None]] = []
+        for purl, node in unique.items():
+            key = self._verdict_key(node, purl in roots)
+            kept = self._verdicts.load(key) if key is not None and self._verdicts else None
+            if kept is not None:
+                done[purl] = _Outcome(kept)
+            else:
+                pending.append((node, key))
+        if done:
+            progress.advance(len(done))
 
-        def check(node: ResolvedPackage) -> _Outcome:
-            outcome = self._check_one(node, node.purl in roots)
+        def check(item: tuple[ResolvedPackage, str | None]) -> _Outcome:
+            outcome = self._check_one(item[0], item[1], roots)
             progress.advance()
             return outcome
 
-        outcomes = dict(zip(unique, self._map(check, unique.values()), strict=True))
+        done.update(zip((n.purl for n, _ in pending), self._map(check, pending), strict=True))
+        outcomes = {purl: done[purl] for purl in unique}
         per_connector = [
             [p for p in refs if p.ecosystem == "mcpb"] if self.integrity is not None else []
             for refs in packages or [()] * len(graphs)
@@ -220,7 +248,45 @@ class ProvenanceService:
                     found[name] = TrustAnchor(name, "unavailable", exc.message, "")
         return tuple(found.values())
 
-    def _check_one(self, node: ResolvedPackage, root: bool) -> _Outcome:
+    def _verdict_key(self, node: ResolvedPackage, root: bool) -> str | None:
+        """The key of ``node``'s kept verdict; None when its verdicts are not kept (and for
+        a package inside an image, which is not checked on its own)."""
+        if self._verdicts is None or node.decided_by is Decision.SBOM:
+            return None
+        with self._inputs_lock:
+            if node.ecosystem not in self._inputs:
+                self._inputs[node.ecosystem] = self._scan_inputs(node.ecosystem)
+            inputs = self._inputs[node.ecosystem]
+        return None if inputs is None else VerdictStore.key(inputs, node, root=root)
+
+    def _scan_inputs(self, ecosystem: str) -> Mapping[str, Any] | None:
+        """What the verdicts of ``ecosystem`` depend on besides the artifact, asked once
+        per scan and only for ecosystems the graphs hold (None: not kept, as for a verifier
+        that does not say, or whose anchors cannot be read)."""
+        verifier = self.verifiers.get(ecosystem)
+        ask = getattr(verifier, "verdict_inputs", None)
+        try:
+            mine = ask() if ask is not None else None
+        except McpscanError:
+            return None
+        if mine is None:
+            return None
+        integrity = self.integrity.verdict_inputs() if self.integrity is not None else None
+        return {"check": mine, "integrity": integrity}
+
+    def _check_one(
+        self, node: ResolvedPackage, key: str | None, roots: Iterable[str] = ()
+    ) -> _Outcome:
+        """Every check of ``node``; a finished verdict is kept under ``key``."""
+        with self._record() as evidence:
+            outcome = self._verify_one(node, node.purl in roots)
+        finished = not outcome.failure and evidence is not None
+        if key is not None and finished and self._verdicts is not None:
+            assert evidence is not None
+            self._verdicts.save(key, outcome.results, evidence)
+        return outcome
+
+    def _verify_one(self, node: ResolvedPackage, root: bool) -> _Outcome:
         if node.decided_by is Decision.SBOM:
             # Inside an image: nobody fetches it from a registry; the image's signature and
             # SBOM attestation are its provenance.
@@ -316,6 +382,11 @@ def _distinct(nodes: Iterable[ResolvedPackage]) -> list[ResolvedPackage]:
 
 def _distinct_refs(refs: Iterable[PackageRef]) -> list[PackageRef]:
     return list({p.purl: p for p in refs}.values())
+
+
+@contextlib.contextmanager
+def _no_recording() -> Iterator[None]:
+    yield None
 
 
 def _serial_map(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:

@@ -74,7 +74,8 @@ class NpmVersion:
     os: tuple[str, ...] = ()
     cpu: tuple[str, ...] = ()
     libc: tuple[str, ...] = ()
-    engines_node: str | None = None
+    engines_node: str | None = None  # UNREADABLE_ENGINE: present but not a string
+    engines_npm: str | None = None
     deprecated: str | None = None
     integrity: str | None = None
     shasum: str | None = None
@@ -291,7 +292,7 @@ def _trim_version(
         for n, meta in _obj(doc.get("peerDependenciesMeta")).items()
         if _obj(meta).get("optional") is True
     )
-    engines_node = _obj(doc.get("engines")).get("node")
+    engines = _obj(doc.get("engines"))
     deprecated = doc.get("deprecated")
     size = dist.get("unpackedSize")
     return NpmVersion(
@@ -305,7 +306,8 @@ def _trim_version(
         os=share(_str_list(doc.get("os"))),
         cpu=share(_str_list(doc.get("cpu"))),
         libc=share(_str_list(doc.get("libc"))),
-        engines_node=share(engines_node) if isinstance(engines_node, str) else None,
+        engines_node=_engine(engines.get("node"), share),
+        engines_npm=_engine(engines.get("npm"), share),
         deprecated=share(
             deprecated
             if isinstance(deprecated, str) and deprecated
@@ -408,6 +410,17 @@ def digests_from_dist(integrity: str | None, shasum: str | None) -> tuple[Digest
         found.setdefault("sha1", shasum.lower())
     order = ("sha512", "sha384", "sha256", "sha1")
     return tuple(Digest(a, found[a]) for a in order if a in found)
+
+
+# An ``engines`` entry that is not a string: npm-install-checks tests it with
+# semver.satisfies, which is false for anything but a range (a falsy one is skipped).
+UNREADABLE_ENGINE = "(not a version range)"
+
+
+def _engine(value: Any, share: _Shared) -> str | None:
+    if isinstance(value, str):
+        return share(value) if value else None
+    return UNREADABLE_ENGINE if value else None
 
 
 # -- stored packuments ------------------------------------------------------------------------

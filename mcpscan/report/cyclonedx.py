@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcpscan import __version__
+from mcpscan._internal import jsontext
 from mcpscan.models import (
     AdvisoryHit,
     ConnectorResult,
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component
-    from cyclonedx.model.license import License
     from cyclonedx.model.service import Service
     from cyclonedx.model.vulnerability import Vulnerability, VulnerabilityReference
     from jsonschema import ValidationError
@@ -116,15 +116,6 @@ def _provenance_props(results: Sequence[ProvenanceResult] | None) -> list[Proper
     return props
 
 
-@functools.lru_cache(maxsize=512)
-def _license(text: str) -> License:
-    """A license expression or name as the library models it (an SPDX lookup each time
-    otherwise; the model objects are only read when the BOM is written)."""
-    from cyclonedx.contrib.license.factories import LicenseFactory
-
-    return LicenseFactory().make_from_string(text)
-
-
 def _resolved_component(
     node: ResolvedPackage, provenance: Sequence[ProvenanceResult] | None = None
 ) -> Component:
@@ -152,7 +143,7 @@ def _resolved_component(
     if facts.published:
         props.append(v.prop("published", facts.published))
     props.extend(v.image_props(facts.image))
-    licenses = [_license(facts.license)] if facts.license else []
+    licenses = [v.license_of(facts.license)] if facts.license else []
     return Component(
         type=ComponentType.CONTAINER if node.ecosystem == "oci" else ComponentType.LIBRARY,
         bom_ref=node.purl,
@@ -506,7 +497,7 @@ def render_bom(result: ScanResult, *, reproducible: bool = False) -> str:
     # The library writes the identifying keys last; readers expect them first.
     head = [k for k in _KEY_ORDER if k in doc]
     doc = {k: doc[k] for k in (*head, *(k for k in doc if k not in _KEY_ORDER))}
-    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    text = jsontext.dumps(doc, ensure_ascii=False) + "\n"
     error = next(_schema_validator().iter_errors(json.loads(text)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(document)"

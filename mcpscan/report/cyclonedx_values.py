@@ -17,6 +17,7 @@ from mcpscan.report.iri import is_iri_reference, load_jsonschema
 
 if TYPE_CHECKING:
     from cyclonedx.model import ExternalReference, HashType, Property, XsUri
+    from cyclonedx.model.license import License
     from cyclonedx.model.vulnerability import VulnerabilityRating
     from jsonschema import FormatChecker
 
@@ -31,6 +32,15 @@ def prop(name: str, value: object) -> Property:
 
     text = str(value).lower() if isinstance(value, bool) else str(value)
     return Property(name=f"{NAMESPACE}:{name}", value=text)
+
+
+@functools.lru_cache(maxsize=512)
+def license_of(text: str) -> License:
+    """A license expression or name as the library models it (an SPDX lookup each time
+    otherwise; the model objects are only read when the BOM is written)."""
+    from cyclonedx.contrib.license.factories import LicenseFactory
+
+    return LicenseFactory().make_from_string(text)
 
 
 def hashes(digests: Iterable[Digest]) -> list[HashType]:

@@ -6,10 +6,10 @@ a fingerprint: :meth:`Sensitive.reveal` is never called here.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from mcpscan import __version__
+from mcpscan._internal import jsontext
 from mcpscan.ledger import describe_registry_gap
 from mcpscan.models import (
     AdvisoryHit,
@@ -450,4 +450,4 @@ class JsonRenderer(Renderer):
     name = "json"
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(to_dict(result), indent=2, sort_keys=False) + "\n"
+        return jsontext.dumps(to_dict(result)) + "\n"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import posixpath
 import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mcpscan import __version__
+from mcpscan._internal import jsontext
 from mcpscan.advisories.matching import score_severity
 from mcpscan.models import ConnectorResult, Finding, GapCause, Rule, ScanResult, Severity
 from mcpscan.redaction import scrub_text
@@ -196,7 +196,7 @@ class SarifRenderer(Renderer):
         return self._catalogue
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(self.to_dict(result), indent=2) + "\n"
+        return jsontext.dumps(self.to_dict(result)) + "\n"
 
     def to_dict(self, result: ScanResult) -> dict[str, Any]:
         locator = _Locator((self._root or Path.cwd()).resolve())

@@ -27,13 +27,13 @@ from mcpscan.cli.app import app
 from tests.advisories.osv_support import FIXTURES as OSV_FIXTURES
 from tests.advisories.osv_support import build_exports
 from tests.cli.conftest import EXAMPLES, REPO, CliFn, Run, Workspace, write_json
+from tests.fixtures.npm.server import serve_recorded as serve_recorded_npm
 from tests.fixtures.pypi.server import serve_recorded
 from tests.support.registry_server import RegistryServer, Route
 
 README = REPO / "README.md"
 SAFE = EXAMPLES / "safe" / ".mcp.json"
 RISKY = EXAMPLES / "claude_desktop_config.json"
-NPM_REGISTRY = REPO / "tests" / "fixtures" / "npm" / "registry"
 # Options that read no variable, as the README says below its table.
 NO_VARIABLE = {
     ("", "--version"),
@@ -426,6 +426,15 @@ CASES: dict[str, Case] = {
         lambda c: ["--python-version", "3.11"],
         other=lambda c: "2.7",
     ),
+    "MCPSCAN_NODE_VERSION": Case(
+        lambda c: [
+            *_npm_resolving(c),
+            *("--npm-registry", c.server.url, "--no-advisories", "--no-provenance"),
+        ],
+        lambda c: "20.20.2",
+        lambda c: ["--node-version", "20.20.2"],
+        other=lambda c: "not-a-version",  # a usage error, so the variable was read
+    ),
     "MCPSCAN_PLATFORM": Case(
         lambda c: _pypi_resolving(c, platform=False),
         lambda c: "linux",
@@ -454,29 +463,30 @@ CASES: dict[str, Case] = {
         lambda c: ["--insecure-registry", _image_host(c)],
         observe=_registry_asked,
     ),
-    # The inspection options: each one's usage check (a contradiction, a limit that is not
-    # a positive number) is what tells whether the variable was read.
+    "MCPSCAN_VERIFY_ARTIFACTS": Case(
+        lambda c: ["scan", str(SAFE)], lambda c: "1", lambda c: ["--verify-artifacts"]
+    ),
+    # The recorded mcp-server-time wheel is served here: inspection reads it.
     "MCPSCAN_INSPECT": Case(
-        lambda c: ["scan", str(SAFE), "--inspect-all"],
+        _pypi_resolving,
         lambda c: "0",
         lambda c: ["--no-inspect"],
+        observe=lambda c, r: (r.code, "--no-inspect" in r.stdout),
     ),
     "MCPSCAN_INSPECT_ALL": Case(
         lambda c: ["scan", str(SAFE), "--no-inspect"],
         lambda c: "1",
         lambda c: ["--inspect-all"],
+        observe=_stderr_has("contradict"),
     ),
     "MCPSCAN_INSPECT_MAX_MB": Case(
-        lambda c: ["scan", str(SAFE)], lambda c: "0", lambda c: ["--inspect-max-mb", "0"]
+        lambda c: ["scan", str(SAFE)], lambda c: "-1", lambda c: ["--inspect-max-mb", "-1"]
     ),
     "MCPSCAN_INSPECT_ENTRIES": Case(
-        lambda c: ["scan", str(SAFE)], lambda c: "0", lambda c: ["--inspect-entries", "0"]
+        lambda c: ["scan", str(SAFE)], lambda c: "-1", lambda c: ["--inspect-entries", "-1"]
     ),
     "MCPSCAN_INSPECT_TIMEOUT": Case(
-        lambda c: ["scan", str(SAFE)], lambda c: "0", lambda c: ["--inspect-timeout", "0"]
-    ),
-    "MCPSCAN_VERIFY_ARTIFACTS": Case(
-        lambda c: ["scan", str(SAFE)], lambda c: "1", lambda c: ["--verify-artifacts"]
+        lambda c: ["scan", str(SAFE)], lambda c: "-1", lambda c: ["--inspect-timeout", "-1"]
     ),
     "MCPSCAN_NPM_KEYS": Case(
         lambda c: [*_npm_resolving(c), "--no-advisories", "--npm-registry", c.server.url],
@@ -573,10 +583,9 @@ def ctx(
     registry_server: RegistryServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Ctx:
-    registry_server.add_tree(NPM_REGISTRY, content_type="application/json")
+    # The recorded packuments with their tarballs served here (inspection reads them).
+    serve_recorded_npm(registry_server)
     serve_recorded(registry_server)
-    # The recorded documents' artifacts are not all served: these scans are about options.
-    monkeypatch.setenv("MCPSCAN_INSPECT", "false")
     # The OSV API, the PyPI JSON API and npm's advisories are not served: asked, they fail.
     return Ctx(workspace.cwd, registry_server, cli, monkeypatch)
 

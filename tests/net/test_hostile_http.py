@@ -167,3 +167,17 @@ def test_wrong_json_is_a_registry_error_not_a_crash(hostile: hs.HostileServer) -
     hostile.routes["/bad"] = hs.answer(b'{"a": ')
     with client() as http, pytest.raises(RegistryError, match="invalid JSON"):
         http.get_json(f"{hostile.url}/bad")
+
+
+def test_a_refused_connection_is_named_without_urllib3s_wrapping() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with client(retries=0) as http, pytest.raises(NetworkError) as err:
+        http.get(f"http://127.0.0.1:{port}/pkg")
+    message = str(err.value)
+    assert "Connection refused" in message
+    assert message.count("(") == message.count(")"), message
+    assert not message.rstrip().endswith(("'", '"')), message

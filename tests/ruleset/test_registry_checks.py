@@ -352,6 +352,22 @@ def test_sc09_node_without_any_registry_facts_is_all_unknown() -> None:
     }
 
 
+def test_an_image_has_no_maintainers_or_creation_date_to_miss() -> None:
+    # The OCI distribution API serves neither: for an image they are not registry gaps,
+    # while an npm package from a mirror that strips them still is one.
+    image = ResolvedPackage(
+        "oci",
+        "ghcr.io/acme/weather",
+        "sha256:" + "a" * 64,
+        "pkg:oci/weather@sha256%3A" + "a" * 64,
+        Decision.PINNED,
+        facts=PackageFacts(published=OLD, repository="https://github.com/acme/weather"),
+    )
+    npm = node("server", maintainers=None, package_created=None)
+    assert gaps_of(graph(image)) == {}
+    assert set(gaps_of(graph(npm))) == {"maintainers", "a creation date"}
+
+
 def test_registry_gaps_cap_the_score_but_are_no_findings_through_the_engine() -> None:
     # Seven launched packages from a mirror that lists no maintainers: no finding per
     # package, one gap naming all seven, and no clean 100 for any of them.

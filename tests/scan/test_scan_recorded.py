@@ -218,6 +218,39 @@ def _graphs(run: Run) -> list[Any]:
     return [c["graph"] for c in run.json()["connectors"]]
 
 
+def test_a_warm_scan_asks_nothing_per_package(recorded: Recorded, env: Env) -> None:
+    """Every stage on (resolution, provenance, advisories from a local database): the warm
+    scan takes graphs, provenance verdicts and documents from the cache directory without
+    one HTTP request per package, not even one the HTTP cache would answer."""
+    from mcpscan.net.http import HttpClient
+
+    env.mp.setenv("MCPSCAN_PROVENANCE", "true")
+    env.mp.setenv("MCPSCAN_ADVISORIES", "true")
+    osv = Path(__file__).parents[1] / "fixtures" / "osv"
+    args = ("-f", "json", "--advisory-db", osv)
+    cache = env.tmp / "cache"
+    # A server of its own: the module's server counts the requests of the module's scans.
+    server = RegistryServer().start()
+    server.add_tree(NPM_FIXTURES / "registry", content_type="application/json")
+    serve_recorded(server)
+    cold = run_scan(server, recorded.config, *args, cache=cache)
+    assert all(c["provenance"] for c in cold.json()["connectors"])
+    asked: list[str] = []
+    real = HttpClient._send
+
+    def spy(self: HttpClient, url: str, *rest: Any, **kwargs: Any) -> Any:
+        asked.append(url)
+        return real(self, url, *rest, **kwargs)
+
+    env.mp.setattr(HttpClient, "_send", spy)
+    try:
+        warm = run_scan(server, recorded.config, *args, cache=cache)
+    finally:
+        server.stop()
+    assert warm.json()["connectors"] == cold.json()["connectors"]
+    assert asked == []
+
+
 def test_cache_then_offline_with_the_server_stopped(recorded: Recorded, env: Env) -> None:
     assert recorded.after_cold > 100  # the cold scan really went to the registry
     # The table scan, and now a third identical one, were answered from the cache.

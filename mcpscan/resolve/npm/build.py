@@ -67,7 +67,11 @@ class Build(Placement):
             try:
                 packument = self.packuments.packument(spec.package)
                 cached = pick_version(
-                    packument, spec, self.target.node_version, self.packuments.ordered(packument)
+                    packument,
+                    spec,
+                    self.target.node_version,
+                    self.packuments.ordered(packument),
+                    npm_version=self.target.npm_version,
                 )
             except PickFailure as failure:
                 cached = failure

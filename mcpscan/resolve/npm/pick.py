@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcpscan.ecosystems.npm import semver
 from mcpscan.ecosystems.npm.spec import Spec
-from mcpscan.registry.npm import NpmVersion, Packument
+from mcpscan.registry.npm import UNREADABLE_ENGINE, NpmVersion, Packument
 
 
 def dep_valid(version: str, spec: Spec) -> bool:
@@ -51,9 +51,13 @@ def pick_version(
     spec: Spec,
     node_version: str | None = None,
     ordered: Ordered | None = None,
+    *,
+    npm_version: str | None = None,
 ) -> NpmVersion:
     """npm-pick-manifest: the version npm installs for ``spec``. Raises PickFailure.
 
+    ``node_version`` and ``npm_version`` are what npm passes as ``nodeVersion`` and
+    ``npmVersion`` (``process.version`` and its own); None leaves that engine unchecked.
     ``ordered`` is :func:`descending` of the packument, when the caller keeps it."""
     versions = packument.versions
     tags = packument.dist_tags
@@ -75,9 +79,7 @@ def pick_version(
     rng = spec.fetch if spec.kind == "range" and spec.fetch else "*"
 
     def engine_ok(v: NpmVersion) -> bool:
-        if node_version is None or v.engines_node is None:
-            return True
-        return semver.satisfies(node_version, v.engines_node, include_prerelease=True)
+        return _engine_ok(v.engines_node, node_version) and _engine_ok(v.engines_npm, npm_version)
 
     latest = tags.get("latest")
     if latest is not None and (rng == "*" or semver.satisfies(latest, rng)):
@@ -103,3 +105,13 @@ def pick_version(
             "no-matching-version", f"no version of {packument.name} matches {spec.raw or '*'}"
         )
     return best[1]
+
+
+def _engine_ok(wanted: str | None, running: str | None) -> bool:
+    """npm-install-checks ``checkEngine`` for one engine: strict (not loose) semver with
+    prereleases included; an entry that is not a range never satisfies."""
+    if running is None or wanted is None:
+        return True
+    if wanted == UNREADABLE_ENGINE:
+        return False
+    return semver.satisfies(running, wanted, loose=False, include_prerelease=True)

@@ -52,7 +52,8 @@ class NpmResolver(Resolver):
 
     ``platform``/``arch``/``libc`` are the target machine in node's terms ("linux", "x64",
     "glibc"); ``platform=None`` keeps optional packages of every platform (what a
-    package-lock.json lists). ``node_version`` enables npm's ``engines.node`` preference.
+    package-lock.json lists). ``node_version`` and ``npm_version`` enable npm's
+    ``engines`` preference, as npm applies it for the node and npm that run it.
     """
 
     ecosystem = "npm"
@@ -65,6 +66,7 @@ class NpmResolver(Resolver):
         arch: str | None = None,
         libc: str | None = None,
         node_version: str | None = None,
+        npm_version: str | None = None,
     ) -> None:
         self.registry = registry
         npm_platform = npm_os(platform) if platform is not None else None
@@ -73,6 +75,7 @@ class NpmResolver(Resolver):
             arch=(arch or npm_arch()) if npm_platform is not None else None,
             libc=(libc or npm_libc(npm_platform)) if npm_platform is not None else None,
             node_version=node_version,
+            npm_version=npm_version,
         )
         self.packuments = Packuments(registry)
 
@@ -86,7 +89,7 @@ class NpmResolver(Resolver):
             {
                 "registry": self.registry.base_url,
                 "scopes": self.registry.scope_registries,
-                "target": [t.os, t.arch, t.libc, t.node_version],
+                "target": [t.os, t.arch, t.libc, t.node_version, t.npm_version],
                 "roots": [[r.ecosystem, r.name, r.requested, r.spec, r.alias_of] for r in roots],
             },
         )

@@ -76,12 +76,14 @@ def check_list(value: str | None, allowed: tuple[str, ...]) -> bool:
 @dataclass(frozen=True)
 class Target:
     """The machine an install is for; ``os=None`` accepts packages of every platform (what a
-    package-lock.json lists). ``node_version`` enables npm's ``engines.node`` preference."""
+    package-lock.json lists). ``node_version`` and ``npm_version`` enable npm's
+    ``engines`` preference (:mod:`mcpscan.resolve.npm.node`)."""
 
     os: str | None
     arch: str | None
     libc: str | None
     node_version: str | None = None
+    npm_version: str | None = None
 
     def accepts(self, pkg: NpmVersion) -> bool:
         """Whether npm would install ``pkg`` here (its ``os``, ``cpu`` and ``libc`` lists)."""
