@@ -16,6 +16,7 @@ import pytest
 
 from tests.cli.conftest import CliFn, Workspace, write_json
 from tests.support.cosign_images import (
+    SPDX,
     Blobs,
     attach_attestations,
     attach_signature,
@@ -33,17 +34,6 @@ from tests.support.cosign_images import (
 from tests.support.oci_registry import LocalRegistry, build_image
 
 REPO = "https://github.com/acme/weather"
-SPDX = {
-    "spdxVersion": "SPDX-2.3",
-    "packages": [
-        {
-            "name": "mcp-remote",
-            "externalRefs": [
-                {"referenceType": "purl", "referenceLocator": "pkg:npm/mcp-remote@0.1.15"}
-            ],
-        }
-    ],
-}
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from mcpscan.provenance.oci.verifier import ImageSubject, OciProvenance
 from mcpscan.provenance.trust import TrustStore
 from mcpscan.registry.oci.client import DistributionClient
 from tests.support.cosign_images import (
+    SPDX,
     Blobs,
     attach_attestations,
     attach_signature,
@@ -38,18 +39,6 @@ from tests.support.cosign_images import (
 )
 from tests.support.oci_registry import LocalRegistry, build_image, free_port
 from tests.support.registry_server import RegistryServer, Route
-
-SPDX = {
-    "spdxVersion": "SPDX-2.3",
-    "packages": [
-        {
-            "name": "mcp-remote",
-            "externalRefs": [
-                {"referenceType": "purl", "referenceLocator": "pkg:npm/mcp-remote@0.1.15"}
-            ],
-        }
-    ],
-}
 
 
 @pytest.fixture

@@ -256,3 +256,18 @@ def publish(registry: Any, repository: str, store: Blobs) -> None:
     for reference, raw in ordered:
         media = json.loads(raw).get("mediaType") or OCI_MANIFEST
         registry.push_manifest(repository, reference, raw, media)
+
+
+# An SPDX SBOM listing one npm package with a known advisory (mcp-remote 0.1.15,
+# GHSA-6xpm-ggf7-wc3p): what the image-contents tests attest.
+SPDX = {
+    "spdxVersion": "SPDX-2.3",
+    "packages": [
+        {
+            "name": "mcp-remote",
+            "externalRefs": [
+                {"referenceType": "purl", "referenceLocator": "pkg:npm/mcp-remote@0.1.15"}
+            ],
+        }
+    ],
+}
