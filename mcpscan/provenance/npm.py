@@ -140,6 +140,11 @@ class NpmProvenance(ProvenanceVerifier):
             "registry": self.base_url,
             "trusted_root": self._root_anchor()[1].sha256,
             "keys": self._keys().source.sha256,
+            # The results name the keys document and judge unknown key ids by how far it
+            # is known to reach (a fresh copy reaches its refresh time for any verdict of
+            # the scan that refreshed it, as the cached copy does in later scans).
+            "keys_source": self._keys().source.description,
+            "keys_cover": _cover_key(self._keys().source),
             "served_keys": self._served_contradictions(),
         }
 
@@ -553,6 +558,15 @@ def _covered_until(source: AnchorSource) -> datetime | None:
     if source.kind == "tuf-cache" and source.refreshed:
         return parse_time(source.refreshed)
     return _PINNED_KEYS_DATE
+
+
+def _cover_key(source: AnchorSource) -> str | None:
+    """How far ``source`` reaches, as a verdict's key states it: its refresh time for a
+    copy TUF verified (in this scan or an earlier one), None for keys the user named."""
+    if source.refreshed and source.kind in ("tuf", "tuf-cache"):
+        return source.refreshed
+    covered = _covered_until(source)
+    return None if covered is None else covered.isoformat()
 
 
 def _gaps(verified: VerifiedDsse) -> str:
