@@ -135,16 +135,17 @@ class NpmProvenance(ProvenanceVerifier):
         """The registry, the digests of the trust root and of the registry keys in use
         (pinned, refreshed through TUF, or named by the user) and what the registry's own
         keys endpoint contradicts. Raises McpscanError when an anchor cannot be read."""
+        keys = self._keys().source
         return {
             "verifier": "npm",
             "registry": self.base_url,
             "trusted_root": self._root_anchor()[1].sha256,
-            "keys": self._keys().source.sha256,
-            # The results name the keys document and judge unknown key ids by how far it
-            # is known to reach (a fresh copy reaches its refresh time for any verdict of
-            # the scan that refreshed it, as the cached copy does in later scans).
-            "keys_source": self._keys().source.description,
-            "keys_cover": _cover_key(self._keys().source),
+            "keys": keys.sha256,
+            # Results name the keys and judge unknown key ids by how far the keys reach: a
+            # TUF copy its refresh time (fresh, or cached in later scans), else the pinned
+            # date ("" for keys the user named).
+            "keys_source": keys.description,
+            "keys_cover": keys.refreshed or str(_covered_until(keys) or ""),
             "served_keys": self._served_contradictions(),
         }
 
@@ -558,15 +559,6 @@ def _covered_until(source: AnchorSource) -> datetime | None:
     if source.kind == "tuf-cache" and source.refreshed:
         return parse_time(source.refreshed)
     return _PINNED_KEYS_DATE
-
-
-def _cover_key(source: AnchorSource) -> str | None:
-    """How far ``source`` reaches, as a verdict's key states it: its refresh time for a
-    copy TUF verified (in this scan or an earlier one), None for keys the user named."""
-    if source.refreshed and source.kind in ("tuf", "tuf-cache"):
-        return source.refreshed
-    covered = _covered_until(source)
-    return None if covered is None else covered.isoformat()
 
 
 def _gaps(verified: VerifiedDsse) -> str:
