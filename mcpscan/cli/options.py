@@ -55,6 +55,16 @@ CacheDirOpt = Annotated[
         help="Cache directory (default: the platform's user cache directory).",
     ),
 ]
+# The lock that diff and approvals read (approve's --lock says where it writes one).
+FoundLockOpt = Annotated[
+    Path | None,
+    opt(
+        "--lock",
+        envvar="MCPSCAN_LOCK",
+        metavar="FILE",
+        help="Lock file (default: found beside the policy or here).",
+    ),
+]
 # The listing commands (discover, rules list, approvals) print a table or JSON. They read no
 # variable: MCPSCAN_FORMAT names a report format (sarif, html...) these do not have.
 ListFormatOpt = Annotated[
