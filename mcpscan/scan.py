@@ -67,24 +67,18 @@ class ScanOptions:
     progress: Progress = SILENT
 
 
+@dataclass(frozen=True, eq=False)
 class Scanner:
-    def __init__(
-        self,
-        engine: Engine,
-        options: ScanOptions,
-        resolution: ResolutionService | None = None,
-        advisories: AdvisoryService | None = None,
-        provenance: ProvenanceService | None = None,
-        inspection: InspectionService | None = None,
-        releases: ReleaseService | None = None,
-    ) -> None:
-        self.engine = engine
-        self.options = options
-        self.resolution = resolution
-        self.advisories = advisories
-        self.provenance = provenance
-        self.inspection = inspection
-        self.releases = releases
+    """The seams of one scan (:mod:`mcpscan.wiring` builds them). A service left None is a
+    stage that does not run: the rule families that need it are reported as not checked."""
+
+    engine: Engine
+    options: ScanOptions
+    resolution: ResolutionService | None = None
+    advisories: AdvisoryService | None = None
+    provenance: ProvenanceService | None = None
+    inspection: InspectionService | None = None
+    releases: ReleaseService | None = None
 
     def _advisories(
         self, launches: Sequence[Launch], graphs: Sequence[Graph | None]

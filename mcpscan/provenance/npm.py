@@ -135,11 +135,17 @@ class NpmProvenance(ProvenanceVerifier):
         """The registry, the digests of the trust root and of the registry keys in use
         (pinned, refreshed through TUF, or named by the user) and what the registry's own
         keys endpoint contradicts. Raises McpscanError when an anchor cannot be read."""
+        keys = self._keys().source
         return {
             "verifier": "npm",
             "registry": self.base_url,
             "trusted_root": self._root_anchor()[1].sha256,
-            "keys": self._keys().source.sha256,
+            "keys": keys.sha256,
+            # Results name the keys and judge unknown key ids by how far the keys reach: a
+            # TUF copy its refresh time (fresh, or cached in later scans), else the pinned
+            # date ("" for keys the user named).
+            "keys_source": keys.description,
+            "keys_cover": keys.refreshed or str(_covered_until(keys) or ""),
             "served_keys": self._served_contradictions(),
         }
 
