@@ -17,7 +17,8 @@ import typer
 
 from mcpscan.cli import output
 from mcpscan.cli.exit_codes import ExitCode, for_approval, for_diff
-from mcpscan.cli.options import RunOptions, scan_options
+from mcpscan.cli.options import target_argument
+from mcpscan.cli.scan_options import RunOptions, scan_options
 from mcpscan.errors import UsageError
 from mcpscan.wiring import ScanSettings
 
@@ -93,14 +94,7 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
     @app.command("approve")
     @scan_options(without=("lock_path",))
     def approve_cmd(
-        targets: Annotated[
-            list[str],
-            typer.Argument(
-                metavar="TARGET",
-                help="What to approve (as for `mcpscan scan`).",
-                show_default=False,
-            ),
-        ],
+        targets: Annotated[list[str], target_argument("What to approve (as for `mcpscan scan`).")],
         approver: Annotated[
             str,
             typer.Option(
@@ -209,12 +203,7 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
     @scan_options(without=("lock_path",))
     def diff_cmd(
         targets: Annotated[
-            list[str] | None,
-            typer.Argument(
-                metavar="TARGET",
-                help="What to compare (as for `mcpscan scan`).",
-                show_default=False,
-            ),
+            list[str] | None, target_argument("What to compare (as for `mcpscan scan`).")
         ] = None,
         lock_path: Annotated[
             Path | None,
