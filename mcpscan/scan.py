@@ -18,7 +18,6 @@ from mcpscan.models import (
     AdvisoryHit,
     CheckFamily,
     Connector,
-    ConnectorResult,
     Diagnostic,
     Graph,
     Launch,
@@ -236,21 +235,7 @@ class Scanner:
         evaluation = self.engine.evaluate(
             facts, today=self.options.today, available=frozenset(available)
         )
-        results = tuple(
-            ConnectorResult(
-                connector=f.connector,
-                launch=f.launch,
-                findings=ev.findings,
-                score=ev.score,
-                verdict=ev.verdict,
-                graph=f.graph,
-                advisories=f.advisories,
-                provenance=f.provenance,
-                approval=f.approval,
-                coverage=f.coverage,
-            )
-            for f, ev in zip(facts, evaluation.connectors, strict=True)
-        )
+        results = tuple(ev.to_result() for ev in evaluation.connectors)
         diagnostics = (
             tuple(loaded.diagnostics)
             + tuple(failures)
