@@ -26,6 +26,7 @@ from mcpscan.models import Diagnostic
 if TYPE_CHECKING:
     from mcpscan.advisories.service import AdvisoryService
     from mcpscan.images import Platform
+    from mcpscan.inspect.patterns import PatternSet
     from mcpscan.inspect.service import InspectionService
     from mcpscan.models import CheckFamily, ScanResult
     from mcpscan.net.http import HttpClient
@@ -350,7 +351,9 @@ def _cosign_keys(paths: Sequence[Path]) -> list[NamedKey]:
         raise UsageError(f"--cosign-key: {exc.message}") from None
 
 
-def inspection_service(settings: ScanSettings, client: HttpClient) -> InspectionService:
+def inspection_service(
+    settings: ScanSettings, client: HttpClient, patterns: PatternSet | None = None
+) -> InspectionService:
     """Reads the launched artifacts (every package with ``--inspect-all``) as data, within
     the per-artifact limits of the options."""
     from mcpscan.inspect.interface import MB, InspectLimits
@@ -364,7 +367,9 @@ def inspection_service(settings: ScanSettings, client: HttpClient) -> Inspection
         max_entries=settings.inspect_entries or defaults.max_entries,
         max_seconds=settings.inspect_timeout or defaults.max_seconds,
     )
-    return build_inspection_service(client, limits=limits, everything=settings.inspect_all)
+    return build_inspection_service(
+        client, limits=limits, everything=settings.inspect_all, patterns=patterns
+    )
 
 
 def renderer(
@@ -449,6 +454,7 @@ def run_scan(
     """Read the targets (or discover configs), build the components the settings ask for,
     and scan, telling ``progress`` how far it got. Raises McpscanError for usage and input
     errors; renders nothing."""
+    from mcpscan.inspect.patterns import patterns_for
     from mcpscan.lock import allowed_signers_for, find_lock, load_lock
     from mcpscan.models import Severity
     from mcpscan.progress import SILENT
@@ -466,6 +472,8 @@ def run_scan(
         except ValueError as exc:
             raise UsageError(f"--fail-on: {exc}") from None
     catalogue = load_catalogue(opts.rules_dir)
+    # The content patterns (rules_dir/patterns), validated now as the rules are.
+    patterns = patterns_for(opts.rules_dir)
     policy_file = opts.policy_path or find_policy(cwd)
     policy = load_policy(policy_file, rule_ids=catalogue.ids) if policy_file else Policy()
     if override is not None:
@@ -496,7 +504,7 @@ def run_scan(
         if opts.provenance and opts.resolve:
             provenance = provenance_service(opts, client, regs, policy.npm_keys)
         if opts.inspect and opts.resolve:
-            inspection = inspection_service(opts, client)
+            inspection = inspection_service(opts, client, patterns)
         if not opts.resolve:
             # --advisory-db (or the exports `db update` stored) with --no-resolve: the
             # launched pinned packages are still checked, but nothing is resolved.
@@ -519,7 +527,7 @@ def run_scan(
     if inspection is not None and regs is not None:
         from mcpscan.inspect.releases import ReleaseService
 
-        releases = ReleaseService(inspection, npm=regs.npm, pypi=regs.pypi)
+        releases = ReleaseService(inspection, npm=regs.npm, pypi=regs.pypi, patterns=patterns)
     result = Scanner(
         engine, options, resolution, advisories, provenance, inspection, releases
     ).scan(wanted, loaded)

@@ -248,5 +248,5 @@ def entry_points_shown(command: str) -> str:
     return shown(command, 0, min(len(command), 70))
 
 
-def builtin() -> list[Analyser]:
-    return [EntryPatterns(), BinaryPayloads(), HiddenInstall()]
+def builtin(patterns: PatternSet | None = None) -> list[Analyser]:
+    return [EntryPatterns(patterns), BinaryPayloads(), HiddenInstall()]

@@ -78,10 +78,28 @@ class PatternMatch:
     text: str  # the matched text, shortened and redacted
 
 
+# The patterns whose hosts make a new endpoint in a release a high change (release_diff):
+# their expressions are the one list of exfiltration-shaped hosts.
+ENDPOINT_PATTERNS = ("exfil-endpoint", "shortener-or-raw-ip")
+
+
 @dataclass(frozen=True)
 class PatternSet:
     patterns: tuple[Pattern, ...]
     fingerprint: str  # sha256 over the pattern files: keys the cached reports
+
+    def exfil_host(self, host: str, texts: tuple[str, ...]) -> bool:
+        """Whether one of :data:`ENDPOINT_PATTERNS` matches ``host`` in one of ``texts``
+        (the line it was found on, its URL): a match elsewhere on the line does not count."""
+        for pattern in self.patterns:
+            if pattern.id not in ENDPOINT_PATTERNS:
+                continue
+            for text in texts:
+                for m in pattern.all[0].finditer(text):
+                    found = m.group(0).split("://")[-1].split("/")[0].strip(".").lower()
+                    if found and (found in host or host in found):
+                        return True
+        return False
 
     def scan(self, text: str, language: str, path: str = "") -> list[PatternMatch]:
         """Every pattern of ``language`` (and for ``path``) that matches ``text``: one
@@ -214,7 +232,7 @@ def logical_lines(text: str) -> list[tuple[int, str]]:
 
 
 def patterns_dir() -> Traversable:
-    from mcpscan.ruleset.catalogue import default_rules_dir
+    from mcpscan._internal.rules_dir import default_rules_dir
 
     return default_rules_dir() / "patterns"
 
@@ -224,8 +242,23 @@ def default_patterns() -> PatternSet:
     return load_patterns(patterns_dir())
 
 
-def load_patterns(directory: Traversable | Path) -> PatternSet:
-    """Every ``*.toml`` of ``directory``, validated; errors name the file and line."""
+def patterns_for(rules_dir: Path | None) -> PatternSet:
+    """The patterns a scan with ``--rules rules_dir`` uses: the shipped ones, each replaced
+    by a pattern of ``rules_dir/patterns`` with the same id and joined by its new ones. The
+    user's files are validated here, at load, as the rules are: a bad one is an error
+    naming the file, never a pattern silently dropped."""
+    if rules_dir is None:
+        return default_patterns()
+    own = rules_dir / "patterns"
+    if not own.exists():
+        return default_patterns()
+    return load_patterns(own, over=default_patterns())
+
+
+def load_patterns(directory: Traversable | Path, *, over: PatternSet | None = None) -> PatternSet:
+    """Every ``*.toml`` of ``directory``, validated; errors name the file and line. With
+    ``over``, the result is ``over``'s patterns with those of ``directory`` replacing the
+    ones of the same id and added after them."""
     if not directory.is_dir():
         raise PatternError("pattern directory not found", file=str(directory))
     files = sorted(
@@ -233,6 +266,8 @@ def load_patterns(directory: Traversable | Path) -> PatternSet:
         key=lambda f: f.name,
     )
     digest = hashlib.sha256()
+    if over is not None:
+        digest.update(over.fingerprint.encode() + b"\0")
     patterns: dict[str, Pattern] = {}
     for f in files:
         raw = f.read_bytes()
@@ -246,6 +281,9 @@ def load_patterns(directory: Traversable | Path) -> PatternSet:
             patterns[pattern.id] = pattern
     if not patterns:
         raise PatternError("no pattern files (*.toml)", file=str(directory))
+    if over is not None:
+        base = {p.id: p for p in over.patterns}
+        patterns = {**base, **patterns}  # a replaced pattern keeps its place
     return PatternSet(tuple(patterns.values()), digest.hexdigest())
 
 

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mcpscan.inspect.patterns import PatternSet, default_patterns
 from mcpscan.inspect.surface import Item, Surface
 from mcpscan.models import Severity
 
@@ -35,27 +36,6 @@ _MAIL_CONTEXT = re.compile(
     r"\b(bcc|cc|to|from|reply-?to|recipients?)\b\s*[:=]|\b(send_?mail|sendEmail|smtp|nodemailer"
     r"|mailto|createTransport|send_message|email\.send|messages\.send)\b",
     re.IGNORECASE,
-)
-_EXFIL_HOSTS = (
-    "webhook.site",
-    "pipedream.net",
-    "requestbin",
-    "ngrok",
-    "pastebin.com",
-    "paste.ee",
-    "hastebin",
-    "transfer.sh",
-    "interact.sh",
-    "oast.",
-    "burpcollaborator",
-    "discord.com",
-    "discordapp.com",
-    "api.telegram.org",
-    "hooks.slack.com",
-    "bit.ly",
-    "tinyurl.com",
-    "is.gd",
-    "t.ly",
 )
 _SHOWN_ITEMS = 5
 
@@ -136,7 +116,11 @@ def compare(
     against: str,
     maintainers_before: tuple[str, ...] | None = None,
     maintainers_after: tuple[str, ...] | None = None,
+    patterns: PatternSet | None = None,
 ) -> ReleaseDiff:
+    """The changes from ``before`` to ``after``; ``patterns`` (default: the shipped ones)
+    say which hosts are exfiltration-shaped (``patterns.ENDPOINT_PATTERNS``)."""
+    patterns = patterns or default_patterns()
     changes: list[ReleaseChange] = []
     changes += [
         ReleaseChange("install-hook", h, Severity.HIGH)
@@ -165,7 +149,7 @@ def compare(
     old_endpoints = {i.value for i in before.endpoints}
     for item in after.endpoints:
         if item.value not in old_endpoints:
-            changes.append(_item("endpoint", item, _endpoint_severity(item.value)))
+            changes.append(_item("endpoint", item, _endpoint_severity(item, patterns)))
     old_emails = {i.value for i in before.emails}
     for item in after.emails:
         if item.value not in old_emails:
@@ -213,15 +197,16 @@ def _dep_key(dep: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _endpoint_severity(value: str) -> Severity:
-    rest = value.split("://", 1)[-1]
+def _endpoint_severity(item: Item, patterns: PatternSet) -> Severity:
+    rest = item.value.split("://", 1)[-1]
     host = rest[1:].split("]", 1)[0] if rest.startswith("[") else rest.split(":", 1)[0]
     try:
         ipaddress.ip_address(host)
         return Severity.HIGH  # a raw IP address: no name to review, typical of a payload
     except ValueError:
         pass
-    if any(marker in host for marker in _EXFIL_HOSTS):
+    # The line it is on, and the bare URL (the line is shortened; a pattern may want a path).
+    if patterns.exfil_host(host.lower(), (item.text, item.value + "/")):
         return Severity.HIGH
     return Severity.MEDIUM
 

@@ -32,6 +32,7 @@ from mcpscan.models import Decision, Digest, PackageFacts, ResolvedPackage
 
 if TYPE_CHECKING:  # pragma: no cover
     from mcpscan.inspect.interface import ArtifactReport
+    from mcpscan.inspect.patterns import PatternSet
     from mcpscan.inspect.service import InspectionService
     from mcpscan.lock.model import LockedPackage
     from mcpscan.models import Graph
@@ -65,8 +66,10 @@ class ReleaseService:
         *,
         npm: NpmRegistry | None = None,
         pypi: PypiRegistry | None = None,
+        patterns: PatternSet | None = None,
     ) -> None:
         self.inspection = inspection
+        self.patterns = patterns  # which new hosts are exfiltration-shaped (None: shipped)
         self.npm = npm
         self.pypi = pypi
 
@@ -141,6 +144,7 @@ class ReleaseService:
                     against=against,
                     maintainers_before=baseline.maintainers,
                     maintainers_after=node.facts.maintainers,
+                    patterns=self.patterns,
                 )
             )
         return found

@@ -42,6 +42,7 @@ from mcpscan.inspect.interface import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from mcpscan.inspect.patterns import PatternSet
     from mcpscan.models import Graph, ResolvedPackage
     from mcpscan.net.http import HttpClient
     from mcpscan.net.store import DocumentStore
@@ -318,15 +319,17 @@ def build_inspection_service(
     limits: InspectLimits | None = None,
     everything: bool = False,
     extra: Iterable[Analyser] = (),
+    patterns: PatternSet | None = None,
 ) -> InspectionService:
-    """The service a scan uses: the built-in analysers plus ``extra`` ones."""
-    analysers = [*default_analysers(), *extra]
+    """The service a scan uses: the built-in analysers (matching ``patterns``, default the
+    shipped ones) plus ``extra`` ones."""
+    analysers = [*default_analysers(patterns), *extra]
     return InspectionService(client, analysers, limits=limits, everything=everything)
 
 
-def default_analysers() -> list[Analyser]:
+def default_analysers(patterns: PatternSet | None = None) -> list[Analyser]:
     """The analysers every inspection runs (imported here: they load the pattern rules)."""
     from mcpscan.inspect.analysers import builtin
     from mcpscan.inspect.tool_analyser import SurfaceAnalyser, ToolAnalyser
 
-    return [*builtin(), ToolAnalyser(), SurfaceAnalyser()]
+    return [*builtin(patterns), ToolAnalyser(), SurfaceAnalyser()]

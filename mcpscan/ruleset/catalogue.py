@@ -6,12 +6,12 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from mcpscan._internal import toml_lines
+from mcpscan._internal.rules_dir import default_rules_dir as default_rules_dir
 from mcpscan.models import Framework, Rule, Severity
 from mcpscan.ruleset import registry
 from mcpscan.ruleset.interface import RulesetError
@@ -82,16 +82,6 @@ class Catalogue:
     @property
     def ids(self) -> frozenset[str]:
         return frozenset(self.by_id)
-
-
-def default_rules_dir() -> Traversable:
-    """The shipped catalogue: inside an installed wheel, else the repository's ``rules/``."""
-    packaged = resources.files("mcpscan") / "_rules"
-    if packaged.is_dir():
-        return packaged
-    import mcpscan
-
-    return Path(mcpscan.__file__).resolve().parent.parent / "rules"
 
 
 def load_catalogue(rules_dir: Path | None = None) -> Catalogue:

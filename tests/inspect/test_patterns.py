@@ -13,6 +13,8 @@ from mcpscan.inspect.patterns import (
     default_patterns,
     load_patterns,
     logical_lines,
+    patterns_dir,
+    patterns_for,
     sample,
     strip_comments,
 )
@@ -154,3 +156,38 @@ def test_examples_must_name_a_language_of_the_pattern(tmp_path: Path) -> None:
     )
     with pytest.raises(PatternError, match="starts with one of its languages"):
         load_patterns(tmp_path)
+
+
+def test_a_rules_dir_replaces_and_adds_patterns(tmp_path: Path) -> None:
+    own = tmp_path / "patterns"
+    own.mkdir()
+    shipped = (patterns_dir() / "exfil-endpoint.toml").read_text(encoding="utf-8")
+    (own / "exfil-endpoint.toml").write_text(
+        shipped.replace('severity = "high"', 'severity = "critical"'), encoding="utf-8"
+    )
+    (own / "mine.toml").write_text(
+        shipped.replace('id = "exfil-endpoint"', 'id = "mine"'), encoding="utf-8"
+    )
+    merged = patterns_for(tmp_path)
+    by_id = {p.id: p for p in merged.patterns}
+    assert by_id["exfil-endpoint"].severity == "critical"
+    assert "mine" in by_id
+    assert "pipe-to-shell" in by_id
+    assert len(merged.patterns) == len(default_patterns().patterns) + 1
+    assert merged.fingerprint != default_patterns().fingerprint
+    assert patterns_for(tmp_path / "absent") is default_patterns()
+
+
+def test_a_bad_pattern_in_a_rules_dir_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    own = tmp_path / "patterns"
+    own.mkdir()
+    shipped = (patterns_dir() / "exfil-endpoint.toml").read_text(encoding="utf-8")
+    (own / "x.toml").write_text(shipped + 'colour = "red"\n', encoding="utf-8")
+    with pytest.raises(PatternError) as caught:
+        patterns_for(tmp_path)
+    assert "x.toml" in str(caught.value)
+    assert "colour" in str(caught.value)
+    (own / "x.toml").write_text(shipped.replace("webhook", "(webhook"), encoding="utf-8")
+    with pytest.raises(PatternError, match="not a regular expression") as caught:
+        patterns_for(tmp_path)
+    assert "x.toml" in str(caught.value)
