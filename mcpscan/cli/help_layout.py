@@ -54,26 +54,13 @@ def _label(param: TyperOption | TyperArgument, ctx: Any) -> str:
     return f"{label} {shown_type}" if shown_type else label
 
 
-def _stacked_panel(
-    name: str,
-    params: list[TyperOption] | list[TyperArgument],
-    ctx: Any,
-    markup_mode: Any,
-    console: Console,
-) -> None:
+def _stacked(params: list[TyperOption] | list[TyperArgument], ctx: Any, markup_mode: Any) -> Group:
     rows: list[RenderableType] = []
     for param in params:
         rows.append(rich_utils.highlighter(Text(_label(param, ctx), overflow="fold")))
         helptext = rich_utils._get_parameter_help(param=param, ctx=ctx, markup_mode=markup_mode)
         rows.append(Padding(helptext, (0, 0, 0, _INDENT)))
-    console.print(
-        Panel(
-            Group(*rows),
-            border_style=rich_utils.STYLE_OPTIONS_PANEL_BORDER,
-            title=name,
-            title_align=rich_utils.ALIGN_OPTIONS_PANEL,
-        )
-    )
+    return Group(*rows)
 
 
 def _print_panel(
@@ -94,7 +81,14 @@ def _print_panel(
     if all(_whole(var, plain) for param in params for var in envvar_names(param)):
         console.file.write(drawn)
     else:
-        _stacked_panel(name, params, ctx, markup_mode, console)
+        console.print(
+            Panel(
+                _stacked(params, ctx, markup_mode),
+                border_style=rich_utils.STYLE_OPTIONS_PANEL_BORDER,
+                title=name,
+                title_align=rich_utils.ALIGN_OPTIONS_PANEL,
+            )
+        )
 
 
 def print_command_help(command: Any, ctx: Any, markup_mode: Any) -> None:
