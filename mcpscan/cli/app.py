@@ -1,7 +1,7 @@
 """The typer application: the root command and its command groups.
 
 The CLI only parses options and prints. Each command group lives in its own module
-(``*_cmd.py``); the shared scan options are defined once in :mod:`mcpscan.cli.options`;
+(``*_cmd.py``); the shared scan options are defined once in :mod:`mcpscan.cli.scan_options`;
 the components of a scan are built by :mod:`mcpscan.wiring`; exit codes are decided in
 :mod:`mcpscan.cli.exit_codes`; everything printed goes through :mod:`mcpscan.cli.output`.
 """

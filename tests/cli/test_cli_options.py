@@ -11,7 +11,8 @@ import pytest
 import typer.main
 
 from mcpscan.cli.app import app
-from mcpscan.cli.options import FORMATS, SCAN_OPTIONS
+from mcpscan.cli.options import FORMATS
+from mcpscan.cli.scan_options import SCAN_OPTIONS
 from mcpscan.report import formats
 from mcpscan.wiring import ScanSettings
 from tests.cli.conftest import EXAMPLES, REPO, CliFn
