@@ -50,7 +50,7 @@ PLATFORMS = ("linux", "darwin", "win32")
 @dataclass(frozen=True)
 class ScanSettings:
     """Everything that decides what a scan looks at, apart from the targets (the shared
-    scan options of the CLI, :mod:`mcpscan.cli.options`, fill one of these)."""
+    scan options of the CLI, :mod:`mcpscan.cli.scan_options`, fill one of these)."""
 
     policy_path: Path | None = None
     fail_on: str | None = None
