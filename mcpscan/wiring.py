@@ -255,14 +255,14 @@ def lockfiles(targets: Sequence[str]) -> tuple[list[Lockfile], list[Diagnostic]]
     """The lockfiles of the directories being scanned (they win over the registries for
     what they lock); an unreadable one is a diagnostic, and resolution falls back to the
     registries."""
-    from mcpscan.resolve.lockfiles import LockfileError, find_lockfiles, read_lockfile
-
     locks = []
     diags: list[Diagnostic] = []
     for t in targets:
         path = Path(t)
         if not path.is_dir():
-            continue
+            continue  # a config file has no lockfiles beside it: the parsers are not loaded
+        from mcpscan.resolve.lockfiles import LockfileError, find_lockfiles, read_lockfile
+
         for lock_path in find_lockfiles(path):
             try:
                 locks.append(read_lockfile(lock_path))

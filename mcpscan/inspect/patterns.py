@@ -242,35 +242,50 @@ def default_patterns() -> PatternSet:
     return load_patterns(patterns_dir())
 
 
-def patterns_for(rules_dir: Path | None) -> PatternSet:
+@functools.cache
+def default_fingerprint() -> str:
+    """``default_patterns().fingerprint`` without parsing or compiling anything: what a
+    cached inspection is keyed on, so a warm scan loads no pattern."""
+    digest = hashlib.sha256()
+    for f, raw in _pattern_files(patterns_dir()):
+        digest.update(f.name.encode() + b"\0" + raw + b"\0")
+    return digest.hexdigest()
+
+
+def patterns_for(rules_dir: Path | None) -> PatternSet | None:
     """The patterns a scan with ``--rules rules_dir`` uses: the shipped ones, each replaced
     by a pattern of ``rules_dir/patterns`` with the same id and joined by its new ones. The
     user's files are validated here, at load, as the rules are: a bad one is an error
-    naming the file, never a pattern silently dropped."""
+    naming the file, never a pattern silently dropped. None: the shipped ones, parsed only
+    when first needed (a warm scan parses none)."""
     if rules_dir is None:
-        return default_patterns()
+        return None
     own = rules_dir / "patterns"
     if not own.exists():
-        return default_patterns()
+        return None
     return load_patterns(own, over=default_patterns())
 
 
-def load_patterns(directory: Traversable | Path, *, over: PatternSet | None = None) -> PatternSet:
-    """Every ``*.toml`` of ``directory``, validated; errors name the file and line. With
-    ``over``, the result is ``over``'s patterns with those of ``directory`` replacing the
-    ones of the same id and added after them."""
+def _pattern_files(directory: Traversable | Path) -> Iterator[tuple[Traversable | Path, bytes]]:
     if not directory.is_dir():
         raise PatternError("pattern directory not found", file=str(directory))
     files = sorted(
         (f for f in directory.iterdir() if f.name.endswith(".toml") and f.is_file()),
         key=lambda f: f.name,
     )
+    for f in files:
+        yield f, f.read_bytes()
+
+
+def load_patterns(directory: Traversable | Path, *, over: PatternSet | None = None) -> PatternSet:
+    """Every ``*.toml`` of ``directory``, validated; errors name the file and line. With
+    ``over``, the result is ``over``'s patterns with those of ``directory`` replacing the
+    ones of the same id and added after them."""
     digest = hashlib.sha256()
     if over is not None:
         digest.update(over.fingerprint.encode() + b"\0")
     patterns: dict[str, Pattern] = {}
-    for f in files:
-        raw = f.read_bytes()
+    for f, raw in _pattern_files(directory):
         digest.update(f.name.encode() + b"\0" + raw + b"\0")
         for pattern in _load(raw, str(f)):
             if pattern.id in patterns:

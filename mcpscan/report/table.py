@@ -27,7 +27,7 @@ from mcpscan.models import (
 from mcpscan.redaction import scrub_text
 from mcpscan.report._common import all_findings, coverage_gaps, registry_gap_lines
 from mcpscan.report.interface import Renderer
-from mcpscan.report.table_fit import Fit, fit
+from mcpscan.report.table_fit import Fit, Wrapped, fit
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -212,24 +212,32 @@ def _coverage_line(cr: ConnectorResult) -> list[Text]:
     return [_text("partial coverage", "yellow")]
 
 
-def _graph_line(graph: Graph) -> Text:
-    """The resolved root versions and how many packages the install would bring."""
-    resolved = ", ".join(_short_digest(n.label) for n in graph.root_nodes)
-    text = f"resolved: {resolved or 'nothing'}; graph {len(graph.nodes)} packages"
+def _graph_line(graph: Graph) -> Wrapped:
+    """The resolved root versions and how many packages the install would bring, broken
+    between names, never inside one."""
+    labels = [_short_digest(n.label) for n in graph.root_nodes] or ["nothing"]
+    tail = f"graph {len(graph.nodes)} packages"
     if graph.problems:
-        text += f", {len(graph.problems)} unresolved"
-    return _text(text, "cyan")
+        tail += f", {len(graph.problems)} unresolved"
+    units = ["resolved:", *(f"{label}," for label in labels[:-1]), f"{labels[-1]};"]
+    return Wrapped([_text(unit, "cyan") for unit in [*units, *tail.split(" ")]])
 
 
 def _component_line(purl: str) -> Fit:
-    """``component: pkg:npm/%40scope/name@1.2.3``, its version kept when shortened."""
+    """``component: pkg:npm/%40scope/name@1.2.3``, its version kept when shortened; an
+    image's qualifiers (``?repository_url=host/name&tag=…``) go to a line of their own."""
     from rich.text import Text
 
-    base, at, version = purl.rpartition("@")
+    core, question, qualifiers = purl.partition("?")
+    base, at, version = core.rpartition("@")
     if not at or "/" in version:
-        base, version = purl, ""
+        base, at, version = core, "", ""
     return Fit(
-        Text(), _text(base, "dim"), _text(at + version, "dim"), lead=_text("component: ", "dim")
+        Text(),
+        _text(base, "dim"),
+        _text(at + version, "dim"),
+        _text(question + qualifiers, "dim"),
+        lead=_text("component: ", "dim"),
     )
 
 

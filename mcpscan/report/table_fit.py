@@ -8,7 +8,7 @@ when the column is narrower than the line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,7 +20,28 @@ ELLIPSIS = "…"
 MIN_WIDTH = 12  # narrower than this, a column shows too little to be worth it
 
 
-class Fit:
+class _Fitted:
+    """A cell line drawn by :meth:`fitted` at the width rich gives it; asks for its whole
+    width and accepts as little as :data:`MIN_WIDTH`."""
+
+    @property
+    def full(self) -> Text:
+        raise NotImplementedError
+
+    def fitted(self, width: int) -> Text:
+        raise NotImplementedError
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        yield self.fitted(options.max_width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        from rich.measure import Measurement
+
+        length = self.full.cell_len
+        return Measurement(min(length, MIN_WIDTH), length)
+
+
+class Fit(_Fitted):
     """``lead + head + body + tail + after`` on one line; when it is wider than the cell,
     ``lead`` (a label) and ``after`` (a state) move to lines of their own, then ``body``
     loses its middle, then ``head`` too. Each part is a :class:`rich.text.Text` (styles
@@ -73,14 +94,36 @@ class Fit:
             return Text.assemble(middle(head, shown), middle(body, room - shown), tail)
         return middle(Text.assemble(head, body, tail), width)
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
-        yield self.fitted(options.max_width)
 
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        from rich.measure import Measurement
+class Wrapped(_Fitted):
+    """Units (a name with its punctuation, a word) on lines no wider than the cell, broken
+    only between units: rich's fold would cut ``@scope/server-filesystem@1.2.3`` anywhere.
+    A unit wider than the cell on its own loses its middle instead."""
 
-        length = self.full.cell_len
-        return Measurement(min(length, MIN_WIDTH), length)
+    def __init__(self, units: Sequence[Text]) -> None:
+        self.units = tuple(units)
+
+    @property
+    def full(self) -> Text:
+        from rich.text import Text
+
+        return Text(" ").join(self.units)
+
+    def fitted(self, width: int) -> Text:
+        from rich.text import Text
+
+        lines: list[Text] = []
+        line = Text()
+        for unit in self.units:
+            shown = middle(unit, width)
+            if line.plain and len(line.plain) + 1 + len(shown.plain) > width:
+                lines.append(line)
+                line = Text()
+            if line.plain:
+                line.append(" ")
+            line.append_text(shown)
+        lines.append(line)
+        return Text("\n").join(lines)
 
 
 def fit(text: Text) -> Fit:

@@ -175,7 +175,7 @@ def test_a_rules_dir_replaces_and_adds_patterns(tmp_path: Path) -> None:
     assert "pipe-to-shell" in by_id
     assert len(merged.patterns) == len(default_patterns().patterns) + 1
     assert merged.fingerprint != default_patterns().fingerprint
-    assert patterns_for(tmp_path / "absent") is default_patterns()
+    assert patterns_for(tmp_path / "absent") is None  # the shipped ones, loaded lazily
 
 
 def test_a_bad_pattern_in_a_rules_dir_is_an_error_naming_the_file(tmp_path: Path) -> None:
@@ -191,3 +191,14 @@ def test_a_bad_pattern_in_a_rules_dir_is_an_error_naming_the_file(tmp_path: Path
     with pytest.raises(PatternError, match="not a regular expression") as caught:
         patterns_for(tmp_path)
     assert "x.toml" in str(caught.value)
+
+
+def test_the_cache_fingerprint_is_the_loaded_patterns_digest(tmp_path: Path) -> None:
+    # A warm scan keys cached inspections on the fingerprint without loading the
+    # patterns: it must be exactly the digest of the patterns a cold scan would use.
+    from mcpscan.inspect.analysers import EntryPatterns
+    from mcpscan.inspect.patterns import default_fingerprint
+
+    assert default_fingerprint() == default_patterns().fingerprint
+    assert EntryPatterns().fingerprint == f"2:{default_patterns().fingerprint}"
+    assert EntryPatterns().patterns is default_patterns()

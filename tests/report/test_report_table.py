@@ -123,3 +123,79 @@ def test_output_is_deterministic(
     assert TableRenderer(color=True).render(failing) == TableRenderer(color=True).render(
         builders["fail"]()
     )
+
+
+# -- long names: broken between names, shortened in the middle, never folded mid-word -------
+
+ROOTS = (
+    "@modelcontextprotocol/server-filesystem",
+    "@modelcontextprotocol/server-sequential-thinking",
+    "@upstash/context7-mcp",
+)
+
+
+def _with_roots(result: ScanResult) -> tuple[ScanResult, list[str]]:
+    from mcpscan.models import Decision, Graph, ResolvedPackage
+
+    nodes = tuple(
+        ResolvedPackage("npm", name, "2025.8.21", f"pkg:npm/{name}@2025.8.21", Decision.PINNED)
+        for name in ROOTS
+    )
+    graph = Graph(roots=tuple(n.purl for n in nodes), nodes=nodes)
+    connector = dataclasses.replace(result.connectors[0], graph=graph)
+    return dataclasses.replace(result, connectors=(connector, *result.connectors[1:])), [
+        n.label for n in nodes
+    ]
+
+
+@pytest.mark.parametrize("width", [60, 80, 120, 200])
+def test_the_resolved_line_breaks_between_names(passing: ScanResult, width: int) -> None:
+    result, labels = _with_roots(passing)
+    lines = render(result, width=width).splitlines()
+    assert max(len(line) for line in lines) <= width
+    cells = [cell for line in lines for cell in re.split(r"\s{2,}", line.strip())]
+    assert any(cell.startswith("resolved:") for cell in cells)
+    for label in labels:
+        whole = any(label in cell for cell in cells)
+        shortened = any(
+            re.search(rf"{re.escape(label[:3])}\S*…\S*{re.escape(label[-6:])}", c) for c in cells
+        )
+        assert whole or shortened, (label, width)
+        if width >= 120:
+            assert whole, (label, width)
+        for cell in cells:  # a folded name leaves its start at the end of a cell line
+            last = cell.split(" ")[-1].rstrip(",;")
+            assert not (len(last) >= 3 and label.startswith(last) and last != label), cell
+    assert re.search(r"graph\s+3\s+packages", " ".join(cells))
+
+
+def test_wrapped_units_never_split() -> None:
+    from rich.text import Text
+
+    from mcpscan.report.table_fit import Wrapped
+
+    units = [Text(u) for u in ("resolved:", "aaaa@1,", "bbbbbbbb@2;", "graph", "3", "packages")]
+    for width in range(8, 40):
+        shown = Wrapped(units).fitted(width).plain.splitlines()
+        assert max(len(line) for line in shown) <= width
+        tokens = " ".join(shown).split(" ")
+        assert all(t in {u.plain for u in units} or "…" in t for t in tokens), (width, shown)
+    assert Wrapped(units).fitted(200).plain == "resolved: aaaa@1, bbbbbbbb@2; graph 3 packages"
+
+
+IMAGE = (
+    "pkg:oci/github-mcp-server@sha256%3A" + "a" * 64 + "?repository_url=ghcr.io/github/"
+    "github-mcp-server&tag=latest"
+)
+
+
+@pytest.mark.parametrize("width", [30, 40, 60, 80, 120, 200, 400])
+def test_an_image_purl_is_shortened_without_a_stray_separator(width: int) -> None:
+    from mcpscan.report.table import _component_line
+
+    line = _component_line(IMAGE)
+    assert line.full.plain == f"component: {IMAGE}"
+    shown = line.fitted(width).plain
+    assert max(len(part) for part in shown.splitlines()) <= width
+    for part in shown.splitlines():
+        assert not part.rstrip().endswith(("@", "?", "&", "/", "…@")), (width, shown)
