@@ -551,24 +551,19 @@ def _field(f: _File, keys: dict[str, _Span], key: str) -> tuple[str | None, _Spa
 
 def _not_a_description(f: _File, span: _Span) -> bool:
     """The argument is plainly something else: an object, a schema call, a function."""
-    first = f.t[span.lo] if span.lo < span.hi else None
-    if first is None:
+    if span.lo >= span.hi:
         return True
-    if first.kind == PUNCT and first.value in ("{", "("):
-        return True
-    if first.kind == IDENT and first.value == "z":
-        return True
-    return _function(f, span)
+    i = span.lo
+    return f.is_punct(i, "{") or f.is_punct(i, "(") or f.is_ident(i, "z") or _function(f, span)
 
 
 def _function(f: _File, span: _Span) -> bool:
     """``async (...) => ...``, ``function ...``, ``x => ...``, ``(a, b) => ...``."""
-    first = f.t[span.lo] if span.lo < span.hi else None
-    if first is None:
+    if span.lo >= span.hi:
         return False
-    if first.kind == IDENT and first.value in ("async", "function"):
-        return True
     i = span.lo
+    if f.is_ident(i, "async") or f.is_ident(i, "function"):
+        return True
     if f.is_punct(i, "("):
         i = f.match.get(i, span.hi)
     return f.is_punct(i + 1, "=>")

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mcpscan.inspect.analysers import BINARY_PAYLOAD, HIDDEN_INSTALL, INSTALL_HOOK, START_CODE
-from mcpscan.inspect.interface import ArtifactReport, ContentHit
 from mcpscan.inspect.npm_tarball import ARCHIVE_KIND, HIDDEN_INSTALL_KIND, MANIFEST_KIND
 from mcpscan.models import Severity
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
@@ -34,9 +33,9 @@ def manifest_confusion(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     # Found by default inspection without --verify-artifacts (the registry's scripts as the
     # resolver read them); once only when the tarball comparison said it too.
     compared = {r.purl for r in facts.invalid(HIDDEN_INSTALL_KIND)}
-    for report, hit in _content_hits(facts, HIDDEN_INSTALL):
+    for report, hit in facts.content_hits(HIDDEN_INSTALL):
         if report.purl not in compared:
-            yield _hit(report, hit, "hidden install script")
+            yield Hit.of_content(report, hit, "hidden install script")
 
 
 @check("unsafe_archive")
@@ -48,35 +47,19 @@ def unsafe_archive(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
 # -- what was read by the inspection stage (mcpscan.inspect) --------------------------------
 
 
-def _content_hits(facts: ConnectorFacts, kind: str) -> Iterator[tuple[ArtifactReport, ContentHit]]:
-    for report in facts.content or ():
-        for hit in report.hits:
-            if hit.kind == kind:
-                yield report, hit
-
-
-def _hit(report: ArtifactReport, hit: ContentHit, problem: str) -> Hit:
-    return Hit(
-        f"{report.label}: {problem}: {hit.title}",
-        evidence=hit.evidence(),
-        component=report.purl,
-        severity=Severity.parse(hit.severity) if hit.severity else None,
-    )
-
-
 @check("suspicious_install_hook")
 def suspicious_install_hook(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
-    for report, hit in _content_hits(facts, INSTALL_HOOK):
-        yield _hit(report, hit, "runs at install")
+    for report, hit in facts.content_hits(INSTALL_HOOK):
+        yield Hit.of_content(report, hit, "runs at install")
 
 
 @check("suspicious_start_code")
 def suspicious_start_code(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
-    for report, hit in _content_hits(facts, START_CODE):
-        yield _hit(report, hit, "runs at start")
+    for report, hit in facts.content_hits(START_CODE):
+        yield Hit.of_content(report, hit, "runs at start")
 
 
 @check("binary_payload")
 def binary_payload(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
-    for report, hit in _content_hits(facts, BINARY_PAYLOAD):
-        yield _hit(report, hit, "carries a binary")
+    for report, hit in facts.content_hits(BINARY_PAYLOAD):
+        yield Hit.of_content(report, hit, "carries a binary")

@@ -24,7 +24,7 @@ from mcpscan.models import (
 )
 
 if TYPE_CHECKING:
-    from mcpscan.inspect.interface import ArtifactReport
+    from mcpscan.inspect.interface import ArtifactReport, ContentHit
     from mcpscan.inspect.release_diff import ReleaseDiff
     from mcpscan.lock.model import ApprovalFacts
 
@@ -76,6 +76,13 @@ class ConnectorFacts:
             if result.state is ProvenanceState.INVALID and result.kind in kinds:
                 yield result
 
+    def content_hits(self, kind: str) -> Iterator[tuple[ArtifactReport, ContentHit]]:
+        """What the inspection stage's analysers found of ``kind``, each with its artifact."""
+        for report in self.content or ():
+            for hit in report.hits:
+                if hit.kind == kind:
+                    yield report, hit
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -106,6 +113,18 @@ class Hit:
             evidence=result.reason,
             component=result.purl,
             severity=severity,
+        )
+
+    @classmethod
+    def of_content(cls, report: ArtifactReport, hit: ContentHit, problem: str = "") -> Hit:
+        """A hit about what an analyser found in an artifact, with the analyser's severity
+        (it knows why a text or a pattern is critical) and its evidence (file, line, text)."""
+        what = f"{problem}: {hit.title}" if problem else hit.title
+        return cls(
+            f"{report.label}: {what}",
+            evidence=hit.evidence(),
+            component=report.purl,
+            severity=Severity.parse(hit.severity) if hit.severity else None,
         )
 
 

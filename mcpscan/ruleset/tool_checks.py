@@ -11,24 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mcpscan.inspect.tool_analyser import TP_KINDS
-from mcpscan.models import Severity
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
 from mcpscan.ruleset.registry import check
 
 
 def _hits(facts: ConnectorFacts, rule: str) -> Iterator[Hit]:
-    kind = TP_KINDS[rule]
-    for report in facts.content or ():
-        for found in report.hits:
-            if found.kind != kind:
-                continue
-            yield Hit(
-                f"{report.label}: {found.title}",
-                evidence=found.evidence(),
-                component=report.purl,
-                severity=Severity.parse(found.severity) if found.severity else None,
-            )
+    for report, found in facts.content_hits(TP_KINDS[rule]):
+        yield Hit.of_content(report, found)
 
 
 @check("tool_hidden_instructions")
