@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from mcpscan.sources.launchers.credentials import _check_value, _safe, _url_credentials
@@ -80,29 +80,53 @@ def _split_opts(
     Flags not in ``value_flags`` are taken as switches. Returns the options and the index of
     the first positional token.
     """
-    opts: list[_Opt] = []
-    i = 0
-    while i < len(toks):
+
+    def read_one(i: int, opts: list[_Opt]) -> int:
         tok = toks[i]
         text = tok.text
-        if text == "--":
-            return opts, i + 1
-        if not text.startswith("-") or text == "-":
-            break
         name, eq, val = text.partition("=")
         if eq and name.startswith("--"):
             opts.append(_Opt(name, val, tok))
         elif text in value_flags:
-            if i + 1 < len(toks):
-                opts.append(_Opt(text, toks[i + 1].text, toks[i + 1]))
-                i += 1
-            else:
-                acc.note(f"{where}: option {_safe(text)} has no value")
-                opts.append(_Opt(text, None, tok))
+            value = _value_after(toks, i, acc, where)
+            opts.append(value or _Opt(text, None, tok))
+            return i + 2 if value else i + 1
         else:
             opts.append(_Opt(text, None, tok))
-        i += 1
+        return i + 1
+
+    return _leading_opts(toks, read_one)
+
+
+def _leading_opts(
+    toks: Sequence[_Tok], read_one: Callable[[int, list[_Opt]], int]
+) -> tuple[list[_Opt], int]:
+    """Where a launcher's options end, for every launcher: at its first positional token, or
+    just after ``--``. ``read_one(i, opts)`` adds the option at ``toks[i]`` to ``opts`` and
+    returns the index after it and its value. The options and the index of the first
+    positional token."""
+    opts: list[_Opt] = []
+    i = 0
+    while i < len(toks):
+        text = toks[i].text
+        if text == "--":
+            return opts, i + 1
+        if not text.startswith("-") or text == "-":
+            break
+        i = read_one(i, opts)
     return opts, i
+
+
+def _value_after(
+    toks: Sequence[_Tok], i: int, acc: _Acc, where: str, flag: str = ""
+) -> _Opt | None:
+    """The option ``flag`` (default: the text of ``toks[i]``) with the next token as its
+    value; None, and a note, when there is no next token."""
+    flag = flag or toks[i].text
+    if i + 1 < len(toks):
+        return _Opt(flag, toks[i + 1].text, toks[i + 1])
+    acc.note(f"{where}: option {_safe(flag)} has no value")
+    return None
 
 
 def _opt_values(opts: Sequence[_Opt], *flags: str) -> list[_Opt]:

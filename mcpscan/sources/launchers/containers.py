@@ -7,7 +7,13 @@ from collections.abc import Sequence
 
 from mcpscan.models import ContainerFacts, ValueKind
 from mcpscan.redaction import value_kind
-from mcpscan.sources.launchers.argv import _server_args, _subcommand, _words
+from mcpscan.sources.launchers.argv import (
+    _leading_opts,
+    _server_args,
+    _subcommand,
+    _value_after,
+    _words,
+)
 from mcpscan.sources.launchers.credentials import _check_value, _safe
 from mcpscan.sources.launchers.facts import _Acc, _Launcher, _Opt, _Tok
 from mcpscan.sources.launchers.packages import _oci_ref
@@ -53,51 +59,40 @@ _DOCKER_GLOBAL_VALUES = _words(
 
 def _docker_opts(acc: _Acc, args: Sequence[_Tok], where: str) -> tuple[list[_Opt], int]:
     """``docker run`` options (with ``-it`` clusters and ``-eK=V`` attached values)."""
-    opts: list[_Opt] = []
-    i = 0
-    while i < len(args):
+
+    def read_one(i: int, opts: list[_Opt]) -> int:
         tok = args[i]
         text = tok.text
-        if text == "--":
-            return opts, i + 1
-        if not text.startswith("-") or text == "-":
-            break
         if text.startswith("--"):
             name, eq, val = text.partition("=")
             if eq:
                 opts.append(_Opt(name, val, _Tok(val, tok.index)))
             elif name in _DOCKER_VALUES:
-                if i + 1 < len(args):
-                    opts.append(_Opt(name, args[i + 1].text, args[i + 1]))
-                    i += 1
-                else:
-                    acc.note(f"{where}: option {name} has no value")
+                value = _value_after(args, i, acc, where)
+                opts += [value] if value else []
+                return i + 2 if value else i + 1
             else:
                 if name not in _DOCKER_SWITCHES:
                     acc.note(f"{where}: unknown option {_safe(name)}; the image name may be wrong")
                 opts.append(_Opt(name, None, tok))
-            i += 1
-            continue
+            return i + 1
         chars = text[1:]
-        j = 0
-        while j < len(chars):
-            flag = "-" + chars[j]
+        for j, char in enumerate(chars):
+            flag = "-" + char
             if flag in _DOCKER_VALUES:
                 rest = chars[j + 1 :].removeprefix("=")
                 if rest:
                     opts.append(_Opt(flag, rest, _Tok(rest, tok.index)))
-                elif i + 1 < len(args):
-                    opts.append(_Opt(flag, args[i + 1].text, args[i + 1]))
-                    i += 1
-                else:
-                    acc.note(f"{where}: option {flag} has no value")
-                break
+                    return i + 1
+                value = _value_after(args, i, acc, where, flag)
+                opts += [value] if value else []
+                return i + 2 if value else i + 1
             if flag not in _DOCKER_SWITCHES:
                 acc.note(f"{where}: unknown option {_safe(flag)}; the image name may be wrong")
             opts.append(_Opt(flag, None, tok))
-            j += 1
-        i += 1
-    return opts, i
+        return i + 1
+
+    return _leading_opts(args, read_one)
 
 
 def _bind_source(spec: str) -> str | None:
