@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,9 @@ from mcpscan.wiring import ScanSettings
 # checks it against mcpscan.report.formats().
 FORMATS = ("table", "json", "sarif", "cyclonedx", "markdown", "html")
 LIST_FORMATS = ("table", "json")
+
+# What TargetEnvironment.current() targets when --python-version is not given.
+_RUNNING_PYTHON = ".".join(str(part) for part in sys.version_info[:3])
 
 _PANEL = "Scan options"
 _REPORT_PANEL = "Report options"
@@ -201,7 +205,8 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
                 "--python-version",
                 envvar="MCPSCAN_PYTHON_VERSION",
                 metavar="X.Y",
-                help="Target Python for PyPI markers and wheels (default: this interpreter).",
+                help="Target Python for PyPI markers, wheels and Requires-Python (default: "
+                f"the Python running mcpscan, {_RUNNING_PYTHON}).",
             ),
         ],
         None,
