@@ -18,7 +18,6 @@ from mcpscan.models import (
     AdvisoryHit,
     CheckFamily,
     Connector,
-    ConnectorResult,
     Diagnostic,
     Graph,
     Launch,
@@ -67,24 +66,18 @@ class ScanOptions:
     progress: Progress = SILENT
 
 
+@dataclass(frozen=True, eq=False)
 class Scanner:
-    def __init__(
-        self,
-        engine: Engine,
-        options: ScanOptions,
-        resolution: ResolutionService | None = None,
-        advisories: AdvisoryService | None = None,
-        provenance: ProvenanceService | None = None,
-        inspection: InspectionService | None = None,
-        releases: ReleaseService | None = None,
-    ) -> None:
-        self.engine = engine
-        self.options = options
-        self.resolution = resolution
-        self.advisories = advisories
-        self.provenance = provenance
-        self.inspection = inspection
-        self.releases = releases
+    """The seams of one scan (:mod:`mcpscan.wiring` builds them). A service left None is a
+    stage that does not run: the rule families that need it are reported as not checked."""
+
+    engine: Engine
+    options: ScanOptions
+    resolution: ResolutionService | None = None
+    advisories: AdvisoryService | None = None
+    provenance: ProvenanceService | None = None
+    inspection: InspectionService | None = None
+    releases: ReleaseService | None = None
 
     def _advisories(
         self, launches: Sequence[Launch], graphs: Sequence[Graph | None]
@@ -242,21 +235,7 @@ class Scanner:
         evaluation = self.engine.evaluate(
             facts, today=self.options.today, available=frozenset(available)
         )
-        results = tuple(
-            ConnectorResult(
-                connector=f.connector,
-                launch=f.launch,
-                findings=ev.findings,
-                score=ev.score,
-                verdict=ev.verdict,
-                graph=f.graph,
-                advisories=f.advisories,
-                provenance=f.provenance,
-                approval=f.approval,
-                coverage=f.coverage,
-            )
-            for f, ev in zip(facts, evaluation.connectors, strict=True)
-        )
+        results = tuple(ev.to_result() for ev in evaluation.connectors)
         diagnostics = (
             tuple(loaded.diagnostics)
             + tuple(failures)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mcpscan.models import CheckFamily, ScanResult
     from mcpscan.net.http import HttpClient
     from mcpscan.progress import Progress
+    from mcpscan.provenance.oci.cosign import NamedKey
     from mcpscan.provenance.service import ProvenanceService
     from mcpscan.redaction import Redactor
     from mcpscan.registry.npm import NpmRegistry
@@ -49,7 +50,7 @@ PLATFORMS = ("linux", "darwin", "win32")
 @dataclass(frozen=True)
 class ScanSettings:
     """Everything that decides what a scan looks at, apart from the targets (the shared
-    scan options of the CLI, :mod:`mcpscan.cli.options`, fill one of these)."""
+    scan options of the CLI, :mod:`mcpscan.cli.scan_options`, fill one of these)."""
 
     policy_path: Path | None = None
     fail_on: str | None = None
@@ -254,14 +255,14 @@ def lockfiles(targets: Sequence[str]) -> tuple[list[Lockfile], list[Diagnostic]]
     """The lockfiles of the directories being scanned (they win over the registries for
     what they lock); an unreadable one is a diagnostic, and resolution falls back to the
     registries."""
-    from mcpscan.resolve.lockfiles import LockfileError, find_lockfiles, read_lockfile
-
     locks = []
     diags: list[Diagnostic] = []
     for t in targets:
         path = Path(t)
         if not path.is_dir():
-            continue
+            continue  # a config file has no lockfiles beside it: the parsers are not loaded
+        from mcpscan.resolve.lockfiles import LockfileError, find_lockfiles, read_lockfile
+
         for lock_path in find_lockfiles(path):
             try:
                 locks.append(read_lockfile(lock_path))
@@ -316,12 +317,7 @@ def provenance_service(
         if not sep or not url.startswith(("http://", "https://")) or not file:
             raise UsageError(f"--npm-keys {value!r}: expected REGISTRY_URL=FILE")
         named[url] = Path(file)
-    from mcpscan.provenance.oci.cosign import CosignKeyError, load_cosign_key
-
-    try:
-        cosign_keys = [load_cosign_key(path) for path in settings.cosign_keys]
-    except CosignKeyError as exc:
-        raise UsageError(f"--cosign-key: {exc.message}") from None
+    cosign_keys = _cosign_keys(settings.cosign_keys)
     trust = TrustStore(
         client,
         tuf_url=os.environ.get("MCPSCAN_TUF_URL", PUBLIC_GOOD_TUF_URL),
@@ -340,6 +336,19 @@ def provenance_service(
         oci_registry=regs.oci,
         cosign_keys=cosign_keys,
     )
+
+
+def _cosign_keys(paths: Sequence[Path]) -> list[NamedKey]:
+    """The ``--cosign-key`` keys; the cosign module (and cryptography's X.509 layer) is
+    imported only when there are some: most scans name none."""
+    if not paths:
+        return []
+    from mcpscan.provenance.oci.cosign import CosignKeyError, load_cosign_key
+
+    try:
+        return [load_cosign_key(path) for path in paths]
+    except CosignKeyError as exc:
+        raise UsageError(f"--cosign-key: {exc.message}") from None
 
 
 def inspection_service(settings: ScanSettings, client: HttpClient) -> InspectionService:

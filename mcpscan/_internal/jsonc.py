@@ -130,11 +130,8 @@ class _Parser:
         return number
 
     def obj(self, depth: int) -> dict[str, Node]:
-        self.pos += 1  # '{'
         members: dict[str, Node] = {}
-        self.skip_blank()
-        if self.peek() == "}":
-            self.pos += 1
+        if self.opens("}"):
             return members
         while True:
             if self.peek() != '"':
@@ -150,42 +147,42 @@ class _Parser:
             if key in members and self.on_duplicate is not None:
                 self.on_duplicate(key_line, key)
             members[key] = Node(value.value, key_line, value.start, value.end)
-            self.skip_blank()
-            ch = self.peek()
-            if ch == ",":
-                self.pos += 1
-                self.skip_blank()
-                if self.peek() == "}":  # trailing comma
-                    self.pos += 1
-                    return members
-                continue
-            if ch == "}":
-                self.pos += 1
+            if self.closes("}"):
                 return members
-            raise self.fail(f"expected ',' or '}}', found {self.describe_here()}")
 
     def array(self, depth: int) -> list[Node]:
-        self.pos += 1  # '['
         items: list[Node] = []
-        self.skip_blank()
-        if self.peek() == "]":
-            self.pos += 1
+        if self.opens("]"):
             return items
         while True:
             items.append(self.value(depth + 1))
-            self.skip_blank()
-            ch = self.peek()
-            if ch == ",":
-                self.pos += 1
-                self.skip_blank()
-                if self.peek() == "]":  # trailing comma
-                    self.pos += 1
-                    return items
-                continue
-            if ch == "]":
-                self.pos += 1
+            if self.closes("]"):
                 return items
-            raise self.fail(f"expected ',' or ']', found {self.describe_here()}")
+
+    def opens(self, close: str) -> bool:
+        """Past the opening bracket and the blanks after it; True (and past ``close`` too)
+        when the object or array is empty."""
+        self.pos += 1
+        self.skip_blank()
+        if self.peek() != close:
+            return False
+        self.pos += 1
+        return True
+
+    def closes(self, close: str) -> bool:
+        """After a member or an item: False past its ',' (more follow), True past ``close``
+        (a trailing comma allowed, as JSONC has it)."""
+        self.skip_blank()
+        ch = self.peek()
+        if ch == ",":
+            self.pos += 1
+            self.skip_blank()
+            if self.peek() != close:
+                return False
+        elif ch != close:
+            raise self.fail(f"expected ',' or '{close}', found {self.describe_here()}")
+        self.pos += 1
+        return True
 
 
 def _short(message: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from mcpscan.advisories.interface import Match, Query
+from mcpscan.ecosystems.pypi.spec import parse_version
 from mcpscan.models import Advisory, CvssScore, Severity
 
 # Our ecosystem names and OSV's.
@@ -60,21 +61,12 @@ def _semver_key(text: str) -> _Key | None:
         return None
 
 
-def _pep440_key(text: str) -> _Key | None:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
 def _parser(ecosystem: str, range_type: str) -> Callable[[str], _Key | None] | None:
     if range_type == "SEMVER":
         return _semver_key
     if range_type != "ECOSYSTEM":
         return None  # GIT ranges name commits, not versions
-    return {"npm": _semver_key, "pypi": _pep440_key}.get(ecosystem_key(ecosystem))
+    return {"npm": _semver_key, "pypi": parse_version}.get(ecosystem_key(ecosystem))
 
 
 # -- affected entries -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ import datetime as _dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mcpscan.advisories import matching
 from mcpscan.advisories.interface import AdvisorySource, AdvisorySourceError, Match, Query
@@ -294,11 +294,7 @@ def packages_for(graph: Graph | None, launch: Launch) -> list[PackageKey]:
     """What to ask about one connector: every resolved node, plus each launched package
     the graph does not hold (removed from the registry, unresolvable) by its pinned
     version, or by name alone when no version is pinned."""
-    keys: list[PackageKey] = []
-    if graph is not None:
-        keys += [(n.ecosystem, n.name, n.version) for n in graph.nodes]
-    keys += [(ref.ecosystem, _target(ref), version) for ref, version in _unresolved(graph, launch)]
-    return list(dict.fromkeys(keys))
+    return list(dict.fromkeys((a.ecosystem, a.name, a.version) for a in _asked(graph, launch)))
 
 
 def connector_advisories(
@@ -306,40 +302,49 @@ def connector_advisories(
 ) -> tuple[AdvisoryHit, ...]:
     """The advisories that apply to one connector, for ``ConnectorFacts.advisories``."""
     hits: list[AdvisoryHit] = []
-    if graph is not None:
-        paths = graph.paths
-        for node in graph.nodes:
-            for m in report.for_package(node.ecosystem, node.name, node.version):
-                hits.append(
-                    AdvisoryHit(
-                        advisory=m.advisory,
-                        ecosystem=node.ecosystem,
-                        name=node.name,
-                        version=node.version,
-                        purl=node.purl,
-                        fixed=m.fixed,
-                        path=paths.get(node.purl, (node.label,)),
-                    )
-                )
-    for ref, version in _unresolved(graph, launch):
-        name = _target(ref)
-        for m in report.for_package(ref.ecosystem, name, version):
+    for asked in _asked(graph, launch):
+        for m in report.for_package(asked.ecosystem, asked.name, asked.version):
             # By name alone only a malicious-package record says something about the
             # version that will be fetched: a vulnerability needs a version to apply.
-            if version is None and not m.advisory.malicious:
+            if asked.version is None and not m.advisory.malicious:
                 continue
             hits.append(
                 AdvisoryHit(
                     advisory=m.advisory,
-                    ecosystem=ref.ecosystem,
-                    name=name,
-                    version=version,
-                    purl=ref.purl,
+                    ecosystem=asked.ecosystem,
+                    name=asked.name,
+                    version=asked.version,
+                    purl=asked.purl,
                     fixed=m.fixed,
-                    path=(ref.spec or (f"{name}@{version}" if version else name),),
+                    path=asked.path,
                 )
             )
     return tuple(dict.fromkeys(hits))
+
+
+class _Asked(NamedTuple):
+    """One package asked about for a connector, and how the connector reaches it."""
+
+    ecosystem: str
+    name: str
+    version: str | None  # None: not pinned, asked by name alone
+    purl: str
+    path: tuple[str, ...]  # labels from the launched package to it
+
+
+def _asked(graph: Graph | None, launch: Launch) -> list[_Asked]:
+    asked: list[_Asked] = []
+    if graph is not None:
+        paths = graph.paths
+        asked += [
+            _Asked(n.ecosystem, n.name, n.version, n.purl, paths.get(n.purl, (n.label,)))
+            for n in graph.nodes
+        ]
+    for ref, version in _unresolved(graph, launch):
+        name = _target(ref)
+        spelled = ref.spec or (f"{name}@{version}" if version else name)
+        asked.append(_Asked(ref.ecosystem, name, version, ref.purl, (spelled,)))
+    return asked
 
 
 def _target(ref: PackageRef) -> str:

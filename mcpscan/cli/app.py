@@ -1,7 +1,7 @@
 """The typer application: the root command and its command groups.
 
 The CLI only parses options and prints. Each command group lives in its own module
-(``*_cmd.py``); the shared scan options are defined once in :mod:`mcpscan.cli.options`;
+(``*_cmd.py``); the shared scan options are defined once in :mod:`mcpscan.cli.scan_options`;
 the components of a scan are built by :mod:`mcpscan.wiring`; exit codes are decided in
 :mod:`mcpscan.cli.exit_codes`; everything printed goes through :mod:`mcpscan.cli.output`.
 """
@@ -17,6 +17,7 @@ from typer.models import TyperInfo
 from mcpscan import __version__
 from mcpscan.cli import approvals_cmd, attest_cmd, discover_cmd, fix_cmd, lock_cmd, scan_cmd
 from mcpscan.cli.db_cmd import db_app
+from mcpscan.cli.help_layout import print_command_help
 from mcpscan.cli.options import FLAG, FORMATS, LIST_FORMATS
 from mcpscan.cli.policy_cmd import policy_app
 from mcpscan.cli.rules_cmd import rules_app
@@ -54,6 +55,12 @@ class _Command(TyperCommand):
         if option is not None:
             option.metavar = FLAG
         return option
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        if self.rich_markup_mode is None:
+            super().format_help(ctx, formatter)
+        else:  # every variable name whole at any width (help_layout.py says why)
+            print_command_help(self, ctx, self.rich_markup_mode)
 
 
 class _Group(TyperGroup):

@@ -7,17 +7,21 @@ signature, so ``ssh-keygen -Y verify -n mcpscan-approval`` can check it independ
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mcpscan.cli import output
 from mcpscan.cli.exit_codes import for_approvals
-from mcpscan.cli.options import LIST_FORMATS, ListFormatOpt, PolicyOpt, RulesDirOpt
+from mcpscan.cli.options import (
+    LIST_FORMATS,
+    FoundLockOpt,
+    ListFormatOpt,
+    PolicyOpt,
+    RulesDirOpt,
+)
 from mcpscan.errors import UsageError
 
 if TYPE_CHECKING:
@@ -32,15 +36,7 @@ def register(app: typer.Typer) -> None:
 
 
 def approvals_cmd(
-    lock_path: Annotated[
-        Path | None,
-        typer.Option(
-            "--lock",
-            envvar="MCPSCAN_LOCK",
-            metavar="FILE",
-            help="Lock file (default: found beside the policy or here).",
-        ),
-    ] = None,
+    lock_path: FoundLockOpt = None,
     policy_path: PolicyOpt = None,
     rules_dir: RulesDirOpt = None,
     fmt: ListFormatOpt = "table",
@@ -68,33 +64,18 @@ def approvals_cmd(
 ) -> None:
     """List every approval in the lock: approver, date, expiry, signature state (exit 1 when
     any does not hold)."""
-    from mcpscan.lock import allowed_signers_for, find_lock, load_lock
+    from mcpscan.cli.lock_cmd import approval_verifier, load_found_lock, load_policy
     from mcpscan.lock.audit import all_hold, audit, to_json
-    from mcpscan.lock.signing import ApprovalVerifier
-    from mcpscan.ruleset import Policy, find_policy, load_catalogue, load_policy
 
     with output.errors_exit():
         if fmt not in LIST_FORMATS:
             raise UsageError(f"unknown format {fmt!r} (choose from table, json)")
-        policy_file = policy_path or find_policy(Path.cwd())
-        policy = (
-            load_policy(policy_file, rule_ids=load_catalogue(rules_dir).ids)
-            if policy_file
-            else Policy()
-        )
-        path = lock_path or find_lock(Path.cwd(), policy_file)
-        if path is None:
-            raise UsageError("no approval lock: pass --lock or run `mcpscan approve` first")
-        lock = load_lock(path)
+        policy_file, policy = load_policy(policy_path, rules_dir)
+        _, lock = load_found_lock(lock_path, policy_file)
         if message or signature:
             _print_one(lock, message, signature, approver)
             return
-        verifier = ApprovalVerifier.for_policy(
-            policy,
-            today=_dt.date.today(),
-            allowed_signers=allowed_signers_for(policy.allowed_signers),
-        )
-        audits = audit(lock, verifier, policy)
+        audits = audit(lock, approval_verifier(policy), policy)
     doc = to_json(lock, audits, policy, policy.allowed_signers)
     if fmt == "json":
         typer.echo(json.dumps(doc, indent=2))

@@ -10,7 +10,8 @@ import typer
 
 from mcpscan.cli import output
 from mcpscan.cli.exit_codes import ExitCode, for_fix
-from mcpscan.cli.options import FLAG, RunOptions, scan_options
+from mcpscan.cli.options import FLAG, target_argument
+from mcpscan.cli.scan_options import RunOptions, scan_options
 from mcpscan.errors import McpscanError
 from mcpscan.wiring import ScanSettings
 
@@ -23,11 +24,7 @@ if TYPE_CHECKING:
 def fix(
     targets: Annotated[
         list[str],
-        typer.Argument(
-            metavar="TARGET",
-            help="Client config files, or directories of project configs, to fix.",
-            show_default=False,
-        ),
+        target_argument("Client config files, or directories of project configs, to fix."),
     ],
     dry_run: Annotated[
         bool,

@@ -17,7 +17,8 @@ import typer
 
 from mcpscan.cli import output
 from mcpscan.cli.exit_codes import ExitCode, for_approval, for_diff
-from mcpscan.cli.options import RunOptions, scan_options
+from mcpscan.cli.options import FoundLockOpt, target_argument
+from mcpscan.cli.scan_options import RunOptions, scan_options
 from mcpscan.errors import UsageError
 from mcpscan.wiring import ScanSettings
 
@@ -46,12 +47,6 @@ def _scan(
 
     with scan_progress(quiet=run.quiet) as progress:
         return run_scan(targets, settings, progress)
-
-
-def _policy_path(policy: Path | None) -> Path | None:
-    from mcpscan.ruleset.policy import find_policy
-
-    return policy if policy is not None else find_policy(Path.cwd())
 
 
 def _stop_unless_scanned(result: ScanResult, code: ExitCode, run: RunOptions) -> Redactor:
@@ -93,14 +88,7 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
     @app.command("approve")
     @scan_options(without=("lock_path",))
     def approve_cmd(
-        targets: Annotated[
-            list[str],
-            typer.Argument(
-                metavar="TARGET",
-                help="What to approve (as for `mcpscan scan`).",
-                show_default=False,
-            ),
-        ],
+        targets: Annotated[list[str], target_argument("What to approve (as for `mcpscan scan`).")],
         approver: Annotated[
             str,
             typer.Option(
@@ -169,8 +157,7 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
                 raise UsageError("--owner and --approver must not be empty")
             if sign and add_signature:
                 raise UsageError("use --sign KEY or --add-signature KEY, not both")
-            policy_file = _policy_path(settings.policy_path)
-            rules = _load_policy(policy_file, settings.rules_dir)
+            policy_file, rules = load_policy(settings.policy_path, settings.rules_dir)
             path = lock_path or default_lock_path(Path.cwd(), policy_file)
             lock = load_lock(path) if path.exists() else Lock(path=str(path))
             key = sign or add_signature
@@ -209,38 +196,19 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
     @scan_options(without=("lock_path",))
     def diff_cmd(
         targets: Annotated[
-            list[str] | None,
-            typer.Argument(
-                metavar="TARGET",
-                help="What to compare (as for `mcpscan scan`).",
-                show_default=False,
-            ),
+            list[str] | None, target_argument("What to compare (as for `mcpscan scan`).")
         ] = None,
-        lock_path: Annotated[
-            Path | None,
-            typer.Option(
-                "--lock",
-                envvar="MCPSCAN_LOCK",
-                metavar="FILE",
-                help="Lock file (default: found beside the policy or here).",
-            ),
-        ] = None,
+        lock_path: FoundLockOpt = None,
         *,
         settings: ScanSettings,
         run: RunOptions,
     ) -> None:
         """Print what changed since approval and every approval that does not hold
         (unverified, expired, self-approved, too few): exit 1 on any, 0 when none."""
-        from mcpscan.lock import find_lock, load_lock
-
         with output.errors_exit():
-            policy_file = _policy_path(settings.policy_path)
-            rules = _load_policy(policy_file, settings.rules_dir)
-            path = lock_path or find_lock(Path.cwd(), policy_file)
-            if path is None:
-                raise UsageError("no approval lock: pass --lock or run `mcpscan approve` first")
-            lock = load_lock(path)
-            verifier = _verifier(rules)
+            policy_file, rules = load_policy(settings.policy_path, settings.rules_dir)
+            path, lock = load_found_lock(lock_path, policy_file)
+            verifier = approval_verifier(rules)
             result = _scan(scan, list(targets or []), settings, run)
         lines, drift = _drift_lines(lock, result, verifier, rules)
         code = for_diff(result, drift=drift, allow_incomplete=run.allow_incomplete)
@@ -257,15 +225,30 @@ def register(app: typer.Typer, run_scan: RunScan | None = None) -> None:
             raise typer.Exit(int(code))
 
 
-def _load_policy(policy_file: Path | None, rules_dir: Path | None) -> Policy:
-    from mcpscan.ruleset import Policy, load_catalogue, load_policy
+def load_policy(policy: Path | None, rules_dir: Path | None) -> tuple[Path | None, Policy]:
+    """The policy file (``--policy``, else the one found from here) and what it holds (the
+    default policy when there is none); also read by ``approvals``."""
+    from mcpscan.ruleset import Policy, find_policy, load_catalogue
+    from mcpscan.ruleset import load_policy as read_policy
 
+    policy_file = policy if policy is not None else find_policy(Path.cwd())
     if policy_file is None:
-        return Policy()
-    return load_policy(policy_file, rule_ids=load_catalogue(rules_dir).ids)
+        return None, Policy()
+    return policy_file, read_policy(policy_file, rule_ids=load_catalogue(rules_dir).ids)
 
 
-def _verifier(policy: Policy) -> ApprovalVerifier:
+def load_found_lock(lock_path: Path | None, policy_file: Path | None) -> tuple[Path, Lock]:
+    """The lock ``diff`` and ``approvals`` read: ``--lock``, else the one found beside the
+    policy or here (a usage error when there is none)."""
+    from mcpscan.lock import find_lock, load_lock
+
+    path = lock_path or find_lock(Path.cwd(), policy_file)
+    if path is None:
+        raise UsageError("no approval lock: pass --lock or run `mcpscan approve` first")
+    return path, load_lock(path)
+
+
+def approval_verifier(policy: Policy) -> ApprovalVerifier:
     from mcpscan.lock import allowed_signers_for
     from mcpscan.lock.signing import ApprovalVerifier
 

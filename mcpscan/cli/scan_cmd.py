@@ -17,12 +17,11 @@ from mcpscan.cli.options import (
     NoColorOpt,
     OutputOpt,
     ReproducibleOpt,
-    RunOptions,
     SarifOpt,
     SbomOpt,
     TargetsArg,
-    scan_options,
 )
+from mcpscan.cli.scan_options import RunOptions, scan_options
 from mcpscan.errors import McpscanError, UsageError
 from mcpscan.redaction import Redactor
 from mcpscan.wiring import ScanSettings

@@ -61,6 +61,18 @@ class FileInputs:
     ids: set[str] = field(default_factory=set)
     new: list[dict[str, object]] = field(default_factory=list)
 
+    def prompt(self, name: str, description: str) -> str:
+        """Add a password input for the variable ``name``; its id (unique in the file)."""
+        base = name.lower().replace("_", "-")
+        ident, n = base, 2
+        while ident in self.ids:
+            ident, n = f"{base}-{n}", n + 1
+        self.ids.add(ident)
+        self.new.append(
+            {"type": "promptString", "id": ident, "description": description, "password": True}
+        )
+        return ident
+
     def edits(self) -> list[Edit]:
         if not self.new:
             return []
@@ -140,16 +152,7 @@ def plan(
             base, _var_name(setting, connector.name, qualified=True), setting.value.fingerprint
         )
         if client == "vscode" and inputs is not None:
-            ident = _input_id(name, inputs.ids)
-            inputs.ids.add(ident)
-            inputs.new.append(
-                {
-                    "type": "promptString",
-                    "id": ident,
-                    "description": f"{setting.name} for {connector.name}",
-                    "password": True,
-                }
-            )
+            ident = inputs.prompt(name, f"{setting.name} for {connector.name}")
             reference = f"${{input:{ident}}}"
             action = (
                 f"VS Code asks for the input '{ident}' ({setting.name}) when it starts "
@@ -209,16 +212,7 @@ def _container_arg(
     else:
         name = names.claim(key, f"{connector.name}_{key}".upper(), arg.value.fingerprint)
         if client == "vscode" and inputs is not None:
-            ident = _input_id(name, inputs.ids)
-            inputs.ids.add(ident)
-            inputs.new.append(
-                {
-                    "type": "promptString",
-                    "id": ident,
-                    "description": f"{key} for {connector.name}",
-                    "password": True,
-                }
-            )
+            ident = inputs.prompt(name, f"{key} for {connector.name}")
             reference = f"${{input:{ident}}}"
         elif client == "vscode":
             return None
@@ -368,14 +362,6 @@ def _var_name(setting: Setting, connector: str, *, qualified: bool = False) -> s
         words = [connector, setting.name]
     name = re.sub(r"[^A-Za-z0-9]+", "_", "_".join(words)).strip("_").upper()
     return name if name and not name[0].isdigit() else f"MCP_{name}"
-
-
-def _input_id(name: str, taken: set[str]) -> str:
-    base = name.lower().replace("_", "-")
-    ident, n = base, 2
-    while ident in taken:
-        ident, n = f"{base}-{n}", n + 1
-    return ident
 
 
 def _set_variable(name: str, client: str) -> str:

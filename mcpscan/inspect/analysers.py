@@ -22,7 +22,7 @@ from mcpscan.inspect.interface import (
     ContentHit,
     InspectLimitError,
 )
-from mcpscan.inspect.patterns import PatternSet, default_patterns
+from mcpscan.inspect.patterns import PatternSet, default_fingerprint, default_patterns
 
 INSTALL_HOOK = "install-hook"  # SC17
 START_CODE = "start-code"  # SC18
@@ -43,9 +43,17 @@ class EntryPatterns(Analyser):
     name = "entry-patterns"
 
     def __init__(self, patterns: PatternSet | None = None) -> None:
-        self.patterns = patterns or default_patterns()
-        # The analyser's own revision with the pattern files' digest.
-        self.fingerprint = f"2:{self.patterns.fingerprint}"
+        self._patterns = patterns
+        # The analyser's own revision with the pattern files' digest; the built-in
+        # patterns are parsed only when something is analysed (not on a warm scan).
+        digest = patterns.fingerprint if patterns is not None else default_fingerprint()
+        self.fingerprint = f"2:{digest}"
+
+    @property
+    def patterns(self) -> PatternSet:
+        if self._patterns is None:
+            self._patterns = default_patterns()
+        return self._patterns
 
     def analyse(self, contents: ArtifactContents) -> Iterator[ContentHit]:
         for entry in entry_points.entry_files(contents):

@@ -224,18 +224,32 @@ def default_patterns() -> PatternSet:
     return load_patterns(patterns_dir())
 
 
-def load_patterns(directory: Traversable | Path) -> PatternSet:
-    """Every ``*.toml`` of ``directory``, validated; errors name the file and line."""
+@functools.cache
+def default_fingerprint() -> str:
+    """``default_patterns().fingerprint`` without parsing or compiling anything: what a
+    cached inspection is keyed on, so a warm scan loads no pattern."""
+    digest = hashlib.sha256()
+    for f, raw in _pattern_files(patterns_dir()):
+        digest.update(f.name.encode() + b"\0" + raw + b"\0")
+    return digest.hexdigest()
+
+
+def _pattern_files(directory: Traversable | Path) -> Iterator[tuple[Traversable | Path, bytes]]:
     if not directory.is_dir():
         raise PatternError("pattern directory not found", file=str(directory))
     files = sorted(
         (f for f in directory.iterdir() if f.name.endswith(".toml") and f.is_file()),
         key=lambda f: f.name,
     )
+    for f in files:
+        yield f, f.read_bytes()
+
+
+def load_patterns(directory: Traversable | Path) -> PatternSet:
+    """Every ``*.toml`` of ``directory``, validated; errors name the file and line."""
     digest = hashlib.sha256()
     patterns: dict[str, Pattern] = {}
-    for f in files:
-        raw = f.read_bytes()
+    for f, raw in _pattern_files(directory):
         digest.update(f.name.encode() + b"\0" + raw + b"\0")
         for pattern in _load(raw, str(f)):
             if pattern.id in patterns:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from mcpscan.inspect.interface import Analyser, ArtifactContents, ArtifactReport, ContentHit
-from mcpscan.inspect.poisoning import check
 from mcpscan.inspect.surface import Item, Surface, surface_of
-from mcpscan.inspect.tools import ToolInventory, ToolLimits, extract, is_source
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mcpscan.inspect.tools import ToolInventory
 
 TP_KINDS = {
     "TP01": "tool-hidden-instructions",
@@ -38,6 +40,10 @@ class ToolAnalyser(Analyser):
     fingerprint = f"tools-{_VERSION}"
 
     def analyse(self, contents: ArtifactContents) -> Iterator[ContentHit]:
+        # The extractors and checks load here: a warm scan reads cached reports only.
+        from mcpscan.inspect.poisoning import check
+        from mcpscan.inspect.tools import ToolLimits, extract, is_source
+
         unread = [f.unread or f.path for f in contents if is_source(f.path) and not f.readable]
         files = ((f.path, f.read()) for f in contents if is_source(f.path) and f.readable)
         remaining = (contents.deadline - time.monotonic()) if contents.deadline else 20.0

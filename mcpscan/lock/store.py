@@ -27,6 +27,7 @@ from mcpscan.lock.model import (
 )
 
 T = TypeVar("T")
+P = tuple[str | int, ...]  # where a value is in the lock, for the error's line
 
 _TOP_KEYS = ("version", "connector")
 _ENTRY_KEYS = (
@@ -45,18 +46,34 @@ _ENTRY_KEYS = (
     "cosignature",
 )
 _ENTRY_REQUIRED = ("client", "file", "name", "fingerprint", "owner", "approver", "config")
-_CONFIG_KEYS = ("transport", "command", "args", "url", "env", "headers", "secrets")
-_PACKAGE_KEYS = (
-    "purl",
-    "ecosystem",
-    "name",
-    "version",
-    "digests",
-    "maintainers",
-    "provenance_repository",
-    "provenance_workflow",
+
+# How a field of a flat record (the config, a package) is written and read back:
+_TEXT = "text"  # a string, required
+_MAYBE_TEXT = "maybe text"  # a string, or None (left out)
+_NAMES = "names"  # a list of strings, written even when empty
+_NAMES_IF_ANY = "names if any"  # a list of strings, left out when empty
+_MAYBE_NAMES = "maybe names"  # a list of strings, or None (left out): "not known" is not []
+
+# The fields of [connector.config] and of [[connector.package]], in the order written.
+_CONFIG_FIELDS = (
+    ("transport", _TEXT),
+    ("command", _MAYBE_TEXT),
+    ("args", _NAMES),
+    ("url", _MAYBE_TEXT),
+    ("env", _NAMES),
+    ("headers", _NAMES),
+    ("secrets", _NAMES_IF_ANY),
 )
-_PACKAGE_REQUIRED = ("purl", "ecosystem", "name")
+_PACKAGE_FIELDS = (
+    ("purl", _TEXT),
+    ("ecosystem", _TEXT),
+    ("name", _TEXT),
+    ("version", _MAYBE_TEXT),
+    ("digests", _NAMES),
+    ("maintainers", _MAYBE_NAMES),
+    ("provenance_repository", _MAYBE_TEXT),
+    ("provenance_workflow", _MAYBE_TEXT),
+)
 _COSIGNATURE_KEYS = ("approver", "approved", "expires", "signature")
 _COSIGNATURE_REQUIRED = ("approver", "approved", "signature")
 
@@ -116,6 +133,20 @@ def _table(out: list[str], header: str, fields: Iterable[tuple[str, str | None]]
     out.extend(f"{key} = {value}\n" for key, value in fields if value is not None)
 
 
+def _record_fields(
+    record: ConfigRecord | LockedPackage, fields: tuple[tuple[str, str], ...]
+) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for key, kind in fields:
+        value = getattr(record, key)
+        if kind in (_TEXT, _MAYBE_TEXT):
+            out.append((key, _opt(value, _str)))
+        else:
+            shown = value is not None and (kind != _NAMES_IF_ANY or bool(value))
+            out.append((key, _list(value) if shown else None))
+    return out
+
+
 def _iso(day: date) -> str:
     return day.isoformat()
 
@@ -145,35 +176,9 @@ def dumps(lock: Lock) -> str:
                 *_approval_fields(entry.approvals[0]),
             ],
         )
-        c = entry.config
-        _table(
-            out,
-            "[connector.config]",
-            [
-                ("transport", _str(c.transport)),
-                ("command", _opt(c.command, _str)),
-                ("args", _list(c.args)),
-                ("url", _opt(c.url, _str)),
-                ("env", _list(c.env)),
-                ("headers", _list(c.headers)),
-                ("secrets", _list(c.secrets) if c.secrets else None),
-            ],
-        )
+        _table(out, "[connector.config]", _record_fields(entry.config, _CONFIG_FIELDS))
         for p in entry.packages:
-            _table(
-                out,
-                "[[connector.package]]",
-                [
-                    ("purl", _str(p.purl)),
-                    ("ecosystem", _str(p.ecosystem)),
-                    ("name", _str(p.name)),
-                    ("version", _opt(p.version, _str)),
-                    ("digests", _list(p.digests)),
-                    ("maintainers", _opt(p.maintainers, _list)),
-                    ("provenance_repository", _opt(p.provenance_repository, _str)),
-                    ("provenance_workflow", _opt(p.provenance_workflow, _str)),
-                ],
-            )
+            _table(out, "[[connector.package]]", _record_fields(p, _PACKAGE_FIELDS))
         for cosignature in entry.cosignatures:
             _table(
                 out,
@@ -308,44 +313,34 @@ class _Reader:
             line=self.lines.line_of(path),
         )
 
-    def config(self, raw: object, path: tuple[str | int, ...]) -> ConfigRecord:
-        data = self.table(raw, *path)
-        self.check_keys(data, _CONFIG_KEYS, ("transport",), "config", path)
-        return ConfigRecord(
-            transport=self.string(data["transport"], *path, "transport"),
-            command=self.string(data["command"], *path, "command") if "command" in data else None,
-            args=self.strings(data.get("args", []), *path, "args"),
-            url=self.string(data["url"], *path, "url") if "url" in data else None,
-            env=self.strings(data.get("env", []), *path, "env"),
-            headers=self.strings(data.get("headers", []), *path, "headers"),
-            secrets=self.strings(data.get("secrets", []), *path, "secrets"),
-        )
+    def record(
+        self, data: Mapping[str, object], fields: tuple[tuple[str, str], ...], what: str, path: P
+    ) -> dict[str, Any]:
+        """The fields of a flat record table, checked: the keyword arguments of its class."""
+        keys = tuple(key for key, _ in fields)
+        required = tuple(key for key, kind in fields if kind == _TEXT)
+        self.check_keys(data, keys, required, what, path)
+        values: dict[str, Any] = {}
+        for key, kind in fields:
+            if kind in (_TEXT, _MAYBE_TEXT):
+                values[key] = self.string(data[key], *path, key) if key in data else None
+            elif kind == _MAYBE_NAMES and key not in data:
+                values[key] = None
+            else:
+                values[key] = self.strings(data.get(key, []), *path, key)
+        return values
+
+    def config(self, raw: object, path: P) -> ConfigRecord:
+        return ConfigRecord(**self.record(self.table(raw, *path), _CONFIG_FIELDS, "config", path))
 
     def package(self, raw: object) -> LockedPackage:
-        path: tuple[str | int, ...] = ("connector", "package", self.package_index)
+        path: P = ("connector", "package", self.package_index)
         self.package_index += 1
-        data = self.table(raw, *path)
-        self.check_keys(data, _PACKAGE_KEYS, _PACKAGE_REQUIRED, "package", path)
-        digests = self.strings(data.get("digests", []), *path, "digests")
-        for d in digests:
+        package = LockedPackage(
+            **self.record(self.table(raw, *path), _PACKAGE_FIELDS, "package", path)
+        )
+        for d in package.digests:
             alg, sep, value = d.partition(":")
             if not sep or not alg or not value:
                 raise self.fail(f"digest {d!r} must be '<algorithm>:<hex>'", *path, "digests")
-
-        def optional(key: str) -> str | None:
-            return self.string(data[key], *path, key) if key in data else None
-
-        return LockedPackage(
-            purl=self.string(data["purl"], *path, "purl"),
-            ecosystem=self.string(data["ecosystem"], *path, "ecosystem"),
-            name=self.string(data["name"], *path, "name"),
-            version=optional("version"),
-            digests=digests,
-            maintainers=(
-                self.strings(data["maintainers"], *path, "maintainers")
-                if "maintainers" in data
-                else None
-            ),
-            provenance_repository=optional("provenance_repository"),
-            provenance_workflow=optional("provenance_workflow"),
-        )
+        return package

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from mcpscan.errors import McpscanError, NetworkError, RegistryError
@@ -65,7 +65,6 @@ from mcpscan.provenance.npm_statement import (
 )
 from mcpscan.provenance.sigstore_manual import (
     BundleVerificationError,
-    TrustMaterial,
     VerifiedDsse,
     ecdsa_ok,
     manual_gaps,
@@ -74,13 +73,10 @@ from mcpscan.provenance.sigstore_manual import (
 )
 from mcpscan.provenance.sigstore_python import (
     sigstore_python_supports,
-    sigstore_verifier,
     verify_with_sigstore,
 )
-from mcpscan.provenance.trust import TRUSTED_ROOT_TARGET, AnchorSource, TrustStore, user_anchor
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sigstore.verify import Verifier
+from mcpscan.provenance.sigstore_root import SigstoreRoot
+from mcpscan.provenance.trust import AnchorSource, TrustStore
 
 KIND_SIGNATURE = "npm-registry-signature"
 KIND_PUBLISH = "npm-publish"
@@ -114,14 +110,12 @@ class NpmProvenance(ProvenanceVerifier):
         self.client = client
         self.base_url = registry_base_url.rstrip("/")
         self.trust = trust or TrustStore(client, tuf_url=None)
-        self.trusted_root_path = trusted_root_path
+        self.root = SigstoreRoot(self.trust, trusted_root_path)
         self.user_keys = dict(user_keys or {})
         self._publish_time = publish_time or self._full_document_time
         self._lock = threading.Lock()
         self._keyring: NpmKeyring | None = None
         self._served: list[str] | None = None  # contradictions of the registry's keys endpoint
-        self._trust: TrustMaterial | None = None
-        self._verifier: Verifier | None = None
 
     # -- what the report states ---------------------------------------------------------
 
@@ -129,17 +123,23 @@ class NpmProvenance(ProvenanceVerifier):
         return self._keys().source
 
     def trusted_root_source(self) -> AnchorSource:
-        return self._root_anchor()[1]
+        return self.root.anchor().source
 
     def verdict_inputs(self) -> dict[str, Any]:
         """The registry, the digests of the trust root and of the registry keys in use
         (pinned, refreshed through TUF, or named by the user) and what the registry's own
         keys endpoint contradicts. Raises McpscanError when an anchor cannot be read."""
+        keys = self._keys().source
         return {
             "verifier": "npm",
             "registry": self.base_url,
-            "trusted_root": self._root_anchor()[1].sha256,
-            "keys": self._keys().source.sha256,
+            "trusted_root": self.root.anchor().source.sha256,
+            "keys": keys.sha256,
+            # Results name the keys and judge unknown key ids by how far the keys reach: a
+            # TUF copy its refresh time (fresh, or cached in later scans), else the pinned
+            # date ("" for keys the user named).
+            "keys_source": keys.description,
+            "keys_cover": keys.refreshed or str(_covered_until(keys) or ""),
             "served_keys": self._served_contradictions(),
         }
 
@@ -414,7 +414,7 @@ class NpmProvenance(ProvenanceVerifier):
         error = ""
         for key in candidates:
             try:
-                verified = verify_dsse_bundle(bundle, self._trust_material(), public_key=key.key)
+                verified = verify_dsse_bundle(bundle, self.root.material(), public_key=key.key)
             except BundleVerificationError as exc:
                 error = exc.message
                 continue
@@ -456,7 +456,7 @@ class NpmProvenance(ProvenanceVerifier):
             if sigstore_python_supports(bundle):
                 verified = self._verify_with_sigstore(bundle)
             else:
-                verified = verify_dsse_bundle(bundle, self._trust_material())
+                verified = verify_dsse_bundle(bundle, self.root.material())
         except BundleVerificationError as exc:
             return invalid(node, KIND_PROVENANCE, f"provenance attestation: {exc.message}")
         statement, problem = check_statement(node, verified, predicate_type, expected)
@@ -480,26 +480,7 @@ class NpmProvenance(ProvenanceVerifier):
     # -- Sigstore ----------------------------------------------------------------------
 
     def _verify_with_sigstore(self, bundle: Mapping[str, Any]) -> VerifiedDsse:
-        return verify_with_sigstore(bundle, self._sigstore_verifier())
-
-    def _root_anchor(self) -> tuple[bytes, AnchorSource]:
-        if self.trusted_root_path is not None:
-            anchor = user_anchor(self.trusted_root_path, "Sigstore trusted root")
-        else:
-            anchor = self.trust.anchor(TRUSTED_ROOT_TARGET)
-        return anchor.content, anchor.source
-
-    def _sigstore_verifier(self) -> Verifier:
-        with self._lock:
-            if self._verifier is None:
-                self._verifier = sigstore_verifier(self._root_anchor()[0])
-            return self._verifier
-
-    def _trust_material(self) -> TrustMaterial:
-        with self._lock:
-            if self._trust is None:
-                self._trust = TrustMaterial.from_json(self._root_anchor()[0])
-            return self._trust
+        return verify_with_sigstore(bundle, self.root.verifier())
 
     # -- integrity ---------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -36,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pypi_attestations import Attestation, Publisher
 
     from mcpscan.net.http import HttpClient
+    from mcpscan.provenance.fulcio_identity import SignerIdentity
     from mcpscan.registry.pypi import PypiRegistry
 
 KIND = "pep740"
@@ -78,16 +78,6 @@ def integrity_base_url(registry: PypiRegistry) -> str | None:
         if base and base.rstrip("/").endswith(tail):
             return base.rstrip("/")[: -len(tail)]
     return None
-
-
-@dataclass(frozen=True)
-class _Identity:
-    source_repository: str | None = None
-    workflow: str | None = None
-    ref: str | None = None
-    commit: str | None = None
-    issuer: str | None = None
-    signer: str | None = None
 
 
 class PypiProvenance(ProvenanceVerifier):
@@ -224,7 +214,7 @@ class PypiProvenance(ProvenanceVerifier):
                 reason=f"PEP 740 attestation for {filename} (sha256 {sha256}) verified against "
                 f"{who} with the Sigstore production trust root",
                 predicate_type=predicate_type,
-                **vars(identity),
+                **identity,
             )
         ]
 
@@ -301,7 +291,7 @@ def _attested_sha256(attestation: Attestation) -> str | None:
     return value.lower() if isinstance(value, str) else None
 
 
-def _identity(attestation: Attestation) -> _Identity:
+def _identity(attestation: Attestation) -> SignerIdentity:
     """Who signed, out of the (already verified) Fulcio certificate."""
     from cryptography import x509
 
@@ -326,14 +316,14 @@ def _identity(attestation: Attestation) -> _Identity:
     repo = found.get(_SOURCE_REPO_URI)
     if repo is None and _REPO_V1 in found:
         repo = f"https://github.com/{found[_REPO_V1]}"  # the v1 field is GitHub's "owner/repo"
-    return _Identity(
-        source_repository=repo,
-        workflow=found.get(_BUILD_SIGNER_URI),
-        ref=found.get(_SOURCE_REF) or found.get(_REF_V1),
-        commit=found.get(_SOURCE_DIGEST) or found.get(_SHA_V1),
-        issuer=found.get(_ISSUER) or found.get(_ISSUER_V1),
-        signer=signer,
-    )
+    return {
+        "source_repository": repo,
+        "workflow": found.get(_BUILD_SIGNER_URI),
+        "ref": found.get(_SOURCE_REF) or found.get(_REF_V1),
+        "commit": found.get(_SOURCE_DIGEST) or found.get(_SHA_V1),
+        "issuer": found.get(_ISSUER) or found.get(_ISSUER_V1),
+        "signer": signer,
+    }
 
 
 def _utf8_string(der: bytes) -> str | None:

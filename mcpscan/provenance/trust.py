@@ -10,6 +10,14 @@ used by later offline scans. A refresh that cannot reach the repository falls ba
 cached or pinned copy and says so in the anchor's :class:`AnchorSource`: that is a note, not
 an incomplete scan, because the pinned anchors are what the package was released with.
 
+Like other Sigstore clients, mcpscan does not walk the TUF repository on every run: copies a
+refresh verified less than :data:`REFRESH_INTERVAL` ago are used as they are (``tuf-cache``,
+with the time of that refresh), and after a refresh that failed the next attempt waits
+:data:`RETRY_INTERVAL`, the failure still stated. Both need a cache directory; without one
+every online scan refreshes. The anchors' digests and refresh times are part of every kept
+provenance verdict's key (:mod:`mcpscan.provenance.verdicts`), so a refresh that changes an
+anchor re-verifies everything.
+
 Nothing here ever takes an anchor from the data being checked (a registry's keys endpoint,
 a bundle's own certificates).
 """
@@ -20,6 +28,7 @@ import hashlib
 import json
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -55,6 +64,11 @@ _PINNED = {
 }
 # When the pinned copies were taken: a cached TUF copy older than this is not preferred.
 _PINNED_AT = "2025-12-01T00:00:00+00:00"
+# How long copies a refresh verified are used without asking the repository again, and how
+# long a failed refresh stands before the next attempt (seconds).
+REFRESH_INTERVAL = 24 * 3600.0
+RETRY_INTERVAL = 3600.0
+_LAST_FAILURE = "last-failure.json"
 
 
 @dataclass(frozen=True)
@@ -121,10 +135,15 @@ class TrustStore:
         cache_dir: Path | None = None,
         offline: bool = False,
         tuf_root: bytes | None = None,
+        refresh_interval: float = REFRESH_INTERVAL,
+        retry_interval: float = RETRY_INTERVAL,
     ) -> None:
         """``tuf_root``: the TUF root metadata that starts the chain (default: the pinned
-        root of the Sigstore public-good repository)."""
+        root of the Sigstore public-good repository); ``refresh_interval`` and
+        ``retry_interval``: see the module docstring (0: refresh on every scan)."""
         self.client = client
+        self.refresh_interval = refresh_interval
+        self.retry_interval = retry_interval
         self.tuf_root = tuf_root
         self.tuf_url = tuf_url.rstrip("/") if tuf_url else None
         self.cache_dir = cache_dir
@@ -146,13 +165,69 @@ class TrustStore:
         elif self.tuf_url is None or self.client is None:
             why = "not refreshed: TUF refresh is disabled"
         else:
-            try:
-                return self._refresh(self.client, self.tuf_url)
-            except (McpscanError, OSError, ValueError) as exc:
-                why = f"{REFRESH_FAILED} {self.tuf_url} failed ({_reason(exc)})"
-            except Exception as exc:  # tuf raises its own hierarchy, and RuntimeError
-                why = f"{REFRESH_FAILED} {self.tuf_url} failed ({_reason(exc)})"
+            recent = self._recently_refreshed()
+            if recent is not None:
+                return recent
+            failed = self._recent_failure()
+            if failed is not None:
+                why = failed
+            else:
+                try:
+                    return self._refresh(self.client, self.tuf_url)
+                except (McpscanError, OSError, ValueError) as exc:
+                    reason = _reason(exc)
+                except Exception as exc:  # tuf raises its own hierarchy, and RuntimeError
+                    reason = _reason(exc)
+                why = f"{REFRESH_FAILED} {self.tuf_url} failed ({reason})"
+                self._record_failure(reason)
         return {target: self._fallback(target, why) for target in _PINNED}
+
+    def _recently_refreshed(self) -> dict[str, Anchor] | None:
+        """The cached copies, when a refresh verified every one of them less than
+        ``refresh_interval`` ago (a damaged copy, or one from the future: refresh)."""
+        found: dict[str, Anchor] = {}
+        for target in _PINNED:
+            cached = self._cached(target)
+            if cached is None or cached.source.kind != "tuf-cache":
+                return None
+            age = _age(cached.source.refreshed)
+            if age is None or age >= self.refresh_interval:
+                return None
+            s = cached.source
+            note = f"not refreshed: the copy TUF verified at {s.refreshed} is recent enough"
+            found[target] = Anchor(
+                cached.content,
+                AnchorSource(s.kind, s.description, s.sha256, s.refreshed, note),
+            )
+        return found
+
+    def _recent_failure(self) -> str | None:
+        """The note of a refresh that failed less than ``retry_interval`` ago."""
+        directory = self._tuf_dir(self.tuf_url or "")
+        if directory is None:
+            return None
+        try:
+            record = json.loads((directory / _LAST_FAILURE).read_bytes())
+            at, reason = str(record["at"]), str(record["reason"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        age = _age(at)
+        if age is None or age >= self.retry_interval:
+            return None
+        return f"{REFRESH_FAILED} {self.tuf_url} failed at {at} ({reason}); not retried yet"
+
+    def _record_failure(self, reason: str) -> None:
+        directory = self._tuf_dir(self.tuf_url or "")
+        if directory is None or self.retry_interval <= 0:
+            return
+        from mcpscan.fileio import atomic_write_text
+
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            record = {"at": _now(), "reason": reason}
+            atomic_write_text(directory / _LAST_FAILURE, json.dumps(record), durable=False)
+        except OSError:
+            pass  # not recorded: the next scan tries again
 
     def _fallback(self, target: str, why: str) -> Anchor:
         cached = self._cached(target)
@@ -190,7 +265,7 @@ class TrustStore:
                 bootstrap=bootstrap,
             )
             updater.refresh()
-            now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+            now = _now()
             found: dict[str, Anchor] = {}
             for target in _PINNED:
                 info = updater.get_targetinfo(target)
@@ -205,6 +280,8 @@ class TrustStore:
                     refreshed=now,
                 )
                 found[target] = self._store(target, content, source)
+            if self.cache_dir is not None:
+                (base / _LAST_FAILURE).unlink(missing_ok=True)
             return found
 
     # -- cache ---------------------------------------------------------------------------
@@ -284,6 +361,22 @@ def _pinned_tuf_root() -> bytes:
     return (resources.files("mcpscan.provenance") / "data" / _TUF_ROOT_FILE).read_bytes()
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _age(when: str | None) -> float | None:
+    """Seconds since the ISO 8601 time ``when``; None when unreadable or in the future."""
+    try:
+        then = datetime.fromisoformat(when or "")
+    except ValueError:
+        return None
+    if then.tzinfo is None:
+        return None
+    age = time.time() - then.timestamp()
+    return age if age >= 0 else None
+
+
 def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
@@ -301,6 +394,8 @@ def _reason(exc: BaseException) -> str:
 __all__ = [
     "NPM_KEYS_TARGET",
     "PUBLIC_GOOD_TUF_URL",
+    "REFRESH_INTERVAL",
+    "RETRY_INTERVAL",
     "TRUSTED_ROOT_TARGET",
     "Anchor",
     "AnchorSource",

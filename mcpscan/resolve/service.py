@@ -84,14 +84,15 @@ class ResolutionService:
     ) -> list[tuple[str, tuple[PackageRef, ...]]]:
         """Per ecosystem, the packages left to the registry once the lockfiles have
         answered for theirs (whose graphs are added to ``locked``)."""
-        from mcpscan.resolve.lockfiles import graph_from_lockfile, match_root
-
         found: list[tuple[str, tuple[PackageRef, ...]]] = []
         for eco in self.resolvers:
             refs = [r for r in launch.packages if r.ecosystem == eco]
             for lock in self.lockfiles:
                 if lock.ecosystem != eco or not refs:
                     continue
+                # Here only: most scans have no lockfile, and need none of the parsers.
+                from mcpscan.resolve.lockfiles import graph_from_lockfile, match_root
+
                 graph = graph_from_lockfile(lock, refs)
                 if graph is not None:
                     locked.append(graph)

@@ -7,7 +7,6 @@ none carries a configured value, since those may be secrets.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -26,6 +25,7 @@ from mcpscan.models import (
     ValueKind,
     VersionKind,
 )
+from mcpscan.net.hosts import is_loopback
 from mcpscan.redaction import classify, credential_of, is_placeholder, marker, scrub_text
 from mcpscan.ruleset.interface import ConnectorFacts, Hit
 from mcpscan.ruleset.policy import Policy
@@ -35,16 +35,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
-
-
-def _is_loopback(host: str) -> bool:
-    h = host.strip().strip("[]").lower().rstrip(".")
-    if h == "localhost" or h.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(h).is_loopback
-    except ValueError:
-        return False
 
 
 # --- SC01 unpinned-launch -------------------------------------------------------------------
@@ -114,7 +104,7 @@ def _hop_purl(hop: ProxyHop | None) -> str | None:
 def plaintext_transport(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     hops = {hop.kind: hop for hop in facts.launch.proxies}
     for remote in facts.launch.remotes:
-        if remote.loopback or _is_loopback(remote.host):
+        if remote.loopback or is_loopback(remote.host):
             continue
         component = _hop_purl(hops.get(remote.via))
         if remote.scheme.lower() in ("http", "ws"):
@@ -143,7 +133,7 @@ def plaintext_transport(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
 @check("proxy_exposure")
 def proxy_exposure(facts: ConnectorFacts, policy: Policy) -> Iterator[Hit]:
     for hop in facts.launch.proxies:
-        if hop.listen_host and not _is_loopback(hop.listen_host):
+        if hop.listen_host and not is_loopback(hop.listen_host):
             yield Hit(
                 message=(
                     f"{hop.kind} listens on {hop.listen_host}: anyone who can reach this "

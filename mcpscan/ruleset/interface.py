@@ -117,13 +117,19 @@ class ConnectorEvaluation:
     verdict: str  # "pass" | "fail" | "disabled" (an entry the client will not start)
 
     def to_result(self) -> ConnectorResult:
+        """The connector's result: its verdict with the facts the reports show."""
+        f = self.facts
         return ConnectorResult(
-            connector=self.facts.connector,
-            launch=self.facts.launch,
+            connector=f.connector,
+            launch=f.launch,
             findings=self.findings,
             score=self.score,
             verdict=self.verdict,
-            coverage=self.facts.coverage,
+            graph=f.graph,
+            advisories=f.advisories,
+            provenance=f.provenance,
+            approval=f.approval,
+            coverage=f.coverage,
         )
 
 

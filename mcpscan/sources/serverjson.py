@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from mcpscan._internal.nodes import Node, pick, scalar_text
 from mcpscan.ecosystems.pypi.purl import pypi_purl
+from mcpscan.ecosystems.pypi.spec import parse_version
 from mcpscan.models import Connector, PackageRef, Sensitive, Setting, VersionKind
 from mcpscan.sources.entries import Builder, make_setting
 from mcpscan.sources.interface import ConfigFormat, ParseContext, ParseResult
@@ -149,7 +150,7 @@ class _Reader:
         if registry == "npm":
             command = "npx"
             args = ["-y", *runtime, f"{identifier}@{version}" if version else identifier]
-        elif registry == "pypi" and version and not _is_pep440(version):
+        elif registry == "pypi" and version and parse_version(version) is None:
             # The earliest files put a branch ("main", "master") where the version goes:
             # not a pin and not a requirement uvx could run. Declared as a moving tag (SC01).
             declared = (_branch_ref(identifier, version),)
@@ -319,16 +320,6 @@ def _strip_tag(reference: str) -> str:
     head, _, last = reference.rpartition("/")
     last = last.split("@", 1)[0].split(":", 1)[0]
     return f"{head}/{last}" if head else last
-
-
-def _is_pep440(version: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        Version(version)
-    except InvalidVersion:
-        return False
-    return True
 
 
 def _branch_ref(identifier: str, branch: str) -> PackageRef:

@@ -154,3 +154,14 @@ def test_examples_must_name_a_language_of_the_pattern(tmp_path: Path) -> None:
     )
     with pytest.raises(PatternError, match="starts with one of its languages"):
         load_patterns(tmp_path)
+
+
+def test_the_cache_fingerprint_is_the_loaded_patterns_digest(tmp_path: Path) -> None:
+    # A warm scan keys cached inspections on the fingerprint without loading the
+    # patterns: it must be exactly the digest of the patterns a cold scan would use.
+    from mcpscan.inspect.analysers import EntryPatterns
+    from mcpscan.inspect.patterns import default_fingerprint
+
+    assert default_fingerprint() == default_patterns().fingerprint
+    assert EntryPatterns().fingerprint == f"2:{default_patterns().fingerprint}"
+    assert EntryPatterns().patterns is default_patterns()

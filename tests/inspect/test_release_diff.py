@@ -7,7 +7,7 @@ import json
 from mcpscan.inspect.release_diff import ReleaseDiff, compare
 from mcpscan.inspect.surface import Surface, surface_of
 from mcpscan.models import Severity
-from tests.support.replays import POSTMARK_ATTACKER, postmark
+from tests.support.replays import POSTMARK_ATTACKER, POSTMARK_BCC_LINE, postmark
 
 
 def surface(files: list[tuple[str, bytes]], fmt: str = "npm-tarball") -> Surface:
@@ -40,7 +40,7 @@ def test_the_postmark_bcc_line_is_a_critical_change() -> None:
     assert change.kind == "email"
     assert change.value == POSTMARK_ATTACKER
     assert change.severity is Severity.CRITICAL
-    assert change.where == "index.js:24"
+    assert change.where == f"index.js:{POSTMARK_BCC_LINE}"
     assert "Bcc:" in change.text
     assert POSTMARK_ATTACKER in result.summary()
 

@@ -17,7 +17,7 @@ from mcpscan.cli.app import app
 from tests.inspect.support import inspect_scan, tgz
 from tests.scan.conftest import isolate, npx, packument, publish, rules, write_config
 from tests.support.registry_server import RegistryServer, Route
-from tests.support.replays import POSTMARK_ATTACKER, postmark
+from tests.support.replays import POSTMARK_ATTACKER, POSTMARK_BCC_LINE, postmark
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -53,7 +53,9 @@ def test_postmark_1_0_16_is_a_critical_release_change(server: RegistryServer, cw
     [hit] = rules(report, "c")["SC20"]
     assert hit["severity"] == "critical"
     assert hit["message"] == "postmark-mcp@1.0.16: email new since the previous release 1.0.15"
-    assert f"new e-mail address {POSTMARK_ATTACKER} at index.js:24" in hit["evidence"]
+    assert (
+        f"new e-mail address {POSTMARK_ATTACKER} at index.js:{POSTMARK_BCC_LINE}" in hit["evidence"]
+    )
     assert "Bcc:" in hit["evidence"]
     assert report["connectors"][0]["verdict"] == "fail"
     # The baseline was downloaded once; the launched version not twice.
@@ -104,7 +106,7 @@ def test_against_the_lock_gv02_shows_the_content_diff(server: RegistryServer, cw
     assert "changed version of npm/postmark-mcp: 1.0.14 -> 1.0.16" in drift["evidence"]
     assert (
         "content of postmark-mcp@1.0.16 against the approved 1.0.14: "
-        f"new e-mail address {POSTMARK_ATTACKER} at index.js:24"
+        f"new e-mail address {POSTMARK_ATTACKER} at index.js:{POSTMARK_BCC_LINE}"
     ) in drift["evidence"]
     against = sorted(h["message"] for h in found["SC20"])
     assert against == [
@@ -136,7 +138,7 @@ def test_mcpscan_diff_prints_the_content_diff(server: RegistryServer, cwd: Path)
     assert result.exit_code == 1, result.output
     assert (
         "    content: postmark-mcp@1.0.16: email new since the previous release, the approved "
-        f"version 1.0.15 (new e-mail address {POSTMARK_ATTACKER} at index.js:24"
+        f"version 1.0.15 (new e-mail address {POSTMARK_ATTACKER} at index.js:{POSTMARK_BCC_LINE}"
     ) in result.stdout
 
 

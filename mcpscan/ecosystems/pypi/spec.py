@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcpscan.models import VersionKind
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 # PEP 508 names: letters and digits, with ".", "_" and "-" inside.
 NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
@@ -21,6 +25,16 @@ _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 def valid_name(name: str) -> bool:
     return bool(_NAME_RE.match(name))
+
+
+def parse_version(text: str) -> Version | None:
+    """``text`` as a PEP 440 version; None when it is not one."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def is_local(text: str) -> bool:

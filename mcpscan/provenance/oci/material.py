@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -145,7 +145,7 @@ def discover(store: ImageStore, digest: str) -> Material:
         raw = None
     if raw is not None:
         _from_referrers(store, digest, raw, items, notes)
-    for suffix, reader in ((".sig", _signature_layers), (".att", _attestation_layers)):
+    for suffix, kind in ((".sig", _SIGNATURES), (".att", _ATTESTATIONS)):
         tag = tag_for(digest, suffix)
         places.append(f"the tag {tag}")
         try:
@@ -154,7 +154,7 @@ def discover(store: ImageStore, digest: str) -> Material:
             items.append(Broken(tag, exc.message))
             continue
         if raw_tag is not None:
-            items.extend(reader(store, tag, _json(raw_tag)))
+            items.extend(_layer_items(store, tag, _json(raw_tag), kind))
     return Material(digest, tuple(items), tuple(notes), tuple(places))
 
 
@@ -188,77 +188,69 @@ def _from_referrers(
         if named != digest:
             items.append(Broken(where, f"its subject is {named or 'missing'}, not {digest}"))
         elif kind == COSIGN_SIG_ARTIFACT:
-            items.extend(_signature_layers(store, where, manifest))
+            items.extend(_layer_items(store, where, manifest, _SIGNATURES))
         else:
-            items.extend(_bundle_layers(store, where, manifest))
+            items.extend(_layer_items(store, where, manifest, _BUNDLES))
 
 
-def _signature_layers(store: ImageStore, where: str, manifest: Any) -> list[Item]:
+@dataclass(frozen=True)
+class _LayerKind:
+    """Which layers of a manifest hold one kind of item, and how each is read."""
+
+    wanted: Callable[[str], bool]  # of the layer's media type
+    limit: int  # the blob's size cap
+    item: Callable[[str, Mapping[str, Any], bytes], Item]  # (where, layer, blob)
+    none_found: str  # why a manifest without such a layer is Broken
+
+
+def _layer_items(store: ImageStore, where: str, manifest: Any, kind: _LayerKind) -> list[Item]:
+    """An item for each layer of ``kind`` (its blob read within the kind's cap), a Broken
+    one for each that cannot be read, and a Broken one when there is none."""
     found: list[Item] = []
     for layer, note in _layers(manifest, where):
         if note is not None:
             found.append(note)
-            continue
-        if layer.get("mediaType") != SIMPLE_SIGNING:
-            continue
-        payload = _blob(store, layer, MAX_SIGNATURE_BYTES, where)
-        if isinstance(payload, Broken):
-            found.append(payload)
-            continue
-        notes = _annotations(layer)
-        signature = notes.get(ANNOTATION_SIGNATURE)
-        if not signature:
-            found.append(Broken(where, f"a layer has no {ANNOTATION_SIGNATURE} annotation"))
-            continue
-        found.append(
-            SimpleSigning(
-                where=where,
-                payload=payload,
-                signature=signature,
-                certificate=notes.get(ANNOTATION_CERTIFICATE) or None,
-                chain=notes.get(ANNOTATION_CHAIN) or None,
-                rekor_bundle=notes.get(ANNOTATION_BUNDLE) or None,
-            )
-        )
-    return found or [Broken(where, "it holds no simple-signing layer")]
+        elif kind.wanted(str(layer.get("mediaType", ""))):
+            blob = _blob(store, layer, kind.limit, where)
+            found.append(blob if isinstance(blob, Broken) else kind.item(where, layer, blob))
+    return found or [Broken(where, kind.none_found)]
 
 
-def _attestation_layers(store: ImageStore, where: str, manifest: Any) -> list[Item]:
-    found: list[Item] = []
-    for layer, note in _layers(manifest, where):
-        if note is not None:
-            found.append(note)
-            continue
-        if layer.get("mediaType") != DSSE_ENVELOPE:
-            continue
-        envelope = _blob(store, layer, MAX_ATTESTATION_BYTES, where)
-        if isinstance(envelope, Broken):
-            found.append(envelope)
-            continue
-        notes = _annotations(layer)
-        found.append(
-            Envelope(
-                where=where,
-                envelope=envelope,
-                certificate=notes.get(ANNOTATION_CERTIFICATE) or None,
-                chain=notes.get(ANNOTATION_CHAIN) or None,
-                rekor_bundle=notes.get(ANNOTATION_BUNDLE) or None,
-            )
-        )
-    return found or [Broken(where, "it holds no DSSE envelope layer")]
+def _simple_signing(where: str, layer: Mapping[str, Any], payload: bytes) -> Item:
+    signature = _annotations(layer).get(ANNOTATION_SIGNATURE)
+    if not signature:
+        return Broken(where, f"a layer has no {ANNOTATION_SIGNATURE} annotation")
+    return SimpleSigning(where, payload, signature, *_cosign_notes(layer))
 
 
-def _bundle_layers(store: ImageStore, where: str, manifest: Any) -> list[Item]:
-    found: list[Item] = []
-    for layer, note in _layers(manifest, where):
-        if note is not None:
-            found.append(note)
-            continue
-        if not str(layer.get("mediaType", "")).startswith(BUNDLE_TYPES):
-            continue
-        bundle = _blob(store, layer, MAX_ATTESTATION_BYTES, where)
-        found.append(bundle if isinstance(bundle, Broken) else BundleItem(where, bundle))
-    return found or [Broken(where, "it holds no Sigstore bundle layer")]
+def _cosign_notes(layer: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """The certificate, chain and Rekor bundle cosign annotates a layer with."""
+    notes = _annotations(layer)
+    return (
+        notes.get(ANNOTATION_CERTIFICATE) or None,
+        notes.get(ANNOTATION_CHAIN) or None,
+        notes.get(ANNOTATION_BUNDLE) or None,
+    )
+
+
+_SIGNATURES = _LayerKind(
+    lambda media_type: media_type == SIMPLE_SIGNING,
+    MAX_SIGNATURE_BYTES,
+    _simple_signing,
+    "it holds no simple-signing layer",
+)
+_ATTESTATIONS = _LayerKind(
+    lambda media_type: media_type == DSSE_ENVELOPE,
+    MAX_ATTESTATION_BYTES,
+    lambda where, layer, envelope: Envelope(where, envelope, *_cosign_notes(layer)),
+    "it holds no DSSE envelope layer",
+)
+_BUNDLES = _LayerKind(
+    lambda media_type: media_type.startswith(BUNDLE_TYPES),
+    MAX_ATTESTATION_BYTES,
+    lambda where, _layer, bundle: BundleItem(where, bundle),
+    "it holds no Sigstore bundle layer",
+)
 
 
 def _layers(manifest: Any, where: str) -> list[tuple[dict[str, Any], Broken | None]]:

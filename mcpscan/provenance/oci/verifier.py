@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mcpscan.errors import NetworkError, RegistryError
 from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
@@ -71,19 +71,15 @@ from mcpscan.provenance.oci.statements import (
 )
 from mcpscan.provenance.sigstore_manual import (
     BundleVerificationError,
-    TrustMaterial,
     VerifiedDsse,
     verify_dsse_bundle,
 )
 from mcpscan.provenance.sigstore_python import (
     sigstore_python_supports,
-    sigstore_verifier,
     verify_with_sigstore,
 )
-from mcpscan.provenance.trust import TRUSTED_ROOT_TARGET, AnchorSource, TrustStore, user_anchor
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sigstore.verify import Verifier
+from mcpscan.provenance.sigstore_root import SigstoreRoot
+from mcpscan.provenance.trust import AnchorSource, TrustStore
 
 
 @dataclass(frozen=True)
@@ -118,16 +114,13 @@ class OciProvenance(ProvenanceVerifier):
         keys: Sequence[NamedKey] = (),
     ) -> None:
         self.locate = locate
-        self.trust = trust or TrustStore(None, tuf_url=None)
-        self.trusted_root_path = trusted_root_path
+        self.root = SigstoreRoot(trust or TrustStore(None, tuf_url=None), trusted_root_path)
         self.keys = tuple(keys)
         self._lock = threading.Lock()
-        self._material: TrustMaterial | None = None
-        self._verifier: Verifier | None = None
         self._seen: dict[str, ImageProvenance] = {}
 
     def trusted_root_source(self) -> AnchorSource:
-        return self._root()[1]
+        return self.root.anchor().source
 
     def check(self, node: ResolvedPackage) -> tuple[ProvenanceResult, ...]:
         return self.examine(node).results
@@ -212,7 +205,7 @@ class OciProvenance(ProvenanceVerifier):
     def _signature(
         self, node: ResolvedPackage, digest: str, item: SimpleSigning
     ) -> ProvenanceResult:
-        signed = verify_simple_signing(item, self._trust_material(), self.keys)
+        signed = verify_simple_signing(item, self.root.material(), self.keys)
         named = signed_digest(signed.payload)
         if named != digest:
             raise BundleVerificationError(
@@ -227,7 +220,7 @@ class OciProvenance(ProvenanceVerifier):
         self, node: ResolvedPackage, digest: str, item: Envelope | BundleItem
     ) -> tuple[ProvenanceResult, Statement | None]:
         if isinstance(item, Envelope):
-            signed = verify_envelope(item, self._trust_material(), self.keys)
+            signed = verify_envelope(item, self.root.material(), self.keys)
             payload_type = _payload_type(item.envelope)
             how = "cosign attestation"
         else:
@@ -254,9 +247,9 @@ class OciProvenance(ProvenanceVerifier):
         material = bundle.get("verificationMaterial")
         keyed = isinstance(material, dict) and "publicKey" in material
         if sigstore_python_supports(bundle):
-            verified = verify_with_sigstore(bundle, self._sigstore())
+            verified = verify_with_sigstore(bundle, self.root.verifier())
         elif not keyed:
-            verified = verify_dsse_bundle(bundle, self._trust_material())
+            verified = verify_dsse_bundle(bundle, self.root.material())
         else:
             return self._keyed_bundle(bundle, item.where)
         signer = ""
@@ -282,12 +275,12 @@ class OciProvenance(ProvenanceVerifier):
         material = bundle.get("verificationMaterial")
         if not _d(material).get("tlogEntries"):
             envelope = json.dumps(bundle.get("dsseEnvelope")).encode()
-            signed = verify_envelope(Envelope(where, envelope), self._trust_material(), self.keys)
+            signed = verify_envelope(Envelope(where, envelope), self.root.material(), self.keys)
             return signed, _payload_type(envelope)
         error = "no named key"
         for named in self.keys:
             try:
-                verified = verify_dsse_bundle(bundle, self._trust_material(), public_key=named.key)
+                verified = verify_dsse_bundle(bundle, self.root.material(), public_key=named.key)
             except BundleVerificationError as exc:
                 error = exc.message
                 continue
@@ -325,7 +318,7 @@ class OciProvenance(ProvenanceVerifier):
         # The trust root anchors a certificate or a log entry; a key-signed signature that
         # was never logged is anchored in the named key alone (its reason names it).
         logged = signed.certificate is not None or signed.integrated_time is not None
-        anchor = f", against {self._root()[1].description}" if logged else ""
+        anchor = f", against {self.root.anchor().source.description}" if logged else ""
         return ProvenanceResult(
             purl=node.purl,
             kind=kind,
@@ -334,27 +327,6 @@ class OciProvenance(ProvenanceVerifier):
             predicate_type=statement.predicate_type if statement is not None else None,
             **identity,
         )
-
-    # -- trust -------------------------------------------------------------------------
-
-    def _root(self) -> tuple[bytes, AnchorSource]:
-        if self.trusted_root_path is not None:
-            anchor = user_anchor(self.trusted_root_path, "Sigstore trusted root")
-        else:
-            anchor = self.trust.anchor(TRUSTED_ROOT_TARGET)
-        return anchor.content, anchor.source
-
-    def _trust_material(self) -> TrustMaterial:
-        with self._lock:
-            if self._material is None:
-                self._material = TrustMaterial.from_json(self._root()[0])
-            return self._material
-
-    def _sigstore(self) -> Verifier:
-        with self._lock:
-            if self._verifier is None:
-                self._verifier = sigstore_verifier(self._root()[0])
-            return self._verifier
 
 
 def _d(value: Any) -> dict[str, Any]:

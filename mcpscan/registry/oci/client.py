@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 from mcpscan.ecosystems.oci import DOCKER_HUB
 from mcpscan.errors import RegistryError
+from mcpscan.net.hosts import is_loopback
 from mcpscan.net.http import HttpClient, HttpResponse, NotFoundError, loads_json
 from mcpscan.net.store import OCI_CONTENT, OCI_TAGS
 from mcpscan.redaction import Redactor
@@ -43,7 +44,6 @@ from mcpscan.registry.oci.interface import (
     digest_of,
     verify,
 )
-from mcpscan.sources.launchers.remotes import _is_loopback
 
 _HUB_API = "registry-1.docker.io"
 _DIGEST_HEADER = "docker-content-digest"
@@ -90,7 +90,7 @@ class DistributionClient(OciRegistry):
     def plain_http(self, host: str) -> bool:
         """Whether ``host`` (``name[:port]``) is reached over plain HTTP."""
         name = _hostname(host).lower()
-        return _is_loopback(name) or host.lower() in self.insecure or name in self.insecure
+        return is_loopback(name) or host.lower() in self.insecure or name in self.insecure
 
     def base_url(self, host: str) -> str:
         api = _HUB_API if host == DOCKER_HUB else host
@@ -157,7 +157,7 @@ class DistributionClient(OciRegistry):
 
     def _never_plain(self, host: str, repository: str) -> None:
         """A login travels only over HTTPS or to this machine."""
-        if self.plain_http(host) and not _is_loopback(_hostname(host)):
+        if self.plain_http(host) and not is_loopback(_hostname(host)):
             raise RegistryRefused(
                 f"{repository}: the stored login for it is never sent over plain HTTP to {host}"
             )

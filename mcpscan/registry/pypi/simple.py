@@ -184,20 +184,23 @@ def restore_index(
 # -- Simple index parsing ------------------------------------------------------------------
 
 
-def _simple_file_hook(names: _NameCache) -> Callable[[dict[str, Any]], Any]:
-    """json object hook: each PEP 691 file entry becomes a partial Listing (every field
-    but the version) as soon as it is decoded."""
+def _simple_file_hook(names: _NameCache, page_url: str) -> Callable[[dict[str, Any]], Any]:
+    """json object hook: each PEP 691 file entry becomes a Listing as soon as it is decoded
+    (None for a file pip would not consider), so no dict per file outlives the parse."""
 
     def hook(obj: dict[str, Any]) -> Any:
         url, filename = obj.get("url"), obj.get("filename")
         if not isinstance(url, str) or not isinstance(filename, str):
             return obj
+        found = names.classify(filename)
+        if found is None:
+            return None
         hashes = obj.get("hashes")
         yanked = obj.get("yanked", False)
         core = obj.get("core-metadata", obj.get("dist-info-metadata", False))
-        return _PartialFile(
-            filename,
-            url,
+        return Listing(
+            *found,
+            _absolute(page_url, url),
             names.hash_pairs(hashes if isinstance(hashes, dict) else {}),
             names.text(text_or_none(obj.get("requires-python"))),
             bool(yanked),
@@ -211,23 +214,9 @@ def _simple_file_hook(names: _NameCache) -> Callable[[dict[str, Any]], Any]:
     return hook
 
 
-class _PartialFile(NamedTuple):
-    filename: str
-    url: str
-    hashes: tuple[tuple[str, str], ...]
-    requires_python: str | None
-    yanked: bool
-    yanked_reason: str | None
-    size: int | None
-    upload_time: str | None
-    metadata_file: bool
-    metadata_hashes: tuple[tuple[str, str], ...]
-
-
 def parse_simple_json(content: bytes, page_url: str, project: str) -> list[Listing]:
-    names = _NameCache(project)
     try:
-        doc = loads_json(content, object_hook=_simple_file_hook(names))
+        doc = loads_json(content, object_hook=_simple_file_hook(_NameCache(project), page_url))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RegistryError(
             f"{display_url(page_url)}: invalid JSON ({exc.__class__.__name__})"
@@ -241,17 +230,7 @@ def parse_simple_json(content: bytes, page_url: str, project: str) -> list[Listi
     api = str(meta.get("api-version", "1.0"))
     if not api.startswith("1."):
         raise RegistryError(f"{display_url(page_url)}: unsupported Simple API version {api}")
-    listings: list[Listing] = []
-    for entry in doc["files"]:
-        if not isinstance(entry, _PartialFile):
-            continue
-        found = names.classify(entry.filename)
-        if found is not None:
-            version, text, kind, filename = found
-            listings.append(
-                Listing(version, text, kind, filename, _absolute(page_url, entry.url), *entry[2:])
-            )
-    return listings
+    return [entry for entry in doc["files"] if isinstance(entry, Listing)]
 
 
 def parse_simple_html(content: bytes, page_url: str, project: str) -> list[Listing]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +50,23 @@ def _list(value: object) -> Sequence[Any]:
 
 
 class _Index:
-    """Entries by canonical name, to resolve a dependency that names only a package."""
+    """The entries of a lockfile keyed (name and version, made unique), and by canonical name
+    to resolve a dependency that names only a package. ``source`` is the text a dependency
+    names an entry's source by (uv's ``source = {...}``)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, entries: Iterable[Mapping[str, Any]], source: Callable[[Mapping[str, Any]], str]
+    ) -> None:
         self.by_name: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-
-    def add(self, name: str, version: str, source: str, key: str) -> None:
-        self.by_name[canonicalize_name(name)].append((version, source, key))
+        self.version: dict[str, str] = {}  # key -> the entry's version
+        self.keyed: list[tuple[str, Mapping[str, Any]]] = []
+        taken: set[str] = set()
+        for entry in entries:
+            version = str(entry.get("version", ""))
+            key = python_key(entry["name"], version, taken)
+            self.by_name[canonicalize_name(entry["name"])].append((version, source(entry), key))
+            self.version[key] = version
+            self.keyed.append((key, entry))
 
     def find(self, name: str, version: str | None = None, source: str | None = None) -> list[str]:
         candidates = self.by_name.get(canonicalize_name(name), [])
@@ -113,15 +123,7 @@ def read_uv_lock(path: Path, text: str) -> Lockfile:
     if not isinstance(data.get("version"), int):
         raise LockfileError("uv.lock has no integer version", file=str(path))
     entries = _entries(path, data, "package")
-    index = _Index()
-    taken: set[str] = set()
-    keyed: list[tuple[str, Mapping[str, Any], str]] = []
-    for entry in entries:
-        version = str(entry.get("version", ""))
-        kind, source_text = _uv_source(table(entry.get("source")))
-        key = python_key(entry["name"], version, taken)
-        index.add(entry["name"], version, source_text, key)
-        keyed.append((key, entry, kind))
+    index = _Index(entries, lambda entry: _uv_source(table(entry.get("source")))[1])
 
     def resolve(items: object, kind: str) -> tuple[LockedDependency, ...]:
         found = []
@@ -140,7 +142,8 @@ def read_uv_lock(path: Path, text: str) -> Lockfile:
     packages: list[LockedPackage] = []
     direct: list[LockedDependency] = []
     notes: list[str] = []
-    for key, entry, kind in keyed:
+    for key, entry in index.keyed:
+        kind, _ = _uv_source(table(entry.get("source")))
         name = entry["name"]
         dependencies = resolve(entry.get("dependencies"), "prod")
         extras = tuple(
@@ -168,7 +171,7 @@ def read_uv_lock(path: Path, text: str) -> Lockfile:
             LockedPackage(
                 key=key,
                 name=name,
-                version=str(entry.get("version", "")),
+                version=index.version[key],
                 digests=digests,
                 dependencies=dependencies,
                 resolved=artifact_url(url),
@@ -223,16 +226,7 @@ def read_poetry_lock(path: Path, text: str) -> Lockfile:
     metadata = table(data.get("metadata"))
     entries = _entries(path, data, "package")
     old_files = table(metadata.get("files"))  # lock-version 1.x
-    index = _Index()
-    taken: set[str] = set()
-    versions: dict[str, str] = {}
-    keyed: list[tuple[str, Mapping[str, Any]]] = []
-    for entry in entries:
-        version = str(entry.get("version", ""))
-        key = python_key(entry["name"], version, taken)
-        index.add(entry["name"], version, "", key)
-        versions[key] = version
-        keyed.append((key, entry))
+    index = _Index(entries, lambda _: "")
 
     def resolve(name: str, value: object, kind: str) -> list[LockedDependency]:
         found: list[LockedDependency] = []
@@ -242,7 +236,7 @@ def read_poetry_lock(path: Path, text: str) -> Lockfile:
             marker = text_field(constraint.get("markers"))
             spec = _spec(name, extras, marker, spec_text if spec_text != "*" else "")
             targets: list[str | None] = [
-                key for key in index.find(name) if _satisfies(versions[key], spec_text)
+                key for key in index.find(name) if _satisfies(index.version[key], spec_text)
             ]
             targets = targets or [None]
             found.extend(LockedDependency(name, spec, kind, t, extras) for t in targets)
@@ -250,7 +244,7 @@ def read_poetry_lock(path: Path, text: str) -> Lockfile:
 
     packages: list[LockedPackage] = []
     notes: list[str] = []
-    for key, entry in keyed:
+    for key, entry in index.keyed:
         name = entry["name"]
         declared = table(entry.get("dependencies"))
         dependencies: list[LockedDependency] = []
@@ -295,7 +289,7 @@ def read_poetry_lock(path: Path, text: str) -> Lockfile:
             LockedPackage(
                 key=key,
                 name=name,
-                version=str(entry.get("version", "")),
+                version=index.version[key],
                 digests=digests,
                 dependencies=tuple(dependencies),
                 dev=dev,
@@ -340,18 +334,11 @@ def read_pylock(path: Path, text: str) -> Lockfile:
     if not lock_version.startswith("1."):
         raise LockfileError(f"pylock lock-version {lock_version} is not supported", file=str(path))
     entries = _entries(path, data, "packages")
-    index = _Index()
-    taken: set[str] = set()
-    keyed: list[tuple[str, Mapping[str, Any]]] = []
-    for entry in entries:
-        version = str(entry.get("version", ""))
-        key = python_key(entry["name"], version, taken)
-        index.add(entry["name"], version, "", key)
-        keyed.append((key, entry))
+    index = _Index(entries, lambda _: "")
     flat = not any("dependencies" in entry for entry in entries)
     packages: list[LockedPackage] = []
     notes: list[str] = []
-    for key, entry in keyed:
+    for key, entry in index.keyed:
         name = entry["name"]
         dependencies: list[LockedDependency] = []
         for item in _list(entry.get("dependencies")):
@@ -378,7 +365,7 @@ def read_pylock(path: Path, text: str) -> Lockfile:
             LockedPackage(
                 key=key,
                 name=name,
-                version=str(entry.get("version", "")),
+                version=index.version[key],
                 digests=_pylock_digests(path, name, entry),
                 dependencies=tuple(dependencies),
                 resolved=artifact_url(url),

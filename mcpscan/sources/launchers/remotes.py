@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from mcpscan.models import Remote
+from mcpscan.net.hosts import is_loopback
 from mcpscan.redaction import redact_url
 
 _REMOTE_SCHEMES = frozenset({"http", "https", "ws", "wss", "unix", "pipe"})
-
-
-def _is_loopback(host: str) -> bool:
-    name = host.strip("[]").lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(name.split("%")[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped.is_loopback
-    return ip.is_loopback
 
 
 def parse_remote(
@@ -64,7 +51,7 @@ def parse_remote(
         scheme=scheme,
         host=host,
         port=port,
-        loopback=local_socket or _is_loopback(host),
+        loopback=local_socket or is_loopback(host),
         transport=transport,
         via=via,
         has_userinfo=redacted.has_userinfo,
