@@ -211,7 +211,8 @@ def target_environment(settings: ScanSettings) -> TargetEnvironment:
     if not (settings.python_version or chosen):
         return TargetEnvironment.current()
     return TargetEnvironment(
-        python_version=settings.python_version or f"{sys.version_info[0]}.{sys.version_info[1]}",
+        python_version=settings.python_version
+        or ".".join(str(part) for part in sys.version_info[:3]),
         platform=chosen or sys.platform,
         # Another OS is another machine (its usual CPU, unless named); another Python alone
         # is not.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from mcpscan.resolve.npm.node import LTS_NODE
 from mcpscan.wiring import ScanSettings
 
 _PANEL = "Scan options"
+# What TargetEnvironment.current() targets when --python-version is not given.
+_RUNNING_PYTHON = ".".join(str(part) for part in sys.version_info[:3])
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,8 @@ SCAN_OPTIONS: tuple[_Shared, ...] = (
                 "--python-version",
                 envvar="MCPSCAN_PYTHON_VERSION",
                 metavar="X.Y",
-                help="Target Python for PyPI markers and wheels (default: this interpreter).",
+                help="Target Python for PyPI markers, wheels and Requires-Python (default: "
+                f"the Python running mcpscan, {_RUNNING_PYTHON}).",
             ),
         ],
         None,

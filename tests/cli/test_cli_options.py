@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,13 @@ def test_help_lists_the_variables(cli: CliFn, monkeypatch: pytest.MonkeyPatch) -
     for var in ("MCPSCAN_FORMAT", "MCPSCAN_ADVISORY_DB", "MCPSCAN_QUIET", "MCPSCAN_OFFLINE"):
         assert var in flat
     assert "MCPSCAN_VERIFY_ARTIFACTS" in run.stdout
+
+
+def test_help_states_the_default_target_python(cli: CliFn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    flat = " ".join(cli("scan", "--help").stdout.replace("│", " ").split())
+    running = ".".join(str(part) for part in sys.version_info[:3])
+    assert f"(default: the Python running mcpscan, {running})" in flat
 
 
 def test_format_and_quiet_are_read_from_the_environment(

@@ -234,6 +234,64 @@ def test_python_too_old_for_every_version(registry_server: RegistryServer) -> No
     graph = _resolve(url, _ref("app"))
     assert [(p.name, p.reason) for p in graph.problems] == [("modern", "no-matching-version")]
     assert "requires Python >=3.14" in graph.problems[0].message
+    assert graph.problems[0].message.endswith(
+        "; --python-version chooses the target Python (default: the Python running mcpscan)"
+    )
+    assert _versions(graph) == {"app": "1.0"}
+
+
+@pytest.mark.parametrize("requested", [None, "==2026.10.19"])
+def test_requires_python_that_excludes_every_release_is_said(
+    registry_server: RegistryServer, requested: str | None
+) -> None:
+    """The recorded real index: every mcp-server-time file says Requires-Python >=3.10, so
+    on 3.9 the problem names that, the target, and how the target is chosen."""
+    url = serve_recorded(registry_server)
+    graph = _resolve(url, _ref("mcp-server-time", requested), env=TargetEnvironment("3.9", "linux"))
+    assert graph.nodes == ()
+    [problem] = graph.problems
+    assert (problem.name, problem.reason) == ("mcp-server-time", "no-matching-version")
+    matching = " matching mcp-server-time==2026.10.19" if requested else ""
+    assert problem.message == (
+        f"every release of mcp-server-time{matching} requires Python >=3.10 (the index's "
+        "Requires-Python), and the target is Python 3.9 on linux (x86_64) (requested); "
+        "--python-version chooses the target Python (default: the Python running mcpscan)"
+    )
+    # The same index on 3.10 resolves: it was the Python, nothing else.
+    assert _versions(_resolve(url, _ref("mcp-server-time", requested), env=LINUX_311))
+
+
+def test_requires_python_is_named_only_when_it_alone_excluded(
+    registry_server: RegistryServer,
+) -> None:
+    url = (
+        SyntheticIndex(registry_server)
+        .add("app", "1.0", ["modern", "mixed", "ranged>=2"])
+        .add("modern", "1.0", requires_python=">=3.13")
+        .add("modern", "2.0", requires_python=">=3.14")
+        # 2.0 needs a newer Python, but 1.0 has only a Windows wheel: not Python's doing.
+        .add("mixed", "1.0", tags=("cp312-cp312-win_amd64",))
+        .add("mixed", "2.0", requires_python=">=3.13")
+        # Only the releases the range allows count; 1.0 would fit but is not asked for.
+        .add("ranged", "1.0")
+        .add("ranged", "2.0", requires_python=">=3.13")
+        .publish()
+    )
+    graph = _resolve(url, _ref("app"))
+    messages = {p.name: p.message for p in graph.problems}
+    assert set(messages) == {"modern", "mixed", "ranged"}
+    assert messages["modern"].startswith(
+        "every release of modern requires Python >=3.13 or >=3.14 (the index's "
+        "Requires-Python), and the target is Python 3.12 on linux (x86_64) "
+        "(required by app 1.0); --python-version"
+    )
+    assert messages["mixed"] == (
+        "no version of mixed satisfies mixed for Python 3.12 on linux (x86_64) "
+        "(required by app 1.0)"
+    )
+    assert messages["ranged"].startswith(
+        "every release of ranged matching ranged>=2 requires Python >=3.13"
+    )
     assert _versions(graph) == {"app": "1.0"}
 
 

@@ -53,6 +53,8 @@ def test_only_the_python_version_chosen_keeps_this_machine(env: Env) -> None:
 def test_another_platform_is_one_machine_for_both_ecosystems(env: Env) -> None:
     npm, pypi = _target(env, target_platform="darwin")
     assert (pypi.env.platform, pypi.env.machine) == ("darwin", "arm64")
+    # Another machine, the same default Python: the running one, to the micro version.
+    assert pypi.env.python_version == ".".join(str(part) for part in sys.version_info[:3])
     assert (npm.target.os, npm.target.arch) == ("darwin", "arm64")
     npm, pypi = _target(env, target_platform="win32", python_version="3.11")
     assert (pypi.env.platform, pypi.env.machine) == ("win32", "AMD64")

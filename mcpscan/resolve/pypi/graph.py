@@ -22,11 +22,16 @@ from mcpscan.redaction import display_url, scrub_text
 from mcpscan.registry.pypi import CoreMetadata
 from mcpscan.registry.wheel import IntegrityError
 from mcpscan.resolve.pypi.candidates import Cand, Candidate, PythonReq, Req, Requirement
-from mcpscan.resolve.pypi.provider import is_pinned
+from mcpscan.resolve.pypi.provider import allowed_versions, is_pinned
 from mcpscan.resolve.pypi.session import Session
 
 if TYPE_CHECKING:  # pragma: no cover
     from resolvelib.structs import RequirementInformation
+
+
+# Said wherever Requires-Python decided: what the target Python is by default, and how to
+# choose another.
+PYTHON_HINT = "--python-version chooses the target Python (default: the Python running mcpscan)"
 
 
 # -- the graph -----------------------------------------------------------------------------
@@ -189,7 +194,17 @@ class GraphBuilder:
                 reason = "no-matching-version"
                 message = (
                     f"every usable version of {name} requires Python "
-                    f"{' or '.join(specs)}; the target is {env.description}{chain}"
+                    f"{' or '.join(specs)}; the target is {env.description}{chain}; "
+                    f"{PYTHON_HINT}"
+                )
+            elif needs := self._python_excluded(name, causes):
+                reason = "no-matching-version"
+                ranged = sorted({c.requirement.raw for c in causes if str(c.requirement.specifier)})
+                within = f" matching {' and '.join(ranged)}" if ranged else ""
+                message = (
+                    f"every release of {name}{within} requires Python {' or '.join(needs)} "
+                    f"(the index's Requires-Python), and the target is "
+                    f"{env.description}{chain}; {PYTHON_HINT}"
                 )
             else:
                 reason = "no-matching-version"
@@ -207,6 +222,13 @@ class GraphBuilder:
                     path=path,
                 )
             )
+
+    def _python_excluded(
+        self, name: str, causes: Sequence[RequirementInformation[Requirement, Candidate]]
+    ) -> tuple[str, ...]:
+        reqs = [c.requirement for c in causes if isinstance(c.requirement, Req)]
+        allowed = allowed_versions(self.s.versions(name), reqs)
+        return self.s.python_excluded(name, allowed) if allowed else ()
 
     def _requirer_path(
         self, name: str, causes: Sequence[RequirementInformation[Requirement, Candidate]]

@@ -94,7 +94,7 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         if extras:
             reqs.extend(r for r in requirements.get(name, ()) if isinstance(r, Req))
         bad = {c.version for c in incompatibilities.get(identifier, ()) if isinstance(c, Cand)}
-        allowed = sorted(_allowed_versions(self.s.versions(name), reqs), reverse=True)
+        allowed = sorted(allowed_versions(self.s.versions(name), reqs), reverse=True)
         found = [v for v in allowed if v not in bad]
         # PEP 592, as pip applies it: yanked files only for an exact pin nothing else meets.
         use_yanked = any(is_pinned(r) for r in reqs) and all(
@@ -127,7 +127,7 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         return deps
 
 
-def _allowed_versions(table: Iterable[Version], reqs: Sequence[Req]) -> list[Version]:
+def allowed_versions(table: Iterable[Version], reqs: Sequence[Req]) -> list[Version]:
     from packaging.specifiers import SpecifierSet
 
     merged = SpecifierSet()

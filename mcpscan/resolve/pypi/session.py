@@ -76,6 +76,22 @@ class Session:
                 self._best[key] = known
         return known
 
+    def python_excluded(self, name: str, versions: Iterable[Version]) -> tuple[str, ...]:
+        """The index's Requires-Python values, when they alone excluded every one of
+        ``versions`` (each has a file for the target's tags); else ``()``."""
+        index = self._index(name)
+        if index is None:
+            return ()
+        needs: set[str] = set()
+        for version in versions:
+            files = index.files_of(version)
+            if _best_files(files, self.env)[1] is not None:
+                return ()  # this one was usable: something else excluded it
+            if _best_files(files, self.env, check_python=False)[1] is None:
+                return ()  # no file for the target's tags either
+            needs.update(f.requires_python for f in files if f.requires_python)
+        return tuple(sorted(needs))
+
     # -- metadata --------------------------------------------------------------------------
 
     def dependencies(self, cand: Cand) -> list[Requirement]:
@@ -280,16 +296,17 @@ class Session:
 
 
 def _best_files(
-    files: Iterable[DistFile], env: TargetEnvironment
+    files: Iterable[DistFile], env: TargetEnvironment, *, check_python: bool = True
 ) -> tuple[DistFile | None, DistFile | None]:
     """pip's choice among one version's files: compatible wheels by tag priority (then
-    build tag), else an sdist; files whose Requires-Python excludes the target are out."""
+    build tag), else an sdist; files whose Requires-Python excludes the target are out
+    (unless ``check_python`` is off, to tell that cause from the others)."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     ranks = env.tag_priority
     entries: list[tuple[tuple[Any, ...], DistFile]] = []
     for order, file in enumerate(files):
-        if file.requires_python:
+        if check_python and file.requires_python:
             try:
                 if not SpecifierSet(file.requires_python).contains(env.python, prereleases=True):
                     continue
