@@ -42,13 +42,19 @@ def note(message: str, redactor: Redactor | None = None) -> None:
 def diagnostics(
     result: ScanResult, redactor: Redactor | None = None, *, fatal_only: bool = False
 ) -> None:
-    """Each diagnostic of a scan (why it is incomplete, what could not be read) on stderr:
-    for the commands that print no table, which would list them itself."""
+    """Each diagnostic of a scan (why it is incomplete, what could not be read) and the
+    scan's registry-gap summary on stderr: for the commands that print no table, which
+    would list them itself."""
+    from mcpscan.ledger import describe_registry_gap, registry_gap_summary
+
     for diag in result.diagnostics:
         if fatal_only and diag.fatal:
             error(str(diag), redactor)  # why nothing could be read: the command's error
         elif not fatal_only:
             note(str(diag), redactor)
+    if not fatal_only:
+        for fact, count in registry_gap_summary(cr.coverage for cr in result.connectors):
+            note(describe_registry_gap(fact, count), redactor)
 
 
 def nothing_to_scan(targets: Sequence[str], redactor: Redactor | None = None) -> None:

@@ -94,3 +94,17 @@ def test_a_gap_caps_the_score_through_the_ledger() -> None:
     assert not ledger.fully_known  # ...but the registry left facts out: never a clean 100
     assert {g.fact for g in ledger.registry_gaps} >= {"maintainers", "a publish time"}
     assert cap(100, ledger) == 99
+
+
+def test_stderr_says_it_once_with_the_diagnostics(capsys: pytest.CaptureFixture[str]) -> None:
+    # What the CLI prints on stderr when no table is on stdout (-f json, -o FILE).
+    from mcpscan.cli import output
+
+    result = _gapped()
+    output.diagnostics(result)
+    err = capsys.readouterr().err
+    assert err.count(LINE) == 1
+    assert str(result.diagnostics[0]) in err
+    # A fatal-only echo (nothing could be read) is only the fatal diagnostics.
+    output.diagnostics(result, fatal_only=True)
+    assert LINE not in capsys.readouterr().err
