@@ -18,6 +18,7 @@ from mcpscan.ecosystems.npm.spec import parse_spec, registry_kind, source_kind
 from mcpscan.models import Decision, PackageRef, VersionKind
 from mcpscan.resolve.npm.roots import root_request
 from mcpscan.sources.specs import is_spec
+from tests.ecosystems.npm.test_npm_spec import expected_kind
 from tests.support.launchers import run
 
 COUNT = 40_000
@@ -78,20 +79,6 @@ def specs() -> Iterator[str]:
     rng = random.Random(SEED)
     for _ in range(COUNT - len(NAMED)):
         yield _spec(rng)
-
-
-def expected_kind(version: str) -> VersionKind:
-    """What node-semver says a registry spec is, in the launchers' vocabulary."""
-    text = version.strip()
-    if not text:
-        return VersionKind.UNSPECIFIED
-    if text == "latest":
-        return VersionKind.LATEST
-    if semver.valid(text) is not None:
-        return VersionKind.EXACT
-    if semver.valid_range(text):
-        return VersionKind.RANGE
-    return VersionKind.TAG
 
 
 DECISION = {
