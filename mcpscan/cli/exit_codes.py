@@ -120,6 +120,12 @@ def for_problems(problems: Sized) -> ExitCode:
     return ExitCode.USAGE if len(problems) else ExitCode.PASS
 
 
+def for_no_changed_config() -> ExitCode:
+    """The pre-commit hook offered no file that holds MCP connectors: the commit changes no
+    connector, so there is nothing to block (unlike a scan that finds nothing, exit 4)."""
+    return ExitCode.PASS
+
+
 def for_internal_error() -> ExitCode:
     """An unexpected exception: whatever the scan established is not the whole story."""
     return ExitCode.INCOMPLETE

@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"mcpscan: {skipped}: not an MCP config (no MCP section or $schema)\n")
     if not chosen:
         sys.stderr.write("mcpscan: no MCP config among the changed files: nothing to scan\n")
-        raise SystemExit(0)
+        from mcpscan.cli.exit_codes import for_no_changed_config
+
+        raise SystemExit(int(for_no_changed_config()))
     from mcpscan.cli import main as cli_main
 
     cli_main(["scan", *options, "--", *chosen])

@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
+from mcpscan.ecosystems.npm.spec import valid_name
 from mcpscan.errors import RegistryError
 from mcpscan.models import Digest
 from mcpscan.net.http import HttpClient, HttpResponse, loads_json
@@ -44,9 +45,6 @@ _ACCEPT_FULL = "application/json"
 # Lifecycle scripts npm runs when a registry package is installed (prepare does not run).
 INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")
 
-# validate-npm-package-name, minus the legacy upper-case allowance it only warns about.
-_NAME = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9_.~-][a-z0-9._~-]*$", re.IGNORECASE)
-_MAX_NAME = 214
 _GITHUB_SHORTHAND = re.compile(r"^[\w.-]+/[\w.-]+$")
 _HOSTED_PREFIX = {
     "github:": "https://github.com/",
@@ -128,7 +126,9 @@ class NpmRegistry(RegistryClient):
         self._store = client.document_store(NPM_PACKUMENTS, shape=_store_shape())
 
     def url_for(self, name: str) -> str:
-        if len(name) > _MAX_NAME or not _NAME.match(name) or name.startswith("@") != ("/" in name):
+        # The one name rule (ecosystems/npm/spec.py): a name that cannot exist on a registry
+        # is never sent to one.
+        if not valid_name(name):
             raise InvalidPackageName(f"{name!r} is not a valid npm package name")
         base = self.base_url
         if name.startswith("@"):

@@ -12,6 +12,10 @@ MAX_LINES = 600
 # (issue 12). Remove an entry when its split lands; add none without such a reason.
 BEING_SPLIT: dict[str, str] = {}
 
+# Where a literal exit code is not an outcome: ``mcpscan --version`` answers before anything
+# is imported (cli/exit_codes.py included), to stay fast.
+LITERAL_EXIT_ALLOWED = {"cli/__init__.py": 1}
+
 
 def test_the_package_has_no_import_cycle() -> None:
     graph: dict[str, set[str]] = {}
@@ -83,12 +87,43 @@ def test_only_public_apis_of_dependencies_are_imported() -> None:
 def test_the_architecture_page_names_every_subpackage_and_top_level_module() -> None:
     page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
     layout = page[page.index("## Layout") : page.index("## The seams")]
-    # secrets.py is only the old name of redaction.py, kept while branches still import it.
     names = sorted(
         p.name + "/" if p.is_dir() else p.name
         for p in PACKAGE.iterdir()
         if (p.is_dir() and (p / "__init__.py").is_file())
-        or (p.suffix == ".py" and p.name not in ("__init__.py", "__main__.py", "secrets.py"))
+        or (p.suffix == ".py" and p.name not in ("__init__.py", "__main__.py"))
     )
     missing = [name for name in names if name not in layout]
     assert missing == [], "docs/architecture.md does not place these; add them to its layout"
+
+
+def _literal_exits(tree: ast.AST) -> list[int]:
+    """Lines that end the process with an exit code written as a number (``typer.Exit(1)``,
+    ``SystemExit(0)``, ``sys.exit(2)``) rather than one cli/exit_codes.py decided."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name not in ("Exit", "SystemExit", "exit", "_exit"):
+            continue
+        args = [*node.args, *(k.value for k in node.keywords if k.arg in ("code", "status"))]
+        if any(isinstance(a, ast.Constant) and isinstance(a.value, int) for a in args):
+            found.append(node.lineno)
+    return found
+
+
+def test_exit_codes_are_decided_only_in_exit_codes_py() -> None:
+    assert _literal_exits(ast.parse("import typer\nraise typer.Exit(1)\nraise SystemExit(0)")) == [
+        2,
+        3,
+    ]
+    assert _literal_exits(ast.parse("raise typer.Exit(int(for_error(exc)))")) == []
+    literal = {
+        name: len(found)
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (name := path.relative_to(PACKAGE).as_posix()) != "cli/exit_codes.py"
+        if (found := _literal_exits(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    assert literal == LITERAL_EXIT_ALLOWED

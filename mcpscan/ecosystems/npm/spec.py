@@ -163,7 +163,8 @@ class NpmSpec:
     ``kind`` is ``"registry"`` (``name[@version]``, optionally written ``npm:name@...``),
     ``"alias"`` (``alias@npm:name[@version]``), ``"git"`` (``name`` is the repository as
     written, ``version`` the committish), ``"url"`` (a tarball URL in ``name``) or
-    ``"file"`` (a local path in ``name``).
+    ``"file"`` (a local path in ``name``). A git, URL or file spec written ``pkg@<spec>``
+    keeps ``pkg`` in ``alias``: the name npm installs it under.
     """
 
     kind: str
@@ -201,15 +202,24 @@ def parse_npm_spec(spec: str) -> NpmSpec:
     if version is not None and version.startswith("npm:"):
         target, target_version = split_name(version[4:])
         return NpmSpec("alias", target, target_version, version_kind(target_version), alias=name)
+    # npa resolves "name@<spec>" with the dependency grammar: "pkg@./dir", "pkg@github:o/r"
+    # and "pkg@https://h/x.tgz" fetch that path, repository or URL (installed as "pkg").
+    named = source_kind(version) if version is not None else None
+    if version is not None and named == "git":
+        location, _, ref = version.partition("#")
+        return NpmSpec("git", location, ref or None, VersionKind.URL, alias=name)
+    if version is not None and named is not None:
+        return NpmSpec(named, version, None, VersionKind.URL, alias=name)
     return NpmSpec("registry", name, version, version_kind(version))
 
 
 def format_npm_spec(spec: NpmSpec) -> str:
     """The argument ``spec`` was parsed from (inverse of :func:`parse_npm_spec`)."""
+    named = f"{spec.alias}@" if spec.alias is not None else ""
     if spec.kind == "git":
-        return spec.name + (f"#{spec.version}" if spec.version is not None else "")
+        return named + spec.name + (f"#{spec.version}" if spec.version is not None else "")
     if spec.kind in ("url", "file"):
-        return spec.name
+        return named + spec.name
     body = spec.name + (f"@{spec.version}" if spec.version is not None else "")
     if spec.kind == "alias":
         return f"{spec.alias}@npm:{body}"

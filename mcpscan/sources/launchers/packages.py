@@ -97,14 +97,15 @@ def _npm_ref(acc: _Acc, tok: _Tok, text: str, role: str) -> PackageRef | None:
         return None
     if parsed.kind == "file":
         acc.note("runs an npm package from a local path; its provenance is not checked")
-        kind = "file-spec" if spec.startswith("file:") else "directory"
+        path = parsed.name  # "pkg@./dir" runs ./dir
+        kind = "file-spec" if path.startswith("file:") else "directory"
         record_local(
             acc,
             kind,
             spec,
             "npx",
             how="relative to the working directory"
-            if not spec.startswith(("/", "file:/"))
+            if not path.startswith(("/", "file:/"))
             else "absolute path",
         )
         return None
