@@ -17,8 +17,8 @@ from typer.models import TyperInfo
 from mcpscan import __version__
 from mcpscan.cli import approvals_cmd, attest_cmd, discover_cmd, fix_cmd, lock_cmd, scan_cmd
 from mcpscan.cli.db_cmd import db_app
-from mcpscan.cli.help_layout import print_command_help
 from mcpscan.cli.exit_codes import ExitCode
+from mcpscan.cli.help_layout import print_command_help
 from mcpscan.cli.options import FLAG, FORMATS, LIST_FORMATS
 from mcpscan.cli.policy_cmd import policy_app
 from mcpscan.cli.rules_cmd import rules_app
