@@ -17,7 +17,6 @@ from typer.models import TyperInfo
 from mcpscan import __version__
 from mcpscan.cli import approvals_cmd, attest_cmd, discover_cmd, fix_cmd, lock_cmd, scan_cmd
 from mcpscan.cli.db_cmd import db_app
-from mcpscan.cli.exit_codes import ExitCode
 from mcpscan.cli.help_layout import print_command_help
 from mcpscan.cli.options import FLAG, FORMATS, LIST_FORMATS
 from mcpscan.cli.policy_cmd import policy_app
@@ -89,7 +88,7 @@ def _plain_help(typer_app: typer.Typer, info: TyperInfo | None = None) -> None:
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"mcpscan {__version__}")
-        raise typer.Exit(int(ExitCode.PASS))
+        raise typer.Exit()  # 0: --version answered
 
 
 @app.callback()
