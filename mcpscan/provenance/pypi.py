@@ -2,10 +2,14 @@
 
 For the one distribution file resolution chose (``facts.artifact_url``), the provenance object
 is fetched from ``<host>/integrity/<project>/<version>/<filename>/provenance`` and each of its
-attestations is verified with pypi-attestations against the Trusted Publisher the object
-names (GitHub, GitLab, Google, CircleCI: whatever the library knows), using the Sigstore
-trust root embedded in sigstore-python or the newer one it has cached (``offline=True``: no
-TUF refresh, no network). The attested subject must be the file's name and the index's sha256.
+attestations must verify twice: with sigstore-python over mcpscan's own Sigstore trust root
+(pinned, or refreshed through TUF from the pinned TUF root: :mod:`mcpscan.provenance.trust`),
+and with pypi-attestations against the Trusted Publisher the object names (GitHub, GitLab,
+Google, CircleCI: whatever the library knows). The second check is the library's, which
+anchors in the root sigstore-python embeds or has cached in the user's cache directory
+(``offline=True``: no TUF refresh); the first is what keeps a cache someone else can write
+from being a trust anchor. The attested subject must be the file's name and the index's
+sha256.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from urllib.parse import quote, unquote, urlsplit
 from mcpscan.errors import NetworkError, RegistryError
 from mcpscan.models import ProvenanceResult, ProvenanceState, ResolvedPackage
 from mcpscan.net.http import NotFoundError
+from mcpscan.provenance.fulcio_identity import HasIssuer
 from mcpscan.provenance.interface import (
     INTEGRITY_KIND,
     ProvenanceUnavailable,
@@ -29,9 +34,13 @@ from mcpscan.provenance.interface import (
     invalid,
     not_served,
 )
+from mcpscan.provenance.sigstore_root import SigstoreRoot
+from mcpscan.provenance.trust import AnchorSource, TrustStore
 from mcpscan.redaction import display_url
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     from pypi_attestations import Attestation, Publisher
 
     from mcpscan.net.http import HttpClient
@@ -85,16 +94,50 @@ class PypiProvenance(ProvenanceVerifier):
 
     ecosystem = "pypi"
 
-    def __init__(self, client: HttpClient, integrity_base_url: str | None) -> None:
+    def __init__(
+        self,
+        client: HttpClient,
+        integrity_base_url: str | None,
+        *,
+        trust: TrustStore | None = None,
+        trusted_root_path: Path | None = None,
+    ) -> None:
+        """``trust``: the scan's anchors (default: the pinned copies, no refresh);
+        ``trusted_root_path``: a trusted root the user named instead (``--trusted-root``)."""
         self.client = client
         self.base_url = integrity_base_url.rstrip("/") if integrity_base_url else None
+        self.root = SigstoreRoot(trust or TrustStore(None, tuf_url=None), trusted_root_path)
         # An offline trust root is the point here; sigstore warns about it on every call.
         logging.getLogger("sigstore._internal.tuf").setLevel(logging.ERROR)
 
+    def trusted_root_source(self) -> AnchorSource:
+        return self.root.anchor().source
+
     def verdict_inputs(self) -> dict[str, Any]:
-        """The Integrity API; the trust root is sigstore's own (its version is part of
-        every verdict's key)."""
-        return {"verifier": "pep740", "integrity": self.base_url}
+        """The Integrity API and the digest of the trust root in use (sigstore-python's own
+        root is part of every verdict's key too). Raises TrustAnchorError when the root the
+        user named cannot be read."""
+        return {
+            "verifier": "pep740",
+            "integrity": self.base_url,
+            "trusted_root": self.trusted_root_source().sha256,
+        }
+
+    def _verify_attestation(self, attestation: Attestation, publisher: Publisher, dist: Any) -> str:
+        """The predicate type of an attestation that verifies over the scan's own trust
+        root and then against ``publisher`` and ``dist``; raises ValueError otherwise."""
+        import sigstore.errors
+
+        try:
+            bundle = attestation.to_bundle()
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"not a Sigstore bundle: {exc}") from None
+        try:
+            with _VERIFY_LOCK:
+                self.root.verifier().verify_dsse(bundle, HasIssuer())
+        except sigstore.errors.Error as exc:
+            raise ValueError(f"not anchored in mcpscan's Sigstore trust root: {exc}") from None
+        return _library_verify(attestation, publisher, dist)
 
     def check(self, node: ResolvedPackage) -> tuple[ProvenanceResult, ...]:
         filename = _filename(node)
@@ -191,7 +234,7 @@ class PypiProvenance(ProvenanceVerifier):
         except ValidationError:
             return [invalid(node, KIND, f"{filename} is not a valid distribution filename")]
         try:
-            predicate_type = _library_verify(attestation, publisher, dist)
+            predicate_type = self._verify_attestation(attestation, publisher, dist)
         except ValueError as exc:
             attested = _attested_sha256(attestation)
             if attested is not None and attested != sha256:
@@ -234,7 +277,9 @@ class PypiProvenance(ProvenanceVerifier):
 
         who = _publisher_label(publisher)
         try:
-            _library_verify(attestation, publisher, Distribution(name=filename, digest=attested))
+            self._verify_attestation(
+                attestation, publisher, Distribution(name=filename, digest=attested)
+            )
         except ValueError:
             return [
                 invalid(

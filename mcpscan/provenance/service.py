@@ -87,7 +87,9 @@ def build_provenance_service(
     from mcpscan.provenance.pypi import PypiProvenance
 
     verifiers: dict[str, SupportsProvenanceCheck] = {
-        "pypi": PypiProvenance(client, pypi_integrity_url),
+        "pypi": PypiProvenance(
+            client, pypi_integrity_url, trust=trust, trusted_root_path=trusted_root_path
+        ),
     }
     if npm_registry_url:
         verifiers["npm"] = NpmProvenance(

@@ -504,3 +504,22 @@ def test_any_other_404_of_the_integrity_api_is_a_registry_gap(
     )
     assert (result.state, result.registry_gap) == (ProvenanceState.ABSENT, True)
     assert result.reason.startswith(NOT_PROVIDED)
+
+
+def test_a_genuine_attestation_outside_the_scans_trust_root_is_invalid(
+    registry_server: RegistryServer, client: HttpClient
+) -> None:
+    # pypi-attestations' own check anchors in the root sigstore-python embeds or caches; the
+    # scan's root (here the staging instance's, as --trusted-root would name it) must hold too.
+    staging_root = VECTORS.parent / "npm" / "staging" / "trusted_root.json"
+    c = CASES["github-models"]
+    serve_provenance(registry_server, c.project, c.version, c.filename, c.body())
+    pinned = PypiProvenance(client, registry_server.url, trusted_root_path=staging_root)
+
+    results = pinned.check(node(registry_server, c.project, c.version, c.filename))
+
+    assert [(r.kind, r.state) for r in results] == [("pep740", ProvenanceState.INVALID)]
+    assert "not anchored in mcpscan's Sigstore trust root" in results[0].reason
+    default_inputs = verifier(registry_server, client).verdict_inputs()
+    assert pinned.verdict_inputs()["trusted_root"] != default_inputs["trusted_root"]
+    assert pinned.trusted_root_source().kind == "user"
